@@ -1,0 +1,1 @@
+"""Who decides and how: households and workers, their choices, and demography."""

@@ -1,0 +1,176 @@
+"""Logit choice for many deciders at once, with nests and capacities.
+
+Each decider ``n`` picks the alternative ``j`` with the highest random utility
+``V[n, j] + ε[n, j]`` (ε standard Gumbel, drawn from keyed streams), which
+gives the logit probabilities ``exp V / Σ exp V``. Alternatives may be grouped
+in nests (nested logit): a nest is chosen by its inclusive value, then an
+alternative within it, each stage with its own keyed Gumbel draws.
+
+Deciders of the same *kind* share their systematic utilities: ``V`` is given
+per kind, float[kind, alt], with ``kind[n]`` for each decider, so the work on
+utilities scales with the number of kinds, not of deciders.
+
+Where alternatives have limited room (dwellings, school seats, jobs),
+over-demand is resolved in two stages: shadow prices — a penalty on
+over-subscribed alternatives, raised until demand fits, as a price would — and
+then a lottery in keyed random order for whatever still does not fit; those
+turned away stay where they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from agents.rows import distinct_rows
+
+SHADOW_PRICE_ROUNDS = 12
+
+Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per decider) -> choices
+
+
+def logit_probabilities(V: np.ndarray) -> np.ndarray:
+    """Closed-form choice probabilities ``softmax(V)`` along the last axis."""
+    z = np.exp(V - V.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def logsum(V: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Expected maximum utility ``log Σ exp V`` (the accessibility of a choice set)."""
+    top = V.max(axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(V - top).sum(axis=axis))
+
+
+def flat_draw(errors: np.ndarray) -> Draw:
+    """Plain multinomial logit: the alternative with the highest ``V + errors``."""
+    return lambda V, kind: np.argmax(V[kind] + errors, axis=1)
+
+
+@dataclass(frozen=True)
+class Nests:
+    """Nested-logit structure: ``of_alt[j]`` is the nest of alternative ``j``, ``scale[k]`` its λ (1: alone)."""
+
+    of_alt: np.ndarray
+    scale: np.ndarray
+
+    @cached_property
+    def members(self) -> list[np.ndarray]:
+        return [np.flatnonzero(self.of_alt == k) for k in range(len(self.scale))]
+
+    @cached_property
+    def single(self) -> np.ndarray:
+        """The alternative of each one-alternative nest (-1 for larger nests)."""
+        return np.array([m[0] if len(m) == 1 else -1 for m in self.members])
+
+    def inclusive(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Within-nest utilities ``V/λ`` and each nest's inclusive value ``λ·logsum(V/λ)``."""
+        inner = V / self.scale[self.of_alt].astype(V.dtype)
+        values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
+        for k, members in enumerate(self.members):
+            values[:, k] = V[:, members[0]] if len(members) == 1 else self.scale[k] * logsum(inner[:, members], axis=1)
+        return inner, values
+
+    def probabilities(self, V: np.ndarray) -> np.ndarray:
+        """Closed-form nested-logit probabilities, float[n, alt]."""
+        inner, values = self.inclusive(np.asarray(V, dtype=float))
+        p_nest = logit_probabilities(values)
+        within = np.exp(inner - values[:, self.of_alt] / self.scale[self.of_alt])
+        return p_nest[:, self.of_alt] * within
+
+    def drawer(self, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> Draw:
+        """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage.
+
+        ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are
+        only needed (and drawn) for deciders whose chosen nest has several alternatives.
+        """
+
+        def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
+            inner, values = self.inclusive(V)
+            nest = np.argmax(values[kind] + eps_nest, axis=1)
+            choice = self.single[nest]
+            rows = np.flatnonzero(choice < 0)
+            if len(rows):
+                inside = self.of_alt[None, :] == nest[rows, None]
+                choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
+            return choice
+
+        return draw
+
+
+@dataclass
+class Capacity:
+    """Limited room that choosing an alternative uses.
+
+    ``of_alt[j]`` is the resource alternative ``j`` draws on (-1: unlimited);
+    ``use[n]`` what decider ``n`` needs there; ``room[r]`` the free units before
+    anyone moves (movers free their old units as they leave).
+    """
+
+    of_alt: np.ndarray
+    use: np.ndarray
+    room: np.ndarray
+
+    def net_demand(self, choice: np.ndarray, current: np.ndarray) -> np.ndarray:
+        """Units wanted minus units freed, per resource, float[resource]."""
+        moving = choice != current
+        into, out_of = self.of_alt[choice], self.of_alt[current]
+        arrive, leave = moving & (into >= 0), moving & (out_of >= 0)
+        n = len(self.room)
+        return np.bincount(into[arrive], weights=self.use[arrive], minlength=n) - np.bincount(
+            out_of[leave], weights=self.use[leave], minlength=n
+        )
+
+
+def choose(
+    V: np.ndarray, kind: np.ndarray, current: np.ndarray, capacities: list[Capacity], priority: np.ndarray, draw: Draw
+) -> np.ndarray:
+    """Alternatives chosen under ``capacities``: ``draw`` applied to ``V`` less shadow prices.
+
+    ``V`` is per kind (float[kind, alt]); ``current[n]`` must be the same for
+    deciders of one kind. Staying at ``current`` never needs room. ``priority``
+    (uniforms) orders the final lottery, lower values first.
+    """
+    # a kind for each combination of decider kind and which capacities it uses
+    uses = np.column_stack([c.use > 0 for c in capacities]) if capacities else np.zeros((len(kind), 0), bool)
+    first, sub = distinct_rows(kind, uses)
+    base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
+    penalty = np.zeros((len(capacities), V.shape[1]))
+    choice = draw(base, sub)
+    for _ in range(SHADOW_PRICE_ROUNDS):
+        full_somewhere = False
+        for c, p in zip(capacities, penalty, strict=True):
+            demand = c.net_demand(choice, current)
+            full = demand > c.room + 1e-9
+            if full.any():
+                full_somewhere = True
+                step = np.log((demand[full] + 1.0) / (np.maximum(c.room[full], 0.0) + 1.0)) + 0.05
+                for r, s in zip(np.flatnonzero(full), step, strict=True):
+                    p[c.of_alt == r] += s
+        if not full_somewhere:
+            return choice
+        cost = sub_uses.astype(float) @ penalty
+        cost[np.arange(len(first)), sub_current] = 0.0
+        choice = draw((base - cost).astype(V.dtype), sub)
+    return _lottery(choice, current, capacities, priority)
+
+
+def _lottery(choice: np.ndarray, current: np.ndarray, capacities: list[Capacity], priority: np.ndarray) -> np.ndarray:
+    """Turn away movers in priority order until every resource fits; they stay put."""
+    choice = choice.copy()
+    while True:
+        turned_away = np.zeros(len(choice), dtype=bool)
+        for c in capacities:
+            demand = c.net_demand(choice, current)
+            target = c.of_alt[choice]
+            for r in np.flatnonzero(demand > c.room + 1e-9):
+                movers = np.flatnonzero((choice != current) & (target == r))
+                order = movers[np.argsort(priority[movers], kind="stable")]
+                freed = demand[r] - c.use[movers].sum()  # minus the units leavers free
+                fits = freed + np.cumsum(c.use[order]) <= c.room[r] + 1e-9
+                turned_away[order[~fits]] = True
+        if not turned_away.any():
+            return choice
+        choice[turned_away] = current[turned_away]

@@ -1,0 +1,137 @@
+"""Ageing, deaths, births and new households.
+
+Mortality has a Gompertz–Makeham shape by age and sex; fertility a bell shape
+over ages 15–49. Their *levels* are fitted so that, on the synthetic 2020
+population, deaths and births equal Haimen's published 2019 rates (9.6 ‰ and
+6.7 ‰, natural change −2.9 ‰). After 2020 mortality improves and fertility
+follows its trend; the childcare lever raises fertility.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.population import COLLECTIVE, NO_JOB, RENTER, Households, Persons, Population
+from agents.streams import Channel, derive_keys, uniform
+from environment.inputs import fact
+from environment.policy import Policy
+from environment.settings import Settings
+
+MAX_AGE = 110
+FERTILE_AGES = (15, 49)
+SPLIT_AGES = (22, 34)
+PARENT_GAP = 18  # years: someone this much older marks a parental household
+MAKEHAM_SHARE = 0.01  # age-independent mortality as a share of the age-60 level (shape, not level)
+FERTILITY_SPREAD = 5.5  # years: width of the fertility bell (shape, not level)
+
+
+class VitalRates:
+    """Yearly death and birth probabilities, levels fitted to Haimen's 2019 crude rates."""
+
+    def __init__(self, settings: Settings, pop: Population) -> None:
+        self.settings = settings
+        ages = np.arange(MAX_AGE + 1)
+        male_shape = MAKEHAM_SHARE + np.exp(settings.mortality_slope * (ages - 60))
+        self.death_shape = np.stack([male_shape, male_shape * settings.female_mortality_ratio])  # [sex, age]
+        self.birth_shape = np.exp(-0.5 * ((ages - settings.fertility_peak_age) / FERTILITY_SPREAD) ** 2)
+        self.birth_shape[(ages < FERTILE_AGES[0]) | (ages > FERTILE_AGES[1])] = 0.0
+        p, w = pop.persons, pop.person_weight()
+        people = w.sum()
+        deaths_wanted = fact("death_rate", year=2019) / 1000 * people
+        births_wanted = fact("birth_rate", year=2019) / 1000 * people
+        self.death_level = deaths_wanted / (w * self.death_shape[p.female.astype(int), p.age]).sum()
+        self.birth_level = births_wanted / (w * p.female * self.birth_shape[p.age]).sum()
+
+    def death_probability(self, persons: Persons, year: int) -> np.ndarray:
+        rate = self.death_level * self.death_shape[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
+        rate *= (1 - self.settings.mortality_improvement) ** (year - 2020)
+        return 1.0 - np.exp(-rate)
+
+    def birth_probability(self, persons: Persons, year: int, support: float) -> np.ndarray:
+        """Probability of giving birth this year, with ``support`` yuan/yr per young child."""
+        s = self.settings
+        level = self.birth_level * (1 + s.fertility_trend) ** (year - 2020)
+        level *= 1 + s.fertility_support_elasticity * support / 10_000
+        rate = level * self.birth_shape[np.minimum(persons.age, MAX_AGE)] * persons.female
+        return 1.0 - np.exp(-rate)
+
+
+def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_places: int) -> np.ndarray:
+    """Everyone ages a year; those who die are removed. Returns deaths per place, float[place]."""
+    p = pop.persons
+    p.age += 1
+    dies = uniform(seed, Channel.DEATH, year, p.key) < rates.death_probability(p, year)
+    deaths = np.bincount(pop.households.place[p.household[dies]], weights=pop.person_weight()[dies], minlength=n_places)
+    pop.remove_persons(dies)
+    return deaths
+
+
+def give_birth(pop: Population, rates: VitalRates, policy: Policy, seed: int, year: int, n_places: int) -> np.ndarray:
+    """Mothers give birth; babies join their household. Returns births per place, float[place]."""
+    p = pop.persons
+    mothers = np.flatnonzero(
+        uniform(seed, Channel.BIRTH, year, p.key)
+        < rates.birth_probability(p, year, policy.value("childcare_subsidy", year))
+    )
+    key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)
+    n = len(mothers)
+    boy_share = rates.settings.sex_ratio_at_birth / (1 + rates.settings.sex_ratio_at_birth)
+    babies = Persons(
+        key=key,
+        household=p.household[mothers],
+        age=np.zeros(n, np.int16),
+        female=uniform(seed, Channel.BIRTH_SEX, year, key) >= boy_share,
+        college=np.zeros(n, bool),
+        participates=uniform(seed, Channel.PARTICIPATION, 0, key) < rates.settings.labour_participation,
+        skill=np.full(n, -1, np.int8),
+        job=np.full(n, NO_JOB, np.int16),
+        student_until=np.zeros(n, np.int16),
+    )
+    p.extend(babies)
+    return np.bincount(
+        pop.households.place[babies.household], weights=pop.households.weight[babies.household], minlength=n_places
+    )
+
+
+def split_households(
+    pop: Population, settings: Settings, seed: int, year: int, room: np.ndarray, alt_of: np.ndarray
+) -> None:
+    """Adults of 22–34 living with someone much older may set up their own household.
+
+    ``room[alt]`` is free dwellings; splits stop where it runs out (keyed lottery order).
+    """
+    h, p = pop.households, pop.persons
+    oldest = np.zeros(len(h), dtype=np.int16)
+    np.maximum.at(oldest, p.household, p.age)
+    candidate = (
+        (p.age >= SPLIT_AGES[0])
+        & (p.age <= SPLIT_AGES[1])
+        & (oldest[p.household] - p.age >= PARENT_GAP)
+        & (h.tenure[p.household] != COLLECTIVE)
+    )
+    draw = uniform(seed, Channel.SPLIT, year, p.key)
+    leaving = np.flatnonzero(candidate & (draw < settings.household_split_rate))
+    if len(leaving) == 0:
+        return
+    alt = alt_of[leaving]
+    weight = h.weight[p.household[leaving]]
+    order = np.lexsort((draw[leaving], alt))
+    alt_sorted, w_sorted = alt[order], weight[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(alt_sorted)) + 1]
+    cum = np.cumsum(w_sorted)
+    before_group = np.repeat(cum[starts] - w_sorted[starts], np.diff(np.r_[starts, len(order)]))
+    fits = cum - before_group <= room[alt_sorted] + 1e-9
+    leaving = leaving[order[fits]]
+    parent = p.household[leaving]
+    new = Households(
+        key=derive_keys(p.key[leaving], tag=int(Channel.SPLIT), year=year),
+        place=h.place[parent],
+        urban=h.urban[parent],
+        tenure=np.full(len(leaving), RENTER, np.int8),
+        hukou_city=h.hukou_city[parent],
+        weight=h.weight[parent],
+        origin=h.origin[parent],
+        arrived=h.arrived[parent],
+    )
+    p.household[leaving] = len(h) + np.arange(len(leaving))
+    h.extend(new)

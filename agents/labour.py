@@ -1,0 +1,137 @@
+"""Workers: entering and leaving the labour force, and choosing where to work.
+
+A worker with trade (cluster) ``c`` living in alternative ``a`` values a job in
+place ``w`` at ``β_wage·log wage[c,w] − β_commute·minutes[a,w] + μ·log openings[c,w]
++ κ·[another city]``. The logit over work places gives each worker's expected
+wage and, as a logsum without the wage, the job accessibility that enters the
+household's residence choice. Haimen's jobs are limited per place and cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.choice import Capacity, choose, flat_draw, logit_probabilities, logsum
+from agents.population import NO_JOB, Persons, Population
+from agents.streams import Channel, categorical, gumbel, uniform
+from agents.synthesis import ADULT_AGE, skill_mix
+from environment.places import clusters, places
+from environment.settings import Settings
+from environment.world import World
+
+AGRICULTURE = clusters()[0].index("agriculture")
+
+
+def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
+    """Persons of working age who take part in the labour market, bool[person]."""
+    retire = np.where(
+        persons.skill == AGRICULTURE,
+        settings.farmer_retirement_age,
+        np.where(persons.female, settings.retirement_age_female, settings.retirement_age_male),
+    )
+    return persons.participates & (persons.age >= ADULT_AGE) & (persons.age < retire) & (persons.student_until < year)
+
+
+def wage_factor(persons: Persons, settings: Settings) -> np.ndarray:
+    """Individual wage relative to the place-and-cluster wage (college premium), float[person]."""
+    return 1.0 + settings.college_wage_premium * persons.college
+
+
+@dataclass
+class JobProspects:
+    """What the job market offers from each residence alternative this year."""
+
+    utility: np.ndarray  # float[cluster, alt, place]: systematic utility of a job
+    expected_wage: np.ndarray  # float[cluster, alt]: yuan/yr
+    accessibility: np.ndarray  # float[cluster, alt]: logsum of openings over commute, without the wage
+
+
+def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects:
+    """Job utilities, expected wages and accessibility given who is employed where."""
+    s, pl = world.settings, places()
+    minutes = world.transport.commute_minutes(year)  # [alt, place]
+    cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
+    openings = world.jobs.openings(employed)  # [cluster, place]
+    place_part = -s.beta_commute * np.where(np.isfinite(minutes), minutes, 1e4) + s.cross_city_job * cross_city
+    access = place_part[None, :, :] + s.job_size_coefficient * np.log(openings)[:, None, :]
+    wage = world.jobs.wage
+    utility = access + s.beta_wage * np.log(wage)[:, None, :]
+    expected = (logit_probabilities(utility) * wage[:, None, :]).sum(axis=2)
+    return JobProspects(utility=utility, expected_wage=expected, accessibility=logsum(access, axis=2))
+
+
+def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
+    """Weighted workers by job place and cluster, float[place, cluster]."""
+    p = pop.persons
+    has_job = labour & (p.job >= 0)
+    out = np.zeros((places().n, len(clusters()[0])))
+    np.add.at(out, (p.job[has_job], p.skill[has_job]), pop.person_weight()[has_job])
+    return out
+
+
+def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
+    """Give new adults a trade, let farmers without land retrain, end jobs of those leaving work.
+
+    Returns the labour-force mask.
+    """
+    p, pl = pop.persons, places()
+    alt = pl.alt(pop.households.place[p.household], pop.households.urban[p.household])
+    new_adult = (p.age >= ADULT_AGE) & (p.skill < 0)
+    if new_adult.any():
+        u = uniform(seed, Channel.SKILL, year, p.key[new_adult])
+        p.skill[new_adult] = categorical(u, skill_mix(settings), alt[new_adult])
+    labour = in_labour_force(p, settings, year)
+    idle_farmer = labour & (p.skill == AGRICULTURE) & (p.job == NO_JOB)
+    retrain = idle_farmer & (uniform(seed, Channel.RESKILL, year, p.key) < settings.reskill_rate)
+    if retrain.any():
+        non_farm = skill_mix(settings).copy()
+        non_farm[:, AGRICULTURE] = 0.0
+        p.skill[retrain] = categorical(
+            uniform(seed, Channel.SKILL, year + 1000, p.key[retrain]), non_farm, alt[retrain]
+        )
+    p.job[~labour] = NO_JOB
+    return labour
+
+
+def separate(pop: Population, world: World, labour: np.ndarray, seed: int, year: int) -> None:
+    """Job switchers quit; where jobs shrank below the employed, the last in the lottery lose theirs."""
+    p = pop.persons
+    switch = (p.job >= 0) & (uniform(seed, Channel.JOB_SWITCH, year, p.key) < world.settings.job_switch_rate)
+    p.job[switch] = NO_JOB
+    excess = employment(pop, labour) - world.jobs.jobs
+    excess[~places().in_haimen] = 0.0
+    if (excess > 1e-9).any():
+        priority = uniform(seed, Channel.FARM_JOB, year, p.key)
+        weight = pop.person_weight()
+        for w, c in zip(*np.nonzero(excess > 1e-9), strict=True):
+            holders = np.flatnonzero((p.job == w) & (p.skill == c) & labour)
+            order = holders[np.argsort(-priority[holders], kind="stable")]
+            lose = order[np.cumsum(weight[order]) - weight[order] < excess[w, c] - 1e-9]
+            p.job[lose] = NO_JOB
+
+
+def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np.ndarray, seed: int, year: int) -> None:
+    """Every job seeker in the labour force chooses a work place; Haimen's vacancies limit hiring."""
+    p, pl = pop.persons, places()
+    alt = pl.alt(pop.households.place[p.household], pop.households.urban[p.household])
+    seekers = np.flatnonzero(labour & (p.job == NO_JOB))
+    if len(seekers) == 0:
+        return
+    weight = pop.person_weight()
+    vacant = world.jobs.vacant(employment(pop, labour))  # [place, cluster]
+    eps = gumbel(seed, Channel.JOB, year, p.key[seekers], pl.n)
+    priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
+    skill = p.skill[seekers]
+    no_job = pl.n  # an extra alternative where seekers start: chosen only if turned away
+    of_alt = np.r_[np.where(pl.in_haimen, np.arange(pl.n), -1), -1]
+    for c in np.unique(skill):
+        rows = np.flatnonzero(skill == c)
+        V = np.column_stack([prospects.utility[c], np.full(pl.n_alt, -np.inf)]).astype(np.float32)  # [alt, place]
+        errors = np.column_stack([eps[rows], np.zeros(len(rows), np.float32)])
+        capacity = Capacity(of_alt=of_alt, use=weight[seekers[rows]], room=vacant[:, c])
+        chosen = choose(
+            V, alt[seekers[rows]], np.full(len(rows), no_job), [capacity], priority[rows], draw=flat_draw(errors)
+        )
+        p.job[seekers[rows]] = np.where(chosen < no_job, chosen, NO_JOB)

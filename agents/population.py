@@ -1,0 +1,104 @@
+"""The hot state: households and persons as columns of numpy arrays.
+
+One row is one agent; its ``weight`` says how many real households (and so
+people) it stands for, which keeps totals exact at any scale. Mesa agent
+objects (``agents.household``) are thin handles over these rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Self
+
+import numpy as np
+
+RENTER, OWNER, COLLECTIVE = 0, 1, 2
+NO_JOB = -1
+
+
+class Columns:
+    """Equal-length numpy columns, one row per agent (a struct of arrays)."""
+
+    def __len__(self) -> int:
+        return len(getattr(self, fields(self)[0].name))
+
+    def take(self, index: np.ndarray) -> Self:
+        """The rows at ``index`` (indices or a boolean mask) as a new table."""
+        return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def extend(self, other: Self) -> None:
+        """Append the rows of ``other``."""
+        for f in fields(self):
+            setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
+
+    def keep(self, mask: np.ndarray) -> np.ndarray:
+        """Keep the rows where ``mask`` is true; return each old row's new index (-1 if dropped)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name)[mask])
+        new_index = np.full(mask.shape, -1, dtype=np.int64)
+        new_index[mask] = np.arange(int(mask.sum()))
+        return new_index
+
+
+@dataclass
+class Households(Columns):
+    """Household agents: where they live, how, and where they came from."""
+
+    key: np.ndarray  # uint64: identity for random streams
+    place: np.ndarray  # int16: place index
+    urban: np.ndarray  # bool: urban part of the place
+    tenure: np.ndarray  # int8: RENTER, OWNER or COLLECTIVE (dormitory)
+    hukou_city: np.ndarray  # int8: city whose hukou the household holds (places().city codes)
+    weight: np.ndarray  # float64: real households this row stands for
+    origin: np.ndarray  # int16: place the household came from (its own place for natives)
+    arrived: np.ndarray  # int16: year it arrived in Haimen (0 for the 2020 population)
+
+
+@dataclass
+class Persons(Columns):
+    """Person rows; workers are the persons in the labour force."""
+
+    key: np.ndarray  # uint64
+    household: np.ndarray  # int64: row in Households
+    age: np.ndarray  # int16: years
+    female: np.ndarray  # bool
+    college: np.ndarray  # bool: college degree (大专 or higher)
+    participates: np.ndarray  # bool: in the labour force when of working age
+    skill: np.ndarray  # int8: industrial cluster of the person's trade (-1 before working age)
+    job: np.ndarray  # int16: place of work (NO_JOB if none)
+    student_until: np.ndarray  # int16: last year at a vocational college (0 if not a student)
+
+
+@dataclass
+class Population:
+    """Households and their persons, kept consistent under births, deaths and moves."""
+
+    households: Households
+    persons: Persons
+
+    def person_weight(self) -> np.ndarray:
+        """Real people each person row stands for, float[person]."""
+        return self.households.weight[self.persons.household]
+
+    def members(self) -> np.ndarray:
+        """Person rows per household, int[household]."""
+        return np.bincount(self.persons.household, minlength=len(self.households))
+
+    def add(self, households: Households, persons: Persons) -> None:
+        """Append new households with their persons (``persons.household`` indexes ``households``)."""
+        persons.household = persons.household + len(self.households)
+        self.households.extend(households)
+        self.persons.extend(persons)
+
+    def remove_persons(self, gone: np.ndarray) -> None:
+        """Drop person rows (deaths); households left empty are dropped too."""
+        self.persons.keep(~gone)
+        empty = self.members() == 0
+        if empty.any():
+            self.remove_households(empty)
+
+    def remove_households(self, gone: np.ndarray) -> None:
+        """Drop household rows and all their persons."""
+        self.persons.keep(~gone[self.persons.household])
+        new_index = self.households.keep(~gone)
+        self.persons.household = new_index[self.persons.household]

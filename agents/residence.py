@@ -1,0 +1,288 @@
+"""Households choosing where to live: who weighs a move, what they weigh, where they go.
+
+The residence utility of household ``n`` for alternative ``j`` is
+
+    β_inc·log(income[n,j] − housing[n,j] + subsidy[n,j])
+  + β_acc·Σ_workers accessibility[c,j]               (commute and openings)
+  + β_school·[school-age children]·quality[j]·access[n,j]
+  + β_amen·amenity[j] + β_service·service_access[n,j]
+  + β_ties·log(1 + ties[origin,j]/1000)
+  + λ·log(dwellings[j] / mean)                      (Haimen's alternatives other than home)
+  − moving_cost[n,j] + constants (Haimen, rural part)
+
+and the choice is a nested logit: each city is a nest, Haimen's alternatives
+share one (scale ``nest_scale_haimen``), so they substitute for each other more
+than for other cities. The size term (with the nest's scale λ as its
+coefficient, so shares within the nest grow in proportion to homes) makes a
+unit's pull grow with its dwellings.
+
+Subsidies count only for newcomers to Haimen (homestead compensation only for
+rural households moving to a Haimen town); one-off payments are spread over
+``subsidy_horizon`` years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from agents.choice import Nests
+from agents.labour import JobProspects, in_labour_force, wage_factor
+from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
+from agents.rows import distinct_rows
+from agents.streams import Channel, uniform
+from agents.synthesis import ADULT_AGE, HAIMEN_CITY
+from environment.jobs import income_index
+from environment.places import clusters, places
+from environment.schools import SCHOOL_AGES
+from environment.world import World
+
+YOUNG_AGE = 35
+TEMPORARY_SUBSIDY_YEARS = 3  # rent subsidy and talent allowance last three years (lever descriptions)
+
+
+@dataclass
+class Deciders:
+    """Households weighing a move, described by what their choice depends on (arrays over deciders)."""
+
+    rows: np.ndarray  # household row in its population (residents or pool)
+    from_pool: np.ndarray  # bool: a potential mover from outside (not yet a resident)
+    current: np.ndarray  # alternative they live in now
+    key: np.ndarray
+    weight: np.ndarray
+    members: np.ndarray
+    workers: np.ndarray  # float[n, cluster]: workers by trade
+    earnings: np.ndarray  # float[n, cluster]: workers' wage factors by trade
+    other_adults: np.ndarray  # adults outside work (pensions)
+    school_children: np.ndarray
+    young_college: np.ndarray  # bool: a college-educated adult under 35
+    college: np.ndarray  # bool: a college-educated adult
+    college_workers: np.ndarray
+    hukou_city: np.ndarray
+    owner: np.ndarray
+    collective: np.ndarray
+    origin: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @staticmethod
+    def join(a: Deciders, b: Deciders) -> Deciders:
+        return Deciders(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Deciders)})
+
+    def take(self, index: np.ndarray) -> Deciders:
+        return Deciders(**{f.name: getattr(self, f.name)[index] for f in fields(Deciders)})
+
+    def kinds(self) -> tuple[np.ndarray, np.ndarray]:
+        """One representative per kind of decider (same utility for every alternative), and each one's kind."""
+        return distinct_rows(
+            self.current,
+            self.origin,
+            self.hukou_city,
+            self.owner,
+            self.collective,
+            self.members,
+            self.other_adults,
+            self.school_children > 0,
+            self.young_college,
+            self.college,
+            self.college_workers,
+            self.workers,
+            np.round(self.earnings - self.workers, 6),
+        )
+
+
+def describe(pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool) -> Deciders:
+    """Deciders for the household ``rows`` of ``pop``, with features summed over their members."""
+    h, p, pl = pop.households, pop.persons, places()
+    n, n_clusters = len(rows), len(clusters()[0])
+    index = np.full(len(h), -1)
+    index[rows] = np.arange(n)
+    mine = index[p.household] >= 0
+    i = index[p.household[mine]]
+    age, college = p.age[mine], p.college[mine]
+    labour = in_labour_force(p, world.settings, year)[mine]
+    skill = np.where(labour, p.skill[mine], 0)
+    by_cluster = i * n_clusters + skill
+
+    def count(values: np.ndarray) -> np.ndarray:
+        return np.bincount(i, weights=values, minlength=n)
+
+    workers = np.bincount(by_cluster, weights=labour, minlength=n * n_clusters).reshape(n, n_clusters)
+    earnings = np.bincount(
+        by_cluster, weights=labour * wage_factor(p, world.settings)[mine], minlength=n * n_clusters
+    ).reshape(n, n_clusters)
+    adult = age >= ADULT_AGE
+    return Deciders(
+        rows=rows,
+        from_pool=np.full(n, from_pool),
+        current=pl.alt(h.place[rows], h.urban[rows]),
+        key=h.key[rows],
+        weight=h.weight[rows],
+        members=count(np.ones_like(i)),
+        workers=workers,
+        earnings=earnings,
+        other_adults=count(adult & ~labour),
+        school_children=count((age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])),
+        young_college=count(college & (age < YOUNG_AGE)) > 0,
+        college=count(college) > 0,
+        college_workers=count(college & labour),
+        hukou_city=h.hukou_city[rows],
+        owner=h.tenure[rows] == OWNER,
+        collective=h.tenure[rows] == COLLECTIVE,
+        origin=h.origin[rows],
+    )
+
+
+def considering(pop: Population, world: World, seed: int, year: int) -> np.ndarray:
+    """Rows of resident households that weigh a move this year.
+
+    Rates by kind of household (owners less often); vocational students stay
+    until they finish, and weigh a move in the year after.
+    """
+    s, h, p = world.settings, pop.households, pop.persons
+    members = pop.members()
+    youngest_adult = np.full(len(h), 200, dtype=np.int16)
+    np.minimum.at(youngest_adult, p.household, np.where(p.age >= ADULT_AGE, p.age, 200).astype(np.int16))
+    rate = np.where(
+        h.tenure == COLLECTIVE,
+        s.move_rate_collective,
+        np.where((members == 1) & (youngest_adult < YOUNG_AGE), s.move_rate_single, s.move_rate_family),
+    )
+    rate = rate * np.where(h.tenure == OWNER, s.owner_mobility_factor, 1.0)
+    studying = np.zeros(len(h), dtype=bool)
+    studying[p.household[p.student_until >= year]] = True
+    graduated = np.zeros(len(h), dtype=bool)
+    graduated[p.household[p.student_until == year - 1]] = True
+    rate = np.where(studying, 0.0, np.where(graduated, 1.0, rate))
+    return np.flatnonzero(uniform(seed, Channel.CONSIDER_MOVE, year, h.key) < rate)
+
+
+def moving_cost(d: Deciders, world: World) -> np.ndarray:
+    """Utility cost of moving from the current alternative to each alternative, float[n, alt]."""
+    s, pl = world.settings, places()
+    place_now = pl.alt_place[d.current]
+    same_place = place_now[:, None] == pl.alt_place[None, :]
+    both_haimen = pl.in_haimen[place_now][:, None] & pl.alt_in_haimen[None, :]
+    cost = np.where(
+        same_place, s.moving_cost_local, np.where(both_haimen, s.moving_cost_haimen, s.moving_cost_intercity)
+    )
+    cost = cost * np.where(d.owner, s.owner_moving_cost_factor, 1.0)[:, None]
+    cost[np.arange(len(d)), d.current] = 0.0
+    return cost
+
+
+def subsidies(d: Deciders, world: World, year: int) -> np.ndarray:
+    """Yearly value of the plan's payments to a household moving to each alternative, yuan: float[n, alt]."""
+    s, pl, policy = world.settings, places(), world.policy
+    horizon = s.subsidy_horizon
+    haimen = pl.alt_in_haimen[None, :]
+    newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
+    yearly = (
+        TEMPORARY_SUBSIDY_YEARS * 12 * policy.value("rent_subsidy", year) * ~d.collective
+        + d.college * policy.value("talent_purchase_subsidy", year)
+        + d.young_college * policy.value("graduate_subsidy", year)
+        + TEMPORARY_SUBSIDY_YEARS * d.college_workers * policy.value("talent_allowance", year)
+    ) / horizon
+    out = np.where(newcomer[:, None] & haimen, yearly[:, None], 0.0)
+    rural_home = pl.in_haimen[pl.alt_place[d.current]] & ~pl.alt_urban[d.current] & ~d.collective
+    homestead = policy.value("homestead_compensation", year) / horizon
+    out += np.where(rural_home[:, None] & haimen & pl.alt_urban[None, :], homestead, 0.0)
+    return out
+
+
+def residence_utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Systematic utility of every alternative per kind of decider, float32[kind, alt], and each decider's kind.
+
+    Most potential movers share their kind with many others, so this is computed once per kind.
+    """
+    first, kind = d.kinds()
+    return _utility(d.take(first), world, prospects, year), kind
+
+
+def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
+    s, pl = world.settings, places()
+    city = pl.city[pl.alt_place]
+    haimen = pl.alt_in_haimen
+    # income net of housing cost
+    income = d.earnings @ prospects.expected_wage
+    local_wage = s.base_wage * income_index(s)[pl.alt_place]
+    income += d.other_adults[:, None] * s.pension_share * local_wage[None, :]
+    area = world.housing.floor_area(d.members)
+    newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
+    discount = np.where(newcomer[:, None], world.housing.newcomer_discount()[None, :], 0.0)
+    housing = world.housing.annual_cost(area) * (1.0 - discount)
+    net = income - housing + subsidies(d, world, year)
+    V = s.beta_income * np.log(np.maximum(net, 0.1 * income + 1000.0))
+    # jobs: accessibility of openings for each worker's trade
+    V += s.beta_access * (d.workers @ prospects.accessibility)
+    # hukou-linked access to schools and services
+    local = d.hukou_city[:, None] == city[None, :]
+    on_arrival = np.where(newcomer[:, None] & haimen[None, :], world.policy.value("hukou_on_arrival", year), 0.0)
+    p_local = np.where(local, 1.0, on_arrival)
+    school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
+    quality = world.schools.quality(year, world.policy)
+    V += s.beta_school * (d.school_children > 0)[:, None] * quality[None, :] * school_access
+    service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
+    V += s.beta_service * service
+    # amenity (with the youth bonus for young graduates) and ties
+    V += s.beta_amenity * (
+        world.amenity(year)[None, :] + d.young_college[:, None] * world.policy.youth_bonus(year)[None, :]
+    )
+    V += s.beta_ties * np.log1p(world.ties.matrix()[d.origin][:, pl.alt_place] / 1000.0)
+    stock = world.housing.stock
+    size = np.log(stock / stock[haimen].mean(), where=haimen, out=np.zeros_like(stock)) * s.nest_scale_haimen
+    V += size[None, :]
+    V[np.arange(len(d)), d.current] -= size[d.current]
+    V -= moving_cost(d, world)
+    V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
+    return V.astype(np.float32)
+
+
+def residence_nests(world: World) -> Nests:
+    """One nest per city; Haimen's alternatives share a nest with scale ``nest_scale_haimen``."""
+    pl = places()
+    city = pl.city[pl.alt_place]
+    codes, of_alt = np.unique(city, return_inverse=True)
+    scale = np.where(codes == HAIMEN_CITY, world.settings.nest_scale_haimen, 1.0)
+    return Nests(of_alt=of_alt, scale=scale)
+
+
+def dwelling_use(d: Deciders, world: World) -> np.ndarray:
+    """Dwellings each decider occupies (weight; a share of one in a dormitory), float[n]."""
+    return d.weight * np.where(d.collective, world.settings.collective_space, 1.0)
+
+
+def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
+    """Whether each decider would be granted a Haimen hukou on arriving (keyed draw), bool[n]."""
+    granted = uniform(seed, Channel.HUKOU, year + 1000, d.key) < world.policy.value("hukou_on_arrival", year)
+    return (d.hukou_city == HAIMEN_CITY) | granted
+
+
+def arrive(
+    pool: Population, d: Deciders, choice: np.ndarray, gets_hukou: np.ndarray, seed: int, year: int, world: World
+) -> Population:
+    """The pool households that chose Haimen, set up as residents (hukou, tenure, no job yet)."""
+    s, pl = world.settings, places()
+    come = d.from_pool & pl.alt_in_haimen[choice]
+    rows = d.rows[come]
+    take = np.zeros(len(pool.households), dtype=bool)
+    take[rows] = True
+    new_index = np.full(len(pool.households), -1)
+    new_index[rows] = np.arange(len(rows))
+    h = pool.households.take(rows)
+    persons = pool.persons.take(take[pool.persons.household])
+    persons.household = new_index[persons.household]
+    persons.job[:] = NO_JOB
+    alt = choice[come]
+    h.place, h.urban = pl.alt_place[alt].astype(np.int16), pl.alt_urban[alt]
+    draws = uniform(seed, Channel.TENURE, year, h.key, 3)
+    h.hukou_city = np.where(gets_hukou[come], HAIMEN_CITY, h.hukou_city).astype(np.int8)
+    buys = (draws[:, 1] < s.buy_on_arrival) | (
+        d.college[come] & (world.policy.value("talent_purchase_subsidy", year) > 0)
+    )
+    dorm = (d.members[come] == 1) & (draws[:, 2] < s.arrival_dorm_share) & ~buys
+    h.tenure = np.where(dorm, COLLECTIVE, np.where(buys, OWNER, RENTER)).astype(np.int8)
+    h.arrived[:] = year
+    return Population(h, persons)

@@ -1,0 +1,46 @@
+"""Grouping identical rows, so that work done per kind of agent is not repeated per agent."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+
+@cache
+def _weights(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Square and cube roots of the first ``n`` primes: rationally independent weights for two row codes."""
+    primes: list[int] = []
+    candidate = 2
+    while len(primes) < n:
+        if all(candidate % p for p in primes if p * p <= candidate):
+            primes.append(candidate)
+        candidate += 1
+    p = np.array(primes, dtype=float)
+    return np.sqrt(p), np.cbrt(p)
+
+
+def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One representative row per distinct combination of ``columns``, and each row's representative.
+
+    Columns are arrays of small numbers with one entry (or one row, for 2-D
+    columns) per agent; rows ``i`` and ``first[inverse[i]]`` are equal.
+    """
+    parts = [c.reshape(len(c), -1) for c in columns]
+    width = sum(p.shape[1] for p in parts)
+    w1, w2 = _weights(width)
+    code, check = np.zeros(len(parts[0])), np.zeros(len(parts[0]))
+    i = 0
+    for part in parts:
+        for j in range(part.shape[1]):
+            column = part[:, j].astype(float)
+            code += column * w1[i]
+            check += column * w2[i]
+            i += 1
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not np.array_equal(check[first][inverse], check):  # a floating-point coincidence: group exactly
+        stacked = np.column_stack([p.astype(float) for p in parts])
+        _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+    return first, inverse

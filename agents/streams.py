@@ -1,0 +1,128 @@
+"""Keyed random streams: every draw is a pure function of (seed, channel, year, agent, slot).
+
+Like ActivitySim's random channels, a household's dice for a decision do not
+depend on who else is drawing or in what order, so two scenarios run with the
+same seed face the same dice for the same household and differ only through
+their levers. Draws come from a counter-based hash (SplitMix64's finaliser)
+evaluated on whole arrays at once.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+_GOLDEN = 0x9E3779B97F4A7C15
+_MASK = (1 << 64) - 1
+
+
+class Channel(IntEnum):
+    """The decisions and events that draw random numbers."""
+
+    SYNTHESIS = 1
+    POOL = 2
+    DEATH = 3
+    BIRTH = 4
+    BIRTH_SEX = 5
+    CONSIDER_MOVE = 6
+    RESIDENCE = 7
+    LOTTERY = 8
+    JOB_SWITCH = 9
+    JOB = 10
+    JOB_LOTTERY = 11
+    PARTICIPATION = 12
+    SKILL = 13
+    COLLEGE = 14
+    SPLIT = 15
+    TENURE = 16
+    HUKOU = 17
+    FARM_JOB = 18
+    RESKILL = 19
+    STUDENT = 20
+    BUY = 21
+    NATURALIZE = 22
+    RESIDENCE_NEST = 23
+
+
+def _mix_int(x: int) -> int:
+    x &= _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on a uint64 array (wrap-around arithmetic)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _base(seed: int, channel: int, year: int) -> int:
+    return _mix_int(_mix_int(_mix_int(seed * _GOLDEN + channel) + year * _GOLDEN) + channel)
+
+
+def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int | None = None) -> np.ndarray:
+    """Uniform draws in (0, 1): float[len(keys)], or float[len(keys), slots] if ``slots`` is given."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h = _mix(keys ^ np.uint64(_base(seed, int(channel), year)))
+        if slots is not None:
+            offsets = np.arange(1, slots + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
+            h = _mix(h[:, None] + offsets[None, :])
+    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
+
+
+def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int) -> np.ndarray:
+    """Standard Gumbel draws float32[len(keys), n_alt]: the random-utility errors (23-bit uniforms)."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h = _mix(keys ^ np.uint64(_base(seed, int(channel), year)))
+        offsets = np.arange(1, n_alt + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
+        h = _mix(h[:, None] + offsets[None, :])
+    u = ((h >> np.uint64(41)).astype(np.float32) + np.float32(0.5)) * np.float32(1.0 / (1 << 23))
+    return -np.log(-np.log(u))
+
+
+def derive_keys(parent: np.ndarray, tag: int, year: int = 0) -> np.ndarray:
+    """New agent keys derived from parent keys (a newborn from its mother, a split from its adult)."""
+    parent = np.asarray(parent, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return _mix(parent ^ np.uint64(_mix_int(tag * _GOLDEN + year)))
+
+
+def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
+    """Index drawn by inverse CDF on uniforms ``u``.
+
+    ``shares`` is float[k] for one distribution, or float[g, k] with ``group``
+    giving each draw's row.
+    """
+    shares = np.asarray(shares, dtype=float)
+    if shares.ndim == 1:
+        cum = np.cumsum(shares) / shares.sum()
+        return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+    n_groups, k = shares.shape
+    cum = np.cumsum(shares, axis=1)
+    cum = cum / np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
+    flat = (np.arange(n_groups)[:, None] + np.minimum(cum, 1.0 - 1e-12)).ravel()
+    index = np.searchsorted(flat, group + u, side="right") - group * k
+    return np.clip(index, 0, k - 1)
+
+
+class LazyRows:
+    """Rows of keyed draws float32[n, k], computed on first use (a row always gets the same values)."""
+
+    def __init__(self, n: int, k: int, compute) -> None:
+        self.compute = compute
+        self.values = np.empty((n, k), dtype=np.float32)
+        self.done = np.zeros(n, dtype=bool)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        missing = rows[~self.done[rows]]
+        if len(missing):
+            self.values[missing] = self.compute(missing)
+            self.done[missing] = True
+        return self.values[rows]

@@ -1,0 +1,452 @@
+"""Synthetic populations: Haimen's 2020 residents, and each year's potential movers.
+
+The 2020 population is drawn from household templates (``data/household_templates.csv``),
+stratified over Haimen's urban and rural parts, and then *raked*: household
+weights are calibrated (w = d·exp(Xλ)) so that the weighted totals equal the
+census exactly at any scale — persons by unit and part, age bands 0–14 / 60–64
+/ 65+, men, collective-household persons and family households.
+
+Each year every outside origin also sends a pool of potential movers, sized
+from its population and its assumed mobility rate, who weigh Haimen's places
+among their alternatives. All draws come from keyed streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
+from agents.rows import distinct_rows
+from agents.streams import Channel, categorical, derive_keys, uniform
+from environment.inputs import fact, place_value, read_csv
+from environment.places import cluster_mix, clusters, places
+from environment.settings import Settings
+
+MAX_AGE = 100
+ADULT_AGE = 18
+HAIMEN_CITY = int(places().city[places().haimen[0]])
+_KIND_SHIFT, _PLACE_SHIFT, _YEAR_SHIFT = 56, 48, 36
+INITIAL_HOUSEHOLD, INITIAL_PERSON, POOL_HOUSEHOLD, STUDENT_HOUSEHOLD = 1, 2, 3, 4
+
+# Age ranges (inclusive) of each role in a household template.
+ELDERLY_AGES = (60, MAX_AGE)
+CHILD_AGES = (0, ADULT_AGE - 1)
+ADULT_AGES = {
+    "adult_single": (18, 59),
+    "adult_couple": (22, 59),
+    "adult_with_parent": (30, 59),
+    "elders_with_adult_child": (20, 45),
+    "dormitory": (16, 45),
+}
+PARENT_AGES = (24, 50)
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: str
+    collective: bool
+    elderly: int
+    adults: int
+    children: int
+    prior_share: float
+
+    @property
+    def size(self) -> int:
+        return self.elderly + self.adults + self.children
+
+    @property
+    def adult_ages(self) -> tuple[int, int]:
+        return ADULT_AGES.get(self.kind, PARENT_AGES)
+
+
+@cache
+def templates() -> tuple[Template, ...]:
+    return tuple(
+        Template(
+            r["kind"],
+            r["collective"] == "true",
+            int(r["elderly"]),
+            int(r["adults"]),
+            int(r["children"]),
+            float(r["prior_share"]),
+        )
+        for r in read_csv("household_templates.csv")
+    )
+
+
+def age_profile(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Relative size of each single-year cohort, and its college ratio, float[age]."""
+    size, college = np.zeros(MAX_AGE + 1), np.zeros(MAX_AGE + 1)
+    for r in read_csv("age_profile.csv"):
+        ages = slice(int(r["age_min"]), int(r["age_max"]) + 1)
+        size[ages], college[ages] = float(r["relative_size"]), float(r["college_ratio"])
+    old = np.arange(MAX_AGE + 1) >= 70
+    size[old] *= np.exp(-settings.mortality_slope * (np.arange(MAX_AGE + 1)[old] - 70))
+    return size, college
+
+
+def census() -> dict[str, float]:
+    """The 2020 census totals the synthesis reproduces exactly."""
+    return {
+        "persons": fact("pop_resident_census"),
+        "urban": fact("pop_urban"),
+        "age_0_14": fact("pop_age_0_14"),
+        "age_60_64": fact("pop_age_60plus") - fact("pop_age_65plus"),
+        "age_65_plus": fact("pop_age_65plus"),
+        "male": fact("pop_male"),
+        "collective_persons": fact("pop_collective_households"),
+        "family_households": fact("households_family"),
+        "family_persons": fact("pop_family_households"),
+    }
+
+
+def alternative_targets() -> np.ndarray:
+    """2020 persons per residence alternative (0 outside Haimen), summing to the census exactly.
+
+    Unit populations are rescaled to the census total; their assumed urban
+    shares are shifted (in log-odds) so the urban total is the census figure.
+    """
+    pl, c = places(), census()
+    pops = np.array([place_value("population", pl.keys[p], True) for p in pl.haimen])
+    pops *= c["persons"] / pops.sum()
+    shares = np.array([place_value("urban_share", pl.keys[p], True) for p in pl.haimen])
+    lo, hi = -10.0, 10.0
+    for _ in range(200):  # bisection on the common log-odds shift
+        mid = (lo + hi) / 2
+        urban = pops / (1 + (1 - shares) / shares * np.exp(-mid))
+        lo, hi = (mid, hi) if urban.sum() < c["urban"] else (lo, mid)
+    out = np.zeros(pl.n_alt)
+    out[pl.alt(pl.haimen, True)] = urban
+    out[pl.alt(pl.haimen, False)] = pops - urban
+    return out
+
+
+def rake(design: np.ndarray, X: np.ndarray, totals: np.ndarray, tol: float = 1e-12) -> np.ndarray:
+    """Calibrated weights ``w = design·exp(X·λ)`` with ``X.T @ w == totals`` (raking by Newton steps).
+
+    Rows with the same pattern get the same factor, so Newton runs on the
+    distinct patterns only.
+    """
+    first, inverse = distinct_rows(X)
+    patterns = X[first]
+    pattern_design = np.bincount(inverse, weights=design)
+    scale = np.maximum(totals, 1.0)
+    Xs, Ts = patterns / scale, totals / scale
+    lam = np.zeros(X.shape[1])
+    for _ in range(100):
+        factor = np.exp(np.clip(Xs @ lam, -30, 30))
+        w = pattern_design * factor
+        gap = Xs.T @ w - Ts
+        if np.max(np.abs(gap)) < tol:
+            return design * factor[inverse]
+        hessian = Xs.T @ (w[:, None] * Xs)
+        lam -= np.linalg.lstsq(hessian, gap, rcond=None)[0]
+    raise RuntimeError(f"raking did not converge (largest relative gap {np.max(np.abs(gap)):.2e})")
+
+
+def template_shares(settings: Settings) -> np.ndarray:
+    """Template frequencies raked to the census household and age totals (households per template)."""
+    c, tpl = census(), templates()
+    size, _ = age_profile(settings)
+    children_0_17 = c["age_0_14"] * size[:ADULT_AGE].sum() / size[:15].sum()
+    collective = np.array([t.collective for t in tpl])
+    X = np.array(
+        [[not t.collective, t.size * (not t.collective), t.children, t.elderly, t.collective] for t in tpl], dtype=float
+    )
+    prior = np.array([t.prior_share for t in tpl])
+    prior = np.where(collective, prior * c["collective_persons"], prior * c["family_households"])
+    elderly_total = c["age_60_64"] + c["age_65_plus"]
+    totals = np.array(
+        [c["family_households"], c["family_persons"], children_0_17, elderly_total, c["collective_persons"]]
+    )
+    return rake(prior, X, totals)
+
+
+def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Ages drawn from the cohort sizes restricted to [lo, hi] for each person."""
+    ages = np.empty(len(u), dtype=np.int16)
+    for a, b in set(zip(lo.tolist(), hi.tolist(), strict=True)):
+        rows = (lo == a) & (hi == b)
+        ages[rows] = a + categorical(u[rows], size[a : b + 1])
+    return ages
+
+
+def synthesize(settings: Settings, scale: int, seed: int) -> Population:
+    """Haimen's 2020 population with one row per ``scale`` households (weights exact)."""
+    pl, c, tpl = places(), census(), templates()
+    freq = template_shares(settings)
+    collective = np.array([t.collective for t in tpl])
+    targets = alternative_targets()
+    alts = np.flatnonzero(targets > 0)
+    # stratify households over alternatives in proportion to their people
+    rows_alt, rows_tpl = [], []
+    for is_coll, total in ((False, c["family_households"]), (True, c["collective_persons"])):
+        n = targets[alts] / targets.sum() * total / scale
+        counts = np.maximum(1, np.round(n)).astype(np.int64)
+        rows_alt.append(np.repeat(alts, counts))
+        rows_tpl.append(np.full(counts.sum(), is_coll))
+    alt = np.concatenate(rows_alt)
+    is_coll = np.concatenate(rows_tpl)
+    n_hh = len(alt)
+    hh_key = (np.uint64(INITIAL_HOUSEHOLD) << np.uint64(_KIND_SHIFT)) + np.arange(n_hh, dtype=np.uint64)
+    u = uniform(seed, Channel.SYNTHESIS, 0, hh_key, 2)
+    kind = np.empty(n_hh, dtype=np.int64)
+    for flag in (False, True):
+        rows = is_coll == flag
+        choices = np.flatnonzero(collective == flag)
+        kind[rows] = choices[categorical(u[rows, 0], freq[choices])]
+
+    # members: elderly, then adults, then children of each template
+    elderly = np.array([t.elderly for t in tpl])[kind]
+    adults = np.array([t.adults for t in tpl])[kind]
+    children = np.array([t.children for t in tpl])[kind]
+    size = elderly + adults + children
+    household = np.repeat(np.arange(n_hh), size)
+    slot = np.arange(len(household)) - np.repeat(np.cumsum(size) - size, size)
+    role = np.where(slot < elderly[household], 0, np.where(slot < (elderly + adults)[household], 1, 2))
+    adult_lo = np.array([t.adult_ages[0] for t in tpl])[kind][household]
+    adult_hi = np.array([t.adult_ages[1] for t in tpl])[kind][household]
+    lo = np.select([role == 0, role == 1], [ELDERLY_AGES[0], adult_lo], CHILD_AGES[0])
+    hi = np.select([role == 0, role == 1], [ELDERLY_AGES[1], adult_hi], CHILD_AGES[1])
+    person_key = (np.uint64(INITIAL_PERSON) << np.uint64(_KIND_SHIFT)) + np.arange(len(household), dtype=np.uint64)
+    pu = uniform(seed, Channel.SYNTHESIS, 0, person_key, 5)
+    cohort, college_ratio = age_profile(settings)
+    age = _sample_ages(pu[:, 0], lo, hi, cohort)
+    # couples are a man and a woman; others draw their sex (raking fixes the totals)
+    pair_first = np.r_[True, household[1:] != household[:-1]] | (role != np.r_[-1, role[:-1]])
+    in_pair = np.where(role == 0, elderly[household] == 2, np.where(role == 1, adults[household] == 2, False))
+    female = np.where(in_pair, ~pair_first, pu[:, 1] < 0.5)
+
+    # rake household weights to the census
+    n_alts = len(alts)
+    X = np.zeros((n_hh, n_alts + 6))
+    alt_col = np.searchsorted(alts, alt)
+    X[np.arange(n_hh), alt_col] = size
+    for col, mask in enumerate([age <= 14, (age >= 60) & (age <= 64), age >= 65, ~female]):
+        X[:, n_alts + col] = np.bincount(household, weights=mask, minlength=n_hh)
+    X[:, n_alts + 4] = size * is_coll
+    X[:, n_alts + 5] = ~is_coll
+    totals = np.r_[
+        targets[alts],
+        c["age_0_14"],
+        c["age_60_64"],
+        c["age_65_plus"],
+        c["male"],
+        c["collective_persons"],
+        c["family_households"],
+    ]
+    weight = rake(np.full(n_hh, float(scale)), X, totals)
+
+    # household attributes
+    nonlocal_coll = settings.collective_nonlocal_share
+    nonlocal_family = (settings.nonlocal_hukou_share * c["persons"] - nonlocal_coll * c["collective_persons"]) / c[
+        "family_persons"
+    ]
+    is_nonlocal = u[:, 1] < np.where(is_coll, nonlocal_coll, nonlocal_family)
+    hu = uniform(seed, Channel.HUKOU, 0, hh_key, 2)
+    origin_shares = pool_households_per_year(settings, 2020)
+    origin = np.where(is_nonlocal, categorical(hu[:, 0], origin_shares), pl.alt_place[alt])
+    owner = hu[:, 1] < np.where(is_nonlocal, settings.nonlocal_owner_share, settings.owner_share)
+    households = Households(
+        key=hh_key,
+        place=pl.alt_place[alt].astype(np.int16),
+        urban=pl.alt_urban[alt],
+        tenure=np.where(is_coll, COLLECTIVE, np.where(owner, OWNER, RENTER)).astype(np.int8),
+        hukou_city=np.where(is_nonlocal, pl.city[origin], HAIMEN_CITY).astype(np.int8),
+        weight=weight,
+        origin=origin.astype(np.int16),
+        arrived=np.zeros(n_hh, dtype=np.int16),
+    )
+    persons = _new_persons(
+        settings,
+        seed,
+        person_key,
+        household,
+        age,
+        female,
+        college_share=settings.college_share_young * college_ratio[age],
+        mix=skill_mix(settings),
+        mix_row=alt[household],
+    )
+    return Population(households, persons)
+
+
+def skill_mix(settings: Settings) -> np.ndarray:
+    """Trade mix of residents per alternative: the place's job mix, farming weighted up in rural parts."""
+    pl = places()
+    mix = cluster_mix()[pl.alt_place].copy()
+    mix[~pl.alt_urban, clusters()[0].index("agriculture")] *= settings.rural_agriculture_weight
+    return mix
+
+
+def _new_persons(
+    settings: Settings,
+    seed: int,
+    key: np.ndarray,
+    household: np.ndarray,
+    age: np.ndarray,
+    female: np.ndarray,
+    college_share: np.ndarray,
+    mix: np.ndarray,
+    mix_row: np.ndarray,
+) -> Persons:
+    """Person rows with education, participation and trade (from ``mix[mix_row]``) drawn from keyed streams."""
+    college = uniform(seed, Channel.COLLEGE, 0, key) < college_share
+    participates = uniform(seed, Channel.PARTICIPATION, 0, key) < settings.labour_participation
+    skill = categorical(uniform(seed, Channel.SKILL, 0, key), mix, mix_row).astype(np.int8)
+    skill[age < ADULT_AGE] = -1
+    n = len(key)
+    return Persons(
+        key=key,
+        household=household.astype(np.int64),
+        age=age.astype(np.int16),
+        female=female,
+        college=college & (age >= ADULT_AGE),
+        participates=participates,
+        skill=skill,
+        job=np.full(n, NO_JOB, dtype=np.int16),
+        student_until=np.zeros(n, dtype=np.int16),
+    )
+
+
+@cache
+def pool_kinds() -> tuple[dict, ...]:
+    return tuple(
+        {
+            "kind": r["kind"],
+            "adults": int(r["adults"]),
+            "children": int(r["children"]),
+            "lo": int(r["adult_age_min"]),
+            "hi": int(r["adult_age_max"]),
+            "share": float(r["share"]),
+        }
+        for r in read_csv("pool_households.csv")
+    )
+
+
+def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
+    """Potential-mover households per origin and year, float[place] (0 for Haimen).
+
+    Sized from each origin's 2020 population (not from the run's own flows, so
+    every scenario faces the same pools) and its assumed mobility rate.
+    """
+    pl = places()
+    kinds = pool_kinds()
+    mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
+    out = np.zeros(pl.n)
+    for p in pl.external:
+        key = pl.keys[p]
+        people = place_value("population", key, False) * place_value("pool_rate", key, False)
+        if key == "shanghai":
+            people *= (1 + settings.shanghai_outflow_trend) ** (year - 2020)
+        out[p] = people / mean_size
+    return out
+
+
+def _households_from_kinds(
+    settings: Settings,
+    seed: int,
+    channel: Channel,
+    year: int,
+    hh_key: np.ndarray,
+    origin: np.ndarray,
+    weight: np.ndarray,
+    kind: np.ndarray,
+    arrived: int,
+) -> Population:
+    """Movers' households and persons at their origin, drawn from the pool kinds."""
+    pl, kinds = places(), pool_kinds()
+    adults = np.array([k["adults"] for k in kinds])[kind]
+    children = np.array([k["children"] for k in kinds])[kind]
+    size = adults + children
+    household = np.repeat(np.arange(len(hh_key)), size)
+    slot = np.arange(len(household)) - np.repeat(np.cumsum(size) - size, size)
+    is_adult = slot < adults[household]
+    person_key = derive_keys(derive_keys(hh_key[household], tag=int(channel)) + slot.astype(np.uint64), tag=0)
+    pu = uniform(seed, channel, year, person_key, 2)
+    lo = np.array([k["lo"] for k in kinds])[kind][household]
+    hi = np.array([k["hi"] for k in kinds])[kind][household]
+    age = np.where(is_adult, lo + np.floor(pu[:, 0] * (hi - lo + 1)), np.floor(pu[:, 0] * 15)).astype(np.int16)
+    couple = is_adult & (adults[household] == 2)
+    female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
+    college_share = (
+        np.array(
+            [place_value("pool_college_share", pl.keys[o], False) if not pl.in_haimen[o] else 0.0 for o in range(pl.n)]
+        )[origin[household]]
+        * is_adult
+    )
+    persons = _new_persons(
+        settings, seed, person_key, household, age, female, college_share, mix=cluster_mix(), mix_row=origin[household]
+    )
+    persons.job = np.where(is_adult & persons.participates, origin[household], NO_JOB).astype(np.int16)
+    hu = uniform(seed, Channel.HUKOU, year, hh_key, 2)
+    share = {
+        v: np.array([place_value(v, pl.keys[o], False) if not pl.in_haimen[o] else 0.0 for o in range(pl.n)])[origin]
+        for v in ("pool_haimen_hukou_share", "pool_origin_hukou_share", "pool_owner_share")
+    }
+    elsewhere_city = pl.city[pl.index("elsewhere")]
+    haimen_hukou = hu[:, 0] < share["pool_haimen_hukou_share"]
+    origin_hukou = hu[:, 0] < share["pool_haimen_hukou_share"] + share["pool_origin_hukou_share"] * (
+        1 - share["pool_haimen_hukou_share"]
+    )
+    hukou_city = np.where(haimen_hukou, HAIMEN_CITY, np.where(origin_hukou, pl.city[origin], elsewhere_city))
+    households = Households(
+        key=hh_key,
+        place=origin.astype(np.int16),
+        urban=np.ones(len(hh_key), bool),
+        tenure=np.where(hu[:, 1] < share["pool_owner_share"], OWNER, RENTER).astype(np.int8),
+        hukou_city=hukou_city.astype(np.int8),
+        weight=weight,
+        origin=origin.astype(np.int16),
+        arrived=np.full(len(hh_key), arrived, dtype=np.int16),
+    )
+    return Population(households, persons)
+
+
+def _group_keys(kind: int, group: np.ndarray, year: int, index: np.ndarray) -> np.ndarray:
+    return (
+        (np.uint64(kind) << np.uint64(_KIND_SHIFT))
+        | (group.astype(np.uint64) << np.uint64(_PLACE_SHIFT))
+        | (np.uint64(year - 2000) << np.uint64(_YEAR_SHIFT))
+        | index.astype(np.uint64)
+    )
+
+
+def _rows_per_group(people: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows per group (at least one where there are people) and each row's group, index and weight."""
+    counts = np.where(people > 0, np.maximum(1, np.round(people / scale)), 0).astype(np.int64)
+    group = np.repeat(np.arange(len(people)), counts)
+    index = np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
+    weight = people[group] / counts[group]
+    return group, index, weight
+
+
+def draw_pool(settings: Settings, seed: int, year: int, scale: int) -> Population:
+    """This year's potential movers in every outside origin, as households at their origin."""
+    origin, index, weight = _rows_per_group(pool_households_per_year(settings, year), scale)
+    key = _group_keys(POOL_HOUSEHOLD, origin, year, index)
+    shares = np.array([k["share"] for k in pool_kinds()])
+    kind = categorical(uniform(seed, Channel.POOL, year, key), shares)
+    return _households_from_kinds(settings, seed, Channel.POOL, year, key, origin, weight, kind, arrived=year)
+
+
+def draw_students(settings: Settings, seed: int, year: int, scale: int, students: np.ndarray) -> Population:
+    """New vocational students from outside, as one-person collective households at their college."""
+    college_place, index, weight = _rows_per_group(students, scale)
+    key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
+    origin_shares = pool_households_per_year(settings, year)
+    origin = categorical(uniform(seed, Channel.STUDENT, year, key), origin_shares)
+    single = [k["kind"] for k in pool_kinds()].index("single")
+    pop = _households_from_kinds(
+        settings, seed, Channel.STUDENT, year, key, origin, weight, np.full(len(key), single), arrived=year
+    )
+    pop.households.place = college_place.astype(np.int16)
+    pop.households.tenure[:] = COLLECTIVE
+    pop.persons.age[:] = ADULT_AGE
+    pop.persons.job[:] = NO_JOB
+    pop.persons.college[:] = True  # vocational colleges award 大专 diplomas
+    pop.persons.student_until[:] = year + 2
+    return pop

@@ -1,0 +1,65 @@
+"""Jobs by place and industrial cluster, wages and openings.
+
+Haimen's 2020 job stock is the residents employed there plus the assumed vacancy
+rate; each year the levers add jobs (where: ``data/lever_allocation.csv``), the
+airport adds its jobs once open, and farm jobs decline. Other places are large
+labour markets whose openings are a share of their jobs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from environment.inputs import place_input
+from environment.places import cluster_mix, clusters, places
+from environment.policy import Policy
+from environment.settings import Settings
+
+AGRICULTURE = clusters()[0].index("agriculture")
+
+
+def income_index(settings: Settings) -> np.ndarray:
+    """Per-capita income of each place relative to Haimen, brought to 2020, float[place]."""
+    pl = places()
+    income = np.empty(pl.n)
+    for p, (key, haimen) in enumerate(zip(pl.keys, pl.in_haimen, strict=True)):
+        row = place_input("income_per_capita", key, haimen)
+        income[p] = float(row["value"]) / (1 + settings.income_growth_nominal) ** (int(row["year"]) - 2020)
+    return income / income[pl.haimen[0]]
+
+
+class JobMarket:
+    """Job stock float[place, cluster] (Haimen), wages float[cluster, place] and openings."""
+
+    def __init__(self, settings: Settings, employed: np.ndarray) -> None:
+        pl = places()
+        self.settings = settings
+        multipliers = clusters()[1]
+        self.wage = settings.base_wage * multipliers[:, None] * income_index(settings)[None, :]
+        self.jobs = np.where(pl.in_haimen[:, None], employed / (1.0 - settings.vacancy_rate), 0.0)
+        population = np.array(
+            [float(place_input("population", k, h)["value"]) for k, h in zip(pl.keys, pl.in_haimen, strict=True)]
+        )
+        external_jobs = population * settings.employment_rate_external
+        self.external_openings = (
+            external_jobs[:, None] * cluster_mix() * (settings.vacancy_rate + settings.hiring_rate)
+        ) * (~pl.in_haimen)[:, None]
+
+    def openings(self, employed: np.ndarray) -> np.ndarray:
+        """Openings over the year: vacancies plus replacement hiring, float[cluster, place]."""
+        vacant = np.maximum(self.jobs - employed, 0.0)
+        haimen = vacant + self.settings.hiring_rate * employed
+        return np.maximum(np.where(places().in_haimen[:, None], haimen, self.external_openings), 1e-3).T
+
+    def vacant(self, employed: np.ndarray) -> np.ndarray:
+        """Jobs that can be filled this year, float[place, cluster].
+
+        A frictional share (the 2020 vacancy rate) stays open at any time.
+        """
+        return np.maximum(self.jobs * (1.0 - self.settings.vacancy_rate) - employed, 0.0)
+
+    def grow(self, year: int, policy: Policy, airport_opens: int | None) -> None:
+        """Add the levers' and the airport's jobs for ``year``; shrink farm jobs."""
+        self.jobs[:, AGRICULTURE] *= 1.0 - self.settings.agriculture_decline
+        haimen = places().in_haimen[:, None]
+        self.jobs += (policy.new_jobs(year) + policy.airport_jobs(year, airport_opens)) * haimen

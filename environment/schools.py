@@ -1,0 +1,50 @@
+"""Compulsory-school seats (ages 6–14) per Haimen unit, quality and access.
+
+Seats grow each year to cover every child already living in Haimen; children
+arriving without a Haimen hukou can only take spare seats, and only a lever-set
+share of them is admitted to public schools. Quality is an index (0–1) per
+alternative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from environment.inputs import place_value
+from environment.places import places
+from environment.policy import Policy
+from environment.settings import Settings
+
+SCHOOL_AGES = (6, 14)
+
+
+class Schools:
+    """Seats float[place] (Haimen) and the quality and access indices float[alt]."""
+
+    def __init__(self, settings: Settings, children: np.ndarray) -> None:
+        pl = places()
+        self.settings = settings
+        self.seats = np.where(pl.in_haimen, children * (1.0 + settings.seat_slack), np.inf)
+        quality, access = np.empty(pl.n_alt), np.ones(pl.n_alt)
+        for a, (p, urban) in enumerate(zip(pl.alt_place, pl.alt_urban, strict=True)):
+            key, haimen = pl.keys[p], pl.in_haimen[p]
+            quality[a] = place_value("school_quality" if urban else "school_quality_rural", key, haimen)
+            if not haimen:
+                access[a] = place_value("nonlocal_school_access", key, haimen)
+        self.base_quality, self.external_access = quality, access
+
+    def quality(self, year: int, policy: Policy) -> np.ndarray:
+        """School-quality index per alternative in ``year``."""
+        return self.base_quality + policy.school_quality_bonus(year)
+
+    def nonlocal_access(self, year: int, policy: Policy) -> np.ndarray:
+        """Share of children without the place's hukou admitted to public schools, float[alt]."""
+        haimen = places().alt_in_haimen
+        return np.where(haimen, policy.value("nonlocal_school_access", year), self.external_access)
+
+    def expand(self, year: int, policy: Policy, children: np.ndarray) -> None:
+        """Add the lever's seats where the children are, and seats for every resident child."""
+        haimen = places().in_haimen
+        share = children[haimen] / max(children[haimen].sum(), 1e-9)
+        self.seats[haimen] += policy.value("school_seats", year) * share
+        self.seats = np.where(haimen, np.maximum(self.seats, children), np.inf)

@@ -1,0 +1,97 @@
+"""The transport network: a networkx graph of places and hubs, with projects by year.
+
+Edges carry door-to-door minutes by mode (road, rail, hsr, bus) and the project
+that builds them (none for links that existed in 2020). The commute time
+between two places in a year is the shortest path over the links open that year.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from environment.inputs import place_value, read_csv
+from environment.places import places
+from environment.settings import Settings
+from environment.targets import PLAN_ADOPTED
+
+
+class Transport:
+    """Travel and commute times for any year under a run's settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.graph = nx.MultiGraph()
+        pl = places()
+        self.graph.add_nodes_from(pl.keys)
+        for row in read_csv("transport.csv"):
+            self.graph.add_edge(
+                row["a"],
+                row["b"],
+                mode=row["mode"],
+                project=row["project"] or None,
+                minutes=float(row["minutes"]) * settings.travel_time_factor,
+            )
+        self._cache: dict[frozenset[str], np.ndarray] = {}
+
+    @cached_property
+    def opening_year(self) -> dict[str, int | None]:
+        """Year each project opens under the run's levers (None: never)."""
+        s = self.settings
+        return {
+            "hsr": s.hsr_year if s.hsr_open else None,
+            "tunnel": s.tunnel_year if s.tunnel_open else None,
+            "airport": s.airport_year if s.airport_open else None,
+            "roads": s.roads_year if s.roads_open else None,
+            "bus": PLAN_ADOPTED if s.bus_integration else None,
+        }
+
+    def is_open(self, project: str, year: int) -> bool:
+        opens = self.opening_year[project]
+        return opens is not None and year >= opens
+
+    def open_projects(self, year: int) -> frozenset[str]:
+        return frozenset(p for p in self.opening_year if self.is_open(p, year))
+
+    def place_minutes(self, year: int) -> np.ndarray:
+        """Shortest door-to-door minutes between places, float[place, place] (inf if no link)."""
+        projects = self.open_projects(year)
+        if projects not in self._cache:
+            self._cache[projects] = self._shortest_paths(projects)
+        return self._cache[projects]
+
+    def _shortest_paths(self, projects: frozenset[str]) -> np.ndarray:
+        open_graph = nx.Graph()
+        open_graph.add_nodes_from(self.graph.nodes)
+        for a, b, d in self.graph.edges(data=True):
+            if d["project"] is None or d["project"] in projects:
+                old = open_graph.get_edge_data(a, b, {"minutes": np.inf})["minutes"]
+                open_graph.add_edge(a, b, minutes=min(old, d["minutes"]))
+        keys = places().keys
+        minutes = np.full((len(keys), len(keys)), np.inf)
+        for i, source in enumerate(keys):
+            lengths = nx.single_source_dijkstra_path_length(open_graph, source, weight="minutes")
+            for j, target in enumerate(keys):
+                minutes[i, j] = lengths.get(target, np.inf)
+        return minutes
+
+    @cached_property
+    def local_minutes(self) -> np.ndarray:
+        """Typical commute inside each place, float[place]."""
+        pl = places()
+        return np.array([place_value("commute_local", k, h) for k, h in zip(pl.keys, pl.in_haimen, strict=True)])
+
+    def commute_minutes(self, year: int) -> np.ndarray:
+        """One-way commute from each residence alternative to each work place, float[alt, place].
+
+        Inside a place it is the local commute; between places, the network path
+        plus half of each end's local commute. Rural parts add an access time.
+        """
+        pl = places()
+        local = self.local_minutes
+        between = self.place_minutes(year) + 0.5 * (local[:, None] + local[None, :])
+        np.fill_diagonal(between, local)
+        rural_extra = np.where(pl.alt_urban, 0.0, self.settings.rural_access_minutes)
+        return between[pl.alt_place] + rural_extra[:, None]

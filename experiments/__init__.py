@@ -1,0 +1,1 @@
+"""Running many models: scenarios, sweeps, the parallel runner, the results store and analyses."""
