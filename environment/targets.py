@@ -36,6 +36,7 @@ class MeasureTarget:
     name_zh: str
     name_en: str
     counts: str
+    column: str  # summary figure the delivery is counted in
 
 
 @cache

@@ -1,0 +1,73 @@
+"""How a run measures up against the plan's targets (declared in ``environment/data/targets.toml``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from environment.places import places
+from environment.targets import BASE_YEAR, targets
+
+
+def zone_places(zone: str) -> list[str]:
+    """Place keys of a target's area ('haimen' or a zone)."""
+    pl = places()
+    if zone == "haimen":
+        return [pl.keys[i] for i in pl.haimen]
+    return [pl.keys[i] for i in pl.zones[zone]]
+
+
+def attainment(yearly: pd.DataFrame) -> pd.DataFrame:
+    """One row per target: the plan's value, the run's value in the target year, the gap and whether it is met.
+
+    Long-run targets without a year are read at the run's last year.
+    """
+    last = int(yearly.year.max())
+    rows = []
+    for t in targets().values():
+        year = t.year if t.year is not None else last
+        area = yearly[yearly.place.isin(zone_places(t.places))]
+        at = area[area.year == year]
+        if at.empty:
+            value = float("nan")
+        elif t.unit == "share":
+            value = at.urban_population.sum() / at.population.sum()
+        elif t.is_growth:
+            value = at.population.sum() - area[area.year == BASE_YEAR].population.sum()
+        elif t.key == "urban_population":
+            value = at.urban_population.sum()
+        else:
+            value = at.population.sum()
+        rows.append(
+            {
+                "target": t.key,
+                "name_zh": t.name_zh,
+                "name_en": t.name_en,
+                "year": year,
+                "unit": t.unit,
+                "plan": t.value,
+                "model": value,
+                "gap": value - t.value,
+                "met": bool(value >= t.value),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame, title: str = "") -> str:
+    """The attainment table as aligned text for the terminal."""
+
+    def fmt(value: float, unit: str) -> str:
+        if pd.isna(value):
+            return "n/a"
+        return f"{value:.1%}" if unit == "share" else f"{value:,.0f}"
+
+    lines = [title] if title else []
+    header = f"{'target':<31} {'year':>4} {'plan':>11} {'model':>11} {'gap':>11}  met  目标"
+    lines += [header, "-" * (len(header) + 8)]
+    for r in table.itertuples():
+        gap = f"{r.gap:+.1%}" if r.unit == "share" else f"{r.gap:+,.0f}"
+        lines.append(
+            f"{r.name_en:<31} {r.year:>4} {fmt(r.plan, r.unit):>11} {fmt(r.model, r.unit):>11} {gap:>11}  "
+            f"{'yes' if r.met else 'no ':<3}  {r.name_zh}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""Named scenarios in plain TOML files, checked against the lever and parameter registries.
+
+A scenario states only what differs from its base::
+
+    name = "hsr_2030"
+    description = "The plan, with the high-speed rail opening in 2030"
+    base = "plan"                 # another scenario in the same folder (optional)
+    plan_measures = "all"         # or a list such as [1, 2]: these measures' levers at their plan values
+
+    [levers]                      # individual levers (see `abm levers`)
+    hsr_year = 2030
+
+    [parameters]                  # uncertain parameters (see `abm parameters`)
+    airport_year = 2030
+
+    [run]
+    scale = 10                    # people per agent
+    seed = 1
+    years = "2020:2035"
+
+Anything wrong — an unknown key, a value out of range or of the wrong kind, a
+missing file — raises :class:`ScenarioError` naming the file, the key, the
+value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abm.model import DEFAULT_SCALE, FIRST_YEAR, LAST_YEAR
+from environment.settings import SettingError, levers, parameters
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+TOP_KEYS = {"name", "description", "base", "plan_measures", "levers", "parameters", "run"}
+RUN_KEYS = {"scale", "seed", "years"}
+MEASURES = range(1, 11)
+MAX_YEAR = 2050
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used, with where and why."""
+
+    def __init__(self, where: str, key: str, value: Any, allowed: str) -> None:
+        self.where, self.key, self.value, self.allowed = where, key, value, allowed
+        shown = "" if value is None else f" = {value!r}"
+        super().__init__(f"{where}: {key}{shown}: {allowed}")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: every setting that differs from the baseline, and how to run it."""
+
+    name: str
+    description: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    scale: int = DEFAULT_SCALE
+    seed: int = 1
+    start: int = FIRST_YEAR
+    end: int = LAST_YEAR
+    source: str = ""
+
+    def with_run(self, scale: int | None = None, seed: int | None = None, years: str | None = None) -> Scenario:
+        """The same scenario with run options overridden (e.g. from the command line)."""
+        start, end = (self.start, self.end) if years is None else parse_years(years, "--years")
+        return Scenario(
+            name=self.name,
+            description=self.description,
+            settings=self.settings,
+            source=self.source,
+            scale=self.scale if scale is None else check_scale(scale, "--scale"),
+            seed=self.seed if seed is None else check_seed(seed, "--seed"),
+            start=start,
+            end=end,
+        )
+
+
+def find(name_or_path: str | Path) -> Path:
+    """The scenario file for a path, or for a name in ``experiments/scenarios``."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ScenarioError(str(path), "file", None, "no such scenario file")
+        return path
+    candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not candidate.is_file():
+        known = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+        close = difflib.get_close_matches(str(name_or_path), known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known scenarios: {', '.join(known)}"
+        raise ScenarioError(str(name_or_path), "scenario", None, f"no such scenario file or name; {hint}")
+    return candidate
+
+
+def load(name_or_path: str | Path) -> Scenario:
+    """Read, resolve and check a scenario file (and its bases)."""
+    return _load(find(name_or_path), seen=())
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(str(path), "TOML", None, f"not valid TOML ({e})") from None
+
+
+def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
+    where = str(path)
+    if path.resolve() in seen:
+        raise ScenarioError(where, "base", path.stem, "scenarios' bases form a cycle")
+    raw = _read(path)
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ScenarioError(where, key, raw[key], _unknown(key, TOP_KEYS, "top-level keys"))
+    if "base" in raw:
+        if not isinstance(raw["base"], str):
+            raise ScenarioError(where, "base", raw["base"], "must be the name of another scenario")
+        try:
+            base = _load(find(path.parent / f"{raw['base']}.toml"), (*seen, path.resolve()))
+        except ScenarioError as e:
+            if e.key == "file":
+                raise ScenarioError(where, "base", raw["base"], "no scenario of that name beside this file") from None
+            raise
+    else:
+        base = Scenario(name="baseline")
+    settings = dict(base.settings)
+    if "plan_measures" in raw:
+        settings = {k: v for k, v in settings.items() if k not in levers()}
+        settings |= measures_at_plan(_measures(raw["plan_measures"], where))
+    settings |= _section(raw, "levers", levers(), where, other=("parameters", parameters()))
+    settings |= _section(raw, "parameters", parameters(), where, other=("levers", levers()))
+    settings = {k: v for k, v in settings.items() if v != _default(k)}
+    run = raw.get("run", {})
+    if not isinstance(run, dict):
+        raise ScenarioError(where, "run", run, "must be a table: [run]")
+    for key in run:
+        if key not in RUN_KEYS:
+            raise ScenarioError(where, f"run.{key}", run[key], _unknown(key, RUN_KEYS, "run keys"))
+    start, end = parse_years(run["years"], where, "run.years") if "years" in run else (base.start, base.end)
+    for key, value in (("name", raw.get("name")), ("description", raw.get("description"))):
+        if value is not None and not isinstance(value, str):
+            raise ScenarioError(where, key, value, "must be a string")
+    return Scenario(
+        name=raw.get("name", path.stem),
+        description=raw.get("description", base.description),
+        settings=settings,
+        scale=check_scale(run.get("scale", base.scale), where, "run.scale"),
+        seed=check_seed(run.get("seed", base.seed), where, "run.seed"),
+        start=start,
+        end=end,
+        source=where,
+    )
+
+
+def _default(key: str) -> Any:
+    return levers()[key].baseline if key in levers() else parameters()[key].default
+
+
+def measures_at_plan(measures: list[int]) -> dict[str, Any]:
+    """Lever values with the given measure groups at their plan values (others at baseline)."""
+    return {k: lv.plan for k, lv in levers().items() if lv.measure in measures and lv.modelled}
+
+
+def _measures(value: Any, where: str) -> list[int]:
+    if value == "all":
+        return list(MEASURES)
+    if isinstance(value, list) and all(isinstance(m, int) and not isinstance(m, bool) and m in MEASURES for m in value):
+        return value
+    raise ScenarioError(where, "plan_measures", value, '"all" or a list of measure numbers from 1 to 10')
+
+
+def _section(raw: dict, name: str, registry: dict, where: str, other: tuple[str, dict]) -> dict[str, Any]:
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise ScenarioError(where, name, table, f"must be a table: [{name}]")
+    out = {}
+    for key, value in table.items():
+        if key not in registry:
+            if key in other[1]:
+                raise ScenarioError(
+                    where, f"{name}.{key}", value, f"is one of the {other[0]}: put it under [{other[0]}]"
+                )
+            raise ScenarioError(where, f"{name}.{key}", value, _unknown(key, registry, name))
+        try:
+            out[key] = registry[key].check(value)
+        except SettingError as e:
+            raise ScenarioError(where, f"{name}.{key}", value, e.allowed) from None
+    return out
+
+
+def _unknown(key: str, known, what: str) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = f"see `abm {what}`" if what in ("levers", "parameters") else "allowed: " + ", ".join(sorted(known))
+    return f"unknown key ({listing}){hint}"
+
+
+def parse_years(value: Any, where: str, key: str = "years") -> tuple[int, int]:
+    """``"2020:2035"`` as (2020, 2035); runs start from the census year."""
+    allowed = f'"{FIRST_YEAR}:END" with END from {FIRST_YEAR + 1} to {MAX_YEAR}'
+    try:
+        start_text, end_text = str(value).split(":")
+        start, end = int(start_text), int(end_text)
+    except ValueError:
+        raise ScenarioError(where, key, value, allowed) from None
+    if start != FIRST_YEAR or not FIRST_YEAR < end <= MAX_YEAR:
+        raise ScenarioError(where, key, value, allowed)
+    return start, end
+
+
+def check_scale(value: Any, where: str, key: str = "scale") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ScenarioError(where, key, value, "a whole number of people per agent from 1 to 1000")
+    return value
+
+
+def check_seed(value: Any, where: str, key: str = "seed") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ScenarioError(where, key, value, "a whole number from 0 to 2147483647")
+    return value
+
+
+def all_scenarios() -> list[Path]:
+    return sorted(SCENARIO_DIR.glob("*.toml"))

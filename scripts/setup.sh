@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Create .venv with Python >= 3.12 and install the project with its test tools.
+# Safe to call repeatedly: it reinstalls only when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pick_python() {
+  local candidate
+  for candidate in python3.12 python3.13 python3 python; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  if command -v pyenv >/dev/null 2>&1; then
+    for version in 3.12 3.13; do
+      candidate="$(pyenv prefix "$version" 2>/dev/null)/bin/python3" || true
+      if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+    done
+  fi
+  echo "setup: no Python 3.12 or newer found (install one, e.g. with pyenv)" >&2
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  "$(pick_python)" -m venv .venv
+fi
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[test]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
