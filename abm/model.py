@@ -200,7 +200,10 @@ class MigrationModel(mesa.Model):
         leaving = np.zeros(len(h), dtype=bool)
         leaving[d.rows[residents & ~pl.alt_in_haimen[choice]]] = True
         pop.remove_households(leaving)
-        pop.add(*_parts(arrive(pool, d, choice, gets_hukou, self.seed, y, world)))
+        newcomers = arrive(pool, d, choice, gets_hukou, self.seed, y, world)
+        world.newcomers = np.bincount(pl.alt(newcomers.households.place, newcomers.households.urban),
+                                      weights=newcomers.households.weight, minlength=pl.n_alt)
+        pop.add(*_parts(newcomers))
         # vocational students enrolled from outside
         students = draw_students(self.settings, self.seed, y, self.scale, world.policy.vocational_students(y))
         if len(students.households):
@@ -231,8 +234,10 @@ class MigrationModel(mesa.Model):
         find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
 
     def markets(self, flows: np.ndarray) -> None:
-        """Prices respond to occupancy; new dwellings and seats; tenure and hukou change; ties grow."""
+        """Wages and prices respond to vacancies; new dwellings and seats; tenure and hukou change; ties grow."""
         world, pop, y, s = self.world, self.population, self.year, self.settings
+        labour = in_labour_force(pop.persons, s, y)
+        world.jobs.update_wages(employment(pop, labour))
         occupied = self._occupied()
         world.housing.update_prices(occupied)
         world.housing.build(y, world.policy, occupied)

@@ -26,6 +26,7 @@ from functools import cached_property
 import numpy as np
 
 from agents.rows import distinct_rows
+from agents.streams import categorical
 
 SHADOW_PRICE_ROUNDS = 12
 
@@ -45,8 +46,16 @@ def logsum(V: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def flat_draw(errors: np.ndarray) -> Draw:
-    """Plain multinomial logit: the alternative with the highest ``V + errors``."""
+    """Plain multinomial logit: the alternative with the highest ``V + errors`` (Gumbel errors per decider)."""
     return lambda V, kind: np.argmax(V[kind] + errors, axis=1)
+
+
+def inverse_cdf_draw(u: np.ndarray) -> Draw:
+    """Plain multinomial logit drawn by inverse CDF: one uniform per decider instead of one error per alternative.
+
+    Cheaper for large choice sets; the probabilities are computed once per kind.
+    """
+    return lambda V, kind: categorical(u, logit_probabilities(V.astype(float)), kind)
 
 
 @dataclass(frozen=True)

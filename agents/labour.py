@@ -1,9 +1,10 @@
 """Workers: entering and leaving the labour force, and choosing where to work.
 
-A worker with trade (cluster) ``c`` living in alternative ``a`` values a job in
-place ``w`` at ``β_wage·log wage[c,w] − β_commute·minutes[a,w] + μ·log openings[c,w]
-+ κ·[another city]``. The logit over work places gives each worker's expected
-wage and, as a logsum without the wage, the job accessibility that enters the
+A worker of trade (cluster) ``c`` living in alternative ``a`` values a job in
+place ``w`` and cluster ``c'`` at ``β_wage·log wage[c',w] − β_commute·minutes[a,w]
++ μ·log openings[c',w] + κ·[another city] − switch·[c' ≠ c]``; taking it makes
+``c'`` the worker's trade. The logit over jobs gives each worker's expected wage
+and, as a logsum without the wage, the job accessibility that enters the
 household's residence choice. Haimen's jobs are limited per place and cluster.
 """
 
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.choice import Capacity, choose, flat_draw, logit_probabilities, logsum
+from agents.choice import Capacity, choose, inverse_cdf_draw, logit_probabilities, logsum
 from agents.population import NO_JOB, Persons, Population
-from agents.streams import Channel, categorical, gumbel, uniform
+from agents.streams import Channel, categorical, uniform
 from agents.synthesis import ADULT_AGE, skill_mix
 from environment.places import clusters, places
 from environment.settings import Settings
@@ -41,24 +42,32 @@ def wage_factor(persons: Persons, settings: Settings) -> np.ndarray:
 
 @dataclass
 class JobProspects:
-    """What the job market offers from each residence alternative this year."""
+    """What the job market offers from each residence alternative this year.
 
-    utility: np.ndarray  # float[cluster, alt, place]: systematic utility of a job
-    expected_wage: np.ndarray  # float[cluster, alt]: yuan/yr
-    accessibility: np.ndarray  # float[cluster, alt]: logsum of openings over commute, without the wage
+    Jobs are (place, cluster) pairs, flattened as ``place * n_clusters + cluster``.
+    """
+
+    utility: np.ndarray  # float[trade, alt, job]: systematic utility of a job
+    expected_wage: np.ndarray  # float[trade, alt]: yuan/yr
+    accessibility: np.ndarray  # float[trade, alt]: logsum of openings over commute, without the wage
 
 
 def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects:
     """Job utilities, expected wages and accessibility given who is employed where."""
     s, pl = world.settings, places()
+    n_clusters = len(clusters()[0])
     minutes = world.transport.commute_minutes(year)  # [alt, place]
     cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
-    openings = world.jobs.openings(employed)  # [cluster, place]
     place_part = -s.beta_commute * np.where(np.isfinite(minutes), minutes, 1e4) + s.cross_city_job * cross_city
-    access = place_part[None, :, :] + s.job_size_coefficient * np.log(openings)[:, None, :]
-    wage = world.jobs.wage
-    utility = access + s.beta_wage * np.log(wage)[:, None, :]
-    expected = (logit_probabilities(utility) * wage[:, None, :]).sum(axis=2)
+    openings = world.jobs.openings(employed)  # [cluster, place]
+    switch = -s.trade_switch_cost * (1.0 - np.eye(n_clusters))  # [trade, cluster]
+    # access[trade, alt, place, cluster]
+    access = (place_part[None, :, :, None] + s.job_size_coefficient * np.log(openings).T[None, None, :, :]
+              + switch[:, None, None, :])
+    access = access.reshape(n_clusters, pl.n_alt, pl.n * n_clusters)
+    wage = world.jobs.wage.T.ravel()  # [place * cluster]
+    utility = access + s.beta_wage * np.log(wage)[None, None, :]
+    expected = (logit_probabilities(utility) * wage[None, None, :]).sum(axis=2)
     return JobProspects(utility=utility, expected_wage=expected, accessibility=logsum(access, axis=2))
 
 
@@ -72,25 +81,13 @@ def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
 
 
 def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
-    """Give new adults a trade, let farmers without land retrain, end jobs of those leaving work.
-
-    Returns the labour-force mask.
-    """
+    """Give new adults a trade and end the jobs of those leaving work; returns the labour-force mask."""
     p, pl = pop.persons, places()
-    alt = pl.alt(pop.households.place[p.household], pop.households.urban[p.household])
     new_adult = (p.age >= ADULT_AGE) & (p.skill < 0)
     if new_adult.any():
-        u = uniform(seed, Channel.SKILL, year, p.key[new_adult])
-        p.skill[new_adult] = categorical(u, skill_mix(settings), alt[new_adult])
+        alt = pl.alt(pop.households.place[p.household[new_adult]], pop.households.urban[p.household[new_adult]])
+        p.skill[new_adult] = categorical(uniform(seed, Channel.SKILL, year, p.key[new_adult]), skill_mix(settings), alt)
     labour = in_labour_force(p, settings, year)
-    idle_farmer = labour & (p.skill == AGRICULTURE) & (p.job == NO_JOB)
-    retrain = idle_farmer & (uniform(seed, Channel.RESKILL, year, p.key) < settings.reskill_rate)
-    if retrain.any():
-        non_farm = skill_mix(settings).copy()
-        non_farm[:, AGRICULTURE] = 0.0
-        p.skill[retrain] = categorical(
-            uniform(seed, Channel.SKILL, year + 1000, p.key[retrain]), non_farm, alt[retrain]
-        )
     p.job[~labour] = NO_JOB
     return labour
 
@@ -113,25 +110,28 @@ def separate(pop: Population, world: World, labour: np.ndarray, seed: int, year:
 
 
 def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np.ndarray, seed: int, year: int) -> None:
-    """Every job seeker in the labour force chooses a work place; Haimen's vacancies limit hiring."""
+    """Every job seeker in the labour force chooses a job; Haimen's vacancies limit hiring."""
     p, pl = pop.persons, places()
-    alt = pl.alt(pop.households.place[p.household], pop.households.urban[p.household])
+    n_clusters = len(clusters()[0])
     seekers = np.flatnonzero(labour & (p.job == NO_JOB))
     if len(seekers) == 0:
         return
-    weight = pop.person_weight()
-    vacant = world.jobs.vacant(employment(pop, labour))  # [place, cluster]
-    eps = gumbel(seed, Channel.JOB, year, p.key[seekers], pl.n)
+    alt = pl.alt(pop.households.place[p.household[seekers]], pop.households.urban[p.household[seekers]])
+    weight = pop.person_weight()[seekers]
+    room = world.jobs.vacant(employment(pop, labour)).ravel()  # [place * cluster]
+    n_jobs = pl.n * n_clusters
+    no_job = n_jobs  # an extra alternative where seekers start: chosen only if turned away
+    job_place = np.repeat(np.arange(pl.n), n_clusters)
+    of_alt = np.r_[np.where(pl.in_haimen[job_place], np.arange(n_jobs), -1), -1]
+    u = uniform(seed, Channel.JOB, year, p.key[seekers])
     priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
-    skill = p.skill[seekers]
-    no_job = pl.n  # an extra alternative where seekers start: chosen only if turned away
-    of_alt = np.r_[np.where(pl.in_haimen, np.arange(pl.n), -1), -1]
-    for c in np.unique(skill):
-        rows = np.flatnonzero(skill == c)
-        V = np.column_stack([prospects.utility[c], np.full(pl.n_alt, -np.inf)]).astype(np.float32)  # [alt, place]
-        errors = np.column_stack([eps[rows], np.zeros(len(rows), np.float32)])
-        capacity = Capacity(of_alt=of_alt, use=weight[seekers[rows]], room=vacant[:, c])
-        chosen = choose(
-            V, alt[seekers[rows]], np.full(len(rows), no_job), [capacity], priority[rows], draw=flat_draw(errors)
-        )
-        p.job[seekers[rows]] = np.where(chosen < no_job, chosen, NO_JOB)
+    trade = p.skill[seekers]
+    for c in np.unique(trade):
+        rows = np.flatnonzero(trade == c)
+        V = np.column_stack([prospects.utility[c], np.full(pl.n_alt, -np.inf)])  # [alt, job]
+        capacity = Capacity(of_alt=of_alt, use=weight[rows], room=room)
+        chosen = choose(V, alt[rows], np.full(len(rows), no_job), [capacity], priority[rows],
+                        draw=inverse_cdf_draw(u[rows]))
+        hired = seekers[rows[chosen < no_job]]
+        p.job[hired] = chosen[chosen < no_job] // n_clusters
+        p.skill[hired] = chosen[chosen < no_job] % n_clusters

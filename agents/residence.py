@@ -211,7 +211,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     income += d.other_adults[:, None] * s.pension_share * local_wage[None, :]
     area = world.housing.floor_area(d.members)
     newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
-    discount = np.where(newcomer[:, None], world.housing.newcomer_discount()[None, :], 0.0)
+    discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
     housing = world.housing.annual_cost(area) * (1.0 - discount)
     net = income - housing + subsidies(d, world, year)
     V = s.beta_income * np.log(np.maximum(net, 0.1 * income + 1000.0))
@@ -257,7 +257,7 @@ def dwelling_use(d: Deciders, world: World) -> np.ndarray:
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
     """Whether each decider would be granted a Haimen hukou on arriving (keyed draw), bool[n]."""
     granted = uniform(seed, Channel.HUKOU, year + 1000, d.key) < world.policy.value("hukou_on_arrival", year)
-    return (d.hukou_city == HAIMEN_CITY) | granted
+    return (d.hukou_city == HAIMEN_CITY) | (granted & d.from_pool)
 
 
 def arrive(

@@ -38,7 +38,6 @@ class Channel(IntEnum):
     TENURE = 16
     HUKOU = 17
     FARM_JOB = 18
-    RESKILL = 19
     STUDENT = 20
     BUY = 21
     NATURALIZE = 22

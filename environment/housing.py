@@ -33,7 +33,7 @@ class Housing:
             factor = settings.haimen_price_factor if haimen else 1.0
             self.price[a] = place_value(variable, key, haimen) * factor
         self.stock = np.where(pl.alt_in_haimen, occupied / (1.0 - settings.dwelling_vacancy), np.inf)
-        self.public = np.zeros(pl.n_alt)
+        self.public_new = np.zeros(pl.n_alt)  # public rental dwellings added in the latest year
 
     def floor_area(self, members: np.ndarray) -> np.ndarray:
         """Floor area a household of ``members`` people occupies (m²)."""
@@ -47,10 +47,14 @@ class Housing:
         """Monthly market rent per m², yuan: float[alt]."""
         return self.price * self.settings.user_cost_rate / 12.0
 
-    def newcomer_discount(self) -> np.ndarray:
-        """Average rent discount a newcomer gets from public rental dwellings, float[alt]."""
-        share = np.divide(self.public, self.stock, out=np.zeros_like(self.public), where=np.isfinite(self.stock))
-        return self.settings.public_rent_discount * share
+    def newcomer_discount(self, newcomers: np.ndarray) -> np.ndarray:
+        """Expected rent discount of a newcomer household, float[alt].
+
+        New public rental dwellings go to newcomers: the chance of getting one
+        is the new units over last year's newcomer households (at most 1).
+        """
+        chance = np.minimum(self.public_new / np.maximum(newcomers, 1.0), 1.0)
+        return self.settings.public_rent_discount * chance
 
     def build(self, year: int, policy: Policy, occupied: np.ndarray) -> None:
         """Add the market's new dwellings (more where occupancy is high) and the levers' for ``year``."""
@@ -59,7 +63,7 @@ class Housing:
         haimen = places().alt_in_haimen
         tight = np.maximum(occupied[haimen] / self.stock[haimen] - s.target_occupancy, 0.0)
         self.stock[haimen] += self.stock[haimen] * (s.housing_supply_rate + s.supply_response * tight) + added[haimen]
-        self.public += public
+        self.public_new = public
 
     def update_prices(self, occupied: np.ndarray) -> None:
         """Move prices with occupancy against its normal level (Haimen) and the common trend."""

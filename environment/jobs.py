@@ -2,7 +2,8 @@
 
 Haimen's 2020 job stock is the residents employed there plus the assumed vacancy
 rate; each year the levers add jobs (where: ``data/lever_allocation.csv``), the
-airport adds its jobs once open, and farm jobs decline. Other places are large
+airport adds its jobs once open, and farm jobs decline. Where jobs stay vacant
+beyond the frictional rate, wages rise. Other places are large
 labour markets whose openings are a share of their jobs.
 """
 
@@ -57,6 +58,14 @@ class JobMarket:
         A frictional share (the 2020 vacancy rate) stays open at any time.
         """
         return np.maximum(self.jobs * (1.0 - self.settings.vacancy_rate) - employed, 0.0)
+
+    def update_wages(self, employed: np.ndarray) -> None:
+        """Raise Haimen's wages where jobs stay vacant beyond the frictional rate."""
+        s = self.settings
+        haimen = places().in_haimen
+        vacant_share = 1.0 - np.divide(employed, self.jobs, out=np.ones_like(employed), where=self.jobs > 0)
+        excess = np.maximum(vacant_share - s.vacancy_rate, 0.0) * (self.jobs > 0)
+        self.wage[:, haimen] *= np.exp(s.wage_response * excess[haimen]).T
 
     def grow(self, year: int, policy: Policy, airport_opens: int | None) -> None:
         """Add the levers' and the airport's jobs for ``year``; shrink farm jobs."""

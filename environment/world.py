@@ -34,6 +34,7 @@ class World:
         self.jobs = JobMarket(settings, employed)
         self.schools = Schools(settings, children)
         self.ties = Ties(ties)
+        self.newcomers = np.zeros(pl.n_alt)  # households that arrived from outside Haimen last year, per alternative
         self.base_amenity = np.array(
             [
                 place_value("amenity_urban" if u else "amenity_rural", pl.keys[p], pl.in_haimen[p])
