@@ -69,6 +69,8 @@ class MigrationModel(mesa.Model):
         rng: int | None = None,
         **settings: Any,
     ) -> None:
+        if isinstance(rng, np.integer):  # e.g. seeds from np.arange in a sweep
+            rng = int(rng)
         super().__init__(rng=rng)
         if start != FIRST_YEAR:
             raise ValueError(f"start = {start}: runs start from the {FIRST_YEAR} census")
@@ -80,7 +82,7 @@ class MigrationModel(mesa.Model):
         self.settings: Settings = resolve(settings)
         self.scale, self.start, self.end, self.year = int(scale), start, end, start
         self.population = synthesize(self.settings, self.scale, self.seed)
-        self.rates = VitalRates(self.settings, self.population)
+        self.rates = VitalRates(self.settings, self.population, first_year=start + 1)
         self.world = self._build_world()
         self.external_population = np.array(
             [0.0 if places().in_haimen[p] else place_value("population", k, False) for p, k in enumerate(places().keys)]
@@ -237,7 +239,7 @@ class MigrationModel(mesa.Model):
         """Wages and prices respond to vacancies; new dwellings and seats; tenure and hukou change; ties grow."""
         world, pop, y, s = self.world, self.population, self.year, self.settings
         labour = in_labour_force(pop.persons, s, y)
-        world.jobs.update_wages(employment(pop, labour))
+        world.jobs.adjust(employment(pop, labour))
         occupied = self._occupied()
         world.housing.update_prices(occupied)
         world.housing.build(y, world.policy, occupied)

@@ -11,10 +11,11 @@ per kind, float[kind, alt], with ``kind[n]`` for each decider, so the work on
 utilities scales with the number of kinds, not of deciders.
 
 Where alternatives have limited room (dwellings, school seats, jobs),
-over-demand is resolved in two stages: shadow prices — a penalty on
-over-subscribed alternatives, raised until demand fits, as a price would — and
-then a lottery in keyed random order for whatever still does not fit; those
-turned away stay where they are.
+over-demand is resolved in two stages: shadow prices — a penalty on the
+alternatives of each over-subscribed resource, raised while demand exceeds room
+and lowered again while room stands idle, as a price would — and then a lottery
+in keyed random order for whatever still does not fit; those turned away stay
+where they are.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from agents.rows import distinct_rows
 from agents.streams import categorical
 
 SHADOW_PRICE_ROUNDS = 12
+IDLE_TOLERANCE = 0.02  # share of room that may stay unused while its shadow price is positive
 
 Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per decider) -> choices
 
@@ -146,40 +148,90 @@ def choose(
     uses = np.column_stack([c.use > 0 for c in capacities]) if capacities else np.zeros((len(kind), 0), bool)
     first, sub = distinct_rows(kind, uses)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
-    penalty = np.zeros((len(capacities), V.shape[1]))
+    prices = [np.zeros(len(c.room)) for c in capacities]  # shadow price of each resource (utility)
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
-        full_somewhere = False
-        for c, p in zip(capacities, penalty, strict=True):
+        unsettled = False
+        for c, price in zip(capacities, prices, strict=True):
             demand = c.net_demand(choice, current)
-            full = demand > c.room + 1e-9
-            if full.any():
-                full_somewhere = True
-                step = np.log((demand[full] + 1.0) / (np.maximum(c.room[full], 0.0) + 1.0)) + 0.05
-                for r, s in zip(np.flatnonzero(full), step, strict=True):
-                    p[c.of_alt == r] += s
-        if not full_somewhere:
+            room = np.maximum(c.room, 0.0)
+            over = demand > room + 1e-9
+            idle = (price > 0) & (demand < room * (1.0 - IDLE_TOLERANCE) - 1e-9)  # priced too high
+            with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
+                step = np.log((np.maximum(demand, 0.0) + 1.0) / (room + 1.0))
+            price[:] = np.maximum(price + np.where(over, step + 0.05, np.where(idle, 0.5 * step, 0.0)), 0.0)
+            unsettled |= bool(over.any() or idle.any())
+        if not unsettled:
             return choice
-        cost = sub_uses.astype(float) @ penalty
+        cost = np.zeros_like(base, dtype=float)
+        for c, price, users in zip(capacities, prices, sub_uses.T, strict=True):
+            per_alt = np.where(c.of_alt >= 0, price[np.maximum(c.of_alt, 0)], 0.0)
+            cost += users[:, None] * per_alt[None, :]
         cost[np.arange(len(first)), sub_current] = 0.0
         choice = draw((base - cost).astype(V.dtype), sub)
     return _lottery(choice, current, capacities, priority)
 
 
+def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Which candidates fit when each target's ``room`` is handed out in ``priority`` order, bool[candidate].
+
+    A candidate fits if it and every candidate before it for the same target
+    (lower priority value) together use no more than the room.
+    """
+    order = np.lexsort((priority, target))
+    sorted_target, sorted_use = target[order], use[order]
+    cumulative = np.cumsum(sorted_use)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_target)) + 1]
+    before_group = np.repeat(cumulative[starts] - sorted_use[starts], np.diff(np.r_[starts, len(order)]))
+    fits = np.empty(len(target), dtype=bool)
+    fits[order] = cumulative - before_group <= room[sorted_target] + 1e-9
+    return fits
+
+
 def _lottery(choice: np.ndarray, current: np.ndarray, capacities: list[Capacity], priority: np.ndarray) -> np.ndarray:
-    """Turn away movers in priority order until every resource fits; they stay put."""
-    choice = choice.copy()
-    while True:
-        turned_away = np.zeros(len(choice), dtype=bool)
-        for c in capacities:
-            demand = c.net_demand(choice, current)
+    """Admit movers in priority order so every resource fits; those left out stay put.
+
+    Movers are turned away, lowest priority first, from each over-full
+    resource; then those turned away who now fit everywhere are let back in
+    (in priority order, skipping any who could not fit even alone), and so on
+    until nothing changes.
+    """
+    admitted = choice != current
+    for _ in range(4 * SHADOW_PRICE_ROUNDS):
+        while True:  # turn away until every resource fits
+            turned_away = np.zeros(len(choice), dtype=bool)
+            now = np.where(admitted, choice, current)
+            for c in capacities:
+                demand = c.net_demand(now, current)
+                target = c.of_alt[choice]
+                candidates = np.flatnonzero(
+                    admitted
+                    & (target >= 0)
+                    & (c.use > 0)
+                    & (demand[np.maximum(target, 0)] > c.room[np.maximum(target, 0)] + 1e-9)
+                )
+                if len(candidates):
+                    freed = demand - np.bincount(target[candidates], weights=c.use[candidates], minlength=len(c.room))
+                    fits = fits_in_order(target[candidates], c.use[candidates], priority[candidates], c.room - freed)
+                    turned_away[candidates[~fits]] = True
+            if not turned_away.any():
+                break
+            admitted &= ~turned_away
+        waiting = ~admitted & (choice != current)
+        now = np.where(admitted, choice, current)
+        left = [c.room - c.net_demand(now, current) for c in capacities]
+        welcome = waiting.copy()
+        for c, room_left in zip(capacities, left, strict=True):  # who could not fit even alone
             target = c.of_alt[choice]
-            for r in np.flatnonzero(demand > c.room + 1e-9):
-                movers = np.flatnonzero((choice != current) & (target == r))
-                order = movers[np.argsort(priority[movers], kind="stable")]
-                freed = demand[r] - c.use[movers].sum()  # minus the units leavers free
-                fits = freed + np.cumsum(c.use[order]) <= c.room[r] + 1e-9
-                turned_away[order[~fits]] = True
-        if not turned_away.any():
-            return choice
-        choice[turned_away] = current[turned_away]
+            uses = waiting & (target >= 0) & (c.use > 0)
+            welcome[uses] &= c.use[uses] <= room_left[target[uses]] + 1e-9
+        for c, room_left in zip(capacities, left, strict=True):  # then in priority order
+            target = c.of_alt[choice]
+            candidates = np.flatnonzero(welcome & (target >= 0) & (c.use > 0))
+            if len(candidates):
+                fits = fits_in_order(target[candidates], c.use[candidates], priority[candidates], room_left)
+                welcome[candidates[~fits]] = False
+        if not welcome.any():
+            break
+        admitted |= welcome
+    return np.where(admitted, choice, current)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.choice import fits_in_order
 from agents.population import COLLECTIVE, NO_JOB, RENTER, Households, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
 from environment.inputs import fact
@@ -26,34 +27,53 @@ FERTILITY_SPREAD = 5.5  # years: width of the fertility bell (shape, not level)
 
 
 class VitalRates:
-    """Yearly death and birth probabilities, levels fitted to Haimen's 2019 crude rates."""
+    """Yearly death and birth probabilities, levels fitted to Haimen's 2019 crude rates.
 
-    def __init__(self, settings: Settings, pop: Population) -> None:
+    The levels are set so that, in the first simulated year (everyone a year
+    older than at the census), the expected deaths and births of the 2020
+    population equal 9.6 ‰ and 6.7 ‰ of it: natural change starts at −2.9 ‰.
+    """
+
+    def __init__(self, settings: Settings, pop: Population, first_year: int = 2021) -> None:
         self.settings = settings
+        self.first_year = first_year
         ages = np.arange(MAX_AGE + 1)
         male_shape = MAKEHAM_SHARE + np.exp(settings.mortality_slope * (ages - 60))
         self.death_shape = np.stack([male_shape, male_shape * settings.female_mortality_ratio])  # [sex, age]
         self.birth_shape = np.exp(-0.5 * ((ages - settings.fertility_peak_age) / FERTILITY_SPREAD) ** 2)
         self.birth_shape[(ages < FERTILE_AGES[0]) | (ages > FERTILE_AGES[1])] = 0.0
         p, w = pop.persons, pop.person_weight()
+        age = np.minimum(p.age + 1, MAX_AGE)  # ages at which the first year's events are drawn
         people = w.sum()
-        deaths_wanted = fact("death_rate", year=2019) / 1000 * people
-        births_wanted = fact("birth_rate", year=2019) / 1000 * people
-        self.death_level = deaths_wanted / (w * self.death_shape[p.female.astype(int), p.age]).sum()
-        self.birth_level = births_wanted / (w * p.female * self.birth_shape[p.age]).sum()
+        self.death_level = _level(
+            w, self.death_shape[p.female.astype(int), age], fact("death_rate", year=2019) / 1000 * people
+        )
+        self.birth_level = _level(w, p.female * self.birth_shape[age], fact("birth_rate", year=2019) / 1000 * people)
 
     def death_probability(self, persons: Persons, year: int) -> np.ndarray:
         rate = self.death_level * self.death_shape[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
-        rate *= (1 - self.settings.mortality_improvement) ** (year - 2020)
+        rate *= (1 - self.settings.mortality_improvement) ** (year - self.first_year)
         return 1.0 - np.exp(-rate)
 
     def birth_probability(self, persons: Persons, year: int, support: float) -> np.ndarray:
         """Probability of giving birth this year, with ``support`` yuan/yr per young child."""
         s = self.settings
-        level = self.birth_level * (1 + s.fertility_trend) ** (year - 2020)
+        level = self.birth_level * (1 + s.fertility_trend) ** (year - self.first_year)
         level *= 1 + s.fertility_support_elasticity * support / 10_000
         rate = level * self.birth_shape[np.minimum(persons.age, MAX_AGE)] * persons.female
         return 1.0 - np.exp(-rate)
+
+
+def _level(weight: np.ndarray, shape: np.ndarray, wanted: float) -> float:
+    """Level L such that Σ weight·(1 − exp(−L·shape)) = wanted (Newton steps; the sum rises with L)."""
+    level = wanted / (weight * shape).sum()
+    for _ in range(50):
+        survive = np.exp(-level * shape)
+        gap = (weight * (1.0 - survive)).sum() - wanted
+        if abs(gap) < 1e-9 * wanted:
+            break
+        level -= gap / (weight * shape * survive).sum()
+    return level
 
 
 def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_places: int) -> np.ndarray:
@@ -114,14 +134,7 @@ def split_households(
     if len(leaving) == 0:
         return
     alt = alt_of[leaving]
-    weight = h.weight[p.household[leaving]]
-    order = np.lexsort((draw[leaving], alt))
-    alt_sorted, w_sorted = alt[order], weight[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(alt_sorted)) + 1]
-    cum = np.cumsum(w_sorted)
-    before_group = np.repeat(cum[starts] - w_sorted[starts], np.diff(np.r_[starts, len(order)]))
-    fits = cum - before_group <= room[alt_sorted] + 1e-9
-    leaving = leaving[order[fits]]
+    leaving = leaving[fits_in_order(alt, h.weight[p.household[leaving]], draw[leaving], room)]
     parent = p.household[leaving]
     new = Households(
         key=derive_keys(p.key[leaving], tag=int(Channel.SPLIT), year=year),

@@ -62,8 +62,11 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     openings = world.jobs.openings(employed)  # [cluster, place]
     switch = -s.trade_switch_cost * (1.0 - np.eye(n_clusters))  # [trade, cluster]
     # access[trade, alt, place, cluster]
-    access = (place_part[None, :, :, None] + s.job_size_coefficient * np.log(openings).T[None, None, :, :]
-              + switch[:, None, None, :])
+    access = (
+        place_part[None, :, :, None]
+        + s.job_size_coefficient * np.log(openings).T[None, None, :, :]
+        + switch[:, None, None, :]
+    )
     access = access.reshape(n_clusters, pl.n_alt, pl.n * n_clusters)
     wage = world.jobs.wage.T.ravel()  # [place * cluster]
     utility = access + s.beta_wage * np.log(wage)[None, None, :]
@@ -130,8 +133,9 @@ def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np
         rows = np.flatnonzero(trade == c)
         V = np.column_stack([prospects.utility[c], np.full(pl.n_alt, -np.inf)])  # [alt, job]
         capacity = Capacity(of_alt=of_alt, use=weight[rows], room=room)
-        chosen = choose(V, alt[rows], np.full(len(rows), no_job), [capacity], priority[rows],
-                        draw=inverse_cdf_draw(u[rows]))
+        current = np.full(len(rows), no_job)
+        chosen = choose(V, alt[rows], current, [capacity], priority[rows], draw=inverse_cdf_draw(u[rows]))
+        room = room - capacity.net_demand(chosen, current)  # the next trades see what is left
         hired = seekers[rows[chosen < no_job]]
         p.job[hired] = chosen[chosen < no_job] // n_clusters
         p.skill[hired] = chosen[chosen < no_job] % n_clusters

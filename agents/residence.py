@@ -30,7 +30,7 @@ import numpy as np
 from agents.choice import Nests
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
-from agents.rows import distinct_rows
+from agents.rows import distinct_rows, dot
 from agents.streams import Channel, uniform
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.jobs import income_index
@@ -206,7 +206,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     city = pl.city[pl.alt_place]
     haimen = pl.alt_in_haimen
     # income net of housing cost
-    income = d.earnings @ prospects.expected_wage
+    income = dot(d.earnings, prospects.expected_wage)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
     income += d.other_adults[:, None] * s.pension_share * local_wage[None, :]
     area = world.housing.floor_area(d.members)
@@ -216,7 +216,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     net = income - housing + subsidies(d, world, year)
     V = s.beta_income * np.log(np.maximum(net, 0.1 * income + 1000.0))
     # jobs: accessibility of openings for each worker's trade
-    V += s.beta_access * (d.workers @ prospects.accessibility)
+    V += s.beta_access * dot(d.workers, prospects.accessibility)
     # hukou-linked access to schools and services
     local = d.hukou_city[:, None] == city[None, :]
     on_arrival = np.where(newcomer[:, None] & haimen[None, :], world.policy.value("hukou_on_arrival", year), 0.0)

@@ -1,4 +1,4 @@
-"""Grouping identical rows, so that work done per kind of agent is not repeated per agent."""
+"""Grouping identical rows (so work per kind of agent is not repeated per agent), and exact products."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
     return first, inverse
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Matrix product without BLAS, so results are bit-identical whatever the process's BLAS threading.
+
+    (Multi-threaded BLAS sums in a different order than a joblib worker's single thread.)
+    """
+    return np.einsum("ij,jk->ik", a, b) if b.ndim == 2 else np.einsum("ij,j->i", a, b)

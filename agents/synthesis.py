@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
-from agents.rows import distinct_rows
+from agents.rows import distinct_rows, dot
 from agents.streams import Channel, categorical, derive_keys, uniform
 from environment.inputs import fact, place_value, read_csv
 from environment.places import cluster_mix, clusters, places
@@ -137,12 +137,12 @@ def rake(design: np.ndarray, X: np.ndarray, totals: np.ndarray, tol: float = 1e-
     Xs, Ts = patterns / scale, totals / scale
     lam = np.zeros(X.shape[1])
     for _ in range(100):
-        factor = np.exp(np.clip(Xs @ lam, -30, 30))
+        factor = np.exp(np.clip(dot(Xs, lam), -30, 30))
         w = pattern_design * factor
-        gap = Xs.T @ w - Ts
+        gap = dot(Xs.T, w) - Ts
         if np.max(np.abs(gap)) < tol:
             return design * factor[inverse]
-        hessian = Xs.T @ (w[:, None] * Xs)
+        hessian = dot(Xs.T, w[:, None] * Xs)
         lam -= np.linalg.lstsq(hessian, gap, rcond=None)[0]
     raise RuntimeError(f"raking did not converge (largest relative gap {np.max(np.abs(gap)):.2e})")
 

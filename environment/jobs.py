@@ -3,7 +3,7 @@
 Haimen's 2020 job stock is the residents employed there plus the assumed vacancy
 rate; each year the levers add jobs (where: ``data/lever_allocation.csv``), the
 airport adds its jobs once open, and farm jobs decline. Where jobs stay vacant
-beyond the frictional rate, wages rise. Other places are large
+beyond the frictional rate, they pay a premium and some are withdrawn. Other places are large
 labour markets whose openings are a share of their jobs.
 """
 
@@ -36,7 +36,8 @@ class JobMarket:
         pl = places()
         self.settings = settings
         multipliers = clusters()[1]
-        self.wage = settings.base_wage * multipliers[:, None] * income_index(settings)[None, :]
+        self.base_wage = settings.base_wage * multipliers[:, None] * income_index(settings)[None, :]
+        self.wage = self.base_wage.copy()
         self.jobs = np.where(pl.in_haimen[:, None], employed / (1.0 - settings.vacancy_rate), 0.0)
         population = np.array(
             [float(place_input("population", k, h)["value"]) for k, h in zip(pl.keys, pl.in_haimen, strict=True)]
@@ -59,13 +60,14 @@ class JobMarket:
         """
         return np.maximum(self.jobs * (1.0 - self.settings.vacancy_rate) - employed, 0.0)
 
-    def update_wages(self, employed: np.ndarray) -> None:
-        """Raise Haimen's wages where jobs stay vacant beyond the frictional rate."""
+    def adjust(self, employed: np.ndarray) -> None:
+        """Where Haimen's jobs stay vacant beyond the frictional rate, pay a premium and withdraw some of them."""
         s = self.settings
-        haimen = places().in_haimen
-        vacant_share = 1.0 - np.divide(employed, self.jobs, out=np.ones_like(employed), where=self.jobs > 0)
-        excess = np.maximum(vacant_share - s.vacancy_rate, 0.0) * (self.jobs > 0)
-        self.wage[:, haimen] *= np.exp(s.wage_response * excess[haimen]).T
+        haimen = places().in_haimen[:, None]
+        excess = np.maximum(self.jobs * (1.0 - s.vacancy_rate) - employed, 0.0) * haimen  # [place, cluster]
+        share = np.divide(excess, self.jobs, out=np.zeros_like(excess), where=self.jobs > 0)
+        self.wage = self.base_wage * np.exp(s.wage_response * share.T)
+        self.jobs -= s.unfilled_job_decay * excess
 
     def grow(self, year: int, policy: Policy, airport_opens: int | None) -> None:
         """Add the levers' and the airport's jobs for ``year``; shrink farm jobs."""
