@@ -24,28 +24,40 @@ TENURE = {0: "renter", OWNER: "owner", COLLECTIVE: "collective"}
 SCHOOL_STAGES = {"infant": (0, 2), "kindergarten": (3, 5), "primary": (6, 11), "junior": (12, 14), "senior": (15, 17)}
 
 
-class Household(mesa.Agent):
-    """A household (standing for ``weight`` real ones) and its members."""
+class RowHandle(mesa.Agent):
+    """A Mesa agent standing for one row of the population's arrays, found by its key."""
 
     model: MigrationModel
+    table = ""  # "households" or "persons"
+    noun = ""
 
     def __init__(self, model: MigrationModel, key: int) -> None:
         super().__init__(model)
         self.key = int(key)
 
     @property
-    def _row(self) -> int:
-        rows = np.flatnonzero(self.model.population.households.key == np.uint64(self.key))
-        if len(rows) == 0:
-            raise LookupError(f"household {self.key} is no longer in Haimen")
-        return int(rows[0])
+    def _rows(self):
+        return getattr(self.model.population, self.table)
 
-    def _get(self, column: str):
-        return getattr(self.model.population.households, column)[self._row]
+    @property
+    def _row(self) -> int:
+        rows = np.flatnonzero(self._rows.key == np.uint64(self.key))
+        if len(rows) == 0:
+            raise LookupError(f"{self.noun} {self.key} is no longer in Haimen")
+        return int(rows[0])
 
     @property
     def alive(self) -> bool:
-        return bool((self.model.population.households.key == np.uint64(self.key)).any())
+        return bool((self._rows.key == np.uint64(self.key)).any())
+
+
+class Household(RowHandle):
+    """A household (standing for ``weight`` real ones) and its members."""
+
+    table, noun = "households", "household"
+
+    def _get(self, column: str):
+        return getattr(self.model.population.households, column)[self._row]
 
     @property
     def place(self) -> str:
@@ -101,21 +113,10 @@ class Household(mesa.Agent):
         return f"Household({self.key}: {self.members} people in {self.place} ({'urban' if self.urban else 'rural'}))"
 
 
-class Worker(mesa.Agent):
+class Worker(RowHandle):
     """A member of the labour force: trade, education, job place and income."""
 
-    model: MigrationModel
-
-    def __init__(self, model: MigrationModel, key: int) -> None:
-        super().__init__(model)
-        self.key = int(key)
-
-    @property
-    def _row(self) -> int:
-        rows = np.flatnonzero(self.model.population.persons.key == np.uint64(self.key))
-        if len(rows) == 0:
-            raise LookupError(f"person {self.key} is no longer in Haimen")
-        return int(rows[0])
+    table, noun = "persons", "person"
 
     @property
     def age(self) -> int:

@@ -2,7 +2,7 @@
 
 A worker of trade (cluster) ``c`` living in alternative ``a`` values a job in
 place ``w`` and cluster ``c'`` at ``β_wage·log wage[c',w] − β_commute·minutes[a,w]
-+ μ·log openings[c',w] + κ·[another city] − switch·[c' ≠ c]``; taking it makes
+− β_long·(minutes beyond an hour) + μ·log openings[c',w] + κ·[another city] − switch·[c' ≠ c]``; taking it makes
 ``c'`` the worker's trade. The logit over jobs gives each worker's expected wage
 and, as a logsum without the wage, the job accessibility that enters the
 household's residence choice. Haimen's jobs are limited per place and cluster.
@@ -23,6 +23,7 @@ from environment.settings import Settings
 from environment.world import World
 
 AGRICULTURE = clusters()[0].index("agriculture")
+LONG_COMMUTE = 60.0  # minutes: beyond this each minute costs more (beta_long_commute)
 
 
 def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
@@ -58,7 +59,9 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     n_clusters = len(clusters()[0])
     minutes = world.transport.commute_minutes(year)  # [alt, place]
     cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
-    place_part = -s.beta_commute * np.where(np.isfinite(minutes), minutes, 1e4) + s.cross_city_job * cross_city
+    minutes = np.where(np.isfinite(minutes), minutes, 1e4)
+    commute = s.beta_commute * minutes + s.beta_long_commute * np.maximum(minutes - LONG_COMMUTE, 0.0)
+    place_part = -commute + s.cross_city_job * cross_city
     openings = world.jobs.openings(employed)  # [cluster, place]
     switch = -s.trade_switch_cost * (1.0 - np.eye(n_clusters))  # [trade, cluster]
     # access[trade, alt, place, cluster]

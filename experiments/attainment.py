@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from environment.places import places
@@ -47,7 +48,7 @@ def attainment(yearly: pd.DataFrame) -> pd.DataFrame:
                 "plan": t.value,
                 "model": value,
                 "gap": value - t.value,
-                "met": bool(value >= t.value),
+                "met": None if np.isnan(value) else bool(value >= t.value),  # None: the run ends before the year
             }
         )
     return pd.DataFrame(rows)
@@ -65,9 +66,10 @@ def format_table(table: pd.DataFrame, title: str = "") -> str:
     header = f"{'target':<31} {'year':>4} {'plan':>11} {'model':>11} {'gap':>11}  met  目标"
     lines += [header, "-" * (len(header) + 8)]
     for r in table.itertuples():
-        gap = f"{r.gap:+.1%}" if r.unit == "share" else f"{r.gap:+,.0f}"
+        gap = "n/a" if pd.isna(r.gap) else f"{r.gap:+.1%}" if r.unit == "share" else f"{r.gap:+,.0f}"
+        met = "n/a" if r.met is None or pd.isna(r.met) else "yes" if r.met else "no"
         lines.append(
             f"{r.name_en:<31} {r.year:>4} {fmt(r.plan, r.unit):>11} {fmt(r.model, r.unit):>11} {gap:>11}  "
-            f"{'yes' if r.met else 'no ':<3}  {r.name_zh}"
+            f"{met:<3}  {r.name_zh}"
         )
     return "\n".join(lines)

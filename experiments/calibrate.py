@@ -19,6 +19,7 @@ import tomli_w
 
 from abm.model import MigrationModel
 from environment.inputs import DATA_DIR, read_toml
+from environment.settings import parameters
 from experiments.runner import RunSpec, run_many
 
 YEARS = 2  # simulated years over which the migration targets are measured
@@ -57,7 +58,7 @@ def calibrate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), n_jobs: int = -
     """Fit the three constants and return the calibration record (not yet written)."""
     t = targets()
     # 1. cross-city job constant: bisection on 2020 commuters to Shanghai (rises with the constant)
-    lo, hi = -8.0, 0.0
+    lo, hi = parameters()["cross_city_job"].low, parameters()["cross_city_job"].high
     goal = t["shanghai_commuters"]["value"]
     for _ in range(20):
         mid = (lo + hi) / 2
@@ -70,8 +71,8 @@ def calibrate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), n_jobs: int = -
     tolerance = np.array([0.0002, 0.0002, 0.001])
     fixed = {"cross_city_job": cross_city}
     x = np.array([0.0, 0.0, 0.05])
-    lower = np.array([-3.0, -3.0, 0.0])
-    upper = np.array([3.0, 3.0, 0.15])
+    lower = np.array([parameters()[k].low for k in FITTED_BY_RUNS])
+    upper = np.array([parameters()[k].high for k in FITTED_BY_RUNS])
     f = _measure(x, fixed, scale, seeds, n_jobs)
     for step in range(8):
         log(

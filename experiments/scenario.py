@@ -26,6 +26,7 @@ value and what is allowed.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ TOP_KEYS = {"name", "description", "base", "plan_measures", "levers", "parameter
 RUN_KEYS = {"scale", "seed", "years"}
 MEASURES = range(1, 11)
 MAX_YEAR = 2050
+NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ScenarioError(ValueError):
@@ -143,8 +145,11 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     for key, value in (("name", raw.get("name")), ("description", raw.get("description"))):
         if value is not None and not isinstance(value, str):
             raise ScenarioError(where, key, value, "must be a string")
+    name = raw.get("name", path.stem)
+    if not NAME.fullmatch(name):
+        raise ScenarioError(where, "name", name, "letters, digits, '_' and '-' only (it names the results folder)")
     return Scenario(
-        name=raw.get("name", path.stem),
+        name=name,
         description=raw.get("description", base.description),
         settings=settings,
         scale=check_scale(run.get("scale", base.scale), where, "run.scale"),

@@ -1,0 +1,398 @@
+"""The ``abm`` command line, run as a subprocess: help, registries, docs, user errors and a real run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from abm.recording import SUMMARY, TABLES
+from environment.places import places
+from environment.settings import levers, parameters
+from experiments.scenario import load
+from experiments.store import RESULTS_DIR, write_atomically, write_run
+
+ROOT = Path(__file__).resolve().parent.parent
+ABM = Path(sys.executable).parent / "abm"
+COMMAND = [str(ABM)] if ABM.exists() else [sys.executable, "-m", "abm.cli"]
+SUBCOMMANDS = ["run", "levers", "parameters", "scenarios", "attribute", "calibrate"]
+RUN_COLUMNS = [
+    *("year", "place", "in_haimen", "population", "urban_population"),
+    *("births", "deaths", "arrivals", "departures"),
+]
+
+
+def documented_columns() -> dict[str, list[str]]:
+    """The README's "Output files" table: file name -> its columns."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Output files", 1)[1].split("\n## ", 1)[0]
+    out = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            out[cells[0].strip("`")] = [c.strip() for c in cells[2].strip("`").split(",")]
+    return out
+
+
+def abm(*args: str | Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = os.environ | {"PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [*COMMAND, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout
+    )
+
+
+def _listing(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def _results_snapshot() -> dict[str, int]:
+    """Entries of the repository's results/ folder with their modification times."""
+    return {p.name: p.stat().st_mtime_ns for p in RESULTS_DIR.iterdir()} if RESULTS_DIR.exists() else {}
+
+
+def _touched_in_results(before: dict[str, int], name: str) -> list[str]:
+    """Entries of results/ about ``name`` (its folder or temporary folders) created or changed since ``before``."""
+    after = _results_snapshot()
+    return [n for n, t in after.items() if before.get(n) != t and name in n]
+
+
+# --------------------------------------------------------------------- help
+@pytest.mark.parametrize("args", [["--help"], *[[c, "--help"] for c in SUBCOMMANDS]], ids=lambda a: " ".join(a))
+def test_help_exits_0(args):
+    result = abm(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: abm")
+    assert result.stderr == ""
+
+
+def test_every_subcommand_is_covered():
+    from abm.cli import _parser
+
+    (subparsers,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert sorted(subparsers.choices) == sorted(SUBCOMMANDS)
+
+
+def test_main_help_lists_every_subcommand():
+    out = abm("--help").stdout
+    for command in SUBCOMMANDS:
+        assert command in out
+
+
+def test_no_subcommand_is_a_usage_error():
+    result = abm()
+    assert result.returncode == 2
+    assert "usage: abm" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------- registries, docs
+def test_levers_json_covers_the_registry():
+    result = abm("levers", "--json")
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert isinstance(records, list) and all(isinstance(r, dict) for r in records)
+    assert [r["key"] for r in records] == list(levers())
+    for r in records:
+        assert {"key", "measure", "unit", "min", "max", "baseline", "plan", "type", "modelled"} <= set(r), r["key"]
+        lv = levers()[r["key"]]
+        assert isinstance(r["measure"], int) and 1 <= r["measure"] <= 10
+        assert isinstance(r["unit"], str)
+        assert (r["measure"], r["min"], r["max"], r["baseline"], r["plan"]) == (
+            lv.measure,
+            lv.low,
+            lv.high,
+            lv.baseline,
+            lv.plan,
+        )
+        if r["type"] == "bool":
+            assert isinstance(r["baseline"], bool) and isinstance(r["plan"], bool)
+        else:
+            assert r["min"] <= r["baseline"] <= r["max"] and r["min"] <= r["plan"] <= r["max"], r["key"]
+        if not r["modelled"]:
+            assert r["reason"], r["key"]
+    assert {r["measure"] for r in records} == set(range(1, 11))
+
+
+def test_parameters_json_covers_the_registry():
+    result = abm("parameters", "--json")
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert [r["key"] for r in records] == list(parameters())
+    for r in records:
+        assert {"key", "group", "unit", "default", "min", "max", "basis"} <= set(r)
+        assert r["min"] <= r["default"] <= r["max"], r["key"]
+        assert r["basis"].strip(), r["key"]
+
+
+def test_levers_table_flags_not_modelled_levers():
+    out = abm("levers").stdout
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    assert set(lines) == set(levers())
+    for key, lv in levers().items():
+        assert ("[not modelled]" in lines[key]) == (not lv.modelled), key
+
+
+@pytest.mark.parametrize(("command", "page"), [("levers", "docs/levers.md"), ("parameters", "docs/parameters.md")])
+def test_docs_page_is_what_the_registry_generates(command, page):
+    result = abm(command, "--markdown")
+    assert result.returncode == 0, result.stderr
+    committed = (ROOT / page).read_text(encoding="utf-8")
+    assert result.stdout == committed, f"{page} is stale: regenerate it with `abm {command} --markdown > {page}`"
+
+
+def test_scenarios_lists_every_scenario_file():
+    result = abm("scenarios")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    assert names == sorted(p.stem for p in (ROOT / "experiments" / "scenarios").glob("*.toml"))
+
+
+# --------------------------------------------------------------- user errors
+# One of each kind of mistake (tests/test_scenarios.py checks every kind through the loader).
+BAD_FILES = {
+    "unknown lever": ("[levers]\nhsr_yaer = 2030\n", ["levers.hsr_yaer", "2030", "did you mean 'hsr_year'"]),
+    "parameter under levers": ("[levers]\nairport_year = 2030\n", ["levers.airport_year", "[parameters]"]),
+    "out of range": ("[levers]\nhsr_year = 2040\n", ["levers.hsr_year", "2040", "2035"]),
+    "string for a number": ('[levers]\nschool_seats = "many"\n', ["levers.school_seats", "'many'"]),
+    "number for a bool": ("[levers]\ntunnel_open = 1\n", ["levers.tunnel_open", "1", "true or false"]),
+    "missing base": ('base = "nowhere"\n', ["base", "'nowhere'"]),
+    "invalid TOML": ("[levers\n", ["TOML"]),
+    "name with a path": ('name = "../escape"\n', ["name", "'../escape'"]),
+}
+
+
+def _assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("abm: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("text", "fragments"), list(BAD_FILES.values()), ids=list(BAD_FILES))
+def test_bad_scenario_file_is_a_one_line_error_and_writes_nothing(tmp_path, text, fragments):
+    (tmp_path / "bad.toml").write_text(text, encoding="utf-8")
+    result = abm("run", "bad.toml", "--out", tmp_path / "out", cwd=tmp_path)
+    _assert_user_error(result, "bad.toml", *fragments)
+    assert _listing(tmp_path) == {"bad.toml"}
+
+
+def test_bad_scenario_file_writes_nothing_to_the_default_results_folder(tmp_path):
+    name = f"zz-bad-{os.getpid()}-{tmp_path.name}"
+    (tmp_path / "bad.toml").write_text(f'name = "{name}"\n[run]\nyears = "2020:2051"\n', encoding="utf-8")
+    before = _results_snapshot()
+    result = abm("run", "bad.toml", cwd=tmp_path)  # would write results/<name>
+    _assert_user_error(result, "bad.toml", "run.years", "'2020:2051'")
+    assert _listing(tmp_path) == {"bad.toml"}
+    assert not _touched_in_results(before, name)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["baseline", "--scale", "0"], ["--scale", "scale = 0", "1 to 1000"]),
+        (["baseline", "--seed", "-3"], ["--seed", "seed = -3"]),
+        (["baseline", "--years", "2020:2099"], ["--years", "'2020:2099'", "2050"]),
+        (["plann"], ["plann", "did you mean 'plan'"]),
+        (["missing.toml"], ["missing.toml", "no such scenario file"]),
+    ],
+    ids=["scale 0", "seed -3", "years 2099", "unknown name", "missing file"],
+)
+def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, fragments):
+    before = _results_snapshot()
+    result = abm("run", *args, "--out", tmp_path / "out", cwd=tmp_path)
+    _assert_user_error(result, *fragments)
+    assert _listing(tmp_path) == set()
+    assert not _touched_in_results(before, Path(args[0]).stem)
+
+
+def test_bad_attribute_option_is_a_one_line_error(tmp_path):
+    result = abm("attribute", "plan", "--replicates", "0", "--out", tmp_path / "out", cwd=tmp_path)
+    _assert_user_error(result, "--replicates", "0")
+    assert _listing(tmp_path) == set()
+
+
+# ------------------------------------------------------------------ a good run
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    out = tmp_path_factory.mktemp("cli") / "out"
+    result = abm("run", "baseline", "--scale", "200", "--years", "2020:2023", "--out", out, cwd=out.parent)
+    return result, out
+
+
+def test_good_run_prints_the_target_table(good_run):
+    result, out = good_run
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Resident population" in result.stdout
+    assert "1,100,000" in result.stdout
+    assert "baseline" in result.stdout
+    assert f"results in {out}" in result.stderr
+
+
+def test_target_table_of_a_short_run_has_no_nan(good_run):
+    result, _ = good_run
+    assert result.returncode == 0
+    rows = [line for line in result.stdout.splitlines() if " n/a " in line]
+    assert rows, "the 2025 targets lie beyond a run to 2023"
+    assert "nan" not in result.stdout
+    for row in rows:
+        assert " no " not in row, row
+
+
+def test_good_run_writes_every_file(good_run):
+    _, out = good_run
+    expected = {
+        "yearly.parquet",
+        "summary.parquet",
+        "flows.parquet",
+        "jobs.parquet",
+        "ages.parquet",
+        "places.parquet",
+        "targets.csv",
+        "run.json",
+        "scenario.toml",
+        "plots",
+    }
+    assert _listing(out) == expected
+    pngs = list((out / "plots").glob("*.png"))
+    assert pngs
+    for png in pngs:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "temporary folders left behind"
+
+
+def test_good_run_writes_the_documented_columns(good_run):
+    _, out = good_run
+    documented = documented_columns()
+    assert set(documented) == {p.name for p in out.iterdir() if p.is_file() and p.suffix in (".parquet", ".csv")}
+    for name, columns in documented.items():
+        frame = pd.read_parquet(out / name) if name.endswith(".parquet") else pd.read_csv(out / name)
+        assert list(frame.columns) == columns, name
+
+
+def test_good_run_yearly_table(good_run):
+    _, out = good_run
+    yearly = pd.read_parquet(out / "yearly.parquet")
+    assert list(yearly.columns) == TABLES["places"]
+    assert list(yearly.columns[: len(RUN_COLUMNS)]) == RUN_COLUMNS
+    assert len(places().keys) == 18
+    assert len(yearly) == 18 * 4
+    assert sorted(yearly.year.unique()) == [2020, 2021, 2022, 2023]
+    assert not yearly.duplicated(["year", "place"]).any()
+    for _, rows in yearly.groupby("year"):
+        assert rows.place.tolist() == list(places().keys)
+    assert yearly.population.notna().all()
+    later = yearly[yearly.year > 2020]
+    assert later[["births", "deaths", "arrivals", "departures"]].notna().all().all()
+    assert (later[["births", "deaths", "arrivals", "departures"]] >= 0).all().all()
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert list(summary.columns) == list(SUMMARY)
+    assert summary.year.tolist() == [2020, 2021, 2022, 2023]
+    haimen = yearly[yearly.in_haimen].groupby("year").population.sum().to_numpy()
+    assert haimen == pytest.approx(summary.haimen_population.to_numpy(), rel=1e-9)
+
+
+def test_good_run_other_tables(good_run):
+    _, out = good_run
+    for name in ("flows", "jobs", "ages"):
+        frame = pd.read_parquet(out / f"{name}.parquet")
+        assert list(frame.columns) == TABLES[name], name
+        assert len(frame) > 0, name
+    place_table = pd.read_parquet(out / "places.parquet")
+    assert place_table.place.tolist() == list(places().keys)
+    targets = pd.read_csv(out / "targets.csv")
+    assert {"target", "year", "plan", "model", "met"} <= set(targets.columns)
+    assert "population" in targets.target.tolist()
+
+
+def test_good_run_records_what_produced_it(good_run):
+    _, out = good_run
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["scenario"] == "baseline"
+    assert (info["scale"], info["seed"], info["years"]) == (200, 1, [2020, 2023])
+    assert info["settings"] == {}
+    assert "git_commit" in info and "python" in info
+    toml = tomllib.loads((out / "scenario.toml").read_text(encoding="utf-8"))
+    assert toml["run"] == {"scale": 200, "seed": 1, "years": "2020:2023"}
+    # the written scenario.toml is itself a scenario that reproduces the run
+    again = load(out / "scenario.toml")
+    assert (again.name, again.settings, again.scale, again.seed, again.end) == ("baseline", {}, 200, 1, 2023)
+
+
+def test_run_writes_the_scenarios_settings(tmp_path):
+    (tmp_path / "mine.toml").write_text(
+        'name = "mine"\n[levers]\nrent_subsidy = 600\n[parameters]\nairport_year = 2030\n'
+        '[run]\nscale = 500\nyears = "2020:2022"\n',
+        encoding="utf-8",
+    )
+    result = abm("run", "mine.toml", "--no-plots", "--quiet", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert not (tmp_path / "out" / "plots").exists()
+    info = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert info["settings"] == {"rent_subsidy": 600, "airport_year": 2030}
+    toml = tomllib.loads((tmp_path / "out" / "scenario.toml").read_text(encoding="utf-8"))
+    assert toml["levers"] == {"rent_subsidy": 600}
+    assert toml["parameters"] == {"airport_year": 2030}
+
+
+# ---------------------------------------------------------------- atomicity
+def _fill_then_fail(folder: Path) -> None:
+    (folder / "yearly.parquet").write_text("half written")
+    raise RuntimeError("the run failed midway")
+
+
+def test_failed_write_leaves_the_old_results_intact(tmp_path):
+    out = tmp_path / "results" / "plan"
+    out.mkdir(parents=True)
+    (out / "old.txt").write_text("old results")
+    with pytest.raises(RuntimeError, match="midway"):
+        write_atomically(out, _fill_then_fail)
+    assert _listing(out) == {"old.txt"}
+    assert (out / "old.txt").read_text() == "old results"
+    assert _listing(out.parent) == {"plan"}, "temporary folders left behind"
+
+
+def test_failed_first_write_leaves_nothing(tmp_path):
+    out = tmp_path / "results" / "plan"
+    with pytest.raises(RuntimeError):
+        write_atomically(out, _fill_then_fail)
+    assert not out.exists()
+    assert _listing(out.parent) == set()
+
+
+def test_successful_write_replaces_the_old_results(tmp_path):
+    out = tmp_path / "results" / "plan"
+    out.mkdir(parents=True)
+    (out / "old.txt").write_text("old results")
+    written = write_atomically(out, lambda folder: (folder / "new.txt").write_text("new"))
+    assert written == out.resolve()
+    assert _listing(out) == {"new.txt"}
+    assert _listing(out.parent) == {"plan"}
+
+
+def test_write_run_failing_in_extra_leaves_the_old_results_intact(tmp_path):
+    out = tmp_path / "plan"
+    out.mkdir()
+    (out / "old.txt").write_text("old results")
+    tables = {"summary": pd.DataFrame({"year": [2020]})}
+
+    def extra(folder: Path) -> None:
+        assert (folder / "summary.parquet").exists()  # the tables were written first
+        raise RuntimeError("plotting failed")
+
+    with pytest.raises(RuntimeError, match="plotting failed"):
+        write_run(out, tables, {"scenario": "plan"}, {"name": "plan"}, extra=extra)
+    assert _listing(out) == {"old.txt"}
+    assert _listing(tmp_path) == {"plan"}

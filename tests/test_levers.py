@@ -1,0 +1,339 @@
+"""Every policy lever moves the outcomes it acts on, in the expected direction, over its whole range.
+
+``CASES`` maps each modelled lever to the outcome(s) it acts on, the expected
+sign and the years to run. Each lever is evaluated at the values spanning its
+range (its min, baseline, plan and max from ``levers.toml``; false/true for
+switches) with every other setting held at its baseline (plus the case's
+context, e.g. the HSR switched on for ``hsr_year``), on the same seeds for
+every value (paired draws).
+
+Paired draws do not make a run a smooth function of a lever: households
+compete for dwellings, seats and jobs through keyed lotteries, so any change
+shifts who wins a few of them and the runs drift apart. Each outcome carries
+its ``noise``: the standard deviation, over seeds, of its change under a
+negligible perturbation (one more school seat, job or yuan a year) at scale
+100, measured to 2027 and 2030 (cumulative net migration: about 700–800
+people, with single jumps of up to 3,000). A lever's outcome is the mean over
+the case's paired seeds (σ = noise/√n); no step may go against the expected
+direction by more than 3σ, and the extremes must move in the expected
+direction by more than 2σ. Transport projects act for only a few years of a
+short run, so their cases use twice as many seeds.
+
+The whole sweep (a few hundred short runs at scale 100) runs once per session,
+two processes at a time, and is shared by pytest-xdist workers through a file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from abm.model import MigrationModel
+from environment.places import places
+from environment.policy import allocation
+from environment.settings import levers, resolve
+from environment.targets import PLAN_ADOPTED
+from experiments.runner import RunSpec, run_many
+from experiments.scenario import load
+
+SCALE = 100
+SEEDS = (1, 2, 3)
+TRANSPORT_SEEDS = (1, 2, 3, 4, 5, 6)
+N_JOBS = 2
+
+
+# ----------------------------------------------------------------- outcomes
+@dataclass(frozen=True)
+class Outcome:
+    """A figure read from a run's tables, and its noise between paired runs of one seed."""
+
+    name: str
+    noise: float  # people: standard deviation of the paired difference under a negligible change
+    of: Callable[[dict], float] = field(compare=False)
+
+
+def _cumulative(column: str) -> Callable[[dict], float]:
+    def of(tables: dict) -> float:
+        summary = tables["summary"]
+        return float(summary.loc[summary.year >= PLAN_ADOPTED, column].sum())
+
+    return of
+
+
+def _places_of(lever: str) -> list[str]:
+    """The places a lever acts on, from ``data/lever_allocation.csv``."""
+    return sorted({places().keys[place] for place, _, _ in allocation()[lever]})
+
+
+def population_of(lever: str) -> Outcome:
+    """Residents, in the last year, of the places the lever acts on."""
+    where = _places_of(lever)
+
+    def of(tables: dict) -> float:
+        yearly = tables["yearly"]
+        last = yearly[(yearly.year == yearly.year.max()) & yearly.place.isin(where)]
+        return float(last.population.sum())
+
+    return Outcome(f"population of {'+'.join(where)}", 600.0, of)
+
+
+NET_MIGRATION = Outcome("net migration since 2022", 800.0, _cumulative("net_migration"))
+SHANGHAI_WORKERS = Outcome("worker-years in Shanghai since 2022", 1800.0, _cumulative("working_in_shanghai"))
+RURAL_TO_URBAN = Outcome("rural-to-urban moves since 2022", 250.0, _cumulative("rural_to_urban"))
+BIRTHS = Outcome("births since 2022", 60.0, _cumulative("births"))
+
+
+# -------------------------------------------------------------------- cases
+@dataclass(frozen=True)
+class Case:
+    """One lever, one outcome it acts on, the expected sign and how long to run."""
+
+    lever: str
+    outcome: Outcome
+    sign: int  # +1: a higher value (or true) raises the outcome
+    end: int
+    context: dict[str, Any] = field(default_factory=dict)  # other settings held fixed
+    extra_values: tuple = ()  # values besides min, baseline, plan and max
+    seeds: tuple[int, ...] = SEEDS
+
+    @property
+    def id(self) -> str:
+        return f"{self.lever}-{self.outcome.name.split()[0]}"
+
+    @property
+    def values(self) -> list:
+        lv = levers()[self.lever]
+        if lv.kind == "bool":
+            return [False, True]
+        return sorted({lv.low, lv.baseline, lv.plan, lv.high, *self.extra_values})
+
+    def settings(self, value) -> dict[str, Any]:
+        return {**self.context, self.lever: value}
+
+    @property
+    def sigma(self) -> float:
+        """Noise of the outcome's mean over the case's seeds."""
+        return self.outcome.noise / np.sqrt(len(self.seeds))
+
+
+# Transport projects are evaluated after they open (hsr 2027, tunnel 2028,
+# airport from airport_year); a later opening year means less by a given year.
+# Other levers act from 2022 and index levers are fully in place by 2025, so
+# their runs end in 2026.
+CASES = [
+    # 1 transport
+    Case("hsr_open", NET_MIGRATION, +1, 2030, seeds=TRANSPORT_SEEDS),
+    Case("hsr_open", SHANGHAI_WORKERS, +1, 2030, seeds=TRANSPORT_SEEDS),
+    Case("hsr_year", NET_MIGRATION, -1, 2030, {"hsr_open": True}, extra_values=(2029,), seeds=TRANSPORT_SEEDS),
+    Case("hsr_year", SHANGHAI_WORKERS, -1, 2030, {"hsr_open": True}, extra_values=(2029,), seeds=TRANSPORT_SEEDS),
+    Case("tunnel_open", NET_MIGRATION, +1, 2030, seeds=TRANSPORT_SEEDS),
+    Case("tunnel_open", SHANGHAI_WORKERS, +1, 2030, seeds=TRANSPORT_SEEDS),
+    Case("tunnel_year", NET_MIGRATION, -1, 2030, {"tunnel_open": True}, extra_values=(2030,), seeds=TRANSPORT_SEEDS),
+    Case("tunnel_year", SHANGHAI_WORKERS, -1, 2030, {"tunnel_open": True}, extra_values=(2030,), seeds=TRANSPORT_SEEDS),
+    Case("airport_open", NET_MIGRATION, +1, 2031, {"airport_year": 2028}, seeds=TRANSPORT_SEEDS),
+    Case("roads_open", NET_MIGRATION, +1, 2027, seeds=TRANSPORT_SEEDS),
+    Case("roads_year", NET_MIGRATION, -1, 2027, {"roads_open": True}, seeds=TRANSPORT_SEEDS),
+    Case("bus_integration", NET_MIGRATION, +1, 2027, seeds=TRANSPORT_SEEDS),
+    Case("west_link_dwellings", population_of("west_link_dwellings"), +1, 2026),
+    # 2 industry
+    Case("industrial_jobs_kaifaqu", NET_MIGRATION, +1, 2026),
+    Case("industrial_jobs_gangxinqu", NET_MIGRATION, +1, 2026),
+    Case("industrial_jobs_sanxing", NET_MIGRATION, +1, 2026),
+    Case("industrial_jobs_other", NET_MIGRATION, +1, 2026),
+    Case("talent_allowance", NET_MIGRATION, +1, 2026),
+    # 3 headquarters
+    Case("hq_jobs", NET_MIGRATION, +1, 2026),
+    # 4 consumption
+    Case("consumer_jobs", NET_MIGRATION, +1, 2026),
+    Case("commercial_amenity", population_of("commercial_amenity"), +1, 2026),
+    # 5 education (seats and access act without the plan's other levers too)
+    Case("school_seats", NET_MIGRATION, +1, 2026),
+    Case("school_quality", NET_MIGRATION, +1, 2026),
+    Case("nonlocal_school_access", NET_MIGRATION, +1, 2026),
+    Case("vocational_places", NET_MIGRATION, +1, 2026),
+    # 6 youth
+    Case("graduate_jobs", NET_MIGRATION, +1, 2026),
+    Case("youth_amenity", NET_MIGRATION, +1, 2026),
+    Case("graduate_subsidy", NET_MIGRATION, +1, 2026),
+    # 7 livability
+    Case("talent_purchase_subsidy", NET_MIGRATION, +1, 2026),
+    Case("rent_subsidy", NET_MIGRATION, +1, 2026),
+    Case("public_rental_units", population_of("public_rental_units"), +1, 2026),
+    Case("hukou_on_arrival", NET_MIGRATION, +1, 2026),
+    Case("nonlocal_service_access", NET_MIGRATION, +1, 2026),
+    Case("health_amenity", NET_MIGRATION, +1, 2026),
+    # 8 urban–rural
+    Case("homestead_compensation", RURAL_TO_URBAN, +1, 2026),
+    Case("featured_towns", population_of("featured_towns"), +1, 2026),
+    # 9 green
+    Case("green_amenity", NET_MIGRATION, +1, 2026),
+    # 10 children
+    Case("childcare_subsidy", BIRTHS, +1, 2026),
+]
+
+# Cases found to have no detectable or a wrong-signed effect (model defects to fix), by case id, with the
+# reason; each stays in CASES, marked xfail(strict=True), so it fails again once the model changes.
+# History: with the calibration of 2026-11-29 10:22 (cross_city_job = -4.13) hsr_open-net (+335 people
+# by 2030), tunnel_open-net (+130), tunnel_year-net (+430) and bus_integration-net (+150 by 2027) were
+# all below 2σ ≈ 650; with the long-commute penalty and cross_city_job = -1.24 they pass.
+KNOWN_DEFECTS: dict[str, str] = {}
+
+
+# -------------------------------------------------------------------- sweep
+def _key(settings: dict[str, Any], end: int, seed: int) -> tuple:
+    """The same run however its settings are spelled (values equal to the baseline dropped)."""
+    return tuple(sorted(resolve(settings).changed().items())), end, seed
+
+
+def _specs() -> dict[tuple, RunSpec]:
+    specs = {}
+    for case in CASES:
+        for value in case.values:
+            for seed in case.seeds:
+                specs[_key(case.settings(value), case.end, seed)] = RunSpec(
+                    case.settings(value), scale=SCALE, seed=seed, end=case.end
+                )
+    for seed in sorted({seed for case in CASES for seed in case.seeds}):  # every lever at baseline
+        specs[_key({}, 2027, seed)] = RunSpec({}, scale=SCALE, seed=seed, end=2027)
+    return specs
+
+
+def _compute() -> dict[tuple, dict]:
+    """Every run of the sweep, reduced to the outcomes of the cases and the years before the plan."""
+    specs = _specs()
+    outcomes = {case.outcome.name: case.outcome for case in CASES}
+    results = {}
+    for key, tables in zip(specs, run_many(list(specs.values()), n_jobs=N_JOBS), strict=True):
+        summary = tables["summary"]
+        results[key] = {
+            "outcomes": {name: o.of(tables) for name, o in outcomes.items()},
+            "before_plan": summary[summary.year < PLAN_ADOPTED].to_numpy(dtype=float),
+        }
+    return results
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> dict[tuple, dict]:
+    """The sweep's results; with pytest-xdist, the first worker computes them and the others read them."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return _compute()
+    shared = tmp_path_factory.getbasetemp().parent / "lever_sweep.pickle"
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shared.exists():
+            return pickle.loads(shared.read_bytes())
+        results = _compute()
+        shared.write_bytes(pickle.dumps(results))
+        return results
+
+
+def _outcomes(sweep: dict, case: Case, value) -> list[float]:
+    return [sweep[_key(case.settings(value), case.end, seed)]["outcomes"][case.outcome.name] for seed in case.seeds]
+
+
+# -------------------------------------------------------------------- tests
+def test_every_modelled_lever_has_a_case():
+    modelled = {k for k, lv in levers().items() if lv.modelled}
+    covered = {case.lever for case in CASES}
+    assert covered == modelled, f"missing: {sorted(modelled - covered)}, not modelled: {sorted(covered - modelled)}"
+    assert set(KNOWN_DEFECTS) <= {case.id for case in CASES}
+
+
+def test_cases_are_well_formed():
+    for case in CASES:
+        assert case.sign in (-1, +1), case.id
+        assert len(case.values) >= 2, case.id
+        for key, value in case.context.items():
+            assert key != case.lever, case.id
+            resolve({key: value})  # a valid setting
+        for value in case.values:
+            levers()[case.lever].check(value)
+        # transport projects must be open within the run for at least one value
+        lv = levers()[case.lever]
+        if lv.unit == "year":
+            assert min(case.values) < case.end, case.id
+        if "airport_year" in case.context:
+            assert case.context["airport_year"] < case.end, case.id
+
+
+def test_lever_registry_values_are_in_range():
+    for key, lv in levers().items():
+        assert 1 <= lv.measure <= 10, key
+        assert lv.items, key
+        assert lv.check(lv.baseline) == lv.baseline, key
+        assert lv.check(lv.plan) == lv.plan, key
+        if lv.kind != "bool":
+            assert lv.low < lv.high, key
+    assert {lv.measure for lv in levers().values()} == set(range(1, 11))
+
+
+def test_population_information_is_a_declared_no_op():
+    lv = levers()["population_information"]
+    assert lv.modelled is False
+    assert len(lv.reason.strip()) > 20
+    assert "population_information" not in load("plan").settings
+    # and it really does nothing
+    tables = []
+    for value in (lv.baseline, lv.plan):
+        model = MigrationModel(scale=200, end=2023, rng=1, population_information=value)
+        while model.running:
+            model.step()
+        tables.append(model.tables()["summary"])
+    assert lv.baseline != lv.plan
+    assert tables[0].equals(tables[1])
+
+
+def test_baseline_and_plan_differ_only_through_levers():
+    baseline, plan = load("baseline"), load("plan")
+    differing = {
+        k
+        for k in set(baseline.settings) | set(plan.settings)
+        if baseline.settings.get(k, resolve().values[k]) != plan.settings.get(k, resolve().values[k])
+    }
+    assert differing, "the plan should change some levers"
+    assert differing <= set(levers()), f"not levers: {sorted(differing - set(levers()))}"
+    assert all(levers()[k].modelled for k in differing)
+    run_options = [(s.scale, s.seed, s.start, s.end) for s in (baseline, plan)]
+    assert run_options[0] == run_options[1]
+
+
+@pytest.mark.slow
+def test_levers_act_only_from_plan_adoption(sweep):
+    """Before 2022 every run is the baseline run of its seed, figure for figure."""
+    for (settings, _end, seed), result in sweep.items():
+        baseline = sweep[_key({}, 2027, seed)]["before_plan"]
+        assert baseline.shape[0] == PLAN_ADOPTED - 2020
+        np.testing.assert_array_equal(result["before_plan"], baseline, err_msg=f"{dict(settings)}, seed {seed}")
+
+
+def _param(case: Case):
+    marks = [pytest.mark.slow]
+    if case.id in KNOWN_DEFECTS:
+        marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[case.id]))
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_lever_moves_its_outcome_monotonically(case: Case, sweep):
+    values = case.values
+    per_seed = np.array([_outcomes(sweep, case, v) for v in values])  # [value, seed]
+    assert np.isfinite(per_seed).all()
+    means = per_seed.mean(axis=1)
+    tolerance, min_effect = 3 * case.sigma, 2 * case.sigma
+    report = "\n".join(
+        f"  {case.lever} = {v!s:>8}: mean {m:12,.0f}   seeds {', '.join(f'{x:,.0f}' for x in row)}"
+        for v, m, row in zip(values, means, per_seed, strict=True)
+    )
+    direction = "rise" if case.sign > 0 else "fall"
+    what = f"{case.outcome.name} to {case.end} should {direction} with {case.lever} (context {case.context}):\n{report}"
+    steps = case.sign * np.diff(means)
+    assert (steps >= -tolerance).all(), f"a step goes the wrong way by more than {tolerance:,.0f} (3σ); {what}"
+    total = case.sign * (means[-1] - means[0])
+    assert total > min_effect, f"extremes differ by {total:+,.0f}, not more than {min_effect:,.0f} (2σ); {what}"

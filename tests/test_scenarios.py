@@ -1,0 +1,279 @@
+"""Scenario files: every one loads and runs, inheritance resolves as documented, bad files fail clearly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from environment.settings import levers, parameters, resolve
+from environment.targets import PLAN_ADOPTED
+from experiments import scenario as sc
+from experiments.runner import RunSpec, run_many
+from experiments.scenario import Scenario, ScenarioError, all_scenarios, load
+
+SCENARIOS = all_scenarios()
+NAMES = [p.stem for p in SCENARIOS]
+MEASURE_FILES = {int(m.group(1)): p for p in SCENARIOS if (m := re.fullmatch(r"measure_(\d\d)_\w+", p.stem))}
+WITHOUT_FILES = {int(m.group(1)): p for p in SCENARIOS if (m := re.fullmatch(r"plan_without_(\d\d)_\w+", p.stem))}
+
+
+def _default(key: str):
+    return resolve().values[key]
+
+
+def _plan_levers(measures) -> dict:
+    """Modelled levers of ``measures`` whose plan value differs from their baseline."""
+    return {
+        k: lv.plan for k, lv in levers().items() if lv.measure in measures and lv.modelled and lv.plan != lv.baseline
+    }
+
+
+# ------------------------------------------------------------ the named files
+def test_the_named_scenarios_are_there():
+    for name in ("baseline", "plan", "plan_hsr_2030", "plan_tunnel_2031", "plan_airport_2030", "plan_airport_never"):
+        assert name in NAMES
+    assert sorted(MEASURE_FILES) == list(range(1, 11))
+    assert sorted(WITHOUT_FILES) == list(range(1, 11))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=NAMES)
+def test_scenario_loads(path: Path):
+    s = load(path)
+    assert isinstance(s, Scenario)
+    assert s.name == path.stem  # the default output folder is results/<file name>
+    assert s.description.strip()
+    assert s.source == str(path)
+    assert load(path.stem) == s  # by name as well as by path
+    resolve(s.settings)  # every setting is a valid lever or parameter value
+    assert s.start == 2020 and 2020 < s.end <= sc.MAX_YEAR
+    assert 1 <= s.scale <= 1000
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=NAMES)
+def test_scenario_states_only_what_differs_from_the_baseline(path: Path):
+    for key, value in load(path).settings.items():
+        assert value != _default(key), f"{path.stem}: {key} = {value!r} is its baseline value"
+        assert key not in levers() or levers()[key].modelled, f"{path.stem}: {key} is not modelled"
+
+
+def test_settings_equal_to_baseline_are_dropped(tmp_path: Path):
+    file = tmp_path / "same.toml"
+    hsr, airport = levers()["hsr_year"].baseline, parameters()["airport_year"].default
+    file.write_text(f"[levers]\nhsr_year = {hsr}\nhsr_open = false\n[parameters]\nairport_year = {airport}\n")
+    assert load(file).settings == {}
+    # and a base's lever set back to its baseline value disappears
+    (tmp_path / "plan.toml").write_text('plan_measures = "all"\n')
+    file.write_text('base = "plan"\n[levers]\nhsr_open = false\n')
+    settings = load(file).settings
+    assert "hsr_open" not in settings
+    assert settings == {k: v for k, v in _plan_levers(range(1, 11)).items() if k != "hsr_open"}
+
+
+def test_baseline_has_no_settings_and_plan_has_every_measure():
+    assert load("baseline").settings == {}
+    plan = load("plan")
+    assert plan.settings == _plan_levers(range(1, 11))
+    assert {levers()[k].measure for k in plan.settings} == set(range(1, 11))
+    assert "population_information" not in plan.settings  # not modelled
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("plan_hsr_2030", {"hsr_year": 2030}),
+        ("plan_tunnel_2031", {"tunnel_year": 2031}),
+        ("plan_airport_2030", {"airport_year": 2030}),
+    ],
+)
+def test_variants_of_the_plan_inherit_from_it(name: str, change: dict):
+    plan, variant = load("plan"), load(name)
+    assert variant.settings == plan.settings | change
+    assert (variant.scale, variant.seed, variant.start, variant.end) == (plan.scale, plan.seed, plan.start, plan.end)
+
+
+def test_plan_airport_never_is_the_plan_without_the_airport():
+    plan, variant = load("plan"), load("plan_airport_never")
+    assert plan.settings["airport_open"] is True
+    assert variant.settings == {k: v for k, v in plan.settings.items() if k != "airport_open"}
+    assert resolve(variant.settings).airport_open is False
+
+
+@pytest.mark.parametrize("measure", range(1, 11))
+def test_measure_file_sets_only_its_measures_levers(measure: int):
+    s = load(MEASURE_FILES[measure])
+    assert s.settings, f"measure {measure} sets nothing"
+    assert {levers()[k].measure for k in s.settings} == {measure}
+    assert s.settings == _plan_levers([measure])
+
+
+@pytest.mark.parametrize("measure", range(1, 11))
+def test_plan_without_a_measure_is_the_plan_with_that_measure_at_baseline(measure: int):
+    plan, s = load("plan"), load(WITHOUT_FILES[measure])
+    assert s.settings == {k: v for k, v in plan.settings.items() if levers()[k].measure != measure}
+    assert s.settings != plan.settings
+    assert (s.scale, s.seed, s.start, s.end) == (plan.scale, plan.seed, plan.start, plan.end)
+
+
+def test_with_run_overrides_and_checks_run_options():
+    s = load("plan").with_run(scale=200, seed=7, years="2020:2023")
+    assert (s.scale, s.seed, s.start, s.end) == (200, 7, 2020, 2023)
+    assert s.settings == load("plan").settings
+    assert load("plan").with_run() == load("plan")
+    for kwargs, key in [({"scale": 0}, "--scale"), ({"seed": -1}, "--seed"), ({"years": "2020:2051"}, "--years")]:
+        with pytest.raises(ScenarioError, match=re.escape(key)):
+            load("plan").with_run(**kwargs)
+
+
+# ------------------------------------------------------------------ running
+@pytest.fixture(scope="module")
+def short_runs() -> dict[str, dict]:
+    """Every scenario run to 2023 at scale 200, on the same seed."""
+    specs = [RunSpec(load(p).settings, scale=200, seed=1, end=2023, label=p.stem) for p in SCENARIOS]
+    return dict(zip(NAMES, run_many(specs, n_jobs=2), strict=True))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scenario_runs(name: str, short_runs):
+    tables = short_runs[name]
+    summary, yearly = tables["summary"], tables["yearly"]
+    assert summary.year.tolist() == [2020, 2021, 2022, 2023]
+    assert np.isfinite(summary.haimen_population).all()
+    assert (summary.haimen_population.between(900_000, 1_200_000)).all()
+    assert summary.haimen_population.iloc[0] == pytest.approx(991_782, rel=1e-6)  # the 2020 census
+    assert len(yearly) == 4 * yearly.place.nunique()
+    haimen = yearly[yearly.in_haimen].groupby("year").population.sum()
+    np.testing.assert_allclose(haimen.to_numpy(), summary.haimen_population.to_numpy(), rtol=1e-9)
+
+
+def test_scenarios_share_the_years_before_the_plan(short_runs):
+    """Same seed, same dice: every scenario's 2020–2021 equals the baseline's; the plan differs from 2022."""
+    base = short_runs["baseline"]["summary"]
+    before = base.year < PLAN_ADOPTED
+    for name, tables in short_runs.items():
+        summary = tables["summary"]
+        np.testing.assert_array_equal(
+            summary[before].to_numpy(dtype=float), base[before].to_numpy(dtype=float), err_msg=name
+        )
+    plan = short_runs["plan"]["summary"]
+    assert not np.allclose(plan[~before].haimen_population, base[~before].haimen_population)
+
+
+# ------------------------------------------------------------------- errors
+def _write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# (file text, key, value as shown, what is allowed)
+BAD_FILES = {
+    "unknown top-level key": ('colour = "red"\n', "colour", "'red'", "allowed: base, description"),
+    "unknown lever": ("[levers]\nhsr_yaer = 2030\n", "levers.hsr_yaer", "2030", "did you mean 'hsr_year'?"),
+    "unknown parameter": ("[parameters]\nairport_yeer = 2030\n", "parameters.airport_yeer", "2030", "airport_year"),
+    "parameter under levers": (
+        "[levers]\nairport_year = 2030\n",
+        "levers.airport_year",
+        "2030",
+        "put it under [parameters]",
+    ),
+    "lever under parameters": ("[parameters]\nhsr_year = 2030\n", "parameters.hsr_year", "2030", "under [levers]"),
+    "lever above its range": ("[levers]\nhsr_year = 2040\n", "levers.hsr_year", "2040", "from 2025 to 2035"),
+    "lever below its range": ("[levers]\nschool_seats = -5\n", "levers.school_seats", "-5", "from 0 to 10000"),
+    "share above one": (
+        "[levers]\nnonlocal_school_access = 1.5\n",
+        "levers.nonlocal_school_access",
+        "1.5",
+        "from 0 to 1",
+    ),
+    "parameter out of range": ("[parameters]\nairport_year = 2027\n", "parameters.airport_year", "2027", "2028"),
+    "string for a number": ('[levers]\nhsr_year = "2030"\n', "levers.hsr_year", "'2030'", "must be a number"),
+    "number for a bool": ("[levers]\nhsr_open = 1\n", "levers.hsr_open", "1", "true or false"),
+    "string for a bool": ('[levers]\nhsr_open = "yes"\n', "levers.hsr_open", "'yes'", "true or false"),
+    "bool for a number": ("[levers]\nschool_seats = true\n", "levers.school_seats", "True", "must be a number"),
+    "fraction for a whole number": ("[levers]\nschool_seats = 10.5\n", "levers.school_seats", "10.5", "whole number"),
+    "levers not a table": ("levers = 3\n", "levers", "3", "[levers]"),
+    "unknown run key": ("[run]\nseeds = 3\n", "run.seeds", "3", "did you mean 'seed'?"),
+    "years beyond 2050": ('[run]\nyears = "2020:2099"\n', "run.years", "'2020:2099'", "2050"),
+    "years malformed": ('[run]\nyears = "2020-2030"\n', "run.years", "'2020-2030'", '"2020:END"'),
+    "years not from 2020": ('[run]\nyears = "2021:2030"\n', "run.years", "'2021:2030'", '"2020:END"'),
+    "years empty span": ('[run]\nyears = "2020:2020"\n', "run.years", "'2020:2020'", "from 2021"),
+    "years a number": ("[run]\nyears = 2030\n", "run.years", "2030", '"2020:END"'),
+    "scale 0": ("[run]\nscale = 0\n", "run.scale", "0", "from 1 to 1000"),
+    "scale 5000": ("[run]\nscale = 5000\n", "run.scale", "5000", "from 1 to 1000"),
+    "scale fraction": ("[run]\nscale = 2.5\n", "run.scale", "2.5", "whole number"),
+    "scale a string": ('[run]\nscale = "10"\n', "run.scale", "'10'", "whole number"),
+    "negative seed": ("[run]\nseed = -1\n", "run.seed", "-1", "from 0"),
+    "plan_measures beyond 10": ("plan_measures = [11]\n", "plan_measures", "[11]", "from 1 to 10"),
+    "plan_measures a word": ('plan_measures = "most"\n', "plan_measures", "'most'", '"all"'),
+    "name not a string": ("name = 5\n", "name", "5", "string"),
+    "missing base": ('base = "nowhere"\n', "base", "'nowhere'", "no scenario of that name"),
+    "base not a string": ("base = 1\n", "base", "1", "name of another scenario"),
+    "invalid TOML": ("[levers\nhsr_year = 2030\n", "TOML", "", "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize(("text", "key", "value", "allowed"), list(BAD_FILES.values()), ids=list(BAD_FILES))
+def test_bad_file_raises_scenario_error_naming_file_key_value_and_allowed(tmp_path, text, key, value, allowed):
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    message = str(info.value)
+    assert message.startswith(str(path) + ": "), message
+    assert f": {key}" in message, message
+    if value:
+        assert f"= {value}" in message, message
+    assert allowed in message, message
+    assert "\n" not in message
+    assert info.value.key == key and info.value.where == str(path)
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(ScenarioError, match=re.escape(f"{path}: file: no such scenario file")):
+        load(path)
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load(tmp_path)  # a folder is not a scenario file
+
+
+def test_unknown_scenario_name_suggests_the_closest():
+    with pytest.raises(ScenarioError, match=r"plann: scenario: .*did you mean 'plan'\?"):
+        load("plann")
+    with pytest.raises(ScenarioError, match=r"known scenarios: baseline, "):
+        load("zzz_no_such_thing")
+
+
+def test_cyclic_bases(tmp_path):
+    _write(tmp_path, 'base = "b"\n', "a.toml")
+    _write(tmp_path, 'base = "a"\n', "b.toml")
+    _write(tmp_path, 'base = "self"\n', "self.toml")
+    for name in ("a", "b", "self"):
+        with pytest.raises(ScenarioError, match=r"base = '\w+': scenarios' bases form a cycle") as info:
+            load(tmp_path / f"{name}.toml")
+        assert str(tmp_path) in str(info.value)
+
+
+def test_base_errors_name_the_file_at_fault(tmp_path):
+    _write(tmp_path, "[levers]\nhsr_year = 1999\n", "parent.toml")
+    child = _write(tmp_path, 'base = "parent"\n', "child.toml")
+    with pytest.raises(ScenarioError, match=re.escape(str(tmp_path / "parent.toml")) + r": levers.hsr_year = 1999"):
+        load(child)
+
+
+def test_inheritance_beside_the_file(tmp_path):
+    _write(tmp_path, '[levers]\nrent_subsidy = 600\n[run]\nscale = 50\nseed = 4\nyears = "2020:2030"\n', "parent.toml")
+    child = _write(tmp_path, 'base = "parent"\ndescription = "child"\n[levers]\nschool_seats = 100\n', "child.toml")
+    s = load(child)
+    assert s.name == "child" and s.description == "child"
+    assert s.settings == {"rent_subsidy": 600, "school_seats": 100}
+    assert (s.scale, s.seed, s.start, s.end) == (50, 4, 2020, 2030)
+
+
+@pytest.mark.parametrize("name", ["../outside", "/tmp/elsewhere", "a/b", "", "."])
+def test_scenario_name_must_be_a_plain_folder_name(tmp_path, name):
+    """`abm run` writes to results/<name>, replacing what is there: a name must not lead out of results/."""
+    path = _write(tmp_path, f'name = "{name}"\n')
+    with pytest.raises(ScenarioError, match=re.escape(f"{path}: name = {name!r}: ")):
+        load(path)
