@@ -131,14 +131,12 @@ def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np
     of_alt = np.r_[np.where(pl.in_haimen[job_place], np.arange(n_jobs), -1), -1]
     u = uniform(seed, Channel.JOB, year, p.key[seekers])
     priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
-    trade = p.skill[seekers]
-    for c in np.unique(trade):
-        rows = np.flatnonzero(trade == c)
-        V = np.column_stack([prospects.utility[c], np.full(pl.n_alt, -np.inf)])  # [alt, job]
-        capacity = Capacity(of_alt=of_alt, use=weight[rows], room=room)
-        current = np.full(len(rows), no_job)
-        chosen = choose(V, alt[rows], current, [capacity], priority[rows], draw=inverse_cdf_draw(u[rows]))
-        room = room - capacity.net_demand(chosen, current)  # the next trades see what is left
-        hired = seekers[rows[chosen < no_job]]
-        p.job[hired] = chosen[chosen < no_job] // n_clusters
-        p.skill[hired] = chosen[chosen < no_job] % n_clusters
+    # one kind per (trade, home alternative): V[trade * n_alt + alt, job], plus the "no job" column
+    V = np.concatenate([prospects.utility.reshape(-1, n_jobs), np.full((n_clusters * pl.n_alt, 1), -np.inf)], axis=1)
+    kind = p.skill[seekers].astype(np.int64) * pl.n_alt + alt
+    current = np.full(len(seekers), no_job)
+    capacity = Capacity(of_alt=of_alt, use=weight, room=room)
+    chosen = choose(V, kind, current, [capacity], priority, draw=inverse_cdf_draw(u))
+    hired = chosen < no_job
+    p.job[seekers[hired]] = chosen[hired] // n_clusters
+    p.skill[seekers[hired]] = chosen[hired] % n_clusters
