@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -162,30 +162,40 @@ def lookup(key: str, where: str = "") -> Setting:
     return found
 
 
-@dataclass(frozen=True)
 class Settings(Mapping[str, Any]):
-    """Checked values of every lever and parameter for one run (read as attributes)."""
+    """Checked values of every lever and parameter for one run (a read-only mapping, also read as attributes)."""
 
-    values: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
 
     def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
         try:
-            return self.values[key]
+            return self._values[key]
         except KeyError:
             raise AttributeError(key) from None
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+        return self._values[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self._values)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self._values)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self._values
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._values = state
 
     def changed(self) -> dict[str, Any]:
         """Levers that differ from baseline and parameters that differ from their default."""
-        return {k: v for k, v in self.values.items() if v != default_value(k)}
+        return {k: v for k, v in self._values.items() if v != default_value(k)}
 
 
 def default_value(key: str, policy: str = "baseline") -> Any:

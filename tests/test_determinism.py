@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import numpy as np
@@ -107,3 +108,14 @@ def test_parallel_workers_equal_serial():
     for p, s in zip(parallel, serial, strict=True):
         assert_tables_equal(p, s)
     assert tables_differ(parallel[0], parallel[1])
+
+
+def test_a_pickled_model_resumes_where_it_stopped():
+    """A model pickled mid-run (a checkpoint, or a hand-over to another process) continues exactly as the original."""
+    original = MigrationModel(scale=500, end=2024, rng=2)
+    original.step()
+    copy = pickle.loads(pickle.dumps(original))
+    while original.running:
+        original.step()
+        copy.step()
+    assert_tables_equal(original.tables(), copy.tables())
