@@ -203,8 +203,11 @@ class MigrationModel(mesa.Model):
         leaving[d.rows[residents & ~pl.alt_in_haimen[choice]]] = True
         pop.remove_households(leaving)
         newcomers = arrive(pool, d, choice, gets_hukou, self.seed, y, world)
-        world.newcomers = np.bincount(pl.alt(newcomers.households.place, newcomers.households.urban),
-                                      weights=newcomers.households.weight, minlength=pl.n_alt)
+        world.newcomers = np.bincount(
+            pl.alt(newcomers.households.place, newcomers.households.urban),
+            weights=newcomers.households.weight,
+            minlength=pl.n_alt,
+        )
         pop.add(*_parts(newcomers))
         # vocational students enrolled from outside
         students = draw_students(self.settings, self.seed, y, self.scale, world.policy.vocational_students(y))

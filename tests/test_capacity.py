@@ -20,6 +20,8 @@ from experiments.scenario import load
 
 TOL = 1e-6  # relative, for sums of float weights
 END = 2027
+
+
 @pytest.fixture(scope="module")
 def plan_run():
     """The plan at 1:100 to 2027, with occupancy, stock and jobs noted each year before the market builds."""
