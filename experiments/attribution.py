@@ -12,6 +12,7 @@ together minus the sum of their marginal deliveries is the interaction.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -140,11 +141,12 @@ def plot(table: pd.DataFrame, path: Path, scenario: str) -> Path:
     """Bars of what each measure delivers (marginal and alone) beside its yearly target."""
     rows = table[table.measure > 0]
     x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(10, 5))
     ax.bar(x - 0.27, rows.target_per_year, width=0.27, color="lightgrey", label="plan target per year")
     ax.bar(x, rows.marginal, width=0.27, yerr=rows.marginal_sd.fillna(0), label="marginal (scenario − without)")
     ax.bar(x + 0.27, rows.alone, width=0.27, yerr=rows.alone_sd.fillna(0), label="alone (only it − none)")
-    ax.set_xticks(x, [f"{m}\n{n}" for m, n in zip(rows.measure, rows.name_en, strict=True)], fontsize=7)
+    labels = [f"{m}\n" + textwrap.fill(n, 13) for m, n in zip(rows.measure, rows.name_en, strict=True)]
+    ax.set_xticks(x, labels, fontsize=7)
     ax.axhline(0, color="grey", lw=0.5)
     ax.set(title=f"What each measure delivers — {scenario}", ylabel="people per year")
     ax.legend(fontsize=8)
