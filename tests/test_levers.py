@@ -295,7 +295,7 @@ def test_baseline_and_plan_differ_only_through_levers():
     differing = {
         k
         for k in set(baseline.settings) | set(plan.settings)
-        if baseline.settings.get(k, resolve().values[k]) != plan.settings.get(k, resolve().values[k])
+        if baseline.settings.get(k, resolve()[k]) != plan.settings.get(k, resolve()[k])
     }
     assert differing, "the plan should change some levers"
     assert differing <= set(levers()), f"not levers: {sorted(differing - set(levers()))}"

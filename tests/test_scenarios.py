@@ -21,7 +21,7 @@ WITHOUT_FILES = {int(m.group(1)): p for p in SCENARIOS if (m := re.fullmatch(r"p
 
 
 def _default(key: str):
-    return resolve().values[key]
+    return resolve()[key]
 
 
 def _plan_levers(measures) -> dict:
