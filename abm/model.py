@@ -287,7 +287,7 @@ class MigrationModel(mesa.Model):
         """Alternative-to-alternative flows summed to places, float[place, place]."""
         pl = places()
         out = np.zeros((pl.n, pl.n))
-        np.add.at(out, (pl.alt_place[:, None].repeat(pl.n_alt, 1), pl.alt_place[None, :].repeat(pl.n_alt, 0)), flows)
+        np.add.at(out, (pl.alt_place[:, None], pl.alt_place[None, :]), flows)
         return out
 
     # ---------------------------------------------------------------- record

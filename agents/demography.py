@@ -22,8 +22,6 @@ MAX_AGE = 110
 FERTILE_AGES = (15, 49)
 SPLIT_AGES = (22, 34)
 PARENT_GAP = 18  # years: someone this much older marks a parental household
-MAKEHAM_SHARE = 0.01  # age-independent mortality as a share of the age-60 level (shape, not level)
-FERTILITY_SPREAD = 5.5  # years: width of the fertility bell (shape, not level)
 
 
 class VitalRates:
@@ -38,9 +36,9 @@ class VitalRates:
         self.settings = settings
         self.first_year = first_year
         ages = np.arange(MAX_AGE + 1)
-        male_shape = MAKEHAM_SHARE + np.exp(settings.mortality_slope * (ages - 60))
+        male_shape = settings.makeham_share + np.exp(settings.mortality_slope * (ages - 60))
         self.death_shape = np.stack([male_shape, male_shape * settings.female_mortality_ratio])  # [sex, age]
-        self.birth_shape = np.exp(-0.5 * ((ages - settings.fertility_peak_age) / FERTILITY_SPREAD) ** 2)
+        self.birth_shape = np.exp(-0.5 * ((ages - settings.fertility_peak_age) / settings.fertility_spread) ** 2)
         self.birth_shape[(ages < FERTILE_AGES[0]) | (ages > FERTILE_AGES[1])] = 0.0
         p, w = pop.persons, pop.person_weight()
         age = np.minimum(p.age + 1, MAX_AGE)  # ages at which the first year's events are drawn
