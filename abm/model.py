@@ -39,14 +39,14 @@ from agents.residence import (
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
 from agents.synthesis import HAIMEN_CITY, draw_pool, draw_students, pool_households_per_year, synthesize
-from environment.inputs import place_value
-from environment.places import clusters, places
+from environment.jobs import JobMarket
+from environment.places import clusters, place_values, places
 from environment.schools import SCHOOL_AGES
 from environment.settings import Settings, resolve
 from environment.world import World
 
-DEFAULT_SCALE = 100
-FIRST_YEAR, LAST_YEAR = 2020, 2035
+DEFAULT_SCALE, MAX_SCALE = 100, 1000  # people per agent
+FIRST_YEAR, LAST_YEAR, MAX_YEAR = 2020, 2035, 2050
 
 
 class MigrationModel(mesa.Model):
@@ -74,19 +74,17 @@ class MigrationModel(mesa.Model):
         super().__init__(rng=rng)
         if start != FIRST_YEAR:
             raise ValueError(f"start = {start}: runs start from the {FIRST_YEAR} census")
-        if not FIRST_YEAR < end <= 2050:
-            raise ValueError(f"end = {end}: must be after {FIRST_YEAR} and at most 2050")
-        if not (isinstance(scale, int | np.integer) and 1 <= scale <= 1000):
-            raise ValueError(f"scale = {scale!r}: must be a whole number from 1 to 1000 (people per agent)")
+        if not FIRST_YEAR < end <= MAX_YEAR:
+            raise ValueError(f"end = {end}: must be after {FIRST_YEAR} and at most {MAX_YEAR}")
+        if not (isinstance(scale, int | np.integer) and 1 <= scale <= MAX_SCALE):
+            raise ValueError(f"scale = {scale!r}: must be a whole number from 1 to {MAX_SCALE} (people per agent)")
         self.seed = int(rng) if isinstance(rng, int | np.integer) else int(self.rng.integers(2**31))
         self.settings: Settings = resolve(settings)
         self.scale, self.start, self.end, self.year = int(scale), start, end, start
         self.population = synthesize(self.settings, self.scale, self.seed)
         self.rates = VitalRates(self.settings, self.population, first_year=start + 1)
         self.world = self._build_world()
-        self.external_population = np.array(
-            [0.0 if places().in_haimen[p] else place_value("population", k, False) for p, k in enumerate(places().keys)]
-        )
+        self.external_population = place_values("population", outside_only=True).copy()
         self.handles: dict[tuple[type, int], Household | Worker] = {}
         self.datacollector = make_collector()
         self._record(flows=None, births=None, deaths=None)
@@ -96,7 +94,7 @@ class MigrationModel(mesa.Model):
         """The 2020 world, with jobs taken as residents first choose where to work."""
         pop, pl = self.population, places()
         labour = start_and_stop_work(pop, self.settings, self.seed, self.start)
-        at_home = np.zeros((pl.n, len(clusters()[0])))
+        at_home = np.zeros((pl.n, clusters().n))
         np.add.at(
             at_home,
             (pop.households.place[pop.persons.household][labour], pop.persons.skill[labour]),
@@ -110,13 +108,8 @@ class MigrationModel(mesa.Model):
             ties=self._initial_ties(),
         )
         find_jobs(pop, world, job_prospects(world, self.start, at_home), labour, self.seed, self.start)
-        return World(
-            self.settings,
-            occupied=self._occupied(),
-            employed=employment(pop, labour),
-            children=self._school_children(),
-            ties=self._initial_ties(),
-        )
+        world.jobs = JobMarket(self.settings, employment(pop, labour))
+        return world
 
     def _initial_ties(self) -> np.ndarray:
         """2020 ties: non-hukou residents by origin, and Haimen's registered people living elsewhere.
@@ -168,7 +161,7 @@ class MigrationModel(mesa.Model):
         """Residents weighing a move and the outside pools choose where to live; returns flows float[alt, alt]."""
         pop, world, pl, y = self.population, self.world, places(), self.year
         pool = draw_pool(self.settings, self.seed, y, self.scale)
-        d = Deciders.join(
+        d = Deciders.concat(
             describe(pop, considering(pop, world, self.seed, y), world, y, from_pool=False),
             describe(pool, np.arange(len(pool.households)), world, y, from_pool=True),
         )
@@ -227,7 +220,7 @@ class MigrationModel(mesa.Model):
             use=dwelling_use(d, world),
             room=np.where(haimen_alt, self._room(), np.inf),
         )
-        admitted = world.schools.nonlocal_access(self.year, world.policy)[pl.alt(pl.haimen[0], True)]
+        admitted = world.policy.value("nonlocal_school_access", self.year)
         seat_use = d.weight * d.school_children * admitted * ~gets_hukou
         spare = np.maximum(world.schools.seats - self._school_children(), 0.0)
         seats = Capacity(of_alt=np.where(haimen_alt, pl.alt_place, -1), use=seat_use, room=spare)
@@ -304,8 +297,8 @@ class MigrationModel(mesa.Model):
             pf = self._place_flows(flows)
             arrivals, departures = pf.sum(axis=0) - np.diag(pf), pf.sum(axis=1) - np.diag(pf)
             ext = ~pl.in_haimen
-            ext_births = self.external_population * np.array([_rate("birth_rate", k) for k in pl.keys])
-            ext_deaths = self.external_population * np.array([_rate("death_rate", k) for k in pl.keys])
+            ext_births = self.external_population * place_values("birth_rate", outside_only=True) / 1000
+            ext_deaths = self.external_population * place_values("death_rate", outside_only=True) / 1000
             births = np.where(ext, ext_births, births)
             deaths = np.where(ext, ext_deaths, deaths)
             self.external_population = np.where(
@@ -320,7 +313,7 @@ class MigrationModel(mesa.Model):
         filled = employment(pop, labour)
         households = np.bincount(h.place, weights=h.weight, minlength=n)
         children = self._school_children()
-        price = world.housing.price
+        price, rent = world.housing.price, world.housing.rent()
         dc = self.datacollector
         for i, key in enumerate(pl.keys):
             haimen = bool(pl.in_haimen[i])
@@ -342,7 +335,7 @@ class MigrationModel(mesa.Model):
                     "jobs_filled": filled[i].sum() if haimen else np.nan,
                     "price_urban": price[pl.alt(i, True)],
                     "price_rural": price[pl.alt(i, False)] if haimen else np.nan,
-                    "rent_urban": world.housing.rent()[pl.alt(i, True)],
+                    "rent_urban": rent[pl.alt(i, True)],
                     "school_children": children[i] if haimen else np.nan,
                     "school_seats": world.schools.seats[i] if haimen else np.nan,
                 },
@@ -360,7 +353,7 @@ class MigrationModel(mesa.Model):
                         "people": flows[a, b],
                     },
                 )
-        cluster_keys = clusters()[0]
+        cluster_keys = clusters().keys
         for i in pl.haimen:
             for c, ck in enumerate(cluster_keys):
                 dc.add_table_row(
@@ -391,7 +384,6 @@ class MigrationModel(mesa.Model):
         self.deaths = deaths[hm].sum()
         self.natural_change_per_mille = 1000 * (self.births - self.deaths) / self.haimen_population
         if flows is not None:
-            pf = self._place_flows(flows)
             self.arrivals = pf[np.ix_(~hm, hm)].sum()
             self.departures = pf[np.ix_(hm, ~hm)].sum()
             haimen_alt = pl.alt_in_haimen
@@ -459,8 +451,3 @@ def _part(alt: int) -> str:
     if not pl.alt_in_haimen[alt]:
         return ""
     return "urban" if pl.alt_urban[alt] else "rural"
-
-
-def _rate(variable: str, key: str) -> float:
-    pl = places()
-    return 0.0 if pl.in_haimen[pl.index(key)] else place_value(variable, key, False) / 1000.0

@@ -128,7 +128,7 @@ class Worker(RowHandle):
 
     @property
     def skill(self) -> str:
-        return clusters()[0][self.model.population.persons.skill[self._row]]
+        return clusters().keys[self.model.population.persons.skill[self._row]]
 
     @property
     def job_place(self) -> str | None:

@@ -22,14 +22,13 @@ from environment.places import clusters, places
 from environment.settings import Settings
 from environment.world import World
 
-AGRICULTURE = clusters()[0].index("agriculture")
 LONG_COMMUTE = 60.0  # minutes: beyond this each minute costs more (beta_long_commute)
 
 
 def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
     """Persons of working age who take part in the labour market, bool[person]."""
     retire = np.where(
-        persons.skill == AGRICULTURE,
+        persons.skill == clusters().agriculture,
         settings.farmer_retirement_age,
         np.where(persons.female, settings.retirement_age_female, settings.retirement_age_male),
     )
@@ -56,7 +55,7 @@ class JobProspects:
 def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects:
     """Job utilities, expected wages and accessibility given who is employed where."""
     s, pl = world.settings, places()
-    n_clusters = len(clusters()[0])
+    n_clusters = clusters().n
     minutes = world.transport.commute_minutes(year)  # [alt, place]
     cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
     minutes = np.where(np.isfinite(minutes), minutes, 1e4)
@@ -81,7 +80,7 @@ def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
     """Weighted workers by job place and cluster, float[place, cluster]."""
     p = pop.persons
     has_job = labour & (p.job >= 0)
-    out = np.zeros((places().n, len(clusters()[0])))
+    out = np.zeros((places().n, clusters().n))
     np.add.at(out, (p.job[has_job], p.skill[has_job]), pop.person_weight()[has_job])
     return out
 
@@ -118,7 +117,7 @@ def separate(pop: Population, world: World, labour: np.ndarray, seed: int, year:
 def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np.ndarray, seed: int, year: int) -> None:
     """Every job seeker in the labour force chooses a job; Haimen's vacancies limit hiring."""
     p, pl = pop.persons, places()
-    n_clusters = len(clusters()[0])
+    n_clusters = clusters().n
     seekers = np.flatnonzero(labour & (p.job == NO_JOB))
     if len(seekers) == 0:
         return

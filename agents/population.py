@@ -26,6 +26,11 @@ class Columns:
         """The rows at ``index`` (indices or a boolean mask) as a new table."""
         return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
+    @classmethod
+    def concat(cls, *tables: Self) -> Self:
+        """The rows of ``tables``, one after the other, as a new table."""
+        return cls(**{f.name: np.concatenate([getattr(t, f.name) for t in tables]) for f in fields(cls)})
+
     def extend(self, other: Self) -> None:
         """Append the rows of ``other``."""
         for f in fields(self):

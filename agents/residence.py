@@ -23,13 +23,13 @@ rural households moving to a Haimen town); one-off payments are spread over
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from agents.choice import Nests
 from agents.labour import JobProspects, in_labour_force, wage_factor
-from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
+from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Population
 from agents.rows import distinct_rows, dot
 from agents.streams import Channel, uniform
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
@@ -43,7 +43,7 @@ TEMPORARY_SUBSIDY_YEARS = 3  # rent subsidy and talent allowance last three year
 
 
 @dataclass
-class Deciders:
+class Deciders(Columns):
     """Households weighing a move, described by what their choice depends on (arrays over deciders)."""
 
     rows: np.ndarray  # household row in its population (residents or pool)
@@ -63,16 +63,6 @@ class Deciders:
     owner: np.ndarray
     collective: np.ndarray
     origin: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @staticmethod
-    def join(a: Deciders, b: Deciders) -> Deciders:
-        return Deciders(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Deciders)})
-
-    def take(self, index: np.ndarray) -> Deciders:
-        return Deciders(**{f.name: getattr(self, f.name)[index] for f in fields(Deciders)})
 
     def kinds(self) -> tuple[np.ndarray, np.ndarray]:
         """One representative per kind of decider (same utility for every alternative), and each one's kind."""
@@ -96,7 +86,7 @@ class Deciders:
 def describe(pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool) -> Deciders:
     """Deciders for the household ``rows`` of ``pop``, with features summed over their members."""
     h, p, pl = pop.households, pop.persons, places()
-    n, n_clusters = len(rows), len(clusters()[0])
+    n, n_clusters = len(rows), clusters().n
     index = np.full(len(h), -1)
     index[rows] = np.arange(n)
     mine = index[p.household] >= 0

@@ -22,7 +22,7 @@ from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Per
 from agents.rows import distinct_rows, dot
 from agents.streams import Channel, categorical, derive_keys, uniform
 from environment.inputs import fact, place_value, read_csv
-from environment.places import cluster_mix, clusters, places
+from environment.places import cluster_mix, clusters, place_values, places
 from environment.settings import Settings
 
 MAX_AGE = 100
@@ -278,7 +278,7 @@ def skill_mix(settings: Settings) -> np.ndarray:
     """Trade mix of residents per alternative: the place's job mix, farming weighted up in rural parts."""
     pl = places()
     mix = cluster_mix()[pl.alt_place].copy()
-    mix[~pl.alt_urban, clusters()[0].index("agriculture")] *= settings.rural_agriculture_weight
+    mix[~pl.alt_urban, clusters().agriculture] *= settings.rural_agriculture_weight
     return mix
 
 
@@ -336,14 +336,9 @@ def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
     pl = places()
     kinds = pool_kinds()
     mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
-    out = np.zeros(pl.n)
-    for p in pl.external:
-        key = pl.keys[p]
-        people = place_value("population", key, False) * place_value("pool_rate", key, False)
-        if key == "shanghai":
-            people *= (1 + settings.shanghai_outflow_trend) ** (year - 2020)
-        out[p] = people / mean_size
-    return out
+    people = place_values("population", outside_only=True) * place_values("pool_rate", outside_only=True)
+    trend = np.where(np.array(pl.keys) == "shanghai", (1 + settings.shanghai_outflow_trend) ** (year - 2020), 1.0)
+    return people * trend / mean_size
 
 
 def _households_from_kinds(
@@ -372,19 +367,14 @@ def _households_from_kinds(
     age = np.where(is_adult, lo + np.floor(pu[:, 0] * (hi - lo + 1)), np.floor(pu[:, 0] * 15)).astype(np.int16)
     couple = is_adult & (adults[household] == 2)
     female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
-    college_share = (
-        np.array(
-            [place_value("pool_college_share", pl.keys[o], False) if not pl.in_haimen[o] else 0.0 for o in range(pl.n)]
-        )[origin[household]]
-        * is_adult
-    )
+    college_share = place_values("pool_college_share", outside_only=True)[origin[household]] * is_adult
     persons = _new_persons(
         settings, seed, person_key, household, age, female, college_share, mix=cluster_mix(), mix_row=origin[household]
     )
     persons.job = np.where(is_adult & persons.participates, origin[household], NO_JOB).astype(np.int16)
     hu = uniform(seed, Channel.HUKOU, year, hh_key, 2)
     share = {
-        v: np.array([place_value(v, pl.keys[o], False) if not pl.in_haimen[o] else 0.0 for o in range(pl.n)])[origin]
+        v: place_values(v, outside_only=True)[origin]
         for v in ("pool_haimen_hukou_share", "pool_origin_hukou_share", "pool_owner_share")
     }
     elsewhere_city = pl.city[pl.index("elsewhere")]

@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from environment.inputs import place_input
-from environment.places import cluster_mix, clusters, places
+from environment.places import cluster_mix, clusters, place_values, places
 from environment.policy import Policy
 from environment.settings import Settings
-
-AGRICULTURE = clusters()[0].index("agriculture")
 
 
 def income_index(settings: Settings) -> np.ndarray:
@@ -35,14 +33,10 @@ class JobMarket:
     def __init__(self, settings: Settings, employed: np.ndarray) -> None:
         pl = places()
         self.settings = settings
-        multipliers = clusters()[1]
-        self.base_wage = settings.base_wage * multipliers[:, None] * income_index(settings)[None, :]
+        self.base_wage = settings.base_wage * clusters().wage_multiplier[:, None] * income_index(settings)[None, :]
         self.wage = self.base_wage.copy()
         self.jobs = np.where(pl.in_haimen[:, None], employed / (1.0 - settings.vacancy_rate), 0.0)
-        population = np.array(
-            [float(place_input("population", k, h)["value"]) for k, h in zip(pl.keys, pl.in_haimen, strict=True)]
-        )
-        external_jobs = population * settings.employment_rate_external
+        external_jobs = place_values("population") * settings.employment_rate_external
         self.external_openings = (
             external_jobs[:, None] * cluster_mix() * (settings.vacancy_rate + settings.hiring_rate)
         ) * (~pl.in_haimen)[:, None]
@@ -71,6 +65,6 @@ class JobMarket:
 
     def grow(self, year: int, policy: Policy, airport_opens: int | None) -> None:
         """Add the levers' and the airport's jobs for ``year``; shrink farm jobs."""
-        self.jobs[:, AGRICULTURE] *= 1.0 - self.settings.agriculture_decline
+        self.jobs[:, clusters().agriculture] *= 1.0 - self.settings.agriculture_decline
         haimen = places().in_haimen[:, None]
         self.jobs += (policy.new_jobs(year) + policy.airport_jobs(year, airport_opens)) * haimen

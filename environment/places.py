@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from environment.inputs import read_csv
+from environment.inputs import place_value, read_csv
 
 
 @dataclass(frozen=True)
@@ -110,23 +110,51 @@ def places() -> Places:
     )
 
 
+@dataclass(frozen=True)
+class Clusters:
+    """Industrial clusters (workers' trades): keys and wage multipliers."""
+
+    keys: tuple[str, ...]
+    wage_multiplier: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.keys)
+
+    @property
+    def agriculture(self) -> int:
+        return self.keys.index("agriculture")
+
+
 @cache
-def clusters() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """Industrial cluster keys, wage multipliers and whether each is industrial."""
+def clusters() -> Clusters:
+    """The clusters of ``data/clusters.csv``."""
     rows = read_csv("clusters.csv")
-    keys = tuple(r["key"] for r in rows)
-    return (
-        keys,
-        np.array([float(r["wage_multiplier"]) for r in rows]),
-        np.array([r["industrial"] == "true" for r in rows]),
+    return Clusters(tuple(r["key"] for r in rows), np.array([float(r["wage_multiplier"]) for r in rows]))
+
+
+@cache
+def place_values(variable: str, outside_only: bool = False) -> np.ndarray:
+    """``variable`` of ``data/place_inputs.csv`` for every place, float[place] (read-only).
+
+    Haimen's units fall back to the Haimen-wide row; with ``outside_only`` they get 0.
+    """
+    pl = places()
+    values = np.array(
+        [
+            0.0 if outside_only and haimen else place_value(variable, key, haimen)
+            for key, haimen in zip(pl.keys, pl.in_haimen, strict=True)
+        ]
     )
+    values.flags.writeable = False
+    return values
 
 
 @cache
 def cluster_mix() -> np.ndarray:
     """Share of each cluster in each place's jobs (and its movers' skills): float[place, cluster]."""
     pl = places()
-    keys = clusters()[0]
+    keys = clusters().keys
     rows = {r["place"]: r for r in read_csv("cluster_mix.csv")}
     mix = np.zeros((pl.n, len(keys)))
     for p, key in enumerate(pl.keys):

@@ -33,7 +33,7 @@ AMENITY_LEVERS = ("commercial_amenity", "featured_towns", "green_amenity", "heal
 @cache
 def allocation() -> dict[str, list[tuple[int, int, float]]]:
     """Where each lever acts: lever -> [(place, cluster or -1, share)]."""
-    pl, keys = places(), clusters()[0]
+    pl, keys = places(), clusters().keys
     out: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
     for r in read_csv("lever_allocation.csv"):
         cluster = keys.index(r["cluster"]) if r["cluster"] else -1
@@ -59,7 +59,7 @@ class Policy:
 
     def new_jobs(self, year: int) -> np.ndarray:
         """Jobs the levers add in ``year``, float[place, cluster]."""
-        pl, keys = places(), clusters()[0]
+        pl, keys = places(), clusters().keys
         jobs = np.zeros((pl.n, len(keys)))
         for key in JOB_LEVERS:
             amount = self.value(key, year)
@@ -69,20 +69,19 @@ class Policy:
 
     def airport_jobs(self, year: int, opens: int | None) -> np.ndarray:
         """Airport-related jobs added in ``year``: a fifth each year for five years after opening."""
-        pl, keys = places(), clusters()[0]
+        pl, keys = places(), clusters().keys
         jobs = np.zeros((pl.n, len(keys)))
         if opens is not None and opens <= year < opens + 5:
             for place, cluster, share in allocation()["airport"]:
                 jobs[place, cluster] += self.settings.airport_jobs / 5 * share
         return jobs
 
-    def _per_alt(self, key: str, amount: float, urban_only: bool = True) -> np.ndarray:
+    def _per_alt(self, key: str, amount: float) -> np.ndarray:
+        """``amount`` spread over the urban parts of the places where lever ``key`` acts, float[alt]."""
         pl = places()
         out = np.zeros(pl.n_alt)
         for place, _, share in allocation()[key]:
             out[pl.alt(place, True)] += amount * share
-            if not urban_only:
-                out[pl.alt(place, False)] += amount * share
         return out
 
     def new_dwellings(self, year: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,8 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from environment.inputs import place_value, read_csv
-from environment.places import places
+from environment.inputs import read_csv
+from environment.places import place_values, places
 from environment.settings import Settings
 from environment.targets import PLAN_ADOPTED
 
@@ -80,8 +80,7 @@ class Transport:
     @cached_property
     def local_minutes(self) -> np.ndarray:
         """Typical commute inside each place, float[place]."""
-        pl = places()
-        return np.array([place_value("commute_local", k, h) for k, h in zip(pl.keys, pl.in_haimen, strict=True)])
+        return place_values("commute_local")
 
     def commute_minutes(self, year: int) -> np.ndarray:
         """One-way commute from each residence alternative to each work place, float[alt, place].

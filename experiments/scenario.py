@@ -32,14 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.model import DEFAULT_SCALE, FIRST_YEAR, LAST_YEAR
+from abm.model import DEFAULT_SCALE, FIRST_YEAR, LAST_YEAR, MAX_SCALE, MAX_YEAR
 from environment.settings import SettingError, levers, parameters
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "description", "base", "plan_measures", "levers", "parameters", "run"}
 RUN_KEYS = {"scale", "seed", "years"}
 MEASURES = range(1, 11)
-MAX_YEAR = 2050
 NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -217,8 +216,8 @@ def parse_years(value: Any, where: str, key: str = "years") -> tuple[int, int]:
 
 
 def check_scale(value: Any, where: str, key: str = "scale") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-        raise ScenarioError(where, key, value, "a whole number of people per agent from 1 to 1000")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SCALE:
+        raise ScenarioError(where, key, value, f"a whole number of people per agent from 1 to {MAX_SCALE}")
     return value
 
 
