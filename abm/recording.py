@@ -1,15 +1,29 @@
-"""What the model records each year, through Mesa's DataCollector.
+"""What the model records each year, through Mesa's DataCollector. Recording only reads the model.
 
-Model-level reporters give Haimen's totals; tables give one row per year and
-place (``places``, written as ``yearly.parquet``), flows between places, jobs by
-place and cluster, and Haimen's age structure. Counts are people (weights
-summed), not agents. The 2020 row is the starting population: its flows are
-empty (NaN).
+Model-level reporters give Haimen's totals (:data:`SUMMARY`, read from
+``model.summary``); tables give one row per year and place (``places``, written
+as ``yearly.parquet``), flows between places, jobs by place and cluster,
+Haimen's age structure and what the plan's payments cost (``spending``). Counts
+are people (weights summed), not agents. The 2020 row is the starting
+population: its flows are empty (NaN).
 """
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
 from mesa import DataCollector
+
+from agents.labour import employment, in_labour_force
+from agents.population import COLLECTIVE, OWNER, RENTER
+from environment.places import clusters, places
+from environment.settings import levers
+
+if TYPE_CHECKING:
+    from abm.model import MigrationModel
 
 SUMMARY = (
     "year",
@@ -53,14 +67,250 @@ TABLES = {
     "flows": ["year", "origin", "origin_part", "destination", "destination_part", "people"],
     "jobs": ["year", "place", "cluster", "jobs", "filled", "wage"],
     "ages": ["year", "age_band", "sex", "people"],
+    "spending": ["year", "measure", "lever", "recipients", "yuan"],
 }
 AGE_BANDS = [(a, a + 4) for a in range(0, 85, 5)] + [(85, 200)]
+CHILDCARE_AGES = (0, 2)  # the childcare subsidy is paid per child under three (lever description)
+
+
+def summary_value(model: MigrationModel, name: str) -> float:
+    """A model reporter: one of this year's summary figures."""
+    return model.summary[name]
 
 
 def make_collector() -> DataCollector:
-    """A DataCollector with a model reporter per summary figure and the four tables."""
-    return DataCollector(model_reporters={name: name for name in SUMMARY}, tables=TABLES)
+    """A DataCollector with a model reporter per summary figure and the tables."""
+    return DataCollector(model_reporters={name: partial(summary_value, name=name) for name in SUMMARY}, tables=TABLES)
 
 
 def band_label(lo: int, hi: int) -> str:
     return f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
+
+
+def _per_place(model: MigrationModel) -> dict[str, np.ndarray]:
+    """People, urban people and workers per place (Haimen's units; outside places from their stocks)."""
+    pop, pl = model.population, places()
+    p, h = pop.persons, pop.households
+    w = pop.person_weight()
+    home = h.place[p.household]
+    people = np.bincount(home, weights=w, minlength=pl.n)
+    urban = np.bincount(home, weights=w * h.urban[p.household], minlength=pl.n)
+    labour = in_labour_force(p, model.settings, model.year)
+    return {
+        "population": np.where(pl.in_haimen, people, model.outside.population),
+        "urban_population": np.where(pl.in_haimen, urban, np.nan),
+        "workers": np.bincount(home, weights=w * labour, minlength=pl.n),
+        "labour": labour,
+    }
+
+
+def _births_deaths(model: MigrationModel) -> tuple[np.ndarray, np.ndarray]:
+    """Births and deaths per place this year (outside places: their stocks' own), NaN in the census year."""
+    if model.year == model.start:
+        nan = np.full(places().n, np.nan)
+        return nan, nan
+    outside = ~places().in_haimen
+    births = np.where(outside, model.outside.births, model.events.births)
+    deaths = np.where(outside, model.outside.deaths, model.events.deaths)
+    return births, deaths
+
+
+def summarize(model: MigrationModel) -> dict[str, float]:
+    """Haimen's summary figures for the model's current year."""
+    pop, pl = model.population, places()
+    p, h = pop.persons, pop.households
+    hm = pl.in_haimen
+    counts = _per_place(model)
+    births, deaths = _births_deaths(model)
+    people = counts["population"][hm].sum()
+    urban = counts["urban_population"][hm].sum()
+    if model.year == model.start:
+        arrivals = departures = rural_to_urban = np.nan
+    else:
+        pf = model.place_flows()
+        arrivals, departures = pf[np.ix_(~hm, hm)].sum(), pf[np.ix_(hm, ~hm)].sum()
+        haimen_alt = pl.alt_in_haimen
+        rural_to_urban = model.events.flows[np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)].sum()
+    w = pop.person_weight()
+    working = counts["labour"] & hm[h.place[p.household]]
+    family = hm[h.place] & (h.tenure != COLLECTIVE)
+    households = h.weight[family].sum()
+    return {
+        "year": model.year,
+        "haimen_population": people,
+        "urban_population": urban,
+        "urbanization": urban / people,
+        "births": births[hm].sum(),
+        "deaths": deaths[hm].sum(),
+        "natural_change_per_mille": 1000 * (births[hm].sum() - deaths[hm].sum()) / people,
+        "arrivals": arrivals,
+        "departures": departures,
+        "net_migration": arrivals - departures,
+        "rural_to_urban": rural_to_urban,
+        "working_in_shanghai": w[working & (p.job == pl.index("shanghai"))].sum(),
+        "workers": w[working].sum(),
+        "unemployed": w[working & (p.job < 0)].sum(),
+        "households": households,
+        "average_household_size": (h.weight * pop.members())[family].sum() / households,
+    }
+
+
+def record_tables(model: MigrationModel) -> None:
+    """Add the year's rows to the DataCollector's tables."""
+    dc, y = model.datacollector, model.year
+    for name, rows in (
+        ("places", _place_rows(model)),
+        ("flows", _flow_rows(model)),
+        ("jobs", _job_rows(model)),
+        ("ages", _age_rows(model)),
+        ("spending", spending_rows(model)),
+    ):
+        for row in rows:
+            dc.add_table_row(name, {"year": y, **row})
+
+
+def _place_rows(model: MigrationModel) -> list[dict]:
+    pop, pl, world = model.population, places(), model.world
+    counts = _per_place(model)
+    births, deaths = _births_deaths(model)
+    if model.year == model.start:
+        arrivals = departures = np.full(pl.n, np.nan)
+    else:
+        pf = model.place_flows()
+        arrivals, departures = pf.sum(axis=0) - np.diag(pf), pf.sum(axis=1) - np.diag(pf)
+    filled = employment(pop, counts["labour"])
+    households = np.bincount(pop.households.place, weights=pop.households.weight, minlength=pl.n)
+    children = model.school_children()
+    price, rent = world.housing.price, world.housing.rent()
+    rows = []
+    for i, key in enumerate(pl.keys):
+        haimen = bool(pl.in_haimen[i])
+
+        def inside(value: float, haimen: bool = haimen) -> float:
+            return value if haimen else np.nan
+
+        rows.append(
+            {
+                "place": key,
+                "in_haimen": haimen,
+                "population": counts["population"][i],
+                "urban_population": counts["urban_population"][i],
+                "births": births[i],
+                "deaths": deaths[i],
+                "arrivals": arrivals[i],
+                "departures": departures[i],
+                "households": inside(households[i]),
+                "workers": inside(counts["workers"][i]),
+                "jobs": inside(world.jobs.jobs[i].sum()),
+                "jobs_filled": inside(filled[i].sum()),
+                "price_urban": price[pl.alt(i, True)],
+                "price_rural": inside(price[pl.alt(i, False)]),
+                "rent_urban": rent[pl.alt(i, True)],
+                "school_children": inside(children[i]),
+                "school_seats": inside(world.schools.seats[i]),
+            }
+        )
+    return rows
+
+
+def _part(alt: int) -> str:
+    pl = places()
+    if not pl.alt_in_haimen[alt]:
+        return ""
+    return "urban" if pl.alt_urban[alt] else "rural"
+
+
+def _flow_rows(model: MigrationModel) -> list[dict]:
+    if model.year == model.start:
+        return []
+    pl, flows = places(), model.events.flows
+    return [
+        {
+            "origin": pl.keys[pl.alt_place[a]],
+            "origin_part": _part(a),
+            "destination": pl.keys[pl.alt_place[b]],
+            "destination_part": _part(b),
+            "people": flows[a, b],
+        }
+        for a, b in zip(*np.nonzero(flows), strict=True)
+    ]
+
+
+def _job_rows(model: MigrationModel) -> list[dict]:
+    pl, jobs = places(), model.world.jobs
+    filled = employment(model.population, in_labour_force(model.population.persons, model.settings, model.year))
+    return [
+        {"place": pl.keys[i], "cluster": ck, "jobs": jobs.jobs[i, c], "filled": filled[i, c], "wage": jobs.wage[i, c]}
+        for i in pl.haimen
+        for c, ck in enumerate(clusters().keys)
+    ]
+
+
+def _age_rows(model: MigrationModel) -> list[dict]:
+    pop, pl = model.population, places()
+    p, h = pop.persons, pop.households
+    in_haimen = pl.in_haimen[h.place[p.household]]
+    band = np.searchsorted([lo for lo, _ in AGE_BANDS], p.age, side="right") - 1
+    by_band = np.bincount(band * 2 + p.female, weights=pop.person_weight() * in_haimen, minlength=2 * len(AGE_BANDS))
+    return [
+        {"age_band": band_label(lo, hi), "sex": sex, "people": by_band[2 * b + s]}
+        for b, (lo, hi) in enumerate(AGE_BANDS)
+        for s, sex in enumerate(("male", "female"))
+    ]
+
+
+def spending_rows(model: MigrationModel) -> list[dict]:
+    """What the plan's payments cost this year: recipients and yuan per paying lever.
+
+    Recipients are the households (or persons) in Haimen the lever pays this
+    year, as the model defines eligibility: renting newcomers for the rent
+    subsidy and working college newcomers for the talent allowance (each for the
+    lever's ``duration_years``), this year's college newcomers who bought for
+    the purchase subsidy, this year's young college newcomers for the graduate
+    subsidy, households moving from a rural part to a town for the homestead
+    compensation, and children under three for the childcare subsidy.
+    """
+    if model.year == model.start:
+        return []
+    pop, pl, policy, y = model.population, places(), model.world.policy, model.year
+    h, p = pop.households, pop.persons
+    in_haimen = pl.in_haimen[h.place]
+    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
+    member_w = pop.person_weight()
+    college_adult = np.bincount(p.household, weights=p.college, minlength=len(h)) > 0
+    lv = levers()
+
+    def within(key: str) -> np.ndarray:
+        return newcomer & (h.arrived > y - lv[key].duration_years)
+
+    young = np.bincount(p.household, weights=p.college & (p.age < lv["graduate_subsidy"].age_limit), minlength=len(h))
+    labour = in_labour_force(p, model.settings, y)
+    talent_workers = (p.college & labour & within("talent_allowance")[p.household]) * member_w
+    under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & in_haimen[p.household]
+    recipients = {
+        "rent_subsidy": (h.weight * (within("rent_subsidy") & (h.tenure == RENTER))).sum(),
+        "talent_allowance": talent_workers.sum(),
+        "talent_purchase_subsidy": (
+            h.weight * (newcomer & (h.arrived == y) & college_adult & (h.tenure == OWNER))
+        ).sum(),
+        "graduate_subsidy": (h.weight * (newcomer & (h.arrived == y) & (young > 0))).sum(),
+        "homestead_compensation": model.events.rural_to_urban_households,
+        "childcare_subsidy": (member_w * under_three).sum(),
+    }
+    per_recipient = {"rent_subsidy": 12.0}  # monthly amount paid for twelve months
+    rows = []
+    for key, count in recipients.items():
+        amount = policy.value(key, y) * per_recipient.get(key, 1.0)
+        if amount > 0:
+            rows.append({"measure": lv[key].measure, "lever": key, "recipients": count, "yuan": count * amount})
+    return rows
+
+
+def tables(dc: DataCollector) -> dict[str, pd.DataFrame]:
+    """A run's tables as pandas DataFrames: yearly (by place), summary, flows, jobs, ages, spending."""
+    summary = dc.get_model_vars_dataframe().reset_index(drop=True)[list(SUMMARY)]
+    out = {"yearly": dc.get_table_dataframe("places"), "summary": summary}
+    for name in ("flows", "jobs", "ages", "spending"):
+        frame = dc.get_table_dataframe(name)
+        out[name] = frame if len(frame) else pd.DataFrame(columns=TABLES[name])
+    return out

@@ -14,14 +14,14 @@ import numpy as np
 from agents.choice import fits_in_order
 from agents.population import COLLECTIVE, NO_JOB, RENTER, Households, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
-from environment.inputs import fact
+from agents.synthesis import MAX_AGE, draw_participation
+from environment.inputs import CENSUS_YEAR, constant, fact
 from environment.policy import Policy
 from environment.settings import Settings
 
-MAX_AGE = 110
-FERTILE_AGES = (15, 49)
-SPLIT_AGES = (22, 34)
-PARENT_GAP = 18  # years: someone this much older marks a parental household
+FERTILE_AGES: tuple[int, int] = tuple(constant("fertile_ages"))
+SPLIT_AGES: tuple[int, int] = tuple(constant("split_ages"))
+PARENT_GAP: int = constant("parent_gap")  # years: someone this much older marks a parental household
 
 
 class VitalRates:
@@ -32,7 +32,7 @@ class VitalRates:
     population equal 9.6 ‰ and 6.7 ‰ of it: natural change starts at −2.9 ‰.
     """
 
-    def __init__(self, settings: Settings, pop: Population, first_year: int = 2021) -> None:
+    def __init__(self, settings: Settings, pop: Population, first_year: int = CENSUS_YEAR + 1) -> None:
         self.settings = settings
         self.first_year = first_year
         ages = np.arange(MAX_AGE + 1)
@@ -100,8 +100,8 @@ def give_birth(pop: Population, rates: VitalRates, policy: Policy, seed: int, ye
         age=np.zeros(n, np.int16),
         female=uniform(seed, Channel.BIRTH_SEX, year, key) >= boy_share,
         college=np.zeros(n, bool),
-        participates=uniform(seed, Channel.PARTICIPATION, 0, key) < rates.settings.labour_participation,
-        skill=np.full(n, -1, np.int8),
+        participates=draw_participation(rates.settings, seed, key),
+        cluster=np.full(n, -1, np.int8),
         job=np.full(n, NO_JOB, np.int16),
         student_until=np.zeros(n, np.int16),
     )

@@ -1,9 +1,9 @@
 """Workers: entering and leaving the labour force, and choosing where to work.
 
-A worker of trade (cluster) ``c`` living in alternative ``a`` values a job in
-place ``w`` and cluster ``c'`` at ``β_wage·log wage[c',w] − β_commute·minutes[a,w]
-− β_long·(minutes beyond an hour) + μ·log openings[c',w] + κ·[another city] − switch·[c' ≠ c]``; taking it makes
-``c'`` the worker's trade. The logit over jobs gives each worker's expected wage
+A worker whose trade is in cluster ``c``, living in alternative ``a``, values a job in
+place ``w`` and cluster ``c'`` at ``β_wage·log wage[w,c'] − β_commute·minutes[a,w]
+− β_long·(minutes beyond an hour) + μ·log openings[w,c'] + κ·[another city] − switch·[c' ≠ c]``; taking it makes
+``c'`` the worker's cluster. The logit over jobs gives each worker's expected wage
 and, as a logsum without the wage, the job accessibility that enters the
 household's residence choice. Haimen's jobs are limited per place and cluster.
 """
@@ -16,19 +16,18 @@ import numpy as np
 
 from agents.choice import Capacity, choose, inverse_cdf_draw, logit_probabilities, logsum
 from agents.population import NO_JOB, Persons, Population
-from agents.streams import Channel, categorical, uniform
-from agents.synthesis import ADULT_AGE, skill_mix
+from agents.streams import Channel, uniform
+from agents.synthesis import ADULT_AGE, draw_clusters, resident_cluster_mix
+from environment.inputs import constant
 from environment.places import clusters, places
 from environment.settings import Settings
 from environment.world import World
-
-LONG_COMMUTE = 60.0  # minutes: beyond this each minute costs more (beta_long_commute)
 
 
 def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
     """Persons of working age who take part in the labour market, bool[person]."""
     retire = np.where(
-        persons.skill == clusters().agriculture,
+        persons.cluster == clusters().agriculture,
         settings.farmer_retirement_age,
         np.where(persons.female, settings.retirement_age_female, settings.retirement_age_male),
     )
@@ -47,9 +46,9 @@ class JobProspects:
     Jobs are (place, cluster) pairs, flattened as ``place * n_clusters + cluster``.
     """
 
-    utility: np.ndarray  # float[trade, alt, job]: systematic utility of a job
-    expected_wage: np.ndarray  # float[trade, alt]: yuan/yr
-    accessibility: np.ndarray  # float[trade, alt]: logsum of openings over commute, without the wage
+    utility: np.ndarray  # float[cluster, alt, job]: systematic utility of a job for a worker of that cluster
+    expected_wage: np.ndarray  # float[cluster, alt]: yuan/yr
+    accessibility: np.ndarray  # float[cluster, alt]: logsum of openings over commute, without the wage
 
 
 def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects:
@@ -59,18 +58,19 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     minutes = world.transport.commute_minutes(year)  # [alt, place]
     cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
     minutes = np.where(np.isfinite(minutes), minutes, 1e4)
-    commute = s.beta_commute * minutes + s.beta_long_commute * np.maximum(minutes - LONG_COMMUTE, 0.0)
+    extra = np.maximum(minutes - constant("long_commute"), 0.0)
+    commute = s.beta_commute * minutes + s.beta_long_commute * extra
     place_part = -commute + s.cross_city_job * cross_city
-    openings = world.jobs.openings(employed)  # [cluster, place]
-    switch = -s.trade_switch_cost * (1.0 - np.eye(n_clusters))  # [trade, cluster]
-    # access[trade, alt, place, cluster]
+    openings = world.jobs.openings(employed)  # [place, cluster]
+    switch = -s.cluster_switch_cost * (1.0 - np.eye(n_clusters))  # [worker's cluster, job's cluster]
+    # access[worker's cluster, alt, place, job's cluster]
     access = (
         place_part[None, :, :, None]
-        + s.job_size_coefficient * np.log(openings).T[None, None, :, :]
+        + s.job_size_coefficient * np.log(openings)[None, None, :, :]
         + switch[:, None, None, :]
     )
     access = access.reshape(n_clusters, pl.n_alt, pl.n * n_clusters)
-    wage = world.jobs.wage.T.ravel()  # [place * cluster]
+    wage = world.jobs.wage.ravel()  # [place * cluster]
     utility = access + s.beta_wage * np.log(wage)[None, None, :]
     expected = (logit_probabilities(utility) * wage[None, None, :]).sum(axis=2)
     return JobProspects(utility=utility, expected_wage=expected, accessibility=logsum(access, axis=2))
@@ -81,34 +81,34 @@ def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
     p = pop.persons
     has_job = labour & (p.job >= 0)
     out = np.zeros((places().n, clusters().n))
-    np.add.at(out, (p.job[has_job], p.skill[has_job]), pop.person_weight()[has_job])
+    np.add.at(out, (p.job[has_job], p.cluster[has_job]), pop.person_weight()[has_job])
     return out
 
 
 def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
-    """Give new adults a trade and end the jobs of those leaving work; returns the labour-force mask."""
+    """Give new adults the cluster of their trade and end the jobs of those leaving work; returns the labour force."""
     p, pl = pop.persons, places()
-    new_adult = (p.age >= ADULT_AGE) & (p.skill < 0)
+    new_adult = (p.age >= ADULT_AGE) & (p.cluster < 0)
     if new_adult.any():
         alt = pl.alt(pop.households.place[p.household[new_adult]], pop.households.urban[p.household[new_adult]])
-        p.skill[new_adult] = categorical(uniform(seed, Channel.SKILL, year, p.key[new_adult]), skill_mix(settings), alt)
+        p.cluster[new_adult] = draw_clusters(seed, year, p.key[new_adult], resident_cluster_mix(settings), alt)
     labour = in_labour_force(p, settings, year)
     p.job[~labour] = NO_JOB
     return labour
 
 
-def separate(pop: Population, world: World, labour: np.ndarray, seed: int, year: int) -> None:
-    """Job switchers quit; where jobs shrank below the employed, the last in the lottery lose theirs."""
+def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year: int) -> None:
+    """Job switchers quit; where a place's jobs shrank below the employed, the last in the layoff order lose theirs."""
     p = pop.persons
     switch = (p.job >= 0) & (uniform(seed, Channel.JOB_SWITCH, year, p.key) < world.settings.job_switch_rate)
     p.job[switch] = NO_JOB
     excess = employment(pop, labour) - world.jobs.jobs
     excess[~places().in_haimen] = 0.0
     if (excess > 1e-9).any():
-        priority = uniform(seed, Channel.FARM_JOB, year, p.key)
+        priority = uniform(seed, Channel.LAYOFF, year, p.key)
         weight = pop.person_weight()
         for w, c in zip(*np.nonzero(excess > 1e-9), strict=True):
-            holders = np.flatnonzero((p.job == w) & (p.skill == c) & labour)
+            holders = np.flatnonzero((p.job == w) & (p.cluster == c) & labour)
             order = holders[np.argsort(-priority[holders], kind="stable")]
             lose = order[np.cumsum(weight[order]) - weight[order] < excess[w, c] - 1e-9]
             p.job[lose] = NO_JOB
@@ -130,12 +130,12 @@ def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np
     of_alt = np.r_[np.where(pl.in_haimen[job_place], np.arange(n_jobs), -1), -1]
     u = uniform(seed, Channel.JOB, year, p.key[seekers])
     priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
-    # one kind per (trade, home alternative): V[trade * n_alt + alt, job], plus the "no job" column
+    # one kind per (worker's cluster, home alternative): V[cluster * n_alt + alt, job], plus the "no job" column
     V = np.concatenate([prospects.utility.reshape(-1, n_jobs), np.full((n_clusters * pl.n_alt, 1), -np.inf)], axis=1)
-    kind = p.skill[seekers].astype(np.int64) * pl.n_alt + alt
+    kind = p.cluster[seekers].astype(np.int64) * pl.n_alt + alt
     current = np.full(len(seekers), no_job)
     capacity = Capacity(of_alt=of_alt, use=weight, room=room)
     chosen = choose(V, kind, current, [capacity], priority, draw=inverse_cdf_draw(u))
     hired = chosen < no_job
     p.job[seekers[hired]] = chosen[hired] // n_clusters
-    p.skill[seekers[hired]] = chosen[hired] % n_clusters
+    p.cluster[seekers[hired]] = chosen[hired] % n_clusters

@@ -2,7 +2,7 @@
 
 One row is one agent; its ``weight`` says how many real households (and so
 people) it stands for, which keeps totals exact at any scale. Mesa agent
-objects (``agents.household``) are thin handles over these rows.
+objects (``abm.handles``) are thin handles over these rows.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Persons(Columns):
     female: np.ndarray  # bool
     college: np.ndarray  # bool: college degree (大专 or higher)
     participates: np.ndarray  # bool: in the labour force when of working age
-    skill: np.ndarray  # int8: industrial cluster of the person's trade (-1 before working age)
+    cluster: np.ndarray  # int8: industrial cluster of the person's trade (-1 before working age)
     job: np.ndarray  # int16: place of work (NO_JOB if none)
     student_until: np.ndarray  # int16: last year at a vocational college (0 if not a student)
 

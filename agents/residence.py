@@ -6,7 +6,7 @@ The residence utility of household ``n`` for alternative ``j`` is
   + β_acc·Σ_workers accessibility[c,j]               (commute and openings)
   + β_school·[school-age children]·quality[j]·access[n,j]
   + β_amen·amenity[j] + β_service·service_access[n,j]
-  + β_ties·log(1 + ties[origin,j]/1000)
+  + β_ties·log(1 + ties[origin,j]/ties_unit)
   + λ·log(dwellings[j] / mean)                      (Haimen's alternatives other than home)
   − moving_cost[n,j] + constants (Haimen, rural part)
 
@@ -17,8 +17,8 @@ coefficient, so shares within the nest grow in proportion to homes) makes a
 unit's pull grow with its dwellings.
 
 Subsidies count only for newcomers to Haimen (homestead compensation only for
-rural households moving to a Haimen town); one-off payments are spread over
-``subsidy_horizon`` years.
+rural households moving to a Haimen town); temporary payments last their lever's
+``duration_years``, and payments are spread over ``subsidy_horizon`` years.
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Popula
 from agents.rows import distinct_rows, dot
 from agents.streams import Channel, uniform
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
+from environment.inputs import constant
 from environment.jobs import income_index
 from environment.places import clusters, places
 from environment.schools import SCHOOL_AGES
+from environment.settings import levers
 from environment.world import World
-
-YOUNG_AGE = 35
-TEMPORARY_SUBSIDY_YEARS = 3  # rent subsidy and talent allowance last three years (lever descriptions)
 
 
 @dataclass
@@ -52,11 +51,12 @@ class Deciders(Columns):
     key: np.ndarray
     weight: np.ndarray
     members: np.ndarray
-    workers: np.ndarray  # float[n, cluster]: workers by trade
-    earnings: np.ndarray  # float[n, cluster]: workers' wage factors by trade
+    workers: np.ndarray  # float[n, cluster]: workers by the cluster of their trade
+    earnings: np.ndarray  # float[n, cluster]: workers' wage factors by cluster
     other_adults: np.ndarray  # adults outside work (pensions)
     school_children: np.ndarray
-    young_college: np.ndarray  # bool: a college-educated adult under 35
+    graduate_eligible: np.ndarray  # bool: a college-educated adult under the graduate subsidy's age limit
+    youth_eligible: np.ndarray  # bool: a college-educated adult under the youth amenity's age limit
     college: np.ndarray  # bool: a college-educated adult
     college_workers: np.ndarray
     hukou_city: np.ndarray
@@ -75,7 +75,8 @@ class Deciders(Columns):
             self.members,
             self.other_adults,
             self.school_children > 0,
-            self.young_college,
+            self.graduate_eligible,
+            self.youth_eligible,
             self.college,
             self.college_workers,
             self.workers,
@@ -83,7 +84,7 @@ class Deciders(Columns):
         )
 
 
-def describe(pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool) -> Deciders:
+def describe_deciders(pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool) -> Deciders:
     """Deciders for the household ``rows`` of ``pop``, with features summed over their members."""
     h, p, pl = pop.households, pop.persons, places()
     n, n_clusters = len(rows), clusters().n
@@ -93,8 +94,7 @@ def describe(pop: Population, rows: np.ndarray, world: World, year: int, from_po
     i = index[p.household[mine]]
     age, college = p.age[mine], p.college[mine]
     labour = in_labour_force(p, world.settings, year)[mine]
-    skill = np.where(labour, p.skill[mine], 0)
-    by_cluster = i * n_clusters + skill
+    by_cluster = i * n_clusters + np.where(labour, p.cluster[mine], 0)
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)
@@ -115,7 +115,8 @@ def describe(pop: Population, rows: np.ndarray, world: World, year: int, from_po
         earnings=earnings,
         other_adults=count(adult & ~labour),
         school_children=count((age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])),
-        young_college=count(college & (age < YOUNG_AGE)) > 0,
+        graduate_eligible=count(college & (age < levers()["graduate_subsidy"].age_limit)) > 0,
+        youth_eligible=count(college & (age < levers()["youth_amenity"].age_limit)) > 0,
         college=count(college) > 0,
         college_workers=count(college & labour),
         hukou_city=h.hukou_city[rows],
@@ -125,7 +126,7 @@ def describe(pop: Population, rows: np.ndarray, world: World, year: int, from_po
     )
 
 
-def considering(pop: Population, world: World, seed: int, year: int) -> np.ndarray:
+def households_weighing_a_move(pop: Population, world: World, seed: int, year: int) -> np.ndarray:
     """Rows of resident households that weigh a move this year.
 
     Rates by kind of household (owners less often); vocational students stay
@@ -138,7 +139,9 @@ def considering(pop: Population, world: World, seed: int, year: int) -> np.ndarr
     rate = np.where(
         h.tenure == COLLECTIVE,
         s.move_rate_collective,
-        np.where((members == 1) & (youngest_adult < YOUNG_AGE), s.move_rate_single, s.move_rate_family),
+        np.where(
+            (members == 1) & (youngest_adult < constant("young_single_age")), s.move_rate_single, s.move_rate_family
+        ),
     )
     rate = rate * np.where(h.tenure == OWNER, s.owner_mobility_factor, 1.0)
     studying = np.zeros(len(h), dtype=bool)
@@ -169,11 +172,12 @@ def subsidies(d: Deciders, world: World, year: int) -> np.ndarray:
     horizon = s.subsidy_horizon
     haimen = pl.alt_in_haimen[None, :]
     newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
+    months = 12 * levers()["rent_subsidy"].duration_years
     yearly = (
-        TEMPORARY_SUBSIDY_YEARS * 12 * policy.value("rent_subsidy", year) * ~d.collective
+        months * policy.value("rent_subsidy", year) * ~d.collective
         + d.college * policy.value("talent_purchase_subsidy", year)
-        + d.young_college * policy.value("graduate_subsidy", year)
-        + TEMPORARY_SUBSIDY_YEARS * d.college_workers * policy.value("talent_allowance", year)
+        + d.graduate_eligible * policy.value("graduate_subsidy", year)
+        + levers()["talent_allowance"].duration_years * d.college_workers * policy.value("talent_allowance", year)
     ) / horizon
     out = np.where(newcomer[:, None] & haimen, yearly[:, None], 0.0)
     rural_home = pl.in_haimen[pl.alt_place[d.current]] & ~pl.alt_urban[d.current] & ~d.collective
@@ -204,7 +208,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
     housing = world.housing.annual_cost(area) * (1.0 - discount)
     net = income - housing + subsidies(d, world, year)
-    V = s.beta_income * np.log(np.maximum(net, 0.1 * income + 1000.0))
+    V = s.beta_income * np.log(np.maximum(net, constant("income_floor_share") * income + constant("income_floor_yuan")))
     # jobs: accessibility of openings for each worker's trade
     V += s.beta_access * dot(d.workers, prospects.accessibility)
     # hukou-linked access to schools and services
@@ -218,9 +222,9 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     V += s.beta_service * service
     # amenity (with the youth bonus for young graduates) and ties
     V += s.beta_amenity * (
-        world.amenity(year)[None, :] + d.young_college[:, None] * world.policy.youth_bonus(year)[None, :]
+        world.amenity(year)[None, :] + d.youth_eligible[:, None] * world.policy.youth_bonus(year)[None, :]
     )
-    V += s.beta_ties * np.log1p(world.ties.matrix()[d.origin][:, pl.alt_place] / 1000.0)
+    V += s.beta_ties * np.log1p(world.ties.matrix()[d.origin][:, pl.alt_place] / constant("ties_unit"))
     stock = world.housing.stock
     size = np.log(stock / stock[haimen].mean(), where=haimen, out=np.zeros_like(stock)) * s.nest_scale_haimen
     V += size[None, :]
@@ -246,11 +250,11 @@ def dwelling_use(d: Deciders, world: World) -> np.ndarray:
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
     """Whether each decider would be granted a Haimen hukou on arriving (keyed draw), bool[n]."""
-    granted = uniform(seed, Channel.HUKOU, year + 1000, d.key) < world.policy.value("hukou_on_arrival", year)
+    granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < world.policy.value("hukou_on_arrival", year)
     return (d.hukou_city == HAIMEN_CITY) | (granted & d.from_pool)
 
 
-def arrive(
+def newcomers_from_pool(
     pool: Population, d: Deciders, choice: np.ndarray, gets_hukou: np.ndarray, seed: int, year: int, world: World
 ) -> Population:
     """The pool households that chose Haimen, set up as residents (hukou, tenure, no job yet)."""

@@ -18,30 +18,37 @@ _MASK = (1 << 64) - 1
 
 
 class Channel(IntEnum):
-    """The decisions and events that draw random numbers."""
+    """The decisions and events that draw random numbers: one channel per decision, drawn at one place in the code.
 
-    SYNTHESIS = 1
-    POOL = 2
+    Numbers are part of the streams' identity: never renumber a channel, only add new ones.
+    """
+
+    SYNTHESIS_HOUSEHOLD = 1  # 2020 household's template and whether it is non-local
+    POOL_KIND = 2  # kind of household of a potential mover
     DEATH = 3
     BIRTH = 4
     BIRTH_SEX = 5
     CONSIDER_MOVE = 6
-    RESIDENCE = 7
-    LOTTERY = 8
+    RESIDENCE = 7  # alternative-stage errors of the residence choice
+    LOTTERY = 8  # order in which movers are admitted to scarce dwellings and seats
     JOB_SWITCH = 9
     JOB = 10
     JOB_LOTTERY = 11
     PARTICIPATION = 12
-    SKILL = 13
+    CLUSTER = 13  # the industrial cluster of a new adult's trade
     COLLEGE = 14
     SPLIT = 15
-    TENURE = 16
-    HUKOU = 17
-    FARM_JOB = 18
-    STUDENT = 20
+    TENURE = 16  # newcomer's tenure: buys, or a dormitory (slot 0 unused)
+    INITIAL_HUKOU_TENURE = 17  # 2020 household's origin and tenure
+    LAYOFF = 18  # order in which jobs are lost where a place's jobs shrink
+    STUDENT_ORIGIN = 20
     BUY = 21
     NATURALIZE = 22
-    RESIDENCE_NEST = 23
+    RESIDENCE_NEST = 23  # nest-stage errors of the residence choice
+    SYNTHESIS_PERSON = 24  # 2020 person's age and sex
+    MOVER_PERSON = 25  # potential mover's age and sex
+    MOVER_HUKOU_TENURE = 26  # potential mover's hukou and tenure at the origin
+    HUKOU_ON_ARRIVAL = 27  # whether a newcomer is granted a Haimen hukou on arrival
 
 
 def _mix_int(x: int) -> int:

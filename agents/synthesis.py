@@ -21,49 +21,43 @@ import numpy as np
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
 from agents.rows import distinct_rows, dot
 from agents.streams import Channel, categorical, derive_keys, uniform
-from environment.inputs import fact, place_value, read_csv
+from environment.inputs import CENSUS_YEAR, constant, fact, place_value, read_csv
 from environment.places import cluster_mix, clusters, place_values, places
-from environment.settings import Settings
+from environment.settings import Settings, levers
 
-MAX_AGE = 100
-ADULT_AGE = 18
+MAX_AGE: int = constant("max_age")
+ADULT_AGE: int = constant("adult_age")
 HAIMEN_CITY = int(places().city[places().haimen[0]])
 _KIND_SHIFT, _PLACE_SHIFT, _YEAR_SHIFT = 56, 48, 36
 INITIAL_HOUSEHOLD, INITIAL_PERSON, POOL_HOUSEHOLD, STUDENT_HOUSEHOLD = 1, 2, 3, 4
+POOL_KEY_TAG, STUDENT_KEY_TAG = 2, 20  # derive movers' person keys (values kept from earlier versions)
+MOVER_CHILD_AGES: tuple[int, int] = tuple(constant("mover_child_ages"))
 
-# Age ranges (inclusive) of each role in a household template.
+# Age ranges (inclusive) of the census roles in a household template: the 60+ band and children under ADULT_AGE.
 ELDERLY_AGES = (60, MAX_AGE)
 CHILD_AGES = (0, ADULT_AGE - 1)
-ADULT_AGES = {
-    "adult_single": (18, 59),
-    "adult_couple": (22, 59),
-    "adult_with_parent": (30, 59),
-    "elders_with_adult_child": (20, 45),
-    "dormitory": (16, 45),
-}
-PARENT_AGES = (24, 50)
 
 
 @dataclass(frozen=True)
 class Template:
+    """A kind of 2020 household: its members by role and the age range of its adults."""
+
     kind: str
     collective: bool
     elderly: int
     adults: int
     children: int
     prior_share: float
+    adult_ages: tuple[int, int]
 
     @property
     def size(self) -> int:
         return self.elderly + self.adults + self.children
 
-    @property
-    def adult_ages(self) -> tuple[int, int]:
-        return ADULT_AGES.get(self.kind, PARENT_AGES)
-
 
 @cache
 def templates() -> tuple[Template, ...]:
+    """The household templates of ``data/household_templates.csv``."""
     return tuple(
         Template(
             r["kind"],
@@ -72,6 +66,7 @@ def templates() -> tuple[Template, ...]:
             int(r["adults"]),
             int(r["children"]),
             float(r["prior_share"]),
+            (int(r["adult_age_min"] or 0), int(r["adult_age_max"] or 0)),
         )
         for r in read_csv("household_templates.csv")
     )
@@ -192,7 +187,7 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     is_coll = np.concatenate(rows_tpl)
     n_hh = len(alt)
     hh_key = (np.uint64(INITIAL_HOUSEHOLD) << np.uint64(_KIND_SHIFT)) + np.arange(n_hh, dtype=np.uint64)
-    u = uniform(seed, Channel.SYNTHESIS, 0, hh_key, 2)
+    u = uniform(seed, Channel.SYNTHESIS_HOUSEHOLD, 0, hh_key, 2)
     kind = np.empty(n_hh, dtype=np.int64)
     for flag in (False, True):
         rows = is_coll == flag
@@ -212,7 +207,7 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     lo = np.select([role == 0, role == 1], [ELDERLY_AGES[0], adult_lo], CHILD_AGES[0])
     hi = np.select([role == 0, role == 1], [ELDERLY_AGES[1], adult_hi], CHILD_AGES[1])
     person_key = (np.uint64(INITIAL_PERSON) << np.uint64(_KIND_SHIFT)) + np.arange(len(household), dtype=np.uint64)
-    pu = uniform(seed, Channel.SYNTHESIS, 0, person_key, 5)
+    pu = uniform(seed, Channel.SYNTHESIS_PERSON, 0, person_key, 2)
     cohort, college_ratio = age_profile(settings)
     age = _sample_ages(pu[:, 0], lo, hi, cohort)
     # couples are a man and a woman; others draw their sex (raking fixes the totals)
@@ -246,8 +241,8 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
         "family_persons"
     ]
     is_nonlocal = u[:, 1] < np.where(is_coll, nonlocal_coll, nonlocal_family)
-    hu = uniform(seed, Channel.HUKOU, 0, hh_key, 2)
-    origin_shares = pool_households_per_year(settings, 2020)
+    hu = uniform(seed, Channel.INITIAL_HUKOU_TENURE, 0, hh_key, 2)
+    origin_shares = pool_households_per_year(settings, CENSUS_YEAR)
     origin = np.where(is_nonlocal, categorical(hu[:, 0], origin_shares), pl.alt_place[alt])
     owner = hu[:, 1] < np.where(is_nonlocal, settings.nonlocal_owner_share, settings.owner_share)
     households = Households(
@@ -268,13 +263,13 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
         age,
         female,
         college_share=settings.college_share_young * college_ratio[age],
-        mix=skill_mix(settings),
+        mix=resident_cluster_mix(settings),
         mix_row=alt[household],
     )
     return Population(households, persons)
 
 
-def skill_mix(settings: Settings) -> np.ndarray:
+def resident_cluster_mix(settings: Settings) -> np.ndarray:
     """Trade mix of residents per alternative: the place's job mix, farming weighted up in rural parts."""
     pl = places()
     mix = cluster_mix()[pl.alt_place].copy()
@@ -295,9 +290,7 @@ def _new_persons(
 ) -> Persons:
     """Person rows with education, participation and trade (from ``mix[mix_row]``) drawn from keyed streams."""
     college = uniform(seed, Channel.COLLEGE, 0, key) < college_share
-    participates = uniform(seed, Channel.PARTICIPATION, 0, key) < settings.labour_participation
-    skill = categorical(uniform(seed, Channel.SKILL, 0, key), mix, mix_row).astype(np.int8)
-    skill[age < ADULT_AGE] = -1
+    cluster = np.where(age >= ADULT_AGE, draw_clusters(seed, 0, key, mix, mix_row), -1).astype(np.int8)
     n = len(key)
     return Persons(
         key=key,
@@ -305,11 +298,21 @@ def _new_persons(
         age=age.astype(np.int16),
         female=female,
         college=college & (age >= ADULT_AGE),
-        participates=participates,
-        skill=skill,
+        participates=draw_participation(settings, seed, key),
+        cluster=cluster,
         job=np.full(n, NO_JOB, dtype=np.int16),
         student_until=np.zeros(n, dtype=np.int16),
     )
+
+
+def draw_clusters(seed: int, year: int, key: np.ndarray, mix: np.ndarray, mix_row: np.ndarray) -> np.ndarray:
+    """The industrial cluster of each person's trade, drawn from ``mix[mix_row]`` (at 18, or on arrival), int[n]."""
+    return categorical(uniform(seed, Channel.CLUSTER, year, key), mix, mix_row)
+
+
+def draw_participation(settings: Settings, seed: int, key: np.ndarray) -> np.ndarray:
+    """Whether each person takes part in the labour market when of working age (drawn once, at birth), bool[n]."""
+    return uniform(seed, Channel.PARTICIPATION, 0, key) < settings.labour_participation
 
 
 @cache
@@ -337,14 +340,16 @@ def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
     kinds = pool_kinds()
     mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
     people = place_values("population", outside_only=True) * place_values("pool_rate", outside_only=True)
-    trend = np.where(np.array(pl.keys) == "shanghai", (1 + settings.shanghai_outflow_trend) ** (year - 2020), 1.0)
+    trend = np.where(
+        np.array(pl.keys) == "shanghai", (1 + settings.shanghai_outflow_trend) ** (year - CENSUS_YEAR), 1.0
+    )
     return people * trend / mean_size
 
 
 def _households_from_kinds(
     settings: Settings,
     seed: int,
-    channel: Channel,
+    key_tag: int,
     year: int,
     hh_key: np.ndarray,
     origin: np.ndarray,
@@ -360,11 +365,11 @@ def _households_from_kinds(
     household = np.repeat(np.arange(len(hh_key)), size)
     slot = np.arange(len(household)) - np.repeat(np.cumsum(size) - size, size)
     is_adult = slot < adults[household]
-    person_key = derive_keys(derive_keys(hh_key[household], tag=int(channel)) + slot.astype(np.uint64), tag=0)
-    pu = uniform(seed, channel, year, person_key, 2)
-    lo = np.array([k["lo"] for k in kinds])[kind][household]
-    hi = np.array([k["hi"] for k in kinds])[kind][household]
-    age = np.where(is_adult, lo + np.floor(pu[:, 0] * (hi - lo + 1)), np.floor(pu[:, 0] * 15)).astype(np.int16)
+    person_key = derive_keys(derive_keys(hh_key[household], tag=key_tag) + slot.astype(np.uint64), tag=0)
+    pu = uniform(seed, Channel.MOVER_PERSON, year, person_key, 2)
+    lo = np.where(is_adult, np.array([k["lo"] for k in kinds])[kind][household], MOVER_CHILD_AGES[0])
+    hi = np.where(is_adult, np.array([k["hi"] for k in kinds])[kind][household], MOVER_CHILD_AGES[1])
+    age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)
     couple = is_adult & (adults[household] == 2)
     female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
     college_share = place_values("pool_college_share", outside_only=True)[origin[household]] * is_adult
@@ -372,7 +377,7 @@ def _households_from_kinds(
         settings, seed, person_key, household, age, female, college_share, mix=cluster_mix(), mix_row=origin[household]
     )
     persons.job = np.where(is_adult & persons.participates, origin[household], NO_JOB).astype(np.int16)
-    hu = uniform(seed, Channel.HUKOU, year, hh_key, 2)
+    hu = uniform(seed, Channel.MOVER_HUKOU_TENURE, year, hh_key, 2)
     share = {
         v: place_values(v, outside_only=True)[origin]
         for v in ("pool_haimen_hukou_share", "pool_origin_hukou_share", "pool_owner_share")
@@ -419,8 +424,8 @@ def draw_pool(settings: Settings, seed: int, year: int, scale: int) -> Populatio
     origin, index, weight = _rows_per_group(pool_households_per_year(settings, year), scale)
     key = _group_keys(POOL_HOUSEHOLD, origin, year, index)
     shares = np.array([k["share"] for k in pool_kinds()])
-    kind = categorical(uniform(seed, Channel.POOL, year, key), shares)
-    return _households_from_kinds(settings, seed, Channel.POOL, year, key, origin, weight, kind, arrived=year)
+    kind = categorical(uniform(seed, Channel.POOL_KIND, year, key), shares)
+    return _households_from_kinds(settings, seed, POOL_KEY_TAG, year, key, origin, weight, kind, arrived=year)
 
 
 def draw_students(settings: Settings, seed: int, year: int, scale: int, students: np.ndarray) -> Population:
@@ -428,15 +433,15 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     college_place, index, weight = _rows_per_group(students, scale)
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
     origin_shares = pool_households_per_year(settings, year)
-    origin = categorical(uniform(seed, Channel.STUDENT, year, key), origin_shares)
+    origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_shares)
     single = [k["kind"] for k in pool_kinds()].index("single")
     pop = _households_from_kinds(
-        settings, seed, Channel.STUDENT, year, key, origin, weight, np.full(len(key), single), arrived=year
+        settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
     )
     pop.households.place = college_place.astype(np.int16)
     pop.households.tenure[:] = COLLECTIVE
     pop.persons.age[:] = ADULT_AGE
     pop.persons.job[:] = NO_JOB
     pop.persons.college[:] = True  # vocational colleges award 大专 diplomas
-    pop.persons.student_until[:] = year + 2
+    pop.persons.student_until[:] = year + levers()["vocational_places"].course_years
     return pop

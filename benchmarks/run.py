@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 CHILD = r"""
 import json, resource, sys, time
 from abm import MigrationModel
-from experiments.scenario import load
+from environment.scenario import load
 scale, end, scenario = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 started = time.perf_counter()
 model = MigrationModel(scale=scale, end=end, rng=1, **load(scenario).settings)

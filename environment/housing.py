@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from environment.inputs import place_value
+from environment.inputs import constant, place_value
 from environment.places import places
 from environment.policy import Policy
 from environment.settings import Settings
-
-MAX_FLOOR_AREA = 120.0  # m² per household: a cap on the per-person area, not a datum
 
 
 class Housing:
@@ -37,7 +35,7 @@ class Housing:
 
     def floor_area(self, members: np.ndarray) -> np.ndarray:
         """Floor area a household of ``members`` people occupies (m²)."""
-        return np.minimum(members * self.settings.floor_area_per_person, MAX_FLOOR_AREA)
+        return np.minimum(members * self.settings.floor_area_per_person, constant("max_floor_area"))
 
     def annual_cost(self, floor_area: np.ndarray) -> np.ndarray:
         """Yearly housing cost (rent or owner's user cost), yuan: float[household, alt]."""

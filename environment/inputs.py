@@ -27,6 +27,19 @@ def read_toml(name: str) -> dict:
 
 
 @cache
+def _constants() -> dict[str, dict]:
+    return read_toml("constants.toml")
+
+
+def constant(key: str):
+    """A fixed constant of the model's mechanisms from ``constants.toml`` (value in its stated unit)."""
+    return _constants()[key]["value"]
+
+
+CENSUS_YEAR: int = constant("census_year")  # runs start from this census; the plan's base year
+
+
+@cache
 def _facts() -> dict[tuple[str, str, str], float]:
     table = {}
     for row in read_csv("facts.csv"):

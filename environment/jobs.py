@@ -11,29 +11,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from environment.inputs import place_input
+from environment.inputs import CENSUS_YEAR, place_input
 from environment.places import cluster_mix, clusters, place_values, places
 from environment.policy import Policy
 from environment.settings import Settings
 
+MIN_OPENINGS = 1e-3  # numerical guard: openings enter as a log, so a (place, cluster) without any stays finite
+
 
 def income_index(settings: Settings) -> np.ndarray:
-    """Per-capita income of each place relative to Haimen, brought to 2020, float[place]."""
+    """Per-capita income of each place relative to Haimen, brought to the census year, float[place]."""
     pl = places()
     income = np.empty(pl.n)
     for p, (key, haimen) in enumerate(zip(pl.keys, pl.in_haimen, strict=True)):
         row = place_input("income_per_capita", key, haimen)
-        income[p] = float(row["value"]) / (1 + settings.income_growth_nominal) ** (int(row["year"]) - 2020)
+        income[p] = float(row["value"]) / (1 + settings.income_growth_nominal) ** (int(row["year"]) - CENSUS_YEAR)
     return income / income[pl.haimen[0]]
 
 
 class JobMarket:
-    """Job stock float[place, cluster] (Haimen), wages float[cluster, place] and openings."""
+    """Job stock, wages and openings, each float[place, cluster] (stock: Haimen only)."""
 
     def __init__(self, settings: Settings, employed: np.ndarray) -> None:
         pl = places()
         self.settings = settings
-        self.base_wage = settings.base_wage * clusters().wage_multiplier[:, None] * income_index(settings)[None, :]
+        self.base_wage = settings.base_wage * clusters().wage_multiplier[None, :] * income_index(settings)[:, None]
         self.wage = self.base_wage.copy()
         self.jobs = np.where(pl.in_haimen[:, None], employed / (1.0 - settings.vacancy_rate), 0.0)
         external_jobs = place_values("population") * settings.employment_rate_external
@@ -42,10 +44,10 @@ class JobMarket:
         ) * (~pl.in_haimen)[:, None]
 
     def openings(self, employed: np.ndarray) -> np.ndarray:
-        """Openings over the year: vacancies plus replacement hiring, float[cluster, place]."""
+        """Openings over the year: vacancies plus replacement hiring, float[place, cluster]."""
         vacant = np.maximum(self.jobs - employed, 0.0)
         haimen = vacant + self.settings.hiring_rate * employed
-        return np.maximum(np.where(places().in_haimen[:, None], haimen, self.external_openings), 1e-3).T
+        return np.maximum(np.where(places().in_haimen[:, None], haimen, self.external_openings), MIN_OPENINGS)
 
     def vacant(self, employed: np.ndarray) -> np.ndarray:
         """Jobs that can be filled this year, float[place, cluster].
@@ -60,7 +62,7 @@ class JobMarket:
         haimen = places().in_haimen[:, None]
         excess = np.maximum(self.jobs * (1.0 - s.vacancy_rate) - employed, 0.0) * haimen  # [place, cluster]
         share = np.divide(excess, self.jobs, out=np.zeros_like(excess), where=self.jobs > 0)
-        self.wage = self.base_wage * np.exp(s.wage_response * share.T)
+        self.wage = self.base_wage * np.exp(s.wage_response * share)
         self.jobs -= s.unfilled_job_decay * excess
 
     def grow(self, year: int, policy: Policy, airport_opens: int | None) -> None:

@@ -1,9 +1,10 @@
 """What the levers do to the world, year by year.
 
 Lever values act from the plan's adoption (2022); before that every lever is at
-its baseline. Where a lever acts (places, clusters) is read from
-``data/lever_allocation.csv``. Index-type levers (amenity, school quality) phase
-in linearly and are fully in place by the plan's target year.
+its baseline. What a lever adds to (its ``effect``), where it acts (places,
+clusters: ``data/lever_allocation.csv``) and its terms (phase-in, duration) are
+read from its declaration. Index-type levers (amenity, school quality) phase in
+linearly from adoption and are fully in place in their ``full_year``.
 """
 
 from __future__ import annotations
@@ -16,18 +17,12 @@ import numpy as np
 from environment.inputs import read_csv
 from environment.places import clusters, places
 from environment.settings import Settings, levers
-from environment.targets import PLAN_ADOPTED, targets
+from environment.targets import PLAN_ADOPTED
 
-JOB_LEVERS = (
-    "industrial_jobs_kaifaqu",
-    "industrial_jobs_gangxinqu",
-    "industrial_jobs_sanxing",
-    "industrial_jobs_other",
-    "hq_jobs",
-    "consumer_jobs",
-    "graduate_jobs",
-)
-AMENITY_LEVERS = ("commercial_amenity", "featured_towns", "green_amenity", "health_amenity")
+
+def levers_with_effect(effect: str) -> tuple[str, ...]:
+    """Keys of the levers declared with ``effect``."""
+    return tuple(k for k, lv in levers().items() if lv.effect == effect)
 
 
 @cache
@@ -46,34 +41,34 @@ class Policy:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.full_year = targets()["population"].year
 
     def value(self, key: str, year: int):
         """A lever's value in ``year``: its baseline before the plan's adoption."""
         return self.settings[key] if year >= PLAN_ADOPTED else levers()[key].baseline
 
-    def ramp(self, year: int) -> float:
-        """Share of an index lever in place in ``year`` (0 before adoption, 1 from the target year)."""
-        span = self.full_year - PLAN_ADOPTED + 1
-        return float(np.clip((year - PLAN_ADOPTED + 1) / span, 0.0, 1.0))
+    def phased(self, key: str, year: int) -> float:
+        """An index lever's value in ``year``: 0 before adoption, rising linearly to full in its ``full_year``."""
+        span = levers()[key].full_year - PLAN_ADOPTED + 1
+        return self.settings[key] * float(np.clip((year - PLAN_ADOPTED + 1) / span, 0.0, 1.0))
 
     def new_jobs(self, year: int) -> np.ndarray:
         """Jobs the levers add in ``year``, float[place, cluster]."""
-        pl, keys = places(), clusters().keys
-        jobs = np.zeros((pl.n, len(keys)))
-        for key in JOB_LEVERS:
+        pl = places()
+        jobs = np.zeros((pl.n, clusters().n))
+        for key in levers_with_effect("jobs"):
             amount = self.value(key, year)
             for place, cluster, share in allocation()[key]:
                 jobs[place, cluster] += amount * share
         return jobs
 
     def airport_jobs(self, year: int, opens: int | None) -> np.ndarray:
-        """Airport-related jobs added in ``year``: a fifth each year for five years after opening."""
-        pl, keys = places(), clusters().keys
-        jobs = np.zeros((pl.n, len(keys)))
-        if opens is not None and opens <= year < opens + 5:
+        """Airport-related jobs added in ``year``: equal parts over the lever's phase-in years after opening."""
+        pl = places()
+        jobs = np.zeros((pl.n, clusters().n))
+        years = levers()["airport_year"].phase_in_years
+        if opens is not None and opens <= year < opens + years:
             for place, cluster, share in allocation()["airport"]:
-                jobs[place, cluster] += self.settings.airport_jobs / 5 * share
+                jobs[place, cluster] += self.settings.airport_jobs / years * share
         return jobs
 
     def _per_alt(self, key: str, amount: float) -> np.ndarray:
@@ -94,9 +89,8 @@ class Policy:
         """Rise of the amenity index from the amenity levers, float[alt]."""
         pl = places()
         bonus = np.zeros(pl.n_alt)
-        ramp = self.ramp(year)
-        for key in AMENITY_LEVERS:
-            amount = self.settings[key] * ramp
+        for key in levers_with_effect("amenity"):
+            amount = self.phased(key, year)
             if key in allocation():
                 bonus += self._per_alt(key, amount)
             else:  # acts on every Haimen urban part
@@ -105,11 +99,11 @@ class Policy:
 
     def school_quality_bonus(self, year: int) -> np.ndarray:
         """Rise of the school-quality index in Haimen, float[alt]."""
-        return self.settings.school_quality * self.ramp(year) * places().alt_in_haimen
+        return sum(self.phased(k, year) for k in levers_with_effect("school_quality")) * places().alt_in_haimen
 
     def youth_bonus(self, year: int) -> np.ndarray:
-        """Amenity rise for college-educated people under 35 in Haimen, float[alt]."""
-        return self.settings.youth_amenity * self.ramp(year) * places().alt_in_haimen
+        """Amenity rise for young college-educated people in Haimen (under the lever's age limit), float[alt]."""
+        return sum(self.phased(k, year) for k in levers_with_effect("youth_amenity")) * places().alt_in_haimen
 
     def vocational_students(self, year: int) -> np.ndarray:
         """New vocational-college students from outside in ``year``, float[place]."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from environment.inputs import place_value
+from environment.inputs import constant, place_value
 from environment.places import places
 from environment.policy import Policy
 from environment.settings import Settings
 
-SCHOOL_AGES = (6, 14)
+SCHOOL_AGES: tuple[int, int] = tuple(constant("school_ages"))
 
 
 class Schools:

@@ -1,14 +1,17 @@
-"""The registries of policy levers and uncertain parameters, and their validation.
+"""The registries of policy levers, uncertain parameters and run options, and their validation.
 
 A lever (what the plan chooses) and a parameter (what we do not know) are each
-declared once, in ``data/levers.toml`` and ``data/parameters.toml``. Scenario
-files, the command line, the web page, sweeps and the docs all read these
-declarations; :func:`resolve` turns user overrides into checked values.
+declared once, in ``data/levers.toml`` and ``data/parameters.toml``; the run
+options (scale, seed, last year) in ``data/run_options.toml``. Scenario files,
+the command line, the web page, sweeps and the docs all read these declarations;
+:meth:`Setting.check` is the one place a value is checked and converted (numpy
+scalars included), and :func:`resolve` turns user overrides into checked values.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -16,16 +19,39 @@ from typing import Any
 
 from environment.inputs import read_toml
 
-KINDS = {"bool": bool, "int": int, "float": float, "year": int}
+KINDS = ("bool", "int", "float", "year")
+NEVER = "never"  # the value of a project lever that does not open within the run
+SHOWN_CHARACTERS = 80  # longest value echoed back in an error message
 
 
-class SettingError(ValueError):
-    """A lever or parameter given a value it cannot take."""
+class InputError(ValueError):
+    """A mistake in what the user gave (a file, an argument, a value): reported in one line, exit status 2."""
+
+
+class SettingError(InputError):
+    """A lever, parameter or run option given a value it cannot take."""
 
     def __init__(self, key: str, value: Any, allowed: str, where: str = "") -> None:
         self.key, self.value, self.allowed, self.where = key, value, allowed, where
         prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}{key} = {value!r}: {allowed}")
+        super().__init__(f"{prefix}{key} = {shown(value)}: {allowed}")
+
+
+class SettingTypeError(SettingError, TypeError):
+    """A setting given a value of the wrong type (also a TypeError)."""
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars and 0-d arrays as the Python bool, int or float they hold; other values unchanged."""
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        return value.item()
+    return value
 
 
 @dataclass(frozen=True)
@@ -39,36 +65,41 @@ class Setting:
     name_zh: str
     low: float | None = None
     high: float | None = None
+    never: bool = False  # a year that may also be "never"
 
-    def check(self, value: Any, where: str = "") -> bool | int | float:
-        """Return ``value`` converted to this setting's kind, or raise SettingError."""
+    def check(self, value: Any, where: str = "") -> bool | int | float | None:
+        """Return ``value`` converted to this setting's kind (``None`` for "never"), or raise SettingError."""
+        value = plain(value)
         if self.kind == "bool":
             if not isinstance(value, bool):
-                raise SettingError(self.key, value, "must be true or false", where)
+                raise SettingTypeError(self.key, value, "must be true or false", where)
             return value
+        if self.never and (value is None or value == NEVER):
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SettingError(self.key, value, f"must be a number ({self.allowed()})", where)
-        if self.kind in ("int", "year"):
-            if float(value) != int(value):
-                raise SettingError(self.key, value, f"must be a whole number ({self.allowed()})", where)
-            value = int(value)
-        else:
-            value = float(value)
+            raise SettingTypeError(self.key, value, f"must be a number ({self.allowed()})", where)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SettingError(self.key, value, f"must be a finite number ({self.allowed()})", where)
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise SettingError(self.key, value, f"out of range: {self.allowed()}", where)
-        return value
+        if self.kind in ("int", "year"):
+            if value != int(value):
+                raise SettingError(self.key, value, f"must be a whole number ({self.allowed()})", where)
+            return int(value)
+        return float(value)
 
     def allowed(self) -> str:
         """Human-readable allowed values."""
         if self.kind == "bool":
             return "true or false"
-        unit = f" {self.unit}" if self.unit else ""
-        return f"{self.kind} from {_fmt(self.low)} to {_fmt(self.high)}{unit}"
+        unit = f" {self.unit}" if self.unit and self.unit != self.kind else ""
+        never = f', or "{NEVER}"' if self.never else ""
+        return f"{self.kind} from {_fmt(self.low)} to {_fmt(self.high)}{unit}{never}"
 
 
 @dataclass(frozen=True)
 class Lever(Setting):
-    """A plan measure as a policy lever (EMA Workbench's 'lever')."""
+    """A plan measure as a policy lever (EMA Workbench's 'lever'), with the terms the model reads."""
 
     measure: int = 0
     items: tuple[int, ...] = ()
@@ -79,6 +110,13 @@ class Lever(Setting):
     description_zh: str = ""
     modelled: bool = True
     reason: str = ""
+    effect: str = ""  # what the lever adds to: "jobs", "amenity", "school_quality", "youth_amenity" (else read by key)
+    project: str = ""  # the transport project whose opening year (or switch) this lever sets
+    full_year: int | None = None  # an index lever is phased in linearly from adoption and complete in this year
+    duration_years: int | None = None  # a temporary payment lasts this long
+    age_limit: int | None = None  # the lever reaches people under this age
+    phase_in_years: int | None = None  # what opens arrives in equal parts over these years
+    course_years: int | None = None  # students stay this long
 
 
 @dataclass(frozen=True)
@@ -95,12 +133,18 @@ def _fmt(x: float | None) -> str:
     return "-inf" if x is None else f"{x:g}"
 
 
+def _check_value(setting: Setting, value: Any, file: str) -> Any:
+    """A declared value (baseline, plan, default) checked against its own declaration."""
+    return setting.check(value, where=f"environment/data/{file}")
+
+
 @cache
 def levers() -> dict[str, Lever]:
     """All levers, in declaration order (grouped by measure)."""
     out = {}
+    terms = ("effect", "project", "full_year", "duration_years", "age_limit", "phase_in_years", "course_years")
     for key, d in read_toml("levers.toml").items():
-        out[key] = Lever(
+        lever = Lever(
             key=key,
             kind=d["type"],
             unit=d.get("unit", ""),
@@ -108,16 +152,18 @@ def levers() -> dict[str, Lever]:
             name_zh=d["name_zh"],
             low=d.get("min"),
             high=d.get("max"),
+            never=d.get("never", False),
             measure=d["measure"],
             items=tuple(d["items"]),
-            baseline=d["baseline"],
-            plan=d["plan"],
             plan_basis=d["plan_basis"],
             description_en=d["description_en"],
             description_zh=d["description_zh"],
             modelled=d.get("modelled", True),
             reason=d.get("reason", ""),
+            **{t: d[t] for t in terms if t in d},
         )
+        baseline, plan = (_check_value(lever, d[v], "levers.toml") for v in ("baseline", "plan"))
+        out[key] = Lever(**{**lever.__dict__, "baseline": baseline, "plan": plan})
     return out
 
 
@@ -137,7 +183,7 @@ def parameters() -> dict[str, Parameter]:
         kind = "bool" if isinstance(value, bool) else "int" if isinstance(value, int) else "float"
         out[key] = Parameter(
             key=key,
-            kind=kind,
+            kind=d.get("type", kind),
             unit=d["unit"],
             name_en=d["name_en"],
             name_zh=d["name_zh"],
@@ -151,6 +197,28 @@ def parameters() -> dict[str, Parameter]:
     return out
 
 
+@cache
+def run_options() -> dict[str, Setting]:
+    """How a run is set up: ``scale`` (people per agent), ``seed`` and ``end`` (last year), with defaults."""
+    return {
+        key: Setting(
+            key=key,
+            kind=d["type"],
+            unit=d["unit"],
+            name_en=d["name_en"],
+            name_zh=d["name_zh"],
+            low=d["min"],
+            high=d["max"],
+        )
+        for key, d in read_toml("run_options.toml").items()
+    }
+
+
+def run_default(key: str) -> int:
+    """The default of a run option."""
+    return read_toml("run_options.toml")[key]["default"]
+
+
 def lookup(key: str, where: str = "") -> Setting:
     """The lever or parameter called ``key``; unknown keys get a 'did you mean'."""
     found = levers().get(key) or parameters().get(key)
@@ -160,6 +228,17 @@ def lookup(key: str, where: str = "") -> Setting:
         hint = f"did you mean {close[0]!r}?" if close else "see `abm levers` and `abm parameters`"
         raise SettingError(key, "", f"unknown lever or parameter; {hint}", where)
     return found
+
+
+def check_setting(key: str, value: Any, where: str = "") -> Any:
+    """``value`` checked for the lever or parameter ``key``; a lever that is not modelled takes only its baseline."""
+    setting = lookup(key, where)
+    value = setting.check(value, where)
+    if isinstance(setting, Lever) and not setting.modelled and value != setting.baseline:
+        raise SettingError(
+            key, value, f"not modelled ({setting.reason}); only its baseline {setting.baseline!r}", where
+        )
+    return value
 
 
 class Settings(Mapping[str, Any]):
@@ -210,5 +289,5 @@ def resolve(overrides: Mapping[str, Any] | None = None, policy: str = "baseline"
     values = {k: getattr(lv, policy) for k, lv in levers().items()}
     values |= {k: p.default for k, p in parameters().items()}
     for key, value in (overrides or {}).items():
-        values[key] = lookup(key, where).check(value, where)
+        values[key] = check_setting(key, value, where)
     return Settings(values)

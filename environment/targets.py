@@ -45,7 +45,6 @@ def _raw() -> dict:
 
 
 PLAN_ADOPTED: int = _raw()["adopted_year"]
-BASE_YEAR: int = _raw()["base_year"]
 
 
 @cache

@@ -14,7 +14,7 @@ import numpy as np
 
 from environment.inputs import read_csv
 from environment.places import place_values, places
-from environment.settings import Settings
+from environment.settings import Settings, levers
 from environment.targets import PLAN_ADOPTED
 
 
@@ -38,15 +38,16 @@ class Transport:
 
     @cached_property
     def opening_year(self) -> dict[str, int | None]:
-        """Year each project opens under the run's levers (None: never)."""
-        s = self.settings
-        return {
-            "hsr": s.hsr_year if s.hsr_open else None,
-            "tunnel": s.tunnel_year if s.tunnel_open else None,
-            "airport": s.airport_year if s.airport_open else None,
-            "roads": s.roads_year if s.roads_open else None,
-            "bus": PLAN_ADOPTED if s.bus_integration else None,
-        }
+        """Year each project opens under the run's levers (None: never).
+
+        A project's lever is its opening year (or "never"); a switch (bool) opens it at the plan's adoption.
+        """
+        out = {}
+        for key, lever in levers().items():
+            if lever.project:
+                value = self.settings[key]
+                out[lever.project] = (PLAN_ADOPTED if value else None) if lever.kind == "bool" else value
+        return out
 
     def is_open(self, project: str, year: int) -> bool:
         opens = self.opening_year[project]

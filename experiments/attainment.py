@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from environment.inputs import CENSUS_YEAR
 from environment.places import places
-from environment.targets import BASE_YEAR, targets
+from environment.targets import targets
 
 
 def zone_places(zone: str) -> list[str]:
@@ -33,7 +34,7 @@ def attainment(yearly: pd.DataFrame) -> pd.DataFrame:
         elif t.unit == "share":
             value = at.urban_population.sum() / at.population.sum()
         elif t.is_growth:
-            value = at.population.sum() - area[area.year == BASE_YEAR].population.sum()
+            value = at.population.sum() - area[area.year == CENSUS_YEAR].population.sum()
         elif t.key == "urban_population":
             value = at.urban_population.sum()
         else:

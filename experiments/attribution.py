@@ -22,10 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from environment.scenario import Scenario
 from environment.settings import levers
 from environment.targets import PLAN_ADOPTED, measure_targets, targets
 from experiments.runner import RunSpec, run_many
-from experiments.scenario import Scenario
 
 
 def measure_levers(m: int) -> set[str]:

@@ -18,35 +18,41 @@ import numpy as np
 import tomli_w
 
 from abm.model import MigrationModel
-from environment.inputs import DATA_DIR, read_toml
+from environment.inputs import CENSUS_YEAR, DATA_DIR, read_toml
 from environment.settings import parameters
 from experiments.runner import RunSpec, run_many
 
 YEARS = 2  # simulated years over which the migration targets are measured
 
 
-def targets() -> dict:
+def calibration_targets() -> dict:
+    """What the free constants are fitted to (``data/calibration_targets.toml``)."""
     return read_toml("calibration_targets.toml")
 
 
 def _commuters(cross_city_job: float, scale: int, seeds: Sequence[int]) -> float:
     return float(
-        np.mean([MigrationModel(scale=scale, rng=s, cross_city_job=cross_city_job).working_in_shanghai for s in seeds])
+        np.mean(
+            [
+                MigrationModel(scale=scale, rng=s, cross_city_job=cross_city_job).summary["working_in_shanghai"]
+                for s in seeds
+            ]
+        )
     )
 
 
 FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "household_split_rate")
-MEASURES = ("net_migration_rate", "urbanization_gain", "household_size_change")
+FITTED_QUANTITIES = ("net_migration_rate", "urbanization_gain", "household_size_change")
 
 
 def _measure(x: np.ndarray, fixed: dict, scale: int, seeds: Sequence[int], n_jobs: int) -> np.ndarray:
     """Mean net migration rate, urbanization gain and household-size change over the first years."""
     settings = fixed | dict(zip(FITTED_BY_RUNS, map(float, x), strict=True))
-    results = run_many([RunSpec(settings, scale=scale, seed=s, end=2020 + YEARS) for s in seeds], n_jobs=n_jobs)
+    results = run_many([RunSpec(settings, scale=scale, seed=s, end=CENSUS_YEAR + YEARS) for s in seeds], n_jobs=n_jobs)
     rates = []
     for tables in results:
         summary = tables["summary"]
-        later = summary[summary.year > 2020]
+        later = summary[summary.year > CENSUS_YEAR]
         net_rate = (later.net_migration / later.haimen_population).mean()
         gain = (summary.urbanization.iloc[-1] - summary.urbanization.iloc[0]) / YEARS
         size = (summary.average_household_size.iloc[-1] - summary.average_household_size.iloc[0]) / YEARS
@@ -56,7 +62,7 @@ def _measure(x: np.ndarray, fixed: dict, scale: int, seeds: Sequence[int], n_job
 
 def calibrate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), n_jobs: int = -1, log=print) -> dict:
     """Fit the three constants and return the calibration record (not yet written)."""
-    t = targets()
+    t = calibration_targets()
     # 1. cross-city job constant: bisection on 2020 commuters to Shanghai (rises with the constant)
     lo, hi = parameters()["cross_city_job"].low, parameters()["cross_city_job"].high
     goal = t["shanghai_commuters"]["value"]
@@ -67,7 +73,7 @@ def calibrate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), n_jobs: int = -
     commuters = _commuters(cross_city, scale, seeds)
     log(f"cross_city_job = {cross_city}: {commuters:,.0f} working in Shanghai (target {goal:,})")
     # 2. Haimen and rural constants and the split rate: Newton steps with a finite-difference Jacobian
-    goal2 = np.array([t[m]["value"] for m in MEASURES])
+    goal2 = np.array([t[m]["value"] for m in FITTED_QUANTITIES])
     tolerance = np.array([0.0002, 0.0002, 0.001])
     fixed = {"cross_city_job": cross_city}
     x = np.array([0.0, 0.0, 0.05])
@@ -79,7 +85,7 @@ def calibrate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), n_jobs: int = -
             f"step {step}: "
             + ", ".join(f"{k}={v:+.4f}" for k, v in zip(FITTED_BY_RUNS, x, strict=True))
             + " -> "
-            + ", ".join(f"{m} {v:+.4f}" for m, v in zip(MEASURES, f, strict=True))
+            + ", ".join(f"{m} {v:+.4f}" for m, v in zip(FITTED_QUANTITIES, f, strict=True))
         )
         if np.all(np.abs(f - goal2) < tolerance):
             break
@@ -89,7 +95,7 @@ def calibrate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), n_jobs: int = -
         )
         x = np.clip(x - np.linalg.solve(jac, f - goal2), lower, upper)
         f = _measure(x, fixed, scale, seeds, n_jobs)
-    achieved = {"shanghai_commuters": commuters} | {m: float(v) for m, v in zip(MEASURES, f, strict=True)}
+    achieved = {"shanghai_commuters": commuters} | {m: float(v) for m, v in zip(FITTED_QUANTITIES, f, strict=True)}
     fitted = {k: round(float(v), 4) for k, v in zip(FITTED_BY_RUNS, x, strict=True)} | {"cross_city_job": cross_city}
     return {
         "status": "fitted",

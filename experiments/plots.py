@@ -10,8 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from environment.inputs import CENSUS_YEAR
 from environment.places import places
-from environment.targets import BASE_YEAR, targets
+from environment.targets import targets
 from experiments.attainment import zone_places
 
 
@@ -46,7 +47,7 @@ def plot_run(yearly: pd.DataFrame, summary: pd.DataFrame, folder: Path, title: s
     for key in ("kaifaqu_growth", "gangxinqu_growth", "sanxing_growth"):
         target = t[key]
         area = yearly[yearly.place.isin(zone_places(target.places))].groupby("year").population.sum()
-        line = ax.plot(area.index, (area - area.loc[BASE_YEAR]) / 1e3, marker="o", ms=3, label=target.name_en)
+        line = ax.plot(area.index, (area - area.loc[CENSUS_YEAR]) / 1e3, marker="o", ms=3, label=target.name_en)
         ax.scatter([target.year], [target.value / 1e3], color=line[0].get_color(), marker="*", s=120, zorder=3)
     ax.axhline(0, color="grey", lw=0.5)
     ax.set(title=f"People added since 2020 by zone (stars: targets) — {title}", xlabel="year", ylabel="thousands")
@@ -54,7 +55,7 @@ def plot_run(yearly: pd.DataFrame, summary: pd.DataFrame, folder: Path, title: s
     files.append(_save(fig, folder / "zones.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    later = summary[summary.year > BASE_YEAR]
+    later = summary[summary.year > CENSUS_YEAR]
     ax.bar(later.year - 0.2, later.net_migration, width=0.4, label="net migration")
     ax.bar(later.year + 0.2, later.births - later.deaths, width=0.4, label="natural change")
     ax.axhline(0, color="grey", lw=0.5)

@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 from joblib import Parallel, delayed
 
-from abm.model import DEFAULT_SCALE, LAST_YEAR, MigrationModel
+from abm.model import MigrationModel
+from environment.settings import run_default
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,9 @@ class RunSpec:
     """One model run: lever and parameter settings, scale, seed and last year."""
 
     settings: Mapping[str, Any] = field(default_factory=dict)
-    scale: int = DEFAULT_SCALE
-    seed: int = 1
-    end: int = LAST_YEAR
+    scale: int = run_default("scale")
+    seed: int = run_default("seed")
+    end: int = run_default("end")
     label: str = ""
 
     def model(self) -> MigrationModel:

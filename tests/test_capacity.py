@@ -16,7 +16,7 @@ from agents.choice import SHADOW_PRICE_ROUNDS, Capacity, choose, flat_draw
 from agents.labour import employment, in_labour_force
 from agents.streams import Channel, gumbel, uniform
 from environment.places import places
-from experiments.scenario import load
+from environment.scenario import load
 
 TOL = 1e-6  # relative, for sums of float weights
 END = 2027
@@ -29,16 +29,16 @@ def plan_run():
     notes: dict[int, dict[str, np.ndarray]] = {}
     markets = model.markets
 
-    def noting_markets(flows):
+    def noting_markets():
         pop, world = model.population, model.world
         labour = in_labour_force(pop.persons, model.settings, model.year)
         notes[model.year] = {
-            "occupied": model._occupied().copy(),
+            "occupied": model.occupied_dwellings().copy(),
             "stock": world.housing.stock.copy(),
             "employed": employment(pop, labour),
             "jobs": world.jobs.jobs.copy(),
         }
-        return markets(flows)
+        return markets()
 
     model.markets = noting_markets
     while model.running:
@@ -88,7 +88,7 @@ def test_school_children_within_seats(plan_run):
     yearly = model.tables()["yearly"].query("in_haimen")
     assert yearly.school_children.notna().all()
     assert (yearly.school_children <= yearly.school_seats * (1 + TOL)).all()
-    children, seats = model._school_children(), model.world.schools.seats
+    children, seats = model.school_children(), model.world.schools.seats
     haimen = places().in_haimen
     assert (children[haimen] <= seats[haimen] * (1 + TOL)).all()
 

@@ -15,13 +15,13 @@ import pytest
 
 from abm.recording import SUMMARY, TABLES
 from environment.places import places
+from environment.scenario import load
 from environment.settings import levers, parameters
-from experiments.scenario import load
 from experiments.store import RESULTS_DIR, write_atomically, write_run
 
 ROOT = Path(__file__).resolve().parent.parent
 ABM = Path(sys.executable).parent / "abm"
-COMMAND = [str(ABM)] if ABM.exists() else [sys.executable, "-m", "abm.cli"]
+COMMAND = [str(ABM)] if ABM.exists() else [sys.executable, "-m", "experiments.cli"]
 SUBCOMMANDS = ["run", "levers", "parameters", "scenarios", "attribute", "calibrate"]
 RUN_COLUMNS = [
     *("year", "place", "in_haimen", "population", "urban_population"),
@@ -73,7 +73,7 @@ def test_help_exits_0(args):
 
 
 def test_every_subcommand_is_covered():
-    from abm.cli import _parser
+    from experiments.cli import _parser
 
     (subparsers,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
     assert sorted(subparsers.choices) == sorted(SUBCOMMANDS)
@@ -88,7 +88,7 @@ def test_main_help_lists_every_subcommand():
 def test_no_subcommand_is_a_usage_error():
     result = abm()
     assert result.returncode == 2
-    assert "usage: abm" in result.stderr
+    assert "abm: error:" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -151,17 +151,22 @@ def test_scenarios_lists_every_scenario_file():
     result = abm("scenarios")
     assert result.returncode == 0, result.stderr
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    assert names == sorted(p.stem for p in (ROOT / "experiments" / "scenarios").glob("*.toml"))
+    assert names == sorted(p.stem for p in (ROOT / "environment" / "scenarios").glob("*.toml"))
 
 
 # --------------------------------------------------------------- user errors
 # One of each kind of mistake (tests/test_scenarios.py checks every kind through the loader).
 BAD_FILES = {
     "unknown lever": ("[levers]\nhsr_yaer = 2030\n", ["levers.hsr_yaer", "2030", "did you mean 'hsr_year'"]),
-    "parameter under levers": ("[levers]\nairport_year = 2030\n", ["levers.airport_year", "[parameters]"]),
+    "parameter under levers": ("[levers]\nbeta_income = 2\n", ["levers.beta_income", "[parameters]"]),
     "out of range": ("[levers]\nhsr_year = 2040\n", ["levers.hsr_year", "2040", "2035"]),
     "string for a number": ('[levers]\nschool_seats = "many"\n', ["levers.school_seats", "'many'"]),
-    "number for a bool": ("[levers]\ntunnel_open = 1\n", ["levers.tunnel_open", "1", "true or false"]),
+    "number for a bool": ("[levers]\nbus_integration = 1\n", ["levers.bus_integration", "1", "true or false"]),
+    "NaN": ("[parameters]\nbeta_income = nan\n", ["parameters.beta_income", "nan", "finite"]),
+    "infinity": ("[levers]\ncommercial_amenity = inf\n", ["levers.commercial_amenity", "inf", "finite"]),
+    "huge number": ("[levers]\nschool_seats = " + "9" * 400 + "\n", ["levers.school_seats", "…", "out of range"]),
+    "empty file": ("", ["bad.toml", "is empty"]),
+    "binary file": ("\x00\x01\x02 not text \udcff", ["bad.toml", "file"]),
     "missing base": ('base = "nowhere"\n', ["base", "'nowhere'"]),
     "invalid TOML": ("[levers\n", ["TOML"]),
     "name with a path": ('name = "../escape"\n', ["name", "'../escape'"]),
@@ -200,13 +205,14 @@ def test_bad_scenario_file_writes_nothing_to_the_default_results_folder(tmp_path
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["baseline", "--scale", "0"], ["--scale", "scale = 0", "1 to 1000"]),
-        (["baseline", "--seed", "-3"], ["--seed", "seed = -3"]),
         (["baseline", "--years", "2020:2099"], ["--years", "'2020:2099'", "2050"]),
         (["plann"], ["plann", "did you mean 'plan'"]),
         (["missing.toml"], ["missing.toml", "no such scenario file"]),
+        (["baseline", "--set", "rent_subsidy=nan"], ["--set", "rent_subsidy", "nan"]),
+        (["baseline", "--set", "rent_subsidy"], ["--set", "KEY=VALUE"]),
+        (["baseline", "--set", "rent_subsidie=5"], ["--set", "did you mean 'rent_subsidy'"]),
     ],
-    ids=["scale 0", "seed -3", "years 2099", "unknown name", "missing file"],
+    ids=["years 2099", "unknown name", "missing file", "set NaN", "set without value", "set unknown key"],
 )
 def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, fragments):
     before = _results_snapshot()
@@ -216,9 +222,26 @@ def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, f
     assert not _touched_in_results(before, Path(args[0]).stem)
 
 
-def test_bad_attribute_option_is_a_one_line_error(tmp_path):
-    result = abm("attribute", "plan", "--replicates", "0", "--out", tmp_path / "out", cwd=tmp_path)
-    _assert_user_error(result, "--replicates", "0")
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["run", "baseline", "--scale", "0"], ["--scale", "0", "1 to 1000"]),
+        (["run", "baseline", "--scale", "True"], ["--scale", "'True'"]),
+        (["run", "baseline", "--seed", "-3"], ["--seed", "-3"]),
+        (["run", "baseline", "--seed", "1" * 23], ["--seed", "1" * 23]),
+        (["attribute", "plan", "--replicates", "0"], ["--replicates", "0"]),
+        (["attribute", "plan", "--end", "0"], ["--end", "0"]),
+        (["attribute", "plan", "--jobs", "0"], ["--jobs", "0", "-1"]),
+        (["calibrate", "--seeds", "-1"], ["--seeds", "-1"]),
+        (["calibrate", "--seeds", "1" * 23], ["--seeds"]),
+        (["calibrate", "--jobs", "0"], ["--jobs", "0"]),
+        (["calibrate", "--scale", "5000"], ["--scale", "5000"]),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_bad_flag_is_a_one_line_error_before_any_work(tmp_path, args, fragments):
+    result = abm(*args, cwd=tmp_path)
+    _assert_user_error(result, *fragments)
     assert _listing(tmp_path) == set()
 
 
@@ -332,7 +355,7 @@ def test_good_run_records_what_produced_it(good_run):
 
 def test_run_writes_the_scenarios_settings(tmp_path):
     (tmp_path / "mine.toml").write_text(
-        'name = "mine"\n[levers]\nrent_subsidy = 600\n[parameters]\nairport_year = 2030\n'
+        'name = "mine"\n[levers]\nrent_subsidy = 600\n[parameters]\nbeta_income = 2.0\n'
         '[run]\nscale = 500\nyears = "2020:2022"\n',
         encoding="utf-8",
     )
@@ -341,10 +364,12 @@ def test_run_writes_the_scenarios_settings(tmp_path):
     assert result.stderr == ""
     assert not (tmp_path / "out" / "plots").exists()
     info = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
-    assert info["settings"] == {"rent_subsidy": 600, "airport_year": 2030}
+    assert info["settings"] == {"rent_subsidy": 600, "beta_income": 2.0}
     toml = tomllib.loads((tmp_path / "out" / "scenario.toml").read_text(encoding="utf-8"))
-    assert toml["levers"] == {"rent_subsidy": 600}
-    assert toml["parameters"] == {"airport_year": 2030}
+    assert toml["levers"]["rent_subsidy"] == 600 and toml["levers"]["hsr_year"] == "never"
+    assert toml["parameters"]["beta_income"] == 2.0
+    again = load(tmp_path / "out" / "scenario.toml")
+    assert again.settings == {"rent_subsidy": 600, "beta_income": 2.0}
 
 
 # ---------------------------------------------------------------- atomicity

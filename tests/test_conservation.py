@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from environment.places import places
+from environment.scenario import load
 from experiments.runner import RunSpec, run
-from experiments.scenario import load
 
 REL = 1e-6  # relative tolerance for float sums of weights
 FIRST = 2020

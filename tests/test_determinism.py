@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from abm import MigrationModel
+from environment.scenario import load
 from experiments.runner import RunSpec, run, run_many
-from experiments.scenario import load
 
-TABLES = ("yearly", "summary", "flows", "jobs", "ages")
+TABLES = ("yearly", "summary", "flows", "jobs", "ages", "spending")
 BASELINE_SCALE, BASELINE_END, BASELINE_SEED = 100, 2025, 1  # as the ``baseline_tables`` fixture (conftest.py)
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from environment.settings import levers, parameters, resolve
+from environment import scenario as sc
+from environment.scenario import Scenario, ScenarioError, all_scenarios, load
+from environment.settings import levers, parameters, resolve, run_options
 from environment.targets import PLAN_ADOPTED
-from experiments import scenario as sc
 from experiments.runner import RunSpec, run_many
-from experiments.scenario import Scenario, ScenarioError, all_scenarios, load
 
 SCENARIOS = all_scenarios()
 NAMES = [p.stem for p in SCENARIOS]
@@ -48,7 +48,7 @@ def test_scenario_loads(path: Path):
     assert s.source == str(path)
     assert load(path.stem) == s  # by name as well as by path
     resolve(s.settings)  # every setting is a valid lever or parameter value
-    assert s.start == 2020 and 2020 < s.end <= sc.MAX_YEAR
+    assert s.start == 2020 and 2020 < s.end <= run_options()["end"].high
     assert 1 <= s.scale <= 1000
 
 
@@ -61,15 +61,15 @@ def test_scenario_states_only_what_differs_from_the_baseline(path: Path):
 
 def test_settings_equal_to_baseline_are_dropped(tmp_path: Path):
     file = tmp_path / "same.toml"
-    hsr, airport = levers()["hsr_year"].baseline, parameters()["airport_year"].default
-    file.write_text(f"[levers]\nhsr_year = {hsr}\nhsr_open = false\n[parameters]\nairport_year = {airport}\n")
+    seats, beta = levers()["school_seats"].baseline, parameters()["beta_income"].default
+    file.write_text(f'[levers]\nhsr_year = "never"\nschool_seats = {seats}\n[parameters]\nbeta_income = {beta}\n')
     assert load(file).settings == {}
     # and a base's lever set back to its baseline value disappears
     (tmp_path / "plan.toml").write_text('plan_measures = "all"\n')
-    file.write_text('base = "plan"\n[levers]\nhsr_open = false\n')
+    file.write_text('base = "plan"\n[levers]\nhsr_year = "never"\n')
     settings = load(file).settings
-    assert "hsr_open" not in settings
-    assert settings == {k: v for k, v in _plan_levers(range(1, 11)).items() if k != "hsr_open"}
+    assert "hsr_year" not in settings
+    assert settings == {k: v for k, v in _plan_levers(range(1, 11)).items() if k != "hsr_year"}
 
 
 def test_baseline_has_no_settings_and_plan_has_every_measure():
@@ -96,9 +96,9 @@ def test_variants_of_the_plan_inherit_from_it(name: str, change: dict):
 
 def test_plan_airport_never_is_the_plan_without_the_airport():
     plan, variant = load("plan"), load("plan_airport_never")
-    assert plan.settings["airport_open"] is True
-    assert variant.settings == {k: v for k, v in plan.settings.items() if k != "airport_open"}
-    assert resolve(variant.settings).airport_open is False
+    assert plan.settings["airport_year"] == levers()["airport_year"].plan
+    assert variant.settings == {k: v for k, v in plan.settings.items() if k != "airport_year"}
+    assert resolve(variant.settings).airport_year is None
 
 
 @pytest.mark.parametrize("measure", range(1, 11))
@@ -172,13 +172,8 @@ def _write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
 BAD_FILES = {
     "unknown top-level key": ('colour = "red"\n', "colour", "'red'", "allowed: base, description"),
     "unknown lever": ("[levers]\nhsr_yaer = 2030\n", "levers.hsr_yaer", "2030", "did you mean 'hsr_year'?"),
-    "unknown parameter": ("[parameters]\nairport_yeer = 2030\n", "parameters.airport_yeer", "2030", "airport_year"),
-    "parameter under levers": (
-        "[levers]\nairport_year = 2030\n",
-        "levers.airport_year",
-        "2030",
-        "put it under [parameters]",
-    ),
+    "unknown parameter": ("[parameters]\nbeta_incme = 2\n", "parameters.beta_incme", "2", "beta_income"),
+    "parameter under levers": ("[levers]\nbeta_income = 2\n", "levers.beta_income", "2", "put it under [parameters]"),
     "lever under parameters": ("[parameters]\nhsr_year = 2030\n", "parameters.hsr_year", "2030", "under [levers]"),
     "lever above its range": ("[levers]\nhsr_year = 2040\n", "levers.hsr_year", "2040", "from 2025 to 2035"),
     "lever below its range": ("[levers]\nschool_seats = -5\n", "levers.school_seats", "-5", "from 0 to 10000"),
@@ -188,10 +183,18 @@ BAD_FILES = {
         "1.5",
         "from 0 to 1",
     ),
-    "parameter out of range": ("[parameters]\nairport_year = 2027\n", "parameters.airport_year", "2027", "2028"),
-    "string for a number": ('[levers]\nhsr_year = "2030"\n', "levers.hsr_year", "'2030'", "must be a number"),
-    "number for a bool": ("[levers]\nhsr_open = 1\n", "levers.hsr_open", "1", "true or false"),
-    "string for a bool": ('[levers]\nhsr_open = "yes"\n', "levers.hsr_open", "'yes'", "true or false"),
+    "parameter out of range": ("[parameters]\nbeta_income = 99\n", "parameters.beta_income", "99", "out of range"),
+    "parameter NaN": ("[parameters]\nbeta_income = nan\n", "parameters.beta_income", "nan", "finite"),
+    "parameter infinite": ("[parameters]\nbeta_income = inf\n", "parameters.beta_income", "inf", "finite"),
+    "lever NaN": ("[levers]\ncommercial_amenity = nan\n", "levers.commercial_amenity", "nan", "finite"),
+    "year NaN": ("[levers]\nhsr_year = nan\n", "levers.hsr_year", "nan", "finite"),
+    "year a word": ('[levers]\nhsr_year = "soon"\n', "levers.hsr_year", "'soon'", '"never"'),
+    "huge whole number": ("[levers]\nschool_seats = 1" + "0" * 25 + "\n", "levers.school_seats", "1000", "out of range"),
+    "huge float": ("[levers]\ncommercial_amenity = 1e400\n", "levers.commercial_amenity", "inf", "finite"),
+    "not-modelled lever": ("[levers]\nprovident_fund = true\n", "levers.provident_fund", "True", "not modelled"),
+    "string for a number": ('[levers]\nschool_seats = "2030"\n', "levers.school_seats", "'2030'", "must be a number"),
+    "number for a bool": ("[levers]\nbus_integration = 1\n", "levers.bus_integration", "1", "true or false"),
+    "string for a bool": ('[levers]\nbus_integration = "yes"\n', "levers.bus_integration", "'yes'", "true or false"),
     "bool for a number": ("[levers]\nschool_seats = true\n", "levers.school_seats", "True", "must be a number"),
     "fraction for a whole number": ("[levers]\nschool_seats = 10.5\n", "levers.school_seats", "10.5", "whole number"),
     "levers not a table": ("levers = 3\n", "levers", "3", "[levers]"),
@@ -204,12 +207,14 @@ BAD_FILES = {
     "scale 0": ("[run]\nscale = 0\n", "run.scale", "0", "from 1 to 1000"),
     "scale 5000": ("[run]\nscale = 5000\n", "run.scale", "5000", "from 1 to 1000"),
     "scale fraction": ("[run]\nscale = 2.5\n", "run.scale", "2.5", "whole number"),
-    "scale a string": ('[run]\nscale = "10"\n', "run.scale", "'10'", "whole number"),
+    "scale a string": ('[run]\nscale = "10"\n', "run.scale", "'10'", "must be a number"),
     "negative seed": ("[run]\nseed = -1\n", "run.seed", "-1", "from 0"),
     "plan_measures beyond 10": ("plan_measures = [11]\n", "plan_measures", "[11]", "from 1 to 10"),
     "plan_measures a word": ('plan_measures = "most"\n', "plan_measures", "'most'", '"all"'),
     "name not a string": ("name = 5\n", "name", "5", "string"),
     "missing base": ('base = "nowhere"\n', "base", "'nowhere'", "no scenario of that name"),
+    "empty file": ("", "file", "", "is empty"),
+    "whitespace only": ("  \n\t\n", "file", "", "is empty"),
     "base not a string": ("base = 1\n", "base", "1", "name of another scenario"),
     "invalid TOML": ("[levers\nhsr_year = 2030\n", "TOML", "", "not valid TOML"),
 }
@@ -277,3 +282,49 @@ def test_scenario_name_must_be_a_plain_folder_name(tmp_path, name):
     path = _write(tmp_path, f'name = "{name}"\n')
     with pytest.raises(ScenarioError, match=re.escape(f"{path}: name = {name!r}: ")):
         load(path)
+
+
+def test_binary_file_is_named(tmp_path):
+    path = tmp_path / "binary.toml"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ScenarioError, match=re.escape(f"{path}: file: not a text file")):
+        load(path)
+
+
+def test_unreadable_file_is_named(tmp_path, monkeypatch):
+    path = _write(tmp_path, 'name = "x"\n')
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(ScenarioError, match=re.escape(f"{path}: file: cannot be read (Permission denied)")):
+        load(path)
+
+
+def test_huge_value_is_cut_in_the_message(tmp_path):
+    path = _write(tmp_path, f'[levers]\nschool_seats = "{"9" * 100_000}"\n')
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    assert len(str(info.value)) < 400 and "…" in str(info.value)
+
+
+def test_base_chain_has_a_depth_limit(tmp_path):
+    for i in range(sc.MAX_BASE_DEPTH + 5):
+        _write(tmp_path, f'base = "s{i + 1}"\n', f"s{i}.toml")
+    _write(tmp_path, "[levers]\nschool_seats = 5\n", f"s{sc.MAX_BASE_DEPTH + 5}.toml")
+    with pytest.raises(ScenarioError, match=f"at most {sc.MAX_BASE_DEPTH} deep"):
+        load(tmp_path / "s0.toml")
+    assert load(tmp_path / "s10.toml").settings == {"school_seats": 5}
+
+
+def test_a_file_anywhere_may_build_on_a_built_in_scenario(tmp_path):
+    mine = _write(tmp_path, 'base = "plan"\n[levers]\nrent_subsidy = 900\n', "mine.toml")
+    assert load(mine).settings == load("plan").settings | {"rent_subsidy": 900}
+
+
+def test_never_opens_no_project_and_a_year_opens_it():
+    assert resolve({"hsr_year": "never"}).hsr_year is None
+    assert resolve({"hsr_year": None}).hsr_year is None
+    assert resolve({"hsr_year": 2030}).hsr_year == 2030
+    assert levers()["hsr_year"].baseline is None and levers()["hsr_year"].plan == 2027

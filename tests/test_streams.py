@@ -15,7 +15,7 @@ from scipy import stats
 import abm.model
 from abm import MigrationModel
 from agents.streams import Channel, derive_keys, gumbel, uniform
-from experiments.scenario import load
+from environment.scenario import load
 
 N = 200_000
 SEED, YEAR = 11, 2023
@@ -144,7 +144,7 @@ CRN_END = 2025
 def _record_decisions(monkeypatch, settings: dict) -> dict[int, dict]:
     """Run 1:100 to CRN_END, recording each year's deaths and who weighs a move, by agent key."""
     log: dict[int, dict] = {}
-    age_and_die, considering = abm.model.age_and_die, abm.model.considering
+    age_and_die, weighing = abm.model.age_and_die, abm.model.households_weighing_a_move
 
     def spy_deaths(pop, rates, seed, year, n):
         before = pop.persons.key.copy()
@@ -153,7 +153,7 @@ def _record_decisions(monkeypatch, settings: dict) -> dict[int, dict]:
         return out
 
     def spy_considering(pop, world, seed, year):
-        rows = considering(pop, world, seed, year)
+        rows = weighing(pop, world, seed, year)
         h, p = pop.households, pop.persons
         order = np.lexsort((p.key, p.household))
         members = np.split(p.key[order], np.cumsum(pop.members())[:-1])
@@ -163,7 +163,7 @@ def _record_decisions(monkeypatch, settings: dict) -> dict[int, dict]:
 
     with monkeypatch.context() as m:
         m.setattr(abm.model, "age_and_die", spy_deaths)
-        m.setattr(abm.model, "considering", spy_considering)
+        m.setattr(abm.model, "households_weighing_a_move", spy_considering)
         model = MigrationModel(scale=100, end=CRN_END, rng=3, **settings)
         while model.running:
             model.step()

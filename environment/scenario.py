@@ -18,9 +18,11 @@ A scenario states only what differs from its base::
     seed = 1
     years = "2020:2035"
 
-Anything wrong — an unknown key, a value out of range or of the wrong kind, a
-missing file — raises :class:`ScenarioError` naming the file, the key, the
-value and what is allowed.
+``base`` names a scenario beside the file or, failing that, a built-in one
+(``environment/scenarios``). Anything wrong — an unknown key, a value out of
+range or of the wrong kind, a missing, empty, unreadable or binary file, a base
+chain deeper than :data:`MAX_BASE_DEPTH` — raises :class:`ScenarioError` naming
+the file, the key, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -32,22 +34,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.model import DEFAULT_SCALE, FIRST_YEAR, LAST_YEAR, MAX_SCALE, MAX_YEAR
-from environment.settings import SettingError, levers, parameters
+from environment.inputs import CENSUS_YEAR
+from environment.settings import InputError, SettingError, check_setting, levers, parameters, run_default, run_options
+from environment.settings import shown as shown_value
+from environment.targets import measure_targets
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "description", "base", "plan_measures", "levers", "parameters", "run"}
 RUN_KEYS = {"scale", "seed", "years"}
-MEASURES = range(1, 11)
 NAME = re.compile(r"[A-Za-z0-9_-]+")
+MAX_BASE_DEPTH = 20  # scenarios built on scenarios: deeper chains are refused as a likely mistake
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario file that cannot be used, with where and why."""
 
     def __init__(self, where: str, key: str, value: Any, allowed: str) -> None:
         self.where, self.key, self.value, self.allowed = where, key, value, allowed
-        shown = "" if value is None else f" = {value!r}"
+        shown = "" if value is None else f" = {shown_value(value)}"
         super().__init__(f"{where}: {key}{shown}: {allowed}")
 
 
@@ -58,10 +62,10 @@ class Scenario:
     name: str
     description: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
-    scale: int = DEFAULT_SCALE
-    seed: int = 1
-    start: int = FIRST_YEAR
-    end: int = LAST_YEAR
+    scale: int = field(default_factory=lambda: run_default("scale"))
+    seed: int = field(default_factory=lambda: run_default("seed"))
+    start: int = CENSUS_YEAR
+    end: int = field(default_factory=lambda: run_default("end"))
     source: str = ""
 
     def with_run(self, scale: int | None = None, seed: int | None = None, years: str | None = None) -> Scenario:
@@ -80,8 +84,12 @@ class Scenario:
 
 
 def find(name_or_path: str | Path) -> Path:
-    """The scenario file for a path, or for a name in ``experiments/scenarios``."""
+    """The scenario file for a path, or for a name in ``environment/scenarios``."""
     path = Path(name_or_path)
+    if not str(name_or_path).strip():
+        raise ScenarioError(
+            repr(str(name_or_path)), "scenario", None, "give a scenario file or name (see `abm scenarios`)"
+        )
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ScenarioError(str(path), "file", None, "no such scenario file")
@@ -101,17 +109,40 @@ def load(name_or_path: str | Path) -> Scenario:
 
 
 def _read(path: Path) -> dict:
+    where = str(path)
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        data = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError(where, "file", None, f"cannot be read ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(where, "file", None, "not a text file (a scenario is UTF-8 TOML)") from None
+    if not text.strip():
+        raise ScenarioError(where, "file", None, "is empty: a scenario states at least a name or a base")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(str(path), "TOML", None, f"not valid TOML ({e})") from None
+        raise ScenarioError(where, "TOML", None, f"not valid TOML ({shown_value(str(e))[1:-1]})") from None
+
+
+def _base_file(path: Path, base: str) -> Path:
+    """The file a ``base`` names: beside ``path`` first, then among the built-in scenarios."""
+    for folder in (path.parent, SCENARIO_DIR):
+        candidate = folder / f"{base}.toml"
+        if NAME.fullmatch(base) and candidate.is_file():
+            return candidate
+    raise ScenarioError(
+        str(path), "base", base, "no scenario of that name beside this file or built in (`abm scenarios`)"
+    )
 
 
 def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     where = str(path)
     if path.resolve() in seen:
         raise ScenarioError(where, "base", path.stem, "scenarios' bases form a cycle")
+    if len(seen) >= MAX_BASE_DEPTH:
+        raise ScenarioError(where, "base", path.stem, f"a chain of bases may be at most {MAX_BASE_DEPTH} deep")
     raw = _read(path)
     for key in raw:
         if key not in TOP_KEYS:
@@ -119,12 +150,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     if "base" in raw:
         if not isinstance(raw["base"], str):
             raise ScenarioError(where, "base", raw["base"], "must be the name of another scenario")
-        try:
-            base = _load(find(path.parent / f"{raw['base']}.toml"), (*seen, path.resolve()))
-        except ScenarioError as e:
-            if e.key == "file":
-                raise ScenarioError(where, "base", raw["base"], "no scenario of that name beside this file") from None
-            raise
+        base = _load(_base_file(path, raw["base"]), (*seen, path.resolve()))
     else:
         base = Scenario(name="baseline")
     settings = dict(base.settings)
@@ -163,6 +189,9 @@ def _default(key: str) -> Any:
     return levers()[key].baseline if key in levers() else parameters()[key].default
 
 
+MEASURES = tuple(measure_targets())
+
+
 def measures_at_plan(measures: list[int]) -> dict[str, Any]:
     """Lever values with the given measure groups at their plan values (others at baseline)."""
     return {k: lv.plan for k, lv in levers().items() if lv.measure in measures and lv.modelled}
@@ -173,7 +202,8 @@ def _measures(value: Any, where: str) -> list[int]:
         return list(MEASURES)
     if isinstance(value, list) and all(isinstance(m, int) and not isinstance(m, bool) and m in MEASURES for m in value):
         return value
-    raise ScenarioError(where, "plan_measures", value, '"all" or a list of measure numbers from 1 to 10')
+    allowed = f'"all" or a list of measure numbers from {MEASURES[0]} to {MEASURES[-1]}'
+    raise ScenarioError(where, "plan_measures", value, allowed)
 
 
 def _section(raw: dict, name: str, registry: dict, where: str, other: tuple[str, dict]) -> dict[str, Any]:
@@ -189,7 +219,7 @@ def _section(raw: dict, name: str, registry: dict, where: str, other: tuple[str,
                 )
             raise ScenarioError(where, f"{name}.{key}", value, _unknown(key, registry, name))
         try:
-            out[key] = registry[key].check(value)
+            out[key] = check_setting(key, value)
         except SettingError as e:
             raise ScenarioError(where, f"{name}.{key}", value, e.allowed) from None
     return out
@@ -204,27 +234,32 @@ def _unknown(key: str, known, what: str) -> str:
 
 def parse_years(value: Any, where: str, key: str = "years") -> tuple[int, int]:
     """``"2020:2035"`` as (2020, 2035); runs start from the census year."""
-    allowed = f'"{FIRST_YEAR}:END" with END from {FIRST_YEAR + 1} to {MAX_YEAR}'
+    first, end = CENSUS_YEAR, run_options()["end"]
+    allowed = f'"{first}:END" with END from {end.low} to {end.high}'
     try:
         start_text, end_text = str(value).split(":")
-        start, end = int(start_text), int(end_text)
+        start, last = int(start_text), int(end_text)
     except ValueError:
         raise ScenarioError(where, key, value, allowed) from None
-    if start != FIRST_YEAR or not FIRST_YEAR < end <= MAX_YEAR:
+    if start != first or not end.low <= last <= end.high:
         raise ScenarioError(where, key, value, allowed)
-    return start, end
+    return start, last
+
+
+def check_run_option(key: str, value: Any, where: str, shown_key: str | None = None) -> int:
+    """A run option (scale, seed, end) checked against its declaration, as a ScenarioError naming ``shown_key``."""
+    try:
+        return run_options()[key].check(value)
+    except SettingError as e:
+        raise ScenarioError(where, shown_key or key, value, e.allowed) from None
 
 
 def check_scale(value: Any, where: str, key: str = "scale") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SCALE:
-        raise ScenarioError(where, key, value, f"a whole number of people per agent from 1 to {MAX_SCALE}")
-    return value
+    return check_run_option("scale", value, where, key)
 
 
 def check_seed(value: Any, where: str, key: str = "seed") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
-        raise ScenarioError(where, key, value, "a whole number from 0 to 2147483647")
-    return value
+    return check_run_option("seed", value, where, key)
 
 
 def all_scenarios() -> list[Path]:

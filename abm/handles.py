@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from agents.population import COLLECTIVE, OWNER
+from agents.synthesis import ELDERLY_AGES
 from environment.places import clusters, places
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class Household(RowHandle):
 
     @property
     def elderly(self) -> int:
-        return int((np.array(self.ages) >= 60).sum())
+        return int((np.array(self.ages) >= ELDERLY_AGES[0]).sum())
 
     @property
     def workers(self) -> list[Worker]:
@@ -114,7 +115,7 @@ class Household(RowHandle):
 
 
 class Worker(RowHandle):
-    """A member of the labour force: trade, education, job place and income."""
+    """A member of the labour force: the cluster of their trade, education, job place and income."""
 
     table, noun = "persons", "person"
 
@@ -128,7 +129,7 @@ class Worker(RowHandle):
 
     @property
     def skill(self) -> str:
-        return clusters().keys[self.model.population.persons.skill[self._row]]
+        return clusters().keys[self.model.population.persons.cluster[self._row]]
 
     @property
     def job_place(self) -> str | None:
@@ -143,7 +144,7 @@ class Worker(RowHandle):
         if job < 0:
             return 0.0
         factor = 1.0 + self.model.settings.college_wage_premium * p.college[row]
-        return float(self.model.world.jobs.wage[p.skill[row], job] * factor)
+        return float(self.model.world.jobs.wage[job, p.cluster[row]] * factor)
 
     @property
     def household(self) -> Household:

@@ -1,0 +1,493 @@
+"""The ``abm`` command line: run scenarios, list levers and parameters, attribute, calibrate.
+
+It sits in ``experiments/`` because it is the outermost layer: it drives models
+(``abm``) and experiments, and nothing imports it. Listings and input errors
+import only the registries (no mesa, numpy or pandas), so they answer at once.
+
+Exit status: 0 done; 1 a failure of the system (permission, read-only or full
+disk) or an internal error (one line, and where the traceback was written);
+2 a mistake in the input (the flag, file or key is named, nothing is written);
+130 interrupted (Ctrl-C; nothing is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+import unicodedata
+from pathlib import Path
+
+from environment.settings import InputError, levers, parameters, run_options
+from environment.targets import PLAN_ADOPTED
+
+EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+MAX_JOBS, MAX_REPLICATES = 256, 100
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:  # a scenario file, setting, flag or output folder the user gave
+        print(f"abm: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("abm: interrupted; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as e:  # the system refused: permissions, a read-only or full disk
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"abm: failed: {e.strerror or e}{where}; nothing written", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as e:
+        if getattr(args, "debug", False):
+            raise
+        print(f"abm: internal error: {type(e).__name__}: {e}; {_save_traceback()}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _save_traceback() -> str:
+    """Write the current traceback to a file and say where (or that it could not be written)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        fd, path = tempfile.mkstemp(prefix=f"abm-traceback-{stamp}-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(traceback.format_exc())
+        return f"full traceback in {path} (or rerun with --debug)"
+    except OSError:
+        return "rerun with --debug for the full traceback"
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (Chinese characters take two)."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - columns, 0)
+
+
+class ArgumentError(InputError):
+    """A command-line flag with a value it cannot take."""
+
+    def __init__(self, flag: str, value: object, allowed: str) -> None:
+        from environment.settings import shown
+
+        super().__init__(f"{flag} = {shown(value)}: {allowed}")
+
+
+def run_option(key: str, flag: str):
+    """An argparse type checking a run option (scale, seed, end) against its declaration."""
+
+    def parse(text: str) -> int:
+        option = run_options()[key]
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: {option.allowed()}") from None
+        if not option.low <= value <= option.high:
+            raise argparse.ArgumentTypeError(f"{value}: {option.allowed()}")
+        return value
+
+    parse.__name__ = flag
+    return parse
+
+
+def whole_number(low: int, high: int, also: tuple[int, ...] = ()):
+    """An argparse type for a whole number from ``low`` to ``high`` (or one of ``also``)."""
+
+    def parse(text: str) -> int:
+        allowed = f"a whole number from {low} to {high}" + "".join(f" or {a}" for a in also)
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: {allowed}") from None
+        if not (low <= value <= high or value in also):
+            raise argparse.ArgumentTypeError(f"{value}: {allowed}")
+        return value
+
+    return parse
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``abm: error: <what>`` and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"abm: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="abm", description="Migration simulator of Haimen's 2022 population plan.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a scenario: write yearly tables (Parquet) and plots, print the target table")
+    p.add_argument("scenario", help="scenario file, or the name of a built-in one (e.g. baseline, plan)")
+    _run_options(p)
+    p.add_argument("--years", help="first:last year, e.g. 2020:2035 (default: the scenario's)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a lever or parameter")
+    _out_options(p, "results/<scenario> (with -seedS/-scaleK when those differ from the scenario's)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true", help="print only the target table")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("levers", help="list the policy levers (one per plan measure item)")
+    _format_options(p)
+    p.set_defaults(func=cmd_levers)
+
+    p = sub.add_parser("parameters", help="list the uncertain parameters with their ranges and sources")
+    _format_options(p)
+    p.set_defaults(func=cmd_parameters)
+
+    p = sub.add_parser("scenarios", help="list the built-in scenarios")
+    p.set_defaults(func=cmd_scenarios)
+
+    p = sub.add_parser("attribute", help="what each measure group delivers, from paired runs on the same draws")
+    p.add_argument("scenario", help="scenario file or name (usually: plan)")
+    _run_options(p)
+    p.add_argument(
+        "--replicates", type=whole_number(1, MAX_REPLICATES), default=2, help="paired seeds per variant (default 2)"
+    )
+    p.add_argument(
+        "--end",
+        type=whole_number(PLAN_ADOPTED, run_options()["end"].high),
+        help="last year counted (default: the population target's year, 2025)",
+    )
+    _jobs_option(p)
+    _out_options(p, "results/<scenario>-attribution")
+    p.set_defaults(func=cmd_attribute)
+
+    p = sub.add_parser("calibrate", help="refit the free constants to 2010–2020 history (writes calibration.toml)")
+    p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
+    p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
+    _jobs_option(p)
+    p.add_argument("--dry-run", action="store_true", help="fit and print, but do not write")
+    p.set_defaults(func=cmd_calibrate)
+    return parser
+
+
+def _seed_list(text: str) -> tuple[int, ...]:
+    seed = run_option("seed", "--seeds")
+    parts = [s for s in text.split(",") if s.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds, e.g. 1,2,3")
+    return tuple(seed(s.strip()) for s in parts)
+
+
+def _jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=whole_number(1, MAX_JOBS, also=(-1,)),
+        default=-1,
+        help="parallel processes, or -1 for all cores (default)",
+    )
+
+
+def _out_options(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--out",
+        type=Path,
+        help=f"output folder (default: {default}); only an absent or empty folder or an earlier result of this tool",
+    )
+    p.add_argument(
+        "--replace", action="store_true", help="replace an earlier result of this tool even if another scenario made it"
+    )
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale", type=run_option("scale", "--scale"), help="people per agent (default: the scenario's)")
+    p.add_argument(
+        "--seed", type=run_option("seed", "--seed"), help="seed of the random streams (default: the scenario's)"
+    )
+
+
+def _format_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--json", action="store_true", help="print JSON (a list of objects)")
+    group.add_argument("--markdown", action="store_true", help="print a Markdown table (the docs page)")
+
+
+def _say(args, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, object]:
+    """``--set key=value`` pairs as settings; values are read as TOML (numbers, true/false, "never")."""
+    import tomllib
+
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ArgumentError("--set", pair, "KEY=VALUE, e.g. --set rent_subsidy=800")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        out[key.strip()] = value
+    return out
+
+
+def default_run_folder(scenario, results_dir: Path, scale: int | None, seed: int | None) -> Path:
+    """``results/<scenario>``, with ``-seedS`` / ``-scaleK`` when the run's differ from the scenario file's."""
+    suffix = "".join(f"-{name}{value}" for name, value in (("seed", seed), ("scale", scale)) if value is not None)
+    return results_dir / f"{scenario.name}{suffix}"
+
+
+def cmd_run(args) -> int:
+    from environment import scenario as sc
+    from environment.settings import check_setting
+
+    scenario = sc.load(args.scenario)
+    changed_seed = args.seed if args.seed is not None and args.seed != scenario.seed else None
+    changed_scale = args.scale if args.scale is not None and args.scale != scenario.scale else None
+    scenario = scenario.with_run(scale=args.scale, seed=args.seed, years=args.years)
+    overrides = {k: check_setting(k, v, where="--set") for k, v in parse_overrides(args.set).items()}
+    settings = {**scenario.settings, **overrides}
+
+    from experiments.attainment import attainment, format_table
+    from experiments.output_folders import staged
+    from experiments.plots import plot_run
+    from experiments.runner import RunSpec
+    from experiments.store import RESULTS_DIR, fill_run
+
+    out = args.out if args.out is not None else default_run_folder(scenario, RESULTS_DIR, changed_scale, changed_seed)
+    identity = {
+        "scenario": scenario.name,
+        "source": scenario.source,
+        "scale": scenario.scale,
+        "seed": scenario.seed,
+        "years": [scenario.start, scenario.end],
+    }
+    with staged(out, "run", identity, replace=args.replace, say=lambda line: _say(args, line)) as folder:
+        spec = RunSpec(settings, scale=scenario.scale, seed=scenario.seed, end=scenario.end, label=scenario.name)
+        started = time.perf_counter()
+        model = spec.model()
+        _say(
+            args,
+            f"{scenario.name}: {len(model.population.persons):,} agents for "
+            f"{model.summary['haimen_population']:,.0f} people (1:{scenario.scale}), seed {scenario.seed}, "
+            f"{scenario.start}–{scenario.end}",
+        )
+        while model.running:
+            model.step()
+            s = model.summary
+            _say(
+                args, f"  {model.year}: {s['haimen_population']:,.0f} people, net migration {s['net_migration']:+,.0f}"
+            )
+        tables = model.tables()
+        elapsed = time.perf_counter() - started
+        table = attainment(tables["yearly"])
+        manifest = identity | {
+            "description": scenario.description,
+            "settings": settings,
+            "seconds": round(elapsed, 2),
+            "command": " ".join(["abm", *sys.argv[1:]]),
+        }
+        fill_run(folder, tables, manifest, _scenario_toml(scenario, settings))
+        table.to_csv(folder / "targets.csv", index=False)
+        if not args.no_plots:
+            plot_run(tables["yearly"], tables["summary"], folder / "plots", scenario.name)
+    print(
+        format_table(table, title=f"Plan targets — scenario {scenario.name} (1:{scenario.scale}, seed {scenario.seed})")
+    )
+    _say(args, f"results in {Path(out).resolve()} ({elapsed:.1f} s)")
+    return 0
+
+
+def _scenario_toml(scenario, settings: dict) -> dict:
+    """The run as a scenario file that reproduces it (``"never"`` for a project that does not open)."""
+    from environment.settings import NEVER
+
+    lever_keys = set(levers())
+    values = {k: NEVER if v is None else v for k, v in settings.items()}
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "run": {"scale": scenario.scale, "seed": scenario.seed, "years": f"{scenario.start}:{scenario.end}"},
+        "levers": {k: v for k, v in values.items() if k in lever_keys},
+        "parameters": {k: v for k, v in values.items() if k not in lever_keys},
+    }
+
+
+def lever_records() -> list[dict]:
+    """The lever registry as plain records (what ``abm levers --json`` prints)."""
+    return [
+        {
+            "key": lv.key,
+            "measure": lv.measure,
+            "items": list(lv.items),
+            "name_zh": lv.name_zh,
+            "name_en": lv.name_en,
+            "description_zh": lv.description_zh,
+            "description_en": lv.description_en,
+            "unit": lv.unit,
+            "type": lv.kind,
+            "min": lv.low,
+            "max": lv.high,
+            "baseline": lv.baseline,
+            "plan": lv.plan,
+            "plan_basis": lv.plan_basis,
+            "modelled": lv.modelled,
+            "reason": lv.reason,
+        }
+        for lv in levers().values()
+    ]
+
+
+def parameter_records() -> list[dict]:
+    """The parameter registry as plain records (what ``abm parameters --json`` prints)."""
+    return [
+        {
+            "key": p.key,
+            "group": p.group,
+            "name_en": p.name_en,
+            "name_zh": p.name_zh,
+            "unit": p.unit,
+            "type": p.kind,
+            "default": p.default,
+            "min": p.low,
+            "max": p.high,
+            "calibrated": p.calibrated,
+            "basis": p.basis,
+        }
+        for p in parameters().values()
+    ]
+
+
+def cmd_levers(args) -> int:
+    records = lever_records()
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    elif args.markdown:
+        print(levers_markdown(records))
+    else:
+        print(f"{'key':<26} {'m':>2} {'unit':<16} {'range':<14} {'baseline':>9} {'plan':>9}  name")
+        for r in records:
+            rng = "" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}"
+            note = "" if r["modelled"] else "  [not modelled]"
+            print(
+                f"{r['key']:<26} {r['measure']:>2} {r['unit'][:16]:<16} {rng:<14} "
+                f"{_as_text(r['baseline'], r['unit']):>9} {_as_text(r['plan'], r['unit']):>9}  "
+                f"{r['name_en']} / {r['name_zh']}{note}"
+            )
+    return 0
+
+
+def levers_markdown(records: list[dict]) -> str:
+    """The docs page of levers (docs/levers.md), generated from the registry."""
+    lines = [
+        "# Policy levers",
+        "",
+        "Generated by `abm levers --markdown` from `environment/data/levers.toml`; do not edit by hand.",
+        "",
+        "| key | measure | items | lever | unit | range | baseline | plan | plan value from |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        rng = "true/false" if r["type"] == "bool" else f"{r['min']:g} – {r['max']:g}"
+        name = f"{r['name_en']}<br>{r['name_zh']}" + ("" if r["modelled"] else f"<br>**not modelled**: {r['reason']}")
+        items = ", ".join(map(str, r["items"]))
+        lines.append(
+            f"| `{r['key']}` | {r['measure']} | {items} | {name} | {r['unit']} | {rng} "
+            f"| {_as_text(r['baseline'], r['unit'])} | {_as_text(r['plan'], r['unit'])} | {r['plan_basis']} |"
+        )
+    return "\n".join(lines)
+
+
+def _as_text(value, unit: str = "") -> str:
+    if value is None:
+        return "never"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if unit == "year":
+        return str(value)
+    return f"{value:g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def cmd_parameters(args) -> int:
+    records = parameter_records()
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    elif args.markdown:
+        lines = [
+            "# Uncertain parameters",
+            "",
+            "Generated by `abm parameters --markdown` from `environment/data/parameters.toml`.",
+            "",
+            "| key | group | meaning | unit | default | range | basis |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in records:
+            lines.append(
+                f"| `{r['key']}` | {r['group']} | {r['name_en']}<br>{r['name_zh']} | {r['unit']} | "
+                f"{_as_text(r['default'])} | {r['min']:g} – {r['max']:g} | {r['basis']} |"
+            )
+        print("\n".join(lines))
+    else:
+        print(f"{'key':<30} {'group':<11} {'default':>10} {'range':<17} unit")
+        for r in records:
+            flag = " (calibrated)" if r["calibrated"] else ""
+            line = f"{r['key']:<30} {r['group']:<11} {_as_text(r['default'], r['unit']):>10} {r['min']:g}–{r['max']:g}"
+            print(line.ljust(70) + f"{r['unit']}{flag}")
+    return 0
+
+
+def cmd_scenarios(args) -> int:
+    from environment.scenario import all_scenarios, load
+
+    for path in all_scenarios():
+        s = load(path)
+        print(f"{s.name:<30} {s.description}")
+    return 0
+
+
+def cmd_attribute(args) -> int:
+    from environment import scenario as sc
+
+    scenario = sc.load(args.scenario).with_run(scale=args.scale, seed=args.seed)
+    if args.end is not None and args.end > scenario.end:
+        raise ArgumentError("--end", args.end, f"a year from {PLAN_ADOPTED} to the scenario's last year {scenario.end}")
+
+    from experiments import attribution
+    from experiments.output_folders import staged
+    from experiments.store import RESULTS_DIR
+
+    out = args.out if args.out is not None else RESULTS_DIR / f"{scenario.name}-attribution"
+    identity = {"scenario": scenario.name, "source": scenario.source, "scale": scenario.scale, "seed": scenario.seed}
+    started = time.perf_counter()
+    with staged(out, "attribution", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
+        table, runs = attribution.attribute(scenario, replicates=args.replicates, end=args.end, n_jobs=args.jobs)
+        last = args.end or attribution.targets()["population"].year
+        text = attribution.format_table(table, scenario.name, args.replicates, PLAN_ADOPTED, last)
+        table.to_csv(f / "attribution.csv", index=False)
+        runs.to_csv(f / "runs.csv", index=False)
+        attribution.plot(table, f / "attribution.png", scenario.name)
+        (f / "attribution.txt").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"results in {Path(out).resolve()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from experiments import calibrate
+
+    record = calibrate.calibrate(
+        scale=args.scale, seeds=args.seeds, n_jobs=args.jobs, log=lambda text: print(text, file=sys.stderr)
+    )
+    print(json.dumps(record, indent=1))
+    if not args.dry_run:
+        calibrate.write(record)
+        print("wrote environment/data/calibration.toml", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
