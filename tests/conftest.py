@@ -5,6 +5,12 @@ Kept minimal on purpose; fixtures used by a single file live in that file.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from abm import MigrationModel
@@ -25,3 +31,23 @@ def baseline_model() -> MigrationModel:
 def baseline_tables(baseline_model):
     """The tables of :func:`baseline_model` (yearly, summary, flows, jobs, ages)."""
     return baseline_model.tables()
+
+
+@pytest.fixture(scope="session")
+def shared_across_workers(tmp_path_factory) -> Callable[[str, Callable[[], Any]], Any]:
+    """``share(name, compute)``: ``compute()`` once per session; with pytest-xdist the first worker computes
+    and the others read its result from a file (under a lock), so an expensive sweep is not run twice."""
+
+    def share(name: str, compute: Callable[[], Any]) -> Any:
+        if "PYTEST_XDIST_WORKER" not in os.environ:
+            return compute()
+        shared = tmp_path_factory.getbasetemp().parent / f"{name}.pickle"
+        with open(shared.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if shared.exists():
+                return pickle.loads(shared.read_bytes())
+            result = compute()
+            shared.write_bytes(pickle.dumps(result))
+            return result
+
+    return share

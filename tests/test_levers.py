@@ -4,7 +4,7 @@
 sign and the years to run. Each lever is evaluated at the values spanning its
 range (its min, baseline, plan and max from ``levers.toml``; false/true for
 switches) with every other setting held at its baseline (plus the case's
-context, e.g. the HSR switched on for ``hsr_year``), on the same seeds for
+context), on the same seeds for
 every value (paired draws).
 
 Paired draws do not make a run a smooth function of a lever: households
@@ -13,7 +13,8 @@ shifts who wins a few of them and the runs drift apart. Each outcome carries
 its ``noise``: the standard deviation, over seeds, of its change under a
 negligible perturbation (one more school seat, job or yuan a year) at scale
 100, measured to 2027 and 2030 (cumulative net migration: about 700–800
-people, with single jumps of up to 3,000). A lever's outcome is the mean over
+people, with single jumps of up to 3,000) by ``scripts/lever_noise.py``
+(rerun it after a change to the model's mechanisms and compare). A lever's outcome is the mean over
 the case's paired seeds (σ = noise/√n); no step may go against the expected
 direction by more than 3σ, and the extremes must move in the expected
 direction by more than 2σ. Transport projects act for only a few years of a
@@ -25,9 +26,6 @@ two processes at a time, and is shared by pytest-xdist workers through a file.
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +37,7 @@ from abm.model import MigrationModel
 from environment.places import places
 from environment.policy import allocation
 from environment.scenario import load
-from environment.settings import levers, resolve
+from environment.settings import SettingError, levers, resolve
 from environment.targets import PLAN_ADOPTED
 from experiments.runner import RunSpec, run_many
 
@@ -216,18 +214,9 @@ def _compute() -> dict[tuple, dict]:
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory) -> dict[tuple, dict]:
-    """The sweep's results; with pytest-xdist, the first worker computes them and the others read them."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:
-        return _compute()
-    shared = tmp_path_factory.getbasetemp().parent / "lever_sweep.pickle"
-    with open(shared.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if shared.exists():
-            return pickle.loads(shared.read_bytes())
-        results = _compute()
-        shared.write_bytes(pickle.dumps(results))
-        return results
+def sweep(shared_across_workers) -> dict[tuple, dict]:
+    """The sweep's results, computed once per session (and shared by pytest-xdist workers)."""
+    return shared_across_workers("lever_sweep", _compute)
 
 
 def _outcomes(sweep: dict, case: Case, value) -> list[float]:
@@ -268,20 +257,14 @@ def test_lever_registry_values_are_in_range():
     assert {lv.measure for lv in levers().values()} == set(range(1, 11))
 
 
-def test_population_information_is_a_declared_no_op():
-    lv = levers()["population_information"]
-    assert lv.modelled is False
+@pytest.mark.parametrize("key", [k for k, lv in levers().items() if not lv.modelled])
+def test_a_lever_that_is_not_modelled_takes_only_its_baseline(key):
+    lv = levers()[key]
     assert len(lv.reason.strip()) > 20
-    assert "population_information" not in load("plan").settings
-    # and it really does nothing
-    tables = []
-    for value in (lv.baseline, lv.plan):
-        model = MigrationModel(scale=200, end=2023, rng=1, population_information=value)
-        while model.running:
-            model.step()
-        tables.append(model.tables()["summary"])
-    assert lv.baseline != lv.plan
-    assert tables[0].equals(tables[1])
+    assert key not in load("plan").settings
+    assert resolve({key: lv.baseline})[key] == lv.baseline
+    with pytest.raises(SettingError, match=f"{key} = .*not modelled"):
+        MigrationModel(scale=1000, end=2021, rng=1, **{key: lv.plan})
 
 
 def test_baseline_and_plan_differ_only_through_levers():

@@ -189,7 +189,12 @@ BAD_FILES = {
     "lever NaN": ("[levers]\ncommercial_amenity = nan\n", "levers.commercial_amenity", "nan", "finite"),
     "year NaN": ("[levers]\nhsr_year = nan\n", "levers.hsr_year", "nan", "finite"),
     "year a word": ('[levers]\nhsr_year = "soon"\n', "levers.hsr_year", "'soon'", '"never"'),
-    "huge whole number": ("[levers]\nschool_seats = 1" + "0" * 25 + "\n", "levers.school_seats", "1000", "out of range"),
+    "huge whole number": (
+        "[levers]\nschool_seats = 1" + "0" * 25 + "\n",
+        "levers.school_seats",
+        "1000",
+        "out of range",
+    ),
     "huge float": ("[levers]\ncommercial_amenity = 1e400\n", "levers.commercial_amenity", "inf", "finite"),
     "not-modelled lever": ("[levers]\nprovident_fund = true\n", "levers.provident_fund", "True", "not modelled"),
     "string for a number": ('[levers]\nschool_seats = "2030"\n', "levers.school_seats", "'2030'", "must be a number"),

@@ -8,6 +8,8 @@ their levers.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -209,3 +211,18 @@ def test_same_households_weigh_a_move_in_both_scenarios(paired_runs):
         assert base[year]["considering"] & alike == plan[year]["considering"] & alike, year
     # and the scenarios do hold households the other lacks by the end
     assert set(base[CRN_END]["profile"]) != set(plan[CRN_END]["profile"])
+
+
+def test_each_channel_is_drawn_at_exactly_one_place():
+    """One named channel per decision: every Channel appears in exactly one draw call in the package code."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    calls: dict[str, list[str]] = {}
+    pattern = re.compile(r"\b(?:uniform|gumbel)\(\s*[\w.]+,\s*Channel\.(\w+)")
+    for package in ("agents", "environment", "abm", "experiments"):
+        for path in (root / package).rglob("*.py"):
+            for match in pattern.finditer(path.read_text(encoding="utf-8")):
+                calls.setdefault(match.group(1), []).append(path.name)
+    assert sorted(calls) == sorted(c.name for c in Channel), "a channel is never drawn, or an unknown one is"
+    assert {name: sites for name, sites in calls.items() if len(sites) != 1} == {}
