@@ -16,6 +16,7 @@ import pytest
 from abm.recording import SUMMARY, TABLES
 from environment.places import places
 from environment.settings import levers, parameters
+from experiments.output_folders import MARKER, make_marker, strict_json
 from experiments.scenario import load
 from experiments.store import RESULTS_DIR, write_atomically, write_run
 
@@ -260,7 +261,7 @@ def test_good_run_writes_every_file(good_run):
         "ages.parquet",
         "places.parquet",
         "targets.csv",
-        "run.json",
+        "abm.json",
         "scenario.toml",
         "plots",
     }
@@ -318,7 +319,7 @@ def test_good_run_other_tables(good_run):
 
 def test_good_run_records_what_produced_it(good_run):
     _, out = good_run
-    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    info = json.loads((out / "abm.json").read_text(encoding="utf-8"))
     assert info["scenario"] == "baseline"
     assert (info["scale"], info["seed"], info["years"]) == (200, 1, [2020, 2023])
     assert info["settings"] == {}
@@ -340,7 +341,7 @@ def test_run_writes_the_scenarios_settings(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert not (tmp_path / "out" / "plots").exists()
-    info = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    info = json.loads((tmp_path / "out" / "abm.json").read_text(encoding="utf-8"))
     assert info["settings"] == {"rent_subsidy": 600, "airport_year": 2030}
     toml = tomllib.loads((tmp_path / "out" / "scenario.toml").read_text(encoding="utf-8"))
     assert toml["levers"] == {"rent_subsidy": 600}
@@ -348,6 +349,13 @@ def test_run_writes_the_scenarios_settings(tmp_path):
 
 
 # ---------------------------------------------------------------- atomicity
+def _old_results(out: Path, kind: str = "output") -> None:
+    """Earlier results of this tool (marked with abm.json) in ``out``."""
+    out.mkdir(parents=True)
+    (out / "old.txt").write_text("old results")
+    (out / MARKER).write_text(strict_json(make_marker(kind)))
+
+
 def _fill_then_fail(folder: Path) -> None:
     (folder / "yearly.parquet").write_text("half written")
     raise RuntimeError("the run failed midway")
@@ -355,11 +363,10 @@ def _fill_then_fail(folder: Path) -> None:
 
 def test_failed_write_leaves_the_old_results_intact(tmp_path):
     out = tmp_path / "results" / "plan"
-    out.mkdir(parents=True)
-    (out / "old.txt").write_text("old results")
+    _old_results(out)
     with pytest.raises(RuntimeError, match="midway"):
         write_atomically(out, _fill_then_fail)
-    assert _listing(out) == {"old.txt"}
+    assert _listing(out) == {"old.txt", MARKER}
     assert (out / "old.txt").read_text() == "old results"
     assert _listing(out.parent) == {"plan"}, "temporary folders left behind"
 
@@ -374,18 +381,16 @@ def test_failed_first_write_leaves_nothing(tmp_path):
 
 def test_successful_write_replaces_the_old_results(tmp_path):
     out = tmp_path / "results" / "plan"
-    out.mkdir(parents=True)
-    (out / "old.txt").write_text("old results")
+    _old_results(out)
     written = write_atomically(out, lambda folder: (folder / "new.txt").write_text("new"))
     assert written == out.resolve()
-    assert _listing(out) == {"new.txt"}
+    assert _listing(out) == {"new.txt", MARKER}
     assert _listing(out.parent) == {"plan"}
 
 
 def test_write_run_failing_in_extra_leaves_the_old_results_intact(tmp_path):
     out = tmp_path / "plan"
-    out.mkdir()
-    (out / "old.txt").write_text("old results")
+    _old_results(out, kind="run")
     tables = {"summary": pd.DataFrame({"year": [2020]})}
 
     def extra(folder: Path) -> None:
@@ -394,5 +399,5 @@ def test_write_run_failing_in_extra_leaves_the_old_results_intact(tmp_path):
 
     with pytest.raises(RuntimeError, match="plotting failed"):
         write_run(out, tables, {"scenario": "plan"}, {"name": "plan"}, extra=extra)
-    assert _listing(out) == {"old.txt"}
+    assert _listing(out) == {"old.txt", MARKER}
     assert _listing(tmp_path) == {"plan"}
