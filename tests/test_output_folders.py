@@ -224,11 +224,13 @@ def test_a_killed_run_leaves_the_old_content_and_the_next_run_clears_its_leftove
         child.wait()
     leftovers = _listing(out.parent) - {"plan"}
     assert ".plan.abm-lock" in leftovers and any(".plan.abm-staging-" in name for name in leftovers)
-    (out.parent / "notes.txt").write_text("a neighbour, not ours")
+    neighbours = {"notes.txt", ".plan.abm-staging-mine"}  # not in the tool's naming pattern: never removed
+    for name in neighbours:
+        (out.parent / name).write_text("not ours")
     assert _listing(out) == {"old.txt", MARKER}
     write_atomically(out, _write_new, kind="run", identity=PLAN, say=lambda line: None)
     assert _listing(out) == {"new.txt", MARKER}
-    assert _listing(out.parent) == {"plan", "notes.txt"}
+    assert _listing(out.parent) == {"plan", *neighbours}
 
 
 def test_a_run_killed_mid_swap_gets_its_old_content_back(tmp_path):
