@@ -20,6 +20,7 @@ import tomli_w
 from abm.model import MigrationModel
 from environment.inputs import CENSUS_YEAR, DATA_DIR, read_toml
 from environment.settings import parameters
+from experiments.output_folders import write_text_atomic
 from experiments.runner import RunSpec, run_many
 
 YEARS = 2  # simulated years over which the migration targets are measured
@@ -121,4 +122,4 @@ def write(record: dict) -> None:
     """Save a calibration record as ``environment/data/calibration.toml``."""
     header = "# Written by `abm calibrate`; do not edit by hand. What each constant was fitted to:\n"
     header += "# environment/data/calibration_targets.toml.\n"
-    (DATA_DIR / "calibration.toml").write_text(header + tomli_w.dumps(record), encoding="utf-8")
+    write_text_atomic(DATA_DIR / "calibration.toml", header + tomli_w.dumps(record))

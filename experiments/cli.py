@@ -256,16 +256,18 @@ def cmd_run(args) -> int:
     from experiments.output_folders import staged
     from experiments.plots import plot_run
     from experiments.runner import RunSpec
-    from experiments.store import RESULTS_DIR, fill_run
+    from experiments.store import RESULTS_DIR, fill_run, run_manifest
 
     out = args.out if args.out is not None else default_run_folder(scenario, RESULTS_DIR, changed_scale, changed_seed)
-    identity = {
-        "scenario": scenario.name,
-        "source": scenario.source,
-        "scale": scenario.scale,
-        "seed": scenario.seed,
-        "years": [scenario.start, scenario.end],
-    }
+    identity = run_manifest(
+        {
+            "scenario": scenario.name,
+            "source": scenario.source,
+            "scale": scenario.scale,
+            "seed": scenario.seed,
+            "years": [scenario.start, scenario.end],
+        }
+    )
     with staged(out, "run", identity, replace=args.replace, say=lambda line: _say(args, line)) as folder:
         spec = RunSpec(settings, scale=scenario.scale, seed=scenario.seed, end=scenario.end, label=scenario.name)
         started = time.perf_counter()
@@ -285,13 +287,13 @@ def cmd_run(args) -> int:
         tables = model.tables()
         elapsed = time.perf_counter() - started
         table = attainment(tables["yearly"])
-        manifest = identity | {
+        identity |= {  # recorded in the folder's marker when it is committed
             "description": scenario.description,
             "settings": settings,
             "seconds": round(elapsed, 2),
             "command": " ".join(["abm", *sys.argv[1:]]),
         }
-        fill_run(folder, tables, manifest, _scenario_toml(scenario, settings))
+        fill_run(folder, tables, _scenario_toml(scenario, settings))
         table.to_csv(folder / "targets.csv", index=False)
         if not args.no_plots:
             plot_run(tables["yearly"], tables["summary"], folder / "plots", scenario.name)

@@ -1,19 +1,16 @@
 """Writing a run's results: Parquet tables, plots, the target table and what produced them.
 
-Everything is written into a temporary folder beside the destination and moved
-into place only when complete, so a failed or interrupted run leaves no partial
-results. Schema of the tables: see the README ("Output files").
+Everything is written into a staging folder beside the destination and moved into
+place only when complete, so a failed or interrupted run leaves no partial results;
+what may be written where is decided by :mod:`experiments.output_folders`. Schema of
+the tables: see the README ("Output files").
 """
 
 from __future__ import annotations
 
-import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +18,9 @@ import pandas as pd
 import tomli_w
 
 from environment.places import places
+from experiments.output_folders import MARKER, RESULTS_DIR, OutputRefused, Say, staged, target_path
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+__all__ = ["MARKER", "RESULTS_DIR", "OutputRefused", "git_commit", "place_table", "write_atomically", "write_run"]
 
 
 def place_table() -> pd.DataFrame:
@@ -56,24 +54,22 @@ def git_commit() -> str:
         return "unknown"
 
 
-def write_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
-    """Call ``fill(folder)`` on a fresh temporary folder, then move it to ``out`` (replacing it)."""
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        fill(staging)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(staging, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    return out
+def write_atomically(
+    out: Path,
+    fill: Callable[[Path], None],
+    *,
+    kind: str = "output",
+    identity: Mapping[str, Any] | None = None,
+    replace: bool = False,
+    say: Say | None = None,
+) -> Path:
+    """Call ``fill(folder)`` on a fresh staging folder, then move it to ``out`` (see :func:`output_folders.staged`).
+
+    Raises ``OutputRefused`` before ``fill`` runs when ``out`` may not be written.
+    """
+    with staged(out, kind, identity, replace=replace, say=say) as folder:
+        fill(folder)
+    return target_path(out)
 
 
 def write_run(
@@ -82,17 +78,28 @@ def write_run(
     manifest: dict[str, Any],
     scenario_toml: dict,
     extra: Callable[[Path], None] | None = None,
+    *,
+    replace: bool = False,
+    say: Say | None = None,
 ) -> Path:
-    """Write a run's tables (Parquet), its manifest (run.json) and resolved scenario (scenario.toml)."""
+    """Write a run's tables (Parquet), its manifest (in the marker abm.json) and resolved scenario (scenario.toml)."""
 
     def fill(folder: Path) -> None:
-        for name, frame in tables.items():
-            frame.to_parquet(folder / f"{name}.parquet", index=False)
-        place_table().to_parquet(folder / "places.parquet", index=False)
-        info = manifest | {"git_commit": git_commit(), "python": platform.python_version()}
-        (folder / "run.json").write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
-        (folder / "scenario.toml").write_text(tomli_w.dumps(scenario_toml), encoding="utf-8")
+        fill_run(folder, tables, scenario_toml)
         if extra is not None:
             extra(folder)
 
-    return write_atomically(out, fill)
+    return write_atomically(out, fill, kind="run", identity=run_manifest(manifest), replace=replace, say=say)
+
+
+def run_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """What produced a run: its manifest with the code version and Python."""
+    return dict(manifest) | {"git_commit": git_commit(), "python": platform.python_version()}
+
+
+def fill_run(folder: Path, tables: Mapping[str, pd.DataFrame], scenario_toml: dict) -> None:
+    """Write a run's tables (Parquet, with the place table) and the scenario file that reproduces it into ``folder``."""
+    for name, frame in tables.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    place_table().to_parquet(folder / "places.parquet", index=False)
+    (folder / "scenario.toml").write_text(tomli_w.dumps(scenario_toml), encoding="utf-8")

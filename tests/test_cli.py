@@ -17,6 +17,7 @@ from abm.recording import SUMMARY, TABLES
 from environment.places import places
 from environment.scenario import load
 from environment.settings import levers, parameters
+from experiments.output_folders import MARKER, make_marker, strict_json
 from experiments.store import RESULTS_DIR, write_atomically, write_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +115,8 @@ def test_levers_json_covers_the_registry():
         if r["type"] == "bool":
             assert isinstance(r["baseline"], bool) and isinstance(r["plan"], bool)
         else:
-            assert r["min"] <= r["baseline"] <= r["max"] and r["min"] <= r["plan"] <= r["max"], r["key"]
+            for value in (r["baseline"], r["plan"]):  # None: a project that never opens
+                assert (value is None and lv.never) or r["min"] <= value <= r["max"], r["key"]
         if not r["modelled"]:
             assert r["reason"], r["key"]
     assert {r["measure"] for r in records} == set(range(1, 11))
@@ -166,7 +168,6 @@ BAD_FILES = {
     "infinity": ("[levers]\ncommercial_amenity = inf\n", ["levers.commercial_amenity", "inf", "finite"]),
     "huge number": ("[levers]\nschool_seats = " + "9" * 400 + "\n", ["levers.school_seats", "…", "out of range"]),
     "empty file": ("", ["bad.toml", "is empty"]),
-    "binary file": ("\x00\x01\x02 not text \udcff", ["bad.toml", "file"]),
     "missing base": ('base = "nowhere"\n', ["base", "'nowhere'"]),
     "invalid TOML": ("[levers\n", ["TOML"]),
     "name with a path": ('name = "../escape"\n', ["name", "'../escape'"]),
@@ -189,6 +190,13 @@ def test_bad_scenario_file_is_a_one_line_error_and_writes_nothing(tmp_path, text
     (tmp_path / "bad.toml").write_text(text, encoding="utf-8")
     result = abm("run", "bad.toml", "--out", tmp_path / "out", cwd=tmp_path)
     _assert_user_error(result, "bad.toml", *fragments)
+    assert _listing(tmp_path) == {"bad.toml"}
+
+
+def test_binary_scenario_file_is_named(tmp_path):
+    (tmp_path / "bad.toml").write_bytes(bytes(range(256)))
+    result = abm("run", "bad.toml", "--out", tmp_path / "out", cwd=tmp_path)
+    _assert_user_error(result, "bad.toml", "not a text file")
     assert _listing(tmp_path) == {"bad.toml"}
 
 
@@ -281,9 +289,10 @@ def test_good_run_writes_every_file(good_run):
         "flows.parquet",
         "jobs.parquet",
         "ages.parquet",
+        "spending.parquet",
         "places.parquet",
         "targets.csv",
-        "run.json",
+        "abm.json",
         "scenario.toml",
         "plots",
     }
@@ -341,7 +350,7 @@ def test_good_run_other_tables(good_run):
 
 def test_good_run_records_what_produced_it(good_run):
     _, out = good_run
-    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    info = json.loads((out / "abm.json").read_text(encoding="utf-8"))
     assert info["scenario"] == "baseline"
     assert (info["scale"], info["seed"], info["years"]) == (200, 1, [2020, 2023])
     assert info["settings"] == {}
@@ -363,16 +372,23 @@ def test_run_writes_the_scenarios_settings(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert not (tmp_path / "out" / "plots").exists()
-    info = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    info = json.loads((tmp_path / "out" / "abm.json").read_text(encoding="utf-8"))
     assert info["settings"] == {"rent_subsidy": 600, "beta_income": 2.0}
     toml = tomllib.loads((tmp_path / "out" / "scenario.toml").read_text(encoding="utf-8"))
-    assert toml["levers"]["rent_subsidy"] == 600 and toml["levers"]["hsr_year"] == "never"
-    assert toml["parameters"]["beta_income"] == 2.0
+    assert toml["levers"] == {"rent_subsidy": 600}
+    assert toml["parameters"] == {"beta_income": 2.0}
     again = load(tmp_path / "out" / "scenario.toml")
     assert again.settings == {"rent_subsidy": 600, "beta_income": 2.0}
 
 
 # ---------------------------------------------------------------- atomicity
+def _old_results(out: Path, kind: str = "output") -> None:
+    """Earlier results of this tool (marked with abm.json) in ``out``."""
+    out.mkdir(parents=True)
+    (out / "old.txt").write_text("old results")
+    (out / MARKER).write_text(strict_json(make_marker(kind)))
+
+
 def _fill_then_fail(folder: Path) -> None:
     (folder / "yearly.parquet").write_text("half written")
     raise RuntimeError("the run failed midway")
@@ -380,11 +396,10 @@ def _fill_then_fail(folder: Path) -> None:
 
 def test_failed_write_leaves_the_old_results_intact(tmp_path):
     out = tmp_path / "results" / "plan"
-    out.mkdir(parents=True)
-    (out / "old.txt").write_text("old results")
+    _old_results(out)
     with pytest.raises(RuntimeError, match="midway"):
         write_atomically(out, _fill_then_fail)
-    assert _listing(out) == {"old.txt"}
+    assert _listing(out) == {"old.txt", MARKER}
     assert (out / "old.txt").read_text() == "old results"
     assert _listing(out.parent) == {"plan"}, "temporary folders left behind"
 
@@ -399,18 +414,16 @@ def test_failed_first_write_leaves_nothing(tmp_path):
 
 def test_successful_write_replaces_the_old_results(tmp_path):
     out = tmp_path / "results" / "plan"
-    out.mkdir(parents=True)
-    (out / "old.txt").write_text("old results")
+    _old_results(out)
     written = write_atomically(out, lambda folder: (folder / "new.txt").write_text("new"))
     assert written == out.resolve()
-    assert _listing(out) == {"new.txt"}
+    assert _listing(out) == {"new.txt", MARKER}
     assert _listing(out.parent) == {"plan"}
 
 
 def test_write_run_failing_in_extra_leaves_the_old_results_intact(tmp_path):
     out = tmp_path / "plan"
-    out.mkdir()
-    (out / "old.txt").write_text("old results")
+    _old_results(out, kind="run")
     tables = {"summary": pd.DataFrame({"year": [2020]})}
 
     def extra(folder: Path) -> None:
@@ -419,5 +432,5 @@ def test_write_run_failing_in_extra_leaves_the_old_results_intact(tmp_path):
 
     with pytest.raises(RuntimeError, match="plotting failed"):
         write_run(out, tables, {"scenario": "plan"}, {"name": "plan"}, extra=extra)
-    assert _listing(out) == {"old.txt"}
+    assert _listing(out) == {"old.txt", MARKER}
     assert _listing(tmp_path) == {"plan"}

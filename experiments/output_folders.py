@@ -1,0 +1,396 @@
+"""Choosing, locking, staging and committing the folders the tool writes.
+
+Every folder the tool writes carries a marker file, ``abm.json``, saying which tool wrote it, what kind of output it
+holds and what produced it. A target is written only when it is absent, empty or marked as this tool's output, so a
+user's file or notes, the working folder or the project's ``results/`` folder itself are never replaced. A lock beside
+the target keeps two writers apart; a writer fills a hidden staging folder beside the target and swaps it into place
+only when complete, so a failed, interrupted or killed run leaves the old content as it was. Leftovers of a killed run
+(staging folders, old content moved aside, the lock file) are cleared by the next run on the same target.
+
+Folders and files get the user's normal permissions (the umask decides).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import stat
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from environment.settings import InputError
+
+MARKER = "abm.json"
+TOOL = "haimen-abm"
+FORMAT = 1
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+_HEADER_KEYS = ("tool", "format", "kind", "created")
+
+
+class OutputRefused(InputError):
+    """The output folder cannot be written: the message names the path, why, and what to do."""
+
+
+Say = Callable[[str], None]
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+# ------------------------------------------------------------------ marker
+def strict_json(value: Any) -> str:
+    """Strict JSON text of ``value``: non-finite floats become null, numpy scalars plain numbers, the rest ``str``."""
+    return json.dumps(_finite(value), indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(key): _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def make_marker(kind: str, identity: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The marker of a folder of ``kind`` output: tool, format, kind, creation time, then the caller's identity."""
+    identity = dict(identity or {})
+    clash = sorted(set(identity) & set(_HEADER_KEYS))
+    if clash:
+        raise ValueError(f"identity may not set the marker's own fields {clash}")
+    created = datetime.now().astimezone().isoformat(timespec="seconds")
+    header = {"tool": TOOL, "format": FORMAT, "kind": kind, "created": created}
+    return json.loads(strict_json(header | identity))
+
+
+def read_marker(folder: Path) -> dict[str, Any] | None:
+    """The marker in ``folder`` if it is a valid marker of this tool, else None."""
+    try:
+        marker = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(marker, dict) or marker.get("tool") != TOOL or not isinstance(marker.get("kind"), str):
+        return None
+    return marker
+
+
+def describe(marker: Mapping[str, Any]) -> str:
+    """A short description of a marked folder, e.g. ``run of scenario plan, seed 1, scale 200, 2026-11-29 14:07``."""
+    parts = [f"{marker['kind']} of scenario {marker['scenario']}" if "scenario" in marker else str(marker["kind"])]
+    parts += [f"{key} {marker[key]}" for key in ("seed", "scale") if key in marker]
+    parts += [str(marker["created"])[:16].replace("T", " ")] if "created" in marker else []
+    return ", ".join(parts)
+
+
+# ------------------------------------------------------------------ check
+def check(
+    out: str | Path, kind: str, identity: Mapping[str, Any] | None = None, *, replace: bool = False
+) -> str | None:
+    """Check that ``out`` may be written with ``kind`` output, before any work is done.
+
+    Returns
+    -------
+    str or None
+        A short description of the tool's output that would be replaced, or None when nothing would be.
+
+    Raises
+    ------
+    OutputRefused
+        When ``out`` is empty, the working folder or one of its ancestors, the project's results folder or one of its
+        ancestors, anything but a folder, a non-empty folder without this tool's marker, or (unless ``replace``)
+        this tool's output of another kind or from another source.
+    """
+    target = target_path(out)
+    _refuse_protected(target)
+    if not target.exists():
+        return None
+    if not target.is_dir():
+        raise _refused(target, f"is {_what_it_is(target)}, not a folder", "choose another output folder")
+    if not any(target.iterdir()):
+        return None
+    marker = read_marker(target)
+    if marker is None:
+        raise _refused(
+            target,
+            f"holds files this tool did not write (no valid {MARKER})",
+            "choose a new or empty folder, or move those files away",
+        )
+    reason = None if replace else _other_output(marker, kind, identity)
+    if reason:
+        raise _refused(target, reason, "use --replace to overwrite it, or choose another output folder")
+    return describe(marker)
+
+
+def target_path(out: str | Path) -> Path:
+    """The absolute path ``out`` stands for (symlinks followed); refuses an empty path."""
+    if not str(out).strip():
+        raise _refused(out, "is an empty path", "name an output folder")
+    return Path(out).expanduser().resolve()
+
+
+def _refuse_protected(target: Path) -> None:
+    cwd = Path.cwd().resolve()
+    if target == cwd or target in cwd.parents:
+        raise _refused(target, "is the current folder or contains it", "name a new subfolder for the output")
+    results = RESULTS_DIR.resolve()
+    if target == results or target in results.parents:
+        raise _refused(
+            target, "is the project's results folder or contains it", f"name a subfolder such as {results}/<name>"
+        )
+
+
+def _other_output(marker: Mapping[str, Any], kind: str, identity: Mapping[str, Any] | None) -> str | None:
+    """Why a marked folder holds other output than ``kind`` from ``identity``'s source, or None if it does not."""
+    if marker.get("kind") != kind:
+        return f"holds this tool's {marker.get('kind')} output, not {kind} output"
+    source = _finite((identity or {}).get("source"))
+    if source is not None and marker.get("source") != source:
+        return f"holds results of {marker.get('source')}, not of {source}"
+    return None
+
+
+def _refused(target: str | Path, why: str, what_to_do: str) -> OutputRefused:
+    return OutputRefused(f"{str(target)!r} {why}; {what_to_do}".replace("\n", " "))
+
+
+def _what_it_is(path: Path) -> str:
+    mode = path.stat().st_mode
+    kinds = {
+        stat.S_ISREG: "a file",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISFIFO: "a named pipe",
+        stat.S_ISSOCK: "a socket",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "something else")
+
+
+# ------------------------------------------------------------------ lock
+def _lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.abm-lock"
+
+
+@contextmanager
+def _lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock for ``target`` (a lock file beside it holding our PID); remove the file on release."""
+    path = _lock_path(target)
+    fd = _acquire(path, target)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _acquire(path: Path, target: Path) -> int:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise _refused(
+                target, f"is being written by process {holder}", "wait for it to finish or choose another folder"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        if _still_at(fd, path):
+            return fd
+        os.close(fd)  # the previous holder removed this lock file while we waited: lock the current one
+
+
+def _still_at(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+# ------------------------------------------------------------------ staging and leftovers
+def _sibling(target: Path, role: str) -> Path:
+    """A fresh hidden name beside ``target`` in this tool's pattern, e.g. ``.plan.abm-staging-<pid>-<hex>``."""
+    return target.parent / f".{target.name}.abm-{role}-{os.getpid()}-{secrets.token_hex(8)}"
+
+
+def _leftovers(target: Path) -> list[Path]:
+    """Staging and old folders of earlier runs on ``target`` (only names in this tool's pattern), oldest first."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.abm-(staging|old)-\d+-[0-9a-f]{{16}}")
+    found = [p for p in target.parent.iterdir() if pattern.fullmatch(p.name)]
+    return sorted(found, key=lambda p: p.lstat().st_mtime_ns)
+
+
+def _clear_leftovers(target: Path) -> None:
+    """Remove what killed runs on ``target`` left; if one was killed mid-swap, first put the old content back."""
+    leftovers = _leftovers(target)
+    olds = [p for p in leftovers if ".abm-old-" in p.name]
+    if olds and not os.path.lexists(target):
+        os.replace(olds[-1], target)
+        leftovers.remove(olds[-1])
+    for path in leftovers:
+        _remove(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Move ``staging`` to ``target``; existing content is moved aside first and deleted once the new is in place."""
+    if not os.path.lexists(target):
+        os.replace(staging, target)
+        _fsync_folder(target.parent)
+        return
+    old = _sibling(target, "old")
+    os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(old, target)
+        raise
+    _fsync_folder(target.parent)
+    _remove(old)
+
+
+def _write_marker(folder: Path, kind: str, identity: Mapping[str, Any] | None) -> None:
+    write_text_atomic(folder / MARKER, strict_json(make_marker(kind, identity)))
+
+
+@contextmanager
+def staged(
+    out: str | Path,
+    kind: str,
+    identity: Mapping[str, Any] | None = None,
+    *,
+    replace: bool = False,
+    say: Say | None = None,
+) -> Iterator[Path]:
+    """Yield a fresh staging folder for ``out``; on normal exit mark it and swap it into place.
+
+    The target is checked (see :func:`check`) and locked, leftovers of killed runs on it are cleared and the staging
+    folder is created before the caller's work, so refusals and read-only or full disks surface first. On any
+    exception the staging folder is removed and the old content left as it was. ``say`` (default: print to stderr)
+    gets one line when earlier output was replaced. ``identity`` is written into the marker when the folder is
+    committed, so fields the caller adds to it inside the block (the run's duration, say) are recorded too.
+
+    Raises
+    ------
+    OutputRefused
+        As :func:`check`, or when another process is writing ``out``.
+    OSError
+        When the lock file or staging folder cannot be created (read-only, no permission, disk full).
+    """
+    target = target_path(out)
+    check(target, kind, identity, replace=replace)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(target):
+        _clear_leftovers(target)
+        was = check(target, kind, identity, replace=replace)
+        staging = _new_empty_folder(target)
+        try:
+            yield staging
+            _write_marker(staging, kind, identity)
+            _swap_into_place(staging, target)
+        except BaseException:
+            _remove(staging)
+            raise
+    if was is not None:
+        (say or _to_stderr)(f"replaced {target}: was {was}")
+
+
+@contextmanager
+def locked(
+    out: str | Path,
+    kind: str,
+    identity: Mapping[str, Any] | None = None,
+    *,
+    replace: bool = False,
+    say: Say | None = None,
+) -> Iterator[Path]:
+    """Yield ``out`` itself, locked, for a writer that fills it incrementally (and may resume it).
+
+    Same checks and lock as :func:`staged`. The folder and its marker are created if absent; this tool's output of the
+    same kind and source is kept (resumed). With ``replace``, output of another kind or source is removed first.
+    """
+    target = target_path(out)
+    check(target, kind, identity, replace=replace)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(target):
+        _clear_leftovers(target)
+        was = check(target, kind, identity, replace=replace)
+        if was is not None and _other_output(read_marker(target) or {}, kind, identity):
+            _swap_into_place(_new_empty_folder(target), target)
+            (say or _to_stderr)(f"replaced {target}: was {was}")
+        target.mkdir(exist_ok=True)
+        if read_marker(target) is None:
+            _write_marker(target, kind, identity)
+        yield target
+
+
+def _new_empty_folder(target: Path) -> Path:
+    staging = _sibling(target, "staging")
+    staging.mkdir()
+    return staging
+
+
+# ------------------------------------------------------------------ single files
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Replace ``path`` by a file holding ``data``: a temporary file beside it, fsync, then ``os.replace``.
+
+    On failure the old file is left as it was and the temporary file removed. The mode follows the umask.
+    """
+    path = Path(path).resolve()
+    temporary = path.parent / f".{path.name}.abm-tmp-{os.getpid()}-{secrets.token_hex(8)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """:func:`write_bytes_atomic` for UTF-8 text."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (skipped where the file system cannot fsync folders)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
