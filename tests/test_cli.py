@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -434,3 +436,63 @@ def test_write_run_failing_in_extra_leaves_the_old_results_intact(tmp_path):
         write_run(out, tables, {"scenario": "plan"}, {"name": "plan"}, extra=extra)
     assert _listing(out) == {"old.txt", MARKER}
     assert _listing(tmp_path) == {"plan"}
+
+
+# ------------------------------------------------------- output folders via the CLI
+SHORT = ("--scale", "1000", "--years", "2020:2021", "--no-plots", "--quiet")
+
+
+@pytest.mark.parametrize("target", ["file", "foreign folder", "cwd", "results"])
+def test_out_that_would_lose_data_is_refused_and_left_intact(tmp_path, target):
+    (tmp_path / "notes.txt").write_text("mine")
+    out = {"file": tmp_path / "notes.txt", "foreign folder": tmp_path, "cwd": ".", "results": RESULTS_DIR}[target]
+    before = _results_snapshot()
+    result = abm("run", "baseline", *SHORT, "--out", out, cwd=tmp_path)
+    _assert_user_error(result)
+    assert (tmp_path / "notes.txt").read_text() == "mine" and _listing(tmp_path) == {"notes.txt"}
+    assert _results_snapshot() == before
+
+
+def test_rerun_replaces_its_own_result_and_says_so(tmp_path):
+    out = tmp_path / "out"
+    assert abm("run", "baseline", *SHORT, "--out", out, cwd=tmp_path).returncode == 0
+    again = subprocess.run(
+        [*COMMAND, "run", "baseline", *SHORT[:-1], "--out", str(out)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert "replaced" in again.stderr and "baseline" in again.stderr
+    assert json.loads((out / MARKER).read_text())["scenario"] == "baseline"
+
+
+def test_ctrl_c_prints_one_line_and_writes_nothing(tmp_path):
+    env = os.environ | {"PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg"}
+    process = subprocess.Popen(
+        [*COMMAND, "run", "baseline", "--scale", "100", "--out", str(tmp_path / "out")],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p.name.startswith(".out") for p in tmp_path.iterdir()):
+        time.sleep(0.05)  # wait until the run has staged its folder and is simulating
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "abm: interrupted; nothing written"
+    assert _listing(tmp_path) == set()
+
+
+def test_a_failing_disk_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from experiments import cli, output_folders
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out"))
+
+    monkeypatch.setattr(output_folders, "_new_empty_folder", full)
+    code = cli.main(["run", "baseline", *SHORT, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "No space left on device" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
