@@ -31,6 +31,8 @@ from agents.streams import categorical
 
 SHADOW_PRICE_ROUNDS = 12
 IDLE_TOLERANCE = 0.02  # share of room that may stay unused while its shadow price is positive
+PRICE_STEP_OVER = 0.05  # added to the log over-demand ratio, so a price rises even when demand barely exceeds room
+PRICE_STEP_IDLE = 0.5  # share of the log ratio by which an idle resource's price falls (damped, to avoid oscillation)
 
 Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per decider) -> choices
 
@@ -159,7 +161,8 @@ def choose(
             idle = (price > 0) & (demand < room * (1.0 - IDLE_TOLERANCE) - 1e-9)  # priced too high
             with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
                 step = np.log((np.maximum(demand, 0.0) + 1.0) / (room + 1.0))
-            price[:] = np.maximum(price + np.where(over, step + 0.05, np.where(idle, 0.5 * step, 0.0)), 0.0)
+            change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
+            price[:] = np.maximum(price + change, 0.0)
             unsettled |= bool(over.any() or idle.any())
         if not unsettled:
             return choice
