@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
     p.add_argument("--dry-run", action="store_true", help="fit and print, but do not write")
     p.set_defaults(func=cmd_calibrate)
+
+    from experiments.workbench_cli import register  # sweep, query, compare, sensitivity
+
+    register(sub)
     return parser
 
 

@@ -145,7 +145,7 @@ def owner(key: str) -> Outcome:
     if key in OUTCOMES:
         return OUTCOMES[key]
     for o in OUTCOMES.values():
-        if key == f"{o.key}_gap" and o.target or o.by and key.startswith(f"{o.key}_{o.by}_"):
+        if (key == f"{o.key}_gap" and o.target) or (o.by and key.startswith(f"{o.key}_{o.by}_")):
             return o
     raise KeyError(f"{key!r}: not a declared outcome (see environment/data/outcomes.toml)")
 

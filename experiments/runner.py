@@ -51,7 +51,8 @@ class RunSpec:
 
     def config(self) -> dict[str, Any]:
         """Everything that determines the run's results, as plain data."""
-        return {"settings": dict(sorted(self.settings.items())), "scale": self.scale, "seed": self.seed, "end": self.end}
+        settings = dict(sorted(self.settings.items()))
+        return {"settings": settings, "scale": self.scale, "seed": self.seed, "end": self.end}
 
     def config_hash(self) -> str:
         """A short hash of :meth:`config`: equal hashes, equal runs (with the same code)."""
@@ -88,7 +89,7 @@ def attempt(run_id: str, spec: RunSpec) -> RunResult:
         tables = run(spec)
         model_seconds = time.perf_counter() - started
         table = outcomes(tables)
-    except Exception as e:  # noqa: BLE001 - any failure of one run is recorded, not raised
+    except Exception as e:  # any failure of one run is recorded, not raised
         return RunResult(
             run_id,
             "failed",

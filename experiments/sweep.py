@@ -92,14 +92,14 @@ class Factor:
             return float(raw)
         if self.kind == "int":
             return int(min(math.floor(raw), self.high))
-        return self.values[min(int(math.floor(raw)), len(self.values) - 1)]
+        return self.values[min(math.floor(raw), len(self.values) - 1)]
 
     def levels(self, n: int) -> list[Any]:
         """Grid values: ``n`` evenly spaced numbers (distinct whole numbers for ints), or every choice."""
         if self.kind == "float":
             return [float(x) for x in np.linspace(self.low, self.high, n)]
         if self.kind == "int":
-            return sorted({int(round(x)) for x in np.linspace(self.low, self.high, n)})
+            return sorted({round(x) for x in np.linspace(self.low, self.high, n)})
         return list(self.values)
 
 
