@@ -40,6 +40,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     suffix = ".tmp" if path.suffix == ".parquet" else f".tmp{path.suffix}"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make results private to their writer
     try:
         write(Path(tmp))
         os.replace(tmp, path)
