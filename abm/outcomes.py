@@ -63,12 +63,14 @@ class Outcome:
         rows = [_long(s) for s in parts]
         if self.target:
             rows.append(self._gap(parts[0]))
-        return pd.concat(rows, ignore_index=True)
+        return pd.concat([r for r in rows if not r.empty], ignore_index=True)
 
     def _gap(self, series: pd.Series) -> pd.DataFrame:
         target = targets()[self.target]
         year = target.year if target.year is not None else int(series.index.max())
-        value = float(series.get(year, np.nan)) - target.value
+        if year not in series.index:  # the run ends before the target's year: no gap to report
+            return pd.DataFrame(columns=COLUMNS)
+        value = float(series[year]) - target.value
         return pd.DataFrame({"year": [year], "outcome": [f"{self.key}_gap"], "value": [value]})
 
 
@@ -136,8 +138,7 @@ def outcomes(tables: Mapping[str, pd.DataFrame], keys: list[str] | None = None) 
     chosen = [OUTCOMES[k] for k in keys] if keys else list(OUTCOMES.values())
     frames = [o.compute(tables) for o in chosen]
     table = pd.concat([f for f in frames if not f.empty], ignore_index=True)
-    table["year"] = table["year"].astype(int)
-    return table[COLUMNS]
+    return table.astype({"year": int, "outcome": str, "value": float})[COLUMNS]
 
 
 def owner(key: str) -> Outcome:
