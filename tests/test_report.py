@@ -167,7 +167,9 @@ def test_cjk_font_is_registered_or_falls_back_with_one_warning(monkeypatch):
 
 
 @pytest.mark.xfail(
-    strict=False, reason="the model does not yet register the declared outcomes as DataCollector reporters"
+    strict=False,
+    reason="model side not wired yet: MigrationModel refuses numpy integers (SettingError) and does not yet "
+    "register the declared outcomes as DataCollector reporters",
 )
 def test_mesa_batch_run_gives_declared_outcomes_as_columns():
     import mesa
