@@ -203,11 +203,37 @@ def test_serial_and_joblib_give_identical_results(tmp_path):
 
 
 def test_dask_local_cluster_gives_the_serial_results(tmp_path):
-    pytest.importorskip("dask.distributed")
+    distributed = pytest.importorskip("dask.distributed")
     sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 2")))
     run_sweep(sweep, tmp_path / "serial", backend="serial", progress=False)
-    summary = run_sweep(sweep, tmp_path / "dask", backend="dask", jobs=2, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address  # the path of `abm sweep --backend dask --scheduler ADDRESS`
+        summary = run_sweep(sweep, tmp_path / "dask", backend="dask", scheduler=address, progress=False)
     assert summary.ran == 4 and summary.failed == 0
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "dask"))
+
+
+@pytest.mark.slow
+def test_dask_without_an_address_starts_a_local_cluster(tmp_path):
+    pytest.importorskip("dask.distributed")
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1")))
+    run_sweep(sweep, tmp_path / "serial", backend="serial", progress=False)
+    assert (
+        main(
+            [
+                "sweep",
+                str(tmp_path / "sweep.toml"),
+                "--backend",
+                "dask",
+                "--jobs",
+                "2",
+                "--out",
+                str(tmp_path / "dask"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "dask"))
 
 
