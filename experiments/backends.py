@@ -62,7 +62,10 @@ def _dask(func: Callable[..., Any], calls: Sequence[tuple], jobs: int, scheduler
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as e:
+            raise BackendError(f"--scheduler {scheduler!r}: cannot reach a Dask scheduler there ({e})") from None
     else:
         import os
 

@@ -184,10 +184,6 @@ class Sweep:
                 out.append(SweepRun(run_id(point, rep), point, rep, values, seed, spec))
         return out
 
-    @property
-    def n_points(self) -> int:
-        return len(self.sample())
-
 
 def run_id(point: int, replicate: int) -> str:
     """The stable identity of a run within its sweep."""

@@ -61,15 +61,19 @@ def cmd_sweep(args) -> int:
         f"= {runs} runs of {sweep.base.name} (1:{sweep.scale}, 2020–{sweep.end}) → {out}",
         file=sys.stderr,
     )
-    summary = run_sweep(
-        sweep,
-        out,
-        backend=args.backend,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        progress=not args.no_progress,
-        retry_failed=args.retry_failed,
-    )
+    try:
+        summary = run_sweep(
+            sweep,
+            out,
+            backend=args.backend,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+            retry_failed=args.retry_failed,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are in {out}; the same command does the rest", file=sys.stderr)
+        return 130
     print(summary.line())
     if summary.failed:
         print(

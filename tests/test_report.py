@@ -189,3 +189,27 @@ def test_mesa_batch_run_gives_declared_outcomes_as_columns():
     assert len(frame) == 2
     for key in ("haimen_population", "added_kaifaqu", "urbanization", "working_in_shanghai"):
         assert key in frame.columns, key
+
+
+def test_report_shows_spending_when_the_model_reports_it(tmp_path, monkeypatch):
+    import experiments.compare as cmp
+
+    real = cmp.run_many
+
+    def with_spending(specs, n_jobs=-1):
+        results = real(specs, n_jobs=n_jobs)
+        for spec, tables in zip(specs, results, strict=True):
+            if spec.label == "plan":
+                tables["spending"] = synthetic_spending((2021, 2022))
+        return results
+
+    monkeypatch.setattr(cmp, "run_many", with_spending)
+    scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan")]
+    result = compare(scenarios, replicates=2, n_jobs=1)
+    spent = result.spending.set_index(["scenario", "measure"])
+    assert spent.loc[("plan", 7), "yuan"] == pytest.approx(2 * 1.7e6)
+    assert spent.loc[("plan", "all"), "yuan_per_added_resident"] > 0
+    html_path, xlsx_path = write_report(result, tmp_path)
+    text = html_path.read_text(encoding="utf-8")
+    assert "alt='spending'" in text and "yuan per added resident" in text
+    assert len(pd.read_excel(xlsx_path, sheet_name="spending 支出")) == len(result.spending)
