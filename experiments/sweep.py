@@ -270,10 +270,10 @@ def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:
     if kind == "sobol" and samples & (samples - 1):
         raise SweepError(where, "design.samples", samples, "Sobol designs need a power of 2 (e.g. 64, 128, 256)")
     levels = _whole(design, "levels", where, 4 if kind == "morris" else 3, 2, 100, prefix="design.")
+    if kind == "morris" and levels % 2:
+        raise SweepError(where, "design.levels", levels, "an even number of grid levels for Morris (e.g. 4)")
     design_seed = _whole(design, "seed", where, seed % 2**32, 0, 2**32 - 1, prefix="design.")
     factors = _factors(raw, where)
-    if kind == "grid" and levels < 2:
-        raise SweepError(where, "design.levels", levels, "at least 2 for a grid")
     sweep = Sweep(
         name=name,
         base=base,

@@ -71,6 +71,8 @@ BAD = [
     ('[design]\nkind = "fractional"\n[vary]\nbeta_access = {}', "design.kind", "one of grid"),
     ('[design]\nkind = "sobol"\nsamples = 10\n[vary]\nbeta_access = {}', "design.samples", "power of 2"),
     ("[design]\nsample = 10\n[vary]\nbeta_access = {}", "design.sample", "did you mean 'samples'"),
+    ('[design]\nkind = "morris"\nlevels = 3\n[vary]\nbeta_access = {}', "design.levels", "even number"),
+    ('[design]\nkind = "grid"\nlevels = 1\n[vary]\nbeta_access = {}', "design.levels", "from 2"),
     ("[run]\nscale = 0\n[vary]\nbeta_access = {}", "run.scale", "people per agent"),
     ('[run]\nyears = "2021:2030"\n[vary]\nbeta_access = {}', "run.years", "2020:END"),
     ("[run]\nseed = 3\n[vary]\nbeta_access = {}", "run.seed", "unknown key"),
