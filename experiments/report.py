@@ -58,6 +58,10 @@ def _band_plot(c: Comparison, key: str, ax, target: float | None = None, target_
     if target is not None:
         ax.axhline(target, color="k", ls="--", lw=1, label=target_label)
     zh, en, unit = describe(key)
+    if unit.startswith("persons"):
+        from matplotlib.ticker import StrMethodFormatter
+
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_title(f"{zh}\n{en}", fontsize=10)
     ax.set_ylabel(unit)
     ax.legend(fontsize=8)
@@ -94,6 +98,7 @@ def plots(c: Comparison) -> dict[str, str]:
     names = dict(zip(c.arrivals.name_zh, c.arrivals.name_en, strict=False))
     wide.index = [f"{zh}\n{names.get(zh, '')}" for zh in wide.index]
     wide.plot.bar(ax=ax, rot=0)
+    ax.tick_params(axis="x", labelsize=8)
     ax.set_title(
         "迁入海门人口来源地(全部模拟年份合计)\nArrivals in Haimen by origin (all simulated years)", fontsize=10
     )
