@@ -22,7 +22,7 @@ from environment.places import places
 from environment.targets import targets
 
 COLUMNS = ["year", "outcome", "value"]
-KEYS = {"name_zh", "name_en", "unit", "from", "places", "since", "by", "target", "sensitivity", "optional"}
+KEYS = {"name_zh", "name_en", "unit", "from", "places", "since", "by", "target", "year", "sensitivity", "optional"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Outcome:
     since: int | None = None
     by: str = ""
     target: str = ""
+    year: int | None = None
     sensitivity: bool = False
     optional: bool = False
 
@@ -46,6 +47,11 @@ class Outcome:
     def label(self) -> str:
         """Bilingual label for tables and plots."""
         return f"{self.name_zh} {self.name_en}"
+
+    def headline_year(self, last: int) -> int:
+        """The year reports and sensitivity read it at: declared, else its target's, else the run's last (capped)."""
+        year = self.year or (targets()[self.target].year if self.target else None) or last
+        return min(year, last)
 
     def compute(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         """This outcome (and its ``by`` breakdown and target gap) as rows ``year, outcome, value``."""
@@ -124,6 +130,7 @@ def registry() -> dict[str, Outcome]:
             since=d.get("since"),
             by=d.get("by", ""),
             target=d.get("target", ""),
+            year=d.get("year"),
             sensitivity=d.get("sensitivity", False),
             optional=d.get("optional", False),
         )

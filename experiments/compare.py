@@ -16,7 +16,6 @@ import pandas as pd
 from abm.outcomes import OUTCOMES, area_places, describe, outcomes
 from environment.places import places
 from environment.settings import levers
-from environment.targets import targets
 from experiments.attainment import attainment
 from experiments.runner import RunSpec, run_many
 from experiments.scenario import Scenario
@@ -104,23 +103,16 @@ def summarise_attainment(table: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["std", "count"])
 
 
-def headline_outcomes() -> list[tuple[str, int | None]]:
-    """The outcomes compared between scenarios: every target's outcome at its year, the rest at the last year."""
-    out = []
-    for o in OUTCOMES.values():
-        if o.by:
-            continue
-        year = targets()[o.target].year if o.target else None
-        out.append((o.key, year))
-    return out
+def headline_outcomes(last: int) -> list[tuple[str, int]]:
+    """The outcomes compared between scenarios, each at its headline year (declared in outcomes.toml)."""
+    return [(o.key, o.headline_year(last)) for o in OUTCOMES.values() if not o.by]
 
 
 def paired_differences(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Each scenario minus the reference, replicate by replicate, at the headline years; mean and t-interval."""
     last = int(table.year.max())
     rows = []
-    for key, year in headline_outcomes():
-        year = min(year or last, last)
+    for key, year in headline_outcomes(last):
         at = table[(table.outcome == key) & (table.year == year)]
         wide = at.pivot_table(index="replicate", columns="scenario", values="value")
         if reference not in wide:

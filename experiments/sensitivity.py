@@ -15,27 +15,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.outcomes import OUTCOMES, describe
+from abm.outcomes import OUTCOMES, describe, owner
 from experiments.sweep import Factor, SweepError
 from experiments.sweep_store import meta
 
-DEFAULT_YEAR = 2025
-
 
 def default_outcomes(end: int) -> list[tuple[str, int]]:
-    """The outcomes declared for sensitivity, read in 2025 (or the sweep's last year if earlier)."""
-    return [(o.key, min(DEFAULT_YEAR, end)) for o in OUTCOMES.values() if o.sensitivity]
+    """The outcomes declared for sensitivity, each at its headline year (never after the sweep's last)."""
+    return [(o.key, o.headline_year(end)) for o in OUTCOMES.values() if o.sensitivity]
 
 
 def parse_outcome(text: str, end: int, where: str = "--outcome") -> tuple[str, int]:
-    """``KEY`` or ``KEY@YEAR`` as (key, year); the year defaults to 2025 (or the sweep's last)."""
+    """``KEY`` or ``KEY@YEAR`` as (key, year); the year defaults to the outcome's headline year."""
     key, _, year = text.partition("@")
     try:
-        describe(key)
+        declared = owner(key)
     except KeyError:
         raise SweepError(where, "outcome", key, f"one of {', '.join(OUTCOMES)}") from None
     if not year:
-        return key, min(DEFAULT_YEAR, end)
+        return key, declared.headline_year(end)
     if not year.isdigit() or not 2021 <= int(year) <= end:
         raise SweepError(where, "year", year, f"a year from 2021 to {end} (the sweep's last)")
     return key, int(year)
