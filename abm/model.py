@@ -96,6 +96,7 @@ class MigrationModel(mesa.Model):
     rng : seed (int) of the keyed random streams; None draws one.
     scenario : a named scenario (``abm scenarios``) or a scenario file whose levers and parameters
         are the starting point; its run options are not used (pass ``scale``, ``end``, ``rng``).
+        (Mesa's own ``Scenario`` objects, which SolaraViz's reset passes, carry no settings here and are ignored.)
     settings : lever and parameter values by key (see ``abm levers`` / ``abm parameters``),
         on top of the scenario; anything not given takes its baseline (no plan) value.
     """
@@ -112,7 +113,8 @@ class MigrationModel(mesa.Model):
         scale = options["scale"].check(scale, where="MigrationModel")
         end = options["end"].check(end, where="MigrationModel")
         seed = None if rng is None else options["seed"].check(rng, where="MigrationModel (rng)")
-        base = load_scenario(scenario).settings if scenario is not None else {}
+        named = isinstance(scenario, str | Path)
+        base = load_scenario(scenario).settings if named else {}
         checked: Settings = resolve(base | settings, where="MigrationModel")
         super().__init__(rng=seed)
         self.settings = checked

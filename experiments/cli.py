@@ -169,6 +169,10 @@ def _parser() -> argparse.ArgumentParser:
     _jobs_option(p)
     p.add_argument("--dry-run", action="store_true", help="fit and print, but do not write")
     p.set_defaults(func=cmd_calibrate)
+
+    from experiments.workbench_cli import register  # sweep, query, compare, sensitivity
+
+    register(sub)
     return parser
 
 

@@ -1,22 +1,27 @@
-"""Running models: one run, or many in parallel with joblib.
+"""Running models: one run, or many in parallel with joblib (or Dask, see ``experiments.backends``).
 
 A :class:`RunSpec` is everything a run needs (settings, scale, seed, years);
 results are the model's tables. The same spec gives the same tables whether
 run here, in a joblib worker or on a cluster node, because every draw comes
-from streams keyed to the seed.
+from streams keyed to the seed. :func:`attempt` runs a spec without ever
+raising: a failure comes back as a :class:`RunResult` with its traceback.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
 
 from abm.model import MigrationModel
-from environment.settings import run_default
+from abm.outcomes import outcomes
+from environment.settings import plain, run_default
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,37 @@ class RunSpec:
     end: int = run_default("end")
     label: str = ""
 
+    def __post_init__(self) -> None:  # numpy-typed values (SALib, np.arange) become plain Python
+        object.__setattr__(self, "settings", {k: plain(v) for k, v in dict(self.settings).items()})
+        for name in ("scale", "seed", "end"):
+            object.__setattr__(self, name, plain(getattr(self, name)))
+
     def model(self) -> MigrationModel:
         return MigrationModel(scale=self.scale, end=self.end, rng=self.seed, **dict(self.settings))
+
+    def config(self) -> dict[str, Any]:
+        """Everything that determines the run's results, as plain data."""
+        settings = dict(sorted(self.settings.items()))
+        return {"settings": settings, "scale": self.scale, "seed": self.seed, "end": self.end}
+
+    def config_hash(self) -> str:
+        """A short hash of :meth:`config`: equal hashes, equal runs (with the same code)."""
+        text = json.dumps(self.config(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class RunResult:
+    """What one attempted run gives back: its tables and outcomes, or its error."""
+
+    run_id: str
+    status: str  # "done" or "failed"
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    outcomes: pd.DataFrame | None = None
+    seconds: float = 0.0  # wall time of the whole attempt
+    model_seconds: float = 0.0  # of which building the model and stepping it
+    error: str = ""
+    traceback: str = ""
 
 
 def run(spec: RunSpec) -> dict[str, pd.DataFrame]:
@@ -41,9 +75,49 @@ def run(spec: RunSpec) -> dict[str, pd.DataFrame]:
     return model.tables()
 
 
-def run_many(specs: Iterable[RunSpec], n_jobs: int = -1, progress: bool = False) -> list[dict[str, pd.DataFrame]]:
-    """Run every spec, in parallel processes; results come back in the order of ``specs``."""
+def attempt(run_id: str, spec: RunSpec) -> RunResult:
+    """Run ``spec`` and compute its outcomes; an exception becomes a failed :class:`RunResult`."""
+    started = time.perf_counter()
+    try:
+        tables = run(spec)
+        model_seconds = time.perf_counter() - started
+        table = outcomes(tables)
+    except Exception as e:  # any failure of one run is recorded, not raised
+        return RunResult(
+            run_id,
+            "failed",
+            seconds=time.perf_counter() - started,
+            error=f"{type(e).__name__}: {e}",
+            traceback=traceback.format_exc(),
+        )
+    return RunResult(run_id, "done", tables, table, time.perf_counter() - started, model_seconds)
+
+
+def run_many(
+    specs: Iterable[RunSpec], n_jobs: int = -1, progress: bool = False, frame: str | None = None
+) -> list[dict[str, pd.DataFrame]] | pd.DataFrame:
+    """Run every spec, in parallel processes; results come back in the order of ``specs``.
+
+    With ``frame`` (a table name such as ``"summary"``, or ``"outcomes"``), return one long
+    DataFrame of that table from every run instead, with columns ``run`` (position), ``label`` and ``seed``.
+    """
+    from joblib import Parallel, delayed
+
     specs = list(specs)
     if n_jobs == 1 or len(specs) == 1:
-        return [run(s) for s in specs]
-    return Parallel(n_jobs=n_jobs, verbose=5 if progress else 0)(delayed(run)(s) for s in specs)
+        results = [run(s) for s in specs]
+    else:
+        results = Parallel(n_jobs=n_jobs, verbose=5 if progress else 0)(delayed(run)(s) for s in specs)
+    if frame is None:
+        return results
+    return long_frame(specs, results, frame)
+
+
+def long_frame(specs: list[RunSpec], results: list[dict[str, pd.DataFrame]], frame: str) -> pd.DataFrame:
+    """One table of many runs stacked, each row with its run's position, label and seed."""
+    parts = []
+    for i, (spec, tables) in enumerate(zip(specs, results, strict=True)):
+        table = outcomes(tables) if frame == "outcomes" else tables[frame]
+        parts.append(table.assign(run=i, label=spec.label, seed=spec.seed))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["run", "label", "seed", *[c for c in out.columns if c not in ("run", "label", "seed")]]]

@@ -1,0 +1,181 @@
+"""The declared outcomes of a run (``environment/data/outcomes.toml``), computed from its tables.
+
+One declaration per outcome (key, unit, names in both languages, how it is
+computed); sweeps, the comparison report, sensitivity analysis and Mesa's
+``batch_run`` read the same list. Computation is plain pandas over a run's
+tables, so it works on a finished run's tables as well as on files read back.
+
+>>> table = outcomes(model.tables())   # columns year, outcome, value
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from environment.inputs import read_toml
+from environment.places import places
+from environment.targets import targets
+
+COLUMNS = ["year", "outcome", "value"]
+KEYS = {"name_zh", "name_en", "unit", "from", "places", "since", "by", "target", "year", "sensitivity", "optional"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A declared outcome: a figure per year computed from one column of a run's tables."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    unit: str
+    table: str
+    column: str
+    places: str = ""
+    since: int | None = None
+    by: str = ""
+    target: str = ""
+    year: int | None = None
+    sensitivity: bool = False
+    optional: bool = False
+
+    @property
+    def label(self) -> str:
+        """Bilingual label for tables and plots."""
+        return f"{self.name_zh} {self.name_en}"
+
+    def headline_year(self, last: int) -> int:
+        """The year reports and sensitivity read it at: declared, else its target's, else the run's last (capped)."""
+        year = self.year or (targets()[self.target].year if self.target else None) or last
+        return min(year, last)
+
+    def compute(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """This outcome (and its ``by`` breakdown and target gap) as rows ``year, outcome, value``."""
+        frame = tables.get(self.table)
+        if frame is None:
+            if self.optional:
+                return pd.DataFrame(columns=COLUMNS)
+            raise KeyError(f"outcome {self.key}: the run has no {self.table!r} table")
+        if self.places:
+            frame = frame[frame["place"].isin(area_places(self.places))]
+        parts = [_series(frame, self.column, self.since).rename(self.key)]
+        if self.by:
+            for value, group in frame.groupby(self.by, sort=True):
+                parts.append(_series(group, self.column, self.since).rename(f"{self.key}_{self.by}_{_tag(value)}"))
+        rows = [_long(s) for s in parts]
+        if self.target:
+            rows.append(self._gap(parts[0]))
+        return _concat(rows)
+
+    def _gap(self, series: pd.Series) -> pd.DataFrame:
+        target = targets()[self.target]
+        year = target.year if target.year is not None else int(series.index.max())
+        if year not in series.index:  # the run ends before the target's year: no gap to report
+            return pd.DataFrame(columns=COLUMNS)
+        value = float(series[year]) - target.value
+        return pd.DataFrame({"year": [year], "outcome": [f"{self.key}_gap"], "value": [value]})
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The non-empty frames one after the other (an empty ``year, outcome, value`` frame if none)."""
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def _series(frame: pd.DataFrame, column: str, since: int | None) -> pd.Series:
+    """``column`` summed by year (NaN where every row is NaN), less its value in ``since``."""
+    by_year = frame.groupby("year")[column].sum(min_count=1).astype(float)
+    by_year.index = by_year.index.astype(int)
+    if since is not None:
+        by_year = by_year - by_year.get(since, np.nan)
+    return by_year
+
+
+def _long(series: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({"year": series.index.astype(int), "outcome": series.name, "value": series.to_numpy(float)})
+
+
+def _tag(value) -> str:
+    return f"{int(value):02d}" if isinstance(value, int | np.integer) else str(value)
+
+
+def area_places(area: str) -> list[str]:
+    """Place keys of an area: 'haimen' or a zone key of ``zones.csv``."""
+    pl = places()
+    if area == "haimen":
+        return [pl.keys[i] for i in pl.haimen]
+    return [pl.keys[i] for i in pl.zones[area]]
+
+
+@cache
+def registry() -> dict[str, Outcome]:
+    """Every declared outcome by key, checked against the tables' vocabulary and the targets."""
+    out = {}
+    zones = set(places().zones) | {"haimen"}
+    for key, d in read_toml("outcomes.toml").items():
+        unknown = set(d) - KEYS
+        if unknown:
+            raise ValueError(f"outcomes.toml: [{key}] unknown keys {sorted(unknown)}; allowed: {sorted(KEYS)}")
+        table, _, column = d["from"].partition(".")
+        if d.get("places", "haimen") not in zones:
+            raise ValueError(f"outcomes.toml: [{key}] places = {d['places']!r}: one of {sorted(zones)}")
+        if d.get("target") and d["target"] not in targets():
+            raise ValueError(f"outcomes.toml: [{key}] target = {d['target']!r}: one of {sorted(targets())}")
+        out[key] = Outcome(
+            key=key,
+            name_zh=d["name_zh"],
+            name_en=d["name_en"],
+            unit=d["unit"],
+            table=table,
+            column=column,
+            places=d.get("places", ""),
+            since=d.get("since"),
+            by=d.get("by", ""),
+            target=d.get("target", ""),
+            year=d.get("year"),
+            sensitivity=d.get("sensitivity", False),
+            optional=d.get("optional", False),
+        )
+    return out
+
+
+OUTCOMES: Mapping[str, Outcome] = registry()
+
+
+def outcomes(tables: Mapping[str, pd.DataFrame], keys: list[str] | None = None) -> pd.DataFrame:
+    """Every declared outcome (or those in ``keys``) of one run, as rows ``year, outcome, value``."""
+    chosen = [OUTCOMES[k] for k in keys] if keys else list(OUTCOMES.values())
+    table = _concat([o.compute(tables) for o in chosen])
+    return table.astype({"year": int, "outcome": str, "value": float})[COLUMNS]
+
+
+def owner(key: str) -> Outcome:
+    """The declared outcome an outcome key comes from (itself, its ``_gap`` or a ``by`` breakdown)."""
+    if key in OUTCOMES:
+        return OUTCOMES[key]
+    for o in OUTCOMES.values():
+        if (key == f"{o.key}_gap" and o.target) or (o.by and key.startswith(f"{o.key}_{o.by}_")):
+            return o
+    raise KeyError(f"{key!r}: not a declared outcome (see environment/data/outcomes.toml)")
+
+
+def outcome_at(tables: Mapping[str, pd.DataFrame], key: str, year: int) -> float:
+    """One outcome's value in one year (NaN if the run has none), e.g. for a DataCollector reporter."""
+    rows = owner(key).compute(tables)
+    hit = rows[(rows.outcome == key) & (rows.year == year)]
+    return float(hit.value.iloc[0]) if len(hit) else float("nan")
+
+
+def describe(key: str) -> tuple[str, str, str]:
+    """(Chinese name, English name, unit) of an outcome key, including ``_gap`` and ``by`` breakdowns."""
+    o = owner(key)
+    if key == o.key:
+        return o.name_zh, o.name_en, o.unit
+    if key == f"{o.key}_gap":
+        return f"{o.name_zh}差距", f"{o.name_en}: gap to target", o.unit
+    part = key.removeprefix(f"{o.key}_{o.by}_")
+    return f"{o.name_zh}(措施{part})", f"{o.name_en} (measure {part})", o.unit

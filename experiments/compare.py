@@ -1,0 +1,200 @@
+"""Comparing scenarios on paired replicates: the tables behind ``abm compare``.
+
+Every scenario runs with the same seeds (replicate k of each scenario draws the
+same dice), so the difference of a replicate pair is the levers' effect alone
+and its spread across pairs gives the interval. Intervals are 95 % Student-t
+intervals of the mean across replicates; bands in plots span the replicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from abm.outcomes import OUTCOMES, area_places, describe, outcomes
+from environment.places import places
+from environment.scenario import Scenario
+from environment.settings import levers
+from experiments.attainment import attainment
+from experiments.runner import RunSpec, run_many
+from experiments.sweep import derive_seed
+
+LEVEL = 0.95
+
+
+@dataclass
+class Comparison:
+    """Every run's outcomes and the summary tables of a comparison (first scenario = reference)."""
+
+    scenarios: list[Scenario]
+    runs: pd.DataFrame  # scenario, replicate, seed
+    outcomes: pd.DataFrame  # scenario, replicate, year, outcome, value
+    attainment: pd.DataFrame  # scenario, target, name_zh, name_en, year, unit, plan, mean, low, high, met_share
+    differences: pd.DataFrame  # scenario, reference, outcome, year, mean, low, high (scenario − reference)
+    arrivals: pd.DataFrame  # scenario, origin, name_zh, name_en, people (mean per run over the simulated years)
+    spending: pd.DataFrame  # scenario, measure, yuan, added_residents, yuan_per_added_resident
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return self.scenarios[0].name
+
+    def bands(self) -> pd.DataFrame:
+        """Mean, interval and replicate range of every outcome by scenario and year."""
+        g = self.outcomes.groupby(["scenario", "outcome", "year"], sort=False)["value"]
+        out = g.agg(["mean", "min", "max", "count", "std"]).reset_index()
+        low, high = interval(out["mean"], out["std"], out["count"])
+        return out.assign(low=low, high=high).drop(columns=["std"])
+
+
+def interval(mean, std, n) -> tuple[np.ndarray, np.ndarray]:
+    """The 95 % t-interval of a mean from its standard deviation and count (the mean itself when n = 1)."""
+    from scipy.stats import t
+
+    n = np.asarray(n, float)
+    half = np.where(
+        n > 1, t.ppf(0.5 + LEVEL / 2, np.maximum(n - 1, 1)) * np.nan_to_num(std) / np.sqrt(np.maximum(n, 1)), 0.0
+    )
+    return np.asarray(mean) - half, np.asarray(mean) + half
+
+
+def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int = -1) -> Comparison:
+    """Run every scenario ``replicates`` times on paired seeds and summarise against the plan."""
+    seeds = [derive_seed(scenarios[0].seed, k) for k in range(replicates)]
+    keys = [(s, k) for s in scenarios for k in range(replicates)]
+    specs = [RunSpec(s.settings, scale=s.scale, seed=seeds[k], end=s.end, label=s.name) for s, k in keys]
+    results = run_many(specs, n_jobs=n_jobs)
+    runs = pd.DataFrame([{"scenario": s.name, "replicate": k, "seed": seeds[k]} for s, k in keys])
+    frames, reached, arrivals, spent = [], [], [], []
+    for (s, k), tables in zip(keys, results, strict=True):
+        tag = {"scenario": s.name, "replicate": k}
+        frames.append(outcomes(tables).assign(**tag))
+        reached.append(attainment(tables["yearly"]).assign(**tag))
+        arrivals.append(arrivals_by_origin(tables["flows"]).assign(**tag))
+        if "spending" in tables:
+            spent.append(tables["spending"].assign(**tag))
+    table = pd.concat(frames, ignore_index=True)
+    notes = []
+    if not spent:
+        notes.append("The model has no spending table yet: spending and yuan per added resident are not shown.")
+    return Comparison(
+        scenarios=scenarios,
+        runs=runs,
+        outcomes=table,
+        attainment=summarise_attainment(pd.concat(reached, ignore_index=True)),
+        differences=paired_differences(table, scenarios[0].name),
+        arrivals=_mean_arrivals(pd.concat(arrivals, ignore_index=True), replicates),
+        spending=spending_per_resident(
+            pd.concat(spent, ignore_index=True) if spent else None, table, scenarios[0].name
+        ),
+        notes=notes,
+    )
+
+
+def summarise_attainment(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and interval of each target's model value across replicates, and the share of replicates that meet it."""
+    keys = ["scenario", "target", "name_zh", "name_en", "year", "unit", "plan"]
+    g = table.groupby(keys, sort=False)
+    out = g["model"].agg(["mean", "std", "count"]).reset_index()
+    out["met_share"] = g["met"].apply(lambda m: float(pd.Series(m, dtype="float").mean())).to_numpy()
+    out["low"], out["high"] = interval(out["mean"], out["std"], out["count"])
+    return out.drop(columns=["std", "count"])
+
+
+def headline_outcomes(last: int) -> list[tuple[str, int]]:
+    """The outcomes compared between scenarios, each at its headline year (declared in outcomes.toml)."""
+    return [(o.key, o.headline_year(last)) for o in OUTCOMES.values() if not o.by]
+
+
+def paired_differences(table: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Each scenario minus the reference, replicate by replicate, at the headline years; mean and t-interval."""
+    last = int(table.year.max())
+    rows = []
+    for key, year in headline_outcomes(last):
+        at = table[(table.outcome == key) & (table.year == year)]
+        wide = at.pivot_table(index="replicate", columns="scenario", values="value")
+        if reference not in wide:
+            continue
+        for name in [c for c in wide.columns if c != reference]:
+            d = (wide[name] - wide[reference]).dropna()
+            low, high = interval(d.mean(), d.std(), len(d))
+            zh, en, unit = describe(key)
+            rows.append(
+                {
+                    "scenario": name,
+                    "reference": reference,
+                    "outcome": key,
+                    "name_zh": zh,
+                    "name_en": en,
+                    "unit": unit,
+                    "year": year,
+                    "mean": d.mean(),
+                    "low": float(low),
+                    "high": float(high),
+                    "pairs": len(d),
+                }
+            )
+    order = {s: i for i, s in enumerate(table.scenario.unique())}
+    return pd.DataFrame(rows).sort_values("scenario", key=lambda s: s.map(order), kind="stable", ignore_index=True)
+
+
+def arrivals_by_origin(flows: pd.DataFrame) -> pd.DataFrame:
+    """People arriving in Haimen from each outside place, summed over the simulated years."""
+    haimen = set(area_places("haimen"))
+    moves = flows[flows.destination.isin(haimen) & ~flows.origin.isin(haimen)]
+    return moves.groupby("origin", as_index=False)["people"].sum()
+
+
+def _mean_arrivals(table: pd.DataFrame, replicates: int) -> pd.DataFrame:
+    pl = places()
+    names = dict(zip(pl.keys, zip(pl.name_zh, pl.name_en, strict=True), strict=True))
+    out = (table.groupby(["scenario", "origin"], sort=False)["people"].sum() / replicates).reset_index()
+    out["name_zh"] = out.origin.map(lambda o: names.get(o, (o, o))[0])
+    out["name_en"] = out.origin.map(lambda o: names.get(o, (o, o))[1])
+    return out[["scenario", "origin", "name_zh", "name_en", "people"]]
+
+
+def spending_per_resident(spending: pd.DataFrame | None, table: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Yuan paid by measure (mean per run, all years) and per resident added over the reference by the end.
+
+    ``spending`` follows the model's contract: columns ``year, measure, lever, recipients, yuan``
+    (plus ``scenario, replicate``). Added residents are Haimen's population at the last year minus the
+    reference's, paired by replicate; where a scenario adds none the ratio is left empty.
+    """
+    columns = ["scenario", "measure", "name_zh", "name_en", "yuan", "recipients", "added_residents"]
+    if spending is None or spending.empty:
+        return pd.DataFrame(columns=[*columns, "yuan_per_added_resident"])
+    last = int(table.year.max())
+    pop = table[(table.outcome == "haimen_population") & (table.year == last)]
+    wide = pop.pivot_table(index="replicate", columns="scenario", values="value")
+    added = {s: float((wide[s] - wide[reference]).mean()) for s in wide.columns}
+    runs = spending.groupby("scenario")["replicate"].nunique()
+    by = spending.groupby(["scenario", "measure"], as_index=False)[["yuan", "recipients"]].sum()
+    by[["yuan", "recipients"]] = by[["yuan", "recipients"]].div(by.scenario.map(runs), axis=0)
+    total = by.groupby("scenario", as_index=False)[["yuan", "recipients"]].sum().assign(measure="all")
+    out = pd.concat([by, total], ignore_index=True)
+    measure_names = _measure_names()
+    out["name_zh"] = out.measure.map(lambda m: measure_names.get(str(m), ("合计", "all"))[0])
+    out["name_en"] = out.measure.map(lambda m: measure_names.get(str(m), ("合计", "all"))[1])
+    out["added_residents"] = out.scenario.map(added)
+    ratio = out.yuan / out.added_residents
+    out["yuan_per_added_resident"] = ratio.where(out.added_residents > 0)
+    return out[[*columns, "yuan_per_added_resident"]]
+
+
+def _measure_names() -> dict[str, tuple[str, str]]:
+    from environment.targets import measure_targets
+
+    return {str(m): (t.name_zh, t.name_en) for m, t in measure_targets().items()}
+
+
+def settings_table(scenarios: list[Scenario]) -> pd.DataFrame:
+    """What each scenario sets differently from the baseline (one row per scenario and setting)."""
+    rows = []
+    for s in scenarios:
+        for key, value in s.settings.items():
+            kind = "lever" if key in levers() else "parameter"
+            rows.append({"scenario": s.name, "setting": key, "kind": kind, "value": value})
+    return pd.DataFrame(rows, columns=["scenario", "setting", "kind", "value"])

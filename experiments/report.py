@@ -1,0 +1,250 @@
+"""The comparison report: one self-contained HTML file (plots embedded as PNG) and the same tables as xlsx.
+
+Headings and labels are in Chinese and English; the HTML opens offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from abm.outcomes import describe
+from environment.targets import targets
+from experiments.compare import Comparison, settings_table
+from experiments.sweep_store import write_atomic
+
+CSS = """
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } th { background: #f4f4f4; }
+td:first-child, th:first-child { text-align: left; } img { max-width: 100%; } .note { color: #a33; }
+"""
+
+
+def _figure_png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _axes(n: int = 1, width: float = 9, height: float = 3.6):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from abm.fonts import register_cjk_font
+
+    register_cjk_font()
+    fig, axes = plt.subplots(1, n, figsize=(width, height), squeeze=False)
+    return fig, list(axes[0])
+
+
+def _band_plot(c: Comparison, key: str, ax, target: float | None = None, target_label: str = "") -> None:
+    bands = c.bands()
+    for s in c.scenarios:
+        b = bands[(bands.scenario == s.name) & (bands.outcome == key)].sort_values("year")
+        line = ax.plot(b.year, b["mean"], label=s.name)[0]
+        ax.fill_between(b.year, b["min"], b["max"], color=line.get_color(), alpha=0.25)
+    if target is not None:
+        ax.axhline(target, color="k", ls="--", lw=1, label=target_label)
+    zh, en, unit = describe(key)
+    if unit.startswith("persons"):
+        from matplotlib.ticker import StrMethodFormatter
+
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_title(f"{zh}\n{en}", fontsize=10)
+    ax.set_ylabel(unit)
+    ax.legend(fontsize=8)
+
+
+def plots(c: Comparison) -> dict[str, str]:
+    """Figure name → base64 PNG."""
+    t = targets()
+    out = {}
+    fig, (ax,) = _axes()
+    _band_plot(c, "haimen_population", ax, t["population"].value, "目标 110万 target (2025)")
+    out["population"] = _figure_png(fig)
+    fig, axes = _axes(3, width=12)
+    for ax, (key, target) in zip(
+        axes,
+        [
+            ("added_kaifaqu", "kaifaqu_growth"),
+            ("added_gangxinqu", "gangxinqu_growth"),
+            ("added_sanxing", "sanxing_growth"),
+        ],
+        strict=True,
+    ):
+        _band_plot(c, key, ax, t[target].value, f"目标 target {t[target].value:,.0f} ({t[target].year})")
+    out["zones"] = _figure_png(fig)
+    fig, (ax,) = _axes()
+    _band_plot(c, "urbanization", ax, t["urbanization"].value, "目标 75% target")
+    out["urbanization"] = _figure_png(fig)
+    fig, (ax,) = _axes()
+    _band_plot(c, "working_in_shanghai", ax)
+    out["shanghai"] = _figure_png(fig)
+    fig, (ax,) = _axes(height=4)
+    wide = c.arrivals.pivot_table(index="name_zh", columns="scenario", values="people", sort=False)
+    wide = wide[[s.name for s in c.scenarios if s.name in wide.columns]]
+    names = dict(zip(c.arrivals.name_zh, c.arrivals.name_en, strict=False))
+    wide.index = [f"{zh}\n{names.get(zh, '')}" for zh in wide.index]
+    wide.plot.bar(ax=ax, rot=0)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_title(
+        "迁入海门人口来源地(全部模拟年份合计)\nArrivals in Haimen by origin (all simulated years)", fontsize=10
+    )
+    ax.set_ylabel("persons")
+    out["arrivals"] = _figure_png(fig)
+    if not c.spending.empty:
+        fig, (ax,) = _axes(height=4)
+        by = c.spending[c.spending.measure != "all"]
+        by.pivot_table(index="name_zh", columns="scenario", values="yuan").plot.bar(ax=ax, rot=0)
+        ax.set_title("各措施补贴支出 Subsidies paid by measure (yuan per run)", fontsize=10)
+        out["spending"] = _figure_png(fig)
+    return out
+
+
+def _fmt(value, unit: str = "") -> str:
+    if isinstance(value, str) or value is None:
+        return "" if value is None else html.escape(value)
+    if pd.isna(value):
+        return "n/a"
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+def _cell(column: str, value, unit: str) -> str:
+    if column in ("year", "pairs", "replicate", "seed") and isinstance(value, int | float) and not pd.isna(value):
+        return str(int(value))
+    return _fmt(value, unit)
+
+
+def _html_table(frame: pd.DataFrame, headers: dict[str, str], unit_col: str | None = None) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers.values())
+    body = []
+    for r in frame.to_dict("records"):
+        unit = r.get(unit_col, "") if unit_col else ""
+        cells = "".join(f"<td>{_cell(k, r[k], unit)}</td>" for k in headers)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+ATTAINMENT_HEADERS = {
+    "scenario": "情景 scenario",
+    "name_zh": "目标",
+    "name_en": "target",
+    "year": "年份 year",
+    "plan": "规划值 plan",
+    "mean": "模型均值 model mean",
+    "low": "95%下限 low",
+    "high": "95%上限 high",
+    "met_share": "达标比例 share of runs meeting it",
+}
+DIFFERENCE_HEADERS = {
+    "scenario": "情景 scenario",
+    "name_zh": "结果",
+    "name_en": "outcome",
+    "year": "年份 year",
+    "mean": "差值均值 mean difference",
+    "low": "95%下限 low",
+    "high": "95%上限 high",
+    "pairs": "配对数 pairs",
+}
+SPENDING_HEADERS = {
+    "scenario": "情景 scenario",
+    "measure": "措施 measure",
+    "name_zh": "名称",
+    "name_en": "name",
+    "yuan": "支出(元/次运行) yuan per run",
+    "recipients": "领取人次 recipients",
+    "added_residents": "新增常住人口 added residents",
+    "yuan_per_added_resident": "每新增居民支出(元) yuan per added resident",
+}
+
+
+def render_html(c: Comparison) -> str:
+    """The whole report as one HTML string."""
+    figs = plots(c)
+    names = ", ".join(s.name for s in c.scenarios)
+    first = c.scenarios[0]
+    att = c.attainment.assign(met_share=c.attainment.met_share.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0%}"))
+    parts = [
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        f"<title>情景比较 Scenario comparison: {html.escape(names)}</title><style>{CSS}</style></head><body>",
+        f"<h1>海门人口集聚情景比较<br>Haimen population plan: scenarios compared ({html.escape(names)})</h1>",
+        f"<p>每个情景 {len(c.runs) // len(c.scenarios)} 次配对重复运行(相同随机种子), 1:{first.scale}, "
+        f"{first.start}–{first.end}. Each scenario ran {len(c.runs) // len(c.scenarios)} paired replicates "
+        f"(the same seeds), 1:{first.scale}, {first.start}–{first.end}; bands span the replicates, intervals are "
+        f"95% t-intervals of the mean. Reference 参照: <b>{html.escape(c.reference)}</b>.</p>",
+        *[f"<p class='note'>{html.escape(n)}</p>" for n in c.notes],
+        "<h2>常住人口 Resident population</h2>",
+        f"<img alt='population' src='data:image/png;base64,{figs['population']}'>",
+        "<h2>重点片区新增人口 Added population by zone</h2>",
+        f"<img alt='zones' src='data:image/png;base64,{figs['zones']}'>",
+        "<h2>城镇化率 Urbanization</h2>",
+        f"<img alt='urbanization' src='data:image/png;base64,{figs['urbanization']}'>",
+        "<h2>迁入来源地 Arrivals by origin</h2>",
+        f"<img alt='arrivals' src='data:image/png;base64,{figs['arrivals']}'>",
+        "<h2>在上海工作的居民 Residents working in Shanghai</h2>",
+        f"<img alt='shanghai' src='data:image/png;base64,{figs['shanghai']}'>",
+        "<h2>目标达成 Target attainment</h2>",
+        _html_table(att, ATTAINMENT_HEADERS, unit_col="unit"),
+        f"<h2>与参照情景之差 Differences from {html.escape(c.reference)} (paired replicates)</h2>",
+        _html_table(c.differences, DIFFERENCE_HEADERS, unit_col="unit"),
+        "<h2>补贴支出 Spending and yuan per added resident</h2>",
+    ]
+    if c.spending.empty:
+        parts.append("<p>本模型版本尚无支出表。The model has no spending table yet.</p>")
+    else:
+        if "spending" in figs:
+            parts.append(f"<img alt='spending' src='data:image/png;base64,{figs['spending']}'>")
+        parts.append(_html_table(c.spending, SPENDING_HEADERS))
+    settings = settings_table(c.scenarios)
+    parts += [
+        "<h2>情景设置 Scenario settings (differences from baseline)</h2>",
+        _html_table(settings.assign(value=settings.value.astype(str)), {k: k for k in settings.columns}),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def sheets(c: Comparison) -> dict[str, pd.DataFrame]:
+    """The report's tables by sheet name (the workbook's content)."""
+    bands = c.bands()
+    bands.insert(2, "name_zh", bands.outcome.map(lambda k: describe(k)[0]))
+    bands.insert(3, "name_en", bands.outcome.map(lambda k: describe(k)[1]))
+    return {
+        "attainment 目标达成": c.attainment,
+        "differences 差值": c.differences,
+        "outcomes 结果": bands,
+        "arrivals 来源地": c.arrivals,
+        "spending 支出": c.spending,
+        "runs 运行": c.runs,
+        "settings 设置": settings_table(c.scenarios).astype({"value": str}),
+    }
+
+
+def write_report(c: Comparison, out: Path) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.xlsx`` into ``out``."""
+    out = Path(out)
+    html_path, xlsx_path = out / "report.html", out / "report.xlsx"
+    text = render_html(c)
+    write_atomic(html_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+    def workbook(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in sheets(c).items():
+                frame.to_excel(writer, sheet_name=name[:31], index=False)
+
+    write_atomic(xlsx_path, workbook)
+    return html_path, xlsx_path

@@ -1,0 +1,180 @@
+"""Sensitivity of the declared outcomes to each varied lever and parameter, from a finished sweep.
+
+Reads the sweep's design and outcomes back (no run is repeated), averages each
+design point over its replicates and computes, with SALib:
+
+- Morris designs: μ* (mean absolute elementary effect, with its 95 % interval) and σ;
+- Sobol designs: first-order S1 and total ST indices with 95 % intervals;
+- Latin hypercube and grid designs: Spearman rank correlation (a screening measure only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from abm.outcomes import OUTCOMES, describe, owner
+from experiments.sweep import Factor, SweepError
+from experiments.sweep_store import meta
+
+
+def default_outcomes(end: int) -> list[tuple[str, int]]:
+    """The outcomes declared for sensitivity, each at its headline year (never after the sweep's last)."""
+    return [(o.key, o.headline_year(end)) for o in OUTCOMES.values() if o.sensitivity]
+
+
+def parse_outcome(text: str, end: int, where: str = "--outcome") -> tuple[str, int]:
+    """``KEY`` or ``KEY@YEAR`` as (key, year); the year defaults to the outcome's headline year."""
+    key, _, year = text.partition("@")
+    try:
+        declared = owner(key)
+    except KeyError:
+        raise SweepError(where, "outcome", key, f"one of {', '.join(OUTCOMES)}") from None
+    if not year:
+        return key, declared.headline_year(end)
+    if not year.isdigit() or not 2021 <= int(year) <= end:
+        raise SweepError(where, "year", year, f"a year from 2021 to {end} (the sweep's last)")
+    return key, int(year)
+
+
+def point_means(folder: Path, key: str, year: int) -> pd.Series:
+    """The outcome's mean over replicates at each design point (index: point)."""
+    from experiments.query import query
+
+    table = query(
+        folder,
+        f"SELECT r.point, avg(o.value) AS value, count(*) AS n FROM outcomes o JOIN runs r USING (run_id) "
+        f"WHERE o.outcome = '{key}' AND o.year = {int(year)} AND r.status = 'done' GROUP BY r.point ORDER BY r.point",
+    )
+    return table.set_index("point")["value"]
+
+
+def analyse(folder: str | Path, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """Indices of each outcome to each factor: one row per (outcome, year, factor)."""
+    folder = Path(folder)
+    identity = meta(folder)["identity"]
+    factors = [Factor(**(f | {"values": tuple(f["values"])})) for f in identity["factors"]]
+    end, kind = identity["end"], identity["design"]
+    chosen = [parse_outcome(o, end) for o in outcomes] if outcomes else default_outcomes(end)
+    design = pd.read_parquet(folder / "design.parquet").set_index("point")
+    problem = {"num_vars": len(factors), "names": [f.key for f in factors], "bounds": [f.bounds() for f in factors]}
+    rows = []
+    for key, year in chosen:
+        y = point_means(folder, key, year).reindex(design.index)
+        missing = int(y.isna().sum())
+        if missing:
+            raise SweepError(
+                str(folder), "runs", missing, "design points without a finished run: rerun the sweep first"
+            )
+        rows += _indices(kind, problem, design, factors, y.to_numpy(float), identity)
+        for row in rows[-len(factors) :]:
+            row.update(outcome=key, year=year, method=_method(kind))
+    table = pd.DataFrame(rows)
+    first = ["outcome", "year", "factor", "method"]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def _method(kind: str) -> str:
+    return {"morris": "morris", "sobol": "sobol"}.get(kind, "spearman")
+
+
+def _indices(kind: str, problem: dict, design: pd.DataFrame, factors: list[Factor], y: np.ndarray, identity: dict):
+    names = problem["names"]
+    if kind == "morris":
+        from SALib.analyze import morris
+
+        x = design[[f"raw_{n}" for n in names]].to_numpy(float)
+        res = morris.analyze(problem, x, y, num_levels=identity["levels"], seed=identity["design_seed"])
+        return [
+            {
+                "factor": n,
+                "mu_star": res["mu_star"][i],
+                "mu_star_conf": res["mu_star_conf"][i],
+                "sigma": res["sigma"][i],
+            }
+            for i, n in enumerate(names)
+        ]
+    if kind == "sobol":
+        from SALib.analyze import sobol
+
+        res = sobol.analyze(problem, y, calc_second_order=False, seed=identity["design_seed"])
+        return [
+            {
+                "factor": n,
+                "S1": res["S1"][i],
+                "S1_conf": res["S1_conf"][i],
+                "ST": res["ST"][i],
+                "ST_conf": res["ST_conf"][i],
+            }
+            for i, n in enumerate(names)
+        ]
+    ranks = design[[f"raw_{n}" for n in names]].rank()
+    yr = pd.Series(y, index=design.index).rank()
+    return [{"factor": n, "spearman": float(ranks[f"raw_{n}"].corr(yr))} for n in names]
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The indices as aligned text, one block per outcome."""
+    lines = []
+    for (key, year), block in table.groupby(["outcome", "year"], sort=False):
+        zh, en, unit = describe(key)
+        lines.append(f"{zh} {en} ({unit}), {year} — {block.method.iloc[0]}")
+        cols = [c for c in block.columns if c not in ("outcome", "year", "factor", "method")]
+        lines.append(f"  {'factor':<28}" + "".join(f"{c:>14}" for c in cols))
+        for r in block.itertuples(index=False):
+            values = "".join(f"{getattr(r, c):>14.4g}" for c in cols)
+            lines.append(f"  {r.factor:<28}{values}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(table: pd.DataFrame, path: Path) -> Path:
+    """One panel per outcome: μ* against σ (Morris), S1 and ST bars (Sobol) or rank correlations."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from abm.fonts import register_cjk_font
+
+    register_cjk_font()
+    groups = list(table.groupby(["outcome", "year"], sort=False))
+    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 3.2 * len(groups)), squeeze=False)
+    for ax, ((key, year), block) in zip(axes[:, 0], groups, strict=True):
+        zh, en, _ = describe(key)
+        method = block.method.iloc[0]
+        if method == "morris":
+            ax.errorbar(block.mu_star, block.sigma, xerr=block.mu_star_conf, fmt="o")
+            for r in block.itertuples():
+                ax.annotate(r.factor, (r.mu_star, r.sigma), fontsize=8)
+            ax.set_xlabel("μ* 平均绝对基本效应 mean |elementary effect|")
+            ax.set_ylabel("σ")
+        else:
+            pos = np.arange(len(block))
+            if method == "sobol":
+                ax.bar(pos - 0.2, block.S1, 0.4, yerr=block.S1_conf, label="S1 一阶")
+                ax.bar(pos + 0.2, block.ST, 0.4, yerr=block.ST_conf, label="ST 总效应")
+                ax.legend()
+            else:
+                ax.bar(pos, block.spearman, 0.6)
+                ax.set_ylabel("Spearman ρ 秩相关")
+            ax.set_xticks(pos, block.factor, rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"{zh} {en}, {year} ({method})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write(table: pd.DataFrame, out: Path) -> str:
+    """Write ``sensitivity.csv``, ``sensitivity.txt`` and ``sensitivity.png`` into ``out``; return the text."""
+    from experiments.sweep_store import write_atomic
+
+    out = Path(out)
+    text = format_table(table)
+    write_atomic(out / "sensitivity.csv", lambda tmp: table.to_csv(tmp, index=False))
+    write_atomic(out / "sensitivity.txt", lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    write_atomic(out / "sensitivity.png", lambda tmp: plot(table, tmp))
+    return text

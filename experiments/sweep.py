@@ -1,0 +1,423 @@
+"""Sweep files: a base scenario, the levers and parameters to vary, a design, replicates, years and scale.
+
+A sweep file (TOML) names only what it varies; everything else comes from its
+base scenario and the registries::
+
+    name = "uncertainty_lhs"
+    description = "The plan under uncertain behaviour"
+    base = "plan"                 # a scenario name or file (see `abm scenarios`)
+    seed = 2022                   # the sweep's seed: every run's seed derives from it
+    replicates = 2                # runs per design point (paired: replicate k has the same seed everywhere)
+    include = ["choice"]          # optional: every uncalibrated parameter of these groups ("parameters",
+                                  # "levers" or a parameter group) at its declared range
+
+    [run]
+    scale = 100                   # people per agent
+    years = "2020:2030"
+
+    [design]
+    kind = "lhs"                  # grid | lhs | morris | sobol
+    samples = 40                  # lhs: points; morris: trajectories; sobol: base samples (a power of 2)
+    levels = 4                    # grid: points per numeric factor; morris: grid levels
+
+    [vary]
+    beta_access = {}                          # its declared range
+    hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: int levers)
+    bus_integration = {}                             # booleans: false or true
+    rent_subsidy = { values = [0, 500, 1000] }  # a categorical choice among values
+
+Whole-number settings are rounded, booleans and categorical choices are drawn
+as equal shares of the unit interval, and calibrated constants are varied only
+when named. Every problem raises :class:`SweepError` (file, key, value, what is
+allowed) when the file is loaded, before any run starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from environment import scenario as sc
+from environment.settings import InputError, Lever, Parameter, Setting, SettingError, levers, parameters, plain
+from experiments.runner import RunSpec
+
+SWEEP_DIR = Path(__file__).parent / "sweeps"
+TOP_KEYS = {"name", "description", "base", "seed", "replicates", "paired", "include", "run", "design", "vary"}
+DESIGNS = ("grid", "lhs", "morris", "sobol")
+DESIGN_KEYS = {"kind", "samples", "levels", "seed"}
+VARY_KEYS = {"low", "high", "values"}
+MAX_RUNS = 200_000
+MAX_REPLICATES = 1000
+
+
+class SweepError(InputError):
+    """A sweep file that cannot be run: which file, which key, which value, what is allowed."""
+
+    def __init__(self, where: str, key: str, value: Any, allowed: str) -> None:
+        self.where, self.key, self.value, self.allowed = where, key, value, allowed
+        shown = "" if value is None else f" = {value!r}"
+        super().__init__(f"{where}: {key}{shown}: {allowed}")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied setting: a numeric range, or a list of values chosen among (booleans, categorical)."""
+
+    key: str
+    kind: str  # float | int | bool | categorical
+    low: float = 0.0
+    high: float = 1.0
+    values: tuple = ()
+
+    def bounds(self) -> list[float]:
+        """The range SALib samples in: the setting's own for floats; [low, high+1) for whole numbers
+        (floored); [0, n) for choices among n values."""
+        if self.kind == "float":
+            return [float(self.low), float(self.high)]
+        if self.kind == "int":
+            return [float(self.low), float(self.high) + 1.0]
+        return [0.0, float(len(self.values))]
+
+    def value(self, raw: float) -> Any:
+        """The setting's value for a sample ``raw`` drawn within :meth:`bounds`."""
+        if self.kind == "float":
+            return float(raw)
+        if self.kind == "int":
+            return int(min(math.floor(raw), self.high))
+        return self.values[min(math.floor(raw), len(self.values) - 1)]
+
+    def levels(self, n: int) -> list[Any]:
+        """Grid values: ``n`` evenly spaced numbers (distinct whole numbers for ints), or every choice."""
+        if self.kind == "float":
+            return [float(x) for x in np.linspace(self.low, self.high, n)]
+        if self.kind == "int":
+            return sorted({round(x) for x in np.linspace(self.low, self.high, n)})
+        return list(self.values)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One run of a sweep: its identity, the varied values, its seed and the full spec."""
+
+    run_id: str
+    point: int
+    replicate: int
+    values: dict[str, Any]
+    seed: int
+    spec: RunSpec
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A checked sweep file."""
+
+    name: str
+    base: sc.Scenario
+    factors: tuple[Factor, ...]
+    design: str
+    samples: int
+    levels: int
+    seed: int
+    design_seed: int
+    replicates: int
+    paired: bool
+    scale: int
+    end: int
+    description: str = ""
+    source: str = ""
+    raw: dict = field(default_factory=dict, compare=False)
+
+    def problem(self) -> dict:
+        """The SALib problem: names and bounds of the factors."""
+        return {
+            "num_vars": len(self.factors),
+            "names": [f.key for f in self.factors],
+            "bounds": [f.bounds() for f in self.factors],
+        }
+
+    def sample(self) -> np.ndarray:
+        """The design's raw sample, one row per design point, within each factor's bounds."""
+        problem = self.problem()
+        if self.design == "grid":
+            grid = list(itertools.product(*[f.levels(self.levels) for f in self.factors]))
+            return np.array([[_raw(f, v) for f, v in zip(self.factors, row, strict=True)] for row in grid], float)
+        if self.design == "lhs":
+            from SALib.sample import latin
+
+            return latin.sample(problem, self.samples, seed=self.design_seed)
+        if self.design == "morris":
+            from SALib.sample import morris
+
+            return morris.sample(problem, self.samples, num_levels=self.levels, seed=self.design_seed)
+        from SALib.sample import sobol
+
+        return sobol.sample(problem, self.samples, calc_second_order=False, seed=self.design_seed)
+
+    def points(self) -> pd.DataFrame:
+        """Design points: ``point`` and each factor's value (plain Python values, checked)."""
+        raw = self.sample()
+        rows = []
+        for i, row in enumerate(raw):
+            values = {f.key: f.value(x) for f, x in zip(self.factors, row, strict=True)}
+            rows.append({"point": i, **values})
+        return pd.DataFrame(rows, columns=["point", *[f.key for f in self.factors]])
+
+    def runs(self) -> list[SweepRun]:
+        """Every run: each design point × replicate, with its settings and derived seed."""
+        out = []
+        points = self.points()
+        for row in points.to_dict("records"):
+            point = int(row.pop("point"))
+            values = {k: plain(v) for k, v in row.items()}
+            settings = {**self.base.settings, **values}
+            for rep in range(self.replicates):
+                seed = derive_seed(self.seed, rep, point=None if self.paired else point)
+                spec = RunSpec(settings, scale=self.scale, seed=seed, end=self.end, label=self.name)
+                out.append(SweepRun(run_id(point, rep), point, rep, values, seed, spec))
+        return out
+
+
+def run_id(point: int, replicate: int) -> str:
+    """The stable identity of a run within its sweep."""
+    return f"p{point:05d}-r{replicate:03d}"
+
+
+def derive_seed(sweep_seed: int, replicate: int, point: int | None = None) -> int:
+    """A run's seed from the sweep's seed and the run's identity (numpy ``SeedSequence``).
+
+    Paired sweeps (``point=None``) give replicate k the same seed at every design point, so differences
+    between points are the settings', not the dice's. The seed depends on nothing else: not on the order,
+    the worker or the backend.
+    """
+    key = (replicate,) if point is None else (point, replicate)
+    return int(np.random.SeedSequence(sweep_seed, spawn_key=key).generate_state(1, np.uint32)[0] >> 1)
+
+
+def _raw(factor: Factor, value: Any) -> float:
+    """The raw sample that maps to a grid value (its index for choices)."""
+    return float(value) if factor.kind in ("float", "int") else float(factor.values.index(value))
+
+
+# ------------------------------------------------------------------ loading and checking
+
+
+def find(name_or_path: str | Path) -> Path:
+    """A sweep file by path, or by name in ``experiments/sweeps``."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    candidate = SWEEP_DIR / f"{name_or_path}.toml"
+    if path.suffix != ".toml" and candidate.is_file():
+        return candidate
+    known = sorted(p.stem for p in SWEEP_DIR.glob("*.toml"))
+    raise SweepError(str(name_or_path), "file", None, f"no such sweep file (named sweeps: {', '.join(known)})")
+
+
+def load(name_or_path: str | Path) -> Sweep:
+    """Read and check a sweep file: raises :class:`SweepError` on the first problem."""
+    path = find(name_or_path)
+    where = str(path)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise SweepError(where, "TOML", None, f"not valid TOML ({e})") from None
+    return parse(raw, where, default_name=path.stem)
+
+
+def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:
+    """Check a sweep's contents (as read from TOML) and resolve it."""
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise SweepError(where, key, raw[key], _unknown(key, TOP_KEYS))
+    name = raw.get("name", default_name)
+    if not isinstance(name, str) or not sc.NAME.fullmatch(name):
+        raise SweepError(where, "name", name, "letters, digits, '_' and '-' only (it names the results folder)")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise SweepError(where, "description", description, "must be a string")
+    base = _base(raw.get("base", "baseline"), where)
+    seed = _whole(raw, "seed", where, 1, 0, 2**63 - 1)
+    replicates = _whole(raw, "replicates", where, 1, 1, MAX_REPLICATES)
+    paired = raw.get("paired", True)
+    if not isinstance(paired, bool):
+        raise SweepError(where, "paired", paired, "true (replicate k has the same seed at every point) or false")
+    run = _table(raw, "run", where)
+    for key in run:
+        if key not in sc.RUN_KEYS - {"seed"}:
+            raise SweepError(where, f"run.{key}", run[key], _unknown(key, sc.RUN_KEYS - {"seed"}) + " (seeds: `seed`)")
+    try:
+        scale = sc.check_scale(run.get("scale", base.scale), where, "run.scale")
+        _, end = sc.parse_years(run["years"], where, "run.years") if "years" in run else (base.start, base.end)
+    except sc.ScenarioError as e:
+        raise SweepError(e.where, e.key, e.value, e.allowed) from None
+    design = _table(raw, "design", where)
+    for key in design:
+        if key not in DESIGN_KEYS:
+            raise SweepError(where, f"design.{key}", design[key], _unknown(key, DESIGN_KEYS))
+    kind = design.get("kind", "lhs")
+    if kind not in DESIGNS:
+        raise SweepError(where, "design.kind", kind, f"one of {', '.join(DESIGNS)}")
+    samples = _whole(design, "samples", where, 10, 1, MAX_RUNS, prefix="design.")
+    if kind == "sobol" and samples & (samples - 1):
+        raise SweepError(where, "design.samples", samples, "Sobol designs need a power of 2 (e.g. 64, 128, 256)")
+    levels = _whole(design, "levels", where, 4 if kind == "morris" else 3, 2, 100, prefix="design.")
+    if kind == "morris" and levels % 2:
+        raise SweepError(where, "design.levels", levels, "an even number of grid levels for Morris (e.g. 4)")
+    design_seed = _whole(design, "seed", where, seed % 2**32, 0, 2**32 - 1, prefix="design.")
+    factors = _factors(raw, where)
+    sweep = Sweep(
+        name=name,
+        base=base,
+        factors=factors,
+        design=kind,
+        samples=samples,
+        levels=levels,
+        seed=seed,
+        design_seed=design_seed,
+        replicates=replicates,
+        paired=paired,
+        scale=scale,
+        end=end,
+        description=description,
+        source=where,
+        raw=raw,
+    )
+    n_points = _count_points(sweep)
+    if n_points * replicates > MAX_RUNS:
+        raise SweepError(where, "design", kind, f"{n_points * replicates:,} runs; at most {MAX_RUNS:,} in one sweep")
+    for run_ in sweep.runs():
+        for key, value in run_.values.items():
+            try:
+                _setting(key).check(value, where)
+            except SettingError as e:  # a design value the setting refuses (e.g. rounding outside its range)
+                raise SweepError(where, f"vary.{key}", value, e.allowed) from None
+    return sweep
+
+
+def _count_points(sweep: Sweep) -> int:
+    k = len(sweep.factors)
+    if sweep.design == "grid":
+        return math.prod(len(f.levels(sweep.levels)) for f in sweep.factors)
+    return {"lhs": sweep.samples, "morris": sweep.samples * (k + 1), "sobol": sweep.samples * (k + 2)}[sweep.design]
+
+
+def _base(value: Any, where: str) -> sc.Scenario:
+    if not isinstance(value, str):
+        raise SweepError(where, "base", value, "the name or file of a scenario (see `abm scenarios`)")
+    try:
+        path = Path(where).parent / value
+        return sc.load(path if path.suffix == ".toml" and path.is_file() else value)
+    except sc.ScenarioError as e:
+        raise SweepError(where, "base", value, f"{e.where}: {e.key}: {e.allowed}") from None
+
+
+def _table(raw: dict, key: str, where: str) -> dict:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise SweepError(where, key, value, f"must be a table: [{key}]")
+    return value
+
+
+def _whole(raw: dict, key: str, where: str, default: int, low: int, high: int, prefix: str = "") -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SweepError(where, f"{prefix}{key}", value, f"a whole number from {low} to {high:,}")
+    return value
+
+
+def _setting(key: str) -> Setting:
+    return levers().get(key) or parameters()[key]
+
+
+def _groups() -> set[str]:
+    return {"levers", "parameters"} | {p.group for p in parameters().values()}
+
+
+def _factors(raw: dict, where: str) -> tuple[Factor, ...]:
+    vary = _table(raw, "vary", where)
+    include = raw.get("include", [])
+    if not isinstance(include, list) or any(g not in _groups() for g in include):
+        bad = include if not isinstance(include, list) else [g for g in include if g not in _groups()]
+        raise SweepError(where, "include", bad, f"a list of: {', '.join(sorted(_groups()))}")
+    chosen: dict[str, Any] = {}
+    for group in include:
+        for key, s in [*levers().items(), *parameters().items()]:
+            if _in_group(s, group):
+                chosen[key] = {}
+    for key, spec in vary.items():
+        if key not in levers() and key not in parameters():
+            close = difflib.get_close_matches(key, [*levers(), *parameters()], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (see `abm levers` and `abm parameters`)"
+            raise SweepError(where, f"vary.{key}", spec, f"unknown lever or parameter{hint}")
+        chosen[key] = spec
+    if not chosen:
+        raise SweepError(where, "vary", vary, "name at least one lever or parameter to vary (or use `include`)")
+    return tuple(_factor(key, spec, where) for key, spec in chosen.items())
+
+
+def _in_group(s: Setting, group: str) -> bool:
+    if isinstance(s, Lever):
+        return group == "levers" and s.modelled
+    assert isinstance(s, Parameter)
+    return not s.calibrated and group in ("parameters", s.group)
+
+
+def _factor(key: str, spec: Any, where: str) -> Factor:
+    setting = _setting(key)
+    at = f"vary.{key}"
+    if isinstance(setting, Lever) and not setting.modelled:
+        raise SweepError(where, at, spec, f"this lever is declared but not modelled ({setting.reason})")
+    if not isinstance(spec, dict):
+        raise SweepError(where, at, spec, "a table: {} (declared range), {low = …, high = …} or {values = […]}")
+    for k in spec:
+        if k not in VARY_KEYS:
+            raise SweepError(where, f"{at}.{k}", spec[k], _unknown(k, VARY_KEYS))
+    if "values" in spec:
+        if set(spec) != {"values"}:
+            raise SweepError(where, at, spec, "either values or low/high, not both")
+        values = spec["values"]
+        if not isinstance(values, list) or len(values) < 2:
+            raise SweepError(where, f"{at}.values", values, "a list of at least two values")
+        checked = []
+        for v in values:
+            try:
+                checked.append(setting.check(v))
+            except SettingError as e:
+                raise SweepError(where, f"{at}.values", v, e.allowed) from None
+        if len(set(checked)) != len(checked):
+            raise SweepError(where, f"{at}.values", values, "each value once")
+        return Factor(key, "categorical", values=tuple(checked))
+    if setting.kind == "bool":
+        if spec:
+            raise SweepError(where, at, spec, "a true/false setting: {} (both) or {values = [false, true]}")
+        return Factor(key, "bool", values=(False, True))
+    low, high = spec.get("low", setting.low), spec.get("high", setting.high)
+    for name, v in (("low", low), ("high", high)):
+        try:
+            setting.check(v)
+        except SettingError as e:
+            raise SweepError(where, f"{at}.{name}", v, e.allowed) from None
+    if not low < high:
+        raise SweepError(where, at, spec, f"low ({low}) must be below high ({high})")
+    kind = "float" if setting.kind == "float" else "int"
+    return Factor(key, kind, low=low, high=high)
+
+
+def _unknown(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key (allowed: {', '.join(sorted(known))}){hint}"
+
+
+def all_sweeps() -> list[Path]:
+    """The example sweep files in ``experiments/sweeps``."""
+    return sorted(SWEEP_DIR.glob("*.toml"))

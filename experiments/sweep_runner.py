@@ -1,0 +1,79 @@
+"""Running a sweep: every run not yet finished, on a backend, each written as soon as it finishes.
+
+>>> summary = run_sweep(load("uncertainty_lhs"), Path("results/sweeps/uncertainty_lhs"), backend="joblib", jobs=2)
+
+Rerunning the same sweep into the same folder skips finished runs. A run that
+raises is recorded as failed (with its values and traceback) and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from experiments import backends, sweep_store
+from experiments.runner import attempt
+from experiments.store import git_commit
+from experiments.sweep import Sweep
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What one invocation did: runs in the sweep, skipped as finished, run now, failed now, seconds."""
+
+    total: int
+    skipped: int
+    ran: int
+    failed: int
+    seconds: float
+    out: Path
+
+    def line(self) -> str:
+        return (
+            f"{self.out}: {self.total} runs; {self.skipped} already finished, {self.ran} run now "
+            f"({self.failed} failed) in {self.seconds:.1f} s"
+        )
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    backend: str = "joblib",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    retry_failed: bool = False,
+) -> SweepSummary:
+    """Run every unfinished run of ``sweep`` into ``out`` (see ``experiments.sweep_store`` for the layout)."""
+    backends.check(backend, jobs, scheduler)
+    started = time.perf_counter()
+    out = Path(out)
+    version = git_commit()
+    sweep_store.prepare(out, sweep, version)
+    runs = sweep.runs()
+    done = sweep_store.finished(out, runs, retry_failed=retry_failed)
+    todo = [r for r in runs if r.run_id not in done]
+    by_id = {r.run_id: r for r in todo}
+    bar = _bar(len(runs), len(done), progress)
+    failed = 0
+    try:
+        for result in backends.completed(attempt, [(r.run_id, r.spec) for r in todo], backend, jobs, scheduler):
+            sweep_store.write_result(out, by_id[result.run_id], result, sweep.base.name, version)
+            failed += result.status != "done"
+            if bar is not None:
+                bar.set_postfix(failed=failed, refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return SweepSummary(len(runs), len(done), len(todo), failed, time.perf_counter() - started, out)
+
+
+def _bar(total: int, initial: int, progress: bool):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="run", desc="sweep", file=sys.stderr, dynamic_ncols=True)

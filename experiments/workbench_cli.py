@@ -1,0 +1,129 @@
+"""The workbench's commands: ``abm sweep``, ``abm query``, ``abm compare`` and ``abm sensitivity``.
+
+:func:`register` adds them to the ``abm`` parser; each command imports what it
+needs only when run, so listings and input errors stay fast. User errors
+raise ``ValueError`` subclasses, which ``abm`` prints as one line (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the workbench's subcommands to ``sub`` (the ``abm`` parser's subparsers)."""
+    p = sub.add_parser("sweep", help="run a sweep file: many runs over levers and parameters, resumable")
+    p.add_argument("file", help="sweep file, or the name of one in experiments/sweeps (e.g. uncertainty_lhs)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1: all cores; default 1)")
+    p.add_argument("--backend", default="joblib", help="joblib (default), serial or dask")
+    p.add_argument("--scheduler", help="address of a Dask scheduler (with --backend dask; default: a LocalCluster)")
+    p.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>)")
+    p.add_argument("--retry-failed", action="store_true", help="run failed runs again (finished ones are skipped)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("query", help="DuckDB SQL over a sweep's results (views: runs, outcomes, yearly, …)")
+    p.add_argument("folder", type=Path, help="a sweep's results folder")
+    p.add_argument("sql", help='e.g. "SELECT outcome, avg(value) FROM outcomes WHERE year = 2025 GROUP BY 1"')
+    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("compare", help="report comparing scenarios on paired replicates (HTML + xlsx)")
+    p.add_argument("scenarios", nargs="+", help="two or more scenario names or files; the first is the reference")
+    p.add_argument("--replicates", type=int, default=3, help="paired seeds per scenario (default 3)")
+    p.add_argument("--scale", type=int, help="people per agent (default: the first scenario's)")
+    p.add_argument("--years", help="first:last year, e.g. 2020:2030 (default: the first scenario's)")
+    p.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
+    p.add_argument("--out", type=Path, help="output folder (default: results/compare-A-B…)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("sensitivity", help="Morris or Sobol indices of the outcomes, from a finished sweep")
+    p.add_argument("folder", type=Path, help="a sweep's results folder (a morris or sobol design)")
+    p.add_argument(
+        "--outcome", action="append", help="KEY or KEY@YEAR (repeatable; default: the declared ones at 2025)"
+    )
+    p.add_argument("--out", type=Path, help="output folder (default: FOLDER/sensitivity)")
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def cmd_sweep(args) -> int:
+    from experiments.store import RESULTS_DIR
+    from experiments.sweep import load
+    from experiments.sweep_runner import run_sweep
+
+    sweep = load(args.file)
+    out = args.out or RESULTS_DIR / "sweeps" / sweep.name
+    runs = len(sweep.runs())
+    print(
+        f"{sweep.name}: {sweep.design} design, {runs // sweep.replicates} points × {sweep.replicates} replicates "
+        f"= {runs} runs of {sweep.base.name} (1:{sweep.scale}, 2020–{sweep.end}) → {out}",
+        file=sys.stderr,
+    )
+    try:
+        summary = run_sweep(
+            sweep,
+            out,
+            backend=args.backend,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+            retry_failed=args.retry_failed,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are in {out}; the same command does the rest", file=sys.stderr)
+        return 130
+    print(summary.line())
+    if summary.failed:
+        print(
+            f"{summary.failed} runs failed: abm query {out} \"SELECT run_id, error FROM runs WHERE status = 'failed'\"",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_query(args) -> int:
+    import pandas as pd
+
+    from experiments.query import query
+
+    table = query(args.folder, args.sql)
+    if args.csv:
+        table.to_csv(sys.stdout, index=False)
+    else:
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
+            print(table.to_string(index=False))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from environment import scenario as sc
+    from experiments.compare import compare
+    from experiments.report import write_report
+    from experiments.store import RESULTS_DIR
+
+    if len(args.scenarios) < 2:
+        raise sc.ScenarioError("compare", "scenarios", args.scenarios, "name at least two scenarios")
+    if not 1 <= args.replicates <= 100:
+        raise sc.ScenarioError("--replicates", "replicates", args.replicates, "a whole number from 1 to 100")
+    scenarios = [sc.load(name).with_run(scale=args.scale, years=args.years) for name in args.scenarios]
+    first = scenarios[0]
+    scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
+    result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
+    out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
+    html, xlsx = write_report(result, out)
+    print(f"report: {html}\nworkbook: {xlsx}")
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    from experiments.sensitivity import analyse, write
+
+    table = analyse(args.folder, args.outcome)
+    out = args.out or args.folder / "sensitivity"
+    text = write(table, out)
+    print(text)
+    print(f"tables and plot in {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,217 @@
+"""Declared outcomes, spending, the comparison report (HTML + xlsx), CJK fonts and Mesa's batch_run."""
+
+from __future__ import annotations
+
+import base64
+import warnings
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm.outcomes import OUTCOMES, describe, outcome_at, outcomes
+from environment.scenario import load
+from experiments.attainment import attainment
+from experiments.compare import compare, spending_per_resident
+from experiments.report import write_report
+from experiments.runner import RunSpec, run
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return run(RunSpec(load("plan").settings, scale=1000, seed=2, end=2025))
+
+
+def synthetic_spending(years=(2022, 2023), scale: float = 1.0) -> pd.DataFrame:
+    """A spending table as the model will write it: year, measure, lever, recipients, yuan."""
+    rows = []
+    for y in years:
+        rows.append({"year": y, "measure": 7, "lever": "rent_subsidy", "recipients": 100.0, "yuan": 1.2e6 * scale})
+        rows.append({"year": y, "measure": 7, "lever": "talent_purchase_subsidy", "recipients": 10.0, "yuan": 5e5})
+        rows.append({"year": y, "measure": 10, "lever": "childcare_subsidy", "recipients": 50.0, "yuan": 2e5})
+    return pd.DataFrame(rows)
+
+
+def test_declared_outcomes_cover_the_plan_and_match_attainment(tables):
+    table = outcomes(tables)
+    assert list(table.columns) == ["year", "outcome", "value"]
+    for key in (
+        "haimen_population",
+        "added_kaifaqu",
+        "added_gangxinqu",
+        "added_sanxing",
+        "urbanization",
+        "urban_population",
+        "net_migration",
+        "births",
+        "deaths",
+        "working_in_shanghai",
+    ):
+        assert key in set(table.outcome), key
+        zh, en, unit = describe(key)
+        assert zh and en and unit
+    gaps = table[table.outcome.str.endswith("_gap")].set_index("outcome").value
+    reached = attainment(tables["yearly"]).set_index("target").gap
+    for o in OUTCOMES.values():
+        if o.target:
+            assert gaps[f"{o.key}_gap"] == pytest.approx(reached[o.target])
+    added = table[(table.outcome == "added_kaifaqu") & (table.year == 2020)].value
+    assert added.iloc[0] == 0
+    assert outcome_at(tables, "haimen_population", 2025) == pytest.approx(tables["summary"].haimen_population.iloc[-1])
+    spent = table[table.outcome == "spending"].set_index("year").value
+    by_year = tables["spending"].groupby("year").yuan.sum()
+    assert len(by_year) and spent[by_year.index].to_numpy() == pytest.approx(by_year.to_numpy())
+
+
+def test_spending_outcomes_from_a_synthetic_table(tables):
+    with_money = dict(tables, spending=synthetic_spending())
+    table = outcomes(with_money)
+    spent = table[table.outcome == "spending"].set_index("year").value
+    assert spent[2022] == pytest.approx(1.9e6)
+    assert table[(table.outcome == "spending_measure_07") & (table.year == 2023)].value.iloc[0] == pytest.approx(1.7e6)
+    assert set(table.outcome) >= {"subsidy_recipients", "subsidy_recipients_measure_10"}
+    assert describe("spending_measure_07")[1] == "Subsidies paid (measure 07)"
+
+
+def test_yuan_per_added_resident_by_measure():
+    years = [2021, 2022]
+    rows = []
+    for scenario, pops in (("baseline", (1000.0, 1010.0)), ("plan", (1200.0, 1210.0))):
+        for rep, pop in enumerate(pops):
+            rows.append(
+                {"scenario": scenario, "replicate": rep, "year": 2022, "outcome": "haimen_population", "value": pop}
+            )
+    table = pd.DataFrame(rows)
+    spending = pd.concat(
+        [synthetic_spending(years).assign(scenario="plan", replicate=r) for r in (0, 1)], ignore_index=True
+    )
+    out = spending_per_resident(spending, table, "baseline").set_index(["scenario", "measure"])
+    added = out.loc[("plan", "all"), "added_residents"]
+    assert added == pytest.approx(200.0)
+    assert out.loc[("plan", 7), "yuan"] == pytest.approx(2 * 1.7e6)
+    assert out.loc[("plan", 7), "yuan_per_added_resident"] == pytest.approx(2 * 1.7e6 / 200)
+    assert out.loc[("plan", "all"), "name_en"] == "all"
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.headings, self._in_h = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        self._in_h = tag in ("h1", "h2")
+
+    def handle_data(self, data):
+        if self._in_h:
+            self.headings.append(data)
+
+
+def test_report_and_workbook_build_and_open(tmp_path):
+    from openpyxl import load_workbook
+
+    scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan")]
+    result = compare(scenarios, replicates=2, n_jobs=1)
+    assert set(result.differences.scenario) == {"plan"}
+    assert (result.differences.pairs == 2).all()
+    html_path, xlsx_path = write_report(result, tmp_path)
+    parser = _Images()
+    parser.feed(html_path.read_text(encoding="utf-8"))
+    assert len(parser.images) >= 5
+    for src in parser.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    text = " ".join(parser.headings)
+    for heading in ("目标达成", "Target attainment", "城镇化率", "Arrivals by origin", "Differences from baseline"):
+        assert heading in text
+    assert "http" not in html_path.read_text(encoding="utf-8").split("<body>")[1]  # nothing fetched online
+    book = load_workbook(xlsx_path, read_only=True)
+    assert any(name.startswith("attainment") for name in book.sheetnames)
+    back = pd.read_excel(xlsx_path, sheet_name=None)
+    att = back["attainment 目标达成"]
+    assert len(att) == 2 * 6 and {"plan", "mean", "low", "high"} <= set(att.columns)
+    assert len(back["differences 差值"]) > 0
+
+
+def test_compare_cli_refuses_bad_input(tmp_path, capsys):
+    from experiments.cli import main
+
+    assert main(["compare", "baseline", "--out", str(tmp_path / "r")]) == 2
+    assert main(["compare", "baseline", "nosuch", "--out", str(tmp_path / "r")]) == 2
+    assert main(["compare", "baseline", "plan", "--replicates", "0", "--out", str(tmp_path / "r")]) == 2
+    assert not (tmp_path / "r").exists()
+    assert len(capsys.readouterr().err.strip().splitlines()) == 3
+
+
+def test_cjk_font_is_registered_or_falls_back_with_one_warning(monkeypatch):
+    from abm import fonts
+
+    fonts.register_cjk_font.cache_clear()
+    family = fonts.register_cjk_font()
+    assert family is not None, "mplfonts ships Noto Sans CJK SC"
+    from matplotlib import font_manager
+
+    path = font_manager.findfont(font_manager.FontProperties(family=family))
+    from matplotlib.ft2font import FT2Font
+
+    assert FT2Font(path).get_char_index(ord("海")) != 0
+    fonts.register_cjk_font.cache_clear()
+    monkeypatch.setattr(fonts, "candidates", lambda: [])
+    monkeypatch.setattr(fonts, "FAMILY_HINTS", ("No Such Font Family",))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert fonts.register_cjk_font() is None
+        assert fonts.register_cjk_font() is None  # cached: one warning only
+    assert len([w for w in caught if "CJK" in str(w.message)]) == 1
+    fonts.register_cjk_font.cache_clear()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="model side not wired yet: MigrationModel refuses numpy integers (SettingError) and does not yet "
+    "register the declared outcomes as DataCollector reporters",
+)
+def test_mesa_batch_run_gives_declared_outcomes_as_columns():
+    import mesa
+
+    from abm.model import MigrationModel
+
+    results = mesa.batch_run(
+        MigrationModel,
+        parameters={"scale": 1000, "end": 2021, "beta_access": np.array([0.5, 0.7]), "hsr_year": np.int64(2029)},
+        rng=[1],
+        max_steps=5,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(results)
+    assert len(frame) == 2
+    for key in ("haimen_population", "added_kaifaqu", "urbanization", "working_in_shanghai"):
+        assert key in frame.columns, key
+
+
+def test_report_shows_spending_when_the_model_reports_it(tmp_path, monkeypatch):
+    import experiments.compare as cmp
+
+    real = cmp.run_many
+
+    def with_spending(specs, n_jobs=-1):
+        results = real(specs, n_jobs=n_jobs)
+        for spec, tables in zip(specs, results, strict=True):
+            if spec.label == "plan":
+                tables["spending"] = synthetic_spending((2021, 2022))
+        return results
+
+    monkeypatch.setattr(cmp, "run_many", with_spending)
+    scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan")]
+    result = compare(scenarios, replicates=2, n_jobs=1)
+    spent = result.spending.set_index(["scenario", "measure"])
+    assert spent.loc[("plan", 7), "yuan"] == pytest.approx(2 * 1.7e6)
+    assert spent.loc[("plan", "all"), "yuan_per_added_resident"] > 0
+    html_path, xlsx_path = write_report(result, tmp_path)
+    text = html_path.read_text(encoding="utf-8")
+    assert "alt='spending'" in text and "yuan per added resident" in text
+    assert len(pd.read_excel(xlsx_path, sheet_name="spending 支出")) == len(result.spending)

@@ -1,0 +1,284 @@
+"""Sweep files, designs, seeds and the sweep runner: errors before any run, resume, failures, backends agree."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from environment.settings import parameters
+from experiments import sweep_store
+from experiments.cli import main
+from experiments.runner import RunSpec, run
+from experiments.sweep import SweepError, derive_seed, load, parse
+from experiments.sweep_runner import run_sweep
+
+SMALL = """
+name = "small"
+base = "plan"
+seed = 5
+replicates = 2
+[run]
+scale = 1000
+years = "2020:2021"
+[design]
+kind = "lhs"
+samples = 3
+[vary]
+beta_access = {}
+hsr_year = { low = 2027, high = 2030 }
+bus_integration = {}
+rent_subsidy = { values = [0, 800] }
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def outcomes_of(folder: Path) -> pd.DataFrame:
+    table = pd.read_parquet(folder / "outcomes")
+    return table.sort_values(["run_id", "outcome", "year"], ignore_index=True)
+
+
+# ------------------------------------------------------------------ sweep files and designs
+
+BAD = [
+    ("colour = 1", "colour", "unknown key"),
+    ("[vary]\nbeta_acess = {}", "vary.beta_acess", "did you mean 'beta_access'"),
+    ("[vary]\nbeta_access = { low = 0.0, high = 0.9 }", "vary.beta_access.low", "out of range"),
+    ("[vary]\nbeta_access = { low = 0.9, high = 0.5 }", "vary.beta_access", "must be below"),
+    ("[vary]\nbeta_access = 3", "vary.beta_access", "a table"),
+    ("[vary]\nhsr_year = { low = 2027.5, high = 2030 }", "vary.hsr_year.low", "whole number"),
+    ("[vary]\nbus_integration = { low = 0, high = 1 }", "vary.bus_integration", "true/false"),
+    ("[vary]\nrent_subsidy = { values = [0, 99999] }", "vary.rent_subsidy.values", "out of range"),
+    ("[vary]\nrent_subsidy = { values = [0] }", "vary.rent_subsidy.values", "at least two"),
+    ("[vary]\nrent_subsidy = { values = [0, 1], low = 0 }", "vary.rent_subsidy", "not both"),
+    ("[vary]\nprovident_fund = {}", "vary.provident_fund", "not modelled"),
+    ("[vary]", "vary", "at least one"),
+    ('base = "nosuch"\n[vary]\nbeta_access = {}', "base", "no such scenario"),
+    ("replicates = 0\n[vary]\nbeta_access = {}", "replicates", "whole number"),
+    ('include = ["choise"]\n[vary]\nbeta_access = {}', "include", "a list of"),
+    ('[design]\nkind = "fractional"\n[vary]\nbeta_access = {}', "design.kind", "one of grid"),
+    ('[design]\nkind = "sobol"\nsamples = 10\n[vary]\nbeta_access = {}', "design.samples", "power of 2"),
+    ("[design]\nsample = 10\n[vary]\nbeta_access = {}", "design.sample", "did you mean 'samples'"),
+    ('[design]\nkind = "morris"\nlevels = 3\n[vary]\nbeta_access = {}', "design.levels", "even number"),
+    ('[design]\nkind = "grid"\nlevels = 1\n[vary]\nbeta_access = {}', "design.levels", "from 2"),
+    ("[run]\nscale = 0\n[vary]\nbeta_access = {}", "run.scale", "people per agent"),
+    ('[run]\nyears = "2021:2030"\n[vary]\nbeta_access = {}', "run.years", "2020:END"),
+    ("[run]\nseed = 3\n[vary]\nbeta_access = {}", "run.seed", "unknown key"),
+    ("[vary\nbeta_access = {}", "TOML", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "allowed"), BAD, ids=[b[1] for b in BAD])
+def test_each_kind_of_sweep_file_error_is_refused_before_any_run(tmp_path, capsys, text, key, allowed):
+    path = write(tmp_path, text)
+    with pytest.raises(SweepError) as e:
+        load(path)
+    message = str(e.value)
+    assert message.startswith(str(path)) and key in message and allowed in message
+    assert "\n" not in message
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("abm: error:") and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_missing_sweep_file_and_bad_backend_exit_2(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path / "nope.toml")]) == 2
+    path = write(tmp_path, SMALL)
+    assert main(["sweep", str(path), "--backend", "spark", "--out", str(tmp_path / "o")]) == 2
+    assert main(["sweep", str(path), "--jobs", "0", "--out", str(tmp_path / "o")]) == 2
+    assert main(["sweep", str(path), "--scheduler", "tcp://x:1", "--out", str(tmp_path / "o")]) == 2
+    assert "--backend 'spark'" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "runs").exists()
+
+
+def test_designs_round_integers_and_handle_booleans_and_categories(tmp_path):
+    sweep = load(write(tmp_path, SMALL))
+    points = sweep.points()
+    assert len(points) == 3 and len(sweep.runs()) == 6
+    assert points.hsr_year.map(type).eq(int).all() and points.hsr_year.between(2027, 2030).all()
+    assert points.bus_integration.map(type).eq(bool).all()
+    assert set(points.rent_subsidy) <= {0, 800}
+    assert points.beta_access.between(0.3, 1.0).all()
+    grid = parse(
+        {
+            "design": {"kind": "grid", "levels": 3},
+            "vary": {"hsr_year": {"low": 2027, "high": 2029}, "bus_integration": {}},
+        },
+        "grid.toml",
+    )
+    assert len(grid.points()) == 3 * 2
+    morris = parse({"design": {"kind": "morris", "samples": 2}, "vary": {"beta_access": {}, "beta_income": {}}}, "m")
+    assert len(morris.points()) == 2 * 3
+    sobol = parse({"design": {"kind": "sobol", "samples": 4}, "vary": {"beta_access": {}, "beta_income": {}}}, "s")
+    assert len(sobol.points()) == 4 * 4
+
+
+def test_calibrated_constants_are_excluded_unless_named():
+    calibrated = {k for k, p in parameters().items() if p.calibrated}
+    assert calibrated
+    everything = parse({"include": ["parameters"]}, "x.toml")
+    keys = {f.key for f in everything.factors}
+    assert not keys & calibrated and len(keys) == len(parameters()) - len(calibrated)
+    named = sorted(calibrated)[0]
+    with_one = parse({"include": ["parameters"], "vary": {named: {}}}, "x.toml")
+    assert named in {f.key for f in with_one.factors}
+
+
+def test_seeds_derive_from_sweep_seed_and_identity_paired_by_default(tmp_path):
+    sweep = load(write(tmp_path, SMALL))
+    runs = sweep.runs()
+    by_rep = {}
+    for r in runs:
+        by_rep.setdefault(r.replicate, set()).add(r.seed)
+    assert all(len(s) == 1 for s in by_rep.values())  # replicate k: one seed at every point
+    assert by_rep[0] != by_rep[1]
+    assert runs[0].seed == derive_seed(5, 0) == int(np.random.SeedSequence(5, spawn_key=(0,)).generate_state(1)[0] >> 1)
+    unpaired = load(write(tmp_path, SMALL.replace("replicates = 2", "replicates = 2\npaired = false"), "u.toml"))
+    assert len({r.seed for r in unpaired.runs()}) == len(unpaired.runs())
+    assert [r.seed for r in sweep.runs()] == [r.seed for r in runs]  # stable
+
+
+def test_numpy_typed_values_from_samplers_are_accepted():
+    settings = {"beta_access": np.float64(0.7), "hsr_year": np.int64(2029), "bus_integration": np.bool_(True)}
+    spec = RunSpec(settings, scale=np.int64(1000), seed=np.int32(3), end=np.int64(2021))
+    assert spec.settings == {"beta_access": 0.7, "hsr_year": 2029, "bus_integration": True}
+    assert type(spec.settings["hsr_year"]) is int and type(spec.seed) is int
+    plain = RunSpec({"beta_access": 0.7, "hsr_year": 2029, "bus_integration": True}, scale=1000, seed=3, end=2021)
+    assert spec.config_hash() == plain.config_hash()
+    pd.testing.assert_frame_equal(run(spec)["summary"], run(plain)["summary"])
+
+
+# ------------------------------------------------------------------ running
+
+
+def test_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
+    import experiments.runner as runner
+
+    real = runner.run
+
+    def flaky(spec):
+        if spec.settings.get("rent_subsidy") == 800 and spec.seed == derive_seed(5, 1):
+            raise RuntimeError("injected failure")
+        return real(spec)
+
+    monkeypatch.setattr(runner, "run", flaky)
+    sweep = load(write(tmp_path, SMALL))
+    bad = [r for r in sweep.runs() if r.values["rent_subsidy"] == 800 and r.replicate == 1]
+    assert bad
+    summary = run_sweep(sweep, tmp_path / "out", backend="serial", progress=False)
+    assert summary.failed == len(bad) and summary.ran == 6
+    manifest = sweep_store.manifest(tmp_path / "out").set_index("run_id")
+    failed = manifest[manifest.status == "failed"]
+    assert set(failed.index) == {r.run_id for r in bad}
+    assert failed.error.str.contains("injected failure").all()
+    assert failed.traceback.str.contains("RuntimeError").all()
+    assert (failed.rent_subsidy == 800).all() and failed.beta_access.notna().all()
+    assert (manifest[manifest.status == "done"].shape[0]) == 6 - len(bad)
+    # a rerun skips finished runs (failed ones included) unless asked to retry them
+    monkeypatch.setattr(runner, "run", real)
+    assert run_sweep(sweep, tmp_path / "out", backend="serial", progress=False).ran == 0
+    again = run_sweep(sweep, tmp_path / "out", backend="serial", progress=False, retry_failed=True)
+    assert again.ran == len(bad) and again.failed == 0
+    assert (sweep_store.manifest(tmp_path / "out").status == "done").all()
+
+
+def test_serial_and_joblib_give_identical_results(tmp_path):
+    sweep = load(write(tmp_path, SMALL))
+    run_sweep(sweep, tmp_path / "serial", backend="serial", progress=False)
+    run_sweep(sweep, tmp_path / "joblib", backend="joblib", jobs=2, progress=False)
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "joblib"))
+    for table in ("yearly", "flows"):
+        a = pd.read_parquet(tmp_path / "serial" / table).sort_values(["run_id", "year"], kind="stable")
+        b = pd.read_parquet(tmp_path / "joblib" / table).sort_values(["run_id", "year"], kind="stable")
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def test_dask_local_cluster_gives_the_serial_results(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 2")))
+    run_sweep(sweep, tmp_path / "serial", backend="serial", progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address  # the path of `abm sweep --backend dask --scheduler ADDRESS`
+        summary = run_sweep(sweep, tmp_path / "dask", backend="dask", scheduler=address, progress=False)
+    assert summary.ran == 4 and summary.failed == 0
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "dask"))
+
+
+@pytest.mark.slow
+def test_dask_without_an_address_starts_a_local_cluster(tmp_path):
+    pytest.importorskip("dask.distributed")
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1")))
+    run_sweep(sweep, tmp_path / "serial", backend="serial", progress=False)
+    assert (
+        main(
+            [
+                "sweep",
+                str(tmp_path / "sweep.toml"),
+                "--backend",
+                "dask",
+                "--jobs",
+                "2",
+                "--out",
+                str(tmp_path / "dask"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "dask"))
+
+
+def test_resume_after_sigkill_runs_each_missing_run_once(tmp_path):
+    text = SMALL.replace("samples = 3", "samples = 15").replace('"2020:2021"', '"2020:2022"')
+    path = write(tmp_path, text)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(path), "--backend", "serial", "--out", str(out)]
+    proc = subprocess.Popen([*cmd, "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    sweep = load(path)
+    total = len(sweep.runs())
+    assert 4 <= len(before) < total, "the sweep finished before it could be killed"
+    summary = run_sweep(sweep, out, backend="serial", progress=False)
+    assert summary.skipped == len(before) and summary.ran == total - len(before)
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    assert len(after) == total and all(after[n] == t for n, t in before.items())  # none done twice
+    reference = tmp_path / "reference"
+    run_sweep(sweep, reference, backend="serial", progress=False)
+    pd.testing.assert_frame_equal(outcomes_of(out), outcomes_of(reference))
+    assert sorted(pd.read_parquet(out / "yearly").run_id.unique()) == sorted(r.run_id for r in sweep.runs())
+
+
+def test_a_folder_holding_another_sweep_is_refused(tmp_path):
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1")))
+    run_sweep(sweep, tmp_path / "out", backend="serial", progress=False)
+    other = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1").replace("seed = 5", "seed = 6"), "b.toml"))
+    with pytest.raises(SweepError, match="different sweep"):
+        run_sweep(other, tmp_path / "out", backend="serial", progress=False)
+
+
+def test_example_sweep_files_load():
+    from experiments.sweep import all_sweeps
+
+    files = all_sweeps()
+    assert {p.stem for p in files} >= {"uncertainty_lhs", "levers_morris"}
+    for path in files:
+        assert load(path).runs()
