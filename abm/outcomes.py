@@ -71,6 +71,30 @@ class Outcome:
             rows.append(self._gap(parts[0]))
         return _concat(rows)
 
+    def in_year(self, now: Mapping[str, pd.DataFrame], year: int, census: pd.DataFrame, last: int) -> dict[str, float]:
+        """This outcome (its ``by`` breakdown, its gap in the target's year) for one year, from that year's rows.
+
+        ``now`` holds the year's rows of each table; ``census`` the yearly table's census-year rows (for ``since``);
+        ``last`` is the run's last year (where targets without a year are read).
+        The same figures as :meth:`compute`, cheaply enough to report every step.
+        """
+        frame = now.get(self.table)
+        if frame is None or frame.empty:
+            return {}
+        if self.places:
+            keep = area_places(self.places)
+            frame, census = frame[frame["place"].isin(keep)], census[census["place"].isin(keep)]
+        value = float(frame[self.column].sum(min_count=1))
+        if self.since is not None:
+            value -= float(census[self.column].sum(min_count=1)) if year != self.since else value
+        out = {self.key: value}
+        if self.by:
+            for group, rows in frame.groupby(self.by, sort=True):
+                out[f"{self.key}_{self.by}_{_tag(group)}"] = float(rows[self.column].sum(min_count=1))
+        if self.target and (targets()[self.target].year or last) == year:
+            out[f"{self.key}_gap"] = value - targets()[self.target].value
+        return out
+
     def _gap(self, series: pd.Series) -> pd.DataFrame:
         target = targets()[self.target]
         year = target.year if target.year is not None else int(series.index.max())

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
+from abm.outcomes import OUTCOMES
 from agents.labour import employment, in_labour_force
 from agents.population import COLLECTIVE, OWNER, RENTER
 from environment.places import clusters, places
@@ -78,9 +79,41 @@ def summary_value(model: MigrationModel, name: str) -> float:
     return model.summary[name]
 
 
+def outcome_value(model: MigrationModel, name: str) -> float:
+    """A model reporter: one of this year's declared outcomes (NaN where it has no value this year)."""
+    return model.outcome_values.get(name, np.nan)
+
+
+def reported_outcomes() -> tuple[str, ...]:
+    """Declared outcomes (and their target gaps) reported each year, beyond the summary figures."""
+    keys = [k for o in OUTCOMES.values() for k in (o.key, f"{o.key}_gap" if o.target else "") if k]
+    return tuple(k for k in keys if k not in SUMMARY)
+
+
 def make_collector() -> DataCollector:
-    """A DataCollector with a model reporter per summary figure and the tables."""
-    return DataCollector(model_reporters={name: partial(summary_value, name=name) for name in SUMMARY}, tables=TABLES)
+    """A DataCollector with a model reporter per summary figure and declared outcome, and the tables.
+
+    So ``mesa.batch_run`` and any Mesa tool see the declared outcomes as columns.
+    """
+    reporters = {name: partial(summary_value, name=name) for name in SUMMARY}
+    reporters |= {name: partial(outcome_value, name=name) for name in reported_outcomes()}
+    return DataCollector(model_reporters=reporters, tables=TABLES)
+
+
+def current_outcomes(model: MigrationModel) -> dict[str, float]:
+    """This year's declared outcomes, from this year's rows (and the census year's, for growth since then)."""
+    recorded, n = model.datacollector.tables, places().n
+    spending = pd.DataFrame(recorded["spending"])
+    now = {
+        "summary": pd.DataFrame([model.summary]),
+        "yearly": pd.DataFrame({c: v[-n:] for c, v in recorded["places"].items()}),
+        "spending": spending[spending.year == model.year] if len(spending) else spending,
+    }
+    census = pd.DataFrame({c: v[:n] for c, v in recorded["places"].items()})
+    values: dict[str, float] = {}
+    for outcome in OUTCOMES.values():
+        values |= outcome.in_year(now, model.year, census, model.end)
+    return values
 
 
 def band_label(lo: int, hi: int) -> str:

@@ -101,6 +101,7 @@ def cmd_query(args) -> int:
 def cmd_compare(args) -> int:
     from environment import scenario as sc
     from experiments.compare import compare
+    from experiments.output_folders import staged
     from experiments.report import write_report
     from experiments.store import RESULTS_DIR
 
@@ -111,19 +112,29 @@ def cmd_compare(args) -> int:
     scenarios = [sc.load(name).with_run(scale=args.scale, years=args.years) for name in args.scenarios]
     first = scenarios[0]
     scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
-    result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
     out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
-    html, xlsx = write_report(result, out)
-    print(f"report: {html}\nworkbook: {xlsx}")
+    identity = {
+        "source": "+".join(s.source for s in scenarios),
+        "scenarios": [s.name for s in scenarios],
+        "replicates": args.replicates,
+        "scale": first.scale,
+    }
+    with staged(out, "report", identity, say=lambda line: print(line, file=sys.stderr)) as folder:
+        result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
+        html, xlsx = write_report(result, folder)
+    resolved = Path(out).resolve()
+    print(f"report: {resolved / html.name}\nworkbook: {resolved / xlsx.name}")
     return 0
 
 
 def cmd_sensitivity(args) -> int:
+    from experiments.output_folders import staged
     from experiments.sensitivity import analyse, write
 
     table = analyse(args.folder, args.outcome)
     out = args.out or args.folder / "sensitivity"
-    text = write(table, out)
+    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}) as folder:
+        text = write(table, folder)
     print(text)
     print(f"tables and plot in {out}", file=sys.stderr)
     return 0
