@@ -507,3 +507,15 @@ def test_a_failing_disk_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "No space left on device" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_custom_file_named_like_a_built_in_does_not_replace_its_results(tmp_path):
+    out = tmp_path / "out"
+    assert abm("run", "baseline", *SHORT, "--out", out, cwd=tmp_path).returncode == 0
+    before = (out / MARKER).read_text()
+    (tmp_path / "mine.toml").write_text('name = "baseline"\n[levers]\nrent_subsidy = 600\n', encoding="utf-8")
+    result = abm("run", "mine.toml", *SHORT, "--out", out, cwd=tmp_path)
+    _assert_user_error(result, "--replace")
+    assert (out / MARKER).read_text() == before
+    assert abm("run", "mine.toml", *SHORT, "--out", out, "--replace", cwd=tmp_path).returncode == 0
+    assert json.loads((out / MARKER).read_text())["settings"] == {"rent_subsidy": 600}
