@@ -25,7 +25,7 @@ from experiments.store import RESULTS_DIR, write_atomically, write_run
 ROOT = Path(__file__).resolve().parent.parent
 ABM = Path(sys.executable).parent / "abm"
 COMMAND = [str(ABM)] if ABM.exists() else [sys.executable, "-m", "experiments.cli"]
-SUBCOMMANDS = ["run", "levers", "parameters", "scenarios", "attribute", "calibrate"]
+SUBCOMMANDS = ["run", "levers", "parameters", "scenarios", "attribute", "calibrate", "validate"]
 RUN_COLUMNS = [
     *("year", "place", "in_haimen", "population", "urban_population"),
     *("births", "deaths", "arrivals", "departures"),
