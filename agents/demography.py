@@ -9,9 +9,10 @@ early-2023 excess deaths; see ``environment/demography_inputs.py``). Each
 year's levels are fitted on a deterministic projection of the 2020 synthetic
 population without migration, so they are the same in every scenario and the
 first year's (2021) expected births and deaths equal the 2021 rates exactly.
-After the last data year, mortality falls by ``mortality_improvement`` and
-fertility changes by ``fertility_trend`` a year (parameters with ranges); the
-childcare lever raises fertility on top.
+The series itself is uncertain (parameters ``death_rate_factor`` and
+``birth_rate_factor``, default 1). After the last data year, mortality falls by
+``mortality_improvement`` and fertility changes by ``fertility_trend`` a year
+(parameters with ranges); the childcare lever raises fertility on top.
 """
 
 from __future__ import annotations
@@ -63,10 +64,11 @@ class VitalRates:
             people = np.concatenate([np.zeros((2, 1)), people[:, :-2], people[:, -2:].sum(axis=1, keepdims=True)], 1)
             total = people.sum()
             rate = targets.get(year, targets[max(targets)])
-            death_level = _level(people.ravel(), self.death_shape.ravel(), rate.death_rate / 1000 * total)
+            deaths = rate.death_rate * settings.death_rate_factor / 1000 * total
+            death_level = _level(people.ravel(), self.death_shape.ravel(), deaths)
             survive = np.exp(-death_level * self.death_shape)
             women = people[1] * survive[1]
-            birth_level = _level(women, self.birth_shape, rate.birth_rate / 1000 * total)
+            birth_level = _level(women, self.birth_shape, rate.birth_rate * settings.birth_rate_factor / 1000 * total)
             self.death_levels[year], self.birth_levels[year] = death_level, birth_level
             births = (women * (1 - np.exp(-birth_level * self.birth_shape))).sum()
             people = people * survive
