@@ -5,8 +5,9 @@ stratified over Haimen's urban and rural parts, and then *raked*: household
 weights are calibrated (w = d·exp(Xλ)) so that the weighted totals equal the
 census exactly at any scale — persons by unit and part, the eighteen five-year
 age bands of ``data/age_structure_2020.csv`` (Jiangsu's profile within Haimen's
-census groups 0–14 / 15–59 / 60–64 / 65+, which therefore hold exactly), men,
-collective-household persons and family households.
+census groups 0–14 / 15–59 / 60–64 / 65+, which therefore hold exactly), men
+per band (summing to the census men), collective-household persons and family
+households.
 
 Each year every outside origin also sends a pool of potential movers, sized
 from its population and its assumed mobility rate, who weigh Haimen's places
@@ -96,6 +97,12 @@ def age_profile(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     thin = np.exp(-settings.mortality_slope * np.maximum(ages - BAND_STARTS[-1], 0))
     size = band_targets()[band] * thin / np.bincount(band, weights=thin)[band]
     return size, college
+
+
+def men_targets() -> np.ndarray:
+    """2020 men per five-year band, float[band]: ``age_structure_2020.csv`` rescaled to the census men exactly."""
+    men = age_structure_2020().men
+    return men * fact("pop_male") / men.sum()
 
 
 def band_targets() -> np.ndarray:
@@ -241,19 +248,19 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     in_pair = np.where(role == 0, elderly[household] == 2, np.where(role == 1, adults[household] == 2, False))
     female = np.where(in_pair, ~pair_first, pu[:, 1] < 0.5)
 
-    # rake household weights to the census: persons per alternative and per five-year band, men, ...
+    # rake household weights to the census: persons per alternative, per five-year band and men per band, ...
     n_alts, n_bands = len(alts), len(BAND_STARTS)
-    X = np.zeros((n_hh, n_alts + n_bands + 3))
+    X = np.zeros((n_hh, n_alts + 2 * n_bands + 2))
     alt_col = np.searchsorted(alts, alt)
     X[np.arange(n_hh), alt_col] = size
     np.add.at(X, (household, n_alts + band_of_age(age)), 1.0)
-    X[:, n_alts + n_bands] = np.bincount(household, weights=~female, minlength=n_hh)
-    X[:, n_alts + n_bands + 1] = size * is_coll
-    X[:, n_alts + n_bands + 2] = ~is_coll
+    np.add.at(X, (household[~female], n_alts + n_bands + band_of_age(age[~female])), 1.0)
+    X[:, n_alts + 2 * n_bands] = size * is_coll
+    X[:, n_alts + 2 * n_bands + 1] = ~is_coll
     totals = np.r_[
         targets[alts],
         band_targets(),
-        c["male"],
+        men_targets(),
         c["collective_persons"],
         c["family_households"],
     ]
