@@ -60,6 +60,18 @@ def test_vital_rates_file_matches_its_derivation():
     assert vital_rates()[2023].death_rate > vital_rates()[2022].death_rate
 
 
+def test_gap_filled_jiangsu_2023_agrees_with_its_published_natural_growth():
+    """Jiangsu's 2023 rates (not found) are its 2022 rates moved with China's; their difference must be close
+    to Jiangsu's published 2023 natural growth rate (−2.7 ‰)."""
+    moved = {
+        k: fact(k, "Jiangsu", 2022) * fact(k, "China", 2023) / fact(k, "China", 2022)
+        for k in ("birth_rate", "death_rate")
+    }
+    assert moved["birth_rate"] - moved["death_rate"] == pytest.approx(
+        fact("natural_growth_rate", "Jiangsu", 2023), abs=0.2
+    )
+
+
 @pytest.mark.parametrize("scale", [10, pytest.param(1, marks=pytest.mark.slow)], ids=lambda s: f"1:{s}")
 def test_five_year_bands_within_a_point(scale):
     pop = synthesize(resolve({}), scale, seed=1)
