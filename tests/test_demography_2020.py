@@ -72,7 +72,7 @@ def test_gap_filled_jiangsu_2023_agrees_with_its_published_natural_growth():
     )
 
 
-@pytest.mark.parametrize("scale", [10, pytest.param(1, marks=pytest.mark.slow)], ids=lambda s: f"1:{s}")
+@pytest.mark.parametrize("scale", [10, 1], ids=lambda s: f"1:{s}")
 def test_five_year_bands_within_a_point(scale):
     pop = synthesize(resolve({}), scale, seed=1)
     gap = 100 * np.abs(band_shares(pop) - age_structure_2020().shares)
