@@ -3,7 +3,11 @@
 Model-level reporters give Haimen's totals (:data:`SUMMARY`, read from
 ``model.summary``); tables give one row per year and place (``places``, written
 as ``yearly.parquet``), flows between places, jobs by place and cluster,
-Haimen's age structure and what the plan's payments cost (``spending``). Counts
+Haimen's age structure and what the plan's payments cost (``spending``).
+``registered_population`` counts the people living in Haimen whose household
+holds a Haimen hukou (户籍); Haimen-registered people living elsewhere are not
+tracked by the model, so it is not the official registered population (which
+counts them wherever they live). Counts
 are people (weights summed), not agents. The 2020 row is the starting
 population: its flows are empty (NaN).
 """
@@ -20,6 +24,7 @@ from mesa import DataCollector
 from abm.outcomes import OUTCOMES
 from agents.labour import employment, in_labour_force
 from agents.population import COLLECTIVE, OWNER, RENTER
+from agents.synthesis import HAIMEN_CITY
 from environment.places import clusters, places
 from environment.settings import levers
 
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 SUMMARY = (
     "year",
     "haimen_population",
+    "registered_population",
     "urban_population",
     "urbanization",
     "births",
@@ -171,6 +177,7 @@ def summarize(model: MigrationModel) -> dict[str, float]:
     return {
         "year": model.year,
         "haimen_population": people,
+        "registered_population": w[hm[h.place[p.household]] & (h.hukou_city[p.household] == HAIMEN_CITY)].sum(),
         "urban_population": urban,
         "urbanization": urban / people,
         "births": births[hm].sum(),

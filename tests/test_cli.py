@@ -36,6 +36,7 @@ SUBCOMMANDS = [
     "query",
     "compare",
     "sensitivity",
+    "validate",
 ]
 RUN_COLUMNS = [
     *("year", "place", "in_haimen", "population", "urban_population"),
