@@ -22,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (finished ones are skipped)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="refit the free constants for every run's uncertainties first (cached; as `recalibrate = true`)",
+    )
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("query", help="DuckDB SQL over a sweep's results (views: runs, outcomes, yearly, …)")
@@ -54,6 +59,8 @@ def cmd_sweep(args) -> int:
     from experiments.sweep_runner import run_sweep
 
     sweep = load(args.file)
+    if args.recalibrate and sweep.recalibrate is None:
+        sweep = load(args.file, recalibrate=True)
     out = args.out or RESULTS_DIR / "sweeps" / sweep.name
     runs = len(sweep.runs())
     print(
