@@ -51,10 +51,9 @@ def summarize(baseline: pd.DataFrame, plan: pd.DataFrame) -> str:
     by_point = paired.groupby(["outcome", "point"])[["value_baseline", "value_plan", "effect"]].mean()
     noise = paired.groupby(["outcome", "point"])[["value_plan", "effect"]].std(ddof=1).groupby("outcome").mean()
     goals = {t.places if t.places != "haimen" else t.key: t for t in targets().values()}
-    lines = [
-        "| 2025 | baseline (median, range) | plan (median, range) | plan − baseline (median, range) | seed noise (s.d.) | plan meets target |",
-        "|---|---|---|---|---|---|",
-    ]
+    header = ("2025", "baseline (median, range)", "plan (median, range)", "plan − baseline (median, range)")
+    header += ("seed noise (s.d.)", "plan meets target")
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for key, name in FIGURES.items():
         if key not in by_point.index.get_level_values(0):
             continue
