@@ -207,8 +207,8 @@ class MigrationModel(mesa.Model):
         pool = draw_pool(self.settings, self.seed, y, self.scale)
         residents = households_weighing_a_move(pop, world, self.seed, y)
         d = Deciders.concat(
-            describe_deciders(pop, residents, world, y, from_pool=False),
-            describe_deciders(pool, np.arange(len(pool.households)), world, y, from_pool=True),
+            describe_deciders(pop, residents, world, y, from_pool=False, seed=self.seed),
+            describe_deciders(pool, np.arange(len(pool.households)), world, y, from_pool=True, seed=self.seed),
         )
         V, kind = residence_utility(d, world, prospects, y)
         nests = residence_nests(world)

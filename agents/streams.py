@@ -49,6 +49,8 @@ class Channel(IntEnum):
     MOVER_PERSON = 25  # potential mover's age and sex
     MOVER_HUKOU_TENURE = 26  # potential mover's hukou and tenure at the origin
     HUKOU_ON_ARRIVAL = 27  # whether a newcomer is granted a Haimen hukou on arrival
+    RURAL_ORIGIN = 28  # whether a non-Haimen household holds a rural hukou (a trait)
+    SUBSIDY_TAKE_UP = 29  # whether a household claims the plan's payments (a trait)
 
 
 def _mix_int(x: int) -> int:

@@ -1,0 +1,101 @@
+"""Movers' behaviour: each mechanism moves its outcome in the expected direction.
+
+Small runs (1:1000) or single stages on a model built once per module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm.model import MigrationModel
+from agents.residence import Deciders, describe_deciders, hukou_on_arrival, subsidies
+from agents.synthesis import HAIMEN_CITY, draw_pool
+from environment.places import places
+from environment.targets import PLAN_ADOPTED
+
+SCALE, SEED = 1000, 1
+YEAR = PLAN_ADOPTED + 1
+
+
+@pytest.fixture(scope="module")
+def plan_model() -> MigrationModel:
+    """The plan scenario at 1:1000, built (2020) and not stepped. Do not step it."""
+    return MigrationModel(scale=SCALE, end=YEAR, rng=SEED, scenario="plan")
+
+
+def _pool_deciders(model: MigrationModel, year: int = YEAR) -> Deciders:
+    pool = draw_pool(model.settings, model.seed, year, model.scale)
+    return describe_deciders(pool, np.arange(len(pool.households)), model.world, year, True, model.seed)
+
+
+def _haimen_subsidy(model: MigrationModel, d: Deciders) -> np.ndarray:
+    return subsidies(d, model.world, YEAR)[:, places().alt_in_haimen].max(axis=1)
+
+
+# ------------------------------------------------------------------ subsidies
+def test_only_eligible_households_that_claim_see_payments(plan_model):
+    d = _pool_deciders(plan_model)
+    paid = _haimen_subsidy(plan_model, d)
+    assert d.takes_up.any() and (~d.takes_up).any()
+    assert np.all(paid[~d.takes_up | d.dorm] == 0.0), "a household that does not claim, or lives in a dorm, got paid"
+    assert np.all(paid[d.takes_up & ~d.dorm & ~d.buys] > 0.0)  # every claiming renter gets the rent subsidy
+    assert np.all(paid[d.buys & ~d.college] == 0.0)  # a buyer without a degree is paid nothing
+
+
+def test_purchase_subsidy_only_for_college_buyers(plan_model):
+    d = _pool_deciders(plan_model)
+    before = _haimen_subsidy(plan_model, d)
+    doubled = 2 * plan_model.settings["talent_purchase_subsidy"]
+    model = MigrationModel(scale=SCALE, end=YEAR, rng=SEED, scenario="plan", talent_purchase_subsidy=doubled)
+    after = _haimen_subsidy(model, d)
+    gains = after > before + 1e-9
+    assert gains.any()
+    assert np.all((d.college & d.buys & d.takes_up & ~d.dorm)[gains]), "a non-buyer or non-graduate gained"
+
+
+def test_rent_subsidy_only_for_renters(plan_model):
+    d = _pool_deciders(plan_model)
+    before = _haimen_subsidy(plan_model, d)
+    model = MigrationModel(scale=SCALE, end=YEAR, rng=SEED, scenario="plan", rent_subsidy=2000)
+    gains = _haimen_subsidy(model, d) > before + 1e-9
+    assert gains.any()
+    assert not np.any(d.buys[gains]), "a buyer gained from the rent subsidy"
+
+
+def test_lower_take_up_means_fewer_paid(plan_model):
+    d_hi = _pool_deciders(MigrationModel(scale=SCALE, end=YEAR, rng=SEED, scenario="plan", subsidy_take_up=0.9))
+    d_lo = _pool_deciders(MigrationModel(scale=SCALE, end=YEAR, rng=SEED, scenario="plan", subsidy_take_up=0.3))
+    assert d_lo.takes_up.sum() < d_hi.takes_up.sum()
+    assert np.all(d_hi.takes_up[d_lo.takes_up])  # one trait per household: a claimant stays one at higher take-up
+
+
+# ---------------------------------------------------------------------- hukou
+def test_rural_origin_lowers_hukou_take_up(plan_model):
+    d = _pool_deciders(plan_model)
+    gets = hukou_on_arrival(d, plan_model.world, plan_model.seed, YEAR)
+    outsider = d.hukou_city != HAIMEN_CITY
+    rural, urban = gets[d.rural_origin & outsider].mean(), gets[~d.rural_origin & outsider].mean()
+    assert 0.1 < d.rural_origin.mean() < 0.9
+    assert rural < urban
+
+
+def test_hukou_baseline_reflects_zero_threshold():
+    from environment.settings import levers
+
+    lever = levers()["hukou_on_arrival"]
+    assert lever.baseline >= 0.9 and lever.plan >= lever.baseline
+
+
+# --------------------------------------------------------------------- schools
+def test_school_seats_grow_only_with_the_lever():
+    base = MigrationModel(scale=SCALE, end=YEAR, rng=SEED)
+    more = MigrationModel(scale=SCALE, end=YEAR, rng=SEED, school_seats=5000)
+    seats0 = base.world.schools.seats[places().in_haimen].sum()
+    while base.running:
+        base.step()
+        more.step()
+    seats_base = base.world.schools.seats[places().in_haimen].sum()
+    seats_more = more.world.schools.seats[places().in_haimen].sum()
+    assert seats_base == pytest.approx(seats0), "seats grew without the lever"
+    assert seats_more == pytest.approx(seats0 + 5000 * (YEAR - PLAN_ADOPTED + 1))
