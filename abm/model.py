@@ -26,6 +26,7 @@ from agents.labour import (
     find_jobs,
     in_labour_force,
     job_prospects,
+    recruits_wanted,
     start_and_stop_work,
 )
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
@@ -40,7 +41,14 @@ from agents.residence import (
     residence_utility,
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
-from agents.synthesis import HAIMEN_CITY, draw_pool, draw_students, pool_households_per_year, synthesize
+from agents.synthesis import (
+    HAIMEN_CITY,
+    draw_pool,
+    draw_recruits,
+    draw_students,
+    pool_households_per_year,
+    synthesize,
+)
 from environment.inputs import CENSUS_YEAR
 from environment.jobs import JobMarket
 from environment.places import clusters, place_values, places
@@ -179,6 +187,7 @@ class MigrationModel(mesa.Model):
         self.apply_moves(choices)
         self.enrol_students()
         self.choose_jobs(prospects)
+        self.recruit_workers()
         self.markets()
         self.settle()
         self.advance_outside_places()
@@ -268,6 +277,21 @@ class MigrationModel(mesa.Model):
         """Job seekers (new adults, movers, newcomers, quitters) choose where to work."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
         find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
+
+    def recruit_workers(self) -> None:
+        """Employers recruit workers from outside to the jobs still unfilled; recruits arrive holding the job."""
+        pl, y, pop = places(), self.year, self.population
+        labour = in_labour_force(pop.persons, self.settings, y)
+        flows = self.events.flows
+        other_arrivals = float(flows[np.ix_(~pl.alt_in_haimen, pl.alt_in_haimen)].sum())
+        free = np.zeros(pl.n)
+        free[pl.haimen] = self.free_dwellings()[pl.alt(pl.haimen, True)]
+        wanted = recruits_wanted(self.world, employment(pop, labour), other_arrivals, free)
+        recruits = draw_recruits(self.settings, self.seed, y, self.scale, wanted)
+        if len(recruits.households):
+            h = recruits.households
+            np.add.at(flows, (pl.alt(h.origin, True), pl.alt(h.place, True)), h.weight)
+            pop.add(recruits.households, recruits.persons)
 
     def markets(self) -> None:
         """Wages respond to vacancies, prices to occupancy; builders and the levers add dwellings and school seats."""

@@ -51,6 +51,8 @@ class Channel(IntEnum):
     HUKOU_ON_ARRIVAL = 27  # whether a newcomer is granted a Haimen hukou on arrival
     RURAL_ORIGIN = 28  # whether a non-Haimen household holds a rural hukou (a trait)
     SUBSIDY_TAKE_UP = 29  # whether a household claims the plan's payments (a trait)
+    RECRUIT_ORIGIN = 30  # origin of a worker recruited to a Haimen vacancy
+    RECRUIT_DORM = 31  # whether a recruited worker lives in a dormitory
 
 
 def _mix_int(x: int) -> int:

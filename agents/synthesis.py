@@ -30,7 +30,9 @@ ADULT_AGE: int = constant("adult_age")
 HAIMEN_CITY = int(places().city[places().haimen[0]])
 _KIND_SHIFT, _PLACE_SHIFT, _YEAR_SHIFT = 56, 48, 36
 INITIAL_HOUSEHOLD, INITIAL_PERSON, POOL_HOUSEHOLD, STUDENT_HOUSEHOLD = 1, 2, 3, 4
+RECRUIT_HOUSEHOLD, RETURN_HOUSEHOLD, LEAVER_HOUSEHOLD = 5, 6, 7
 POOL_KEY_TAG, STUDENT_KEY_TAG = 2, 20  # derive movers' person keys (values kept from earlier versions)
+RECRUIT_KEY_TAG, RETURN_KEY_TAG = 30, 31
 MOVER_CHILD_AGES: tuple[int, int] = tuple(constant("mover_child_ages"))
 
 # Age ranges (inclusive) of the census roles in a household template: the 60+ band and children under ADULT_AGE.
@@ -330,12 +332,32 @@ def pool_kinds() -> tuple[dict, ...]:
     )
 
 
+def mover_age_schedule(settings: Settings) -> np.ndarray:
+    """Relative migration rate by single year of age (Rogers–Castro labour-force curve plus a constant), float[age].
+
+    m(x) = exp(−α2·(x − μ2) − exp(−λ2·(x − μ2))) / max + c, with μ2 = ``mover_age_peak``,
+    α2 = ``mover_age_fall``, λ2 = ``mover_age_rise`` and c = ``mover_age_floor`` (constant).
+    Movers' adult ages are drawn from it within their household kind's age range.
+    """
+    x = np.arange(MAX_AGE + 1, dtype=float) - settings.mover_age_peak
+    labour = np.exp(-settings.mover_age_fall * x - np.exp(-settings.mover_age_rise * x))
+    return labour / labour.max() + constant("mover_age_floor")
+
+
 def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
     """Potential-mover households per origin and year, float[place] (0 for Haimen).
 
     Sized from each origin's 2020 population (not from the run's own flows, so
-    every scenario faces the same pools) and its assumed mobility rate.
+    every scenario faces the same pools) and its assumed mobility rate; after
+    2020 scaled by ``outside_pull_after_2020`` (1: the 2010s' pull, which the
+    calibration is fitted with).
     """
+    pull = 1.0 if year <= CENSUS_YEAR else settings.outside_pull_after_2020
+    return pull * origin_weights(settings, year)
+
+
+def origin_weights(settings: Settings, year: int) -> np.ndarray:
+    """Potential-mover households per origin at the 2010s' pull, float[place]: where outsiders come from."""
     pl = places()
     kinds = pool_kinds()
     mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
@@ -369,7 +391,8 @@ def _households_from_kinds(
     pu = uniform(seed, Channel.MOVER_PERSON, year, person_key, 2)
     lo = np.where(is_adult, np.array([k["lo"] for k in kinds])[kind][household], MOVER_CHILD_AGES[0])
     hi = np.where(is_adult, np.array([k["hi"] for k in kinds])[kind][household], MOVER_CHILD_AGES[1])
-    age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)
+    child_age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)
+    age = np.where(is_adult, _sample_ages(pu[:, 0], lo, hi, mover_age_schedule(settings)), child_age)
     couple = is_adult & (adults[household] == 2)
     female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
     college_share = place_values("pool_college_share", outside_only=True)[origin[household]] * is_adult
@@ -432,8 +455,7 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     """New vocational students from outside, as one-person collective households at their college."""
     college_place, index, weight = _rows_per_group(students, scale)
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
-    origin_shares = pool_households_per_year(settings, year)
-    origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_shares)
+    origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
     single = [k["kind"] for k in pool_kinds()].index("single")
     pop = _households_from_kinds(
         settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
@@ -444,4 +466,29 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     pop.persons.job[:] = NO_JOB
     pop.persons.college[:] = True  # vocational colleges award 大专 diplomas
     pop.persons.student_until[:] = year + levers()["vocational_places"].course_years
+    return pop
+
+
+def draw_recruits(settings: Settings, seed: int, year: int, scale: int, recruits: np.ndarray) -> Population:
+    """Workers recruited from outside to Haimen's vacancies, arriving with the job.
+
+    ``recruits`` is float[place, cluster] (people). Each is a one-person household
+    from an origin drawn like the pools', living at the job's place: in an
+    employer's dormitory (share ``recruit_dorm_share``) or renting.
+    """
+    n_clusters = recruits.shape[1]
+    group, index, weight = _rows_per_group(recruits.ravel(), scale)
+    key = _group_keys(RECRUIT_HOUSEHOLD, group, year, index)
+    origin = categorical(uniform(seed, Channel.RECRUIT_ORIGIN, year, key), origin_weights(settings, year))
+    single = [k["kind"] for k in pool_kinds()].index("single")
+    pop = _households_from_kinds(
+        settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
+    )
+    place, cluster = group // n_clusters, group % n_clusters
+    dorm = uniform(seed, Channel.RECRUIT_DORM, year, key) < settings.recruit_dorm_share
+    pop.households.place = place.astype(np.int16)
+    pop.households.tenure = np.where(dorm, COLLECTIVE, RENTER).astype(np.int8)
+    pop.persons.participates[:] = True
+    pop.persons.cluster = cluster[pop.persons.household].astype(np.int8)
+    pop.persons.job = place[pop.persons.household].astype(np.int16)
     return pop

@@ -76,7 +76,7 @@ def calibrate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), n_jobs: int = -
     # 2. Haimen and rural constants and the split rate: Newton steps with a finite-difference Jacobian
     goal2 = np.array([t[m]["value"] for m in FITTED_QUANTITIES])
     tolerance = np.array([0.0002, 0.0002, 0.001])
-    fixed = {"cross_city_job": cross_city}
+    fixed = {"cross_city_job": cross_city, "outside_pull_after_2020": 1.0}  # the 2010s' pull for the 2010s' rates
     x = np.array([0.0, 0.0, 0.05])
     lower = np.array([parameters()[k].low for k in FITTED_BY_RUNS])
     upper = np.array([parameters()[k].high for k in FITTED_BY_RUNS])

@@ -9,9 +9,17 @@ import numpy as np
 import pytest
 
 from abm.model import MigrationModel
+from agents.labour import employment, in_labour_force, recruits_wanted
 from agents.residence import Deciders, describe_deciders, hukou_on_arrival, subsidies
-from agents.synthesis import HAIMEN_CITY, draw_pool
-from environment.places import places
+from agents.synthesis import (
+    HAIMEN_CITY,
+    draw_pool,
+    draw_recruits,
+    mover_age_schedule,
+    pool_households_per_year,
+)
+from environment.inputs import CENSUS_YEAR
+from environment.places import clusters, places
 from environment.targets import PLAN_ADOPTED
 
 SCALE, SEED = 1000, 1
@@ -99,3 +107,77 @@ def test_school_seats_grow_only_with_the_lever():
     seats_more = more.world.schools.seats[places().in_haimen].sum()
     assert seats_base == pytest.approx(seats0), "seats grew without the lever"
     assert seats_more == pytest.approx(seats0 + 5000 * (YEAR - PLAN_ADOPTED + 1))
+
+
+# ---------------------------------------------------------- job-led migration
+def _employed(model: MigrationModel) -> np.ndarray:
+    labour = in_labour_force(model.population.persons, model.settings, CENSUS_YEAR)
+    return employment(model.population, labour)
+
+
+def test_more_vacancies_bring_more_recruits(plan_model):
+    employed = _employed(plan_model)
+    free = np.full(places().n, 1e9)
+    few = recruits_wanted(plan_model.world, employed, 1e9, free).sum()
+    many = recruits_wanted(plan_model.world, employed * 0.95, 1e9, free).sum()
+    assert many > few
+
+
+def test_recruits_bounded_by_work_motive_share(plan_model):
+    s = plan_model.settings
+    employed = _employed(plan_model) * 0.8  # many vacancies
+    free = np.full(places().n, 1e9)
+    recruits = recruits_wanted(plan_model.world, employed, 1000.0, free).sum()
+    assert recruits == pytest.approx(s.work_motive_share / (1 - s.work_motive_share) * 1000.0)
+    housed = recruits_wanted(plan_model.world, employed, 1e9, np.zeros(places().n)).sum()
+    assert housed == 0.0  # no free dwellings, no recruits
+
+
+def test_recruits_arrive_holding_jobs(plan_model):
+    wanted = np.zeros((places().n, clusters().n))
+    wanted[places().haimen[0], 2] = 5000.0
+    pop = draw_recruits(plan_model.settings, SEED, YEAR, 100, wanted)
+    assert pop.person_weight().sum() == pytest.approx(5000.0)
+    assert np.all(pop.persons.job == places().haimen[0]) and np.all(pop.persons.cluster == 2)
+    assert np.all(pop.persons.age >= 18)
+
+
+def _arrivals(years: int = 3, **settings) -> float:
+    model = MigrationModel(scale=SCALE, end=PLAN_ADOPTED + years - 1, rng=SEED, **settings)
+    while model.running:
+        model.step()
+    summary = model.tables()["summary"]
+    return float(summary.loc[summary.year >= PLAN_ADOPTED, "arrivals"].sum())
+
+
+def test_higher_recruitment_brings_more_arrivals():
+    assert _arrivals(recruitment_rate=0.5) > _arrivals(recruitment_rate=0.1)
+
+
+# ------------------------------------------------------------- outside pull
+def test_outside_pull_scales_pools_after_2020_only(plan_model):
+    s = plan_model.settings
+    none = MigrationModel(scale=SCALE, end=YEAR, rng=SEED, outside_pull_after_2020=0.0).settings
+    assert pool_households_per_year(none, CENSUS_YEAR).sum() == pytest.approx(
+        pool_households_per_year(s, CENSUS_YEAR).sum()
+    )
+    assert pool_households_per_year(none, YEAR).sum() == 0.0
+    assert _arrivals(outside_pull_after_2020=0.2) < _arrivals(outside_pull_after_2020=1.0)
+
+
+# ----------------------------------------------------------- movers' ages
+def _mean_adult_mover_age(**settings) -> float:
+    model = MigrationModel(scale=SCALE, end=YEAR, rng=SEED, **settings)
+    pool = draw_pool(model.settings, SEED, YEAR, 100)
+    adult = pool.persons.age >= 18
+    return float(np.average(pool.persons.age[adult], weights=pool.person_weight()[adult]))
+
+
+def test_later_peak_of_age_schedule_gives_older_movers():
+    assert _mean_adult_mover_age(mover_age_peak=26) > _mean_adult_mover_age(mover_age_peak=20)
+
+
+def test_age_schedule_peaks_at_young_adult_ages(plan_model):
+    schedule = mover_age_schedule(plan_model.settings)
+    assert 18 <= int(np.argmax(schedule)) <= 30
+    assert schedule[60] < 0.2 * schedule.max()
