@@ -378,8 +378,13 @@ def _households_from_kinds(
     weight: np.ndarray,
     kind: np.ndarray,
     arrived: int,
+    adult_ages: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Population:
-    """Movers' households and persons at their origin, drawn from the pool kinds."""
+    """Movers' households and persons at their origin, drawn from the pool kinds.
+
+    Adults' ages follow the movers' age schedule within the kind's range, or
+    within ``adult_ages`` (lowest and highest age per household) if given.
+    """
     pl, kinds = places(), pool_kinds()
     adults = np.array([k["adults"] for k in kinds])[kind]
     children = np.array([k["children"] for k in kinds])[kind]
@@ -389,8 +394,11 @@ def _households_from_kinds(
     is_adult = slot < adults[household]
     person_key = derive_keys(derive_keys(hh_key[household], tag=key_tag) + slot.astype(np.uint64), tag=0)
     pu = uniform(seed, Channel.MOVER_PERSON, year, person_key, 2)
-    lo = np.where(is_adult, np.array([k["lo"] for k in kinds])[kind][household], MOVER_CHILD_AGES[0])
-    hi = np.where(is_adult, np.array([k["hi"] for k in kinds])[kind][household], MOVER_CHILD_AGES[1])
+    kind_lo, kind_hi = np.array([k["lo"] for k in kinds])[kind], np.array([k["hi"] for k in kinds])[kind]
+    if adult_ages is not None:
+        kind_lo, kind_hi = adult_ages
+    lo = np.where(is_adult, kind_lo[household], MOVER_CHILD_AGES[0])
+    hi = np.where(is_adult, kind_hi[household], MOVER_CHILD_AGES[1])
     child_age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)
     age = np.where(is_adult, _sample_ages(pu[:, 0], lo, hi, mover_age_schedule(settings)), child_age)
     couple = is_adult & (adults[household] == 2)
@@ -401,16 +409,10 @@ def _households_from_kinds(
     )
     persons.job = np.where(is_adult & persons.participates, origin[household], NO_JOB).astype(np.int16)
     hu = uniform(seed, Channel.MOVER_HUKOU_TENURE, year, hh_key, 2)
-    share = {
-        v: place_values(v, outside_only=True)[origin]
-        for v in ("pool_haimen_hukou_share", "pool_origin_hukou_share", "pool_owner_share")
-    }
+    share = {v: place_values(v, outside_only=True)[origin] for v in ("pool_origin_hukou_share", "pool_owner_share")}
     elsewhere_city = pl.city[pl.index("elsewhere")]
-    haimen_hukou = hu[:, 0] < share["pool_haimen_hukou_share"]
-    origin_hukou = hu[:, 0] < share["pool_haimen_hukou_share"] + share["pool_origin_hukou_share"] * (
-        1 - share["pool_haimen_hukou_share"]
-    )
-    hukou_city = np.where(haimen_hukou, HAIMEN_CITY, np.where(origin_hukou, pl.city[origin], elsewhere_city))
+    origin_hukou = hu[:, 0] < share["pool_origin_hukou_share"]  # Haimen's own emigrants: draw_returners
+    hukou_city = np.where(origin_hukou, pl.city[origin], elsewhere_city)
     households = Households(
         key=hh_key,
         place=origin.astype(np.int16),
@@ -492,3 +494,35 @@ def draw_recruits(settings: Settings, seed: int, year: int, scale: int, recruits
     pop.persons.cluster = cluster[pop.persons.household].astype(np.int8)
     pop.persons.job = place[pop.persons.household].astype(np.int16)
     return pop
+
+
+def draw_returners(
+    settings: Settings, seed: int, year: int, scale: int, stock: np.ndarray, graduates: np.ndarray, bands: np.ndarray
+) -> Population:
+    """Haimen's emigrants weighing a return this year, as one-person households with a Haimen hukou at their place.
+
+    ``stock`` is float[place, band] (people; ages within ``bands``, lower bounds
+    with the end last), ``graduates`` float[place]: new graduates, aged 18 plus
+    their course, all college-educated.
+    """
+    n_bands = stock.shape[1]
+    people = np.concatenate([stock, graduates[:, None]], axis=1)  # the last column: graduates
+    group, index, weight = _rows_per_group(people.ravel(), scale)
+    key = _group_keys(RETURN_HOUSEHOLD, group, year, index)
+    place, band = group // (n_bands + 1), group % (n_bands + 1)
+    graduate = band == n_bands
+    course_end = ADULT_AGE + constant("university_years")
+    lo = np.where(graduate, course_end, bands[np.minimum(band, n_bands - 1)])
+    hi = np.where(graduate, course_end, np.minimum(bands[np.minimum(band, n_bands - 1) + 1] - 1, MAX_AGE))
+    single = [k["kind"] for k in pool_kinds()].index("single")
+    pop = _households_from_kinds(
+        settings, seed, RETURN_KEY_TAG, year, key, place, weight, np.full(len(key), single), year, (lo, hi)
+    )
+    pop.households.hukou_city[:] = HAIMEN_CITY
+    pop.persons.college |= graduate[pop.persons.household]
+    return pop
+
+
+def is_returner(key: np.ndarray) -> np.ndarray:
+    """Whether households with ``key`` were drawn as returning emigrants, bool[n]."""
+    return (np.asarray(key, dtype=np.uint64) >> np.uint64(_KIND_SHIFT)) == RETURN_HOUSEHOLD

@@ -181,3 +181,94 @@ def test_age_schedule_peaks_at_young_adult_ages(plan_model):
     schedule = mover_age_schedule(plan_model.settings)
     assert 18 <= int(np.argmax(schedule)) <= 30
     assert schedule[60] < 0.2 * schedule.max()
+
+
+# -------------------------------------------------------------- young adults
+def _stepped(years: int = 1, scale: int = SCALE, **settings) -> MigrationModel:
+    model = MigrationModel(scale=scale, end=CENSUS_YEAR + years, rng=SEED, **settings)
+    while model.running:
+        model.step()
+    return model
+
+
+def _departures(model: MigrationModel) -> float:
+    """People who left Haimen in the last year (to university or by moving)."""
+    return float(model.events.flows[np.ix_(places().alt_in_haimen, ~places().alt_in_haimen)].sum())
+
+
+def _university_departures(share: float) -> tuple[float, np.ndarray]:
+    """People leaving for university in 2021 at 1:100, and the ages of the persons removed."""
+    from agents.emigrants import leave_for_university
+
+    model = MigrationModel(scale=100, end=CENSUS_YEAR + 1, rng=SEED, university_share=share)
+    model.year = CENSUS_YEAR + 1
+    model.demography()
+    before = model.population.persons
+    keys, ages = before.key.copy(), before.age.copy()
+    flows = leave_for_university(model.population, model.emigrants, model.settings, SEED, model.year)
+    gone = ~np.isin(keys, model.population.persons.key)
+    return float(flows.sum()), ages[gone]
+
+
+def test_higher_university_share_raises_departures_at_eighteen():
+    low, ages_low = _university_departures(0.54)
+    high, ages_high = _university_departures(0.65)
+    assert high > low > 0
+    assert np.all(ages_high == 18) and np.all(ages_low == 18)
+
+
+def test_university_leavers_are_removed_at_eighteen():
+    model = MigrationModel(scale=SCALE, end=CENSUS_YEAR + 1, rng=SEED)
+    p = model.population.persons
+    seventeen = p.key[p.age == 17]
+    model.step()
+    p = model.population.persons
+    stayed = np.isin(seventeen, p.key).mean()
+    assert 0.2 < stayed < 0.6  # about 1 − university_share stay (a few also move away or die)
+
+
+def test_graduates_weigh_returning_after_their_course():
+    from agents.emigrants import UNIVERSITY_YEARS
+
+    model = _stepped(years=1)
+    graduating = model.emigrants.students[CENSUS_YEAR + 1 + UNIVERSITY_YEARS].sum()
+    assert graduating > 0
+    _, graduates = model.emigrants.weighing_return(model.settings, CENSUS_YEAR + 1 + UNIVERSITY_YEARS)
+    assert graduates.sum() == pytest.approx(model.settings.graduate_return_rate * graduating)
+
+
+def test_leaving_home_makes_more_one_person_households():
+    def singles(model: MigrationModel) -> float:
+        h = model.population.households
+        return float(h.weight[model.population.members() == 1].sum())
+
+    assert singles(_stepped(leave_home_rate=0.05)) > singles(_stepped(leave_home_rate=0.0))
+
+
+# ----------------------------------------------------------- return migration
+def test_returners_come_from_the_emigrant_stock():
+    from agents.emigrants import BANDS
+    from agents.synthesis import draw_returners, is_returner
+
+    model = MigrationModel(scale=SCALE, end=YEAR, rng=SEED)
+    stock, graduates = model.emigrants.weighing_return(model.settings, YEAR)
+    pop = draw_returners(model.settings, SEED, YEAR, 100, stock, graduates, BANDS)
+    assert pop.person_weight().sum() == pytest.approx(stock.sum() + graduates.sum())
+    assert np.all(pop.households.hukou_city == HAIMEN_CITY) and np.all(is_returner(pop.households.key))
+
+
+def test_higher_return_rate_brings_more_arrivals():
+    assert _arrivals(return_rate=0.2) > _arrivals(return_rate=0.04)
+
+
+def test_emigrant_stock_adds_ages_and_loses_returners():
+    from agents.emigrants import BANDS, Emigrants
+
+    shanghai = places().index("shanghai")
+    stock = Emigrants(np.zeros((places().n, len(BANDS) - 1)))
+    stock.add(np.array([shanghai, shanghai]), np.array([25, 10]), np.array([120.0, 50.0]))
+    assert stock.people.sum() == 120.0  # children are not counted
+    stock.age()
+    assert stock.people[shanghai, 1] == pytest.approx(120.0 / (BANDS[1] - BANDS[0]))
+    stock.remove(np.array([shanghai]), np.array([26]), np.array([1000.0]))
+    assert stock.people[shanghai, 0] == 0.0 and stock.people.min() >= 0.0
