@@ -272,3 +272,17 @@ def test_emigrant_stock_adds_ages_and_loses_returners():
     assert stock.people[shanghai, 1] == pytest.approx(120.0 / (BANDS[1] - BANDS[0]))
     stock.remove(np.array([shanghai]), np.array([26]), np.array([1000.0]))
     assert stock.people[shanghai, 0] == 0.0 and stock.people.min() >= 0.0
+
+
+def test_spending_counts_only_claimants():
+    """Spending pays rent subsidy only to claimants: fewer recipients at a lower take-up, none at zero rent."""
+
+    def rent_recipients(**settings) -> float:
+        model = MigrationModel(scale=SCALE, end=YEAR, rng=SEED, scenario="plan", **settings)
+        while model.running:
+            model.step()
+        spending = model.tables()["spending"]
+        return float(spending.loc[spending.lever == "rent_subsidy", "recipients"].sum())
+
+    assert rent_recipients(subsidy_take_up=0.3) < rent_recipients(subsidy_take_up=0.9)
+    assert rent_recipients(rent_subsidy=0) == 0.0
