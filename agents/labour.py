@@ -149,8 +149,10 @@ def recruits_wanted(
     A share ``recruitment_rate`` of the jobs still unfilled after local hiring,
     bounded twice: recruits are at most ``work_motive_share`` of the year's
     arrivals (so at most s/(1−s) times the other arrivals), and each place
-    recruits no more than its free dwellings can house (a dormitory bed counts
-    ``collective_space``). ``free_dwellings`` is float[place].
+    recruits no more than its free dwellings can house, whoever of them ends up
+    in a dormitory (each recruit is counted as a whole dwelling, the most one
+    can use, so the random dormitory draw never over-fills a place).
+    ``free_dwellings`` is float[place].
     """
     s = world.settings
     haimen = places().in_haimen[:, None]
@@ -159,8 +161,7 @@ def recruits_wanted(
     total = wanted.sum()
     if total > bound:
         wanted *= bound / total
-    per_recruit = s.recruit_dorm_share * s.collective_space + (1.0 - s.recruit_dorm_share)
-    room = np.maximum(free_dwellings, 0.0) / per_recruit
+    room = np.maximum(free_dwellings, 0.0) / max(1.0, s.collective_space)
     by_place = wanted.sum(axis=1)
     factor = np.divide(room, by_place, out=np.ones_like(by_place), where=by_place > room)
     return wanted * np.minimum(factor, 1.0)[:, None]
