@@ -257,13 +257,17 @@ def machine() -> str:
 
 
 def commit(ref: str = "HEAD") -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", ref], capture_output=True, text=True, cwd=ROOT)
-    sha = out.stdout.strip() or "unknown"
-    if ref == "HEAD":
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip()
-        sha += " (with uncommitted changes)" if dirty else ""
+    """Short SHA of ``ref`` (HEAD: marked if the tracked files have changes); "unknown" outside git."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        except OSError:
+            return ""
+
+    sha = git("rev-parse", "--short", ref) or "unknown"
+    if ref == "HEAD" and git("status", "--porcelain", "--untracked-files=no"):
+        sha += " (with uncommitted changes)"
     return sha
 
 
