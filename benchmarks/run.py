@@ -383,13 +383,17 @@ def part_scale(scales: list[ScaleRuns], config: Config, plan: dict[int, dict], b
         ],
         rows,
     )
-    lines += [
-        "",
-        f"Exponent of time per year against person rows (least squares on logs, all scales): **{slope:.2f}**; "
-        f"between the two largest scales: {top_slope:.2f} (goal ≤ {GOAL_EXPONENT}: {met(top_slope <= GOAL_EXPONENT)}"
-        " on the largest pair). Fixed per-year costs (utilities per kind, recording) flatten the small scales.",
-        "",
-    ]
+    if len(scales) < 2:
+        lines += ["", "Exponent of time against population: needs two scales or more.", ""]
+    else:
+        lines += [
+            "",
+            f"Exponent of time per year against person rows (least squares on logs, all scales): **{slope:.2f}**; "
+            f"between the two largest scales: {top_slope:.2f} (goal ≤ {GOAL_EXPONENT}: "
+            f"{met(top_slope <= GOAL_EXPONENT)} on the largest pair). Fixed per-year costs (utilities per kind, "
+            "recording) flatten the small scales.",
+            "",
+        ]
     by_scale = {s.scale: s for s in scales}
     goals = []
     if 1 in by_scale and config.end == 2035:
