@@ -60,8 +60,9 @@ class Outcome:
             if self.optional:
                 return pd.DataFrame(columns=COLUMNS)
             raise KeyError(f"outcome {self.key}: the run has no {self.table!r} table")
-        if self.places:
-            frame = frame[frame["place"].isin(area_places(self.places))]
+        if self.places:  # the place of a yearly row, the destination of a flow
+            where = "place" if "place" in frame.columns else "destination"
+            frame = frame[frame[where].isin(area_places(self.places))]
         parts = [_series(frame, self.column, self.since).rename(self.key)]
         if self.by:
             for value, group in frame.groupby(self.by, sort=True):
@@ -178,4 +179,6 @@ def describe(key: str) -> tuple[str, str, str]:
     if key == f"{o.key}_gap":
         return f"{o.name_zh}差距", f"{o.name_en}: gap to target", o.unit
     part = key.removeprefix(f"{o.key}_{o.by}_")
-    return f"{o.name_zh}(措施{part})", f"{o.name_en} (measure {part})", o.unit
+    if o.by == "measure":
+        return f"{o.name_zh}(措施{part})", f"{o.name_en} (measure {part})", o.unit
+    return f"{o.name_zh}({part})", f"{o.name_en} ({part})", o.unit

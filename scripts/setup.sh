@@ -32,3 +32,5 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# the web demo's front-end assets (abm serve works offline): skipped when already cached
+scripts/fetch_web_assets.sh
