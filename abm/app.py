@@ -46,21 +46,36 @@ ROWS = (
 CSS = """
 .v-application { font-size: 16px; }
 .v-toolbar__title { font-size: 26px !important; font-weight: 700; }
-.v-navigation-drawer .v-label, .v-navigation-drawer .v-slider + .v-input__append-outer { font-size: 14px; }
+main .v-tabs { display: none; }
+.v-navigation-drawer .v-card__title { font-size: 16px; padding: 4px 12px; }
+.v-navigation-drawer .v-card__text, .v-navigation-drawer .v-card > div { padding-top: 0; padding-bottom: 4px; }
+.v-navigation-drawer .v-label { font-size: 13px; color: #111 !important; }
 .v-navigation-drawer .v-input { margin-top: 0 !important; padding-top: 0 !important; }
 .v-navigation-drawer .v-messages { min-height: 0 !important; }
+.v-navigation-drawer .v-input__slot { margin-bottom: 0 !important; }
+.v-navigation-drawer .v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-navigation-drawer .v-input__slider .v-input__slot > .v-label { width: 100%; max-width: 100%; margin-bottom: -8px; }
+.v-navigation-drawer .v-input__slider .v-slider { margin-bottom: 8px; }
+.v-slider__thumb-label-container { display: block !important; }
+.v-slider .v-slider__thumb-label.primary { transform: translate(-50%, 26px) !important; background: none !important;
+  color: #0d47a1 !important; font-size: 12px; font-weight: 700; width: auto !important; height: auto !important; }
+.v-slider .v-slider__thumb-label > * { transform: none !important; }
 .demo-numbers table { border-collapse: collapse; width: 100%; }
-.demo-numbers th, .demo-numbers td { font-size: 16px; padding: 2px 8px; text-align: right; color: #000; }
+.demo-numbers th, .demo-numbers td { font-size: 15px; padding: 1px 6px; text-align: right; color: #000; }
 .demo-numbers th:first-child, .demo-numbers td:first-child { text-align: left; }
 .demo-numbers tr:nth-child(even) { background: #eef2f7; }
-.demo-status { font-size: 20px; font-weight: 700; }
-.demo-note { font-size: 14px; color: #333; }
+.demo-status { font-size: 19px; font-weight: 700; color: #0d47a1; }
+.demo-note { font-size: 14px; color: #222; }
 """
 
 
 def grid_layout(n: int) -> list[dict]:
     """Two panels a row, tall enough to fill a 1920×1080 screen (Mesa's default leaves half of it empty)."""
-    return [{"i": i, "w": 6, "h": 11, "moved": False, "x": 6 * (i % 2), "y": 11 * (i // 2)} for i in range(n)]
+    heights = (11, 13)  # the map and target charts above, the numbers below
+    return [
+        {"i": i, "w": 6, "h": heights[min(i // 2, 1)], "moved": False, "x": 6 * (i % 2), "y": 11 * (i // 2)}
+        for i in range(n)
+    ]
 
 
 _mesa_viz.make_initial_grid_layout = grid_layout
@@ -161,7 +176,6 @@ def NumbersPanel(run: DemoRun):
         solara.HTML(tag="div", unsafe_innerHTML=numbers_table(run), classes=["demo-compare"])
         solara.Text(spread_line(run), classes=["demo-note", "demo-spread"])
         Chart(spending_figure, run, run.year, lang.value)
-        solara.Text(f"{t('how_to')} {t('levers_note')}", classes=["demo-note"])
 
 
 @solara.component
@@ -173,6 +187,8 @@ def Page():
         lang.value = "en" if lang.value == "zh" else "zh"
 
     solara.Style(CSS)
+    with solara.Sidebar():
+        solara.Text(f"{t('how_to')} {t('levers_note')}", classes=["demo-note", "demo-howto"])
     with solara.AppBar():
         solara.Button(
             t("switch"), on_click=switch_language, text=True, classes=["lang-switch"], style={"font-size": "18px"}

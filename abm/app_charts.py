@@ -109,9 +109,9 @@ def origins_figure(run: DemoRun) -> Figure:
 
 def spending_figure(run: DemoRun) -> Figure:
     """This year's subsidies by measure group (the ``spending`` outcome), with each group's yearly target."""
-    fig = Figure(figsize=(6.2, 3.0), dpi=100)
+    fig = Figure(figsize=(7.4, 2.3), dpi=100)
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.36, right=0.97, top=0.88, bottom=0.16)
+    fig.subplots_adjust(left=0.33, right=0.98, top=0.87, bottom=0.12)
     paid = run.breakdown("spending")
     groups = measure_targets()
     labels, values = [], []
@@ -121,8 +121,8 @@ def spending_figure(run: DemoRun) -> Figure:
     ax.barh(range(len(labels)), values, color=CURRENT)
     for i, v in enumerate(values):
         if v == 0:
-            ax.text(0, i, " " + t("no_money"), va="center", fontsize=9, color="#616161")
-    ax.set_yticks(range(len(labels)), labels, fontsize=10)
+            ax.text(0, i, " " + t("no_money"), va="center", fontsize=8, color="#616161")
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_title(t("spending_title"), fontsize=12)
     ax.grid(axis="x", alpha=0.3)

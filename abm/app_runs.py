@@ -60,10 +60,14 @@ SHOWN = (
 
 
 def reference_scenarios() -> list[str]:
-    """Names of the built-in scenarios: baseline and plan first, then the others."""
+    """Names of the built-in scenarios: baseline, plan, the plan without each measure, then the others."""
     names = [load_scenario(p).name for p in all_scenarios()]
-    first = [n for n in ("baseline", "plan") if n in names]
-    return first + sorted(n for n in names if n not in first)
+
+    def order(n: str) -> tuple[int, str]:
+        rank = {"baseline": 0, "plan": 1}.get(n, 2 if n.startswith("plan_without_") else 3)
+        return rank, n
+
+    return sorted(names, key=order)
 
 
 @cache
