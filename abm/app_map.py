@@ -130,11 +130,12 @@ def draw_region(ax, run: DemoRun) -> None:
     total = sum(run.breakdown("town_population").values())
     ax.plot(*centre, marker="o", ms=20, color="#ef6c00", alpha=0.85, zorder=3)
     ax.annotate(
-        f"{t('haimen')}\n{people(total)}",
+        f"{t('haimen')} {people(total)}",
         centre,
-        xytext=(12, -4),
+        xytext=(0, -30),
         textcoords="offset points",
-        fontsize=14,
+        fontsize=13,
+        ha="center",
         weight="bold",
         zorder=4,
     )
