@@ -56,6 +56,7 @@ main .v-tabs { display: none; }
 .v-navigation-drawer .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-navigation-drawer .v-input__slider .v-input__slot > .v-label { width: 100%; max-width: 100%; margin-bottom: -8px; }
 .v-navigation-drawer .v-input__slider .v-slider { margin-bottom: 8px; }
+.v-navigation-drawer .v-input__slider .v-label { height: auto !important; white-space: normal; line-height: 1.2; }
 .v-slider__thumb-label-container { display: block !important; }
 .v-slider .v-slider__thumb-label.primary { transform: translate(-50%, 26px) !important; background: none !important;
   color: #0d47a1 !important; font-size: 12px; font-weight: 700; width: auto !important; height: auto !important; }
@@ -131,7 +132,7 @@ def _target_cell(key: str) -> str:
 
 def numbers_table(run: DemoRun) -> str:
     """This year's outcomes: current setting, the scenario compared with, their difference, the target."""
-    head = ["", t("current"), run.reference_name, t("difference"), t("target")]
+    head = [t("thousands_note"), t("current"), run.reference_name, t("difference"), t("target")]
     rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for key in ROWS:
         now, ref = run.value(key), run.value(key, "reference")

@@ -78,7 +78,7 @@ def origins_figure(run: DemoRun) -> Figure:
 
     fig = Figure(figsize=(8.0, 4.0), dpi=100)
     bars, shanghai = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
-    fig.subplots_adjust(left=0.15, right=0.99, top=0.88, bottom=0.12, wspace=0.3)
+    fig.subplots_adjust(left=0.19, right=0.99, top=0.88, bottom=0.12, wspace=0.3)
     k = people_scale()
     moves = run.breakdown("moves_into_haimen")
     ref = run.breakdown("moves_into_haimen", "reference")
@@ -101,7 +101,7 @@ def origins_figure(run: DemoRun) -> Figure:
     bars.grid(axis="x", alpha=0.3)
 
     _pair(shanghai, run, "working_in_shanghai", CURRENT, k)
-    shanghai.set_title(name(OUTCOMES["working_in_shanghai"]), fontsize=13)
+    shanghai.set_title(name(OUTCOMES["working_in_shanghai"]), fontsize=11)
     shanghai.set_ylabel(t("people_axis"))
     _axes_years(shanghai)
     return fig

@@ -53,8 +53,9 @@ def projects() -> dict[str, dict[str, str]]:
 
 
 def short(label: str) -> str:
-    """A place name without its parenthesised remark."""
-    return label.split("(")[0].split(" (")[0]
+    """A place name without its parenthesised remark or its kind (Town, Subdistrict)."""
+    label = label.split("(")[0].split(" (")[0].strip()
+    return label.removesuffix(" Town").removesuffix(" Subdistrict")
 
 
 def place_name(key: str) -> str:

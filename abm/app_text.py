@@ -21,6 +21,7 @@ TEXT: dict[str, dict[str, str]] = {
     "current": {"zh": "当前设置", "en": "Current setting"},
     "reference": {"zh": "对照情景", "en": "Compared with"},
     "difference": {"zh": "差值", "en": "Difference"},
+    "thousands_note": {"zh": "", "en": "k = thousand people"},
     "year": {"zh": "年份", "en": "Year"},
     "people_axis": {"zh": "万人", "en": "thousand people"},
     "people_year_axis": {"zh": "万人/年", "en": "thousand people/yr"},
@@ -57,7 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
     "zones_title": {"zh": "三个区域较2020年新增", "en": "Added since 2020 in the three zones"},
     "targets_title": {
         "zh": "规划目标(★ 2025年目标 · 实线 当前设置 · 虚线 对照情景)",
-        "en": "The plan's targets (★ 2025 target · solid: current setting · dashed: compared with)",
+        "en": "Plan targets (★ 2025 target · solid: current setting · dashed: compared with)",
     },
     "never": {"zh": "不开通", "en": "never"},
     "compare_with": {"zh": "对照情景", "en": "Compare with"},
@@ -106,13 +107,13 @@ def name(item: Any) -> str:
 
 
 def people(value: float, signed: bool = False) -> str:
-    """People as 万 (Chinese) or thousands (English), e.g. 102.4万 / 1,024 thousand."""
+    """People as 万 (Chinese) or thousands (English), e.g. 102.4万 / 1,024.0k."""
     if value is None or not math.isfinite(value):
         return "–"
     sign = "+" if signed else ""
     if lang.value == "zh":
         return f"{value / 1e4:{sign},.2f}万" if abs(value) < 1e5 else f"{value / 1e4:{sign},.1f}万"
-    return f"{value / 1e3:{sign},.1f} thousand"
+    return f"{value / 1e3:{sign},.1f}k"
 
 
 def people_scale() -> float:

@@ -247,7 +247,7 @@ def test_language_switch(server, browser):
     tab.page.get_by_role("button", name=zh["switch"]).click()
     expect(tab.page.get_by_text(en["title"]).first).to_be_visible()
     expect(tab.page.locator(f'[role="slider"][aria-label="{en["jobs_slider"]}"]')).to_have_count(1)
-    expect(tab.page.locator(".demo-status")).to_contain_text("thousand")
+    expect(tab.page.locator(".demo-status")).to_contain_text("k · ")
     tab.page.wait_for_function("b => document.querySelectorAll('img.widget-image')[1].src !== b", arg=chart)
     tab.page.wait_for_timeout(500)
     tab.page.screenshot(path=SHOTS / "demo_en.png")

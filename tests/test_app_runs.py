@@ -79,6 +79,6 @@ def test_people_in_wan_and_thousands():
     assert people(-1234, signed=True) == "-0.12万"
     lang.value = "en"
     try:
-        assert people(1_067_100) == "1,067.1 thousand"
+        assert people(1_067_100) == "1,067.1k"
     finally:
         lang.value = "zh"
