@@ -45,7 +45,7 @@ def targets_figure(run: DemoRun) -> Figure:
     """Population against 110万, the three zones against their targets, urbanization against 75%."""
     fig = Figure(figsize=(8.0, 4.0), dpi=100)
     pop, zones, urban = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 1.2, 1]})
-    fig.subplots_adjust(left=0.08, right=0.99, top=0.86, bottom=0.08, wspace=0.32)
+    fig.subplots_adjust(left=0.09, right=0.99, top=0.86, bottom=0.08, wspace=0.34)
     k = people_scale()
 
     _pair(pop, run, "haimen_population", CURRENT, k)
@@ -111,7 +111,7 @@ def spending_figure(run: DemoRun) -> Figure:
     """This year's subsidies by measure group (the ``spending`` outcome), with each group's yearly target."""
     fig = Figure(figsize=(7.4, 2.3), dpi=100)
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.33, right=0.98, top=0.87, bottom=0.12)
+    fig.subplots_adjust(left=0.33 if lang.value == "zh" else 0.42, right=0.98, top=0.87, bottom=0.12)
     paid = run.breakdown("spending")
     groups = measure_targets()
     labels, values = [], []
@@ -122,6 +122,7 @@ def spending_figure(run: DemoRun) -> Figure:
     for i, v in enumerate(values):
         if v == 0:
             ax.text(0, i, " " + t("no_money"), va="center", fontsize=8, color="#616161")
+    ax.set_xlim(0, max([*values, 1.0]) * 1.05)
     ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_title(t("spending_title"), fontsize=12)
