@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -66,15 +67,16 @@ def place_name(key: str) -> str:
 
 
 def draw_links(ax, run: DemoRun, year: int) -> None:
-    """Links open in ``year`` under the current setting."""
+    """Links open in ``year`` under the current setting (one collection per mode: quick to draw)."""
     where = positions()
     transport = run.current.world.transport
+    segments: dict[str, list] = {mode: [] for mode in MODE_STYLE}
     for a, b, mode, project in links():
-        if a not in where or b not in where or (project and not transport.is_open(project, year)):
-            continue
+        if a in where and b in where and not (project and not transport.is_open(project, year)):
+            segments[mode].append([where[a], where[b]])
+    for mode, lines in segments.items():
         colour, width = MODE_STYLE[mode]
-        (x0, y0), (x1, y1) = where[a], where[b]
-        ax.plot([x0, x1], [y0, y1], color=colour, lw=width, zorder=1, solid_capstyle="round")
+        ax.add_collection(LineCollection(lines, colors=colour, linewidths=width, zorder=1, capstyle="round"))
 
 
 def project_legend(fig: Figure, run: DemoRun, year: int) -> None:
