@@ -3,7 +3,8 @@
 SolaraViz re-creates :class:`DemoRun` on Reset with the sliders' values, and
 calls :meth:`DemoRun.step` on Step and Play. Both runs draw the same keyed
 random numbers (same seed), so their difference is the levers'. Every figure
-the page shows is a declared outcome (``abm/outcomes.py``), read from
+the page shows is a declared outcome (``abm/outcomes.py``): each year's values,
+which the model computes as it records the year, are kept in
 :attr:`DemoRun.figures`. A failure is kept in :attr:`DemoRun.error` for the
 page to show; it never reaches the server.
 """
@@ -20,7 +21,7 @@ import mesa
 import pandas as pd
 
 from abm.model import MigrationModel
-from abm.outcomes import outcomes
+from abm.outcomes import OUTCOMES
 from environment.scenario import all_scenarios
 from environment.scenario import load as load_scenario
 from environment.settings import NEVER, Lever, levers, run_default, run_options
@@ -45,18 +46,6 @@ DEFAULT_REFERENCE = "baseline"
 DEMO_SCALE = 100
 DEMO_SEED = run_default("seed")
 SPREAD_FILE = Path(__file__).with_name("seed_spread.csv")
-SHOWN = (
-    "haimen_population",
-    "added_kaifaqu",
-    "added_gangxinqu",
-    "added_sanxing",
-    "urbanization",
-    "working_in_shanghai",
-    "net_migration",
-    "town_population",
-    "moves_into_haimen",
-    "spending",
-)
 
 
 def reference_scenarios() -> list[str]:
@@ -115,7 +104,7 @@ class DemoRun(mesa.Model):
         self.error: str | None = None
         self.current: MigrationModel | None = None
         self.reference: MigrationModel | None = None
-        self.figures: dict[str, pd.DataFrame] = {}
+        self.figures: dict[str, dict[int, dict[str, float]]] = {}  # run -> year -> outcome -> value
         self.year = run_options()["end"].low - 1
         try:
             end = run_default("end")
@@ -141,10 +130,9 @@ class DemoRun(mesa.Model):
             self._fail(e)
 
     def _read(self) -> None:
-        self.figures = {
-            "current": outcomes(self.current.tables(), list(SHOWN)),
-            "reference": outcomes(self.reference.tables(), list(SHOWN)),
-        }
+        """Keep this year's declared outcomes of both runs (the model computes them from the year's rows)."""
+        for side, model in (("current", self.current), ("reference", self.reference)):
+            self.figures.setdefault(side, {})[model.year] = dict(model.outcome_values)
 
     def _fail(self, e: Exception) -> None:
         traceback.print_exc()
@@ -153,28 +141,19 @@ class DemoRun(mesa.Model):
 
     def series(self, key: str, run: str = "current") -> pd.Series:
         """One outcome by year (empty if the run has none)."""
-        table = self.figures.get(run)
-        if table is None:
-            return pd.Series(dtype=float)
-        rows = table[table.outcome == key]
-        return pd.Series(rows.value.to_numpy(), index=rows.year.to_numpy(), name=key)
+        years = self.figures.get(run, {})
+        values = {y: v[key] for y, v in years.items() if key in v}
+        return pd.Series(list(values.values()), index=list(values), name=key, dtype=float)
 
     def value(self, key: str, run: str = "current", year: int | None = None) -> float:
         """One outcome in ``year`` (default: this year); NaN if absent."""
-        s = self.series(key, run)
         year = self.year if year is None else year
-        return float(s.get(year, float("nan")))
+        return float(self.figures.get(run, {}).get(year, {}).get(key, float("nan")))
 
     def breakdown(self, key: str, run: str = "current", year: int | None = None) -> dict[str, float]:
         """An outcome's ``by`` parts in ``year`` as {value of the by column: figure}."""
-        table = self.figures.get(run)
-        if table is None:
-            return {}
         year = self.year if year is None else year
-        rows = table[(table.year == year) & table.outcome.str.startswith(f"{key}_")]
-        out = {}
-        for o, v in zip(rows.outcome, rows.value, strict=True):
-            part = o.removeprefix(f"{key}_").split("_", 1)
-            if len(part) == 2 and part[0] in ("place", "origin", "measure"):
-                out[part[1]] = float(v)
-        return out
+        by = OUTCOMES[key].by
+        prefix = f"{key}_{by}_"
+        values = self.figures.get(run, {}).get(year, {})
+        return {k.removeprefix(prefix): v for k, v in values.items() if by and k.startswith(prefix)}

@@ -16,7 +16,8 @@ import mesa
 import numpy as np
 
 from abm.handles import Household, Worker
-from abm.recording import make_collector, record_tables, summarize, tables
+from abm.outcomes import outcomes
+from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables
 from agents.choice import Capacity, choose
 from agents.demography import VitalRates, age_and_die, give_birth, split_households
 from agents.labour import (
@@ -128,6 +129,7 @@ class MigrationModel(mesa.Model):
         self.events = YearEvents(np.full(n, np.nan), np.full(n, np.nan), np.zeros((places().n_alt,) * 2))
         self.handles: dict[tuple[type, int], Household | Worker] = {}
         self.summary: dict[str, float] = {}
+        self.outcome_values: dict[str, float] = {}
         self.datacollector = make_collector()
         self.record()
 
@@ -304,6 +306,7 @@ class MigrationModel(mesa.Model):
         """Collect the year's summary figures and tables (reads the state, changes nothing else)."""
         self.summary = summarize(self)
         record_tables(self)
+        self.outcome_values = current_outcomes(self)
         self.datacollector.collect(self)
         self._release_handles()
 
@@ -386,3 +389,7 @@ class MigrationModel(mesa.Model):
     def tables(self) -> dict[str, Any]:
         """The run's tables as pandas DataFrames: yearly (by place), summary, flows, jobs, ages, spending."""
         return tables(self.datacollector)
+
+    def outcomes(self) -> Any:
+        """The declared outcomes of every year so far (``environment/data/outcomes.toml``): ``year, outcome, value``."""
+        return outcomes(self.tables())

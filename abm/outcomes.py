@@ -60,9 +60,8 @@ class Outcome:
             if self.optional:
                 return pd.DataFrame(columns=COLUMNS)
             raise KeyError(f"outcome {self.key}: the run has no {self.table!r} table")
-        if self.places:  # the place of a yearly row, the destination of a flow
-            where = "place" if "place" in frame.columns else "destination"
-            frame = frame[frame[where].isin(area_places(self.places))]
+        if self.places:
+            frame = frame[frame[_place_column(frame)].isin(area_places(self.places))]
         parts = [_series(frame, self.column, self.since).rename(self.key)]
         if self.by:
             for value, group in frame.groupby(self.by, sort=True):
@@ -72,6 +71,30 @@ class Outcome:
             rows.append(self._gap(parts[0]))
         return _concat(rows)
 
+    def in_year(self, now: Mapping[str, pd.DataFrame], year: int, census: pd.DataFrame, last: int) -> dict[str, float]:
+        """This outcome (its ``by`` breakdown, its gap in the target's year) for one year, from that year's rows.
+
+        ``now`` holds the year's rows of each table; ``census`` the yearly table's census-year rows (for ``since``);
+        ``last`` is the run's last year (where targets without a year are read).
+        The same figures as :meth:`compute`, cheaply enough to report every step.
+        """
+        frame = now.get(self.table)
+        if frame is None or frame.empty:
+            return {}
+        if self.places:
+            keep = area_places(self.places)
+            frame, census = frame[frame[_place_column(frame)].isin(keep)], census[census["place"].isin(keep)]
+        value = float(frame[self.column].sum(min_count=1))
+        if self.since is not None:
+            value -= float(census[self.column].sum(min_count=1)) if year != self.since else value
+        out = {self.key: value}
+        if self.by:
+            for group, rows in frame.groupby(self.by, sort=True):
+                out[f"{self.key}_{self.by}_{_tag(group)}"] = float(rows[self.column].sum(min_count=1))
+        if self.target and (targets()[self.target].year or last) == year:
+            out[f"{self.key}_gap"] = value - targets()[self.target].value
+        return out
+
     def _gap(self, series: pd.Series) -> pd.DataFrame:
         target = targets()[self.target]
         year = target.year if target.year is not None else int(series.index.max())
@@ -79,6 +102,11 @@ class Outcome:
             return pd.DataFrame(columns=COLUMNS)
         value = float(series[year]) - target.value
         return pd.DataFrame({"year": [year], "outcome": [f"{self.key}_gap"], "value": [value]})
+
+
+def _place_column(frame: pd.DataFrame) -> str:
+    """The column ``places`` filters on: a yearly row's place, a flow's destination."""
+    return "place" if "place" in frame.columns else "destination"
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

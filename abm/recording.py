@@ -3,7 +3,11 @@
 Model-level reporters give Haimen's totals (:data:`SUMMARY`, read from
 ``model.summary``); tables give one row per year and place (``places``, written
 as ``yearly.parquet``), flows between places, jobs by place and cluster,
-Haimen's age structure and what the plan's payments cost (``spending``). Counts
+Haimen's age structure and what the plan's payments cost (``spending``).
+``registered_population`` counts the people living in Haimen whose household
+holds a Haimen hukou (户籍); Haimen-registered people living elsewhere are not
+tracked by the model, so it is not the official registered population (which
+counts them wherever they live). Counts
 are people (weights summed), not agents. The 2020 row is the starting
 population: its flows are empty (NaN).
 """
@@ -17,8 +21,10 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
+from abm.outcomes import OUTCOMES
 from agents.labour import employment, in_labour_force
 from agents.population import COLLECTIVE, OWNER, RENTER
+from agents.synthesis import HAIMEN_CITY
 from environment.places import clusters, places
 from environment.settings import levers
 
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
 SUMMARY = (
     "year",
     "haimen_population",
+    "registered_population",
     "urban_population",
     "urbanization",
     "births",
@@ -78,9 +85,42 @@ def summary_value(model: MigrationModel, name: str) -> float:
     return model.summary[name]
 
 
+def outcome_value(model: MigrationModel, name: str) -> float:
+    """A model reporter: one of this year's declared outcomes (NaN where it has no value this year)."""
+    return model.outcome_values.get(name, np.nan)
+
+
+def reported_outcomes() -> tuple[str, ...]:
+    """Declared outcomes (and their target gaps) reported each year, beyond the summary figures."""
+    keys = [k for o in OUTCOMES.values() for k in (o.key, f"{o.key}_gap" if o.target else "") if k]
+    return tuple(k for k in keys if k not in SUMMARY)
+
+
 def make_collector() -> DataCollector:
-    """A DataCollector with a model reporter per summary figure and the tables."""
-    return DataCollector(model_reporters={name: partial(summary_value, name=name) for name in SUMMARY}, tables=TABLES)
+    """A DataCollector with a model reporter per summary figure and declared outcome, and the tables.
+
+    So ``mesa.batch_run`` and any Mesa tool see the declared outcomes as columns.
+    """
+    reporters = {name: partial(summary_value, name=name) for name in SUMMARY}
+    reporters |= {name: partial(outcome_value, name=name) for name in reported_outcomes()}
+    return DataCollector(model_reporters=reporters, tables=TABLES)
+
+
+def current_outcomes(model: MigrationModel) -> dict[str, float]:
+    """This year's declared outcomes, from this year's rows (and the census year's, for growth since then)."""
+    recorded, n = model.datacollector.tables, places().n
+    spending, flows = pd.DataFrame(recorded["spending"]), pd.DataFrame(recorded["flows"])
+    now = {
+        "summary": pd.DataFrame([model.summary]),
+        "yearly": pd.DataFrame({c: v[-n:] for c, v in recorded["places"].items()}),
+        "spending": spending[spending.year == model.year] if len(spending) else spending,
+        "flows": flows[flows.year == model.year] if len(flows) else flows,
+    }
+    census = pd.DataFrame({c: v[:n] for c, v in recorded["places"].items()})
+    values: dict[str, float] = {}
+    for outcome in OUTCOMES.values():
+        values |= outcome.in_year(now, model.year, census, model.end)
+    return values
 
 
 def band_label(lo: int, hi: int) -> str:
@@ -138,6 +178,7 @@ def summarize(model: MigrationModel) -> dict[str, float]:
     return {
         "year": model.year,
         "haimen_population": people,
+        "registered_population": w[hm[h.place[p.household]] & (h.hukou_city[p.household] == HAIMEN_CITY)].sum(),
         "urban_population": urban,
         "urbanization": urban / people,
         "births": births[hm].sum(),

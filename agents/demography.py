@@ -1,10 +1,18 @@
 """Ageing, deaths, births and new households.
 
-Mortality has a Gompertz–Makeham shape by age and sex; fertility a bell shape
-over ages 15–49. Their *levels* are fitted so that, on the synthetic 2020
-population, deaths and births equal Haimen's published 2019 rates (9.6 ‰ and
-6.7 ‰, natural change −2.9 ‰). After 2020 mortality improves and fertility
-follows its trend; the childcare lever raises fertility.
+Mortality has a Gompertz–Makeham shape by age and sex; fertility the shape of
+China's 2020 age-specific fertility (census, facts ``asfr_*``; five-year steps
+over 15–49). Their *levels* follow Haimen's yearly crude rates in
+``data/vital_rates.csv`` for 2021–2024 (Haimen's 2019 rates moved with
+Jiangsu's yearly change, China's for Jiangsu's missing 2023, which carries the
+early-2023 excess deaths; see ``environment/demography_inputs.py``). Each
+year's levels are fitted on a deterministic projection of the 2020 synthetic
+population without migration, so they are the same in every scenario and the
+first year's (2021) expected births and deaths equal the 2021 rates exactly.
+The series itself is uncertain (parameters ``death_rate_factor`` and
+``birth_rate_factor``, default 1). After the last data year, mortality falls by
+``mortality_improvement`` and fertility changes by ``fertility_trend`` a year
+(parameters with ranges); the childcare lever raises fertility on top.
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ from agents.choice import fits_in_order
 from agents.population import COLLECTIVE, NO_JOB, RENTER, Households, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
 from agents.synthesis import MAX_AGE, draw_participation
-from environment.inputs import CENSUS_YEAR, constant, fact
+from environment.demography_inputs import asfr_by_age, vital_rates
+from environment.inputs import CENSUS_YEAR, constant
 from environment.policy import Policy
 from environment.settings import Settings
 
@@ -25,11 +34,14 @@ PARENT_GAP: int = constant("parent_gap")  # years: someone this much older marks
 
 
 class VitalRates:
-    """Yearly death and birth probabilities, levels fitted to Haimen's 2019 crude rates.
+    """Yearly death and birth probabilities; levels fitted to Haimen's yearly crude rates (``vital_rates.csv``).
 
-    The levels are set so that, in the first simulated year (everyone a year
-    older than at the census), the expected deaths and births of the 2020
-    population equal 9.6 ‰ and 6.7 ‰ of it: natural change starts at −2.9 ‰.
+    ``death_levels[year]`` and ``birth_levels[year]`` scale the shapes so that,
+    on the 2020 population projected without migration to the start of that
+    year (everyone a year older), expected deaths and births (of mothers who
+    survive the year) equal the year's rate (‰) times that population. Years
+    after the data continue from the last data year's levels with the trend
+    parameters.
     """
 
     def __init__(self, settings: Settings, pop: Population, first_year: int = CENSUS_YEAR + 1) -> None:
@@ -38,26 +50,51 @@ class VitalRates:
         ages = np.arange(MAX_AGE + 1)
         male_shape = settings.makeham_share + np.exp(settings.mortality_slope * (ages - 60))
         self.death_shape = np.stack([male_shape, male_shape * settings.female_mortality_ratio])  # [sex, age]
-        self.birth_shape = np.exp(-0.5 * ((ages - settings.fertility_peak_age) / settings.fertility_spread) ** 2)
+        self.birth_shape = asfr_by_age(MAX_AGE)
         self.birth_shape[(ages < FERTILE_AGES[0]) | (ages > FERTILE_AGES[1])] = 0.0
         p, w = pop.persons, pop.person_weight()
-        age = np.minimum(p.age + 1, MAX_AGE)  # ages at which the first year's events are drawn
-        people = w.sum()
-        self.death_level = _level(
-            w, self.death_shape[p.female.astype(int), age], fact("death_rate", year=2019) / 1000 * people
-        )
-        self.birth_level = _level(w, p.female * self.birth_shape[age], fact("birth_rate", year=2019) / 1000 * people)
+        people = np.zeros((2, MAX_AGE + 1))  # [sex, age] at the census
+        np.add.at(people, (p.female.astype(int), np.minimum(p.age, MAX_AGE)), w)
+        self.death_levels: dict[int, float] = {}
+        self.birth_levels: dict[int, float] = {}
+        targets = vital_rates()
+        self.last_data_year = max(max(targets), first_year)
+        boy_share = settings.sex_ratio_at_birth / (1 + settings.sex_ratio_at_birth)
+        for year in range(first_year, self.last_data_year + 1):
+            people = np.concatenate([np.zeros((2, 1)), people[:, :-2], people[:, -2:].sum(axis=1, keepdims=True)], 1)
+            total = people.sum()
+            rate = targets.get(year, targets[max(targets)])
+            deaths = rate.death_rate * settings.death_rate_factor / 1000 * total
+            death_level = _level(people.ravel(), self.death_shape.ravel(), deaths)
+            survive = np.exp(-death_level * self.death_shape)
+            women = people[1] * survive[1]
+            birth_level = _level(women, self.birth_shape, rate.birth_rate * settings.birth_rate_factor / 1000 * total)
+            self.death_levels[year], self.birth_levels[year] = death_level, birth_level
+            births = (women * (1 - np.exp(-birth_level * self.birth_shape))).sum()
+            people = people * survive
+            people[:, 0] += births * np.array([boy_share, 1 - boy_share])
+
+    def death_level(self, year: int) -> float:
+        """Mortality level in ``year`` (scales ``death_shape``; rates per year)."""
+        last = self.last_data_year
+        if year <= last:
+            return self.death_levels[max(year, self.first_year)]
+        return self.death_levels[last] * (1 - self.settings.mortality_improvement) ** (year - last)
+
+    def birth_level(self, year: int) -> float:
+        """Fertility level in ``year`` before the childcare lever (scales ``birth_shape``)."""
+        last = self.last_data_year
+        if year <= last:
+            return self.birth_levels[max(year, self.first_year)]
+        return self.birth_levels[last] * (1 + self.settings.fertility_trend) ** (year - last)
 
     def death_probability(self, persons: Persons, year: int) -> np.ndarray:
-        rate = self.death_level * self.death_shape[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
-        rate *= (1 - self.settings.mortality_improvement) ** (year - self.first_year)
+        rate = self.death_level(year) * self.death_shape[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
         return 1.0 - np.exp(-rate)
 
     def birth_probability(self, persons: Persons, year: int, support: float) -> np.ndarray:
         """Probability of giving birth this year, with ``support`` yuan/yr per young child."""
-        s = self.settings
-        level = self.birth_level * (1 + s.fertility_trend) ** (year - self.first_year)
-        level *= 1 + s.fertility_support_elasticity * support / 10_000
+        level = self.birth_level(year) * (1 + self.settings.fertility_support_elasticity * support / 10_000)
         rate = level * self.birth_shape[np.minimum(persons.age, MAX_AGE)] * persons.female
         return 1.0 - np.exp(-rate)
 

@@ -3,8 +3,11 @@
 The 2020 population is drawn from household templates (``data/household_templates.csv``),
 stratified over Haimen's urban and rural parts, and then *raked*: household
 weights are calibrated (w = d·exp(Xλ)) so that the weighted totals equal the
-census exactly at any scale — persons by unit and part, age bands 0–14 / 60–64
-/ 65+, men, collective-household persons and family households.
+census exactly at any scale — persons by unit and part, the eighteen five-year
+age bands of ``data/age_structure_2020.csv`` (Jiangsu's profile within Haimen's
+census groups 0–14 / 15–59 / 60–64 / 65+, which therefore hold exactly), men
+per band (summing to the census men), collective-household persons and family
+households.
 
 Each year every outside origin also sends a pool of potential movers, sized
 from its population and its assumed mobility rate, who weigh Haimen's places
@@ -21,6 +24,13 @@ import numpy as np
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
 from agents.rows import distinct_rows, dot
 from agents.streams import Channel, categorical, derive_keys, uniform
+from environment.demography_inputs import (
+    BAND_STARTS,
+    BROAD_GROUPS,
+    age_structure_2020,
+    band_of_age,
+    haimen_broad_groups,
+)
 from environment.inputs import CENSUS_YEAR, constant, fact, place_value, read_csv
 from environment.places import cluster_mix, clusters, place_values, places
 from environment.settings import Settings, levers
@@ -73,14 +83,37 @@ def templates() -> tuple[Template, ...]:
 
 
 def age_profile(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Relative size of each single-year cohort, and its college ratio, float[age]."""
+    """Relative size of each single-year cohort, and its college ratio, float[age].
+
+    Sizes follow the target five-year bands (:func:`band_targets`), even within
+    each band; inside the open 85+ band they are thinned by survival at the
+    Gompertz slope (parameter ``mortality_slope``).
+    """
     size, college = np.zeros(MAX_AGE + 1), np.zeros(MAX_AGE + 1)
     for r in read_csv("age_profile.csv"):
-        ages = slice(int(r["age_min"]), int(r["age_max"]) + 1)
-        size[ages], college[ages] = float(r["relative_size"]), float(r["college_ratio"])
-    old = np.arange(MAX_AGE + 1) >= 70
-    size[old] *= np.exp(-settings.mortality_slope * (np.arange(MAX_AGE + 1)[old] - 70))
+        college[int(r["age_min"]) : int(r["age_max"]) + 1] = float(r["college_ratio"])
+    ages = np.arange(MAX_AGE + 1)
+    band = band_of_age(ages)
+    thin = np.exp(-settings.mortality_slope * np.maximum(ages - BAND_STARTS[-1], 0))
+    size = band_targets()[band] * thin / np.bincount(band, weights=thin)[band]
     return size, college
+
+
+def men_targets() -> np.ndarray:
+    """2020 men per five-year band, float[band]: ``age_structure_2020.csv`` rescaled to the census men exactly."""
+    men = age_structure_2020().men
+    return men * fact("pop_male") / men.sum()
+
+
+def band_targets() -> np.ndarray:
+    """2020 persons per five-year band, float[band]: ``age_structure_2020.csv`` rescaled within each census
+    broad group so that the groups' census totals hold exactly (the file rounds to 0.001 person)."""
+    persons = age_structure_2020().persons.copy()
+    starts = np.array(BAND_STARTS)
+    for name, lo, hi in BROAD_GROUPS:
+        group = (starts >= lo) & (starts <= hi)
+        persons[group] *= haimen_broad_groups()[name] / persons[group].sum()
+    return persons
 
 
 def census() -> dict[str, float]:
@@ -215,21 +248,19 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     in_pair = np.where(role == 0, elderly[household] == 2, np.where(role == 1, adults[household] == 2, False))
     female = np.where(in_pair, ~pair_first, pu[:, 1] < 0.5)
 
-    # rake household weights to the census
-    n_alts = len(alts)
-    X = np.zeros((n_hh, n_alts + 6))
+    # rake household weights to the census: persons per alternative, per five-year band and men per band, ...
+    n_alts, n_bands = len(alts), len(BAND_STARTS)
+    X = np.zeros((n_hh, n_alts + 2 * n_bands + 2))
     alt_col = np.searchsorted(alts, alt)
     X[np.arange(n_hh), alt_col] = size
-    for col, mask in enumerate([age <= 14, (age >= 60) & (age <= 64), age >= 65, ~female]):
-        X[:, n_alts + col] = np.bincount(household, weights=mask, minlength=n_hh)
-    X[:, n_alts + 4] = size * is_coll
-    X[:, n_alts + 5] = ~is_coll
+    np.add.at(X, (household, n_alts + band_of_age(age)), 1.0)
+    np.add.at(X, (household[~female], n_alts + n_bands + band_of_age(age[~female])), 1.0)
+    X[:, n_alts + 2 * n_bands] = size * is_coll
+    X[:, n_alts + 2 * n_bands + 1] = ~is_coll
     totals = np.r_[
         targets[alts],
-        c["age_0_14"],
-        c["age_60_64"],
-        c["age_65_plus"],
-        c["male"],
+        band_targets(),
+        men_targets(),
         c["collective_persons"],
         c["family_households"],
     ]

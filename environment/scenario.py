@@ -108,7 +108,8 @@ def load(name_or_path: str | Path) -> Scenario:
     return _load(find(name_or_path), seen=())
 
 
-def _read(path: Path) -> dict:
+def read_file(path: Path) -> dict:
+    """A TOML input file as a dict; a missing, unreadable, binary, empty or malformed file is a ScenarioError."""
     where = str(path)
     try:
         data = path.read_bytes()
@@ -143,7 +144,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
         raise ScenarioError(where, "base", path.stem, "scenarios' bases form a cycle")
     if len(seen) >= MAX_BASE_DEPTH:
         raise ScenarioError(where, "base", path.stem, f"a chain of bases may be at most {MAX_BASE_DEPTH} deep")
-    raw = _read(path)
+    raw = read_file(path)
     for key in raw:
         if key not in TOP_KEYS:
             raise ScenarioError(where, key, raw[key], _unknown(key, TOP_KEYS, "top-level keys"))

@@ -170,6 +170,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="fit and print, but do not write")
     p.set_defaults(func=cmd_calibrate)
 
+    p = sub.add_parser("validate", help="compare a baseline run with every sourced fact (Markdown report)")
+    p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
+    p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
+    p.add_argument("--end", type=run_option("end", "--end"), default=2035, help="last year (default 2035)")
+    _jobs_option(p)
+    _out_options(p, "results/validation")
+    p.set_defaults(func=cmd_validate)
+
     p = sub.add_parser("serve", help="start the web demo (Mesa SolaraViz page) for a browser")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=whole_number(1, 65535), default=8765, help="port (default 8765)")
@@ -503,6 +511,22 @@ def cmd_calibrate(args) -> int:
     if not args.dry_run:
         calibrate.write(record)
         print("wrote environment/data/calibration.toml", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from experiments import validate
+    from experiments.output_folders import staged
+    from experiments.store import RESULTS_DIR
+
+    out = args.out if args.out is not None else RESULTS_DIR / "validation"
+    identity = {"scenario": "baseline", "scale": args.scale, "seeds": list(args.seeds), "end": args.end}
+    started = time.perf_counter()
+    with staged(out, "validation", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
+        result = validate.validate(scale=args.scale, seeds=args.seeds, end=args.end, n_jobs=args.jobs)
+        (f / "validation.md").write_text(result.markdown, encoding="utf-8")
+        result.table.to_csv(f / "validation.csv", index=False)
+    print(f"report in {Path(out).resolve() / 'validation.md'} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0
 
 

@@ -358,18 +358,21 @@ def _new_empty_folder(target: Path) -> Path:
 
 
 # ------------------------------------------------------------------ single files
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Replace ``path`` by a file holding ``data``: a temporary file beside it, fsync, then ``os.replace``.
+def write_file_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Replace ``path`` by what ``write(temporary)`` writes to a temporary file beside it, fsynced, then renamed.
 
-    On failure the old file is left as it was and the temporary file removed. The mode follows the umask.
+    The temporary file keeps ``path``'s suffix (writers such as matplotlib read it) except ``.parquet``, so a folder's
+    table glob never sees a half-written file. On failure the old file is left as it was and the temporary removed.
+    The mode follows the umask.
     """
     path = Path(path).resolve()
-    temporary = path.parent / f".{path.name}.abm-tmp-{os.getpid()}-{secrets.token_hex(8)}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = ".tmp" if path.suffix == ".parquet" else path.suffix
+    temporary = path.parent / f".{path.name}.abm-tmp-{os.getpid()}-{secrets.token_hex(8)}{suffix}"
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
     try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
+        write(temporary)
+        with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
@@ -377,6 +380,11 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
         raise
     _fsync_folder(path.parent)
     return path
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """:func:`write_file_atomic` for bytes."""
+    return write_file_atomic(path, lambda temporary: temporary.write_bytes(data))
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -33,6 +33,7 @@ class RunSpec:
     seed: int = run_default("seed")
     end: int = run_default("end")
     label: str = ""
+    recalibrate: tuple[int, tuple[int, ...]] | None = None  # (scale, seeds): refit the free constants first
 
     def __post_init__(self) -> None:  # numpy-typed values (SALib, np.arange) become plain Python
         object.__setattr__(self, "settings", {k: plain(v) for k, v in dict(self.settings).items()})
@@ -40,12 +41,18 @@ class RunSpec:
             object.__setattr__(self, name, plain(getattr(self, name)))
 
     def model(self) -> MigrationModel:
-        return MigrationModel(scale=self.scale, end=self.end, rng=self.seed, **dict(self.settings))
+        settings = dict(self.settings)
+        if self.recalibrate is not None:  # calibrate, then run: the constants refitted under these uncertainties
+            from experiments.calibrate import fitted_constants
+
+            settings |= fitted_constants(settings, *self.recalibrate)
+        return MigrationModel(scale=self.scale, end=self.end, rng=self.seed, **settings)
 
     def config(self) -> dict[str, Any]:
         """Everything that determines the run's results, as plain data."""
         settings = dict(sorted(self.settings.items()))
-        return {"settings": settings, "scale": self.scale, "seed": self.seed, "end": self.end}
+        config = {"settings": settings, "scale": self.scale, "seed": self.seed, "end": self.end}
+        return config | ({"recalibrate": list(self.recalibrate)} if self.recalibrate else {})
 
     def config_hash(self) -> str:
         """A short hash of :meth:`config`: equal hashes, equal runs (with the same code)."""

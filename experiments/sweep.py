@@ -37,7 +37,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,20 @@ from environment.settings import InputError, Lever, Parameter, Setting, SettingE
 from experiments.runner import RunSpec
 
 SWEEP_DIR = Path(__file__).parent / "sweeps"
-TOP_KEYS = {"name", "description", "base", "seed", "replicates", "paired", "include", "run", "design", "vary"}
+TOP_KEYS = {
+    "name",
+    "description",
+    "base",
+    "seed",
+    "replicates",
+    "paired",
+    "include",
+    "run",
+    "design",
+    "vary",
+    "recalibrate",
+}
+RECALIBRATE_DEFAULT = (20, (1, 2))  # (scale, seeds) of each run's refit when `recalibrate = true`
 DESIGNS = ("grid", "lhs", "morris", "sobol")
 DESIGN_KEYS = {"kind", "samples", "levels", "seed"}
 VARY_KEYS = {"low", "high", "values"}
@@ -134,6 +146,7 @@ class Sweep:
     description: str = ""
     source: str = ""
     raw: dict = field(default_factory=dict, compare=False)
+    recalibrate: tuple[int, tuple[int, ...]] | None = None  # refit the free constants for every run (scale, seeds)
 
     def problem(self) -> dict:
         """The SALib problem: names and bounds of the factors."""
@@ -180,9 +193,37 @@ class Sweep:
             settings = {**self.base.settings, **values}
             for rep in range(self.replicates):
                 seed = derive_seed(self.seed, rep, point=None if self.paired else point)
-                spec = RunSpec(settings, scale=self.scale, seed=seed, end=self.end, label=self.name)
+                spec = RunSpec(
+                    settings, scale=self.scale, seed=seed, end=self.end, label=self.name, recalibrate=self.recalibrate
+                )
                 out.append(SweepRun(run_id(point, rep), point, rep, values, seed, spec))
         return out
+
+
+def _recalibrate(value: Any, factors: tuple[Factor, ...], where: str) -> tuple[int, tuple[int, ...]] | None:
+    """``recalibrate = true`` or ``{ scale = K, seeds = [..] }``: refit the free constants for every run."""
+    if value is False:
+        return None
+    allowed = "true, false or a table { scale = 20, seeds = [1, 2] } (the refit's scale and seeds)"
+    if value is True:
+        chosen = RECALIBRATE_DEFAULT
+    elif isinstance(value, dict) and set(value) <= {"scale", "seeds"}:
+        seeds = value.get("seeds", list(RECALIBRATE_DEFAULT[1]))
+        if not isinstance(seeds, list) or not seeds:
+            raise SweepError(where, "recalibrate.seeds", seeds, "a list of seeds, e.g. [1, 2]")
+        try:
+            scale = sc.check_scale(value.get("scale", RECALIBRATE_DEFAULT[0]), where, "recalibrate.scale")
+            chosen = (scale, tuple(sc.check_seed(s, where, "recalibrate.seeds") for s in seeds))
+        except sc.ScenarioError as e:
+            raise SweepError(e.where, e.key, e.value, e.allowed) from None
+    else:
+        raise SweepError(where, "recalibrate", value, allowed)
+    fitted = [f.key for f in factors if f.key in parameters() and parameters()[f.key].calibrated]
+    if fitted:
+        raise SweepError(
+            where, f"vary.{fitted[0]}", None, "a fitted constant cannot be varied when runs are recalibrated"
+        )
+    return chosen
 
 
 def run_id(point: int, replicate: int) -> str:
@@ -221,16 +262,19 @@ def find(name_or_path: str | Path) -> Path:
     raise SweepError(str(name_or_path), "file", None, f"no such sweep file (named sweeps: {', '.join(known)})")
 
 
-def load(name_or_path: str | Path) -> Sweep:
-    """Read and check a sweep file: raises :class:`SweepError` on the first problem."""
+def load(name_or_path: str | Path, recalibrate: bool = False) -> Sweep:
+    """Read and check a sweep file: raises :class:`SweepError` on the first problem.
+
+    ``recalibrate`` asks for every run's free constants to be refitted (as ``recalibrate = true`` in the file).
+    """
     path = find(name_or_path)
-    where = str(path)
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise SweepError(where, "TOML", None, f"not valid TOML ({e})") from None
-    return parse(raw, where, default_name=path.stem)
+        raw = sc.read_file(path)
+    except sc.ScenarioError as e:
+        raise SweepError(e.where, e.key, e.value, e.allowed) from None
+    if recalibrate and not raw.get("recalibrate"):
+        raw = raw | {"recalibrate": True}
+    return parse(raw, str(path), default_name=path.stem)
 
 
 def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:
@@ -274,6 +318,7 @@ def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:
         raise SweepError(where, "design.levels", levels, "an even number of grid levels for Morris (e.g. 4)")
     design_seed = _whole(design, "seed", where, seed % 2**32, 0, 2**32 - 1, prefix="design.")
     factors = _factors(raw, where)
+    recalibrate = _recalibrate(raw.get("recalibrate", False), factors, where)
     sweep = Sweep(
         name=name,
         base=base,
@@ -290,6 +335,7 @@ def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:
         description=description,
         source=where,
         raw=raw,
+        recalibrate=recalibrate,
     )
     n_points = _count_points(sweep)
     if n_points * replicates > MAX_RUNS:

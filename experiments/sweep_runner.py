@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments import backends, sweep_store
+from experiments.output_folders import locked
 from experiments.runner import attempt
 from experiments.store import git_commit
 from experiments.sweep import Sweep
@@ -49,7 +50,20 @@ def run_sweep(
     """Run every unfinished run of ``sweep`` into ``out`` (see ``experiments.sweep_store`` for the layout)."""
     backends.check(backend, jobs, scheduler)
     started = time.perf_counter()
-    out = Path(out)
+    with locked(out, "sweep", {"source": sweep.source, "sweep": sweep.name}) as folder:
+        return _run_into(sweep, folder, backend, jobs, scheduler, progress, retry_failed, started)
+
+
+def _run_into(
+    sweep: Sweep,
+    out: Path,
+    backend: str,
+    jobs: int,
+    scheduler: str | None,
+    progress: bool,
+    retry_failed: bool,
+    started: float,
+) -> SweepSummary:
     version = git_commit()
     sweep_store.prepare(out, sweep, version)
     runs = sweep.runs()

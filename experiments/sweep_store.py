@@ -17,8 +17,6 @@ manifest row is missing (or whose configuration changed).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any
 import pandas as pd
 import tomli_w
 
+from experiments.output_folders import write_file_atomic
 from experiments.runner import RunResult
 from experiments.sweep import Sweep, SweepError, SweepRun
 
@@ -35,20 +34,7 @@ RUNS = "runs"
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # never ending in .parquet (table globs must not see it), else keeping the suffix (writers read it)
-    suffix = ".tmp" if path.suffix == ".parquet" else f".tmp{path.suffix}"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make results private to their writer
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_file_atomic(path, write)
 
 
 def _parquet(frame: pd.DataFrame) -> Callable[[Path], None]:

@@ -22,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (finished ones are skipped)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="refit the free constants for every run's uncertainties first (cached; as `recalibrate = true`)",
+    )
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("query", help="DuckDB SQL over a sweep's results (views: runs, outcomes, yearly, …)")
@@ -54,6 +59,8 @@ def cmd_sweep(args) -> int:
     from experiments.sweep_runner import run_sweep
 
     sweep = load(args.file)
+    if args.recalibrate and sweep.recalibrate is None:
+        sweep = load(args.file, recalibrate=True)
     out = args.out or RESULTS_DIR / "sweeps" / sweep.name
     runs = len(sweep.runs())
     print(
@@ -101,6 +108,7 @@ def cmd_query(args) -> int:
 def cmd_compare(args) -> int:
     from environment import scenario as sc
     from experiments.compare import compare
+    from experiments.output_folders import staged
     from experiments.report import write_report
     from experiments.store import RESULTS_DIR
 
@@ -111,19 +119,29 @@ def cmd_compare(args) -> int:
     scenarios = [sc.load(name).with_run(scale=args.scale, years=args.years) for name in args.scenarios]
     first = scenarios[0]
     scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
-    result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
     out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
-    html, xlsx = write_report(result, out)
-    print(f"report: {html}\nworkbook: {xlsx}")
+    identity = {
+        "source": "+".join(s.source for s in scenarios),
+        "scenarios": [s.name for s in scenarios],
+        "replicates": args.replicates,
+        "scale": first.scale,
+    }
+    with staged(out, "report", identity, say=lambda line: print(line, file=sys.stderr)) as folder:
+        result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
+        html, xlsx = write_report(result, folder)
+    resolved = Path(out).resolve()
+    print(f"report: {resolved / html.name}\nworkbook: {resolved / xlsx.name}")
     return 0
 
 
 def cmd_sensitivity(args) -> int:
+    from experiments.output_folders import staged
     from experiments.sensitivity import analyse, write
 
     table = analyse(args.folder, args.outcome)
     out = args.out or args.folder / "sensitivity"
-    text = write(table, out)
+    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}) as folder:
+        text = write(table, folder)
     print(text)
     print(f"tables and plot in {out}", file=sys.stderr)
     return 0

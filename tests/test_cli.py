@@ -37,6 +37,7 @@ SUBCOMMANDS = [
     "query",
     "compare",
     "sensitivity",
+    "validate",
 ]
 RUN_COLUMNS = [
     *("year", "place", "in_haimen", "population", "urban_population"),
@@ -516,3 +517,15 @@ def test_serve_help_is_fast_and_names_its_flags():
     assert result.returncode == 0 and "--host" in result.stdout and "--port" in result.stdout
     assert time.perf_counter() - started < 5  # the web stack is imported only when serving
     assert abm("serve", "--port", "0").returncode == 2
+
+
+def test_a_custom_file_named_like_a_built_in_does_not_replace_its_results(tmp_path):
+    out = tmp_path / "out"
+    assert abm("run", "baseline", *SHORT, "--out", out, cwd=tmp_path).returncode == 0
+    before = (out / MARKER).read_text()
+    (tmp_path / "mine.toml").write_text('name = "baseline"\n[levers]\nrent_subsidy = 600\n', encoding="utf-8")
+    result = abm("run", "mine.toml", *SHORT, "--out", out, cwd=tmp_path)
+    _assert_user_error(result, "--replace")
+    assert (out / MARKER).read_text() == before
+    assert abm("run", "mine.toml", *SHORT, "--out", out, "--replace", cwd=tmp_path).returncode == 0
+    assert json.loads((out / MARKER).read_text())["settings"] == {"rent_subsidy": 600}

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from environment.settings import parameters
+from environment.settings import InputError, parameters
 from experiments import sweep_store
 from experiments.cli import main
 from experiments.runner import RunSpec, run
@@ -270,9 +270,13 @@ def test_resume_after_sigkill_runs_each_missing_run_once(tmp_path):
 def test_a_folder_holding_another_sweep_is_refused(tmp_path):
     sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1")))
     run_sweep(sweep, tmp_path / "out", backend="serial", progress=False)
-    other = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1").replace("seed = 5", "seed = 6"), "b.toml"))
-    with pytest.raises(SweepError, match="different sweep"):
+    changed = SMALL.replace("samples = 3", "samples = 1").replace("seed = 5", "seed = 6")
+    other = load(write(tmp_path, changed, "b.toml"))  # another sweep file
+    with pytest.raises(InputError, match="holds results of"):
         run_sweep(other, tmp_path / "out", backend="serial", progress=False)
+    edited = load(write(tmp_path, changed))  # the same file, edited since the sweep ran
+    with pytest.raises(SweepError, match="different sweep"):
+        run_sweep(edited, tmp_path / "out", backend="serial", progress=False)
 
 
 def test_example_sweep_files_load():

@@ -1,0 +1,482 @@
+"""``abm validate``: a baseline run compared with every fact it can be compared with.
+
+Each comparison row names the fact, its source (a key of ``facts.csv`` or a
+derived data file), the observed value, the model's mean and spread over seeds,
+the error, and whether the fact was *fitted* (a raking margin, a calibration
+target or a vital-rate level: agreement there is by construction) or not (only
+those count as validation). The report (``validation.md``, plots embedded as
+base64 PNG) also sets the model's baseline beside two naive forecasts: the
+2010–2020 trend continued and a flat line. Seeds give the band; a
+parameter-uncertainty band is not computed yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from abm.model import MigrationModel
+from agents.synthesis import MAX_AGE
+from environment.demography_inputs import BAND_STARTS, age_structure_2020, band_label, vital_rates
+from environment.inputs import CENSUS_YEAR, fact
+from environment.scenario import load as load_scenario
+from experiments.runner import RunSpec, run_many
+
+FITTED, VALIDATION, NEIGHBOUR = "fitted", "validation", "neighbour check"
+COLUMNS = [
+    "group",
+    "fact",
+    "source",
+    "observed",
+    "model",
+    "model_sd",
+    "error",
+    "relative_error",
+    "unit",
+    "kind",
+    "note",
+]
+
+
+@dataclass
+class Validation:
+    """The comparison table, the runs' summaries (one frame per seed) and the report's Markdown."""
+
+    table: pd.DataFrame
+    summaries: list[pd.DataFrame]
+    markdown: str
+
+
+def _row(group, name, source, observed, values, unit, kind, note="", reference: float | None = None) -> dict:
+    """One comparison; the relative error divides by ``reference`` (default: the observed value)."""
+    values = np.atleast_1d(np.asarray(values, dtype=float))
+    reference = observed if reference is None else reference
+    model = float(values.mean())
+    sd = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+    error = model - observed
+    return {
+        "group": group,
+        "fact": name,
+        "source": source,
+        "observed": observed,
+        "model": model,
+        "model_sd": sd,
+        "error": error,
+        "relative_error": error / reference if reference else float("nan"),
+        "unit": unit,
+        "kind": kind,
+        "note": note,
+    }
+
+
+def _rate(summary: pd.DataFrame, year: int, column: str) -> float:
+    """A flow in ``year`` per mille of the population at the start of that year."""
+    s = summary.set_index("year")
+    return 1000 * s.loc[year, column] / s.loc[year - 1, "haimen_population"]
+
+
+def life_expectancy(model: MigrationModel, year: int) -> tuple[float, float, float]:
+    """Period life expectancy at birth (years) of the model's mortality in ``year``: both sexes, men, women.
+
+    Both sexes weight men and women by the sex ratio at birth.
+    """
+    rates = model.rates
+    q = 1 - np.exp(-rates.death_level(year) * rates.death_shape)  # [sex, age]
+    alive = np.cumprod(np.concatenate([np.ones((2, 1)), 1 - q[:, :MAX_AGE]], axis=1), axis=1)
+    e0 = (alive - 0.5 * (alive * q)).sum(axis=1)  # deaths at mid-year
+    boys = model.settings.sex_ratio_at_birth / (1 + model.settings.sex_ratio_at_birth)
+    return float(boys * e0[0] + (1 - boys) * e0[1]), float(e0[0]), float(e0[1])
+
+
+def total_fertility(model: MigrationModel, year: int) -> float:
+    """Total fertility rate (children per woman) of the model's fertility in ``year`` without the lever."""
+    rates = model.rates
+    return float((1 - np.exp(-rates.birth_level(year) * rates.birth_shape)).sum())
+
+
+def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], model: MigrationModel) -> pd.DataFrame:
+    """Every comparison of the runs (one summary and ages table per seed) with the facts."""
+    rows = []
+    first = [s.set_index("year").loc[CENSUS_YEAR] for s in summaries]
+    persons = fact("pop_resident_census")
+
+    # 2020 totals: all raking margins
+    for name, key, col, scale in (
+        ("resident population 2020", "pop_resident_census", "haimen_population", 1.0),
+        ("urban share 2020", "urbanization_rate", "urbanization", 100.0),
+        ("average family-household size 2020", "hh_size_avg", "average_household_size", 1.0),
+    ):
+        rows.append(
+            _row("2020 totals", name, f"facts {key}", fact(key), [f[col] * scale for f in first], "", FITTED, "margin")
+        )
+    a2020 = [a[a.year == CENSUS_YEAR] for a in ages]
+    men = [a.people[a.sex == "male"].sum() / a.people.sum() * 100 for a in a2020]
+    rows.append(_row("2020 totals", "men, share", "facts pop_male", 100 * fact("pop_male") / persons, men, "%", FITTED))
+    for name, key, lo, hi in (
+        ("0–14", "share_age_0_14", 0, 14),
+        ("15–59", "share_age_15_59", 15, 59),
+        ("60+", "share_age_60plus", 60, 200),
+        ("65+", "share_age_65plus", 65, 200),
+    ):
+        got = [_share(a, lo, hi) for a in a2020]
+        rows.append(_row("2020 totals", f"age {name}, share", f"facts {key}", fact(key), got, "%", FITTED, "margin"))
+        nantong = fact(key, "Nantong", 2020)
+        rows.append(_row("2020 totals", f"age {name} vs Nantong", f"facts {key} Nantong", nantong, got, "%", NEIGHBOUR))
+
+    # five-year bands and sex: bands are raking margins (derived targets); men per band are not
+    target = age_structure_2020()
+    for i, lo in enumerate(BAND_STARTS):
+        label = band_label(lo)
+        both = [a.people[a.age_band == label].sum() / a.people.sum() * 100 for a in a2020]
+        rows.append(
+            _row(
+                "2020 five-year bands",
+                f"age {label}, share",
+                "age_structure_2020.csv",
+                100 * target.shares[i],
+                both,
+                "%",
+                FITTED,
+                "derived target (Jiangsu profile in Haimen's groups)",
+            )
+        )
+        male = [a.people[(a.age_band == label) & (a.sex == "male")].sum() / a.people.sum() * 100 for a in a2020]
+        rows.append(
+            _row(
+                "2020 five-year bands by sex",
+                f"men {label}, share of all",
+                "age_structure_2020.csv",
+                100 * target.men[i] / target.persons.sum(),
+                male,
+                "%",
+                FITTED,
+                "margin (derived target: Jiangsu's sex ratio of the band)",
+            )
+        )
+
+    # vital rates by year
+    years = [y for y in vital_rates() if y <= summaries[0].year.max()]
+    for y in years:
+        r = vital_rates()[y]
+        for col, value, label in (("births", r.birth_rate, "birth rate"), ("deaths", r.death_rate, "death rate")):
+            rows.append(
+                _row(
+                    "vital rates",
+                    f"{label} {y}",
+                    "vital_rates.csv (Haimen 2019 × Jiangsu trend)",
+                    value,
+                    [_rate(s, y, col) for s in summaries],
+                    "‰",
+                    FITTED,
+                    "level fitted on the 2020 population projected without migration",
+                )
+            )
+    for place, year in (("Nantong 通州区", 2023), ("Qidong", 2021)):
+        if year in years:
+            for col, key in (("births", "birth_rate_hukou"), ("deaths", "death_rate_hukou")):
+                rows.append(
+                    _row(
+                        "vital rates",
+                        f"{key.split('_rate')[0]} rate {year} vs {place}",
+                        f"facts {key} {place}",
+                        fact(key, place, year),
+                        [_rate(s, year, col) for s in summaries],
+                        "‰",
+                        NEIGHBOUR,
+                        "registered (户籍) basis, another district",
+                    )
+                )
+    e0, e0m, e0f = life_expectancy(model, CENSUS_YEAR + 1)
+    for name, key, value in (
+        ("life expectancy", "life_expectancy", e0),
+        ("life expectancy, men", "life_expectancy_male", e0m),
+        ("life expectancy, women", "life_expectancy_female", e0f),
+    ):
+        rows.append(
+            _row(
+                "vital rates",
+                f"{name} (2021 mortality)",
+                f"facts {key} Jiangsu 2020",
+                fact(key, "Jiangsu", 2020),
+                [value],
+                "years",
+                VALIDATION,
+                "Jiangsu, not Haimen",
+            )
+        )
+    rows.append(
+        _row(
+            "vital rates",
+            "life expectancy vs Nantong (2021 mortality)",
+            "facts life_expectancy Nantong 2020",
+            fact("life_expectancy", "Nantong", 2020),
+            [e0],
+            "years",
+            VALIDATION,
+        )
+    )
+    tfr = total_fertility(model, CENSUS_YEAR + 1)
+    rows.append(
+        _row(
+            "vital rates",
+            "total fertility 2021",
+            "facts tfr_indirect_estimate Jiangsu 2020 (low)",
+            fact("tfr_indirect_estimate", "Jiangsu", 2020),
+            [tfr],
+            "children/woman",
+            VALIDATION,
+            "Jiangsu 2020 indirect estimate; Haimen's births fell 2020→2021",
+        )
+    )
+
+    # growth and neighbours' totals
+    growth = fact("pop_growth_rate_annual", "Haimen", "2010-2020")
+    last = int(summaries[0].year.max())
+    pops = [s.set_index("year").haimen_population for s in summaries]
+    mean_growth = [100 * ((p[last] / p[CENSUS_YEAR]) ** (1 / (last - CENSUS_YEAR)) - 1) for p in pops]
+    rows.append(
+        _row(
+            "growth",
+            f"growth 2020–{last} vs 2010–2020 trend",
+            "facts pop_growth_rate_annual",
+            growth,
+            mean_growth,
+            "%/yr",
+            FITTED,
+            "net migration calibrated to the 2010–2020 growth",
+        )
+    )
+    nantong_2020 = fact("pop_resident_census", "Nantong", 2020)
+    for y, key in ((2021, "pop_resident_yearend"), (2022, "pop_resident_yearend")):
+        if y <= last:
+            observed = 100 * (fact(key, "Nantong", y) / nantong_2020 - 1)
+            got = [100 * (p[y] / p[CENSUS_YEAR] - 1) for p in pops]
+            rows.append(
+                _row(
+                    "growth",
+                    f"growth 2020–{y} vs Nantong's",
+                    f"facts {key} Nantong {y}",
+                    observed,
+                    got,
+                    "%",
+                    NEIGHBOUR,
+                    "Nantong city as a whole; relative error vs Haimen's 2010–2020 growth over the years",
+                    reference=growth * (y - CENSUS_YEAR),
+                )
+            )
+    if last >= 2022:
+        city_2020 = fact("pop_resident_census", "Nantong 市区 (崇川+开发区+通州+海门)", 2020)
+        city_2022 = fact("pop_resident_yearend", "Nantong 市区", 2022)
+        observed = 100 * (city_2022 / city_2020 - 1)
+        got = [100 * (p[2022] / p[CENSUS_YEAR] - 1) for p in pops]
+        rows.append(
+            _row(
+                "growth",
+                "growth 2020–2022 vs Nantong's urban districts (市区)",
+                "facts pop_resident_yearend Nantong 市区 2022",
+                observed,
+                got,
+                "%",
+                NEIGHBOUR,
+                "Haimen is one of the four 市区; relative error vs Haimen's 2010–2020 growth over the years",
+                reference=growth * 2,
+            )
+        )
+        share_2020 = 100 * persons / city_2020
+        share_model = [100 * p[2022] / city_2022 for p in pops]
+        rows.append(
+            _row(
+                "growth",
+                "Haimen's share of Nantong 市区 2022 vs 2020's",
+                "facts pop_resident_* 市区",
+                share_2020,
+                share_model,
+                "%",
+                NEIGHBOUR,
+                "a rising share means Haimen outgrew the 市区",
+            )
+        )
+    registered = [s.set_index("year").registered_population[CENSUS_YEAR] for s in summaries]
+    rows.append(
+        _row(
+            "registered",
+            "registered population 2020 (resident with Haimen hukou)",
+            "facts pop_registered 2020 (low)",
+            fact("pop_registered", "Haimen", 2020),
+            registered,
+            "persons",
+            "not comparable",
+            "official figure also counts Haimen people living elsewhere (not modelled)",
+        )
+    )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _share(ages: pd.DataFrame, lo: int, hi: int) -> float:
+    lower = ages.age_band.str.extract(r"^(\d+)")[0].astype(int)
+    return 100 * ages.people[(lower >= lo) & (lower <= hi)].sum() / ages.people.sum()
+
+
+def naive_forecasts(years: np.ndarray) -> pd.DataFrame:
+    """The 2010–2020 trend continued (0.89 %/yr from the census) and a flat line, persons by year."""
+    base = fact("pop_resident_census")
+    growth = fact("pop_growth_rate_annual", "Haimen", "2010-2020") / 100
+    return pd.DataFrame({"year": years, "trend": base * (1 + growth) ** (years - CENSUS_YEAR), "flat": base})
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _plots(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.DataFrame]) -> dict[str, str]:
+    out = {}
+    target = age_structure_2020()
+    labels = [band_label(lo) for lo in BAND_STARTS]
+    a = ages[0][ages[0].year == CENSUS_YEAR]
+    total = a.people.sum()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    y = np.arange(len(labels))
+    for sex, sign, tgt in (("male", -1, target.men), ("female", 1, target.persons - target.men)):
+        got = [a.people[(a.age_band == lab) & (a.sex == sex)].sum() / total * 100 for lab in labels]
+        ax.barh(
+            y, sign * np.array(got), color="tab:blue" if sex == "male" else "tab:red", alpha=0.5, label=f"model {sex}"
+        )
+        ax.barh(y, sign * tgt / target.persons.sum() * 100, fill=False, edgecolor="black", lw=0.8)
+    ax.set(
+        yticks=y,
+        yticklabels=labels,
+        xlabel="% of population (men left, women right)",
+        title="2020 age structure: model (filled) vs derived target (outline)",
+    )
+    ax.legend(loc="lower right")
+    out["Age structure 2020"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    rates = vital_rates()
+    yrs = sorted(rates)
+    ax.plot(yrs, [rates[y].birth_rate for y in yrs], "o--", color="tab:green", label="births, sourced series")
+    ax.plot(yrs, [rates[y].death_rate for y in yrs], "o--", color="tab:purple", label="deaths, sourced series")
+    for i, s in enumerate(summaries):
+        s = s.set_index("year")
+        years = s.index[1:]
+        prev = s.haimen_population.shift(1)
+        kw = {"label": "model (seeds)"} if i == 0 else {}
+        ax.plot(years, 1000 * s.births[years] / prev[years], color="tab:green", alpha=0.5, **kw)
+        ax.plot(years, 1000 * s.deaths[years] / prev[years], color="tab:purple", alpha=0.5)
+    ax.scatter(
+        [2023, 2023],
+        [fact("birth_rate_hukou", "Nantong 通州区", 2023), fact("death_rate_hukou", "Nantong 通州区", 2023)],
+        marker="x",
+        color="black",
+        label="Tongzhou 2023 (hukou basis)",
+    )
+    ax.scatter(
+        [2021, 2021],
+        [fact("birth_rate_hukou", "Qidong", 2021), fact("death_rate_hukou", "Qidong", 2021)],
+        marker="+",
+        color="black",
+        label="Qidong 2021 (hukou basis)",
+    )
+    ax.set(xlabel="year", ylabel="per mille", title="Crude birth and death rates")
+    ax.legend(fontsize=7)
+    out["Vital rates"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    years = summaries[0].year.to_numpy()
+    pops = np.array([s.haimen_population.to_numpy() for s in summaries])
+    naive = naive_forecasts(years)
+    ax.fill_between(years, pops.min(0) / 1e3, pops.max(0) / 1e3, alpha=0.3, label="model baseline (seed range)")
+    ax.plot(years, pops.mean(0) / 1e3, label="model baseline (mean)")
+    ax.plot(years, naive.trend / 1e3, "--", label="2010–2020 trend continued (0.89 %/yr)")
+    ax.plot(years, naive.flat / 1e3, ":", label="flat at the 2020 census")
+    ax.set(xlabel="year", ylabel="thousand people", title="Resident population: model vs naive forecasts")
+    ax.legend(fontsize=8)
+    out["Population forecasts"] = _png(fig)
+    return out
+
+
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return ""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}" if abs(x) < 10 else f"{x:.2f}"
+
+
+def markdown(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.DataFrame], header: dict) -> str:
+    """The self-contained report."""
+    lines = [
+        "# Validation of the baseline",
+        "",
+        ", ".join(f"{k}: {v}" for k, v in header.items()),
+        "",
+        "*Fitted* facts are raking margins, calibration targets or vital-rate levels: agreement there is by",
+        "construction. Only the others (*validation*, *neighbour check*) test the model. Error = model − observed;",
+        "relative error = error / observed (for growth since 2020: / Haimen's 2010–2020 growth over as many years).",
+        "Model = mean over seeds (sd over seeds). Five-year bands: the target is derived (Jiangsu's 2020 profile",
+        "within Haimen's census groups), not Haimen's own table, which was not found.",
+        "",
+        "## Worst-fitting facts that were not fitted",
+        "",
+    ]
+    free = table[table.kind.isin([VALIDATION, NEIGHBOUR])].copy()
+    free["abs_rel"] = free.relative_error.abs()
+    lines += _table(free.sort_values("abs_rel", ascending=False).head(5))
+    for group, part in table.groupby("group", sort=False):
+        lines += ["", f"## {group}", "", *_table(part)]
+    years = summaries[0].year.to_numpy()
+    naive = naive_forecasts(years)
+    pops = np.array([s.haimen_population.to_numpy() for s in summaries])
+    lines += [
+        "",
+        "## Model baseline vs naive forecasts",
+        "",
+        "| year | model mean | model sd | trend 0.89 %/yr | flat |",
+        "|---|---|---|---|---|",
+    ]
+    for i, y in enumerate(years):
+        if y % 5 == 0 or i == len(years) - 1:
+            sd = pops[:, i].std(ddof=1) if len(pops) > 1 else float("nan")
+            lines.append(
+                f"| {y} | {pops[:, i].mean():,.0f} | {_fmt(sd)} | {naive.trend[i]:,.0f} | {naive.flat[i]:,.0f} |"
+            )
+    lines += ["", "## Plots", ""]
+    for title, data in _plots(table, summaries, ages).items():
+        lines += [f"### {title}", "", f'<img alt="{title}" src="data:image/png;base64,{data}"/>', ""]
+    return "\n".join(lines) + "\n"
+
+
+def _table(part: pd.DataFrame) -> list[str]:
+    out = [
+        "| fact | observed | model (sd) | error | rel. error | unit | kind | source | note |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in part.itertuples():
+        rel = f"{100 * r.relative_error:+.1f} %" if np.isfinite(r.relative_error) else ""
+        out.append(
+            f"| {r.fact} | {_fmt(r.observed)} | {_fmt(r.model)} ({_fmt(r.model_sd)}) | {_fmt(r.error)} | {rel} | "
+            f"{r.unit} | {r.kind} | {r.source} | {r.note} |"
+        )
+    return out
+
+
+def validate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), end: int = 2035, n_jobs: int = 1) -> Validation:
+    """Run the baseline for each seed and compare it with the facts."""
+    settings = load_scenario("baseline").settings
+    results = run_many([RunSpec(settings=settings, scale=scale, seed=s, end=end) for s in seeds], n_jobs=n_jobs)
+    summaries = [r["summary"] for r in results]
+    ages = [r["ages"] for r in results]
+    model = MigrationModel(scale=scale, end=end, rng=seeds[0], scenario="baseline")
+    table = compare(summaries, ages, model)
+    header = {"scenario": "baseline", "scale": f"1:{scale}", "seeds": ",".join(map(str, seeds)), "years": f"2020–{end}"}
+    return Validation(table, summaries, markdown(table, summaries, ages, header))
