@@ -20,6 +20,7 @@ from abm.outcomes import outcomes
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables
 from agents.choice import Capacity, choose
 from agents.demography import VitalRates, age_and_die, give_birth, split_households
+from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_university, leave_home
 from agents.labour import (
     JobProspects,
     employment,
@@ -27,6 +28,7 @@ from agents.labour import (
     find_jobs,
     in_labour_force,
     job_prospects,
+    recruits_wanted,
     start_and_stop_work,
 )
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
@@ -41,7 +43,16 @@ from agents.residence import (
     residence_utility,
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
-from agents.synthesis import HAIMEN_CITY, draw_pool, draw_students, pool_households_per_year, synthesize
+from agents.synthesis import (
+    HAIMEN_CITY,
+    draw_pool,
+    draw_recruits,
+    draw_returners,
+    draw_students,
+    is_returner,
+    pool_households_per_year,
+    synthesize,
+)
 from environment.inputs import CENSUS_YEAR
 from environment.jobs import JobMarket
 from environment.places import clusters, place_values, places
@@ -125,6 +136,7 @@ class MigrationModel(mesa.Model):
         self.rates = VitalRates(self.settings, self.population, first_year=self.start + 1)
         self.world = self._build_world()
         self.outside = OutsidePlaces()
+        self.emigrants = Emigrants.initial(self._registered_elsewhere(), self.settings, self.start)
         n = places().n
         self.events = YearEvents(np.full(n, np.nan), np.full(n, np.nan), np.zeros((places().n_alt,) * 2))
         self.handles: dict[tuple[type, int], Household | Worker] = {}
@@ -173,16 +185,24 @@ class MigrationModel(mesa.Model):
         ties += np.outer(home / home.sum(), abroad / abroad.sum()) * people[incomers].sum()
         return ties
 
+    def _registered_elsewhere(self) -> float:
+        """Haimen-registered people living elsewhere in 2020, taken equal to the non-local residents (as the ties)."""
+        h = self.population.households
+        people = h.weight * self.population.members()
+        return float(people[h.origin != h.place].sum())
+
     # ---------------------------------------------------------------- the year
     def step(self) -> None:
         """One year, each stage a method named for what it changes."""
         self.year += 1
         self.demography()
+        leavers = self.young_adults()
         prospects = self.labour()
-        choices = self.choose_residences(prospects)
+        choices = self.choose_residences(prospects, leavers)
         self.apply_moves(choices)
         self.enrol_students()
         self.choose_jobs(prospects)
+        self.recruit_workers()
         self.markets()
         self.settle()
         self.advance_outside_places()
@@ -198,6 +218,12 @@ class MigrationModel(mesa.Model):
         alt_of_person = self._alt_of_households()[pop.persons.household]
         split_households(pop, self.settings, self.seed, self.year, self.free_dwellings(), alt_of_person)
 
+    def young_adults(self) -> np.ndarray:
+        """18-year-olds leave for university; young adults leave their parents' home (returns their new households)."""
+        pop, y = self.population, self.year
+        self.events.flows += leave_for_university(pop, self.emigrants, self.settings, self.seed, y)
+        return leave_home(pop, self.settings, self.seed, y, self.free_dwellings())
+
     def labour(self) -> JobProspects:
         """New adults get a trade, retirements, the levers' new jobs, quits and layoffs; returns the job prospects."""
         labour = start_and_stop_work(self.population, self.settings, self.seed, self.year)
@@ -205,14 +231,18 @@ class MigrationModel(mesa.Model):
         end_jobs(self.population, self.world, labour, self.seed, self.year)
         return job_prospects(self.world, self.year, employment(self.population, labour))
 
-    def choose_residences(self, prospects: JobProspects) -> ResidenceChoices:
-        """Residents weighing a move and the outside pools choose where to live (nothing is moved yet)."""
+    def choose_residences(self, prospects: JobProspects, leavers: np.ndarray) -> ResidenceChoices:
+        """Residents weighing a move (young adults who left home among them), the outside pools and Haimen's
+        emigrants weighing a return choose where to live (nothing is moved yet)."""
         pop, world, pl, y = self.population, self.world, places(), self.year
         pool = draw_pool(self.settings, self.seed, y, self.scale)
-        residents = households_weighing_a_move(pop, world, self.seed, y)
+        stock, graduates = self.emigrants.weighing_return(self.settings, y)
+        returners = draw_returners(self.settings, self.seed, y, self.scale, stock, graduates, BANDS)
+        pool.add(returners.households, returners.persons)
+        residents = np.union1d(households_weighing_a_move(pop, world, self.seed, y), leavers)
         d = Deciders.concat(
-            describe_deciders(pop, residents, world, y, from_pool=False),
-            describe_deciders(pool, np.arange(len(pool.households)), world, y, from_pool=True),
+            describe_deciders(pop, residents, world, y, from_pool=False, seed=self.seed),
+            describe_deciders(pool, np.arange(len(pool.households)), world, y, from_pool=True, seed=self.seed),
         )
         V, kind = residence_utility(d, world, prospects, y)
         nests = residence_nests(world)
@@ -247,9 +277,24 @@ class MigrationModel(mesa.Model):
         h.urban[d.rows[stay_in]] = pl.alt_urban[choice[stay_in]]
         pop.persons.job[np.isin(pop.persons.household, relocated)] = NO_JOB
         leaving = np.zeros(len(h), dtype=bool)
-        leaving[d.rows[residents & ~pl.alt_in_haimen[choice]]] = True
+        gone = residents & ~pl.alt_in_haimen[choice]
+        leaving[d.rows[gone]] = True
+        registered = np.zeros(len(h), dtype=bool)
+        registered[d.rows[gone]] = haimen_registered(pop, d.rows[gone])
+        destination = np.full(len(h), -1)
+        destination[d.rows[gone]] = pl.alt_place[choice[gone]]
+        emigrant = registered[pop.persons.household]
+        self.emigrants.add(
+            destination[pop.persons.household[emigrant]], pop.persons.age[emigrant], pop.person_weight()[emigrant]
+        )
         pop.remove_households(leaving)
         newcomers = newcomers_from_pool(choices.pool, d, choice, choices.gets_hukou, self.seed, self.year, world)
+        back = is_returner(newcomers.households.key)[newcomers.persons.household]
+        self.emigrants.remove(
+            newcomers.households.origin[newcomers.persons.household[back]],
+            newcomers.persons.age[back],
+            newcomers.households.weight[newcomers.persons.household[back]],
+        )
         world.newcomers = np.bincount(
             pl.alt(newcomers.households.place, newcomers.households.urban),
             weights=newcomers.households.weight,
@@ -272,6 +317,21 @@ class MigrationModel(mesa.Model):
         """Job seekers (new adults, movers, newcomers, quitters) choose where to work."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
         find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
+
+    def recruit_workers(self) -> None:
+        """Employers recruit workers from outside to the jobs still unfilled; recruits arrive holding the job."""
+        pl, y, pop = places(), self.year, self.population
+        labour = in_labour_force(pop.persons, self.settings, y)
+        flows = self.events.flows
+        other_arrivals = float(flows[np.ix_(~pl.alt_in_haimen, pl.alt_in_haimen)].sum())
+        free = np.zeros(pl.n)
+        free[pl.haimen] = self.free_dwellings()[pl.alt(pl.haimen, True)]
+        wanted = recruits_wanted(self.world, employment(pop, labour), other_arrivals, free)
+        recruits = draw_recruits(self.settings, self.seed, y, self.scale, wanted)
+        if len(recruits.households):
+            h = recruits.households
+            np.add.at(flows, (pl.alt(h.origin, True), pl.alt(h.place, True)), h.weight)
+            pop.add(recruits.households, recruits.persons)
 
     def markets(self) -> None:
         """Wages respond to vacancies, prices to occupancy; builders and the levers add dwellings and school seats."""
@@ -301,6 +361,7 @@ class MigrationModel(mesa.Model):
         """The outside places' stocks take their own births and deaths and the year's moves with Haimen."""
         flows = self.place_flows()
         self.outside.advance(arrivals=flows.sum(axis=0) - np.diag(flows), departures=flows.sum(axis=1) - np.diag(flows))
+        self.emigrants.age()
 
     def record(self) -> None:
         """Collect the year's summary figures and tables (reads the state, changes nothing else)."""

@@ -24,6 +24,7 @@ from mesa import DataCollector
 from abm.outcomes import OUTCOMES
 from agents.labour import employment, in_labour_force
 from agents.population import COLLECTIVE, OWNER, RENTER
+from agents.residence import takes_up_payments
 from agents.synthesis import HAIMEN_CITY
 from environment.places import clusters, places
 from environment.settings import levers
@@ -308,15 +309,17 @@ def spending_rows(model: MigrationModel) -> list[dict]:
     subsidy and working college newcomers for the talent allowance (each for the
     lever's ``duration_years``), this year's college newcomers who bought for
     the purchase subsidy, this year's young college newcomers for the graduate
-    subsidy, households moving from a rural part to a town for the homestead
-    compensation, and children under three for the childcare subsidy.
+    subsidy (newcomers counted only if they claim: ``subsidy_take_up``), households
+    moving from a rural part to a town for the homestead compensation, and
+    children under three for the childcare subsidy.
     """
     if model.year == model.start:
         return []
     pop, pl, policy, y = model.population, places(), model.world.policy, model.year
     h, p = pop.households, pop.persons
     in_haimen = pl.in_haimen[h.place]
-    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
+    claims = takes_up_payments(model.seed, h.key, model.settings)
+    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE) & claims
     member_w = pop.person_weight()
     college_adult = np.bincount(p.household, weights=p.college, minlength=len(h)) > 0
     lv = levers()

@@ -139,3 +139,29 @@ def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np
     hired = chosen < no_job
     p.job[seekers[hired]] = chosen[hired] // n_clusters
     p.cluster[seekers[hired]] = chosen[hired] % n_clusters
+
+
+def recruits_wanted(
+    world: World, employed: np.ndarray, other_arrivals: float, free_dwellings: np.ndarray
+) -> np.ndarray:
+    """Workers Haimen's employers recruit from outside this year, float[place, cluster] (people).
+
+    A share ``recruitment_rate`` of the jobs still unfilled after local hiring,
+    bounded twice: recruits are at most ``work_motive_share`` of the year's
+    arrivals (so at most s/(1−s) times the other arrivals), and each place
+    recruits no more than its free dwellings can house, whoever of them ends up
+    in a dormitory (each recruit is counted as a whole dwelling, the most one
+    can use, so the random dormitory draw never over-fills a place).
+    ``free_dwellings`` is float[place].
+    """
+    s = world.settings
+    haimen = places().in_haimen[:, None]
+    wanted = s.recruitment_rate * world.jobs.vacant(employed) * haimen
+    bound = s.work_motive_share / (1.0 - s.work_motive_share) * max(other_arrivals, 0.0)
+    total = wanted.sum()
+    if total > bound:
+        wanted *= bound / total
+    room = np.maximum(free_dwellings, 0.0) / max(1.0, s.collective_space)
+    by_place = wanted.sum(axis=1)
+    factor = np.divide(room, by_place, out=np.ones_like(by_place), where=by_place > room)
+    return wanted * np.minimum(factor, 1.0)[:, None]

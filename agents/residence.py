@@ -16,9 +16,15 @@ than for other cities. The size term (with the nest's scale λ as its
 coefficient, so shares within the nest grow in proportion to homes) makes a
 unit's pull grow with its dwellings.
 
-Subsidies count only for newcomers to Haimen (homestead compensation only for
-rural households moving to a Haimen town); temporary payments last their lever's
+Subsidies count only for newcomers to Haimen who are eligible and claim them
+(``subsidy_take_up``) and do not live in a dormitory: the purchase subsidy for
+college-educated buyers, the rent subsidy for renters, the graduate subsidy and
+talent allowance for the college-educated (homestead compensation only for rural
+households moving to a Haimen town). Whether a newcomer would buy or take a
+dormitory is drawn before the choice. Temporary payments last their lever's
 ``duration_years``, and payments are spread over ``subsidy_horizon`` years.
+A Haimen hukou is worth its access to schools and services only to newcomers
+who would take it up: a share that depends on rural or urban origin.
 """
 
 from __future__ import annotations
@@ -35,9 +41,9 @@ from agents.streams import Channel, uniform
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
 from environment.jobs import income_index
-from environment.places import clusters, places
+from environment.places import clusters, place_values, places
 from environment.schools import SCHOOL_AGES
-from environment.settings import levers
+from environment.settings import Settings, levers
 from environment.world import World
 
 
@@ -63,6 +69,10 @@ class Deciders(Columns):
     owner: np.ndarray
     collective: np.ndarray
     origin: np.ndarray
+    rural_origin: np.ndarray  # bool: a rural hukou (non-Haimen households only)
+    buys: np.ndarray  # bool: would buy on arriving in Haimen (pool); owns now (residents)
+    dorm: np.ndarray  # bool: would live in a dormitory on arriving (pool); lives in one now (residents)
+    takes_up: np.ndarray  # bool: claims the plan's payments it is eligible for
 
     def kinds(self) -> tuple[np.ndarray, np.ndarray]:
         """One representative per kind of decider (same utility for every alternative), and each one's kind."""
@@ -72,6 +82,10 @@ class Deciders(Columns):
             self.hukou_city,
             self.owner,
             self.collective,
+            self.rural_origin,
+            self.buys,
+            self.dorm,
+            self.takes_up,
             self.members,
             self.other_adults,
             self.school_children > 0,
@@ -84,8 +98,33 @@ class Deciders(Columns):
         )
 
 
-def describe_deciders(pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool) -> Deciders:
-    """Deciders for the household ``rows`` of ``pop``, with features summed over their members."""
+def rural_origin(seed: int, key: np.ndarray, origin: np.ndarray, hukou_city: np.ndarray) -> np.ndarray:
+    """Whether each household holds a rural hukou (a trait drawn once from its origin's ``pool_rural_share``), bool[n].
+
+    Households with a Haimen hukou count as not rural here: the choice of hukou concerns newcomers.
+    """
+    share = place_values("pool_rural_share", outside_only=True)[origin]
+    return (uniform(seed, Channel.RURAL_ORIGIN, 0, key) < share) & (hukou_city != HAIMEN_CITY)
+
+
+def takes_up_payments(seed: int, key: np.ndarray, settings: Settings) -> np.ndarray:
+    """Whether each household claims the plan's payments it is eligible for (a trait drawn once), bool[n]."""
+    return uniform(seed, Channel.SUBSIDY_TAKE_UP, 0, key) < settings.subsidy_take_up
+
+
+def hukou_willingness(d: Deciders, settings: Settings) -> np.ndarray:
+    """Share of deciders like each one who would transfer their hukou to Haimen if allowed, float[n]."""
+    return np.where(d.rural_origin, settings.hukou_willingness_rural, settings.hukou_willingness_urban)
+
+
+def describe_deciders(
+    pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool, seed: int
+) -> Deciders:
+    """Deciders for the household ``rows`` of ``pop``, with features summed over their members.
+
+    Potential movers from the pools also draw whether they would buy, or (single)
+    take a dormitory, on arriving in Haimen.
+    """
     h, p, pl = pop.households, pop.persons, places()
     n, n_clusters = len(rows), clusters().n
     index = np.full(len(h), -1)
@@ -104,13 +143,22 @@ def describe_deciders(pop: Population, rows: np.ndarray, world: World, year: int
         by_cluster, weights=labour * wage_factor(p, world.settings)[mine], minlength=n * n_clusters
     ).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
+    s, key = world.settings, h.key[rows]
+    members = count(np.ones_like(i))
+    owner, collective = h.tenure[rows] == OWNER, h.tenure[rows] == COLLECTIVE
+    if from_pool:
+        draws = uniform(seed, Channel.TENURE, year, key, 3)
+        buys = draws[:, 1] < s.buy_on_arrival
+        dorm = (members == 1) & (draws[:, 2] < s.arrival_dorm_share) & ~buys
+    else:
+        buys, dorm = owner, collective
     return Deciders(
         rows=rows,
         from_pool=np.full(n, from_pool),
         current=pl.alt(h.place[rows], h.urban[rows]),
-        key=h.key[rows],
+        key=key,
         weight=h.weight[rows],
-        members=count(np.ones_like(i)),
+        members=members,
         workers=workers,
         earnings=earnings,
         other_adults=count(adult & ~labour),
@@ -120,9 +168,13 @@ def describe_deciders(pop: Population, rows: np.ndarray, world: World, year: int
         college=count(college) > 0,
         college_workers=count(college & labour),
         hukou_city=h.hukou_city[rows],
-        owner=h.tenure[rows] == OWNER,
-        collective=h.tenure[rows] == COLLECTIVE,
+        owner=owner,
+        collective=collective,
         origin=h.origin[rows],
+        rural_origin=rural_origin(seed, key, h.origin[rows], h.hukou_city[rows]),
+        buys=buys,
+        dorm=dorm,
+        takes_up=takes_up_payments(seed, key, s),
     )
 
 
@@ -174,11 +226,15 @@ def subsidies(d: Deciders, world: World, year: int) -> np.ndarray:
     newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
     months = 12 * levers()["rent_subsidy"].duration_years
     yearly = (
-        months * policy.value("rent_subsidy", year) * ~d.collective
-        + d.college * policy.value("talent_purchase_subsidy", year)
-        + d.graduate_eligible * policy.value("graduate_subsidy", year)
-        + levers()["talent_allowance"].duration_years * d.college_workers * policy.value("talent_allowance", year)
-    ) / horizon
+        (d.takes_up & ~d.dorm)  # claims, and not in an employer's dormitory (as abm.recording.spending_rows)
+        * (
+            months * policy.value("rent_subsidy", year) * ~d.buys
+            + (d.college & d.buys) * policy.value("talent_purchase_subsidy", year)
+            + d.graduate_eligible * policy.value("graduate_subsidy", year)
+            + levers()["talent_allowance"].duration_years * d.college_workers * policy.value("talent_allowance", year)
+        )
+        / horizon
+    )
     out = np.where(newcomer[:, None] & haimen, yearly[:, None], 0.0)
     rural_home = pl.in_haimen[pl.alt_place[d.current]] & ~pl.alt_urban[d.current] & ~d.collective
     homestead = policy.value("homestead_compensation", year) / horizon
@@ -213,7 +269,8 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     V += s.beta_access * dot(d.workers, prospects.accessibility)
     # hukou-linked access to schools and services
     local = d.hukou_city[:, None] == city[None, :]
-    on_arrival = np.where(newcomer[:, None] & haimen[None, :], world.policy.value("hukou_on_arrival", year), 0.0)
+    takes_hukou = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d, s)
+    on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
     p_local = np.where(local, 1.0, on_arrival)
     school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
     quality = world.schools.quality(year, world.policy)
@@ -249,16 +306,17 @@ def dwelling_use(d: Deciders, world: World) -> np.ndarray:
 
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
-    """Whether each decider would be granted a Haimen hukou on arriving (keyed draw), bool[n]."""
-    granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < world.policy.value("hukou_on_arrival", year)
+    """Whether each decider would take a Haimen hukou on arriving (allowed, and willing; keyed draw), bool[n]."""
+    share = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d, world.settings)
+    granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < share
     return (d.hukou_city == HAIMEN_CITY) | (granted & d.from_pool)
 
 
 def newcomers_from_pool(
     pool: Population, d: Deciders, choice: np.ndarray, gets_hukou: np.ndarray, seed: int, year: int, world: World
 ) -> Population:
-    """The pool households that chose Haimen, set up as residents (hukou, tenure, no job yet)."""
-    s, pl = world.settings, places()
+    """The pool households that chose Haimen, set up as residents (hukou, tenure drawn before the choice, no job)."""
+    pl = places()
     come = d.from_pool & pl.alt_in_haimen[choice]
     rows = d.rows[come]
     take = np.zeros(len(pool.households), dtype=bool)
@@ -271,12 +329,8 @@ def newcomers_from_pool(
     persons.job[:] = NO_JOB
     alt = choice[come]
     h.place, h.urban = pl.alt_place[alt].astype(np.int16), pl.alt_urban[alt]
-    draws = uniform(seed, Channel.TENURE, year, h.key, 3)
     h.hukou_city = np.where(gets_hukou[come], HAIMEN_CITY, h.hukou_city).astype(np.int8)
-    buys = (draws[:, 1] < s.buy_on_arrival) | (
-        d.college[come] & (world.policy.value("talent_purchase_subsidy", year) > 0)
-    )
-    dorm = (d.members[come] == 1) & (draws[:, 2] < s.arrival_dorm_share) & ~buys
+    buys, dorm = d.buys[come], d.dorm[come]
     h.tenure = np.where(dorm, COLLECTIVE, np.where(buys, OWNER, RENTER)).astype(np.int8)
     h.arrived[:] = year
     return Population(h, persons)

@@ -49,6 +49,12 @@ class Channel(IntEnum):
     MOVER_PERSON = 25  # potential mover's age and sex
     MOVER_HUKOU_TENURE = 26  # potential mover's hukou and tenure at the origin
     HUKOU_ON_ARRIVAL = 27  # whether a newcomer is granted a Haimen hukou on arrival
+    RURAL_ORIGIN = 28  # whether a non-Haimen household holds a rural hukou (a trait)
+    SUBSIDY_TAKE_UP = 29  # whether a household claims the plan's payments (a trait)
+    RECRUIT_ORIGIN = 30  # origin of a worker recruited to a Haimen vacancy
+    RECRUIT_DORM = 31  # whether a recruited worker lives in a dormitory
+    UNIVERSITY = 32  # whether an 18-year-old leaves Haimen for university (slot 0), and where to (slot 1)
+    LEAVE_HOME = 33  # whether a young adult living with parents leaves home
 
 
 def _mix_int(x: int) -> int:

@@ -40,7 +40,9 @@ ADULT_AGE: int = constant("adult_age")
 HAIMEN_CITY = int(places().city[places().haimen[0]])
 _KIND_SHIFT, _PLACE_SHIFT, _YEAR_SHIFT = 56, 48, 36
 INITIAL_HOUSEHOLD, INITIAL_PERSON, POOL_HOUSEHOLD, STUDENT_HOUSEHOLD = 1, 2, 3, 4
+RECRUIT_HOUSEHOLD, RETURN_HOUSEHOLD, LEAVER_HOUSEHOLD = 5, 6, 7
 POOL_KEY_TAG, STUDENT_KEY_TAG = 2, 20  # derive movers' person keys (values kept from earlier versions)
+RECRUIT_KEY_TAG, RETURN_KEY_TAG = 30, 31
 MOVER_CHILD_AGES: tuple[int, int] = tuple(constant("mover_child_ages"))
 
 # Age ranges (inclusive) of the census roles in a household template: the 60+ band and children under ADULT_AGE.
@@ -361,12 +363,32 @@ def pool_kinds() -> tuple[dict, ...]:
     )
 
 
+def mover_age_schedule(settings: Settings) -> np.ndarray:
+    """Relative migration rate by single year of age (Rogers–Castro labour-force curve plus a constant), float[age].
+
+    m(x) = exp(−α2·(x − μ2) − exp(−λ2·(x − μ2))) / max + c, with μ2 = ``mover_age_peak``,
+    α2 = ``mover_age_fall``, λ2 = ``mover_age_rise`` and c = ``mover_age_floor`` (constant).
+    Movers' adult ages are drawn from it within their household kind's age range.
+    """
+    x = np.arange(MAX_AGE + 1, dtype=float) - settings.mover_age_peak
+    labour = np.exp(-settings.mover_age_fall * x - np.exp(-settings.mover_age_rise * x))
+    return labour / labour.max() + constant("mover_age_floor")
+
+
 def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
     """Potential-mover households per origin and year, float[place] (0 for Haimen).
 
     Sized from each origin's 2020 population (not from the run's own flows, so
-    every scenario faces the same pools) and its assumed mobility rate.
+    every scenario faces the same pools) and its assumed mobility rate; after
+    2020 scaled by ``outside_pull_after_2020`` (1: the 2010s' pull, which the
+    calibration is fitted with).
     """
+    pull = 1.0 if year <= CENSUS_YEAR else settings.outside_pull_after_2020
+    return pull * origin_weights(settings, year)
+
+
+def origin_weights(settings: Settings, year: int) -> np.ndarray:
+    """Potential-mover households per origin at the 2010s' pull, float[place]: where outsiders come from."""
     pl = places()
     kinds = pool_kinds()
     mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
@@ -387,8 +409,13 @@ def _households_from_kinds(
     weight: np.ndarray,
     kind: np.ndarray,
     arrived: int,
+    adult_ages: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Population:
-    """Movers' households and persons at their origin, drawn from the pool kinds."""
+    """Movers' households and persons at their origin, drawn from the pool kinds.
+
+    Adults' ages follow the movers' age schedule within the kind's range, or
+    within ``adult_ages`` (lowest and highest age per household) if given.
+    """
     pl, kinds = places(), pool_kinds()
     adults = np.array([k["adults"] for k in kinds])[kind]
     children = np.array([k["children"] for k in kinds])[kind]
@@ -398,9 +425,13 @@ def _households_from_kinds(
     is_adult = slot < adults[household]
     person_key = derive_keys(derive_keys(hh_key[household], tag=key_tag) + slot.astype(np.uint64), tag=0)
     pu = uniform(seed, Channel.MOVER_PERSON, year, person_key, 2)
-    lo = np.where(is_adult, np.array([k["lo"] for k in kinds])[kind][household], MOVER_CHILD_AGES[0])
-    hi = np.where(is_adult, np.array([k["hi"] for k in kinds])[kind][household], MOVER_CHILD_AGES[1])
-    age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)
+    kind_lo, kind_hi = np.array([k["lo"] for k in kinds])[kind], np.array([k["hi"] for k in kinds])[kind]
+    if adult_ages is not None:
+        kind_lo, kind_hi = adult_ages
+    lo = np.where(is_adult, kind_lo[household], MOVER_CHILD_AGES[0])
+    hi = np.where(is_adult, kind_hi[household], MOVER_CHILD_AGES[1])
+    child_age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)
+    age = np.where(is_adult, _sample_ages(pu[:, 0], lo, hi, mover_age_schedule(settings)), child_age)
     couple = is_adult & (adults[household] == 2)
     female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
     college_share = place_values("pool_college_share", outside_only=True)[origin[household]] * is_adult
@@ -409,16 +440,10 @@ def _households_from_kinds(
     )
     persons.job = np.where(is_adult & persons.participates, origin[household], NO_JOB).astype(np.int16)
     hu = uniform(seed, Channel.MOVER_HUKOU_TENURE, year, hh_key, 2)
-    share = {
-        v: place_values(v, outside_only=True)[origin]
-        for v in ("pool_haimen_hukou_share", "pool_origin_hukou_share", "pool_owner_share")
-    }
+    share = {v: place_values(v, outside_only=True)[origin] for v in ("pool_origin_hukou_share", "pool_owner_share")}
     elsewhere_city = pl.city[pl.index("elsewhere")]
-    haimen_hukou = hu[:, 0] < share["pool_haimen_hukou_share"]
-    origin_hukou = hu[:, 0] < share["pool_haimen_hukou_share"] + share["pool_origin_hukou_share"] * (
-        1 - share["pool_haimen_hukou_share"]
-    )
-    hukou_city = np.where(haimen_hukou, HAIMEN_CITY, np.where(origin_hukou, pl.city[origin], elsewhere_city))
+    origin_hukou = hu[:, 0] < share["pool_origin_hukou_share"]  # Haimen's own emigrants: draw_returners
+    hukou_city = np.where(origin_hukou, pl.city[origin], elsewhere_city)
     households = Households(
         key=hh_key,
         place=origin.astype(np.int16),
@@ -463,8 +488,7 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     """New vocational students from outside, as one-person collective households at their college."""
     college_place, index, weight = _rows_per_group(students, scale)
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
-    origin_shares = pool_households_per_year(settings, year)
-    origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_shares)
+    origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
     single = [k["kind"] for k in pool_kinds()].index("single")
     pop = _households_from_kinds(
         settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
@@ -476,3 +500,60 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     pop.persons.college[:] = True  # vocational colleges award 大专 diplomas
     pop.persons.student_until[:] = year + levers()["vocational_places"].course_years
     return pop
+
+
+def draw_recruits(settings: Settings, seed: int, year: int, scale: int, recruits: np.ndarray) -> Population:
+    """Workers recruited from outside to Haimen's vacancies, arriving with the job.
+
+    ``recruits`` is float[place, cluster] (people). Each is a one-person household
+    from an origin drawn like the pools', living at the job's place: in an
+    employer's dormitory (share ``recruit_dorm_share``) or renting.
+    """
+    n_clusters = recruits.shape[1]
+    group, index, weight = _rows_per_group(recruits.ravel(), scale)
+    key = _group_keys(RECRUIT_HOUSEHOLD, group, year, index)
+    origin = categorical(uniform(seed, Channel.RECRUIT_ORIGIN, year, key), origin_weights(settings, year))
+    single = [k["kind"] for k in pool_kinds()].index("single")
+    pop = _households_from_kinds(
+        settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
+    )
+    place, cluster = group // n_clusters, group % n_clusters
+    dorm = uniform(seed, Channel.RECRUIT_DORM, year, key) < settings.recruit_dorm_share
+    pop.households.place = place.astype(np.int16)
+    pop.households.tenure = np.where(dorm, COLLECTIVE, RENTER).astype(np.int8)
+    pop.persons.participates[:] = True
+    pop.persons.cluster = cluster[pop.persons.household].astype(np.int8)
+    pop.persons.job = place[pop.persons.household].astype(np.int16)
+    return pop
+
+
+def draw_returners(
+    settings: Settings, seed: int, year: int, scale: int, stock: np.ndarray, graduates: np.ndarray, bands: np.ndarray
+) -> Population:
+    """Haimen's emigrants weighing a return this year, as one-person households with a Haimen hukou at their place.
+
+    ``stock`` is float[place, band] (people; ages within ``bands``, lower bounds
+    with the end last), ``graduates`` float[place]: new graduates, aged 18 plus
+    their course, all college-educated.
+    """
+    n_bands = stock.shape[1]
+    people = np.concatenate([stock, graduates[:, None]], axis=1)  # the last column: graduates
+    group, index, weight = _rows_per_group(people.ravel(), scale)
+    key = _group_keys(RETURN_HOUSEHOLD, group, year, index)
+    place, band = group // (n_bands + 1), group % (n_bands + 1)
+    graduate = band == n_bands
+    course_end = ADULT_AGE + constant("university_years")
+    lo = np.where(graduate, course_end, bands[np.minimum(band, n_bands - 1)])
+    hi = np.where(graduate, course_end, np.minimum(bands[np.minimum(band, n_bands - 1) + 1] - 1, MAX_AGE))
+    single = [k["kind"] for k in pool_kinds()].index("single")
+    pop = _households_from_kinds(
+        settings, seed, RETURN_KEY_TAG, year, key, place, weight, np.full(len(key), single), year, (lo, hi)
+    )
+    pop.households.hukou_city[:] = HAIMEN_CITY
+    pop.persons.college |= graduate[pop.persons.household]
+    return pop
+
+
+def is_returner(key: np.ndarray) -> np.ndarray:
+    """Whether households with ``key`` were drawn as returning emigrants, bool[n]."""
+    return (np.asarray(key, dtype=np.uint64) >> np.uint64(_KIND_SHIFT)) == RETURN_HOUSEHOLD

@@ -1,8 +1,9 @@
 """Compulsory-school seats (ages 6–14) per Haimen unit, quality and access.
 
-Seats grow each year to cover every child already living in Haimen; children
-arriving without a Haimen hukou can only take spare seats, and only a lever-set
-share of them is admitted to public schools. Quality is an index (0–1) per
+Seats grow only by what the education levers pay for (``school_seats``), placed
+where the children are: when children outnumber seats, children arriving without
+a Haimen hukou find no spare seat (the capacity in ``abm.model``), and only a
+lever-set share of them is admitted to public schools. Quality is an index (0–1) per
 alternative.
 """
 
@@ -43,8 +44,7 @@ class Schools:
         return np.where(haimen, policy.value("nonlocal_school_access", year), self.external_access)
 
     def expand(self, year: int, policy: Policy, children: np.ndarray) -> None:
-        """Add the lever's seats where the children are, and seats for every resident child."""
+        """Add the lever's seats, shared over Haimen's units in proportion to their children (nothing else is built)."""
         haimen = places().in_haimen
         share = children[haimen] / max(children[haimen].sum(), 1e-9)
         self.seats[haimen] += policy.value("school_seats", year) * share
-        self.seats = np.where(haimen, np.maximum(self.seats, children), np.inf)

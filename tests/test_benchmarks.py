@@ -1,0 +1,33 @@
+"""The benchmark script runs (quick mode, smallest configuration), and its naive Mesa reference agrees with ``choose``.
+
+Keeps ``benchmarks/run.py`` from rotting as the model changes: a few seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import run  # noqa: E402
+
+
+def test_quick_benchmark_runs_and_shares_agree(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    results = run.main(["--quick", "--scales", "1000", "--end", "2022", "--out", str(out)])
+    text = out.read_text(encoding="utf-8")
+    for heading in (
+        "## 1. Against the naive Mesa",
+        "## 2. Scale",
+        "## 3. Against the hardware",
+        "## 4. Where the time",
+    ):
+        assert heading in text
+    assert "`choose_residences`" in text
+    (test,) = results["share_tests"]
+    assert test.households == 10_000
+    assert test.passed, f"naive and vectorized shares differ: χ² {test.chi2:.1f} on {test.dof} dof, p {test.p_value}"
+    assert test.p_naive_vs_formula > 1e-3 and test.p_vectorized_vs_formula > 1e-3
+    assert all(row.speedup > 1 for row in results["speed"])
