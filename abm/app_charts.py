@@ -125,6 +125,6 @@ def spending_figure(run: DemoRun) -> Figure:
     ax.set_xlim(0, max([*values, 1.0]) * 1.05)
     ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
-    ax.set_title(t("spending_title"), fontsize=12)
+    ax.set_title(t("spending_title"), fontsize=11)
     ax.grid(axis="x", alpha=0.3)
     return fig

@@ -38,7 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
     "opens": {"zh": "{year}年开通", "en": "opens {year}"},
     "spending_title": {
         "zh": "各措施补贴支出(万元/年;不是引来的人数)",
-        "en": "Subsidies paid by measure (million yuan/yr; not people attracted)",
+        "en": "Subsidies by measure (million yuan/yr; not people attracted)",
     },
     "no_money": {"zh": "无补贴类杠杆", "en": "no paying lever"},
     "per_year_target": {"zh": "年目标{people}人", "en": "target {people}/yr"},
