@@ -61,7 +61,7 @@ class Outcome:
                 return pd.DataFrame(columns=COLUMNS)
             raise KeyError(f"outcome {self.key}: the run has no {self.table!r} table")
         if self.places:
-            frame = frame[frame["place"].isin(area_places(self.places))]
+            frame = frame[frame[_place_column(frame)].isin(area_places(self.places))]
         parts = [_series(frame, self.column, self.since).rename(self.key)]
         if self.by:
             for value, group in frame.groupby(self.by, sort=True):
@@ -83,7 +83,7 @@ class Outcome:
             return {}
         if self.places:
             keep = area_places(self.places)
-            frame, census = frame[frame["place"].isin(keep)], census[census["place"].isin(keep)]
+            frame, census = frame[frame[_place_column(frame)].isin(keep)], census[census["place"].isin(keep)]
         value = float(frame[self.column].sum(min_count=1))
         if self.since is not None:
             value -= float(census[self.column].sum(min_count=1)) if year != self.since else value
@@ -102,6 +102,11 @@ class Outcome:
             return pd.DataFrame(columns=COLUMNS)
         value = float(series[year]) - target.value
         return pd.DataFrame({"year": [year], "outcome": [f"{self.key}_gap"], "value": [value]})
+
+
+def _place_column(frame: pd.DataFrame) -> str:
+    """The column ``places`` filters on: a yearly row's place, a flow's destination."""
+    return "place" if "place" in frame.columns else "destination"
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -202,4 +207,6 @@ def describe(key: str) -> tuple[str, str, str]:
     if key == f"{o.key}_gap":
         return f"{o.name_zh}差距", f"{o.name_en}: gap to target", o.unit
     part = key.removeprefix(f"{o.key}_{o.by}_")
-    return f"{o.name_zh}(措施{part})", f"{o.name_en} (measure {part})", o.unit
+    if o.by == "measure":
+        return f"{o.name_zh}(措施{part})", f"{o.name_en} (measure {part})", o.unit
+    return f"{o.name_zh}({part})", f"{o.name_en} ({part})", o.unit

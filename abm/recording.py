@@ -110,11 +110,12 @@ def make_collector() -> DataCollector:
 def current_outcomes(model: MigrationModel) -> dict[str, float]:
     """This year's declared outcomes, from this year's rows (and the census year's, for growth since then)."""
     recorded, n = model.datacollector.tables, places().n
-    spending = pd.DataFrame(recorded["spending"])
+    spending, flows = pd.DataFrame(recorded["spending"]), pd.DataFrame(recorded["flows"])
     now = {
         "summary": pd.DataFrame([model.summary]),
         "yearly": pd.DataFrame({c: v[-n:] for c, v in recorded["places"].items()}),
         "spending": spending[spending.year == model.year] if len(spending) else spending,
+        "flows": flows[flows.year == model.year] if len(flows) else flows,
     }
     census = pd.DataFrame({c: v[:n] for c, v in recorded["places"].items()})
     values: dict[str, float] = {}

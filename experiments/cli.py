@@ -178,6 +178,11 @@ def _parser() -> argparse.ArgumentParser:
     _out_options(p, "results/validation")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("serve", help="start the web demo (Mesa SolaraViz page) for a browser")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=whole_number(1, 65535), default=8765, help="port (default 8765)")
+    p.set_defaults(func=cmd_serve)
+
     from experiments.workbench_cli import register  # sweep, query, compare, sensitivity
 
     register(sub)
@@ -488,6 +493,12 @@ def cmd_attribute(args) -> int:
     print(text)
     print(f"results in {Path(out).resolve()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0
+
+
+def cmd_serve(args) -> int:
+    from abm.serve import serve
+
+    return serve(args.host, args.port, say=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def cmd_calibrate(args) -> int:

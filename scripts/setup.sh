@@ -32,3 +32,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# the web demo's front-end assets, so `abm serve` works offline (skipped when already cached;
+# needs npm the first time; the simulator itself does not need them)
+scripts/fetch_web_assets.sh || echo "setup: web demo assets not cached; abm serve will need the internet" >&2

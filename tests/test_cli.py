@@ -32,6 +32,7 @@ SUBCOMMANDS = [
     "scenarios",
     "attribute",
     "calibrate",
+    "serve",
     "sweep",
     "query",
     "compare",
@@ -508,6 +509,14 @@ def test_a_failing_disk_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "No space left on device" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_serve_help_is_fast_and_names_its_flags():
+    started = time.perf_counter()
+    result = abm("serve", "--help")
+    assert result.returncode == 0 and "--host" in result.stdout and "--port" in result.stdout
+    assert time.perf_counter() - started < 5  # the web stack is imported only when serving
+    assert abm("serve", "--port", "0").returncode == 2
 
 
 def test_a_custom_file_named_like_a_built_in_does_not_replace_its_results(tmp_path):

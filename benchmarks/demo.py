@@ -1,0 +1,67 @@
+"""Time the web demo's work per simulated year at a scale (default: the demo's), in this process.
+
+    .venv/bin/python benchmarks/demo.py [--scale 100] [--years 5]
+
+Prints JSON: one model's step (the plan), the page's step (both runs and their outcomes),
+and drawing the four panels as SVG (what the browser receives), each a mean
+over the years 2021 to 2020+years.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import time
+
+from abm.app_runs import DEMO_SCALE, DemoRun
+from abm.model import MigrationModel
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=DEMO_SCALE)
+    parser.add_argument("--years", type=int, default=5)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    import abm.app  # noqa: F401  (fonts, SVG settings)
+    from abm.app_charts import origins_figure, spending_figure, targets_figure
+    from abm.app_map import map_figure
+
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    run = DemoRun(scale=args.scale)
+    built = time.perf_counter() - started
+    model_step, page_step, drawing = [], [], []
+    model = MigrationModel(scale=args.scale, rng=1, scenario="plan")
+    for _ in range(args.years):
+        started = time.perf_counter()
+        model.step()
+        model_step.append(time.perf_counter() - started)
+    for _ in range(args.years):
+        started = time.perf_counter()
+        run.step()
+        page_step.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for draw in (map_figure, targets_figure, origins_figure, spending_figure):
+            draw(run).savefig(io.BytesIO(), format="svg")
+        drawing.append(time.perf_counter() - started)
+    mean = lambda xs: round(statistics.mean(xs), 3)  # noqa: E731
+    print(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "import_s": round(imported, 2),
+                "new_page_model_s": round(built, 2),
+                "model_step_s": mean(model_step),
+                "page_step_both_runs_and_outcomes_s": mean(page_step),
+                "draw_four_panels_svg_s": mean(drawing),
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
