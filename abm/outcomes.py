@@ -63,13 +63,17 @@ class Outcome:
         if self.places:
             frame = frame[frame[_place_column(frame)].isin(area_places(self.places))]
         parts = [_series(frame, self.column, self.since).rename(self.key)]
-        if self.by:
-            for value, group in frame.groupby(self.by, sort=True):
-                parts.append(_series(group, self.column, self.since).rename(f"{self.key}_{self.by}_{_tag(value)}"))
-        rows = [_long(s) for s in parts]
+        if self.by:  # one grouping for the whole breakdown
+            wide = frame.groupby(["year", self.by], sort=True)[self.column].sum(min_count=1).unstack(self.by)
+            wide.index = wide.index.astype(int)
+            if self.since is not None:
+                wide = wide - (wide.loc[self.since] if self.since in wide.index else np.nan)
+            for value in wide.columns:
+                parts.append(wide[value].dropna().astype(float).rename(f"{self.key}_{self.by}_{_tag(value)}"))
+        rows = _long(parts)
         if self.target:
-            rows.append(self._gap(parts[0]))
-        return _concat(rows)
+            rows = _concat([rows, self._gap(parts[0])])
+        return rows
 
     def in_year(self, now: Mapping[str, pd.DataFrame], year: int, census: pd.DataFrame, last: int) -> dict[str, float]:
         """This outcome (its ``by`` breakdown, its gap in the target's year) for one year, from that year's rows.
@@ -117,15 +121,26 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _series(frame: pd.DataFrame, column: str, since: int | None) -> pd.Series:
     """``column`` summed by year (NaN where every row is NaN), less its value in ``since``."""
-    by_year = frame.groupby("year")[column].sum(min_count=1).astype(float)
-    by_year.index = by_year.index.astype(int)
+    years = frame["year"].to_numpy()
+    if len(years) == len(np.unique(years)):  # one row per year (the summary): nothing to sum
+        by_year = pd.Series(frame[column].to_numpy(float), index=years.astype(int), name=column)
+    else:
+        by_year = frame.groupby("year")[column].sum(min_count=1).astype(float)
+        by_year.index = by_year.index.astype(int)
     if since is not None:
         by_year = by_year - by_year.get(since, np.nan)
     return by_year
 
 
-def _long(series: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame({"year": series.index.astype(int), "outcome": series.name, "value": series.to_numpy(float)})
+def _long(parts: list[pd.Series]) -> pd.DataFrame:
+    """Named yearly series as one frame of rows ``year, outcome, value`` (built once: it runs for every sweep run)."""
+    return pd.DataFrame(
+        {
+            "year": np.concatenate([s.index.to_numpy(int) for s in parts]),
+            "outcome": np.concatenate([np.full(len(s), s.name, dtype=object) for s in parts]),
+            "value": np.concatenate([s.to_numpy(float) for s in parts]),
+        }
+    )
 
 
 def _tag(value) -> str:
