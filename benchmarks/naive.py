@@ -64,8 +64,8 @@ def capture(scale: int, year: int = 2021, seed: int = 1) -> ChoiceProblem:
         seen.update(V=V, kind=kind, current=current, capacities=capacities)
         return real_choose(V, kind, current, capacities, priority, draw)
 
-    def stage(prospects):
-        choices = real_stage(prospects)
+    def stage(*args):
+        choices = real_stage(*args)
         seen["key"] = choices.deciders.key
         return choices
 

@@ -1,10 +1,11 @@
 """Measure the noise constants of tests/test_levers.py: how much an outcome moves under a negligible change.
 
-For each seed, run the baseline and the baseline with one more school seat a year
-(a change too small to matter), at the test's scale and years, and report the
-standard deviation over seeds of the paired difference of each outcome.
+For each seed, run the baseline and the baseline with one more industrial job a year
+(a change too small to matter, but one that reshuffles the lotteries), at the test's
+scale and years, and report the standard deviation over seeds of the paired difference
+of each outcome.
 
-    .venv/bin/python scripts/lever_noise.py [--seeds 12] [--end 2027]
+    PYTHONPATH=. .venv/bin/python scripts/lever_noise.py [--seeds 12] [--end 2027]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 
 import numpy as np
 
+from environment.settings import levers
 from experiments.runner import RunSpec, run_many
 from tests.test_levers import BIRTHS, NET_MIGRATION, RURAL_TO_URBAN, SCALE, SHANGHAI_WORKERS
 
@@ -25,7 +27,7 @@ def main() -> None:
     parser.add_argument("--end", type=int, default=2027)
     args = parser.parse_args()
     seeds = range(1, args.seeds + 1)
-    pairs = [({}, {"school_seats": 1})]
+    pairs = [({}, {"industrial_jobs_other": levers()["industrial_jobs_other"].baseline + 1})]
     specs = [RunSpec(s, scale=SCALE, seed=seed, end=args.end) for seed in seeds for pair in pairs for s in pair]
     results = run_many(specs)
     base, nudged = results[0::2], results[1::2]

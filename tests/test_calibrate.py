@@ -59,7 +59,11 @@ def test_recalibrated_runs_reproduce_the_calibration_targets_at_extreme_settings
     fitted = calibrate.fitted_constants(setting, SCALE, SEEDS)
     targets = calibrate.calibration_targets()
     achieved = calibrate._measure(
-        np.array([fitted[k] for k in calibrate.FITTED_BY_RUNS]), setting | fitted, SCALE, SEEDS, n_jobs=1
+        np.array([fitted[k] for k in calibrate.FITTED_BY_RUNS]),
+        setting | fitted | calibrate.CONTEXT,
+        SCALE,
+        SEEDS,
+        n_jobs=1,
     )
     for name, value in zip(calibrate.FITTED_QUANTITIES, achieved, strict=True):
         constant = targets[name]["parameter"]
