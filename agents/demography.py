@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.choice import fits_in_order
-from agents.population import COLLECTIVE, NO_JOB, RENTER, Households, Persons, Population
+from agents.population import COLLECTIVE, NO_JOB, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
 from agents.synthesis import MAX_AGE, draw_participation
 from environment.demography_inputs import asfr_by_age, vital_rates
@@ -170,16 +170,4 @@ def split_households(
         return
     alt = alt_of[leaving]
     leaving = leaving[fits_in_order(alt, h.weight[p.household[leaving]], draw[leaving], room)]
-    parent = p.household[leaving]
-    new = Households(
-        key=derive_keys(p.key[leaving], tag=int(Channel.SPLIT), year=year),
-        place=h.place[parent],
-        urban=h.urban[parent],
-        tenure=np.full(len(leaving), RENTER, np.int8),
-        hukou_city=h.hukou_city[parent],
-        weight=h.weight[parent],
-        origin=h.origin[parent],
-        arrived=h.arrived[parent],
-    )
-    p.household[leaving] = len(h) + np.arange(len(leaving))
-    h.extend(new)
+    pop.split_off(leaving, derive_keys(p.key[leaving], tag=int(Channel.SPLIT), year=year))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.choice import fits_in_order
-from agents.population import COLLECTIVE, RENTER, Households, Population
+from agents.population import COLLECTIVE, Population
 from agents.streams import Channel, categorical, derive_keys, uniform
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY, origin_weights
 from environment.inputs import constant
@@ -121,22 +121,7 @@ def leave_home(pop: Population, settings: Settings, seed: int, year: int, room: 
         return np.zeros(0, dtype=np.int64)
     parent = p.household[leaving]
     leaving = leaving[fits_in_order(pl.alt(h.place[parent], h.urban[parent]), h.weight[parent], draw[leaving], room)]
-    parent = p.household[leaving]
-    first = len(h)
-    h.extend(
-        Households(
-            key=derive_keys(p.key[leaving], tag=int(Channel.LEAVE_HOME), year=year),
-            place=h.place[parent],
-            urban=h.urban[parent],
-            tenure=np.full(len(leaving), RENTER, np.int8),
-            hukou_city=h.hukou_city[parent],
-            weight=h.weight[parent],
-            origin=h.origin[parent],
-            arrived=h.arrived[parent],
-        )
-    )
-    p.household[leaving] = first + np.arange(len(leaving))
-    return first + np.arange(len(leaving))
+    return pop.split_off(leaving, derive_keys(p.key[leaving], tag=int(Channel.LEAVE_HOME), year=year))
 
 
 def haimen_registered(pop: Population, rows: np.ndarray) -> np.ndarray:

@@ -95,6 +95,30 @@ class Population:
         self.households.extend(households)
         self.persons.extend(persons)
 
+    def split_off(self, leaving: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Persons ``leaving`` each set up a renting household of their own beside their old one.
+
+        The new household (key ``keys``) keeps the old one's place, part, hukou, weight, origin and arrival year.
+        Returns the new households' rows.
+        """
+        h, p = self.households, self.persons
+        parent = p.household[leaving]
+        rows = len(h) + np.arange(len(leaving))
+        h.extend(
+            Households(
+                key=keys,
+                place=h.place[parent],
+                urban=h.urban[parent],
+                tenure=np.full(len(leaving), RENTER, np.int8),
+                hukou_city=h.hukou_city[parent],
+                weight=h.weight[parent],
+                origin=h.origin[parent],
+                arrived=h.arrived[parent],
+            )
+        )
+        p.household[leaving] = rows
+        return rows
+
     def remove_persons(self, gone: np.ndarray) -> None:
         """Drop person rows (deaths); households left empty are dropped too."""
         self.persons.keep(~gone)

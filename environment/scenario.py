@@ -35,8 +35,16 @@ from pathlib import Path
 from typing import Any
 
 from environment.inputs import CENSUS_YEAR
-from environment.settings import InputError, SettingError, check_setting, levers, parameters, run_default, run_options
-from environment.settings import shown as shown_value
+from environment.settings import (
+    FileError,
+    SettingError,
+    check_setting,
+    levers,
+    parameters,
+    run_default,
+    run_options,
+    shown,
+)
 from environment.targets import measure_targets
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -46,13 +54,8 @@ NAME = re.compile(r"[A-Za-z0-9_-]+")
 MAX_BASE_DEPTH = 20  # scenarios built on scenarios: deeper chains are refused as a likely mistake
 
 
-class ScenarioError(InputError):
+class ScenarioError(FileError):
     """A scenario file that cannot be used, with where and why."""
-
-    def __init__(self, where: str, key: str, value: Any, allowed: str) -> None:
-        self.where, self.key, self.value, self.allowed = where, key, value, allowed
-        shown = "" if value is None else f" = {shown_value(value)}"
-        super().__init__(f"{where}: {key}{shown}: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def read_file(path: Path) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(where, "TOML", None, f"not valid TOML ({shown_value(str(e))[1:-1]})") from None
+        raise ScenarioError(where, "TOML", None, f"not valid TOML ({shown(str(e))[1:-1]})") from None
 
 
 def _base_file(path: Path, base: str) -> Path:

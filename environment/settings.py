@@ -37,6 +37,15 @@ class SettingError(InputError):
         super().__init__(f"{prefix}{key} = {shown(value)}: {allowed}")
 
 
+class FileError(InputError):
+    """An input file (scenario, sweep) that cannot be used: which file, which key, which value, what is allowed."""
+
+    def __init__(self, where: str, key: str, value: Any, allowed: str) -> None:
+        self.where, self.key, self.value, self.allowed = where, key, value, allowed
+        value_text = "" if value is None else f" = {shown(value)}"
+        super().__init__(f"{where}: {key}{value_text}: {allowed}")
+
+
 class SettingTypeError(SettingError, TypeError):
     """A setting given a value of the wrong type (also a TypeError)."""
 

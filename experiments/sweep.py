@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from environment import scenario as sc
-from environment.settings import InputError, Lever, Parameter, Setting, SettingError, levers, parameters, plain
+from environment.settings import FileError, Lever, Parameter, Setting, SettingError, levers, parameters, plain
 from experiments.runner import RunSpec
 
 SWEEP_DIR = Path(__file__).parent / "sweeps"
@@ -70,13 +70,8 @@ MAX_RUNS = 200_000
 MAX_REPLICATES = 1000
 
 
-class SweepError(InputError):
+class SweepError(FileError):
     """A sweep file that cannot be run: which file, which key, which value, what is allowed."""
-
-    def __init__(self, where: str, key: str, value: Any, allowed: str) -> None:
-        self.where, self.key, self.value, self.allowed = where, key, value, allowed
-        shown = "" if value is None else f" = {value!r}"
-        super().__init__(f"{where}: {key}{shown}: {allowed}")
 
 
 @dataclass(frozen=True)
