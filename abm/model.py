@@ -14,9 +14,9 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from abm.handles import Household, Worker
-from abm.outcomes import outcomes
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables
 from agents.choice import Capacity, choose
 from agents.demography import VitalRates, age_and_die, give_birth, split_households
@@ -142,6 +142,7 @@ class MigrationModel(mesa.Model):
         self.handles: dict[tuple[type, int], Household | Worker] = {}
         self.summary: dict[str, float] = {}
         self.outcome_values: dict[str, float] = {}
+        self.outcome_log: list[tuple[int, str, float]] = []  # every year's outcomes, as rows year, outcome, value
         self.datacollector = make_collector()
         self.record()
 
@@ -368,6 +369,7 @@ class MigrationModel(mesa.Model):
         self.summary = summarize(self)
         record_tables(self)
         self.outcome_values = current_outcomes(self)
+        self.outcome_log.extend((self.year, key, value) for key, value in self.outcome_values.items())
         self.datacollector.collect(self)
         self._release_handles()
 
@@ -452,5 +454,9 @@ class MigrationModel(mesa.Model):
         return tables(self.datacollector)
 
     def outcomes(self) -> Any:
-        """The declared outcomes of every year so far (``environment/data/outcomes.toml``): ``year, outcome, value``."""
-        return outcomes(self.tables())
+        """The declared outcomes of every year so far (``environment/data/outcomes.toml``): ``year, outcome, value``.
+
+        Collected as the years are recorded (the same figures as ``abm.outcomes.outcomes(model.tables())``).
+        """
+        frame = pd.DataFrame(self.outcome_log, columns=["year", "outcome", "value"])
+        return frame.astype({"year": int, "outcome": str, "value": float})

@@ -93,8 +93,12 @@ class Outcome:
             value -= float(census[self.column].sum(min_count=1)) if year != self.since else value
         out = {self.key: value}
         if self.by:
+            base = census.groupby(self.by)[self.column].sum(min_count=1) if self.since is not None else None
             for group, rows in frame.groupby(self.by, sort=True):
-                out[f"{self.key}_{self.by}_{_tag(group)}"] = float(rows[self.column].sum(min_count=1))
+                part = float(rows[self.column].sum(min_count=1))
+                if base is not None:
+                    part -= part if year == self.since else float(base.get(group, np.nan))
+                out[f"{self.key}_{self.by}_{_tag(group)}"] = part
         if self.target and (targets()[self.target].year or last) == year:
             out[f"{self.key}_gap"] = value - targets()[self.target].value
         return out

@@ -74,21 +74,27 @@ class RunResult:
     traceback: str = ""
 
 
-def run(spec: RunSpec) -> dict[str, pd.DataFrame]:
-    """Run ``spec`` to its last year and return its tables."""
+def run_model(spec: RunSpec) -> MigrationModel:
+    """Run ``spec`` to its last year and return the model."""
     model = spec.model()
     while model.running:
         model.step()
-    return model.tables()
+    return model
+
+
+def run(spec: RunSpec) -> dict[str, pd.DataFrame]:
+    """Run ``spec`` to its last year and return its tables."""
+    return run_model(spec).tables()
 
 
 def attempt(run_id: str, spec: RunSpec) -> RunResult:
     """Run ``spec`` and compute its outcomes; an exception becomes a failed :class:`RunResult`."""
     started = time.perf_counter()
     try:
-        tables = run(spec)
+        model = run_model(spec)
+        tables = model.tables()
         model_seconds = time.perf_counter() - started
-        table = outcomes(tables)
+        table = model.outcomes()  # collected year by year while the model ran
     except Exception as e:  # any failure of one run is recorded, not raised
         return RunResult(
             run_id,

@@ -168,14 +168,14 @@ def test_numpy_typed_values_from_samplers_are_accepted():
 def test_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
     import experiments.runner as runner
 
-    real = runner.run
+    real = runner.run_model
 
     def flaky(spec):
         if spec.settings.get("rent_subsidy") == 800 and spec.seed == derive_seed(5, 1):
             raise RuntimeError("injected failure")
         return real(spec)
 
-    monkeypatch.setattr(runner, "run", flaky)
+    monkeypatch.setattr(runner, "run_model", flaky)
     sweep = load(write(tmp_path, SMALL))
     bad = [r for r in sweep.runs() if r.values["rent_subsidy"] == 800 and r.replicate == 1]
     assert bad
@@ -189,7 +189,7 @@ def test_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
     assert (failed.rent_subsidy == 800).all() and failed.beta_access.notna().all()
     assert (manifest[manifest.status == "done"].shape[0]) == 6 - len(bad)
     # a rerun skips finished runs (failed ones included) unless asked to retry them
-    monkeypatch.setattr(runner, "run", real)
+    monkeypatch.setattr(runner, "run_model", real)
     assert run_sweep(sweep, tmp_path / "out", backend="serial", progress=False).ran == 0
     again = run_sweep(sweep, tmp_path / "out", backend="serial", progress=False, retry_failed=True)
     assert again.ran == len(bad) and again.failed == 0
