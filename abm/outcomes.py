@@ -75,29 +75,38 @@ class Outcome:
             rows = _concat([rows, self._gap(parts[0])])
         return rows
 
-    def in_year(self, now: Mapping[str, pd.DataFrame], year: int, census: pd.DataFrame, last: int) -> dict[str, float]:
+    def in_year(
+        self, now: Mapping[str, Mapping[str, np.ndarray]], year: int, census: Mapping[str, np.ndarray], last: int
+    ) -> dict[str, float]:
         """This outcome (its ``by`` breakdown, its gap in the target's year) for one year, from that year's rows.
 
-        ``now`` holds the year's rows of each table; ``census`` the yearly table's census-year rows (for ``since``);
-        ``last`` is the run's last year (where targets without a year are read).
-        The same figures as :meth:`compute`, cheaply enough to report every step.
+        ``now`` holds the year's rows of each table as columns (numpy arrays); ``census`` the yearly table's
+        census-year rows (for ``since``); ``last`` is the run's last year (where targets without a year are read).
+        The same figures as :meth:`compute`, in numpy, cheaply enough to report every step.
         """
-        frame = now.get(self.table)
-        if frame is None or frame.empty:
+        columns = now.get(self.table)
+        if not columns or len(columns["year"]) == 0:
             return {}
+        values = np.asarray(columns[self.column], dtype=float)
+        base = np.asarray(census[self.column], dtype=float) if self.since is not None else None
         if self.places:
             keep = area_places(self.places)
-            frame, census = frame[frame[_place_column(frame)].isin(keep)], census[census["place"].isin(keep)]
-        value = float(frame[self.column].sum(min_count=1))
-        if self.since is not None:
-            value -= float(census[self.column].sum(min_count=1)) if year != self.since else value
+            chosen = np.isin(columns["place" if "place" in columns else "destination"], keep)
+            values = values[chosen]
+            columns = {k: np.asarray(v)[chosen] for k, v in columns.items()}
+            if base is not None:
+                in_census = np.isin(census["place"], keep)
+                base, census = base[in_census], {k: np.asarray(v)[in_census] for k, v in census.items()}
+        value = _total(values)
+        if base is not None:
+            value = 0.0 if year == self.since else value - _total(base)
         out = {self.key: value}
         if self.by:
-            base = census.groupby(self.by)[self.column].sum(min_count=1) if self.since is not None else None
-            for group, rows in frame.groupby(self.by, sort=True):
-                part = float(rows[self.column].sum(min_count=1))
+            groups = np.asarray(columns[self.by])
+            for group in np.unique(groups):
+                part = _total(values[groups == group])
                 if base is not None:
-                    part -= part if year == self.since else float(base.get(group, np.nan))
+                    part = 0.0 if year == self.since else part - _total(base[np.asarray(census[self.by]) == group])
                 out[f"{self.key}_{self.by}_{_tag(group)}"] = part
         if self.target and (targets()[self.target].year or last) == year:
             out[f"{self.key}_gap"] = value - targets()[self.target].value
@@ -110,6 +119,12 @@ class Outcome:
             return pd.DataFrame(columns=COLUMNS)
         value = float(series[year]) - target.value
         return pd.DataFrame({"year": [year], "outcome": [f"{self.key}_gap"], "value": [value]})
+
+
+def _total(values: np.ndarray) -> float:
+    """Sum ignoring NaN; NaN when there is no number at all (as pandas' ``sum(min_count=1)``)."""
+    present = values[~np.isnan(values)]
+    return float(present.sum()) if len(present) else float("nan")
 
 
 def _place_column(frame: pd.DataFrame) -> str:

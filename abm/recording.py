@@ -14,6 +14,7 @@ population: its flows are empty (NaN).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -110,14 +111,19 @@ def make_collector() -> DataCollector:
 def current_outcomes(model: MigrationModel) -> dict[str, float]:
     """This year's declared outcomes, from this year's rows (and the census year's, for growth since then)."""
     recorded, n = model.datacollector.tables, places().n
-    spending, flows = pd.DataFrame(recorded["spending"]), pd.DataFrame(recorded["flows"])
+
+    def this_year(table: str) -> dict[str, np.ndarray]:
+        columns = recorded[table]
+        first = bisect_left(columns["year"], model.year)  # rows are appended year by year
+        return {c: np.asarray(v[first:]) for c, v in columns.items()}
+
     now = {
-        "summary": pd.DataFrame([model.summary]),
-        "yearly": pd.DataFrame({c: v[-n:] for c, v in recorded["places"].items()}),
-        "spending": spending[spending.year == model.year] if len(spending) else spending,
-        "flows": flows[flows.year == model.year] if len(flows) else flows,
+        "summary": {k: np.asarray([v]) for k, v in model.summary.items()},
+        "yearly": {c: np.asarray(v[-n:]) for c, v in recorded["places"].items()},
+        "spending": this_year("spending"),
+        "flows": this_year("flows"),
     }
-    census = pd.DataFrame({c: v[:n] for c, v in recorded["places"].items()})
+    census = {c: np.asarray(v[:n]) for c, v in recorded["places"].items()}
     values: dict[str, float] = {}
     for outcome in OUTCOMES.values():
         values |= outcome.in_year(now, model.year, census, model.end)
