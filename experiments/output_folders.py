@@ -304,12 +304,7 @@ def staged(
     OSError
         When the lock file or staging folder cannot be created (read-only, no permission, disk full).
     """
-    target = target_path(out)
-    check(target, kind, identity, replace=replace)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(target):
-        _clear_leftovers(target)
-        was = check(target, kind, identity, replace=replace)
+    with _claimed(out, kind, identity, replace) as (target, was):
         staging = _new_empty_folder(target)
         try:
             yield staging
@@ -336,12 +331,7 @@ def locked(
     Same checks and lock as :func:`staged`. The folder and its marker are created if absent; this tool's output of the
     same kind and source is kept (resumed). With ``replace``, output of another kind or source is removed first.
     """
-    target = target_path(out)
-    check(target, kind, identity, replace=replace)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(target):
-        _clear_leftovers(target)
-        was = check(target, kind, identity, replace=replace)
+    with _claimed(out, kind, identity, replace) as (target, was):
         if was is not None and _other_output(read_marker(target) or {}, kind, identity):
             _swap_into_place(_new_empty_folder(target), target)
             (say or _to_stderr)(f"replaced {target}: was {was}")
@@ -349,6 +339,22 @@ def locked(
         if read_marker(target) is None:
             _write_marker(target, kind, identity)
         yield target
+
+
+@contextmanager
+def _claimed(
+    out: str | Path, kind: str, identity: Mapping[str, Any] | None, replace: bool
+) -> Iterator[tuple[Path, str | None]]:
+    """The target checked, locked and cleared of killed runs' leftovers: (target, what it holds now or None).
+
+    Checked before taking the lock (a refusal needs no lock) and again under it (another process may have written).
+    """
+    target = target_path(out)
+    check(target, kind, identity, replace=replace)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(target):
+        _clear_leftovers(target)
+        yield target, check(target, kind, identity, replace=replace)
 
 
 def _new_empty_folder(target: Path) -> Path:
