@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from environment.inputs import read_toml
-from environment.places import places
+from environment.places import area_places, places
 from environment.targets import targets
 
 COLUMNS = ["year", "outcome", "value"]
@@ -164,14 +164,6 @@ def _long(parts: list[pd.Series]) -> pd.DataFrame:
 
 def _tag(value) -> str:
     return f"{int(value):02d}" if isinstance(value, int | np.integer) else str(value)
-
-
-def area_places(area: str) -> list[str]:
-    """Place keys of an area: 'haimen' or a zone key of ``zones.csv``."""
-    pl = places()
-    if area == "haimen":
-        return [pl.keys[i] for i in pl.haimen]
-    return [pl.keys[i] for i in pl.zones[area]]
 
 
 @cache

@@ -110,6 +110,12 @@ def places() -> Places:
     )
 
 
+def area_places(area: str) -> list[str]:
+    """Place keys of an area: ``"haimen"`` (all its units) or a zone key of ``data/zones.csv``."""
+    pl = places()
+    return [pl.keys[i] for i in (pl.haimen if area == "haimen" else pl.zones[area])]
+
+
 @dataclass(frozen=True)
 class Clusters:
     """Industrial clusters (workers' trades): keys and wage multipliers."""

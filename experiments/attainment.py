@@ -6,16 +6,8 @@ import numpy as np
 import pandas as pd
 
 from environment.inputs import CENSUS_YEAR
-from environment.places import places
+from environment.places import area_places
 from environment.targets import targets
-
-
-def zone_places(zone: str) -> list[str]:
-    """Place keys of a target's area ('haimen' or a zone)."""
-    pl = places()
-    if zone == "haimen":
-        return [pl.keys[i] for i in pl.haimen]
-    return [pl.keys[i] for i in pl.zones[zone]]
 
 
 def attainment(yearly: pd.DataFrame) -> pd.DataFrame:
@@ -27,7 +19,7 @@ def attainment(yearly: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for t in targets().values():
         year = t.year if t.year is not None else last
-        area = yearly[yearly.place.isin(zone_places(t.places))]
+        area = yearly[yearly.place.isin(area_places(t.places))]
         at = area[area.year == year]
         if at.empty:
             value = float("nan")

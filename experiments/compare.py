@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from abm.outcomes import OUTCOMES, area_places, describe, outcomes
-from environment.places import places
+from abm.outcomes import OUTCOMES, describe, outcomes
+from environment.places import area_places, places
 from environment.scenario import Scenario
 from environment.settings import levers
 from experiments.attainment import attainment

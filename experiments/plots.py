@@ -11,9 +11,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from environment.inputs import CENSUS_YEAR
-from environment.places import places
+from environment.places import area_places, places
 from environment.targets import targets
-from experiments.attainment import zone_places
 
 
 def plot_run(yearly: pd.DataFrame, summary: pd.DataFrame, folder: Path, title: str) -> list[Path]:
@@ -46,7 +45,7 @@ def plot_run(yearly: pd.DataFrame, summary: pd.DataFrame, folder: Path, title: s
     fig, ax = plt.subplots(figsize=(7, 4))
     for key in ("kaifaqu_growth", "gangxinqu_growth", "sanxing_growth"):
         target = t[key]
-        area = yearly[yearly.place.isin(zone_places(target.places))].groupby("year").population.sum()
+        area = yearly[yearly.place.isin(area_places(target.places))].groupby("year").population.sum()
         line = ax.plot(area.index, (area - area.loc[CENSUS_YEAR]) / 1e3, marker="o", ms=3, label=target.name_en)
         ax.scatter([target.year], [target.value / 1e3], color=line[0].get_color(), marker="*", s=120, zorder=3)
     ax.axhline(0, color="grey", lw=0.5)
