@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from abm.handles import Household, Worker
-from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables
+from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables, year_counts
 from agents.choice import Capacity, choose
 from agents.demography import VitalRates, age_and_die, give_birth, split_households
 from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_university, leave_home
@@ -366,8 +366,9 @@ class MigrationModel(mesa.Model):
 
     def record(self) -> None:
         """Collect the year's summary figures and tables (reads the state, changes nothing else)."""
-        self.summary = summarize(self)
-        record_tables(self)
+        counts = year_counts(self)
+        self.summary = summarize(self, counts)
+        record_tables(self, counts)
         self.outcome_values = current_outcomes(self)
         self.outcome_log.extend((self.year, key, value) for key, value in self.outcome_values.items())
         self.datacollector.collect(self)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -134,8 +134,10 @@ def band_label(lo: int, hi: int) -> str:
     return f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
 
 
-def _per_place(model: MigrationModel) -> dict[str, np.ndarray]:
-    """People, urban people and workers per place (Haimen's units; outside places from their stocks)."""
+def year_counts(model: MigrationModel) -> dict[str, Any]:
+    """What the year's summary and tables share, counted once: people, urban people and workers per place
+    (Haimen's units; outside places from their stocks), the labour force, jobs filled, births, deaths and the
+    moves between places (None in the census year)."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
@@ -143,11 +145,16 @@ def _per_place(model: MigrationModel) -> dict[str, np.ndarray]:
     people = np.bincount(home, weights=w, minlength=pl.n)
     urban = np.bincount(home, weights=w * h.urban[p.household], minlength=pl.n)
     labour = in_labour_force(p, model.settings, model.year)
+    births, deaths = _births_deaths(model)
     return {
         "population": np.where(pl.in_haimen, people, model.outside.population),
         "urban_population": np.where(pl.in_haimen, urban, np.nan),
         "workers": np.bincount(home, weights=w * labour, minlength=pl.n),
         "labour": labour,
+        "filled": employment(pop, labour),
+        "births": births,
+        "deaths": deaths,
+        "place_flows": None if model.year == model.start else model.place_flows(),
     }
 
 
@@ -162,19 +169,18 @@ def _births_deaths(model: MigrationModel) -> tuple[np.ndarray, np.ndarray]:
     return births, deaths
 
 
-def summarize(model: MigrationModel) -> dict[str, float]:
-    """Haimen's summary figures for the model's current year."""
+def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]:
+    """Haimen's summary figures for the model's current year (``counts``: :func:`year_counts`)."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     hm = pl.in_haimen
-    counts = _per_place(model)
-    births, deaths = _births_deaths(model)
+    births, deaths = counts["births"], counts["deaths"]
     people = counts["population"][hm].sum()
     urban = counts["urban_population"][hm].sum()
-    if model.year == model.start:
+    pf = counts["place_flows"]
+    if pf is None:
         arrivals = departures = rural_to_urban = np.nan
     else:
-        pf = model.place_flows()
         arrivals, departures = pf[np.ix_(~hm, hm)].sum(), pf[np.ix_(hm, ~hm)].sum()
         haimen_alt = pl.alt_in_haimen
         rural_to_urban = model.events.flows[np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)].sum()
@@ -203,30 +209,27 @@ def summarize(model: MigrationModel) -> dict[str, float]:
     }
 
 
-def record_tables(model: MigrationModel) -> None:
-    """Add the year's rows to the DataCollector's tables."""
+def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
+    """Add the year's rows to the DataCollector's tables (``counts``: :func:`year_counts`)."""
     dc, y = model.datacollector, model.year
     for name, rows in (
-        ("places", _place_rows(model)),
+        ("places", _place_rows(model, counts)),
         ("flows", _flow_rows(model)),
-        ("jobs", _job_rows(model)),
+        ("jobs", _job_rows(model, counts)),
         ("ages", _age_rows(model)),
-        ("spending", spending_rows(model)),
+        ("spending", spending_rows(model, counts)),
     ):
         for row in rows:
             dc.add_table_row(name, {"year": y, **row})
 
 
-def _place_rows(model: MigrationModel) -> list[dict]:
+def _place_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     pop, pl, world = model.population, places(), model.world
-    counts = _per_place(model)
-    births, deaths = _births_deaths(model)
-    if model.year == model.start:
+    births, deaths, pf, filled = counts["births"], counts["deaths"], counts["place_flows"], counts["filled"]
+    if pf is None:
         arrivals = departures = np.full(pl.n, np.nan)
     else:
-        pf = model.place_flows()
         arrivals, departures = pf.sum(axis=0) - np.diag(pf), pf.sum(axis=1) - np.diag(pf)
-    filled = employment(pop, counts["labour"])
     households = np.bincount(pop.households.place, weights=pop.households.weight, minlength=pl.n)
     children = model.school_children()
     price, rent = world.housing.price, world.housing.rent()
@@ -284,9 +287,8 @@ def _flow_rows(model: MigrationModel) -> list[dict]:
     ]
 
 
-def _job_rows(model: MigrationModel) -> list[dict]:
-    pl, jobs = places(), model.world.jobs
-    filled = employment(model.population, in_labour_force(model.population.persons, model.settings, model.year))
+def _job_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
+    pl, jobs, filled = places(), model.world.jobs, counts["filled"]
     return [
         {"place": pl.keys[i], "cluster": ck, "jobs": jobs.jobs[i, c], "filled": filled[i, c], "wage": jobs.wage[i, c]}
         for i in pl.haimen
@@ -307,7 +309,7 @@ def _age_rows(model: MigrationModel) -> list[dict]:
     ]
 
 
-def spending_rows(model: MigrationModel) -> list[dict]:
+def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     """What the plan's payments cost this year: recipients and yuan per paying lever.
 
     Recipients are the households (or persons) in Haimen the lever pays this
@@ -334,7 +336,7 @@ def spending_rows(model: MigrationModel) -> list[dict]:
         return newcomer & (h.arrived > y - lv[key].duration_years)
 
     young = np.bincount(p.household, weights=p.college & (p.age < lv["graduate_subsidy"].age_limit), minlength=len(h))
-    labour = in_labour_force(p, model.settings, y)
+    labour = counts["labour"]
     talent_workers = (p.college & labour & within("talent_allowance")[p.household]) * member_w
     under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & in_haimen[p.household]
     recipients = {
