@@ -6,8 +6,17 @@ the error, and whether the fact was *fitted* (a raking margin, a calibration
 target or a vital-rate level: agreement there is by construction) or not (only
 those count as validation). The report (``validation.md``, plots embedded as
 base64 PNG) also sets the model's baseline beside two naive forecasts: the
-2010–2020 trend continued and a flat line. Seeds give the band; a
-parameter-uncertainty band is not computed yet.
+2010–2020 trend continued and a flat line.
+
+Two spreads are shown. Seeds: the model's mean and sd over the runs at the
+central values. Parameters: the same baseline at the central values and at the
+points of a small Latin hypercube over declared uncertainties (the factors and
+ranges of a sweep file, by default ``headline_baseline``: the README's headline
+uncertainties), each point with its free constants refitted first
+(:func:`experiments.calibrate.fitted_constants`, cached) so that every member
+still reproduces the 2010–2020 calibration targets; all members share one seed,
+so their differences are the parameters', not the dice's. The band is the
+minimum to maximum over the members.
 """
 
 from __future__ import annotations
@@ -15,7 +24,8 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import matplotlib
 
@@ -25,11 +35,14 @@ import numpy as np
 import pandas as pd
 
 from abm.model import MigrationModel
+from agents.demography import VitalRates
 from agents.synthesis import MAX_AGE
 from environment.demography_inputs import BAND_STARTS, age_structure_2020, band_label, vital_rates
 from environment.inputs import CENSUS_YEAR, fact
 from environment.scenario import load as load_scenario
+from environment.settings import parameters, resolve
 from experiments.runner import RunSpec, run_many
+from experiments.uncertainty import DEFAULT_SWEEP, Members, members
 
 FITTED, VALIDATION, NEIGHBOUR = "fitted", "validation", "neighbour check"
 COLUMNS = [
@@ -39,6 +52,8 @@ COLUMNS = [
     "observed",
     "model",
     "model_sd",
+    "band_low",
+    "band_high",
     "error",
     "relative_error",
     "unit",
@@ -47,13 +62,41 @@ COLUMNS = [
 ]
 
 
+DEFAULT_POINTS = 8  # Latin-hypercube points of the band (plus the central values)
+
+
+@dataclass
+class Uncertainty:
+    """The parameter-uncertainty band: its members (what varied and how) and each member's run and comparison.
+
+    ``summaries[i]`` and ``tables[i]`` are member ``i``'s summary and comparison with the facts; ``fitted`` the
+    constants refitted for each member.
+    """
+
+    members: Members
+    seed: int
+    fitted: pd.DataFrame
+    summaries: list[pd.DataFrame] = field(default_factory=list)
+    tables: list[pd.DataFrame] = field(default_factory=list)
+
+    def band(self, column: str = "model") -> tuple[pd.Series, pd.Series]:
+        """Lowest and highest value of every comparison row over the members."""
+        values = pd.concat([t[column] for t in self.tables], axis=1)
+        return values.min(axis=1), values.max(axis=1)
+
+    def populations(self) -> np.ndarray:
+        """Resident population, float[member, year]."""
+        return np.array([s.haimen_population.to_numpy() for s in self.summaries])
+
+
 @dataclass
 class Validation:
-    """The comparison table, the runs' summaries (one frame per seed) and the report's Markdown."""
+    """The comparison table, the runs' summaries (one frame per seed), the band and the report's Markdown."""
 
     table: pd.DataFrame
     summaries: list[pd.DataFrame]
     markdown: str
+    uncertainty: Uncertainty | None = None
 
 
 def _row(group, name, source, observed, values, unit, kind, note="", reference: float | None = None) -> dict:
@@ -70,6 +113,8 @@ def _row(group, name, source, observed, values, unit, kind, note="", reference: 
         "observed": observed,
         "model": model,
         "model_sd": sd,
+        "band_low": float("nan"),
+        "band_high": float("nan"),
         "error": error,
         "relative_error": error / reference if reference else float("nan"),
         "unit": unit,
@@ -84,27 +129,25 @@ def _rate(summary: pd.DataFrame, year: int, column: str) -> float:
     return 1000 * s.loc[year, column] / s.loc[year - 1, "haimen_population"]
 
 
-def life_expectancy(model: MigrationModel, year: int) -> tuple[float, float, float]:
+def life_expectancy(rates: VitalRates, year: int) -> tuple[float, float, float]:
     """Period life expectancy at birth (years) of the model's mortality in ``year``: both sexes, men, women.
 
     Both sexes weight men and women by the sex ratio at birth.
     """
-    rates = model.rates
     q = 1 - np.exp(-rates.death_level(year) * rates.death_shape)  # [sex, age]
     alive = np.cumprod(np.concatenate([np.ones((2, 1)), 1 - q[:, :MAX_AGE]], axis=1), axis=1)
     e0 = (alive - 0.5 * (alive * q)).sum(axis=1)  # deaths at mid-year
-    boys = model.settings.sex_ratio_at_birth / (1 + model.settings.sex_ratio_at_birth)
+    boys = rates.settings.sex_ratio_at_birth / (1 + rates.settings.sex_ratio_at_birth)
     return float(boys * e0[0] + (1 - boys) * e0[1]), float(e0[0]), float(e0[1])
 
 
-def total_fertility(model: MigrationModel, year: int) -> float:
+def total_fertility(rates: VitalRates, year: int) -> float:
     """Total fertility rate (children per woman) of the model's fertility in ``year`` without the lever."""
-    rates = model.rates
     return float((1 - np.exp(-rates.birth_level(year) * rates.birth_shape)).sum())
 
 
-def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], model: MigrationModel) -> pd.DataFrame:
-    """Every comparison of the runs (one summary and ages table per seed) with the facts."""
+def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rates: VitalRates) -> pd.DataFrame:
+    """Every comparison of the runs (one summary and ages table per seed, all with ``rates``) with the facts."""
     rows = []
     first = [s.set_index("year").loc[CENSUS_YEAR] for s in summaries]
     persons = fact("pop_resident_census")
@@ -195,7 +238,7 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], mod
                         "registered (户籍) basis, another district",
                     )
                 )
-    e0, e0m, e0f = life_expectancy(model, CENSUS_YEAR + 1)
+    e0, e0m, e0f = life_expectancy(rates, CENSUS_YEAR + 1)
     for name, key, value in (
         ("life expectancy", "life_expectancy", e0),
         ("life expectancy, men", "life_expectancy_male", e0m),
@@ -224,7 +267,7 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], mod
             VALIDATION,
         )
     )
-    tfr = total_fertility(model, CENSUS_YEAR + 1)
+    tfr = total_fertility(rates, CENSUS_YEAR + 1)
     rows.append(
         _row(
             "vital rates",
@@ -340,7 +383,7 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _plots(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.DataFrame]) -> dict[str, str]:
+def _plots(summaries: list[pd.DataFrame], ages: list[pd.DataFrame], band: Uncertainty | None) -> dict[str, str]:
     out = {}
     target = age_structure_2020()
     labels = [band_label(lo) for lo in BAND_STARTS]
@@ -369,12 +412,16 @@ def _plots(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.Dat
     ax.plot(yrs, [rates[y].birth_rate for y in yrs], "o--", color="tab:green", label="births, sourced series")
     ax.plot(yrs, [rates[y].death_rate for y in yrs], "o--", color="tab:purple", label="deaths, sourced series")
     for i, s in enumerate(summaries):
-        s = s.set_index("year")
-        years = s.index[1:]
-        prev = s.haimen_population.shift(1)
+        years, births, deaths = _crude_rates(s)
         kw = {"label": "model (seeds)"} if i == 0 else {}
-        ax.plot(years, 1000 * s.births[years] / prev[years], color="tab:green", alpha=0.5, **kw)
-        ax.plot(years, 1000 * s.deaths[years] / prev[years], color="tab:purple", alpha=0.5)
+        ax.plot(years, births, color="tab:green", alpha=0.5, **kw)
+        ax.plot(years, deaths, color="tab:purple", alpha=0.5)
+    if band is not None:
+        rates = [_crude_rates(s) for s in band.summaries]
+        for k, color in ((1, "tab:green"), (2, "tab:purple")):
+            values = np.array([r[k] for r in rates])
+            kw = {"label": "parameter band (min–max)"} if k == 1 else {}
+            ax.fill_between(rates[0][0], values.min(0), values.max(0), color=color, alpha=0.15, **kw)
     ax.scatter(
         [2023, 2023],
         [fact("birth_rate_hukou", "Nantong 通州区", 2023), fact("death_rate_hukou", "Nantong 通州区", 2023)],
@@ -397,6 +444,11 @@ def _plots(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.Dat
     years = summaries[0].year.to_numpy()
     pops = np.array([s.haimen_population.to_numpy() for s in summaries])
     naive = naive_forecasts(years)
+    if band is not None:
+        spread = band.populations()
+        ax.fill_between(
+            years, spread.min(0) / 1e3, spread.max(0) / 1e3, color="tab:orange", alpha=0.2, label="parameter band"
+        )
     ax.fill_between(years, pops.min(0) / 1e3, pops.max(0) / 1e3, alpha=0.3, label="model baseline (seed range)")
     ax.plot(years, pops.mean(0) / 1e3, label="model baseline (mean)")
     ax.plot(years, naive.trend / 1e3, "--", label="2010–2020 trend continued (0.89 %/yr)")
@@ -407,13 +459,27 @@ def _plots(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.Dat
     return out
 
 
+def _crude_rates(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Years after the first, and births and deaths per mille of the population at each year's start."""
+    s = summary.set_index("year")
+    years = s.index[1:]
+    start = s.haimen_population.shift(1)[years]
+    return years.to_numpy(), (1000 * s.births[years] / start).to_numpy(), (1000 * s.deaths[years] / start).to_numpy()
+
+
 def _fmt(x: float) -> str:
     if not np.isfinite(x):
         return ""
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}" if abs(x) < 10 else f"{x:.2f}"
 
 
-def markdown(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.DataFrame], header: dict) -> str:
+def markdown(
+    table: pd.DataFrame,
+    summaries: list[pd.DataFrame],
+    ages: list[pd.DataFrame],
+    header: dict,
+    band: Uncertainty | None = None,
+) -> str:
     """The self-contained report."""
     lines = [
         "# Validation of the baseline",
@@ -423,9 +489,11 @@ def markdown(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.D
         "*Fitted* facts are raking margins, calibration targets or vital-rate levels: agreement there is by",
         "construction. Only the others (*validation*, *neighbour check*) test the model. Error = model − observed;",
         "relative error = error / observed (for growth since 2020: / Haimen's 2010–2020 growth over as many years).",
-        "Model = mean over seeds (sd over seeds). Five-year bands: the target is derived (Jiangsu's 2020 profile",
+        "Model = mean over seeds (sd over seeds); [band] = lowest to highest over the parameter-uncertainty members",
+        "(section 'Parameter uncertainty'). Five-year bands: the target is derived (Jiangsu's 2020 profile",
         "within Haimen's census groups), not Haimen's own table, which was not found.",
         "",
+        *(_band_section(band, table) if band is not None else ["No parameter band was computed (seeds only).", ""]),
         "## Worst-fitting facts that were not fitted",
         "",
     ]
@@ -437,46 +505,149 @@ def markdown(table: pd.DataFrame, summaries: list[pd.DataFrame], ages: list[pd.D
     years = summaries[0].year.to_numpy()
     naive = naive_forecasts(years)
     pops = np.array([s.haimen_population.to_numpy() for s in summaries])
+    spread = band.populations() if band is not None else np.full((1, len(years)), np.nan)
     lines += [
         "",
         "## Model baseline vs naive forecasts",
         "",
-        "| year | model mean | model sd | trend 0.89 %/yr | flat |",
-        "|---|---|---|---|---|",
+        "| year | model mean | model sd | parameter band | trend 0.89 %/yr | flat |",
+        "|---|---|---|---|---|---|",
     ]
     for i, y in enumerate(years):
         if y % 5 == 0 or i == len(years) - 1:
             sd = pops[:, i].std(ddof=1) if len(pops) > 1 else float("nan")
             lines.append(
-                f"| {y} | {pops[:, i].mean():,.0f} | {_fmt(sd)} | {naive.trend[i]:,.0f} | {naive.flat[i]:,.0f} |"
+                f"| {y} | {pops[:, i].mean():,.0f} | {_fmt(sd)} | {_range(spread[:, i].min(), spread[:, i].max())} "
+                f"| {naive.trend[i]:,.0f} | {naive.flat[i]:,.0f} |"
             )
     lines += ["", "## Plots", ""]
-    for title, data in _plots(table, summaries, ages).items():
+    for title, data in _plots(summaries, ages, band).items():
         lines += [f"### {title}", "", f'<img alt="{title}" src="data:image/png;base64,{data}"/>', ""]
     return "\n".join(lines) + "\n"
 
 
+def _range(low: float, high: float) -> str:
+    return "" if not (np.isfinite(low) and np.isfinite(high)) else f"{_fmt(low)} to {_fmt(high)}"
+
+
+def _inside(r) -> str:
+    """Whether the observed value lies within the parameter band."""
+    if not (np.isfinite(r.band_low) and np.isfinite(r.band_high)):
+        return ""
+    return "yes" if _covers(r.band_low, r.band_high, r.observed) else "no"
+
+
+def _covers(low, high, observed):
+    """Whether ``observed`` lies within [low, high], allowing for rounding (works on arrays too)."""
+    tolerance = 1e-9 * np.maximum(np.abs(observed), 1.0)
+    return (low - tolerance <= observed) & (observed <= high + tolerance)
+
+
 def _table(part: pd.DataFrame) -> list[str]:
     out = [
-        "| fact | observed | model (sd) | error | rel. error | unit | kind | source | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| fact | observed | model (sd) | parameter band | observed in band | error | rel. error | unit | kind "
+        "| source | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in part.itertuples():
         rel = f"{100 * r.relative_error:+.1f} %" if np.isfinite(r.relative_error) else ""
         out.append(
-            f"| {r.fact} | {_fmt(r.observed)} | {_fmt(r.model)} ({_fmt(r.model_sd)}) | {_fmt(r.error)} | {rel} | "
+            f"| {r.fact} | {_fmt(r.observed)} | {_fmt(r.model)} ({_fmt(r.model_sd)}) | "
+            f"{_range(r.band_low, r.band_high)} | {_inside(r)} | {_fmt(r.error)} | {rel} | "
             f"{r.unit} | {r.kind} | {r.source} | {r.note} |"
         )
     return out
 
 
-def validate(scale: int = 10, seeds: Sequence[int] = (1, 2, 3), end: int = 2035, n_jobs: int = 1) -> Validation:
-    """Run the baseline for each seed and compare it with the facts."""
+def _band_section(band: Uncertainty, table: pd.DataFrame) -> list[str]:
+    """What varied in the parameter band and how, its members, and how many unfitted facts it covers."""
+    lines = [
+        "## Parameter uncertainty",
+        "",
+        *band.members.description(),
+        "",
+        f"Each member then runs once with seed {band.seed}: all share that seed, so their spread is the parameters',",
+        "not the dice's. The band is the lowest to the highest value over the members (with this few points a",
+        "percentile band would claim more than the sample holds). The seed-mean column uses the constants in",
+        "calibration.toml instead, so it may lie outside a small band.",
+        "",
+        "Members (varied values and refitted constants; 2020 and last-year population):",
+        "",
+    ]
+    pops = band.populations()
+    rows = pd.concat([band.members.values, band.fitted.add_prefix("fitted ")], axis=1).assign(
+        **{"population 2020": pops[:, 0], f"population {band.summaries[0].year.max()}": pops[:, -1]}
+    )
+    lines += ["| " + " | ".join(rows.columns) + " |", "|---" * len(rows.columns) + "|"]
+    for row in rows.itertuples(index=False):
+        lines.append("| " + " | ".join(_fmt(v) if isinstance(v, float) else str(v) for v in row) + " |")
+    free = table[table.kind.isin([VALIDATION, NEIGHBOUR])]
+    inside = _covers(free.band_low, free.band_high, free.observed).sum()
+    lines += [
+        "",
+        f"The band contains the observed value for {inside} of the {len(free)} facts that were not fitted.",
+        "",
+    ]
+    return lines
+
+
+def uncertainty_band(
+    population: MigrationModel,
+    scale: int,
+    seed: int,
+    end: int,
+    points: int,
+    sweep: str = DEFAULT_SWEEP,
+    refit_scale: int | None = None,
+    n_jobs: int = 1,
+) -> Uncertainty:
+    """The baseline at the central values and at ``points`` recalibrated Latin-hypercube points of ``sweep``.
+
+    Every member runs with ``seed``; its vital rates are rebuilt on ``population``'s 2020 persons for the
+    life-expectancy and fertility rows.
+    """
+    from experiments.calibrate import fitted_constants
+
+    chosen = members(points, sweep, refit_scale)
+    baseline = load_scenario("baseline").settings
+    settings = [dict(baseline) | values for values in chosen.settings()]
+    specs = [RunSpec(s, scale=scale, seed=seed, end=end, recalibrate=chosen.refit) for s in settings]
+    results = run_many(specs, n_jobs=n_jobs)
+    fitted = pd.DataFrame([fitted_constants(s, *chosen.refit) for s in settings])  # cached by the runs
+    band = Uncertainty(chosen, seed, fitted)
+    for s, tables in zip(settings, results, strict=True):
+        rates = VitalRates(resolve({k: v for k, v in s.items() if k in parameters()}), population.population)
+        band.summaries.append(tables["summary"])
+        band.tables.append(compare([tables["summary"]], [tables["ages"]], rates))
+    return band
+
+
+def validate(
+    scale: int = 10,
+    seeds: Sequence[int] = (1, 2, 3),
+    end: int = 2035,
+    n_jobs: int = 1,
+    uncertainty_points: int = DEFAULT_POINTS,
+    uncertainty: str = DEFAULT_SWEEP,
+    refit_scale: int | None = None,
+) -> Validation:
+    """Run the baseline for each seed (and over the uncertainty band unless ``uncertainty_points`` is 0)
+    and compare it with the facts."""
     settings = load_scenario("baseline").settings
     results = run_many([RunSpec(settings=settings, scale=scale, seed=s, end=end) for s in seeds], n_jobs=n_jobs)
     summaries = [r["summary"] for r in results]
     ages = [r["ages"] for r in results]
     model = MigrationModel(scale=scale, end=end, rng=seeds[0], scenario="baseline")
-    table = compare(summaries, ages, model)
-    header = {"scenario": "baseline", "scale": f"1:{scale}", "seeds": ",".join(map(str, seeds)), "years": f"2020–{end}"}
-    return Validation(table, summaries, markdown(table, summaries, ages, header))
+    table = compare(summaries, ages, model.rates)
+    header: dict[str, Any] = {
+        "scenario": "baseline",
+        "scale": f"1:{scale}",
+        "seeds": ",".join(map(str, seeds)),
+        "years": f"2020–{end}",
+    }
+    band = None
+    if uncertainty_points:
+        band = uncertainty_band(model, scale, seeds[0], end, uncertainty_points, uncertainty, refit_scale, n_jobs)
+        table["band_low"], table["band_high"] = band.band()
+        header["parameter band"] = f"{len(band.summaries)} members (see 'Parameter uncertainty')"
+    return Validation(table, summaries, markdown(table, summaries, ages, header, band), band)

@@ -126,11 +126,14 @@ def test_registered_population_is_residents_with_a_haimen_hukou(baseline_tables)
     assert (s.registered_population <= s.haimen_population).all()
 
 
-def test_validation_report_builds_and_parses(tmp_path):
+def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
+    from experiments import calibrate
     from experiments.cli import main
 
+    monkeypatch.setattr(calibrate, "CACHE_DIR", tmp_path / "cache")
     out = tmp_path / "validation"
     args = ["validate", "--scale", "1000", "--seeds", "1,2", "--end", "2024", "--jobs", "1", "--out", str(out)]
+    args += ["--uncertainty-points", "2", "--refit-scale", "1000"]
     assert main(args) == 0
     text = (out / "validation.md").read_text(encoding="utf-8")
     import pandas as pd
@@ -142,3 +145,9 @@ def test_validation_report_builds_and_parses(tmp_path):
     assert {"fitted", "validation", "neighbour check"} <= set(table.kind)
     assert table.loc[table.kind != "not comparable", "model"].notna().all()
     assert "birth rate 2023" in set(table.fact)
+    # the parameter band: three recalibrated members (central + 2 points), said in the report
+    assert "## Parameter uncertainty" in text and "`outside_pull_after_2020` | 0 to 1" in text
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 3
+    assert (table.band_low <= table.band_high).all()
+    growth = table.set_index("fact").loc["growth 2020–2022 vs Nantong's"]
+    assert growth.band_high - growth.band_low > 0.1  # the post-2020 pull and the other factors move it
