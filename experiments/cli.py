@@ -159,6 +159,9 @@ def _parser() -> argparse.ArgumentParser:
         type=whole_number(PLAN_ADOPTED, run_options()["end"].high),
         help="last year counted (default: the population target's year, 2025)",
     )
+    _uncertainty_options(
+        p, 0, "also attribute at the central values and at N recalibrated uncertainty points, with ranks (default 0)"
+    )
     _jobs_option(p)
     _out_options(p, "results/<scenario>-attribution")
     p.set_defaults(func=cmd_attribute)
@@ -496,18 +499,38 @@ def cmd_attribute(args) -> int:
     from experiments import attribution
     from experiments.output_folders import staged
     from experiments.store import RESULTS_DIR
+    from experiments.sweep import load as load_sweep
 
+    if args.uncertainty_points:
+        load_sweep(args.uncertainty)  # a bad sweep file is refused before any run
     out = args.out if args.out is not None else RESULTS_DIR / f"{scenario.name}-attribution"
     identity = {"scenario": scenario.name, "source": scenario.source, "scale": scenario.scale, "seed": scenario.seed}
     started = time.perf_counter()
+    last = args.end or attribution.targets()["population"].year
     with staged(out, "attribution", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
-        table, runs = attribution.attribute(scenario, replicates=args.replicates, end=args.end, n_jobs=args.jobs)
-        last = args.end or attribution.targets()["population"].year
-        text = attribution.format_table(table, scenario.name, args.replicates, PLAN_ADOPTED, last)
-        table.to_csv(f / "attribution.csv", index=False)
-        runs.to_csv(f / "runs.csv", index=False)
-        attribution.plot(table, f / "attribution.png", scenario.name)
-        (f / "attribution.txt").write_text(text + "\n", encoding="utf-8")
+        if args.uncertainty_points:
+            chosen, across = attribution.attribute_across(
+                scenario,
+                args.uncertainty_points,
+                args.uncertainty,
+                replicates=args.replicates,
+                end=args.end,
+                refit_scale=args.refit_scale,
+                n_jobs=args.jobs,
+            )
+            ranking = attribution.ranking(across)
+            text = attribution.format_ranking(chosen, ranking, scenario.name, args.replicates, last)
+            across.to_csv(f / "attribution-by-member.csv", index=False)
+            ranking.to_csv(f / "ranking.csv", index=False)
+            chosen.values.to_csv(f / "members.csv", index=False)
+            (f / "ranking.md").write_text(text, encoding="utf-8")
+        else:
+            table, runs = attribution.attribute(scenario, replicates=args.replicates, end=args.end, n_jobs=args.jobs)
+            text = attribution.format_table(table, scenario.name, args.replicates, PLAN_ADOPTED, last)
+            table.to_csv(f / "attribution.csv", index=False)
+            runs.to_csv(f / "runs.csv", index=False)
+            attribution.plot(table, f / "attribution.png", scenario.name)
+            (f / "attribution.txt").write_text(text + "\n", encoding="utf-8")
     print(text)
     print(f"results in {Path(out).resolve()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0
