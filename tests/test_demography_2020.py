@@ -151,3 +151,21 @@ def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
     assert (table.band_low <= table.band_high).all()
     growth = table.set_index("fact").loc["growth 2020–2022 vs Nantong's"]
     assert growth.band_high - growth.band_low > 0.1  # the post-2020 pull and the other factors move it
+    assert "## Post-2020 pull against Nantong" in text
+
+
+def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
+    from experiments import validate
+
+    check = validate.pull_check(scale=1000, seeds=(1,))
+    g = check.growth.sort_values("pull")
+    assert list(g.pull) == [0.0, check.central, 1.0]
+    assert g.growth_2022.is_monotonic_increasing and g.growth_2021.is_monotonic_increasing
+    middle = g.growth_2022.iloc[[0, -1]].mean()
+    assert 0.0 < check.pull_for(middle) < 1.0
+    assert np.isnan(check.pull_for(g.growth_2022.max() + 1))
+    # Haimen grew faster than Nantong and slower than its urban districts in 2010–2020, so the carried-over
+    # estimates lie above Nantong's 2020–22 growth (gap/ratio to Nantong) and below the districts' (to 市区)
+    expected, facts = check.expected, check.facts
+    assert expected["same gap to Nantong"] > facts["Nantong 2022"][1]
+    assert expected["same ratio to its urban districts (市区)"] < facts["Nantong 市区 2022"][1]
