@@ -169,3 +169,13 @@ def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
     expected, facts = check.expected, check.facts
     assert expected["same gap to Nantong"] > facts["Nantong 2022"][1]
     assert expected["same ratio to its urban districts (市区)"] < facts["Nantong 市区 2022"][1]
+
+
+def test_implied_death_rate_inverts_the_life_expectancy():
+    from experiments import validate
+
+    model = MigrationModel(scale=1000, end=2021, rng=1)
+    e0 = validate.life_expectancy(model.rates, 2021)[0]
+    sourced = vital_rates()[2021].death_rate
+    assert validate.implied_death_rate(model.rates, model, e0) == pytest.approx(sourced, rel=1e-3)
+    assert validate.implied_death_rate(model.rates, model, e0 - 4) > 1.2 * sourced
