@@ -159,6 +159,9 @@ def _parser() -> argparse.ArgumentParser:
         type=whole_number(PLAN_ADOPTED, run_options()["end"].high),
         help="last year counted (default: the population target's year, 2025)",
     )
+    _uncertainty_options(
+        p, 0, "also attribute at the central values and at N recalibrated uncertainty points, with ranks (default 0)"
+    )
     _jobs_option(p)
     _out_options(p, "results/<scenario>-attribution")
     p.set_defaults(func=cmd_attribute)
@@ -174,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
     p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
     p.add_argument("--end", type=run_option("end", "--end"), default=2035, help="last year (default 2035)")
+    _uncertainty_options(
+        p, 8, "Latin-hypercube points of the parameter band, each recalibrated (default 8; 0: seeds only)"
+    )
     _jobs_option(p)
     _out_options(p, "results/validation")
     p.set_defaults(func=cmd_validate)
@@ -195,6 +201,21 @@ def _seed_list(text: str) -> tuple[int, ...]:
     if not parts:
         raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds, e.g. 1,2,3")
     return tuple(seed(s.strip()) for s in parts)
+
+
+def _uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: str) -> None:
+    """--uncertainty-points, --uncertainty (a sweep file's factors) and --refit-scale."""
+    p.add_argument("--uncertainty-points", type=whole_number(0, 1000), default=points, help=help_points)
+    p.add_argument(
+        "--uncertainty",
+        default="headline_baseline",
+        help="sweep file whose factors and ranges are varied (default headline_baseline)",
+    )
+    p.add_argument(
+        "--refit-scale",
+        type=run_option("scale", "--refit-scale"),
+        help="people per agent of each point's refit of the free constants (default: the sweep file's)",
+    )
 
 
 def _jobs_option(p: argparse.ArgumentParser) -> None:
@@ -478,18 +499,38 @@ def cmd_attribute(args) -> int:
     from experiments import attribution
     from experiments.output_folders import staged
     from experiments.store import RESULTS_DIR
+    from experiments.sweep import load as load_sweep
 
+    if args.uncertainty_points:
+        load_sweep(args.uncertainty)  # a bad sweep file is refused before any run
     out = args.out if args.out is not None else RESULTS_DIR / f"{scenario.name}-attribution"
     identity = {"scenario": scenario.name, "source": scenario.source, "scale": scenario.scale, "seed": scenario.seed}
     started = time.perf_counter()
+    last = args.end or attribution.targets()["population"].year
     with staged(out, "attribution", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
-        table, runs = attribution.attribute(scenario, replicates=args.replicates, end=args.end, n_jobs=args.jobs)
-        last = args.end or attribution.targets()["population"].year
-        text = attribution.format_table(table, scenario.name, args.replicates, PLAN_ADOPTED, last)
-        table.to_csv(f / "attribution.csv", index=False)
-        runs.to_csv(f / "runs.csv", index=False)
-        attribution.plot(table, f / "attribution.png", scenario.name)
-        (f / "attribution.txt").write_text(text + "\n", encoding="utf-8")
+        if args.uncertainty_points:
+            chosen, across = attribution.attribute_across(
+                scenario,
+                args.uncertainty_points,
+                args.uncertainty,
+                replicates=args.replicates,
+                end=args.end,
+                refit_scale=args.refit_scale,
+                n_jobs=args.jobs,
+            )
+            ranking = attribution.ranking(across)
+            text = attribution.format_ranking(chosen, ranking, scenario.name, args.replicates, last)
+            across.to_csv(f / "attribution-by-member.csv", index=False)
+            ranking.to_csv(f / "ranking.csv", index=False)
+            chosen.values.to_csv(f / "members.csv", index=False)
+            (f / "ranking.md").write_text(text, encoding="utf-8")
+        else:
+            table, runs = attribution.attribute(scenario, replicates=args.replicates, end=args.end, n_jobs=args.jobs)
+            text = attribution.format_table(table, scenario.name, args.replicates, PLAN_ADOPTED, last)
+            table.to_csv(f / "attribution.csv", index=False)
+            runs.to_csv(f / "runs.csv", index=False)
+            attribution.plot(table, f / "attribution.png", scenario.name)
+            (f / "attribution.txt").write_text(text + "\n", encoding="utf-8")
     print(text)
     print(f"results in {Path(out).resolve()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0
@@ -518,12 +559,23 @@ def cmd_validate(args) -> int:
     from experiments import validate
     from experiments.output_folders import staged
     from experiments.store import RESULTS_DIR
+    from experiments.sweep import load as load_sweep
 
+    if args.uncertainty_points:
+        load_sweep(args.uncertainty)  # a bad sweep file is refused before any run
     out = args.out if args.out is not None else RESULTS_DIR / "validation"
     identity = {"scenario": "baseline", "scale": args.scale, "seeds": list(args.seeds), "end": args.end}
     started = time.perf_counter()
     with staged(out, "validation", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
-        result = validate.validate(scale=args.scale, seeds=args.seeds, end=args.end, n_jobs=args.jobs)
+        result = validate.validate(
+            scale=args.scale,
+            seeds=args.seeds,
+            end=args.end,
+            n_jobs=args.jobs,
+            uncertainty_points=args.uncertainty_points,
+            uncertainty=args.uncertainty,
+            refit_scale=args.refit_scale,
+        )
         (f / "validation.md").write_text(result.markdown, encoding="utf-8")
         result.table.to_csv(f / "validation.csv", index=False)
     print(f"report in {Path(out).resolve() / 'validation.md'} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)

@@ -6,8 +6,8 @@ invented: the spread over K seeds at 1:100 gives its standard deviation σ₁₀
 at 1:10 each agent stands for a tenth as many people, so the variance is a tenth
 (σ₁₀ = σ₁₀₀/√10). The difference between the 1:10 mean (M seeds) and the 1:100
 mean then has standard error σ₁₀₀·√(1/K + 1/(10·M)), and must lie within the
-two-sided 99.9 % quantile of Student's t with K−1 degrees of freedom (4.4 for
-K = 12) times that error. Deterministic (fixed seeds), so it either always
+two-sided 99.9 % quantile of Student's t with K−1 degrees of freedom (3.8 for
+K = 24) times that error. Deterministic (fixed seeds), so it either always
 passes or always fails.
 """
 
@@ -19,7 +19,7 @@ from scipy import stats
 
 from experiments.runner import RunSpec, run
 
-K, M = 12, 2  # seeds at 1:100 and at 1:10
+K, M = 24, 4  # seeds at 1:100 and at 1:10 (12 and 2 no longer detected the known bias at the central pull 0.8)
 END = 2025
 
 
@@ -43,9 +43,13 @@ def runs():
 
 SCALE_BIAS = pytest.mark.xfail(
     strict=True,
-    reason="known defect since the behaviour changes of 2026-11-29 (job-led recruits, returners, young adults): the "
-    "1:100 baseline runs about 0.5 % (5,000 people by 2025) below 1:10, beyond sampling error; coarse agents (100 "
-    "households each) fit less often into small free room, so fewer movers are admitted. To be found and fixed.",
+    reason="known defect: the 1:100 baseline runs about 0.4 % (3,900 people by 2025; t = 4.1 against 3.8) below 1:10, "
+    "all in migration. Cause: MigrationModel._build_world sets the 2020 job stock from the outcome of the first job "
+    "choice, which is capped per place and trade by the home-based employment; coarse agents fit that room less well, "
+    "so coarser runs start with fewer jobs in Haimen (1:1000 362k, 1:100 420k, 1:10 432k, 1:5 432k), hence fewer "
+    "vacancies and job-led recruits every year (2021-25: recruits -1,500, departures +1,400). With that first choice "
+    "uncapped the 2020 jobs agree (452k at both scales) and so does the 2025 population (gap +1,800 +- 1,500). "
+    "Fixing it changes the model's results and needs a recalibration.",
 )
 
 
