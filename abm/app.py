@@ -1,38 +1,46 @@
-"""The leadership demo: a Mesa SolaraViz page of the plan, started by ``abm serve``.
+"""The leadership demo: a Solara page of the plan on a Mesa model, started by ``abm serve``.
 
-Each browser tab gets its own :class:`~abm.app_runs.DemoRun` (the model is made
-inside the page component, never at module level, where all tabs would share
-it), its own language and its own controls. Four panels: the map, the plan's
-targets, where newcomers come from, and the numbers side by side with the
-scenario compared with. A model failure is shown in its tab only.
+Each browser tab gets its own :class:`~abm.app_runs.DemoRun` (made inside the
+page component, never at module level, where all tabs would share it), its own
+language and its own controls. The page is built from Solara components and
+Mesa's :func:`~mesa.visualization.solara_viz.UserInputs` (the sliders) rather
+than Mesa's ``SolaraViz``, whose own controls and card titles (Play Interval,
+Reset, Step, Model Parameters…) are fixed English text and whose sidebar does
+not fit a 1920×1080 projector. Four panels: the map, the plan's targets, where
+newcomers come from, and the numbers side by side with the scenario compared
+with. Each year only the charts' data are drawn again (:class:`LiveFigure`).
+A model failure is shown in its tab only.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import threading
+import time
+import traceback
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # a server never opens windows
 
+import reacton.ipywidgets as w
 import solara
-from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
-from mesa.visualization import solara_viz as _mesa_viz
+from mesa.visualization.solara_viz import UserInputs
 
-from abm.app_charts import origins_figure, spending_figure, targets_figure
-from abm.app_controls import model_params
-from abm.app_map import map_figure
+from abm.app_charts import LiveFigure, OriginsFigure, SpendingFigure, TargetsFigure
+from abm.app_controls import choices, default_values, model_params
+from abm.app_map import MapFigure
 from abm.app_runs import DemoRun, seed_spread
-from abm.app_text import lang, name, people, percent, t
+from abm.app_text import lang, name, people, percent, scenario_title, t
 from abm.fonts import register_cjk_font
 from abm.outcomes import OUTCOMES
 from environment.targets import targets
 
 register_cjk_font()
 matplotlib.rcParams["font.size"] = 12
-matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: half the time of PNG; the browser has the fonts
+matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: quicker than PNG; the browser has the fonts
+PLAY_PAUSE_S = 0.3  # pause between years while playing, so each year can be read
 
 ROWS = (
     "haimen_population",
@@ -46,72 +54,33 @@ ROWS = (
 CSS = """
 .v-application { font-size: 16px; }
 .v-toolbar__title { font-size: 26px !important; font-weight: 700; }
-main .v-tabs { display: none; }
-.v-navigation-drawer .v-card__title { font-size: 16px; padding: 4px 12px; }
-.v-navigation-drawer .v-card__text, .v-navigation-drawer .v-card > div { padding-top: 0; padding-bottom: 4px; }
-.v-navigation-drawer .v-label { font-size: 13px; color: #111 !important; }
-.v-navigation-drawer .v-input { margin-top: 0 !important; padding-top: 0 !important; }
-.v-navigation-drawer .v-messages { min-height: 0 !important; }
-.v-navigation-drawer .v-input__slot { margin-bottom: 0 !important; }
-.v-navigation-drawer .v-input__slider .v-input__slot { flex-wrap: wrap; }
-.v-navigation-drawer .v-input__slider .v-input__slot > .v-label { width: 100%; max-width: 100%; margin-bottom: -8px; }
-.v-navigation-drawer .v-input__slider .v-slider { margin-bottom: 8px; }
-.v-navigation-drawer .v-input__slider .v-label { height: auto !important; white-space: normal; line-height: 1.2; }
+.lang-switch { font-size: 18px !important; }
+.v-navigation-drawer .solara-content-main { padding: 8px 12px !important; }
+.demo-sidebar .v-btn { font-size: 16px !important; min-width: 104px !important; }
+.demo-sidebar .v-label { font-size: 14px; color: #111 !important; }
+.demo-sidebar .v-input { margin-top: 0 !important; padding-top: 0 !important; }
+.demo-sidebar .v-messages { display: none; }
+.demo-sidebar .v-input__slot { margin-bottom: 0 !important; }
+.demo-sidebar .v-select { margin-top: 6px !important; }
+.demo-sidebar .v-select .v-select__selection { font-size: 15px; }
+.demo-sidebar .v-input__slider .v-input__slot { flex-wrap: wrap; }
+.demo-sidebar .v-input__slider .v-input__slot > .v-label { width: 100%; max-width: 100%; margin: 0 !important;
+  height: auto !important; white-space: normal; line-height: 1.15; }
+.demo-sidebar .v-input__slider .v-slider { flex-basis: 100%; margin: -4px 6px 12px 6px; min-height: 24px; }
 .v-slider__thumb-label-container { display: block !important; }
-.v-slider .v-slider__thumb-label.primary { transform: translate(-50%, 26px) !important; background: none !important;
+.v-slider .v-slider__thumb-label.primary { transform: translate(-50%, 20px) !important; background: none !important;
   color: #0d47a1 !important; font-size: 12px; font-weight: 700; width: auto !important; height: auto !important; }
 .v-slider .v-slider__thumb-label > * { transform: none !important; }
+.demo-grid { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 12px; }
+.demo-panel { min-width: 0; }
+.demo-panel img { display: block; width: 100%; height: auto; }
 .demo-numbers table { border-collapse: collapse; width: 100%; }
-.demo-numbers th, .demo-numbers td { font-size: 15px; padding: 1px 6px; text-align: right; color: #000; }
+.demo-numbers th, .demo-numbers td { font-size: 15px; padding: 0 6px; text-align: right; color: #000; }
 .demo-numbers th:first-child, .demo-numbers td:first-child { text-align: left; }
 .demo-numbers tr:nth-child(even) { background: #eef2f7; }
 .demo-status { font-size: 19px; font-weight: 700; color: #0d47a1; }
-.demo-note { font-size: 14px; color: #222; }
+.demo-note { font-size: 14px; color: #222; line-height: 1.3; }
 """
-
-
-def grid_layout(n: int) -> list[dict]:
-    """Two panels a row, tall enough to fill a 1920×1080 screen (Mesa's default leaves half of it empty)."""
-    heights = (11, 13)  # the map and target charts above, the numbers below
-    return [
-        {"i": i, "w": 6, "h": heights[min(i // 2, 1)], "moved": False, "x": 6 * (i % 2), "y": 11 * (i // 2)}
-        for i in range(n)
-    ]
-
-
-_mesa_viz.make_initial_grid_layout = grid_layout
-
-
-@solara.component
-def Chart(make: Callable[[DemoRun], Figure], run: DemoRun, year: int, language: str):
-    """A matplotlib figure of the run, drawn again only when the run, its year or the language change."""
-    figure = solara.use_memo(lambda: make(run), [run, year, language])
-    solara.FigureMatplotlib(figure, format="svg", dependencies=[run, year, language])
-
-
-def _error(run: DemoRun) -> bool:
-    """Show the run's failure in this tab; True if there is one."""
-    if run.error:
-        solara.Error(t("error", error=run.error), classes=["demo-error"])
-    return bool(run.error)
-
-
-def MapPanel(run: DemoRun):
-    """The region, the year's flows into Haimen, and Haimen's towns."""
-    if not _error(run):
-        Chart(map_figure, run, run.year, lang.value)
-
-
-def TargetsPanel(run: DemoRun):
-    """Population, the three zones and urbanization against the plan's targets."""
-    if not _error(run):
-        Chart(targets_figure, run, run.year, lang.value)
-
-
-def OriginsPanel(run: DemoRun):
-    """Moves into Haimen by origin; Haimen residents working in Shanghai."""
-    if not _error(run):
-        Chart(origins_figure, run, run.year, lang.value)
 
 
 def _cell(key: str, value: float, signed: bool = False) -> str:
@@ -132,7 +101,7 @@ def _target_cell(key: str) -> str:
 
 def numbers_table(run: DemoRun) -> str:
     """This year's outcomes: current setting, the scenario compared with, their difference, the target."""
-    head = [t("thousands_note"), t("current"), run.reference_name, t("difference"), t("target")]
+    head = [t("thousands_note"), t("current"), scenario_title(run.reference_name), t("difference"), t("target")]
     rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for key in ROWS:
         now, ref = run.value(key), run.value(key, "reference")
@@ -151,7 +120,8 @@ def status(run: DemoRun) -> str:
     """The year, Haimen's population in both runs, and scale and seed."""
     now, ref = run.value("haimen_population"), run.value("haimen_population", "reference")
     return (
-        f"{t('in_year', year=run.year)} · {t('current')} {people(now)} · {run.reference_name} {people(ref)} · "
+        f"{t('in_year', year=run.year)} · {t('current')} {people(now)} · {scenario_title(run.reference_name)} "
+        f"{people(ref)} · "
         f"{t('difference')} {people(now - ref, signed=True)}"
     )
 
@@ -168,36 +138,141 @@ def spread_line(run: DemoRun) -> str:
     return f"{result}{scale_seed} · {t('spread', n=n, sd=people(sd))}"
 
 
-def NumbersPanel(run: DemoRun):
-    """The side-by-side numbers, the seed spread, and what the measures pay."""
-    if _error(run):
+def chart_svg(figure: LiveFigure | None) -> tuple[bytes, str | None]:
+    """The figure at its run's year as SVG, or the error that stopped it (shown, never raised)."""
+    try:
+        if figure is None:
+            raise RuntimeError("the chart could not be set up")
+        return figure.svg(), None
+    except Exception as e:  # a drawing bug shows as a message in this tab, not as a traceback
+        traceback.print_exc()
+        return b"", f"{type(e).__name__}: {e}"
+
+
+def _new_figure(kind: type[LiveFigure], run: DemoRun) -> LiveFigure | None:
+    try:
+        return kind(run)
+    except Exception:
+        traceback.print_exc()
+        return None
+
+
+@solara.component
+def Chart(kind: type[LiveFigure], run: DemoRun, year_count: int, language: str):
+    """A chart of the run: set up once per run and language, its data drawn again each year."""
+    figure = solara.use_memo(lambda: _new_figure(kind, run), [kind, run, language])
+    svg, error = solara.use_memo(lambda: chart_svg(figure), [figure, year_count])
+    if error:
+        solara.Error(t("error", error=error), classes=["demo-error"])
+    else:
+        w.Image(value=svg, format="svg+xml", layout={"width": "100%", "height": "auto"})
+
+
+@solara.component
+def Panels(run: solara.Reactive[DemoRun], years: solara.Reactive[int]):
+    """The four panels of this tab's run (re-rendered after each year, alone: the sidebar is not)."""
+    model, count, language = run.value, years.value, lang.value
+    if model.error:
+        solara.Error(t("error", error=model.error), classes=["demo-error"], style={"font-size": "22px"})
         return
-    with solara.Column(classes=["demo-numbers"], gap="4px"):
-        solara.Text(status(run), classes=["demo-status"])
-        solara.HTML(tag="div", unsafe_innerHTML=numbers_table(run), classes=["demo-compare"])
-        solara.Text(spread_line(run), classes=["demo-note", "demo-spread"])
-        Chart(spending_figure, run, run.year, lang.value)
+    with solara.Div(classes=["demo-grid"]):
+        for kind in (MapFigure, TargetsFigure, OriginsFigure):
+            with solara.Div(classes=["demo-panel"]):
+                Chart(kind, model, count, language)
+        with solara.Column(classes=["demo-panel", "demo-numbers"], gap="2px"):
+            solara.Text(status(model), classes=["demo-status"])
+            solara.HTML(tag="div", unsafe_innerHTML=numbers_table(model), classes=["demo-compare"])
+            solara.Text(spread_line(model), classes=["demo-note", "demo-spread"])
+            Chart(SpendingFigure, model, count, language)
+
+
+@solara.component
+def Buttons(run: solara.Reactive[DemoRun], values: solara.Reactive[dict], years: solara.Reactive[int]):
+    """Reset (a new run with the controls' values), Play/Pause and Step, in the page's language."""
+    playing = solara.use_reactive(False)
+    lock = solara.use_memo(threading.Lock, [])
+    model = run.value
+    years.value  # noqa: B018  (read: re-render after each year, when the run may have ended)
+
+    def advance() -> None:
+        with lock:  # a click and the player never step at once
+            current = run.value
+            if current.error or not current.running:
+                return
+            current.step()
+            years.value += 1
+
+    def play() -> None:
+        while playing.value and not run.value.error and run.value.running:
+            advance()
+            time.sleep(PLAY_PAUSE_S)
+        playing.value = False
+
+    def reset() -> None:
+        playing.value = False
+        with lock:
+            run.value = DemoRun(**values.value)
+            years.value = 0
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+    done = bool(model.error) or not model.running
+    with solara.Row(justify="space-between", classes=["demo-buttons"]):
+        solara.Button(t("reset"), color="primary", on_click=reset, classes=["demo-reset"])
+        solara.Button(
+            t("pause") if playing.value else t("play"),
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=done,
+            classes=["demo-play"],
+        )
+        solara.Button(
+            t("step"), color="primary", on_click=advance, disabled=playing.value or done, classes=["demo-step"]
+        )
+    if not model.error and not model.running:
+        solara.Text(t("finished", year=model.year), classes=["demo-note"])
+
+
+@solara.component
+def Levers(values: solara.Reactive[dict]):
+    """The scenario compared with, scale, seed and the levers; they take effect on Reset."""
+    params = model_params()  # labels in the page's language, values as the controls stand
+    current = values.value
+
+    def change(key: str, value: Any) -> None:
+        values.value = {**values.value, key: value}
+
+    for key in ("reference", "scale"):
+        solara.v.Select(
+            label=params[key]["label"],
+            items=choices(key),
+            v_model=current[key],
+            on_v_model=lambda value, key=key: change(key, value),
+            dense=True,
+            hide_details=True,
+            class_=f"demo-select demo-{key}",
+        )
+    sliders = {k: p | {"value": current[k]} for k, p in params.items() if k not in ("reference", "scale")}
+    UserInputs(sliders, on_change=change)
 
 
 @solara.component
 def Page():
-    """One tab: its own model, language switch, controls and panels."""
-    run = solara.use_reactive(solara.use_memo(DemoRun, []))
+    """One tab: its own run, language, controls and panels."""
+    values = solara.use_reactive(solara.use_memo(default_values, []))
+    run = solara.use_reactive(solara.use_memo(lambda: DemoRun(**values.value), []))
+    years = solara.use_reactive(0)  # years stepped since the run was made: the charts' redraw signal
 
     def switch_language() -> None:
         lang.value = "en" if lang.value == "zh" else "zh"
 
     solara.Style(CSS)
-    with solara.Sidebar():
-        solara.Text(f"{t('how_to')} {t('levers_note')}", classes=["demo-note", "demo-howto"])
+    solara.Title(t("title"))
     with solara.AppBar():
-        solara.Button(
-            t("switch"), on_click=switch_language, text=True, classes=["lang-switch"], style={"font-size": "18px"}
-        )
-    SolaraViz(
-        run,
-        components=[MapPanel, TargetsPanel, OriginsPanel, NumbersPanel],
-        model_params=model_params(),
-        name=t("title"),
-        play_interval=300,
-    )
+        solara.Button(t("switch"), on_click=switch_language, text=True, classes=["lang-switch"])
+    with solara.AppBarTitle():
+        solara.Text(t("title"))
+    with solara.Sidebar(), solara.Column(gap="6px", classes=["demo-sidebar"]):
+        Buttons(run, values, years)
+        solara.Text(f"{t('how_to')} {t('levers_note')}", classes=["demo-note", "demo-howto"])
+        Levers(values)
+    Panels(run, years)

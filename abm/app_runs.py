@@ -48,15 +48,22 @@ DEMO_SEED = run_default("seed")
 SPREAD_FILE = Path(__file__).with_name("seed_spread.csv")
 
 
+@cache
+def scenario_titles() -> dict[str, dict[str, str]]:
+    """The built-in scenarios' shown names by language, {name: {"zh": title, "en": title}} (their files'
+    ``title_zh`` / ``title_en``; the name itself where a file has none)."""
+    scenarios = [load_scenario(p) for p in all_scenarios()]
+    return {s.name: {"zh": s.title_zh or s.name, "en": s.title_en or s.name} for s in scenarios}
+
+
 def reference_scenarios() -> list[str]:
     """Names of the built-in scenarios: baseline, plan, the plan without each measure, then the others."""
-    names = [load_scenario(p).name for p in all_scenarios()]
 
     def order(n: str) -> tuple[int, str]:
         rank = {"baseline": 0, "plan": 1}.get(n, 2 if n.startswith("plan_without_") else 3)
         return rank, n
 
-    return sorted(names, key=order)
+    return sorted(scenario_titles(), key=order)
 
 
 @cache
