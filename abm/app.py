@@ -188,7 +188,7 @@ def Panels(run: solara.Reactive[DemoRun], years: solara.Reactive[int]):
 
 @solara.component
 def Buttons(run: solara.Reactive[DemoRun], values: solara.Reactive[dict], years: solara.Reactive[int]):
-    """Reset (a new run with the controls' values), Play/Pause and Step, in the page's language."""
+    """Reset (a new run with the controls' values), Play/Pause and Step, then how to use them (or that it ended)."""
     playing = solara.use_reactive(False)
     lock = solara.use_memo(threading.Lock, [])
     model = run.value
@@ -228,8 +228,9 @@ def Buttons(run: solara.Reactive[DemoRun], values: solara.Reactive[dict], years:
         solara.Button(
             t("step"), color="primary", on_click=advance, disabled=playing.value or done, classes=["demo-step"]
         )
-    if not model.error and not model.running:
-        solara.Text(t("finished", year=model.year), classes=["demo-note"])
+    ended = not model.error and not model.running  # said in place of the how-to: the sidebar keeps its height
+    note = t("finished", year=model.year) if ended else f"{t('how_to')} {t('levers_note')}"
+    solara.Text(note, classes=["demo-note", "demo-howto"])
 
 
 @solara.component
@@ -273,6 +274,5 @@ def Page():
         solara.Text(t("title"))
     with solara.Sidebar(), solara.Column(gap="6px", classes=["demo-sidebar"]):
         Buttons(run, values, years)
-        solara.Text(f"{t('how_to')} {t('levers_note')}", classes=["demo-note", "demo-howto"])
         Levers(values)
     Panels(run, years)

@@ -157,7 +157,7 @@ class OriginsFigure(LiveFigure):
         ]
         self.bars.legend(handles=legend, fontsize=9, loc="lower right")
         self.bars.grid(axis="x", alpha=0.3)
-        self.shanghai.set_title(name(OUTCOMES["working_in_shanghai"]), fontsize=11)
+        self.shanghai.set_title(name(OUTCOMES["working_in_shanghai"]), fontsize=11 if lang.value == "zh" else 10)
         self.shanghai.set_ylabel(t("people_axis"))
         _axes_years(self.shanghai)
 

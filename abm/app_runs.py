@@ -1,7 +1,8 @@
 """The web page's model: the current lever setting and a named scenario, stepped together on the same seed.
 
-SolaraViz re-creates :class:`DemoRun` on Reset with the sliders' values, and
-calls :meth:`DemoRun.step` on Step and Play. Both runs draw the same keyed
+The page (``abm/app.py``) re-creates :class:`DemoRun` on Reset with the
+controls' values, and calls :meth:`DemoRun.step` on Step and Play (it is a
+``mesa.Model``, so Mesa's SolaraViz could drive it too). Both runs draw the same keyed
 random numbers (same seed), so their difference is the levers'. Every figure
 the page shows is a declared outcome (``abm/outcomes.py``): each year's values,
 which the model computes as it records the year, are kept in

@@ -408,3 +408,22 @@ def test_a_model_error_stays_in_its_tab(browser):
         rc, text = srv.stop()
     assert rc == 0, text
     assert MESSAGE in text  # the failure is logged on the server, for whoever runs it
+
+
+def test_play_and_pause(server, browser):
+    ctx = browser.new_context(viewport=SCREEN)
+    tab = Tab(ctx, server)
+    play = tab.page.locator("button.demo-play")
+    play.click()
+    expect(tab.step_button).to_be_disabled()  # no Step while playing
+    tab.page.wait_for_function(
+        "() => document.querySelector('.demo-status').innerText.includes('2022')", timeout=30_000
+    )
+    play.click()
+    expect(tab.step_button).to_be_enabled()
+    stopped = tab.status
+    tab.page.wait_for_timeout(1500)
+    assert tab.status == stopped  # paused: no more years
+    assert int(stopped[:4]) >= 2022  # the status starts with the year
+    tab.check_clean()
+    ctx.close()
