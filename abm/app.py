@@ -158,10 +158,10 @@ def _new_figure(kind: type[LiveFigure], run: DemoRun) -> LiveFigure | None:
 
 
 @solara.component
-def Chart(kind: type[LiveFigure], run: DemoRun, year_count: int, language: str):
-    """A chart of the run: set up once per run and language, its data drawn again each year."""
+def Chart(kind: type[LiveFigure], run: DemoRun, year: int, language: str):
+    """A chart of the run: set up once per run and language, its data drawn again each year (once)."""
     figure = solara.use_memo(lambda: _new_figure(kind, run), [kind, run, language])
-    svg, error = solara.use_memo(lambda: chart_svg(figure), [figure, year_count])
+    svg, error = solara.use_memo(lambda: chart_svg(figure), [figure, year])
     if error:
         solara.Error(t("error", error=error), classes=["demo-error"])
     else:
@@ -171,19 +171,20 @@ def Chart(kind: type[LiveFigure], run: DemoRun, year_count: int, language: str):
 @solara.component
 def Panels(run: solara.Reactive[DemoRun], years: solara.Reactive[int]):
     """The four panels of this tab's run (re-rendered after each year, alone: the sidebar is not)."""
-    model, count, language = run.value, years.value, lang.value
+    model, language = run.value, lang.value
+    years.value  # noqa: B018  (read: re-render after each year)
     if model.error:
         solara.Error(t("error", error=model.error), classes=["demo-error"], style={"font-size": "22px"})
         return
     with solara.Div(classes=["demo-grid"]):
         for kind in (MapFigure, TargetsFigure, OriginsFigure):
             with solara.Div(classes=["demo-panel"]):
-                Chart(kind, model, count, language)
+                Chart(kind, model, model.year, language)
         with solara.Column(classes=["demo-panel", "demo-numbers"], gap="2px"):
             solara.Text(status(model), classes=["demo-status"])
             solara.HTML(tag="div", unsafe_innerHTML=numbers_table(model), classes=["demo-compare"])
             solara.Text(spread_line(model), classes=["demo-note", "demo-spread"])
-            Chart(SpendingFigure, model, count, language)
+            Chart(SpendingFigure, model, model.year, language)
 
 
 @solara.component
@@ -261,7 +262,7 @@ def Page():
     """One tab: its own run, language, controls and panels."""
     values = solara.use_reactive(solara.use_memo(default_values, []))
     run = solara.use_reactive(solara.use_memo(lambda: DemoRun(**values.value), []))
-    years = solara.use_reactive(0)  # years stepped since the run was made: the charts' redraw signal
+    years = solara.use_reactive(0)  # years stepped since the run was made: the panels' re-render signal
 
     def switch_language() -> None:
         lang.value = "en" if lang.value == "zh" else "zh"
