@@ -19,7 +19,7 @@ SETTINGS = {
     "SOLARA_MODE": "production",
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # else the server calls mixpanel and ipify
     "SOLARA_THEME_SHOW_BANNER": "false",  # Solara's "This website runs on Solara" covered the last chart
-    # A tab's model (two runs, ~100 MB at 1:100) lives while its tab is connected; once the tab is closed
+    # A tab's model (two runs: 5–20 MB of memory at 1:100) lives while its tab is connected; once it is closed
     # or cut off, Solara keeps it this long for a reconnect (its default is 24 h), then frees it.
     "SOLARA_KERNEL_CULL_TIMEOUT": "15m",
 }  # (the PyPI version check belongs to `solara run` only; this starts uvicorn directly)
