@@ -376,9 +376,9 @@ def test_two_tabs_keep_their_own_models(server, browser):
     ctx.close()
 
 
-def test_a_model_error_stays_in_its_tab(browser):
+def test_a_model_error_stays_in_its_tab(browser, monkeypatch):
     """A tab whose model fails shows a message (no traceback); another tab steps on; the server lives."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    monkeypatch.syspath_prepend(str(ROOT / "tests"))
     from failing_demo_server import FAILING_SEED, MESSAGE
 
     srv = Server([sys.executable, str(ROOT / "tests" / "failing_demo_server.py")], "server_failing.log")
