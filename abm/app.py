@@ -8,8 +8,10 @@ than Mesa's ``SolaraViz``, whose own controls and card titles (Play Interval,
 Reset, Step, Model Parameters…) are fixed English text and whose sidebar does
 not fit a 1920×1080 projector. Four panels: the map, the plan's targets, where
 newcomers come from, and the numbers side by side with the scenario compared
-with. Each year only the charts' data are drawn again (:class:`LiveFigure`).
-A model failure is shown in its tab only.
+with. Each year only the charts' data are drawn again (:class:`LiveFigure`),
+and the next year is stepped and drawn in the background while the audience
+reads this one (:class:`Show`), so a Step click only swaps it in. A model
+failure is shown in its tab only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -99,12 +102,13 @@ def _target_cell(key: str) -> str:
     return f"{_cell(key, target.value)} ({target.year})" if target.year else _cell(key, target.value)
 
 
-def numbers_table(run: DemoRun) -> str:
-    """This year's outcomes: current setting, the scenario compared with, their difference, the target."""
+def numbers_table(run: DemoRun, year: int | None = None) -> str:
+    """The outcomes in ``year`` (default: the run's): current setting, the scenario compared with, their
+    difference, the target."""
     head = [t("thousands_note"), t("current"), scenario_title(run.reference_name), t("difference"), t("target")]
     rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for key in ROWS:
-        now, ref = run.value(key), run.value(key, "reference")
+        now, ref = run.value(key, year=year), run.value(key, "reference", year)
         cells = [
             name(OUTCOMES[key]),
             _cell(key, now),
@@ -116,34 +120,111 @@ def numbers_table(run: DemoRun) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def status(run: DemoRun) -> str:
-    """The year, Haimen's population in both runs, and scale and seed."""
-    now, ref = run.value("haimen_population"), run.value("haimen_population", "reference")
+def status(run: DemoRun, year: int | None = None) -> str:
+    """The year (default: the run's) and Haimen's population in both runs and their difference."""
+    year = run.year if year is None else year
+    now, ref = run.value("haimen_population", year=year), run.value("haimen_population", "reference", year)
     return (
-        f"{t('in_year', year=run.year)} · {t('current')} {people(now)} · {scenario_title(run.reference_name)} "
+        f"{t('in_year', year=year)} · {t('current')} {people(now)} · {scenario_title(run.reference_name)} "
         f"{people(ref)} · "
         f"{t('difference')} {people(now - ref, signed=True)}"
     )
 
 
-def spread_line(run: DemoRun) -> str:
-    """The 2025 result with the spread across seeds measured at this scale."""
+def spread_line(run: DemoRun, year: int | None = None) -> str:
+    """The 2025 result (once reached) with the spread across seeds measured at this scale."""
+    year = run.year if year is None else year
     measured = seed_spread().get(run.scale)
     scale_seed = t("scale_seed", scale=run.scale, seed=run.seed)
     if measured is None:
         return f"{scale_seed} · {t('spread_unknown')}"
     sd, n = measured
     value = run.value("haimen_population", year=2025)
-    result = f"2025: {people(value)} ± {people(sd)} · " if math.isfinite(value) else ""
+    result = f"2025: {people(value)} ± {people(sd)} · " if year >= 2025 and math.isfinite(value) else ""
     return f"{result}{scale_seed} · {t('spread', n=n, sd=people(sd))}"
 
 
-def chart_svg(figure: LiveFigure | None) -> tuple[bytes, str | None]:
-    """The figure at its run's year as SVG, or the error that stopped it (shown, never raised)."""
+CHARTS = (MapFigure, TargetsFigure, OriginsFigure, SpendingFigure)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything the panels show for one year in one language (or why the run stopped before it)."""
+
+    year: int
+    status: str = ""
+    table: str = ""
+    spread: str = ""
+    charts: tuple[bytes, ...] = ()  # SVG, in the order of CHARTS
+    chart_errors: tuple[str | None, ...] = ()
+    error: str | None = None  # the model failed on its way to this year
+
+
+class Show:
+    """A tab's run and the frames drawn of it, one year ahead of what the tab shows.
+
+    While the audience reads year Y, :meth:`prepare` steps the run to Y+1 and
+    draws that year's frame in the background, so a Step click only swaps it
+    in. The run's step is deterministic, so preparing it early changes no
+    number. The page reads frames, never the run itself; everything that draws
+    or steps holds :attr:`lock` (a language switch too), so a frame is in one
+    language and the charts are drawn by one thread at a time.
+    """
+
+    def __init__(self, run: DemoRun) -> None:
+        self.run = run
+        self.lock = threading.RLock()
+        self.frames: dict[tuple[int, str], Frame] = {}
+        self.figures: dict[str, list[LiveFigure | None]] = {}  # by language
+
+    def frame(self, year: int, language: str) -> Frame:
+        """The frame of ``year`` in ``language`` (the page's current one), drawn if not yet."""
+        found = self.frames.get((year, language))  # drawn frames are read without waiting for the lock
+        if found is not None:
+            return found
+        with self.lock:
+            key = (year, language)
+            if key not in self.frames:
+                self.frames[key] = self._draw(year)
+            return self.frames[key]
+
+    def prepare(self, year: int, language: str) -> Frame | None:
+        """The frame of the year after ``year``: the run stepped and the frame drawn if not yet.
+
+        None at the end of the run, or if the page's language is no longer ``language``.
+        """
+        with self.lock:
+            if year >= self.run.end:
+                return None
+            if self.run.year == year and not self.run.error:
+                self.run.step()  # a failure is kept in run.error and becomes that year's frame
+            if language != lang.value:  # switched while this waited: that frame is drawn on demand
+                return None
+            return self.frame(year + 1, language)
+
+    def _draw(self, year: int) -> Frame:
+        """Draw a frame in the page's language (the caller holds the lock, so it cannot change meanwhile)."""
+        run, language = self.run, lang.value
+        if year > run.year or run.current is None:  # the run failed before reaching it
+            return Frame(year=year, error=run.error or "the run stopped")
+        figures = self.figures.setdefault(language, [_new_figure(kind, run) for kind in CHARTS])
+        drawn = [chart_svg(figure, year) for figure in figures]
+        return Frame(
+            year=year,
+            status=status(run, year),
+            table=numbers_table(run, year),
+            spread=spread_line(run, year),
+            charts=tuple(svg for svg, _ in drawn),
+            chart_errors=tuple(error for _, error in drawn),
+        )
+
+
+def chart_svg(figure: LiveFigure | None, year: int) -> tuple[bytes, str | None]:
+    """The figure in ``year`` as SVG, or the error that stopped it (shown, never raised)."""
     try:
         if figure is None:
             raise RuntimeError("the chart could not be set up")
-        return figure.svg(), None
+        return figure.svg(year), None
     except Exception as e:  # a drawing bug shows as a message in this tab, not as a traceback
         traceback.print_exc()
         return b"", f"{type(e).__name__}: {e}"
@@ -158,10 +239,8 @@ def _new_figure(kind: type[LiveFigure], run: DemoRun) -> LiveFigure | None:
 
 
 @solara.component
-def Chart(kind: type[LiveFigure], run: DemoRun, year: int, language: str):
-    """A chart of the run: set up once per run and language, its data drawn again each year (once)."""
-    figure = solara.use_memo(lambda: _new_figure(kind, run), [kind, run, language])
-    svg, error = solara.use_memo(lambda: chart_svg(figure), [figure, year])
+def Chart(svg: bytes, error: str | None):
+    """One chart of a frame, or what stopped it."""
     if error:
         solara.Error(t("error", error=error), classes=["demo-error"])
     else:
@@ -169,54 +248,59 @@ def Chart(kind: type[LiveFigure], run: DemoRun, year: int, language: str):
 
 
 @solara.component
-def Panels(run: solara.Reactive[DemoRun], years: solara.Reactive[int]):
-    """The four panels of this tab's run (re-rendered after each year, alone: the sidebar is not)."""
-    model, language = run.value, lang.value
-    years.value  # noqa: B018  (read: re-render after each year)
-    if model.error:
-        solara.Error(t("error", error=model.error), classes=["demo-error"], style={"font-size": "22px"})
+def Panels(show: solara.Reactive[Show], shown: solara.Reactive[int]):
+    """The four panels of the year shown (re-rendered alone after each year: the sidebar is not)."""
+    current, year, language = show.value, shown.value, lang.value
+    frame = current.frame(year, language)
+    # the next year, in the background, while this one is read
+    solara.lab.use_task(lambda: current.prepare(year, language), dependencies=[current, year, language])
+    if frame.error:
+        solara.Error(t("error", error=frame.error), classes=["demo-error"], style={"font-size": "22px"})
         return
+    charts = list(zip(frame.charts, frame.chart_errors, strict=True))
     with solara.Div(classes=["demo-grid"]):
-        for kind in (MapFigure, TargetsFigure, OriginsFigure):
+        for svg, error in charts[:3]:
             with solara.Div(classes=["demo-panel"]):
-                Chart(kind, model, model.year, language)
+                Chart(svg, error)
         with solara.Column(classes=["demo-panel", "demo-numbers"], gap="2px"):
-            solara.Text(status(model), classes=["demo-status"])
-            solara.HTML(tag="div", unsafe_innerHTML=numbers_table(model), classes=["demo-compare"])
-            solara.Text(spread_line(model), classes=["demo-note", "demo-spread"])
-            Chart(SpendingFigure, model, model.year, language)
+            solara.Text(frame.status, classes=["demo-status"])
+            solara.HTML(tag="div", unsafe_innerHTML=frame.table, classes=["demo-compare"])
+            solara.Text(frame.spread, classes=["demo-note", "demo-spread"])
+            Chart(*charts[3])
 
 
 @solara.component
-def Buttons(run: solara.Reactive[DemoRun], values: solara.Reactive[dict], years: solara.Reactive[int]):
+def Buttons(show: solara.Reactive[Show], values: solara.Reactive[dict], shown: solara.Reactive[int]):
     """Reset (a new run with the controls' values), Play/Pause and Step, then how to use them (or that it ended)."""
     playing = solara.use_reactive(False)
-    lock = solara.use_memo(threading.Lock, [])
-    model = run.value
-    years.value  # noqa: B018  (read: re-render after each year, when the run may have ended)
+    current = show.value
+    frame = current.frame(shown.value, lang.value)
+    ended = shown.value >= current.run.end
 
     def advance() -> None:
-        with lock:  # a click and the player never step at once
-            current = run.value
-            if current.error or not current.running:
-                return
-            current.step()
-            years.value += 1
+        """Show the next year (prepared in the background; waited for if not yet)."""
+        here, year = show.value, shown.value
+        if here.frame(year, lang.value).error:
+            return
+        here.prepare(year, lang.value)
+        if here is show.value and year < here.run.end:  # not reset meanwhile
+            shown.value = year + 1
 
     def play() -> None:
-        while playing.value and not run.value.error and run.value.running:
+        while (
+            playing.value and shown.value < show.value.run.end and not show.value.frame(shown.value, lang.value).error
+        ):
             advance()
             time.sleep(PLAY_PAUSE_S)
         playing.value = False
 
     def reset() -> None:
         playing.value = False
-        with lock:
-            run.value = DemoRun(**values.value)
-            years.value = 0
+        fresh = Show(DemoRun(**values.value))
+        show.value, shown.value = fresh, fresh.run.year
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
-    done = bool(model.error) or not model.running
+    done = bool(frame.error) or ended
     with solara.Row(justify="space-between", classes=["demo-buttons"]):
         solara.Button(t("reset"), color="primary", on_click=reset, classes=["demo-reset"])
         solara.Button(
@@ -229,8 +313,7 @@ def Buttons(run: solara.Reactive[DemoRun], values: solara.Reactive[dict], years:
         solara.Button(
             t("step"), color="primary", on_click=advance, disabled=playing.value or done, classes=["demo-step"]
         )
-    ended = not model.error and not model.running  # said in place of the how-to: the sidebar keeps its height
-    note = t("finished", year=model.year) if ended else f"{t('how_to')} {t('levers_note')}"
+    note = t("finished", year=shown.value) if ended else f"{t('how_to')} {t('levers_note')}"
     solara.Text(note, classes=["demo-note", "demo-howto"])
 
 
@@ -261,11 +344,13 @@ def Levers(values: solara.Reactive[dict]):
 def Page():
     """One tab: its own run, language, controls and panels."""
     values = solara.use_reactive(solara.use_memo(default_values, []))
-    run = solara.use_reactive(solara.use_memo(lambda: DemoRun(**values.value), []))
-    years = solara.use_reactive(0)  # years stepped since the run was made: the panels' re-render signal
+    first = solara.use_memo(lambda: Show(DemoRun(**values.peek())), [])
+    show = solara.use_reactive(first)
+    shown = solara.use_reactive(first.run.year)  # the year on screen; the run may be a year ahead
 
     def switch_language() -> None:
-        lang.value = "en" if lang.value == "zh" else "zh"
+        with show.value.lock:  # never while a frame is being drawn: each frame is in one language
+            lang.value = "en" if lang.value == "zh" else "zh"
 
     solara.Style(CSS)
     solara.Title(t("title"))
@@ -274,6 +359,6 @@ def Page():
     with solara.AppBarTitle():
         solara.Text(t("title"))
     with solara.Sidebar(), solara.Column(gap="6px", classes=["demo-sidebar"]):
-        Buttons(run, values, years)
+        Buttons(show, values, shown)
         Levers(values)
-    Panels(run, years)
+    Panels(show, shown)

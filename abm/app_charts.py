@@ -50,6 +50,7 @@ class LiveFigure:
 
     def __init__(self, run: DemoRun) -> None:
         self.run = run
+        self.year = run.year  # the year drawn: the run's, or an earlier one (the run may be a year ahead)
         self.figure = Figure(figsize=self.size, dpi=100)
         self.setup()
         self._year_artists: list[Artist] = []
@@ -61,8 +62,9 @@ class LiveFigure:
         """Draw the run's current year."""
         raise NotImplementedError
 
-    def svg(self) -> bytes:
-        """The figure at the run's current year, as SVG (text stays text: the browser has the fonts)."""
+    def svg(self, year: int | None = None) -> bytes:
+        """The figure in ``year`` (default: the run's), as SVG (text stays text: the browser has the fonts)."""
+        self.year = self.run.year if year is None else year
         for artist in self._year_artists:
             with contextlib.suppress(ValueError):  # a bar already removed with its container
                 artist.remove()
@@ -85,10 +87,10 @@ def _axes_years(ax) -> None:
     ax.grid(alpha=0.3)
 
 
-def _pair(ax, run: DemoRun, key: str, colour: str, divide: float, zone: bool = False) -> None:
-    """The outcome under the current setting (solid) and the scenario compared with (dashed)."""
-    now = run.series(key)
-    ref = run.series(key, "reference")
+def _pair(ax, run: DemoRun, year: int, key: str, colour: str, divide: float, zone: bool = False) -> None:
+    """The outcome up to ``year`` under the current setting (solid) and the scenario compared with (dashed)."""
+    now = run.series(key, until=year)
+    ref = run.series(key, "reference", until=year)
     ax.plot(ref.index, ref.to_numpy() / divide, ls="--", color=colour if zone else REFERENCE, lw=2, alpha=0.8)
     ax.plot(now.index, now.to_numpy() / divide, color=colour, lw=3, marker="o", ms=4)
 
@@ -127,10 +129,10 @@ class TargetsFigure(LiveFigure):
 
     def draw_year(self) -> None:
         k = people_scale()
-        _pair(self.pop, self.run, "haimen_population", CURRENT, k)
+        _pair(self.pop, self.run, self.year, "haimen_population", CURRENT, k)
         for key, colour in ZONE_COLOURS.items():
-            _pair(self.zones, self.run, key, colour, k, zone=True)
-        _pair(self.urban, self.run, "urbanization", CURRENT, 0.01)
+            _pair(self.zones, self.run, self.year, key, colour, k, zone=True)
+        _pair(self.urban, self.run, self.year, "urbanization", CURRENT, 0.01)
 
 
 class OriginsFigure(LiveFigure):
@@ -162,7 +164,7 @@ class OriginsFigure(LiveFigure):
         _axes_years(self.shanghai)
 
     def _by_origin(self, side: str) -> list[float]:
-        moves, k = self.run.breakdown("moves_into_haimen", side), people_scale()
+        moves, k = self.run.breakdown("moves_into_haimen", side, self.year), people_scale()
         return [moves.get(key, 0.0) / k for key in self.outside] + [sum(moves.get(key, 0.0) for key in self.inside) / k]
 
     def draw_year(self) -> None:
@@ -170,8 +172,8 @@ class OriginsFigure(LiveFigure):
         y = range(len(now))
         self.bars.barh([i + 0.2 for i in y], now, height=0.4, color=CURRENT)
         self.bars.barh([i - 0.2 for i in y], then, height=0.4, color=REFERENCE)
-        self.bars.set_title(f"{t('origins_title')} · {self.run.year}", fontsize=13)
-        _pair(self.shanghai, self.run, "working_in_shanghai", CURRENT, people_scale())
+        self.bars.set_title(f"{t('origins_title')} · {self.year}", fontsize=13)
+        _pair(self.shanghai, self.run, self.year, "working_in_shanghai", CURRENT, people_scale())
 
 
 class SpendingFigure(LiveFigure):
@@ -195,7 +197,7 @@ class SpendingFigure(LiveFigure):
         self.ax.grid(axis="x", alpha=0.3)
 
     def draw_year(self) -> None:
-        paid = self.run.breakdown("spending")
+        paid = self.run.breakdown("spending", year=self.year)
         unit = 1e6 if lang.value == "en" else 1e4  # million yuan / 万元
         values = [paid.get(f"{m:02d}", 0.0) / unit for m in self.groups]
         self.ax.barh(range(len(values)), values, color=CURRENT)

@@ -142,14 +142,14 @@ class MapFigure(LiveFigure):
         run = self.run
         self.draw_flows()
         self.draw_towns()
-        self.figure.text(0.01, 0.01, project_lines(run, run.year), fontsize=9, va="bottom", ha="left")
-        self.figure.text(0.01, 0.92, name_of_year(run.year), fontsize=18, weight="bold", color="#0d47a1")
+        self.figure.text(0.01, 0.01, project_lines(run, self.year), fontsize=9, va="bottom", ha="left")
+        self.figure.text(0.01, 0.92, name_of_year(self.year), fontsize=18, weight="bold", color="#0d47a1")
 
     def draw_flows(self) -> None:
         """Links open this year, arrows for the year's moves into Haimen, Haimen's population."""
         ax, run, where, centre = self.region, self.run, positions(), self.centre
-        draw_links(ax, run, run.year)
-        moves = run.breakdown("moves_into_haimen")
+        draw_links(ax, run, self.year)
+        moves = run.breakdown("moves_into_haimen", year=self.year)
         biggest = max([moves.get(k, 0.0) for k in self.outside] + [1.0])
         for key in self.outside:
             flow = moves.get(key, 0.0)
@@ -169,7 +169,7 @@ class MapFigure(LiveFigure):
             mid = (0.55 * start[0] + 0.45 * centre[0], 0.55 * start[1] + 0.45 * centre[1])
             box = {"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1}
             ax.text(*mid, people(flow), fontsize=11, color="#0d47a1", ha="center", zorder=4, bbox=box)
-        total = sum(run.breakdown("town_population").values())
+        total = sum(run.breakdown("town_population", year=self.year).values())
         ax.annotate(
             f"{t('haimen')} {people(total)}",
             centre,
@@ -184,9 +184,9 @@ class MapFigure(LiveFigure):
     def draw_towns(self) -> None:
         """Haimen's towns sized by population, coloured by growth since 2020, with local links."""
         ax, run, where = self.towns, self.run, positions()
-        now = run.breakdown("town_population")
+        now = run.breakdown("town_population", year=self.year)
         then = run.breakdown("town_population", year=CENSUS_YEAR)
-        draw_links(ax, run, run.year)
+        draw_links(ax, run, self.year)
         keys = sorted(now)
         xy = np.array([where[k] for k in keys])
         size = np.array([now[k] for k in keys])

@@ -114,8 +114,8 @@ class DemoRun(mesa.Model):
         self.reference: MigrationModel | None = None
         self.figures: dict[str, dict[int, dict[str, float]]] = {}  # run -> year -> outcome -> value
         self.year = run_options()["end"].low - 1
+        self.end = end = run_default("end")
         try:
-            end = run_default("end")
             self.current = MigrationModel(scale=self.scale, end=end, rng=self.seed, scenario=BASE, **self.lever_values)
             self.reference = MigrationModel(scale=self.scale, end=end, rng=self.seed, scenario=reference)
             self.year = self.current.year
@@ -147,10 +147,11 @@ class DemoRun(mesa.Model):
         self.error = f"{type(e).__name__}: {e}"
         self.running = False
 
-    def series(self, key: str, run: str = "current") -> pd.Series:
-        """One outcome by year (empty if the run has none)."""
+    def series(self, key: str, run: str = "current", until: int | None = None) -> pd.Series:
+        """One outcome by year, up to ``until`` (default: this year); empty if the run has none."""
+        until = self.year if until is None else until
         years = self.figures.get(run, {})
-        values = {y: v[key] for y, v in years.items() if key in v}
+        values = {y: v[key] for y, v in years.items() if key in v and y <= until}
         return pd.Series(list(values.values()), index=list(values), name=key, dtype=float)
 
     def value(self, key: str, run: str = "current", year: int | None = None) -> float:

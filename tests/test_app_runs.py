@@ -119,3 +119,33 @@ def test_charts_redrawn_year_by_year_match_charts_drawn_afresh():
         assert all(a != b for a, b in zip(first, years, strict=True))  # every chart shows the new year
         for kind, svg in zip(kinds, years, strict=True):
             assert svg == kind(run).svg(), f"{kind.__name__}: last year's artists left over or limits stale"
+
+
+def test_a_year_drawn_while_the_run_is_a_year_ahead_is_the_same():
+    from abm.app import Show
+
+    with matplotlib.rc_context({"svg.hashsalt": "test"}):
+        show = Show(DemoRun(scale=SCALE))
+        first = show.frame(2020, lang.value)
+        ahead = show.prepare(2020, lang.value)  # what the page does while 2020 is on screen
+        assert show.run.year == 2021 and ahead.year == 2021 and ahead.status != first.status
+        assert "2021" in ahead.status and "2021" not in first.status
+        show.frames.clear()
+        assert show.frame(2020, lang.value) == first  # the run's next year does not leak into 2020's frame
+        assert show.prepare(2020, lang.value) == ahead  # and preparing again does not step again
+        assert show.run.year == 2021
+
+
+def test_a_failure_while_preparing_shows_when_its_year_is_reached(monkeypatch):
+    from abm.app import Show
+
+    show = Show(DemoRun(scale=SCALE))
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(show.run.current, "step", fail)
+    now = show.frame(2020, lang.value)
+    ahead = show.prepare(2020, lang.value)
+    assert ahead.year == 2021 and ahead.error == "RuntimeError: boom"
+    assert show.frame(2020, lang.value) == now and now.error is None  # the year on screen stays as it was
