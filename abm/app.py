@@ -219,6 +219,14 @@ class Show:
         )
 
 
+@dataclass(frozen=True)
+class Screen:
+    """What a tab shows: its Show and the year on screen (one value, so a Reset changes both at once)."""
+
+    show: Show
+    year: int
+
+
 def chart_svg(figure: LiveFigure | None, year: int) -> tuple[bytes, str | None]:
     """The figure in ``year`` as SVG, or the error that stopped it (shown, never raised)."""
     try:
@@ -248,9 +256,9 @@ def Chart(svg: bytes, error: str | None):
 
 
 @solara.component
-def Panels(show: solara.Reactive[Show], shown: solara.Reactive[int]):
+def Panels(screen: solara.Reactive[Screen]):
     """The four panels of the year shown (re-rendered alone after each year: the sidebar is not)."""
-    current, year, language = show.value, shown.value, lang.value
+    current, year, language = screen.value.show, screen.value.year, lang.value
     frame = current.frame(year, language)
     # the next year, in the background, while this one is read
     solara.lab.use_task(lambda: current.prepare(year, language), dependencies=[current, year, language])
@@ -270,26 +278,27 @@ def Panels(show: solara.Reactive[Show], shown: solara.Reactive[int]):
 
 
 @solara.component
-def Buttons(show: solara.Reactive[Show], values: solara.Reactive[dict], shown: solara.Reactive[int]):
+def Buttons(screen: solara.Reactive[Screen], values: solara.Reactive[dict]):
     """Reset (a new run with the controls' values), Play/Pause and Step, then how to use them (or that it ended)."""
     playing = solara.use_reactive(False)
-    current = show.value
-    frame = current.frame(shown.value, lang.value)
-    ended = shown.value >= current.run.end
+    now = screen.value
+    frame = now.show.frame(now.year, lang.value)
+    ended = now.year >= now.show.run.end
+
+    def can_step(at: Screen) -> bool:
+        return at.year < at.show.run.end and not at.show.frame(at.year, lang.value).error
 
     def advance() -> None:
         """Show the next year (prepared in the background; waited for if not yet)."""
-        here, year = show.value, shown.value
-        if here.frame(year, lang.value).error:
+        at = screen.value
+        if not can_step(at):
             return
-        here.prepare(year, lang.value)
-        if here is show.value and year < here.run.end:  # not reset meanwhile
-            shown.value = year + 1
+        at.show.prepare(at.year, lang.value)
+        if screen.value == at:  # not reset (or stepped) meanwhile
+            screen.value = Screen(at.show, at.year + 1)
 
     def play() -> None:
-        while (
-            playing.value and shown.value < show.value.run.end and not show.value.frame(shown.value, lang.value).error
-        ):
+        while playing.value and can_step(screen.value):
             advance()
             time.sleep(PLAY_PAUSE_S)
         playing.value = False
@@ -297,7 +306,7 @@ def Buttons(show: solara.Reactive[Show], values: solara.Reactive[dict], shown: s
     def reset() -> None:
         playing.value = False
         fresh = Show(DemoRun(**values.value))
-        show.value, shown.value = fresh, fresh.run.year
+        screen.value = Screen(fresh, fresh.run.year)
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
     done = bool(frame.error) or ended
@@ -313,7 +322,7 @@ def Buttons(show: solara.Reactive[Show], values: solara.Reactive[dict], shown: s
         solara.Button(
             t("step"), color="primary", on_click=advance, disabled=playing.value or done, classes=["demo-step"]
         )
-    note = t("finished", year=shown.value) if ended else f"{t('how_to')} {t('levers_note')}"
+    note = t("finished", year=now.year) if ended else f"{t('how_to')} {t('levers_note')}"
     solara.Text(note, classes=["demo-note", "demo-howto"])
 
 
@@ -344,12 +353,11 @@ def Levers(values: solara.Reactive[dict]):
 def Page():
     """One tab: its own run, language, controls and panels."""
     values = solara.use_reactive(solara.use_memo(default_values, []))
-    first = solara.use_memo(lambda: Show(DemoRun(**values.peek())), [])
-    show = solara.use_reactive(first)
-    shown = solara.use_reactive(first.run.year)  # the year on screen; the run may be a year ahead
+    first = solara.use_memo(lambda: Screen(show := Show(DemoRun(**values.peek())), show.run.year), [])
+    screen = solara.use_reactive(first)  # the run may be a year ahead of the screen
 
     def switch_language() -> None:
-        with show.value.lock:  # never while a frame is being drawn: each frame is in one language
+        with screen.value.show.lock:  # never while a frame is being drawn: each frame is in one language
             lang.value = "en" if lang.value == "zh" else "zh"
 
     solara.Style(CSS)
@@ -359,6 +367,6 @@ def Page():
     with solara.AppBarTitle():
         solara.Text(t("title"))
     with solara.Sidebar(), solara.Column(gap="6px", classes=["demo-sidebar"]):
-        Buttons(show, values, shown)
+        Buttons(screen, values)
         Levers(values)
-    Panels(show, shown)
+    Panels(screen)
