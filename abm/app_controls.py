@@ -13,7 +13,7 @@ from typing import Any
 
 from abm.app_runs import DEFAULT_REFERENCE, DEMO_SCALE, DEMO_SEED, MAIN_LEVERS, never_stop, reference_scenarios
 from abm.app_runs import scale_choices as scales
-from abm.app_text import name, t, unit
+from abm.app_text import name, scenario_title, t, unit
 from environment.settings import Lever, levers, run_options
 
 SEED_MAX = 99  # seeds offered on the page (any seed works from the command line)
@@ -57,6 +57,19 @@ def control(lever: Lever) -> dict[str, Any]:
     step = nice_step(lever.high - lever.low, integer)
     kind = "SliderInt" if integer else "SliderFloat"
     return {"type": kind, "value": value, "min": lever.low, "max": lever.high, "step": step, "label": label(lever)}
+
+
+def choices(key: str) -> list[dict[str, Any]]:
+    """A chooser's entries, {"text": shown, "value": passed to the model}: scenarios by their translated
+    names, scales as 1:N."""
+    if key == "reference":
+        return [{"text": scenario_title(n), "value": n} for n in reference_scenarios()]
+    return [{"text": t("scale_option", scale=n), "value": n} for n in scales()]
+
+
+def default_values() -> dict[str, Any]:
+    """Every control at its starting value (the page's first run)."""
+    return {key: p["value"] for key, p in model_params().items()}
 
 
 def model_params() -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The web page's model: the current lever setting and a named scenario, stepped together on the same seed.
 
-SolaraViz re-creates :class:`DemoRun` on Reset with the sliders' values, and
-calls :meth:`DemoRun.step` on Step and Play. Both runs draw the same keyed
+The page (``abm/app.py``) re-creates :class:`DemoRun` on Reset with the
+controls' values, and calls :meth:`DemoRun.step` on Step and Play (it is a
+``mesa.Model``, so Mesa's SolaraViz could drive it too). Both runs draw the same keyed
 random numbers (same seed), so their difference is the levers'. Every figure
 the page shows is a declared outcome (``abm/outcomes.py``): each year's values,
 which the model computes as it records the year, are kept in
@@ -48,15 +49,22 @@ DEMO_SEED = run_default("seed")
 SPREAD_FILE = Path(__file__).with_name("seed_spread.csv")
 
 
+@cache
+def scenario_titles() -> dict[str, dict[str, str]]:
+    """The built-in scenarios' shown names by language, {name: {"zh": title, "en": title}} (their files'
+    ``title_zh`` / ``title_en``; the name itself where a file has none)."""
+    scenarios = [load_scenario(p) for p in all_scenarios()]
+    return {s.name: {"zh": s.title_zh or s.name, "en": s.title_en or s.name} for s in scenarios}
+
+
 def reference_scenarios() -> list[str]:
     """Names of the built-in scenarios: baseline, plan, the plan without each measure, then the others."""
-    names = [load_scenario(p).name for p in all_scenarios()]
 
     def order(n: str) -> tuple[int, str]:
         rank = {"baseline": 0, "plan": 1}.get(n, 2 if n.startswith("plan_without_") else 3)
         return rank, n
 
-    return sorted(names, key=order)
+    return sorted(scenario_titles(), key=order)
 
 
 @cache
@@ -106,8 +114,8 @@ class DemoRun(mesa.Model):
         self.reference: MigrationModel | None = None
         self.figures: dict[str, dict[int, dict[str, float]]] = {}  # run -> year -> outcome -> value
         self.year = run_options()["end"].low - 1
+        self.end = end = run_default("end")
         try:
-            end = run_default("end")
             self.current = MigrationModel(scale=self.scale, end=end, rng=self.seed, scenario=BASE, **self.lever_values)
             self.reference = MigrationModel(scale=self.scale, end=end, rng=self.seed, scenario=reference)
             self.year = self.current.year
@@ -139,10 +147,11 @@ class DemoRun(mesa.Model):
         self.error = f"{type(e).__name__}: {e}"
         self.running = False
 
-    def series(self, key: str, run: str = "current") -> pd.Series:
-        """One outcome by year (empty if the run has none)."""
+    def series(self, key: str, run: str = "current", until: int | None = None) -> pd.Series:
+        """One outcome by year, up to ``until`` (default: this year); empty if the run has none."""
+        until = self.year if until is None else until
         years = self.figures.get(run, {})
-        values = {y: v[key] for y, v in years.items() if key in v}
+        values = {y: v[key] for y, v in years.items() if key in v and y <= until}
         return pd.Series(list(values.values()), index=list(values), name=key, dtype=float)
 
     def value(self, key: str, run: str = "current", year: int | None = None) -> float:

@@ -63,9 +63,15 @@ TEXT: dict[str, dict[str, str]] = {
     "never": {"zh": "不开通", "en": "never"},
     "compare_with": {"zh": "对照情景", "en": "Compare with"},
     "how_to": {
-        "zh": "调整左侧杠杆后按 Reset 生效;Step 前进一年,▶ 连续运行。",
-        "en": "Move the levers on the left, then press Reset; Step advances a year, ▶ plays.",
+        "zh": "调整杠杆后按“重置”生效;“单步”前进一年,“播放”连续运行。",
+        "en": "Move the levers, then press Reset; Step advances a year, Play runs on.",
     },
+    "reset": {"zh": "重置", "en": "Reset"},
+    "step": {"zh": "单步", "en": "Step"},
+    "play": {"zh": "▶ 播放", "en": "▶ Play"},
+    "pause": {"zh": "❚❚ 暂停", "en": "❚❚ Pause"},
+    "scale_option": {"zh": "1:{scale}", "en": "1:{scale}"},
+    "finished": {"zh": "已到{year}年(运行结束)", "en": "Reached {year} (end of the run)"},
     "levers_note": {
         "zh": "未列出的杠杆取规划值(plan)。",
         "en": "Levers not listed keep their plan values.",
@@ -104,6 +110,13 @@ def t(key: str, **fields: Any) -> str:
 def name(item: Any) -> str:
     """The Chinese or English name of anything declared with ``name_zh`` and ``name_en``."""
     return getattr(item, f"name_{lang.value}")
+
+
+def scenario_title(scenario: str) -> str:
+    """A built-in scenario's shown name in the page's language (its name if it has none)."""
+    from abm.app_runs import scenario_titles
+
+    return scenario_titles().get(scenario, {}).get(lang.value, scenario)
 
 
 def people(value: float, signed: bool = False) -> str:

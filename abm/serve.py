@@ -18,7 +18,12 @@ SETTINGS = {
     "SOLARA_APP": str(APP),
     "SOLARA_MODE": "production",
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # else the server calls mixpanel and ipify
+    "SOLARA_THEME_SHOW_BANNER": "false",  # Solara's "This website runs on Solara" covered the last chart
+    # A tab's model (two runs: 5–20 MB of memory at 1:100) lives while its tab is connected; once it is closed
+    # or cut off, Solara keeps it this long for a reconnect (its default is 24 h), then frees it.
+    "SOLARA_KERNEL_CULL_TIMEOUT": "15m",
 }  # (the PyPI version check belongs to `solara run` only; this starts uvicorn directly)
+# Each can be overridden from the environment, e.g. SOLARA_KERNEL_CULL_TIMEOUT=2h abm serve.
 
 
 def assets_dir() -> Path:

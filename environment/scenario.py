@@ -3,6 +3,8 @@
 A scenario states only what differs from its base::
 
     name = "hsr_2030"
+    title_zh = "规划,高铁2030年开通"  # shown names (optional; not inherited from the base)
+    title_en = "Plan, high-speed rail in 2030"
     description = "The plan, with the high-speed rail opening in 2030"
     base = "plan"                 # another scenario in the same folder (optional)
     plan_measures = "all"         # or a list such as [1, 2]: these measures' levers at their plan values
@@ -48,7 +50,7 @@ from environment.settings import (
 from environment.targets import measure_targets
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-TOP_KEYS = {"name", "description", "base", "plan_measures", "levers", "parameters", "run"}
+TOP_KEYS = {"name", "title_zh", "title_en", "description", "base", "plan_measures", "levers", "parameters", "run"}
 RUN_KEYS = {"scale", "seed", "years"}
 NAME = re.compile(r"[A-Za-z0-9_-]+")
 MAX_BASE_DEPTH = 20  # scenarios built on scenarios: deeper chains are refused as a likely mistake
@@ -64,6 +66,8 @@ class Scenario:
 
     name: str
     description: str = ""
+    title_zh: str = ""  # the name shown to people (the web page's chooser); empty: the name itself
+    title_en: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     scale: int = field(default_factory=lambda: run_default("scale"))
     seed: int = field(default_factory=lambda: run_default("seed"))
@@ -77,6 +81,8 @@ class Scenario:
         return Scenario(
             name=self.name,
             description=self.description,
+            title_zh=self.title_zh,
+            title_en=self.title_en,
             settings=self.settings,
             source=self.source,
             scale=self.scale if scale is None else check_scale(scale, "--scale"),
@@ -171,7 +177,8 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
         if key not in RUN_KEYS:
             raise ScenarioError(where, f"run.{key}", run[key], _unknown(key, RUN_KEYS, "run keys"))
     start, end = parse_years(run["years"], where, "run.years") if "years" in run else (base.start, base.end)
-    for key, value in (("name", raw.get("name")), ("description", raw.get("description"))):
+    for key in ("name", "title_zh", "title_en", "description"):
+        value = raw.get(key)
         if value is not None and not isinstance(value, str):
             raise ScenarioError(where, key, value, "must be a string")
     name = raw.get("name", path.stem)
@@ -180,6 +187,8 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     return Scenario(
         name=name,
         description=raw.get("description", base.description),
+        title_zh=raw.get("title_zh", ""),
+        title_en=raw.get("title_en", ""),
         settings=settings,
         scale=check_scale(run.get("scale", base.scale), where, "run.scale"),
         seed=check_seed(run.get("seed", base.seed), where, "run.seed"),

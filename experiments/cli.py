@@ -184,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     _out_options(p, "results/validation")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("serve", help="start the web demo (Mesa SolaraViz page) for a browser")
+    p = sub.add_parser("serve", help="start the web demo (a Solara page of the Mesa model) for a browser")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=whole_number(1, 65535), default=8765, help="port (default 8765)")
     p.set_defaults(func=cmd_serve)

@@ -13,7 +13,7 @@ PKGS=(
   "@widgetti/solara-vuetify3-app@5.2.0"        # page shell for ipyvuetify 3.x (not used; kept for safety)
   "font-awesome@4.5.0"
   "requirejs@2.3.6"
-  "@widgetti/vue-grid-layout@2.3.13-alpha.2"   # SolaraViz's main grid (loaded lazily)
+  "@widgetti/vue-grid-layout@2.3.13-alpha.2"   # SolaraViz's grid (loaded lazily; our page has its own layout)
   "vega@5" "vega-lite@5" "vega-embed@6"        # Altair components; folder names must match the URLs
 )
 missing=()

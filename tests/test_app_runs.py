@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import matplotlib
+import pytest
 from mesa.visualization.solara_viz import _build_model_init_kwargs
 
-from abm.app_controls import model_params
-from abm.app_runs import MAIN_LEVERS, DemoRun, never_stop, reference_scenarios, scale_choices
-from abm.app_text import UNIT_ZH, people
+from abm.app_controls import choices, model_params
+from abm.app_runs import MAIN_LEVERS, DemoRun, never_stop, reference_scenarios, scale_choices, scenario_titles
+from abm.app_text import UNIT_ZH, lang, people
 from environment.settings import levers
 from environment.targets import measure_targets
 
@@ -82,3 +84,68 @@ def test_people_in_wan_and_thousands():
         assert people(1_067_100) == "1,067.1k"
     finally:
         lang.value = "zh"
+
+
+@pytest.fixture
+def english():
+    lang.value = "en"
+    yield
+    lang.value = "zh"
+
+
+def test_scenario_chooser_shows_translated_names(english):
+    en = {c["value"]: c["text"] for c in choices("reference")}
+    assert en["plan_without_07_livability"] == "Plan without measure 7 (Livable city)"
+    lang.value = "zh"
+    zh = {c["value"]: c["text"] for c in choices("reference")}
+    assert "宜居之地" in zh["plan_without_07_livability"]
+    assert list(zh) == reference_scenarios() and set(zh) == set(scenario_titles())
+    assert [c["text"] for c in choices("scale")] == [f"1:{n}" for n in scale_choices()]
+
+
+def test_charts_redrawn_year_by_year_match_charts_drawn_afresh():
+    import abm.app  # noqa: F401  (fonts, SVG settings)
+    from abm.app_charts import OriginsFigure, SpendingFigure, TargetsFigure
+    from abm.app_map import MapFigure
+
+    kinds = (MapFigure, TargetsFigure, OriginsFigure, SpendingFigure)
+    with matplotlib.rc_context({"svg.hashsalt": "test"}):  # the same ids in both drawings
+        run = DemoRun(scale=SCALE)
+        live = [kind(run) for kind in kinds]
+        first = [chart.svg() for chart in live]
+        for _ in range(3):
+            run.step()
+            years = [chart.svg() for chart in live]
+        assert all(a != b for a, b in zip(first, years, strict=True))  # every chart shows the new year
+        for kind, svg in zip(kinds, years, strict=True):
+            assert svg == kind(run).svg(), f"{kind.__name__}: last year's artists left over or limits stale"
+
+
+def test_a_year_drawn_while_the_run_is_a_year_ahead_is_the_same():
+    from abm.app import Show
+
+    with matplotlib.rc_context({"svg.hashsalt": "test"}):
+        show = Show(DemoRun(scale=SCALE))
+        first = show.frame(2020, lang.value)
+        ahead = show.prepare(2020, lang.value)  # what the page does while 2020 is on screen
+        assert show.run.year == 2021 and ahead.year == 2021 and ahead.status != first.status
+        assert "2021" in ahead.status and "2021" not in first.status
+        show.frames.clear()
+        assert show.frame(2020, lang.value) == first  # the run's next year does not leak into 2020's frame
+        assert show.prepare(2020, lang.value) == ahead  # and preparing again does not step again
+        assert show.run.year == 2021
+
+
+def test_a_failure_while_preparing_shows_when_its_year_is_reached(monkeypatch):
+    from abm.app import Show
+
+    show = Show(DemoRun(scale=SCALE))
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(show.run.current, "step", fail)
+    now = show.frame(2020, lang.value)
+    ahead = show.prepare(2020, lang.value)
+    assert ahead.year == 2021 and ahead.error == "RuntimeError: boom"
+    assert show.frame(2020, lang.value) == now and now.error is None  # the year on screen stays as it was

@@ -52,6 +52,16 @@ def test_scenario_loads(path: Path):
     assert 1 <= s.scale <= 1000
 
 
+def test_built_in_scenarios_have_distinct_titles_in_both_languages(tmp_path: Path):
+    scenarios = [load(p) for p in SCENARIOS]
+    for language in ("zh", "en"):
+        titles = [getattr(s, f"title_{language}") for s in scenarios]
+        assert all(t.strip() for t in titles), f"a built-in scenario has no title_{language}"
+        assert len(set(titles)) == len(titles), f"two built-in scenarios share a title_{language}"
+    child = _write(tmp_path, 'base = "plan"\n', "child.toml")
+    assert load(child).title_zh == "" and load(child).title_en == ""  # a title names its own file only
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=NAMES)
 def test_scenario_states_only_what_differs_from_the_baseline(path: Path):
     for key, value in load(path).settings.items():
@@ -217,6 +227,7 @@ BAD_FILES = {
     "plan_measures beyond 10": ("plan_measures = [11]\n", "plan_measures", "[11]", "from 1 to 10"),
     "plan_measures a word": ('plan_measures = "most"\n', "plan_measures", "'most'", '"all"'),
     "name not a string": ("name = 5\n", "name", "5", "string"),
+    "title not a string": ("title_zh = 5\n", "title_zh", "5", "string"),
     "missing base": ('base = "nowhere"\n', "base", "'nowhere'", "no scenario of that name"),
     "empty file": ("", "file", "", "is empty"),
     "whitespace only": ("  \n\t\n", "file", "", "is empty"),
