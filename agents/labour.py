@@ -78,11 +78,12 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
 
 def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
     """Weighted workers by job place and cluster, float[place, cluster]."""
-    p = pop.persons
-    has_job = labour & (p.job >= 0)
-    out = np.zeros((places().n, clusters().n))
-    np.add.at(out, (p.job[has_job], p.cluster[has_job]), pop.person_weight()[has_job])
-    return out
+    p, n_clusters = pop.persons, clusters().n
+    has_job = np.flatnonzero(labour & (p.job >= 0))
+    job = p.job[has_job].astype(np.int64) * n_clusters + p.cluster[has_job]
+    weight = pop.households.weight[p.household[has_job]]
+    # bincount adds in row order, as np.add.at would: the same sums to the bit
+    return np.bincount(job, weights=weight, minlength=places().n * n_clusters).reshape(places().n, n_clusters)
 
 
 def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
