@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 
 from agents.rows import distinct_rows
-from agents.streams import categorical
+from agents.streams import RepeatedCategorical
 
 SHADOW_PRICE_ROUNDS = 12
 IDLE_TOLERANCE = 0.02  # share of room that may stay unused while its shadow price is positive
@@ -57,9 +57,17 @@ def flat_draw(errors: np.ndarray) -> Draw:
 def inverse_cdf_draw(u: np.ndarray) -> Draw:
     """Plain multinomial logit drawn by inverse CDF: one uniform per decider instead of one error per alternative.
 
-    Cheaper for large choice sets; the probabilities are computed once per kind.
+    Cheaper for large choice sets; the probabilities are computed once per kind, and the deciders are
+    ordered by kind and uniform once for all of :func:`choose`'s rounds (the same ``kind`` array each round).
     """
-    return lambda V, kind: categorical(u, logit_probabilities(V.astype(float)), kind)
+    prepared: list[tuple[np.ndarray, RepeatedCategorical]] = []
+
+    def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        if not prepared or prepared[0][0] is not kind:
+            prepared[:] = [(kind, RepeatedCategorical(u, kind))]
+        return prepared[0][1](logit_probabilities(V.astype(float)))
+
+    return draw
 
 
 @dataclass(frozen=True)

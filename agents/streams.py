@@ -116,12 +116,41 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
         return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
-    n_groups, k = shares.shape
+    k = shares.shape[1]
+    index = np.searchsorted(_stacked_cdf(shares), group + u, side="right") - group * k
+    return np.clip(index, 0, k - 1)
+
+
+def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
+    """The CDFs of the rows of ``shares`` float[g, k], row ``i`` shifted by ``i``: one ascending array, float[g·k]."""
+    n_groups = shares.shape[0]
     cum = np.cumsum(shares, axis=1)
     cum = cum / np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
-    flat = (np.arange(n_groups)[:, None] + np.minimum(cum, 1.0 - 1e-12)).ravel()
-    index = np.searchsorted(flat, group + u, side="right") - group * k
-    return np.clip(index, 0, k - 1)
+    return (np.arange(n_groups)[:, None] + np.minimum(cum, 1.0 - 1e-12)).ravel()
+
+
+class RepeatedCategorical:
+    """``categorical(u, shares, group)`` for fixed ``u`` and ``group`` and shares that change (shadow-price rounds).
+
+    The shifted uniforms ``group + u`` are sorted once; each draw then places the
+    g·k CDF values among them and counts, instead of searching the CDF for every
+    draw. The same comparisons of the same numbers, so the same indices.
+    """
+
+    def __init__(self, u: np.ndarray, group: np.ndarray) -> None:
+        shifted = group + u
+        self.order = np.argsort(shifted, kind="stable")
+        self.sorted = shifted[self.order]
+        self.group = group[self.order]
+
+    def __call__(self, shares: np.ndarray) -> np.ndarray:
+        k = shares.shape[1]
+        # CDF value j is at most sorted draw i exactly when i >= first[j]; count them for every i
+        first = np.searchsorted(self.sorted, _stacked_cdf(np.asarray(shares, dtype=float)), side="left")
+        below = np.cumsum(np.bincount(first, minlength=len(self.sorted) + 1)[:-1])
+        index = np.empty(len(below), dtype=np.int64)
+        index[self.order] = below - self.group * k
+        return np.clip(index, 0, k - 1)
 
 
 class LazyRows:
