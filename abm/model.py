@@ -393,8 +393,9 @@ class MigrationModel(mesa.Model):
         """Children of compulsory-school age per place, float[place]."""
         pop = self.population
         p, h = pop.persons, pop.households
-        child = (p.age >= SCHOOL_AGES[0]) & (p.age <= SCHOOL_AGES[1])
-        return np.bincount(h.place[p.household], weights=pop.person_weight() * child, minlength=places().n)
+        child = np.flatnonzero((p.age >= SCHOOL_AGES[0]) & (p.age <= SCHOOL_AGES[1]))
+        household = p.household[child]  # only children's rows: the others would add zeros
+        return np.bincount(h.place[household], weights=h.weight[household], minlength=places().n)
 
     def place_flows(self) -> np.ndarray:
         """This year's moves between places (alternatives summed to places), float[place, place]."""

@@ -198,8 +198,12 @@ def template_shares(settings: Settings) -> np.ndarray:
 def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Ages drawn from the cohort sizes restricted to [lo, hi] for each person."""
     ages = np.empty(len(u), dtype=np.int16)
-    for a, b in set(zip(lo.tolist(), hi.tolist(), strict=True)):
-        rows = (lo == a) & (hi == b)
+    if len(u) == 0:
+        return ages
+    order = np.lexsort((hi, lo))  # rows grouped by age range, each group once (draws are per row)
+    starts = np.r_[0, np.flatnonzero(np.diff(lo[order]) | np.diff(hi[order])) + 1]
+    for rows in np.split(order, starts[1:]):
+        a, b = int(lo[rows[0]]), int(hi[rows[0]])
         ages[rows] = a + categorical(u[rows], size[a : b + 1])
     return ages
 
