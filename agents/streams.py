@@ -132,9 +132,10 @@ def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
 class RepeatedCategorical:
     """``categorical(u, shares, group)`` for fixed ``u`` and ``group`` and shares that change (shadow-price rounds).
 
-    The shifted uniforms ``group + u`` are sorted once; each draw then places the
-    g·k CDF values among them and counts, instead of searching the CDF for every
-    draw. The same comparisons of the same numbers, so the same indices.
+    The shifted uniforms ``group + u`` are sorted once; each draw then counts, for
+    every draw, the CDF values at or below it: by placing the g·k CDF values among
+    the sorted draws when they are fewer, else by searching the CDF with the draws
+    in ascending order. The same comparisons of the same numbers, so the same indices.
     """
 
     def __init__(self, u: np.ndarray, group: np.ndarray) -> None:
@@ -145,9 +146,12 @@ class RepeatedCategorical:
 
     def __call__(self, shares: np.ndarray) -> np.ndarray:
         k = shares.shape[1]
-        # CDF value j is at most sorted draw i exactly when i >= first[j]; count them for every i
-        first = np.searchsorted(self.sorted, _stacked_cdf(np.asarray(shares, dtype=float)), side="left")
-        below = np.cumsum(np.bincount(first, minlength=len(self.sorted) + 1)[:-1])
+        cdf = _stacked_cdf(np.asarray(shares, dtype=float))
+        if len(cdf) >= len(self.sorted):
+            below = np.searchsorted(cdf, self.sorted, side="right")
+        else:  # CDF value j is at most sorted draw i exactly when i >= first[j]; count them for every i
+            first = np.searchsorted(self.sorted, cdf, side="left")
+            below = np.cumsum(np.bincount(first, minlength=len(self.sorted) + 1)[:-1])
         index = np.empty(len(below), dtype=np.int64)
         index[self.order] = below - self.group * k
         return np.clip(index, 0, k - 1)

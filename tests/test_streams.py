@@ -231,12 +231,13 @@ def test_each_channel_is_drawn_at_exactly_one_place():
 def test_repeated_categorical_draws_as_categorical():
     """Sorting the draws once and counting gives categorical's indices exactly, ties and empty rows included."""
     rng = np.random.default_rng(3)
-    group = rng.integers(0, 7, 5000)
-    u = rng.random(5000)
-    u[:50] = 0.5  # exactly on a CDF step of the rows with equal halves
-    repeated = RepeatedCategorical(u, group)
-    for _ in range(4):
-        shares = rng.random((7, 9)) * (rng.random((7, 9)) < 0.7)
-        shares[2] = 0.0  # an empty row
-        shares[4] = [1, 1, 0, 0, 0, 0, 0, 0, 0]
-        assert np.array_equal(repeated(shares), categorical(u, shares, group))
+    for n in (5000, 20):  # more draws than CDF values, and fewer
+        group = rng.integers(0, 7, n)
+        u = rng.random(n)
+        u[:10] = 0.5  # exactly on a CDF step of the rows with equal halves
+        repeated = RepeatedCategorical(u, group)
+        for _ in range(4):
+            shares = rng.random((7, 9)) * (rng.random((7, 9)) < 0.7)
+            shares[2] = 0.0  # an empty row
+            shares[4] = [1, 1, 0, 0, 0, 0, 0, 0, 0]
+            assert np.array_equal(repeated(shares), categorical(u, shares, group))
