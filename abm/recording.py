@@ -301,7 +301,8 @@ def _job_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
 def _age_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     p = model.population.persons
     in_haimen = places().in_haimen[counts["home"]]
-    band = np.searchsorted([lo for lo, _ in AGE_BANDS], p.age, side="right") - 1
+    band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
+    band = band_of_age[p.age] - 1  # by age, looked up (one search per age, not per person)
     by_band = np.bincount(
         band * 2 + p.female, weights=counts["person_weight"] * in_haimen, minlength=2 * len(AGE_BANDS)
     )
