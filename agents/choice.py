@@ -26,7 +26,6 @@ from functools import cached_property
 
 import numpy as np
 
-from agents.rows import distinct_rows
 from agents.streams import RepeatedCategorical
 
 SHADOW_PRICE_ROUNDS = 12
@@ -154,9 +153,12 @@ def choose(
     deciders of one kind. Staying at ``current`` never needs room. ``priority``
     (uniforms) orders the final lottery, lower values first.
     """
-    # a kind for each combination of decider kind and which capacities it uses
+    # a kind for each combination of decider kind and which capacities it uses (its code: kind, then a bit each)
     uses = np.column_stack([c.use > 0 for c in capacities]) if capacities else np.zeros((len(kind), 0), bool)
-    first, sub = distinct_rows(kind, uses)
+    code = kind.astype(np.int64)
+    for users in uses.T:
+        code = 2 * code + users
+    _, first, sub = np.unique(code, return_index=True, return_inverse=True)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
     prices = [np.zeros(len(c.room)) for c in capacities]  # shadow price of each resource (utility)
     choice = draw(base, sub)
