@@ -347,13 +347,10 @@ class MigrationModel(mesa.Model):
         """Settling in: renters who have lived in Haimen a year may buy, others gain its hukou; migrant ties grow."""
         h, y, s = self.population.households, self.year, self.settings
         in_haimen_since = h.arrived < y
-        buys = (h.tenure == RENTER) & in_haimen_since & (uniform(self.seed, Channel.BUY, y, h.key) < s.buy_rate)
-        h.tenure[buys] = OWNER
-        naturalize = (
-            (h.hukou_city != HAIMEN_CITY)
-            & in_haimen_since
-            & (uniform(self.seed, Channel.NATURALIZE, y, h.key) < s.hukou_rate)
-        )
+        renting = np.flatnonzero((h.tenure == RENTER) & in_haimen_since)  # only those who may draw
+        h.tenure[renting[uniform(self.seed, Channel.BUY, y, h.key[renting]) < s.buy_rate]] = OWNER
+        outsiders = np.flatnonzero((h.hukou_city != HAIMEN_CITY) & in_haimen_since)
+        naturalize = outsiders[uniform(self.seed, Channel.NATURALIZE, y, h.key[outsiders]) < s.hukou_rate]
         h.hukou_city[naturalize] = HAIMEN_CITY
         self.world.ties.fade(s.ties_decay)
         self.world.ties.add(self.place_flows())

@@ -330,8 +330,8 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     pop, pl, policy, y = model.population, places(), model.world.policy, model.year
     h, p = pop.households, pop.persons
     in_haimen = pl.in_haimen[h.place]
-    claims = takes_up_payments(model.seed, h.key, model.settings)
-    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE) & claims
+    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
+    newcomer[newcomer] = takes_up_payments(model.seed, h.key[newcomer], model.settings)  # if they claim
     member_w = counts["person_weight"]
     college_adult = np.bincount(p.household, weights=p.college, minlength=len(h)) > 0
     lv = levers()

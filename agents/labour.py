@@ -101,8 +101,8 @@ def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: in
 def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year: int) -> None:
     """Job switchers quit; where a place's jobs shrank below the employed, the last in the layoff order lose theirs."""
     p = pop.persons
-    switch = (p.job >= 0) & (uniform(seed, Channel.JOB_SWITCH, year, p.key) < world.settings.job_switch_rate)
-    p.job[switch] = NO_JOB
+    employed = np.flatnonzero(p.job >= 0)  # only they draw
+    p.job[employed[uniform(seed, Channel.JOB_SWITCH, year, p.key[employed]) < world.settings.job_switch_rate]] = NO_JOB
     excess = employment(pop, labour) - world.jobs.jobs
     excess[~places().in_haimen] = 0.0
     if (excess > 1e-9).any():
