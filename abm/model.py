@@ -240,7 +240,10 @@ class MigrationModel(mesa.Model):
         stock, graduates = self.emigrants.weighing_return(self.settings, y)
         returners = draw_returners(self.settings, self.seed, y, self.scale, stock, graduates, BANDS)
         pool.add(returners.households, returners.persons)
-        residents = np.union1d(households_weighing_a_move(pop, world, self.seed, y), leavers)
+        residents = np.zeros(len(pop.households), dtype=bool)  # those weighing a move and the leavers, in row order
+        residents[households_weighing_a_move(pop, world, self.seed, y)] = True
+        residents[leavers] = True
+        residents = np.flatnonzero(residents)
         d = Deciders.concat(
             describe_deciders(pop, residents, world, y, from_pool=False, seed=self.seed),
             describe_deciders(pool, np.arange(len(pool.households)), world, y, from_pool=True, seed=self.seed),
