@@ -279,7 +279,9 @@ class MigrationModel(mesa.Model):
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
         h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]
         h.urban[d.rows[stay_in]] = pl.alt_urban[choice[stay_in]]
-        pop.persons.job[np.isin(pop.persons.household, relocated)] = NO_JOB
+        relocating = np.zeros(len(h), dtype=bool)
+        relocating[relocated] = True
+        pop.persons.job[relocating[pop.persons.household]] = NO_JOB
         leaving = np.zeros(len(h), dtype=bool)
         gone = residents & ~pl.alt_in_haimen[choice]
         leaving[d.rows[gone]] = True
