@@ -130,7 +130,7 @@ def describe_deciders(
     index = np.full(len(h), -1)
     index[rows] = np.arange(n)
     mine = index[p.household] >= 0
-    members_of = p.take(mine)  # the deciders' persons only (residents' deciders are a small share)
+    members_of = p if mine.all() else p.take(mine)  # the deciders' persons only (residents' are a small share)
     i = index[members_of.household]
     age, college = members_of.age, members_of.college
     labour = in_labour_force(members_of, world.settings, year)
