@@ -158,7 +158,7 @@ def choose(
     code = kind.astype(np.int64)
     for users in uses.T:
         code = 2 * code + users
-    _, first, sub = np.unique(code, return_index=True, return_inverse=True)
+    first, sub = group_codes(code)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
     prices = [np.zeros(len(c.room)) for c in capacities]  # shadow price of each resource (utility)
     choice = draw(base, sub)
@@ -183,6 +183,23 @@ def choose(
         cost[np.arange(len(first)), sub_current] = 0.0
         choice = draw((base - cost).astype(V.dtype), sub)
     return _lottery(choice, current, capacities, priority)
+
+
+def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(code, return_index=True, return_inverse=True)`` without the value: each distinct code's
+    first row, in ascending code order, and each row's group.
+
+    Codes that are small non-negative numbers (kinds are) are counted rather than sorted.
+    """
+    if len(code) == 0 or code.min() < 0 or code.max() > 4 * len(code):
+        _, first, group = np.unique(code, return_index=True, return_inverse=True)
+        return first, group.ravel()
+    span = int(code.max()) + 1
+    first = np.full(span, len(code))
+    np.minimum.at(first, code, np.arange(len(code)))
+    present = first < len(code)
+    rank = np.cumsum(present) - 1
+    return first[present], rank[code]
 
 
 def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:
