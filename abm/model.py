@@ -240,7 +240,10 @@ class MigrationModel(mesa.Model):
         stock, graduates = self.emigrants.weighing_return(self.settings, y)
         returners = draw_returners(self.settings, self.seed, y, self.scale, stock, graduates, BANDS)
         pool.add(returners.households, returners.persons)
-        residents = np.union1d(households_weighing_a_move(pop, world, self.seed, y), leavers)
+        residents = np.zeros(len(pop.households), dtype=bool)  # those weighing a move and the leavers, in row order
+        residents[households_weighing_a_move(pop, world, self.seed, y)] = True
+        residents[leavers] = True
+        residents = np.flatnonzero(residents)
         d = Deciders.concat(
             describe_deciders(pop, residents, world, y, from_pool=False, seed=self.seed),
             describe_deciders(pool, np.arange(len(pool.households)), world, y, from_pool=True, seed=self.seed),
@@ -276,7 +279,9 @@ class MigrationModel(mesa.Model):
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
         h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]
         h.urban[d.rows[stay_in]] = pl.alt_urban[choice[stay_in]]
-        pop.persons.job[np.isin(pop.persons.household, relocated)] = NO_JOB
+        relocating = np.zeros(len(h), dtype=bool)
+        relocating[relocated] = True
+        pop.persons.job[relocating[pop.persons.household]] = NO_JOB
         leaving = np.zeros(len(h), dtype=bool)
         gone = residents & ~pl.alt_in_haimen[choice]
         leaving[d.rows[gone]] = True
@@ -347,13 +352,10 @@ class MigrationModel(mesa.Model):
         """Settling in: renters who have lived in Haimen a year may buy, others gain its hukou; migrant ties grow."""
         h, y, s = self.population.households, self.year, self.settings
         in_haimen_since = h.arrived < y
-        buys = (h.tenure == RENTER) & in_haimen_since & (uniform(self.seed, Channel.BUY, y, h.key) < s.buy_rate)
-        h.tenure[buys] = OWNER
-        naturalize = (
-            (h.hukou_city != HAIMEN_CITY)
-            & in_haimen_since
-            & (uniform(self.seed, Channel.NATURALIZE, y, h.key) < s.hukou_rate)
-        )
+        renting = np.flatnonzero((h.tenure == RENTER) & in_haimen_since)  # only those who may draw
+        h.tenure[renting[uniform(self.seed, Channel.BUY, y, h.key[renting]) < s.buy_rate]] = OWNER
+        outsiders = np.flatnonzero((h.hukou_city != HAIMEN_CITY) & in_haimen_since)
+        naturalize = outsiders[uniform(self.seed, Channel.NATURALIZE, y, h.key[outsiders]) < s.hukou_rate]
         h.hukou_city[naturalize] = HAIMEN_CITY
         self.world.ties.fade(s.ties_decay)
         self.world.ties.add(self.place_flows())
@@ -393,8 +395,9 @@ class MigrationModel(mesa.Model):
         """Children of compulsory-school age per place, float[place]."""
         pop = self.population
         p, h = pop.persons, pop.households
-        child = (p.age >= SCHOOL_AGES[0]) & (p.age <= SCHOOL_AGES[1])
-        return np.bincount(h.place[p.household], weights=pop.person_weight() * child, minlength=places().n)
+        child = np.flatnonzero((p.age >= SCHOOL_AGES[0]) & (p.age <= SCHOOL_AGES[1]))
+        household = p.household[child]  # only children's rows: the others would add zeros
+        return np.bincount(h.place[household], weights=h.weight[household], minlength=places().n)
 
     def place_flows(self) -> np.ndarray:
         """This year's moves between places (alternatives summed to places), float[place, place]."""

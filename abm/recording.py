@@ -137,7 +137,7 @@ def band_label(lo: int, hi: int) -> str:
 def year_counts(model: MigrationModel) -> dict[str, Any]:
     """What the year's summary and tables share, counted once: people, urban people and workers per place
     (Haimen's units; outside places from their stocks), the labour force, jobs filled, births, deaths and the
-    moves between places (None in the census year)."""
+    moves between places (None in the census year); and per person row its people and home place."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
@@ -155,6 +155,8 @@ def year_counts(model: MigrationModel) -> dict[str, Any]:
         "births": births,
         "deaths": deaths,
         "place_flows": None if model.year == model.start else model.place_flows(),
+        "person_weight": w,
+        "home": home,
     }
 
 
@@ -184,14 +186,14 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         arrivals, departures = pf[np.ix_(~hm, hm)].sum(), pf[np.ix_(hm, ~hm)].sum()
         haimen_alt = pl.alt_in_haimen
         rural_to_urban = model.events.flows[np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)].sum()
-    w = pop.person_weight()
-    working = counts["labour"] & hm[h.place[p.household]]
+    w, in_haimen = counts["person_weight"], hm[counts["home"]]
+    working = counts["labour"] & in_haimen
     family = hm[h.place] & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
     return {
         "year": model.year,
         "haimen_population": people,
-        "registered_population": w[hm[h.place[p.household]] & (h.hukou_city[p.household] == HAIMEN_CITY)].sum(),
+        "registered_population": w[in_haimen & (h.hukou_city[p.household] == HAIMEN_CITY)].sum(),
         "urban_population": urban,
         "urbanization": urban / people,
         "births": births[hm].sum(),
@@ -216,7 +218,7 @@ def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
         ("places", _place_rows(model, counts)),
         ("flows", _flow_rows(model)),
         ("jobs", _job_rows(model, counts)),
-        ("ages", _age_rows(model)),
+        ("ages", _age_rows(model, counts)),
         ("spending", spending_rows(model, counts)),
     ):
         for row in rows:
@@ -296,12 +298,14 @@ def _job_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     ]
 
 
-def _age_rows(model: MigrationModel) -> list[dict]:
-    pop, pl = model.population, places()
-    p, h = pop.persons, pop.households
-    in_haimen = pl.in_haimen[h.place[p.household]]
-    band = np.searchsorted([lo for lo, _ in AGE_BANDS], p.age, side="right") - 1
-    by_band = np.bincount(band * 2 + p.female, weights=pop.person_weight() * in_haimen, minlength=2 * len(AGE_BANDS))
+def _age_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
+    p = model.population.persons
+    in_haimen = places().in_haimen[counts["home"]]
+    band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
+    band = band_of_age[p.age] - 1  # by age, looked up (one search per age, not per person)
+    by_band = np.bincount(
+        band * 2 + p.female, weights=counts["person_weight"] * in_haimen, minlength=2 * len(AGE_BANDS)
+    )
     return [
         {"age_band": band_label(lo, hi), "sex": sex, "people": by_band[2 * b + s]}
         for b, (lo, hi) in enumerate(AGE_BANDS)
@@ -326,9 +330,9 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     pop, pl, policy, y = model.population, places(), model.world.policy, model.year
     h, p = pop.households, pop.persons
     in_haimen = pl.in_haimen[h.place]
-    claims = takes_up_payments(model.seed, h.key, model.settings)
-    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE) & claims
-    member_w = pop.person_weight()
+    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
+    newcomer[newcomer] = takes_up_payments(model.seed, h.key[newcomer], model.settings)  # if they claim
+    member_w = counts["person_weight"]
     college_adult = np.bincount(p.household, weights=p.college, minlength=len(h)) > 0
     lv = levers()
 

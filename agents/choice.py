@@ -26,8 +26,7 @@ from functools import cached_property
 
 import numpy as np
 
-from agents.rows import distinct_rows
-from agents.streams import categorical
+from agents.streams import RepeatedCategorical
 
 SHADOW_PRICE_ROUNDS = 12
 IDLE_TOLERANCE = 0.02  # share of room that may stay unused while its shadow price is positive
@@ -57,9 +56,17 @@ def flat_draw(errors: np.ndarray) -> Draw:
 def inverse_cdf_draw(u: np.ndarray) -> Draw:
     """Plain multinomial logit drawn by inverse CDF: one uniform per decider instead of one error per alternative.
 
-    Cheaper for large choice sets; the probabilities are computed once per kind.
+    Cheaper for large choice sets; the probabilities are computed once per kind, and the deciders are
+    ordered by kind and uniform once for all of :func:`choose`'s rounds (the same ``kind`` array each round).
     """
-    return lambda V, kind: categorical(u, logit_probabilities(V.astype(float)), kind)
+    prepared: list[tuple[np.ndarray, RepeatedCategorical]] = []
+
+    def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        if not prepared or prepared[0][0] is not kind:
+            prepared[:] = [(kind, RepeatedCategorical(u, kind))]
+        return prepared[0][1](logit_probabilities(V.astype(float)))
+
+    return draw
 
 
 @dataclass(frozen=True)
@@ -146,9 +153,12 @@ def choose(
     deciders of one kind. Staying at ``current`` never needs room. ``priority``
     (uniforms) orders the final lottery, lower values first.
     """
-    # a kind for each combination of decider kind and which capacities it uses
+    # a kind for each combination of decider kind and which capacities it uses (its code: kind, then a bit each)
     uses = np.column_stack([c.use > 0 for c in capacities]) if capacities else np.zeros((len(kind), 0), bool)
-    first, sub = distinct_rows(kind, uses)
+    code = kind.astype(np.int64)
+    for users in uses.T:
+        code = 2 * code + users
+    first, sub = group_codes(code)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
     prices = [np.zeros(len(c.room)) for c in capacities]  # shadow price of each resource (utility)
     choice = draw(base, sub)
@@ -173,6 +183,23 @@ def choose(
         cost[np.arange(len(first)), sub_current] = 0.0
         choice = draw((base - cost).astype(V.dtype), sub)
     return _lottery(choice, current, capacities, priority)
+
+
+def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(code, return_index=True, return_inverse=True)`` without the value: each distinct code's
+    first row, in ascending code order, and each row's group.
+
+    Codes that are small non-negative numbers (kinds are) are counted rather than sorted.
+    """
+    if len(code) == 0 or code.min() < 0 or code.max() > 4 * len(code):
+        _, first, group = np.unique(code, return_index=True, return_inverse=True)
+        return first, group.ravel()
+    span = int(code.max()) + 1
+    first = np.full(span, len(code))
+    np.minimum.at(first, code, np.arange(len(code)))
+    present = first < len(code)
+    rank = np.cumsum(present) - 1
+    return first[present], rank[code]
 
 
 def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:

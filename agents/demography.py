@@ -124,10 +124,9 @@ def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_plac
 def give_birth(pop: Population, rates: VitalRates, policy: Policy, seed: int, year: int, n_places: int) -> np.ndarray:
     """Mothers give birth; babies join their household. Returns births per place, float[place]."""
     p = pop.persons
-    mothers = np.flatnonzero(
-        uniform(seed, Channel.BIRTH, year, p.key)
-        < rates.birth_probability(p, year, policy.value("childcare_subsidy", year))
-    )
+    probability = rates.birth_probability(p, year, policy.value("childcare_subsidy", year))
+    women = np.flatnonzero(probability > 0)  # only they draw (a draw below 0 never happens)
+    mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability[women]]
     key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)
     n = len(mothers)
     boy_share = rates.settings.sex_ratio_at_birth / (1 + rates.settings.sex_ratio_at_birth)
@@ -164,10 +163,12 @@ def split_households(
         & (oldest[p.household] - p.age >= PARENT_GAP)
         & (h.tenure[p.household] != COLLECTIVE)
     )
-    draw = uniform(seed, Channel.SPLIT, year, p.key)
-    leaving = np.flatnonzero(candidate & (draw < settings.household_split_rate))
+    candidate = np.flatnonzero(candidate)
+    draw = uniform(seed, Channel.SPLIT, year, p.key[candidate])  # drawn for the candidates only
+    splits = draw < settings.household_split_rate
+    leaving, draw = candidate[splits], draw[splits]
     if len(leaving) == 0:
         return
     alt = alt_of[leaving]
-    leaving = leaving[fits_in_order(alt, h.weight[p.household[leaving]], draw[leaving], room)]
+    leaving = leaving[fits_in_order(alt, h.weight[p.household[leaving]], draw, room)]
     pop.split_off(leaving, derive_keys(p.key[leaving], tag=int(Channel.SPLIT), year=year))

@@ -115,12 +115,14 @@ def leave_home(pop: Population, settings: Settings, seed: int, year: int, room: 
         & (h.tenure[p.household] != COLLECTIVE)
         & (p.student_until < year)
     )
-    draw = uniform(seed, Channel.LEAVE_HOME, year, p.key)
-    leaving = np.flatnonzero(candidate & (draw < settings.leave_home_rate))
+    candidate = np.flatnonzero(candidate)
+    draw = uniform(seed, Channel.LEAVE_HOME, year, p.key[candidate])  # drawn for the candidates only
+    leaves = draw < settings.leave_home_rate
+    leaving, draw = candidate[leaves], draw[leaves]
     if len(leaving) == 0:
         return np.zeros(0, dtype=np.int64)
     parent = p.household[leaving]
-    leaving = leaving[fits_in_order(pl.alt(h.place[parent], h.urban[parent]), h.weight[parent], draw[leaving], room)]
+    leaving = leaving[fits_in_order(pl.alt(h.place[parent], h.urban[parent]), h.weight[parent], draw, room)]
     return pop.split_off(leaving, derive_keys(p.key[leaving], tag=int(Channel.LEAVE_HOME), year=year))
 
 

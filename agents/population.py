@@ -123,8 +123,9 @@ class Population:
         """Drop person rows (deaths); households left empty are dropped too."""
         self.persons.keep(~gone)
         empty = self.members() == 0
-        if empty.any():
-            self.remove_households(empty)
+        if empty.any():  # no person lives in them: only the household rows go, and persons' indices follow
+            new_index = self.households.keep(~empty)
+            self.persons.household = new_index[self.persons.household]
 
     def remove_households(self, gone: np.ndarray) -> None:
         """Drop household rows and all their persons."""

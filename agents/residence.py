@@ -130,17 +130,18 @@ def describe_deciders(
     index = np.full(len(h), -1)
     index[rows] = np.arange(n)
     mine = index[p.household] >= 0
-    i = index[p.household[mine]]
-    age, college = p.age[mine], p.college[mine]
-    labour = in_labour_force(p, world.settings, year)[mine]
-    by_cluster = i * n_clusters + np.where(labour, p.cluster[mine], 0)
+    members_of = p if mine.all() else p.take(mine)  # the deciders' persons only (residents' are a small share)
+    i = index[members_of.household]
+    age, college = members_of.age, members_of.college
+    labour = in_labour_force(members_of, world.settings, year)
+    by_cluster = i * n_clusters + np.where(labour, members_of.cluster, 0)
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)
 
     workers = np.bincount(by_cluster, weights=labour, minlength=n * n_clusters).reshape(n, n_clusters)
     earnings = np.bincount(
-        by_cluster, weights=labour * wage_factor(p, world.settings)[mine], minlength=n * n_clusters
+        by_cluster, weights=labour * wage_factor(members_of, world.settings), minlength=n * n_clusters
     ).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
     s, key = world.settings, h.key[rows]

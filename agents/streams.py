@@ -65,12 +65,13 @@ def _mix_int(x: int) -> int:
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrap-around arithmetic)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    """SplitMix64 finaliser on a uint64 array (wrap-around arithmetic); ``x`` itself is left unchanged."""
+    x = x ^ (x >> np.uint64(30))  # a new array; the rest works in place on it
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def _base(seed: int, channel: int, year: int) -> int:
@@ -116,12 +117,45 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
         return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
-    n_groups, k = shares.shape
+    k = shares.shape[1]
+    index = np.searchsorted(_stacked_cdf(shares), group + u, side="right") - group * k
+    return np.clip(index, 0, k - 1)
+
+
+def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
+    """The CDFs of the rows of ``shares`` float[g, k], row ``i`` shifted by ``i``: one ascending array, float[g·k]."""
+    n_groups = shares.shape[0]
     cum = np.cumsum(shares, axis=1)
     cum = cum / np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
-    flat = (np.arange(n_groups)[:, None] + np.minimum(cum, 1.0 - 1e-12)).ravel()
-    index = np.searchsorted(flat, group + u, side="right") - group * k
-    return np.clip(index, 0, k - 1)
+    return (np.arange(n_groups)[:, None] + np.minimum(cum, 1.0 - 1e-12)).ravel()
+
+
+class RepeatedCategorical:
+    """``categorical(u, shares, group)`` for fixed ``u`` and ``group`` and shares that change (shadow-price rounds).
+
+    The shifted uniforms ``group + u`` are sorted once; each draw then counts, for
+    every draw, the CDF values at or below it: by placing the g·k CDF values among
+    the sorted draws when they are fewer, else by searching the CDF with the draws
+    in ascending order. The same comparisons of the same numbers, so the same indices.
+    """
+
+    def __init__(self, u: np.ndarray, group: np.ndarray) -> None:
+        shifted = group + u
+        self.order = np.argsort(shifted, kind="stable")
+        self.sorted = shifted[self.order]
+        self.group = group[self.order]
+
+    def __call__(self, shares: np.ndarray) -> np.ndarray:
+        k = shares.shape[1]
+        cdf = _stacked_cdf(np.asarray(shares, dtype=float))
+        if len(cdf) >= len(self.sorted):
+            below = np.searchsorted(cdf, self.sorted, side="right")
+        else:  # CDF value j is at most sorted draw i exactly when i >= first[j]; count them for every i
+            first = np.searchsorted(self.sorted, cdf, side="left")
+            below = np.cumsum(np.bincount(first, minlength=len(self.sorted) + 1)[:-1])
+        index = np.empty(len(below), dtype=np.int64)
+        index[self.order] = below - self.group * k
+        return np.clip(index, 0, k - 1)
 
 
 class LazyRows:

@@ -198,8 +198,12 @@ def template_shares(settings: Settings) -> np.ndarray:
 def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Ages drawn from the cohort sizes restricted to [lo, hi] for each person."""
     ages = np.empty(len(u), dtype=np.int16)
-    for a, b in set(zip(lo.tolist(), hi.tolist(), strict=True)):
-        rows = (lo == a) & (hi == b)
+    if len(u) == 0:
+        return ages
+    order = np.lexsort((hi, lo))  # rows grouped by age range, each group once (draws are per row)
+    starts = np.r_[0, np.flatnonzero(np.diff(lo[order]) | np.diff(hi[order])) + 1]
+    for rows in np.split(order, starts[1:]):
+        a, b = int(lo[rows[0]]), int(hi[rows[0]])
         ages[rows] = a + categorical(u[rows], size[a : b + 1])
     return ages
 
@@ -430,8 +434,8 @@ def _households_from_kinds(
         kind_lo, kind_hi = adult_ages
     lo = np.where(is_adult, kind_lo[household], MOVER_CHILD_AGES[0])
     hi = np.where(is_adult, kind_hi[household], MOVER_CHILD_AGES[1])
-    child_age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)
-    age = np.where(is_adult, _sample_ages(pu[:, 0], lo, hi, mover_age_schedule(settings)), child_age)
+    age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)  # children's ages: uniform in their range
+    age[is_adult] = _sample_ages(pu[is_adult, 0], lo[is_adult], hi[is_adult], mover_age_schedule(settings))
     couple = is_adult & (adults[household] == 2)
     female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
     college_share = place_values("pool_college_share", outside_only=True)[origin[household]] * is_adult

@@ -60,9 +60,8 @@ class Places:
 
     def alt(self, place: int | np.ndarray, urban: bool | np.ndarray) -> np.ndarray:
         """Alternative index of (place, urban part); external places have one alternative."""
-        place = np.asarray(place)
-        urban = np.asarray(urban, dtype=bool)
-        return self.alt_of[place, (~urban).astype(np.int64)]
+        rural = ~np.asarray(urban, dtype=bool)
+        return self.alt_of.ravel()[2 * np.asarray(place, dtype=np.intp) + rural]  # one flat lookup
 
     def alt_label(self, a: int) -> str:
         part = "" if not self.in_haimen[self.alt_place[a]] else (":urban" if self.alt_urban[a] else ":rural")

@@ -10,6 +10,7 @@ import pytest
 
 from abm.model import MigrationModel
 from agents.labour import employment, in_labour_force, recruits_wanted
+from agents.population import Persons
 from agents.residence import Deciders, describe_deciders, hukou_on_arrival, subsidies
 from agents.synthesis import (
     HAIMEN_CITY,
@@ -20,6 +21,7 @@ from agents.synthesis import (
 )
 from environment.inputs import CENSUS_YEAR
 from environment.places import clusters, places
+from environment.settings import resolve
 from environment.targets import PLAN_ADOPTED
 
 SCALE, SEED = 1000, 1
@@ -286,3 +288,31 @@ def test_spending_counts_only_claimants():
 
     assert rent_recipients(subsidy_take_up=0.3) < rent_recipients(subsidy_take_up=0.9)
     assert rent_recipients(rent_subsidy=0) == 0.0
+
+
+@pytest.mark.parametrize(
+    "ages", [{}, {"retirement_age_male": 63, "retirement_age_female": 50, "farmer_retirement_age": 66}]
+)
+def test_labour_force_by_lookup_matches_its_definition(ages):
+    """The looked-up retirement ages give the labour force of the definition (farmers, women, men)."""
+    settings = resolve(ages, where="test")
+    rng = np.random.default_rng(5)
+    n = 20_000
+    persons = Persons(
+        key=np.arange(n, dtype=np.uint64),
+        household=np.zeros(n, dtype=np.int64),
+        age=rng.integers(0, 90, n).astype(np.int16),
+        female=rng.random(n) < 0.5,
+        college=np.zeros(n, bool),
+        participates=rng.random(n) < 0.8,
+        cluster=rng.integers(-1, clusters().n, n).astype(np.int8),
+        job=np.full(n, -1, np.int16),
+        student_until=rng.choice([0, 2030], n).astype(np.int16),
+    )
+    retire = np.where(
+        persons.cluster == clusters().agriculture,
+        settings.farmer_retirement_age,
+        np.where(persons.female, settings.retirement_age_female, settings.retirement_age_male),
+    )
+    expected = persons.participates & (persons.age >= 18) & (persons.age < retire) & (persons.student_until < 2025)
+    assert np.array_equal(in_labour_force(persons, settings, 2025), expected)

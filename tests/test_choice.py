@@ -15,7 +15,7 @@ from scipy import stats
 
 import agents.choice
 from abm import MigrationModel
-from agents.choice import Capacity, Nests, choose, flat_draw, logit_probabilities, logsum
+from agents.choice import Capacity, Nests, choose, flat_draw, group_codes, logit_probabilities, logsum
 from agents.residence import residence_nests
 from agents.streams import Channel, LazyRows, gumbel, uniform
 from environment.places import places
@@ -221,3 +221,12 @@ def test_dearer_housing_lowers_inflow(place):
     # and the price stays higher (prices move by common factors, so the gap persists)
     yearly = {f: r["yearly"].query("place == @place and year == 2023").price_urban.item() for f, r in runs.items()}
     assert yearly[1.5] > 1.3 * yearly[1.0]
+
+
+def test_group_codes_as_unique():
+    """Counting small codes gives np.unique's first rows and groups; large or negative codes fall back to it."""
+    rng = np.random.default_rng(8)
+    for code in (rng.integers(0, 50, 2000), rng.integers(0, 10**9, 300), rng.integers(-5, 5, 100), np.zeros(0, int)):
+        _, first, group = np.unique(code, return_index=True, return_inverse=True)
+        got_first, got_group = group_codes(code)
+        assert np.array_equal(got_first, first) and np.array_equal(got_group, group.ravel())

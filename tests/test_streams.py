@@ -16,7 +16,7 @@ from scipy import stats
 
 import abm.model
 from abm import MigrationModel
-from agents.streams import Channel, derive_keys, gumbel, uniform
+from agents.streams import Channel, RepeatedCategorical, categorical, derive_keys, gumbel, uniform
 from environment.scenario import load
 
 N = 200_000
@@ -226,3 +226,18 @@ def test_each_channel_is_drawn_at_exactly_one_place():
                 calls.setdefault(match.group(1), []).append(path.name)
     assert sorted(calls) == sorted(c.name for c in Channel), "a channel is never drawn, or an unknown one is"
     assert {name: sites for name, sites in calls.items() if len(sites) != 1} == {}
+
+
+def test_repeated_categorical_draws_as_categorical():
+    """Sorting the draws once and counting gives categorical's indices exactly, ties and empty rows included."""
+    rng = np.random.default_rng(3)
+    for n in (5000, 20):  # more draws than CDF values, and fewer
+        group = rng.integers(0, 7, n)
+        u = rng.random(n)
+        u[:10] = 0.5  # exactly on a CDF step of the rows with equal halves
+        repeated = RepeatedCategorical(u, group)
+        for _ in range(4):
+            shares = rng.random((7, 9)) * (rng.random((7, 9)) < 0.7)
+            shares[2] = 0.0  # an empty row
+            shares[4] = [1, 1, 0, 0, 0, 0, 0, 0, 0]
+            assert np.array_equal(repeated(shares), categorical(u, shares, group))
