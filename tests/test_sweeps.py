@@ -193,7 +193,9 @@ def test_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
     assert run_sweep(sweep, tmp_path / "out", backend="serial", progress=False).ran == 0
     again = run_sweep(sweep, tmp_path / "out", backend="serial", progress=False, retry_failed=True)
     assert again.ran == len(bad) and again.failed == 0
-    assert (sweep_store.manifest(tmp_path / "out").status == "done").all()
+    final = sweep_store.manifest(tmp_path / "out")
+    assert (final.status == "done").all() and sorted(final.run_id) == sorted(r.run_id for r in sweep.runs())
+    assert not pd.read_parquet(tmp_path / "out" / "outcomes").duplicated(["run_id", "outcome", "year"]).any()
 
 
 def test_serial_and_joblib_give_identical_results(tmp_path):
@@ -242,29 +244,83 @@ def test_dask_without_an_address_starts_a_local_cluster(tmp_path):
     pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "dask"))
 
 
+def written(out: Path) -> list[str]:
+    """Run ids in the manifest files written so far (each file is complete: written aside, then renamed)."""
+    return [i for path in (out / "runs").glob("*.parquet") for i in pd.read_parquet(path, columns=["run_id"]).run_id]
+
+
 def test_resume_after_sigkill_runs_each_missing_run_once(tmp_path):
     text = SMALL.replace("samples = 3", "samples = 15").replace('"2020:2021"', '"2020:2022"')
     path = write(tmp_path, text)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(path), "--backend", "serial", "--out", str(out)]
-    proc = subprocess.Popen([*cmd, "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, "--no-progress", "--flush", "0.3"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
+    while time.monotonic() < deadline and len(written(out)) < 4:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    done_before = written(out)
     sweep = load(path)
     total = len(sweep.runs())
-    assert 4 <= len(before) < total, "the sweep finished before it could be killed"
+    assert 4 <= len(done_before) < total, "the sweep finished before it could be killed"
+    assert len(before) < len(done_before), "finished runs were not written together"
     summary = run_sweep(sweep, out, backend="serial", progress=False)
-    assert summary.skipped == len(before) and summary.ran == total - len(before)
+    assert summary.skipped == len(done_before) and summary.ran == total - len(done_before)
     after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
-    assert len(after) == total and all(after[n] == t for n, t in before.items())  # none done twice
+    assert all(after[n] == t for n, t in before.items())  # none done twice
+    assert sorted(written(out)) == sorted(r.run_id for r in sweep.runs())  # each once, none missing
     reference = tmp_path / "reference"
     run_sweep(sweep, reference, backend="serial", progress=False)
     pd.testing.assert_frame_equal(outcomes_of(out), outcomes_of(reference))
-    assert sorted(pd.read_parquet(out / "yearly").run_id.unique()) == sorted(r.run_id for r in sweep.runs())
+    yearly = pd.read_parquet(out / "yearly")
+    assert sorted(yearly.run_id.unique()) == sorted(r.run_id for r in sweep.runs())
+    assert not yearly.duplicated(["run_id", "year", "place"]).any()
+
+
+def test_tables_written_without_their_manifest_are_removed_when_the_sweep_resumes(tmp_path, monkeypatch):
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1")))
+    out = tmp_path / "out"
+    real = sweep_store.write_atomic
+
+    def killed_before_the_manifest(target: Path, fill) -> None:
+        if target.parent.name == "runs":
+            raise KeyboardInterrupt  # as if killed after the tables were written
+        real(target, fill)
+
+    monkeypatch.setattr(sweep_store, "write_atomic", killed_before_the_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, out, backend="serial", progress=False, flush_seconds=3600)
+    assert len(pd.read_parquet(out / "yearly").run_id.unique()) == 2 and not (out / "runs").exists()
+    stray = out / "yearly" / ".p00000-r000.parquet.abm-tmp-1-00.tmp"
+    stray.write_bytes(b"half a file")
+    mine = out / "extra" / "p00000-r000 mine.parquet"  # not named as the store's files: kept
+    mine.parent.mkdir()
+    mine.write_text("mine", encoding="utf-8")
+    monkeypatch.setattr(sweep_store, "write_atomic", real)
+    assert run_sweep(sweep, out, backend="serial", progress=False).ran == 2
+    yearly = pd.read_parquet(out / "yearly")
+    assert sorted(yearly.run_id.unique()) == ["p00000-r000", "p00000-r001"]
+    assert not yearly.duplicated(["run_id", "year", "place"]).any()
+    assert not stray.exists() and mine.exists()
+
+
+def test_finished_runs_are_written_together_or_one_by_one(tmp_path):
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 2")))
+    run_sweep(sweep, tmp_path / "together", backend="serial", progress=False, flush_seconds=3600)
+    run_sweep(sweep, tmp_path / "each", backend="serial", progress=False, flush_seconds=0)
+    assert len(list((tmp_path / "together" / "yearly").glob("*.parquet"))) == 1
+    assert len(list((tmp_path / "together" / "runs").glob("*.parquet"))) == 1
+    assert sorted(p.stem for p in (tmp_path / "each" / "runs").glob("*.parquet")) == [r.run_id for r in sweep.runs()]
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "together"), outcomes_of(tmp_path / "each"))
+    a, b = (
+        sweep_store.manifest(tmp_path / d).drop(columns=["wall_seconds", "model_seconds", "finished_at"])
+        for d in ("together", "each")
+    )
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_a_folder_holding_another_sweep_is_refused(tmp_path):
