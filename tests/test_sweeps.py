@@ -342,3 +342,85 @@ def test_example_sweep_files_load():
     assert {p.stem for p in files} >= {"uncertainty_lhs", "levers_morris"}
     for path in files:
         assert load(path).runs()
+
+
+# ------------------------------------------------------------------ command-line overrides and the code version
+
+BAD_FLAGS = [
+    (["--scale", "0"], "--scale", "0", "from 1 to"),
+    (["--scale", "ten"], "--scale", "'ten'", "from 1 to"),
+    (["--years", "2021:2030"], "--years", "'2021:2030'", '"2020:END" with END from'),
+    (["--years", "2030"], "--years", "'2030'", '"2020:END" with END from'),
+    (["--end", "1999"], "--end", "1999", "year from"),
+    (["--flush", "-1"], "--flush", "'-1'", "seconds from 0"),
+    (["--years", "2020:2030", "--end", "2030"], "--end", "", "not allowed with argument --years"),
+]
+
+
+@pytest.mark.parametrize(("flags", "flag", "value", "allowed"), BAD_FLAGS, ids=[" ".join(b[0]) for b in BAD_FLAGS])
+def test_bad_override_flags_exit_2_naming_flag_value_and_what_is_allowed(tmp_path, capsys, flags, flag, value, allowed):
+    path = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", str(path), *flags, "--out", str(out), "--no-progress"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"abm: error: argument {flag}: {value}") and allowed in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_scale_and_years_overrides_are_part_of_the_sweep_so_a_resume_never_mixes_them(tmp_path, monkeypatch, capsys):
+    import experiments.store
+
+    path = write(tmp_path, SMALL.replace("samples = 3", "samples = 1"))
+    monkeypatch.setattr(experiments.store, "RESULTS_DIR", tmp_path / "results")
+    assert main(["sweep", str(path), "--scale", "500", "--end", "2022", "--no-progress"]) == 0
+    out = tmp_path / "results" / "sweeps" / "small-scale500-to2022"  # not the file's own folder
+    overridden = load(path, run={"scale": 500, "years": "2020:2022"})
+    assert (overridden.scale, overridden.end) == (500, 2022)
+    rows = sweep_store.manifest(out)
+    assert sorted(rows.config_hash) == sorted(r.spec.config_hash() for r in overridden.runs())
+    assert not set(rows.config_hash) & {r.spec.config_hash() for r in load(path).runs()}
+    assert pd.read_parquet(out / "summary").year.max() == 2022
+    assert load(out / "sweep.toml").scale == 500  # the folder's sweep file reproduces the override
+    assert main(["sweep", str(path), "--years", "2020:2022", "--scale", "500", "--no-progress"]) == 0  # resumes
+    assert "2 runs; 2 already finished, 0 run now" in capsys.readouterr().out
+    files = sorted((out / "runs").iterdir())
+    # the same folder at another scale is refused, nothing written
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 2
+    assert main(["sweep", str(path), "--out", str(out), "--scale", "200", "--no-progress"]) == 2
+    assert "different sweep" in capsys.readouterr().err
+    assert sorted((out / "runs").iterdir()) == files and len(sweep_store.manifest(out)) == 2
+
+
+def test_code_version_is_the_commit_with_a_dirty_flag(tmp_path):
+    from experiments.store import PROJECT_ROOT, git_commit
+
+    def git(*args: str, cwd: Path = tmp_path) -> str:
+        done = subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip()
+
+    if (PROJECT_ROOT / ".git").exists():
+        head = git("rev-parse", "--short=7", "HEAD", cwd=PROJECT_ROOT)
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=PROJECT_ROOT))
+        assert git_commit() == head + ("-dirty" if dirty else "")
+    assert git_commit(tmp_path) == "haimen-abm 0.1.0 (no git checkout)"
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("a", encoding="utf-8")
+    git("add", "a.txt")
+    git("commit", "-qm", "a")
+    head = git("rev-parse", "--short=7", "HEAD")
+    assert git_commit(tmp_path) == head
+    (tmp_path / "new.txt").write_text("untracked", encoding="utf-8")
+    assert git_commit(tmp_path) == head  # untracked files (results, caches) do not make it dirty
+    (tmp_path / "a.txt").write_text("b", encoding="utf-8")
+    assert git_commit(tmp_path) == f"{head}-dirty"
+    inner = tmp_path / "venv" / "site-packages"  # an installed copy inside a user's repository
+    inner.mkdir(parents=True)
+    assert git_commit(inner) == "haimen-abm 0.1.0 (no git checkout)"
