@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -242,6 +243,74 @@ def test_dask_without_an_address_starts_a_local_cluster(tmp_path):
         == 0
     )
     pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "dask"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def listening(port: int, seconds: float) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a process started in its own session, with its children (a dask worker's nanny starts one)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_dask_scheduler_and_worker_processes_as_on_a_cluster_give_the_serial_results(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    sweep_file = write(tmp_path, SMALL.replace("samples = 3", "samples = 2"))
+    run_sweep(load(sweep_file), tmp_path / "serial", backend="serial", progress=False)
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    commands = [  # as the README says to start them on a cluster's machines
+        ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        ["worker", address, "--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp_path / "worker")],
+    ]
+    out = tmp_path / "dask"
+    started: list[subprocess.Popen] = []
+    with open(tmp_path / "dask.log", "wb") as log:
+        try:
+            for command in commands:
+                started.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "dask", *command],
+                        cwd=tmp_path,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+                if command[0] == "scheduler":
+                    assert listening(port, 60), "the dask scheduler did not start"
+            with distributed.Client(address, timeout="60s") as client:
+                client.wait_for_workers(1, timeout=60)
+            cli = ["sweep", str(sweep_file), "--backend", "dask", "--scheduler", address, "--out", str(out)]
+            assert main([*cli, "--no-progress"]) == 0
+        finally:
+            for proc in reversed(started):
+                stop(proc)
+    assert len(started) == 2 and all(p.poll() is not None for p in started)
+    assert not listening(port, 0.5)
+    assert len(sweep_store.manifest(out)) == 4
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(out))
 
 
 def written(out: Path) -> list[str]:
