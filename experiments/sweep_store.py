@@ -28,8 +28,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import tomli_w
 
 from experiments.output_folders import write_file_atomic
@@ -154,10 +155,10 @@ def write_batch(
     names = dict.fromkeys(name for _, result in done for name in result.tables)
     for name in names:
         parts = [(run.run_id, result.tables[name]) for run, result in done if name in result.tables]
-        write_atomic(out / name / f"{stem}.parquet", _parquet(_stacked(parts)))
+        write_atomic(out / name / f"{stem}.parquet", _arrow(_stacked(parts)))
     parts = [(run.run_id, result.outcomes) for run, result in done if result.outcomes is not None]
     if parts:
-        write_atomic(out / OUTCOMES / f"{stem}.parquet", _parquet(_stacked(parts)))
+        write_atomic(out / OUTCOMES / f"{stem}.parquet", _arrow(_stacked(parts)))
     rows = [_row(run, result, scenario, code_version) for run, result in done]
     write_atomic(out / RUNS / f"{stem}.parquet", _parquet(pd.DataFrame(rows)))
     return rows
@@ -214,12 +215,19 @@ def _row(run: SweepRun, result: RunResult, scenario: str, code_version: str) -> 
     }
 
 
-def _stacked(parts: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
-    """The runs' tables one under the other, ``run_id`` first."""
-    filled = [(rid, t) for rid, t in parts if len(t)] or parts[:1]  # an all-empty table keeps its columns
-    frame = pd.concat([t.drop(columns="run_id", errors="ignore") for _, t in filled], ignore_index=True)
-    frame.insert(0, "run_id", np.repeat([rid for rid, _ in filled], [len(t) for _, t in filled]).astype(str))
-    return frame
+def _stacked(parts: list[tuple[str, pd.DataFrame]]) -> pa.Table:
+    """The runs' tables one under the other, ``run_id`` first, as one Arrow table (a null column of an empty
+    table takes the others' type)."""
+    tables = []
+    for run_id, table in parts:
+        tagged = table.drop(columns="run_id") if "run_id" in table else table.copy(deep=False)
+        tagged.insert(0, "run_id", run_id)
+        tables.append(pa.Table.from_pandas(tagged, preserve_index=False, nthreads=1))
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def _arrow(table: pa.Table) -> Callable[[Path], None]:
+    return lambda tmp: pq.write_table(table, tmp)
 
 
 def _manifest_rows(out: Path, columns: list[str] | None = None) -> pd.DataFrame:
