@@ -94,11 +94,12 @@ def _flush(text: str) -> float:
 
 
 def cmd_sweep(args) -> int:
+    from environment.inputs import CENSUS_YEAR
     from experiments.store import RESULTS_DIR
     from experiments.sweep import load
     from experiments.sweep_runner import run_sweep
 
-    years = args.years or (None if args.end is None else f"2020:{args.end}")
+    years = args.years or (None if args.end is None else f"{CENSUS_YEAR}:{args.end}")
     run = {k: v for k, v in (("scale", args.scale), ("years", years)) if v is not None}
     as_file = load(args.file)
     sweep = load(args.file, recalibrate=args.recalibrate, run=run) if run or args.recalibrate else as_file
