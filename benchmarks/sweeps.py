@@ -179,8 +179,9 @@ and 4: median of {args.repeats} rounds (serial and joblib interleaved)
 {rows}
 
 - joblib with {args.jobs} warm workers against serial: {ratio:.2f}× (median of the rounds' ratios: \
-{", ".join(f"{r:.2f}" for r in ratios)}); the cold start adds {cold - statistics.median(parallel):.1f} s \
-(starting {args.jobs} worker processes and importing the model in them, once per session)
+{", ".join(f"{r:.2f}" for r in ratios)}); the cold sweep took {cold:.1f} s against the warm median \
+{statistics.median(parallel):.1f} s (the difference: starting {args.jobs} workers and importing the model in them, \
+once per session)
 - serial and joblib results identical (every round): {"yes" if same else "NO"}
 - model alone (build, steps, tables; as the serial sweep's manifest records it), per run: \
 {statistics.median(model_s):.3f} s; the runner's overhead (outcomes, Parquet files, manifest, scheduling) is \
