@@ -40,18 +40,36 @@ def place_table() -> pd.DataFrame:
     )
 
 
-def git_commit() -> str:
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def git_commit(root: Path = PROJECT_ROOT) -> str:
+    """The code's version: its commit (``1a2b3c4``), ``1a2b3c4-dirty`` when tracked files differ from it.
+
+    When ``root`` is not the top of a git checkout (an installed copy, an unpacked archive; a checkout
+    around it, such as a user's repository holding the virtual environment, does not count):
+    ``haimen-abm X.Y.Z (no git checkout)``, or ``unknown`` when even that is not known.
+    """
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is not None and Path(top).resolve() == root.resolve():
+        described = _git(root, "describe", "--always", "--dirty=-dirty", "--abbrev=7", "--exclude=*")
+        if described:
+            return described
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).parent,
-        )
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import PackageNotFoundError, version
+
+        return f"haimen-abm {version('haimen-abm')} (no git checkout)"
+    except PackageNotFoundError:
         return "unknown"
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """``git args`` run in ``root``: its output, or None when git is missing or fails."""
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, cwd=root)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def write_atomically(

@@ -257,10 +257,12 @@ def find(name_or_path: str | Path) -> Path:
     raise SweepError(str(name_or_path), "file", None, f"no such sweep file (named sweeps: {', '.join(known)})")
 
 
-def load(name_or_path: str | Path, recalibrate: bool = False) -> Sweep:
+def load(name_or_path: str | Path, recalibrate: bool = False, run: dict[str, Any] | None = None) -> Sweep:
     """Read and check a sweep file: raises :class:`SweepError` on the first problem.
 
-    ``recalibrate`` asks for every run's free constants to be refitted (as ``recalibrate = true`` in the file).
+    ``recalibrate`` asks for every run's free constants to be refitted (as ``recalibrate = true`` in the file);
+    ``run`` overrides the file's ``[run]`` keys (``scale``, ``years``), checked the same way. Overrides are part
+    of the sweep (its identity, every run's configuration and the ``sweep.toml`` it writes).
     """
     path = find(name_or_path)
     try:
@@ -269,6 +271,8 @@ def load(name_or_path: str | Path, recalibrate: bool = False) -> Sweep:
         raise SweepError(e.where, e.key, e.value, e.allowed) from None
     if recalibrate and not raw.get("recalibrate"):
         raw = raw | {"recalibrate": True}
+    if run and isinstance(raw.get("run", {}), dict):
+        raw = raw | {"run": raw.get("run", {}) | run}
     return parse(raw, str(path), default_name=path.stem)
 
 

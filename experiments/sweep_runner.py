@@ -2,8 +2,10 @@
 
 >>> summary = run_sweep(load("uncertainty_lhs"), Path("results/sweeps/uncertainty_lhs"), backend="joblib", jobs=2)
 
-Rerunning the same sweep into the same folder skips finished runs. A run that
-raises is recorded as failed (with its values and traceback) and the sweep goes on.
+Finished runs are written together every few seconds (``flush_seconds``; see
+``experiments.sweep_store.BatchWriter``) and on the way out, Ctrl-C included. Rerunning the
+same sweep into the same folder skips finished runs. A run that raises is recorded as failed
+(with its values and traceback) and the sweep goes on.
 """
 
 from __future__ import annotations
@@ -46,12 +48,16 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = True,
     retry_failed: bool = False,
+    flush_seconds: float = sweep_store.FLUSH_SECONDS,
 ) -> SweepSummary:
-    """Run every unfinished run of ``sweep`` into ``out`` (see ``experiments.sweep_store`` for the layout)."""
+    """Run every unfinished run of ``sweep`` into ``out`` (see ``experiments.sweep_store`` for the layout).
+
+    ``flush_seconds``: finished runs wait at most this long to be written together (0: each at once).
+    """
     backends.check(backend, jobs, scheduler)
     started = time.perf_counter()
     with locked(out, "sweep", {"source": sweep.source, "sweep": sweep.name}) as folder:
-        return _run_into(sweep, folder, backend, jobs, scheduler, progress, retry_failed, started)
+        return _run_into(sweep, folder, backend, jobs, scheduler, progress, retry_failed, flush_seconds, started)
 
 
 def _run_into(
@@ -62,6 +68,7 @@ def _run_into(
     scheduler: str | None,
     progress: bool,
     retry_failed: bool,
+    flush_seconds: float,
     started: float,
 ) -> SweepSummary:
     version = git_commit()
@@ -69,17 +76,20 @@ def _run_into(
     runs = sweep.runs()
     done = sweep_store.finished(out, runs, retry_failed=retry_failed)
     todo = [r for r in runs if r.run_id not in done]
+    sweep_store.tidy(out, {r.run_id for r in todo})
     by_id = {r.run_id: r for r in todo}
+    writer = sweep_store.BatchWriter(out, sweep.base.name, version, flush_seconds)
     bar = _bar(len(runs), len(done), progress)
     failed = 0
     try:
         for result in backends.completed(attempt, [(r.run_id, r.spec) for r in todo], backend, jobs, scheduler):
-            sweep_store.write_result(out, by_id[result.run_id], result, sweep.base.name, version)
+            writer.add(by_id[result.run_id], result)
             failed += result.status != "done"
             if bar is not None:
                 bar.set_postfix(failed=failed, refresh=False)
                 bar.update(1)
     finally:
+        writer.flush()  # what finished is kept, also on Ctrl-C or a failing backend
         if bar is not None:
             bar.close()
     return SweepSummary(len(runs), len(done), len(todo), failed, time.perf_counter() - started, out)

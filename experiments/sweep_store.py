@@ -1,4 +1,4 @@
-"""A sweep's results folder: one Parquet file per run and table, each row carrying its ``run_id``.
+"""A sweep's results folder: finished runs written in batches, one Parquet file per batch and table.
 
 Layout (DuckDB and pandas read every table folder natively, e.g.
 ``pd.read_parquet(DIR / "yearly")`` or ``read_parquet('DIR/yearly/*.parquet')``)::
@@ -6,23 +6,31 @@ Layout (DuckDB and pandas read every table folder natively, e.g.
     DIR/sweep.json             the resolved sweep: factors, design, seeds, scale, years, code version
     DIR/sweep.toml             the sweep file as given
     DIR/design.parquet         one row per design point: raw sample and the factors' values
-    DIR/runs/RUN_ID.parquet    the run's manifest row (written last: a run is finished when it exists)
-    DIR/outcomes/RUN_ID.parquet, DIR/yearly/…, summary/, flows/, jobs/, ages/, spending/
+    DIR/runs/BATCH.parquet     the batch's manifest rows, one per run (written last: a run is finished
+                               when its row is in a manifest file)
+    DIR/outcomes/BATCH.parquet, DIR/yearly/BATCH.parquet, summary/, flows/, jobs/, ages/, spending/
 
-Every file is written to a temporary name and renamed into place, so a run
-killed mid-write leaves no partial file; a rerun redoes only runs whose
-manifest row is missing (or whose configuration changed).
+Every row carries its ``run_id``. A batch holds the runs that finished within a few seconds of each
+other (:class:`BatchWriter`), named after its first run (``p00012-r001_n5_1f2e3d4c``). Every file is
+written to a temporary name, fsynced and renamed into place, so a sweep killed mid-write leaves no
+partial file; tables written before their manifest (killed in between) are removed when the sweep
+resumes, and a rerun redoes only runs with no manifest row (or whose configuration changed).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import tomli_w
 
 from experiments.output_folders import write_file_atomic
@@ -30,6 +38,10 @@ from experiments.runner import RunResult
 from experiments.sweep import Sweep, SweepError, SweepRun
 
 RUNS = "runs"
+OUTCOMES = "outcomes"
+FLUSH_SECONDS = 2.0  # finished runs wait at most this long to be written together (a crash loses at most this)
+MAX_BATCH = 256  # runs written together at most (bounds the memory of a batch)
+BATCH_FILE = re.compile(r"p\d+-r\d+(_n\d+_[0-9a-f]{8})?")  # a batch's file stem (one run's: its run id)
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -82,27 +94,110 @@ def prepare(out: Path, sweep: Sweep, code_version: str) -> None:
 
 def finished(out: Path, runs: list[SweepRun], retry_failed: bool = False) -> set[str]:
     """Run ids already written with this configuration (done, and failed unless ``retry_failed``)."""
-    folder = out / RUNS
-    if not folder.is_dir():
+    rows = _manifest_rows(out, ["run_id", "status", "config_hash"])
+    if rows.empty:
         return set()
     wanted = {r.run_id: r.spec.config_hash() for r in runs}
-    done = set()
-    for path in folder.glob("*.parquet"):
-        if path.stem not in wanted:
-            continue
-        row = pd.read_parquet(path, columns=["status", "config_hash"]).iloc[0]
-        if row.config_hash == wanted[path.stem] and (row.status == "done" or not retry_failed):
-            done.add(path.stem)
-    return done
+    same = rows.config_hash.to_numpy() == rows.run_id.map(wanted).to_numpy()
+    ok = same & ((rows.status == "done").to_numpy() | (not retry_failed))
+    return set(rows.run_id[ok])
+
+
+def tidy(out: Path, redo: Iterable[str]) -> None:
+    """Make ``out`` hold each run at most once before runs are (re)done: remove tables written without their
+    manifest (a sweep killed between the two) and every row of the runs in ``redo`` (failed runs retried,
+    runs whose configuration changed). Only this store's batch files are touched.
+    """
+    batches = {p.stem for p in _batch_files(out / RUNS)}
+    folders = [d for d in out.iterdir() if d.is_dir() and d.name != RUNS and not d.name.startswith(".")]
+    for folder in folders:
+        for path in folder.glob(".*.abm-tmp-*"):  # a killed writer's temporary file
+            path.unlink(missing_ok=True)
+        for path in _batch_files(folder):
+            if path.stem not in batches:
+                path.unlink()
+    redo = set(redo)
+    if not redo:
+        return
+    for path in _batch_files(out / RUNS):
+        ids = set(pd.read_parquet(path, columns=["run_id"]).run_id)
+        if ids & redo:  # tables first, manifest last: a crash in between leaves the runs still to redo
+            for table in [f / path.name for f in folders if (f / path.name).is_file()]:
+                _drop_rows(table, redo)
+            _drop_rows(path, redo)
+
+
+def _drop_rows(path: Path, run_ids: set[str]) -> None:
+    frame = pd.read_parquet(path)
+    keep = frame[~frame.run_id.isin(run_ids)]
+    if len(keep) == len(frame):
+        return
+    if keep.empty:
+        path.unlink()
+    else:
+        write_atomic(path, _parquet(keep.reset_index(drop=True)))
+
+
+def _batch_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.parquet") if BATCH_FILE.fullmatch(p.stem)) if folder.is_dir() else []
+
+
+def write_batch(
+    out: Path, done: list[tuple[SweepRun, RunResult]], scenario: str, code_version: str
+) -> list[dict[str, Any]]:
+    """Write finished runs together: each table of all of them in one file, then their manifest rows (last).
+
+    Returns the manifest rows.
+    """
+    if not done:
+        return []
+    stem = done[0][0].run_id if len(done) == 1 else f"{done[0][0].run_id}_n{len(done)}_{secrets.token_hex(4)}"
+    names = dict.fromkeys(name for _, result in done for name in result.tables)
+    for name in names:
+        parts = [(run.run_id, result.tables[name]) for run, result in done if name in result.tables]
+        write_atomic(out / name / f"{stem}.parquet", _arrow(_stacked(parts)))
+    parts = [(run.run_id, result.outcomes) for run, result in done if result.outcomes is not None]
+    if parts:
+        write_atomic(out / OUTCOMES / f"{stem}.parquet", _arrow(_stacked(parts)))
+    rows = [_row(run, result, scenario, code_version) for run, result in done]
+    write_atomic(out / RUNS / f"{stem}.parquet", _parquet(pd.DataFrame(rows)))
+    return rows
 
 
 def write_result(out: Path, run: SweepRun, result: RunResult, scenario: str, code_version: str) -> dict[str, Any]:
     """Write one run's tables and outcomes, then its manifest row (last); return the row."""
-    for name, table in result.tables.items():
-        write_atomic(out / name / f"{run.run_id}.parquet", _parquet(_tagged(table, run.run_id)))
-    if result.outcomes is not None:
-        write_atomic(out / "outcomes" / f"{run.run_id}.parquet", _parquet(_tagged(result.outcomes, run.run_id)))
-    row = {
+    return write_batch(out, [(run, result)], scenario, code_version)[0]
+
+
+class BatchWriter:
+    """Collects finished runs and writes them together (:func:`write_batch`) once the oldest has waited
+    ``flush_seconds`` (0: each run at once), ``MAX_BATCH`` are waiting, or on :meth:`flush`.
+
+    Fewer, larger files: the fixed cost of a file (conversion, fsync, rename) is paid once per batch.
+    """
+
+    def __init__(self, out: Path, scenario: str, code_version: str, flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.out, self.scenario, self.code_version, self.flush_seconds = out, scenario, code_version, flush_seconds
+        self.waiting: list[tuple[SweepRun, RunResult]] = []
+        self.since = 0.0
+
+    def add(self, run: SweepRun, result: RunResult) -> int:
+        """Take a finished run; write the batch if it is due. Returns the number of runs written now."""
+        if not self.waiting:
+            self.since = time.monotonic()
+        self.waiting.append((run, result))
+        due = time.monotonic() - self.since >= self.flush_seconds or len(self.waiting) >= MAX_BATCH
+        return self.flush() if due else 0
+
+    def flush(self) -> int:
+        """Write every waiting run now; returns how many."""
+        batch, self.waiting = self.waiting, []
+        write_batch(self.out, batch, self.scenario, self.code_version)
+        return len(batch)
+
+
+def _row(run: SweepRun, result: RunResult, scenario: str, code_version: str) -> dict[str, Any]:
+    return {
         "run_id": run.run_id,
         "point": run.point,
         "replicate": run.replicate,
@@ -118,20 +213,33 @@ def write_result(out: Path, run: SweepRun, result: RunResult, scenario: str, cod
         "traceback": result.traceback,
         "finished_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
     }
-    write_atomic(out / RUNS / f"{run.run_id}.parquet", _parquet(pd.DataFrame([row])))
-    return row
 
 
-def _tagged(table: pd.DataFrame, run_id: str) -> pd.DataFrame:
-    return table.assign(run_id=run_id)[["run_id", *[c for c in table.columns if c != "run_id"]]]
+def _stacked(parts: list[tuple[str, pd.DataFrame]]) -> pa.Table:
+    """The runs' tables one under the other, ``run_id`` first, as one Arrow table (a null column of an empty
+    table takes the others' type)."""
+    tables = []
+    for run_id, table in parts:
+        tagged = table.drop(columns="run_id") if "run_id" in table else table.copy(deep=False)
+        tagged.insert(0, "run_id", run_id)
+        tables.append(pa.Table.from_pandas(tagged, preserve_index=False, nthreads=1))
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def _arrow(table: pa.Table) -> Callable[[Path], None]:
+    return lambda tmp: pq.write_table(table, tmp)
+
+
+def _manifest_rows(out: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    paths = _batch_files(Path(out) / RUNS)
+    if not paths:
+        return pd.DataFrame(columns=columns or ["run_id", "status", "seed"])
+    return pd.concat([pd.read_parquet(p, columns=columns) for p in paths], ignore_index=True)
 
 
 def manifest(out: Path) -> pd.DataFrame:
     """Every written run's manifest row, ordered by run id."""
-    paths = sorted((out / RUNS).glob("*.parquet"))
-    if not paths:
-        return pd.DataFrame(columns=["run_id", "status", "seed"])
-    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True).sort_values("run_id", ignore_index=True)
+    return _manifest_rows(out).sort_values("run_id", ignore_index=True)
 
 
 def meta(out: Path) -> dict[str, Any]:

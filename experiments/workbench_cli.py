@@ -19,9 +19,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1: all cores; default 1)")
     p.add_argument("--backend", default="joblib", help="joblib (default), serial or dask")
     p.add_argument("--scheduler", help="address of a Dask scheduler (with --backend dask; default: a LocalCluster)")
-    p.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>)")
+    p.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>[-scaleK][-toEND])")
+    p.add_argument("--scale", type=_run_option("scale", "--scale"), help="people per agent (instead of the file's)")
+    years = p.add_mutually_exclusive_group()
+    years.add_argument("--years", type=_years, help="first:last year, e.g. 2020:2030 (instead of the file's)")
+    years.add_argument("--end", type=_run_option("end", "--end"), help="last year (as --years 2020:END)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (finished ones are skipped)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--flush",
+        type=_flush,
+        default=2.0,
+        metavar="SECONDS",
+        help="write finished runs together at most every SECONDS (default 2; 0: each run at once); "
+        "a crash loses at most that much finished work",
+    )
     p.add_argument(
         "--recalibrate",
         action="store_true",
@@ -53,15 +65,48 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_sensitivity)
 
 
+def _run_option(key: str, flag: str):
+    from experiments.cli import run_option
+
+    return run_option(key, flag)
+
+
+def _years(text: str) -> str:
+    """An argparse type for ``--years FIRST:LAST``, checked as a sweep file's ``[run] years``."""
+    from environment.scenario import ScenarioError, parse_years
+
+    try:
+        parse_years(text, "--years")
+    except ScenarioError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e.allowed}") from None
+    return text
+
+
+def _flush(text: str) -> float:
+    """An argparse type for ``--flush SECONDS``: a number from 0 to 3600."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds from 0 (each run at once) to 3600")
+    return value
+
+
 def cmd_sweep(args) -> int:
+    from environment.inputs import CENSUS_YEAR
     from experiments.store import RESULTS_DIR
     from experiments.sweep import load
     from experiments.sweep_runner import run_sweep
 
-    sweep = load(args.file)
-    if args.recalibrate and sweep.recalibrate is None:
-        sweep = load(args.file, recalibrate=True)
-    out = args.out or RESULTS_DIR / "sweeps" / sweep.name
+    years = args.years or (None if args.end is None else f"{CENSUS_YEAR}:{args.end}")
+    run = {k: v for k, v in (("scale", args.scale), ("years", years)) if v is not None}
+    as_file = load(args.file)
+    sweep = load(args.file, recalibrate=args.recalibrate, run=run) if run or args.recalibrate else as_file
+    suffix = (f"-scale{sweep.scale}" if sweep.scale != as_file.scale else "") + (
+        f"-to{sweep.end}" if sweep.end != as_file.end else ""
+    )
+    out = args.out or RESULTS_DIR / "sweeps" / f"{sweep.name}{suffix}"
     runs = len(sweep.runs())
     print(
         f"{sweep.name}: {sweep.design} design, {runs // sweep.replicates} points × {sweep.replicates} replicates "
@@ -77,6 +122,7 @@ def cmd_sweep(args) -> int:
             scheduler=args.scheduler,
             progress=not args.no_progress,
             retry_failed=args.retry_failed,
+            flush_seconds=args.flush,
         )
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are in {out}; the same command does the rest", file=sys.stderr)

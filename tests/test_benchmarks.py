@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -31,3 +33,16 @@ def test_quick_benchmark_runs_and_shares_agree(tmp_path):
     assert test.passed, f"naive and vectorized shares differ: χ² {test.chi2:.1f} on {test.dof} dof, p {test.p_value}"
     assert test.p_naive_vs_formula > 1e-3 and test.p_vectorized_vs_formula > 1e-3
     assert all(row.speedup > 1 for row in results["speed"])
+
+
+@pytest.mark.slow
+def test_sweep_benchmark_runs_and_reports_medians_load_and_identical_results(tmp_path):
+    from benchmarks import sweeps
+
+    out = tmp_path / "SWEEPS.md"
+    args = ["--runs", "2", "--scale", "1000", "--end", "2021", "--lhs-runs", "2", "--repeats", "2", "--out", str(out)]
+    assert sweeps.main(args) == 0
+    text = out.read_text(encoding="utf-8")
+    for line in ("serial (sweep runner", "warm workers", "cold: the process's first", "mesa.batch_run", "load average"):
+        assert line in text
+    assert "results identical (every round): yes" in text and "median of the rounds' ratios" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -193,7 +194,9 @@ def test_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
     assert run_sweep(sweep, tmp_path / "out", backend="serial", progress=False).ran == 0
     again = run_sweep(sweep, tmp_path / "out", backend="serial", progress=False, retry_failed=True)
     assert again.ran == len(bad) and again.failed == 0
-    assert (sweep_store.manifest(tmp_path / "out").status == "done").all()
+    final = sweep_store.manifest(tmp_path / "out")
+    assert (final.status == "done").all() and sorted(final.run_id) == sorted(r.run_id for r in sweep.runs())
+    assert not pd.read_parquet(tmp_path / "out" / "outcomes").duplicated(["run_id", "outcome", "year"]).any()
 
 
 def test_serial_and_joblib_give_identical_results(tmp_path):
@@ -242,29 +245,151 @@ def test_dask_without_an_address_starts_a_local_cluster(tmp_path):
     pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(tmp_path / "dask"))
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def listening(port: int, seconds: float) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a process started in its own session, with its children (a dask worker's nanny starts one)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_dask_scheduler_and_worker_processes_as_on_a_cluster_give_the_serial_results(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    sweep_file = write(tmp_path, SMALL.replace("samples = 3", "samples = 2"))
+    run_sweep(load(sweep_file), tmp_path / "serial", backend="serial", progress=False)
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    commands = [  # as the README says to start them on a cluster's machines
+        ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        ["worker", address, "--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp_path / "worker")],
+    ]
+    out = tmp_path / "dask"
+    started: list[subprocess.Popen] = []
+    with open(tmp_path / "dask.log", "wb") as log:
+        try:
+            for command in commands:
+                started.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "dask", *command],
+                        cwd=tmp_path,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+                if command[0] == "scheduler":
+                    assert listening(port, 60), "the dask scheduler did not start"
+            with distributed.Client(address, timeout="60s") as client:
+                client.wait_for_workers(1, timeout=60)
+            cli = ["sweep", str(sweep_file), "--backend", "dask", "--scheduler", address, "--out", str(out)]
+            assert main([*cli, "--no-progress"]) == 0
+        finally:
+            for proc in reversed(started):
+                stop(proc)
+    assert len(started) == 2 and all(p.poll() is not None for p in started)
+    assert not listening(port, 0.5)
+    assert len(sweep_store.manifest(out)) == 4
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "serial"), outcomes_of(out))
+
+
+def written(out: Path) -> list[str]:
+    """Run ids in the manifest files written so far (each file is complete: written aside, then renamed)."""
+    return [i for path in (out / "runs").glob("*.parquet") for i in pd.read_parquet(path, columns=["run_id"]).run_id]
+
+
 def test_resume_after_sigkill_runs_each_missing_run_once(tmp_path):
     text = SMALL.replace("samples = 3", "samples = 15").replace('"2020:2021"', '"2020:2022"')
     path = write(tmp_path, text)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "experiments.cli", "sweep", str(path), "--backend", "serial", "--out", str(out)]
-    proc = subprocess.Popen([*cmd, "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, "--no-progress", "--flush", "0.3"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and len(list((out / "runs").glob("*.parquet"))) < 4:
+    while time.monotonic() < deadline and len(written(out)) < 4:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    done_before = written(out)
     sweep = load(path)
     total = len(sweep.runs())
-    assert 4 <= len(before) < total, "the sweep finished before it could be killed"
+    assert 4 <= len(done_before) < total, "the sweep finished before it could be killed"
+    assert len(before) < len(done_before), "finished runs were not written together"
     summary = run_sweep(sweep, out, backend="serial", progress=False)
-    assert summary.skipped == len(before) and summary.ran == total - len(before)
+    assert summary.skipped == len(done_before) and summary.ran == total - len(done_before)
     after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
-    assert len(after) == total and all(after[n] == t for n, t in before.items())  # none done twice
+    assert all(after[n] == t for n, t in before.items())  # none done twice
+    assert sorted(written(out)) == sorted(r.run_id for r in sweep.runs())  # each once, none missing
     reference = tmp_path / "reference"
     run_sweep(sweep, reference, backend="serial", progress=False)
     pd.testing.assert_frame_equal(outcomes_of(out), outcomes_of(reference))
-    assert sorted(pd.read_parquet(out / "yearly").run_id.unique()) == sorted(r.run_id for r in sweep.runs())
+    yearly = pd.read_parquet(out / "yearly")
+    assert sorted(yearly.run_id.unique()) == sorted(r.run_id for r in sweep.runs())
+    assert not yearly.duplicated(["run_id", "year", "place"]).any()
+
+
+def test_tables_written_without_their_manifest_are_removed_when_the_sweep_resumes(tmp_path, monkeypatch):
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 1")))
+    out = tmp_path / "out"
+    real = sweep_store.write_atomic
+
+    def killed_before_the_manifest(target: Path, fill) -> None:
+        if target.parent.name == "runs":
+            raise KeyboardInterrupt  # as if killed after the tables were written
+        real(target, fill)
+
+    monkeypatch.setattr(sweep_store, "write_atomic", killed_before_the_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, out, backend="serial", progress=False, flush_seconds=3600)
+    assert len(pd.read_parquet(out / "yearly").run_id.unique()) == 2 and not (out / "runs").exists()
+    stray = out / "yearly" / ".p00000-r000.parquet.abm-tmp-1-00.tmp"
+    stray.write_bytes(b"half a file")
+    mine = out / "extra" / "p00000-r000 mine.parquet"  # not named as the store's files: kept
+    mine.parent.mkdir()
+    mine.write_text("mine", encoding="utf-8")
+    monkeypatch.setattr(sweep_store, "write_atomic", real)
+    assert run_sweep(sweep, out, backend="serial", progress=False).ran == 2
+    yearly = pd.read_parquet(out / "yearly")
+    assert sorted(yearly.run_id.unique()) == ["p00000-r000", "p00000-r001"]
+    assert not yearly.duplicated(["run_id", "year", "place"]).any()
+    assert not stray.exists() and mine.exists()
+
+
+def test_finished_runs_are_written_together_or_one_by_one(tmp_path):
+    sweep = load(write(tmp_path, SMALL.replace("samples = 3", "samples = 2")))
+    run_sweep(sweep, tmp_path / "together", backend="serial", progress=False, flush_seconds=3600)
+    run_sweep(sweep, tmp_path / "each", backend="serial", progress=False, flush_seconds=0)
+    assert len(list((tmp_path / "together" / "yearly").glob("*.parquet"))) == 1
+    assert len(list((tmp_path / "together" / "runs").glob("*.parquet"))) == 1
+    assert sorted(p.stem for p in (tmp_path / "each" / "runs").glob("*.parquet")) == [r.run_id for r in sweep.runs()]
+    pd.testing.assert_frame_equal(outcomes_of(tmp_path / "together"), outcomes_of(tmp_path / "each"))
+    a, b = (
+        sweep_store.manifest(tmp_path / d).drop(columns=["wall_seconds", "model_seconds", "finished_at"])
+        for d in ("together", "each")
+    )
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_a_folder_holding_another_sweep_is_refused(tmp_path):
@@ -286,3 +411,85 @@ def test_example_sweep_files_load():
     assert {p.stem for p in files} >= {"uncertainty_lhs", "levers_morris"}
     for path in files:
         assert load(path).runs()
+
+
+# ------------------------------------------------------------------ command-line overrides and the code version
+
+BAD_FLAGS = [
+    (["--scale", "0"], "--scale", "0", "from 1 to"),
+    (["--scale", "ten"], "--scale", "'ten'", "from 1 to"),
+    (["--years", "2021:2030"], "--years", "'2021:2030'", '"2020:END" with END from'),
+    (["--years", "2030"], "--years", "'2030'", '"2020:END" with END from'),
+    (["--end", "1999"], "--end", "1999", "year from"),
+    (["--flush", "-1"], "--flush", "'-1'", "seconds from 0"),
+    (["--years", "2020:2030", "--end", "2030"], "--end", "", "not allowed with argument --years"),
+]
+
+
+@pytest.mark.parametrize(("flags", "flag", "value", "allowed"), BAD_FLAGS, ids=[" ".join(b[0]) for b in BAD_FLAGS])
+def test_bad_override_flags_exit_2_naming_flag_value_and_what_is_allowed(tmp_path, capsys, flags, flag, value, allowed):
+    path = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", str(path), *flags, "--out", str(out), "--no-progress"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"abm: error: argument {flag}: {value}") and allowed in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_scale_and_years_overrides_are_part_of_the_sweep_so_a_resume_never_mixes_them(tmp_path, monkeypatch, capsys):
+    import experiments.store
+
+    path = write(tmp_path, SMALL.replace("samples = 3", "samples = 1"))
+    monkeypatch.setattr(experiments.store, "RESULTS_DIR", tmp_path / "results")
+    assert main(["sweep", str(path), "--scale", "500", "--end", "2022", "--no-progress"]) == 0
+    out = tmp_path / "results" / "sweeps" / "small-scale500-to2022"  # not the file's own folder
+    overridden = load(path, run={"scale": 500, "years": "2020:2022"})
+    assert (overridden.scale, overridden.end) == (500, 2022)
+    rows = sweep_store.manifest(out)
+    assert sorted(rows.config_hash) == sorted(r.spec.config_hash() for r in overridden.runs())
+    assert not set(rows.config_hash) & {r.spec.config_hash() for r in load(path).runs()}
+    assert pd.read_parquet(out / "summary").year.max() == 2022
+    assert load(out / "sweep.toml").scale == 500  # the folder's sweep file reproduces the override
+    assert main(["sweep", str(path), "--years", "2020:2022", "--scale", "500", "--no-progress"]) == 0  # resumes
+    assert "2 runs; 2 already finished, 0 run now" in capsys.readouterr().out
+    files = sorted((out / "runs").iterdir())
+    # the same folder at another scale is refused, nothing written
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 2
+    assert main(["sweep", str(path), "--out", str(out), "--scale", "200", "--no-progress"]) == 2
+    assert "different sweep" in capsys.readouterr().err
+    assert sorted((out / "runs").iterdir()) == files and len(sweep_store.manifest(out)) == 2
+
+
+def test_code_version_is_the_commit_with_a_dirty_flag(tmp_path):
+    from experiments.store import PROJECT_ROOT, git_commit
+
+    def git(*args: str, cwd: Path = tmp_path) -> str:
+        done = subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip()
+
+    if (PROJECT_ROOT / ".git").exists():
+        head = git("rev-parse", "--short=7", "HEAD", cwd=PROJECT_ROOT)
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=PROJECT_ROOT))
+        assert git_commit() == head + ("-dirty" if dirty else "")
+    assert git_commit(tmp_path) == "haimen-abm 0.1.0 (no git checkout)"
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("a", encoding="utf-8")
+    git("add", "a.txt")
+    git("commit", "-qm", "a")
+    head = git("rev-parse", "--short=7", "HEAD")
+    assert git_commit(tmp_path) == head
+    (tmp_path / "new.txt").write_text("untracked", encoding="utf-8")
+    assert git_commit(tmp_path) == head  # untracked files (results, caches) do not make it dirty
+    (tmp_path / "a.txt").write_text("b", encoding="utf-8")
+    assert git_commit(tmp_path) == f"{head}-dirty"
+    inner = tmp_path / "venv" / "site-packages"  # an installed copy inside a user's repository
+    inner.mkdir(parents=True)
+    assert git_commit(inner) == "haimen-abm 0.1.0 (no git checkout)"
