@@ -9,7 +9,8 @@ Everything is measured in one run, so ratios compare like with like:
 2. scale: time per simulated year, setup and peak memory at 1:1000 … 1:1, each run
    2020–2035 in a fresh process, the fitted exponent of time against population,
    and the goals; with ``--baseline-commit`` the same runs of that commit (a
-   temporary git worktree, this venv), interleaved with today's;
+   temporary git worktree, this venv; run with today's parameter values, so
+   both simulate the same model), interleaved with today's;
 3. the choice kernel per decider and alternative against the bare numpy floor
    (``benchmarks/kernel.py``);
 4. where a 1:1 year's time goes, stage by stage (the stage methods of
@@ -74,7 +75,11 @@ scale, end, scenario, stages = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], 
 settings = {}
 if scenario != "baseline":
     from environment.scenario import load
-    settings = load(scenario).settings
+    settings = dict(load(scenario).settings)
+if len(sys.argv) > 5:  # parameter values pinned for a fair comparison: those this tree declares
+    from environment.settings import parameters
+    known = parameters()
+    settings |= {k: v for k, v in json.loads(sys.argv[5]).items() if k in known}
 started, cpu_started = time.perf_counter(), time.process_time()
 model = MigrationModel(scale=scale, end=end, rng=1, **settings)
 setup = time.perf_counter() - started
@@ -152,11 +157,14 @@ QUICK = Config(
 
 
 # ----------------------------------------------------------------------------- part 2: model runs
-def measure(scale: int, end: int, tree: Path = ROOT, scenario: str = "baseline") -> dict:
-    """One run 2020–``end`` at 1:``scale`` in a fresh process, with the model code of ``tree``."""
+def measure(scale: int, end: int, tree: Path = ROOT, scenario: str = "baseline", pinned: str = "") -> dict:
+    """One run 2020–``end`` at 1:``scale`` in a fresh process, with the model code of ``tree``.
+
+    ``pinned`` (JSON) sets parameter values, e.g. today's defaults in an older commit's run.
+    """
     env = os.environ | {"PYTHONPATH": str(tree)}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(scale), str(end), scenario, ",".join(STAGES)],
+        [sys.executable, "-c", CHILD, str(scale), str(end), scenario, ",".join(STAGES), *([pinned] if pinned else [])],
         capture_output=True,
         text=True,
         cwd=tree,
@@ -192,8 +200,20 @@ class ScaleRuns:
     baseline: list[dict] = field(default_factory=list)
 
 
+def todays_parameters() -> str:
+    """Today's default value of every parameter (JSON), so an older commit runs the same model settings.
+
+    Without this, a changed default (e.g. a central value moved on new evidence) would make the older
+    commit simulate a different population and the ratio would compare different work.
+    """
+    from environment.settings import parameters
+
+    return json.dumps({k: p.default for k, p in parameters().items()})
+
+
 def run_scales(config: Config, baseline: Path | None) -> list[ScaleRuns]:
     """Every scale's runs, today's and the baseline's interleaved (so both meet the same machine load)."""
+    pinned = todays_parameters()
     out = []
     for scale in config.scales:
         found = ScaleRuns(scale, [])
@@ -201,7 +221,7 @@ def run_scales(config: Config, baseline: Path | None) -> list[ScaleRuns]:
             found.runs.append(measure(scale, config.end))
             if baseline is not None:
                 try:
-                    found.baseline.append(measure(scale, config.end, tree=baseline))
+                    found.baseline.append(measure(scale, config.end, tree=baseline, pinned=pinned))
                 except RuntimeError as error:  # an older model the child cannot drive: today's figures only
                     print(f"  baseline commit not measurable, skipped: {error}", flush=True)
                     baseline = None
@@ -446,7 +466,8 @@ def part_scale(scales: list[ScaleRuns], config: Config, plan: dict[int, dict], b
             lines += [f"Commit `{baseline}` could not be measured (see the script's output); today's figures only.", ""]
             return lines
         lines += [
-            f"Against commit `{baseline}` (same runs, interleaved with today's; seconds or MB; "
+            f"Against commit `{baseline}` (same runs with today's parameter values, interleaved with today's; "
+            "seconds or MB; "
             "ratio below 1 is an improvement). CPU time is the process's own (`time.process_time`): on a "
             "shared machine it is far less affected by other jobs than wall time, so its ratio is the fairer one:",
             "",
