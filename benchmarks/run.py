@@ -279,7 +279,7 @@ def machine() -> str:
 
 
 def commit(ref: str = "HEAD") -> str:
-    """Short SHA of ``ref`` (HEAD: marked if the tracked files have changes); "unknown" outside git."""
+    """Short SHA of ``ref`` (HEAD: marked if tracked files other than the benchmark's reports changed)."""
 
     def git(*args: str) -> str:
         try:
@@ -288,7 +288,8 @@ def commit(ref: str = "HEAD") -> str:
             return ""
 
     sha = git("rev-parse", "--short", ref) or "unknown"
-    if ref == "HEAD" and git("status", "--porcelain", "--untracked-files=no"):
+    reports = (":(exclude)benchmarks/*.md",)  # a previous run's report is not a change to what is measured
+    if ref == "HEAD" and git("status", "--porcelain", "--untracked-files=no", "--", ".", *reports):
         sha += " (with uncommitted changes)"
     return sha
 
