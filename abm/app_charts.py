@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
 from matplotlib.artist import Artist
@@ -39,7 +40,7 @@ def _artists(fig: Figure) -> Iterator[Artist]:
         yield from (*ax.lines, *ax.patches, *ax.texts, *ax.collections, *ax.artists, *ax.images)
 
 
-class LiveFigure:
+class LiveFigure(ABC):
     """A matplotlib figure of one run in one language, redrawn year by year.
 
     Whatever :meth:`draw_year` adds is removed before the next year's is drawn;
@@ -55,12 +56,13 @@ class LiveFigure:
         self.setup()
         self._year_artists: list[Artist] = []
 
+    @abstractmethod
     def setup(self) -> None:
         """Draw what stays the same from year to year."""
 
+    @abstractmethod
     def draw_year(self) -> None:
-        """Draw the run's current year."""
-        raise NotImplementedError
+        """Draw the year ``self.year`` (what it adds is removed before the next year's)."""
 
     def svg(self, year: int | None = None) -> bytes:
         """The figure in ``year`` (default: the run's), as SVG (text stays text: the browser has the fonts)."""
