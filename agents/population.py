@@ -123,12 +123,15 @@ class Population:
         """Drop person rows (deaths); households left empty are dropped too."""
         self.persons.keep(~gone)
         empty = self.members() == 0
-        if empty.any():  # no person lives in them: only the household rows go, and persons' indices follow
-            new_index = self.households.keep(~empty)
-            self.persons.household = new_index[self.persons.household]
+        if empty.any():  # no person lives in them: only the household rows go
+            self._drop_household_rows(empty)
 
     def remove_households(self, gone: np.ndarray) -> None:
         """Drop household rows and all their persons."""
         self.persons.keep(~gone[self.persons.household])
+        self._drop_household_rows(gone)
+
+    def _drop_household_rows(self, gone: np.ndarray) -> None:
+        """Drop household rows no remaining person lives in; persons' household indices follow."""
         new_index = self.households.keep(~gone)
         self.persons.household = new_index[self.persons.household]

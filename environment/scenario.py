@@ -32,7 +32,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +78,8 @@ class Scenario:
     def with_run(self, scale: int | None = None, seed: int | None = None, years: str | None = None) -> Scenario:
         """The same scenario with run options overridden (e.g. from the command line)."""
         start, end = (self.start, self.end) if years is None else parse_years(years, "--years")
-        return Scenario(
-            name=self.name,
-            description=self.description,
-            title_zh=self.title_zh,
-            title_en=self.title_en,
-            settings=self.settings,
-            source=self.source,
+        return replace(
+            self,
             scale=self.scale if scale is None else check_scale(scale, "--scale"),
             seed=self.seed if seed is None else check_seed(seed, "--seed"),
             start=start,
