@@ -25,6 +25,7 @@ from pathlib import Path
 
 from environment.settings import InputError, levers, parameters, run_options
 from environment.targets import PLAN_ADOPTED
+from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 MAX_JOBS, MAX_REPLICATES = 256, 100
@@ -160,7 +161,10 @@ def _parser() -> argparse.ArgumentParser:
         help="last year counted (default: the population target's year, 2025)",
     )
     _uncertainty_options(
-        p, 0, "also attribute at the central values and at N recalibrated uncertainty points, with ranks (default 0)"
+        p,
+        0,
+        "also attribute at the central values and at N recalibrated uncertainty points, with ranks "
+        "(default %(default)s)",
     )
     _jobs_option(p)
     _out_options(p, "results/<scenario>-attribution")
@@ -178,7 +182,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
     p.add_argument("--end", type=run_option("end", "--end"), default=2035, help="last year (default 2035)")
     _uncertainty_options(
-        p, 8, "Latin-hypercube points of the parameter band, each recalibrated (default 8; 0: seeds only)"
+        p,
+        DEFAULT_POINTS,
+        "Latin-hypercube points of the parameter band, each recalibrated (default %(default)s; 0: seeds only)",
     )
     _jobs_option(p)
     _out_options(p, "results/validation")
@@ -208,14 +214,22 @@ def _uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: s
     p.add_argument("--uncertainty-points", type=whole_number(0, 1000), default=points, help=help_points)
     p.add_argument(
         "--uncertainty",
-        default="headline_baseline",
-        help="sweep file whose factors and ranges are varied (default headline_baseline)",
+        default=DEFAULT_SWEEP,
+        help="sweep file whose factors and ranges are varied (default %(default)s: the README headline's)",
     )
     p.add_argument(
         "--refit-scale",
         type=run_option("scale", "--refit-scale"),
         help="people per agent of each point's refit of the free constants (default: the sweep file's)",
     )
+
+
+def _check_uncertainty(args) -> None:
+    """A bad ``--uncertainty`` sweep file is refused before any run (when points are asked for)."""
+    from experiments.sweep import load as load_sweep
+
+    if args.uncertainty_points:
+        load_sweep(args.uncertainty)
 
 
 def _jobs_option(p: argparse.ArgumentParser) -> None:
@@ -499,10 +513,8 @@ def cmd_attribute(args) -> int:
     from experiments import attribution
     from experiments.output_folders import staged
     from experiments.store import RESULTS_DIR
-    from experiments.sweep import load as load_sweep
 
-    if args.uncertainty_points:
-        load_sweep(args.uncertainty)  # a bad sweep file is refused before any run
+    _check_uncertainty(args)
     out = args.out if args.out is not None else RESULTS_DIR / f"{scenario.name}-attribution"
     identity = {"scenario": scenario.name, "source": scenario.source, "scale": scenario.scale, "seed": scenario.seed}
     started = time.perf_counter()
@@ -559,10 +571,8 @@ def cmd_validate(args) -> int:
     from experiments import validate
     from experiments.output_folders import staged
     from experiments.store import RESULTS_DIR
-    from experiments.sweep import load as load_sweep
 
-    if args.uncertainty_points:
-        load_sweep(args.uncertainty)  # a bad sweep file is refused before any run
+    _check_uncertainty(args)
     out = args.out if args.out is not None else RESULTS_DIR / "validation"
     identity = {"scenario": "baseline", "scale": args.scale, "seeds": list(args.seeds), "end": args.end}
     started = time.perf_counter()

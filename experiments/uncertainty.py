@@ -13,13 +13,15 @@ validation report's band and by the attribution across uncertainties.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from environment.settings import default_value
 
+if TYPE_CHECKING:  # pandas is imported where members are made: the command line reads the defaults below at once
+    import pandas as pd
+
 DEFAULT_SWEEP = "headline_baseline"  # the README's headline uncertainties
+DEFAULT_POINTS = 8  # Latin-hypercube points of the validation report's band (plus the central values)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Members:
 
 def members(points: int, sweep: str = DEFAULT_SWEEP, refit_scale: int | None = None) -> Members:
     """The central values and ``points`` Latin-hypercube points over ``sweep``'s factors, recalibrated."""
+    import pandas as pd
+
     from experiments import sweep as sweeps
 
     design = replace(sweeps.load(sweep, recalibrate=True), samples=max(points, 1), design="lhs")

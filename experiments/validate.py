@@ -43,7 +43,7 @@ from environment.inputs import CENSUS_YEAR, fact
 from environment.scenario import load as load_scenario
 from environment.settings import parameters, resolve
 from experiments.runner import RunSpec, run_many
-from experiments.uncertainty import DEFAULT_SWEEP, Members, members
+from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP, Members, members
 
 FITTED, VALIDATION, NEIGHBOUR = "fitted", "validation", "neighbour check"
 PULL_SET_FROM = (2022,)  # the year-end totals (Nantong's, its 市区') the central post-2020 pull was chosen with
@@ -65,7 +65,9 @@ COLUMNS = [
 ]
 
 
-DEFAULT_POINTS = 8  # Latin-hypercube points of the band (plus the central values)
+def populations(summaries: Sequence[pd.DataFrame]) -> np.ndarray:
+    """Resident population of each run's summary, float[run, year]."""
+    return np.array([s.haimen_population.to_numpy() for s in summaries])
 
 
 @dataclass
@@ -89,7 +91,7 @@ class Uncertainty:
 
     def populations(self) -> np.ndarray:
         """Resident population, float[member, year]."""
-        return np.array([s.haimen_population.to_numpy() for s in self.summaries])
+        return populations(self.summaries)
 
 
 @dataclass
@@ -521,7 +523,7 @@ def _plots(summaries: list[pd.DataFrame], ages: list[pd.DataFrame], band: Uncert
 
     fig, ax = plt.subplots(figsize=(7, 4))
     years = summaries[0].year.to_numpy()
-    pops = np.array([s.haimen_population.to_numpy() for s in summaries])
+    pops = populations(summaries)
     naive = naive_forecasts(years)
     if band is not None:
         spread = band.populations()
@@ -589,7 +591,7 @@ def markdown(
         lines += ["", f"## {group}", "", *_table(part)]
     years = summaries[0].year.to_numpy()
     naive = naive_forecasts(years)
-    pops = np.array([s.haimen_population.to_numpy() for s in summaries])
+    pops = populations(summaries)
     spread = band.populations() if band is not None else np.full((1, len(years)), np.nan)
     lines += [
         "",

@@ -29,10 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--flush",
         type=_flush,
-        default=2.0,
         metavar="SECONDS",
-        help="write finished runs together at most every SECONDS (default 2; 0: each run at once); "
-        "a crash loses at most that much finished work",
+        help="write finished runs together at most every SECONDS (default: a few, sweep_store.FLUSH_SECONDS; "
+        "0: each run at once); a crash loses at most that much finished work",
     )
     p.add_argument(
         "--recalibrate",
@@ -122,7 +121,7 @@ def cmd_sweep(args) -> int:
             scheduler=args.scheduler,
             progress=not args.no_progress,
             retry_failed=args.retry_failed,
-            flush_seconds=args.flush,
+            **({} if args.flush is None else {"flush_seconds": args.flush}),
         )
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are in {out}; the same command does the rest", file=sys.stderr)
