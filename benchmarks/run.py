@@ -28,7 +28,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -46,6 +45,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.kernel import KernelRow, kernel_rows  # noqa: E402
+from benchmarks.machine import machine  # noqa: E402
 from benchmarks.naive import ShareTest, SpeedRow, capture, compare, resample, share_test  # noqa: E402
 
 STAGES = (
@@ -266,16 +266,6 @@ def met(ok: bool | None) -> str:
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, numpy {np.__version__}"
 
 
 def commit(ref: str = "HEAD") -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -38,6 +37,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.machine import machine  # noqa: E402
 from experiments import sweep_store  # noqa: E402
 from experiments.store import git_commit  # noqa: E402
 from experiments.sweep import parse  # noqa: E402
@@ -85,22 +85,6 @@ def batch_run(sweep, jobs: int) -> float:
             data_collection_period=-1,
             display_progress=False,
         )
-    )
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
 
 
