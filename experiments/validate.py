@@ -140,7 +140,12 @@ def life_expectancy(rates: VitalRates, year: int) -> tuple[float, float, float]:
 
     Both sexes weight men and women by the sex ratio at birth.
     """
-    q = 1 - np.exp(-rates.death_level(year) * rates.death_shape)  # [sex, age]
+    return _life_table(rates, rates.death_level(year))
+
+
+def _life_table(rates: VitalRates, level: float) -> tuple[float, float, float]:
+    """Life expectancy at birth (both sexes, men, women) with ``rates``' mortality shape at ``level``."""
+    q = 1 - np.exp(-level * rates.death_shape)  # [sex, age]
     alive = np.cumprod(np.concatenate([np.ones((2, 1)), 1 - q[:, :MAX_AGE]], axis=1), axis=1)
     e0 = (alive - 0.5 * (alive * q)).sum(axis=1)  # deaths at mid-year
     boys = rates.settings.sex_ratio_at_birth / (1 + rates.settings.sex_ratio_at_birth)
@@ -156,23 +161,8 @@ def implied_death_rate(rates: VitalRates, population: MigrationModel, e0: float,
     people = np.zeros((2, MAX_AGE + 1))
     np.add.at(people, (p.female.astype(int), np.minimum(p.age + (year - CENSUS_YEAR), MAX_AGE)), w)
 
-    def e0_at(level: float) -> float:
-        shifted = _with_level(rates, level)
-        return life_expectancy(shifted, year)[0]
-
-    level = brentq(lambda x: e0_at(x) - e0, 1e-6, 1.0)
+    level = brentq(lambda x: _life_table(rates, x)[0] - e0, 1e-6, 1.0)
     return float(1000 * (people * (1 - np.exp(-level * rates.death_shape))).sum() / people.sum())
-
-
-def _with_level(rates: VitalRates, level: float) -> VitalRates:
-    """A copy of ``rates`` whose mortality level is ``level`` in every year."""
-    import copy
-
-    out = copy.copy(rates)
-    out.death_levels = dict.fromkeys(rates.death_levels, level)
-    out.last_data_year = max(rates.death_levels)
-    out.settings = rates.settings
-    return out
 
 
 def _life_section(rates: VitalRates, population: MigrationModel) -> list[str]:
