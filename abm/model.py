@@ -148,7 +148,12 @@ class MigrationModel(mesa.Model):
 
     # ------------------------------------------------------------------ setup
     def _build_world(self) -> World:
-        """The 2020 world, with jobs taken as residents first choose where to work."""
+        """The 2020 world: Haimen's job stock is where its working residents choose to work.
+
+        That first choice is not limited by the jobs it creates: each worker's choice is then
+        independent of how finely the population is sampled, so the 2020 job stock (and every
+        later vacancy) is the same in expectation at every scale.
+        """
         pop, pl = self.population, places()
         labour = start_and_stop_work(pop, self.settings, self.seed, self.start)
         at_home = np.zeros((pl.n, clusters().n))
@@ -164,7 +169,7 @@ class MigrationModel(mesa.Model):
             children=self.school_children(),
             ties=self._initial_ties(),
         )
-        find_jobs(pop, world, job_prospects(world, self.start, at_home), labour, self.seed, self.start)
+        find_jobs(pop, world, job_prospects(world, self.start, at_home), labour, self.seed, self.start, limited=False)
         world.jobs = JobMarket(self.settings, employment(pop, labour))
         return world
 

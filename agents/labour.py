@@ -120,8 +120,18 @@ def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year:
             p.job[lose] = NO_JOB
 
 
-def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np.ndarray, seed: int, year: int) -> None:
-    """Every job seeker in the labour force chooses a job; Haimen's vacancies limit hiring."""
+def find_jobs(
+    pop: Population,
+    world: World,
+    prospects: JobProspects,
+    labour: np.ndarray,
+    seed: int,
+    year: int,
+    *,
+    limited: bool = True,
+) -> None:
+    """Every job seeker in the labour force chooses a job; Haimen's vacancies limit hiring unless not ``limited``
+    (the 2020 start, whose job stock is taken from where residents choose to work)."""
     p, pl = pop.persons, places()
     n_clusters = clusters().n
     seekers = np.flatnonzero(labour & (p.job == NO_JOB))
@@ -129,7 +139,6 @@ def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np
         return
     alt = pl.alt(pop.households.place[p.household[seekers]], pop.households.urban[p.household[seekers]])
     weight = pop.person_weight()[seekers]
-    room = world.jobs.vacant(employment(pop, labour)).ravel()  # [place * cluster]
     n_jobs = pl.n * n_clusters
     no_job = n_jobs  # an extra alternative where seekers start: chosen only if turned away
     job_place = np.repeat(np.arange(pl.n), n_clusters)
@@ -140,8 +149,11 @@ def find_jobs(pop: Population, world: World, prospects: JobProspects, labour: np
     V = np.concatenate([prospects.utility.reshape(-1, n_jobs), np.full((n_clusters * pl.n_alt, 1), -np.inf)], axis=1)
     kind = p.cluster[seekers].astype(np.int64) * pl.n_alt + alt
     current = np.full(len(seekers), no_job)
-    capacity = Capacity(of_alt=of_alt, use=weight, room=room)
-    chosen = choose(V, kind, current, [capacity], priority, draw=inverse_cdf_draw(u))
+    capacities = []
+    if limited:
+        room = world.jobs.vacant(employment(pop, labour)).ravel()  # [place * cluster]
+        capacities.append(Capacity(of_alt=of_alt, use=weight, room=room))
+    chosen = choose(V, kind, current, capacities, priority, draw=inverse_cdf_draw(u))
     hired = chosen < no_job
     p.job[seekers[hired]] = chosen[hired] // n_clusters
     p.cluster[seekers[hired]] = chosen[hired] % n_clusters
