@@ -38,9 +38,11 @@ from agents.residence import (
     dwelling_use,
     households_weighing_a_move,
     hukou_on_arrival,
+    hukou_willingness,
     newcomers_from_pool,
     residence_nests,
     residence_utility,
+    rural_origin,
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
 from agents.synthesis import (
@@ -354,13 +356,16 @@ class MigrationModel(mesa.Model):
         world.schools.expand(y, world.policy, self.school_children())
 
     def settle(self) -> None:
-        """Settling in: renters who have lived in Haimen a year may buy, others gain its hukou; migrant ties grow."""
+        """Settling in: renters who have lived in Haimen a year may buy, others take its hukou (at a rate scaled by
+        their origin's willingness to transfer one); migrant ties grow."""
         h, y, s = self.population.households, self.year, self.settings
         in_haimen_since = h.arrived < y
         renting = np.flatnonzero((h.tenure == RENTER) & in_haimen_since)  # only those who may draw
         h.tenure[renting[uniform(self.seed, Channel.BUY, y, h.key[renting]) < s.buy_rate]] = OWNER
         outsiders = np.flatnonzero((h.hukou_city != HAIMEN_CITY) & in_haimen_since)
-        naturalize = outsiders[uniform(self.seed, Channel.NATURALIZE, y, h.key[outsiders]) < s.hukou_rate]
+        rural = rural_origin(self.seed, h.key[outsiders], h.origin[outsiders], h.hukou_city[outsiders])
+        rate = s.hukou_rate * hukou_willingness(rural, s)
+        naturalize = outsiders[uniform(self.seed, Channel.NATURALIZE, y, h.key[outsiders]) < rate]
         h.hukou_city[naturalize] = HAIMEN_CITY
         self.world.ties.fade(s.ties_decay)
         self.world.ties.add(self.place_flows())

@@ -112,9 +112,10 @@ def takes_up_payments(seed: int, key: np.ndarray, settings: Settings) -> np.ndar
     return uniform(seed, Channel.SUBSIDY_TAKE_UP, 0, key) < settings.subsidy_take_up
 
 
-def hukou_willingness(d: Deciders, settings: Settings) -> np.ndarray:
-    """Share of deciders like each one who would transfer their hukou to Haimen if allowed, float[n]."""
-    return np.where(d.rural_origin, settings.hukou_willingness_rural, settings.hukou_willingness_urban)
+def hukou_willingness(rural: np.ndarray, settings: Settings) -> np.ndarray:
+    """Share of households like each one (``rural``: rural origin) who would transfer their hukou to Haimen,
+    float[n]."""
+    return np.where(rural, settings.hukou_willingness_rural, settings.hukou_willingness_urban)
 
 
 def describe_deciders(
@@ -270,7 +271,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     V += s.beta_access * dot(d.workers, prospects.accessibility)
     # hukou-linked access to schools and services
     local = d.hukou_city[:, None] == city[None, :]
-    takes_hukou = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d, s)
+    takes_hukou = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d.rural_origin, s)
     on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
     p_local = np.where(local, 1.0, on_arrival)
     school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
@@ -308,7 +309,7 @@ def dwelling_use(d: Deciders, world: World) -> np.ndarray:
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
     """Whether each decider would take a Haimen hukou on arriving (allowed, and willing; keyed draw), bool[n]."""
-    share = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d, world.settings)
+    share = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d.rural_origin, world.settings)
     granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < share
     return (d.hukou_city == HAIMEN_CITY) | (granted & d.from_pool)
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+from scipy import sparse
 
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
-from agents.rows import distinct_rows, dot
+from agents.rows import distinct_rows, distinct_sparse_rows
 from agents.streams import Channel, categorical, derive_keys, uniform
 from environment.demography_inputs import (
     BAND_STARTS,
@@ -154,25 +155,24 @@ def alternative_targets() -> np.ndarray:
     return out
 
 
-def rake(design: np.ndarray, X: np.ndarray, totals: np.ndarray, tol: float = 1e-12) -> np.ndarray:
+def rake(design: np.ndarray, X: np.ndarray | sparse.csr_array, totals: np.ndarray, tol: float = 1e-12) -> np.ndarray:
     """Calibrated weights ``w = design·exp(X·λ)`` with ``X.T @ w == totals`` (raking by Newton steps).
 
     Rows with the same pattern get the same factor, so Newton runs on the
-    distinct patterns only.
+    distinct patterns only, as a sparse matrix (``X`` may be dense or sparse).
     """
-    first, inverse = distinct_rows(X)
-    patterns = X[first]
-    pattern_design = np.bincount(inverse, weights=design)
+    first, inverse = distinct_sparse_rows(X) if sparse.issparse(X) else distinct_rows(X)
     scale = np.maximum(totals, 1.0)
-    Xs, Ts = patterns / scale, totals / scale
+    Xs, Ts = sparse.csr_array(X[first]).multiply(1.0 / scale).tocsr(), totals / scale
+    pattern_design = np.bincount(inverse, weights=design)
     lam = np.zeros(X.shape[1])
     for _ in range(100):
-        factor = np.exp(np.clip(dot(Xs, lam), -30, 30))
+        factor = np.exp(np.clip(Xs @ lam, -30, 30))
         w = pattern_design * factor
-        gap = dot(Xs.T, w) - Ts
+        gap = Xs.T @ w - Ts
         if np.max(np.abs(gap)) < tol:
             return design * factor[inverse]
-        hessian = dot(Xs.T, w[:, None] * Xs)
+        hessian = (Xs.T @ Xs.multiply(w[:, None])).toarray()
         lam -= np.linalg.lstsq(hessian, gap, rcond=None)[0]
     raise RuntimeError(f"raking did not converge (largest relative gap {np.max(np.abs(gap)):.2e})")
 
@@ -256,13 +256,16 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
 
     # rake household weights to the census: persons per alternative, per five-year band and men per band, ...
     n_alts, n_bands = len(alts), len(BAND_STARTS)
-    X = np.zeros((n_hh, n_alts + 2 * n_bands + 2))
-    alt_col = np.searchsorted(alts, alt)
-    X[np.arange(n_hh), alt_col] = size
-    np.add.at(X, (household, n_alts + band_of_age(age)), 1.0)
-    np.add.at(X, (household[~female], n_alts + n_bands + band_of_age(age[~female])), 1.0)
-    X[:, n_alts + 2 * n_bands] = size * is_coll
-    X[:, n_alts + 2 * n_bands + 1] = ~is_coll
+    band, man, hh = band_of_age(age), ~female, np.arange(n_hh)
+    entries = (  # (household, column, value); entries at the same place add up: people per band, men per band
+        (hh, np.searchsorted(alts, alt), size),
+        (household, n_alts + band, 1),
+        (household[man], n_alts + n_bands + band[man], 1),
+        (hh, np.full(n_hh, n_alts + 2 * n_bands), size * is_coll),
+        (hh, np.full(n_hh, n_alts + 2 * n_bands + 1), ~is_coll),
+    )
+    rows, columns, values = (np.concatenate([np.broadcast_to(e[i], len(e[0])) for e in entries]) for i in range(3))
+    X = sparse.csr_array((values.astype(float), (rows, columns)), shape=(n_hh, n_alts + 2 * n_bands + 2))
     totals = np.r_[
         targets[alts],
         band_targets(),

@@ -117,6 +117,7 @@ def calibrate(
         if np.all((np.abs(f - goal2) < tolerance) | pinned):
             break
         h = np.array([0.1, 0.1, 0.01])
+        h = np.where(x + h > upper, -h, h)  # probe inwards from an upper bound (beyond it is not a valid setting)
         jac = np.column_stack(
             [(_measure(x + h[i] * e, fixed, scale, seeds, n_jobs) - f) / h[i] for i, e in enumerate(np.eye(3))]
         )

@@ -11,7 +11,7 @@ import pytest
 from abm.model import MigrationModel
 from agents.labour import employment, in_labour_force, recruits_wanted
 from agents.population import Persons
-from agents.residence import Deciders, describe_deciders, hukou_on_arrival, subsidies
+from agents.residence import Deciders, describe_deciders, hukou_on_arrival, rural_origin, subsidies
 from agents.synthesis import (
     HAIMEN_CITY,
     draw_pool,
@@ -88,6 +88,29 @@ def test_rural_origin_lowers_hukou_take_up(plan_model):
     rural, urban = gets[d.rural_origin & outsider].mean(), gets[~d.rural_origin & outsider].mean()
     assert 0.1 < d.rural_origin.mean() < 0.9
     assert rural < urban
+
+
+def test_settled_rural_origin_households_take_hukou_less_often():
+    """Non-local households living in Haimen since 2020 take its hukou at hukou_rate × their origin's willingness."""
+
+    def taken(**settings) -> tuple[float, float]:
+        model = MigrationModel(scale=100, end=2023, rng=SEED, hukou_rate=0.13, **settings)
+        h = model.population.households
+        outsiders = h.key[h.hukou_city != HAIMEN_CITY]
+        origin = dict(zip(h.key[h.hukou_city != HAIMEN_CITY], h.origin[h.hukou_city != HAIMEN_CITY], strict=True))
+        for _ in range(3):
+            model.step()
+        h = model.population.households
+        stayed = np.isin(h.key, outsiders)
+        keys = h.key[stayed]
+        rural = rural_origin(model.seed, keys, np.array([origin[k] for k in keys]), np.full(len(keys), -1))
+        haimen = h.hukou_city[stayed] == HAIMEN_CITY
+        return haimen[rural].mean(), haimen[~rural].mean()
+
+    rural, urban = taken()
+    assert 0 < rural < urban
+    fewer_rural, more_urban = taken(hukou_willingness_rural=0.2, hukou_willingness_urban=0.8)
+    assert 0 < fewer_rural < rural and more_urban > urban
 
 
 def test_hukou_baseline_reflects_zero_threshold():
