@@ -167,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default %(default)s)",
     )
     _jobs_option(p)
-    _out_options(p, "results/<scenario>-attribution")
+    _out_options(p, "results/<scenario>-attribution, or …-attribution-uncertainty with --uncertainty-points")
     p.set_defaults(func=cmd_attribute)
 
     p = sub.add_parser("calibrate", help="refit the free constants to 2010–2020 history (writes calibration.toml)")
@@ -515,7 +515,8 @@ def cmd_attribute(args) -> int:
     from experiments.store import RESULTS_DIR
 
     _check_uncertainty(args)
-    out = args.out if args.out is not None else RESULTS_DIR / f"{scenario.name}-attribution"
+    folder = f"{scenario.name}-attribution" + ("-uncertainty" if args.uncertainty_points else "")
+    out = args.out if args.out is not None else RESULTS_DIR / folder
     identity = {"scenario": scenario.name, "source": scenario.source, "scale": scenario.scale, "seed": scenario.seed}
     started = time.perf_counter()
     last = args.end or attribution.targets()["population"].year
