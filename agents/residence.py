@@ -36,7 +36,7 @@ import numpy as np
 from agents.choice import Nests
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Population
-from agents.rows import distinct_rows, dot
+from agents.rows import dot, rows_by_appearance
 from agents.streams import Channel, uniform
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
@@ -76,7 +76,7 @@ class Deciders(Columns):
 
     def kinds(self) -> tuple[np.ndarray, np.ndarray]:
         """One representative per kind of decider (same utility for every alternative), and each one's kind."""
-        return distinct_rows(
+        return rows_by_appearance(
             self.current,
             self.origin,
             self.hukou_city,
