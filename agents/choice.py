@@ -105,16 +105,48 @@ class Nests:
 
         ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are
         only needed (and drawn) for deciders whose chosen nest has several alternatives.
+        Called again with the same ``kind`` array (shadow-price rounds), the nest
+        stage redoes only the nests whose inclusive values changed (the same sums, so the same choices).
         """
+        kept: dict[str, np.ndarray] = {}  # the last call's kind, inclusive values and nest scores
+        errors: dict[
+            int, tuple[np.ndarray, np.ndarray]
+        ] = {}  # nest -> its members' errors per decider, and which are drawn
+
+        def nest_errors(k: int, rows: np.ndarray) -> np.ndarray:
+            """Alternative-stage errors of nest ``k``'s members for deciders ``rows`` (kept for later rounds)."""
+            if k not in errors:
+                errors[k] = (
+                    np.empty((len(eps_nest), len(self.members[k])), dtype=np.float32),
+                    np.zeros(len(eps_nest), bool),
+                )
+            values, drawn = errors[k]
+            missing = rows[~drawn[rows]]
+            if len(missing):
+                values[missing] = eps_alt(missing)[:, self.members[k]]
+                drawn[missing] = True
+            return values[rows]
 
         def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
             inner, values = self.inclusive(V)
-            nest = np.argmax(values[kind] + eps_nest, axis=1)
+            if kept.get("kind") is kind:
+                scores = kept["scores"]
+                for k in np.flatnonzero((values != kept["values"]).any(axis=0)):
+                    scores[:, k] = values[kind, k] + eps_nest[:, k]
+            else:
+                scores = values[kind] + eps_nest
+            kept.update(kind=kind, values=values, scores=scores)
+            nest = np.argmax(scores, axis=1)
             choice = self.single[nest]
-            rows = np.flatnonzero(choice < 0)
-            if len(rows):
-                inside = self.of_alt[None, :] == nest[rows, None]
-                choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
+            for k in np.flatnonzero(self.single < 0):
+                rows = np.flatnonzero(nest == k)
+                if len(rows) == 0:
+                    continue
+                members = self.members[k]
+                within = inner[:, members][kind[rows]] + nest_errors(k, rows)
+                best = np.argmax(within, axis=1)
+                # as an argmax over all alternatives with those outside the nest at -inf: 0 if all are -inf
+                choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, members[best])
             return choice
 
         return draw
