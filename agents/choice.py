@@ -109,23 +109,6 @@ class Nests:
         stage redoes only the nests whose inclusive values changed (the same sums, so the same choices).
         """
         kept: dict[str, np.ndarray] = {}  # the last call's kind, inclusive values and nest scores
-        errors: dict[
-            int, tuple[np.ndarray, np.ndarray]
-        ] = {}  # nest -> its members' errors per decider, and which are drawn
-
-        def nest_errors(k: int, rows: np.ndarray) -> np.ndarray:
-            """Alternative-stage errors of nest ``k``'s members for deciders ``rows`` (kept for later rounds)."""
-            if k not in errors:
-                errors[k] = (
-                    np.empty((len(eps_nest), len(self.members[k])), dtype=np.float32),
-                    np.zeros(len(eps_nest), bool),
-                )
-            values, drawn = errors[k]
-            missing = rows[~drawn[rows]]
-            if len(missing):
-                values[missing] = eps_alt(missing)[:, self.members[k]]
-                drawn[missing] = True
-            return values[rows]
 
         def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
             inner, values = self.inclusive(V)
@@ -138,15 +121,10 @@ class Nests:
             kept.update(kind=kind, values=values, scores=scores)
             nest = np.argmax(scores, axis=1)
             choice = self.single[nest]
-            for k in np.flatnonzero(self.single < 0):
-                rows = np.flatnonzero(nest == k)
-                if len(rows) == 0:
-                    continue
-                members = self.members[k]
-                within = inner[:, members][kind[rows]] + nest_errors(k, rows)
-                best = np.argmax(within, axis=1)
-                # as an argmax over all alternatives with those outside the nest at -inf: 0 if all are -inf
-                choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, members[best])
+            rows = np.flatnonzero(choice < 0)
+            if len(rows):
+                inside = self.of_alt[None, :] == nest[rows, None]
+                choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
             return choice
 
         return draw
