@@ -171,6 +171,9 @@ def choose(
     first, sub = group_codes(code)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
     prices = [np.zeros(len(c.room)) for c in capacities]  # shadow price of each resource (utility)
+    # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
+    combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
+    combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
         unsettled = False
@@ -186,10 +189,11 @@ def choose(
             unsettled |= bool(over.any() or idle.any())
         if not unsettled:
             return choice
-        cost = np.zeros_like(base, dtype=float)
-        for c, price, users in zip(capacities, prices, sub_uses.T, strict=True):
+        cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
+        for c, price, users in zip(capacities, prices, combo_uses.T, strict=True):
             per_alt = np.where(c.of_alt >= 0, price[np.maximum(c.of_alt, 0)], 0.0)
-            cost += users[:, None] * per_alt[None, :]
+            cost_of_combo += users[:, None] * per_alt[None, :]
+        cost = cost_of_combo[combo]
         cost[np.arange(len(first)), sub_current] = 0.0
         choice = draw((base - cost).astype(V.dtype), sub)
     return _lottery(choice, current, capacities, priority)
