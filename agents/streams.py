@@ -116,10 +116,36 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     shares = np.asarray(shares, dtype=float)
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
+        if _few_categories(u, shares, cum):
+            return np.minimum(_at_or_below(cum, u), len(cum) - 1)
         return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     k = shares.shape[1]
-    index = np.searchsorted(_stacked_cdf(shares), group + u, side="right") - group * k
+    stacked = _stacked_cdf(shares)
+    if _few_categories(u, shares, stacked):
+        # row g's CDF values lie in [g, g + 1): those of earlier rows are all at most g + u, of later rows none
+        # (but when g + u rounds to g + 1, which then counts all of row g: clipped to k - 1 either way)
+        return np.clip(_at_or_below(stacked.reshape(-1, k), group + u, group), 0, k - 1)
+    index = np.searchsorted(stacked, group + u, side="right") - group * k
     return np.clip(index, 0, k - 1)
+
+
+def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray) -> bool:
+    """Whether counting CDF values is faster than a binary search, and finds the same: few categories,
+    shares not negative, finite CDF values (sorted then), uniforms in [0, 1] (not NaN)."""
+    return (
+        shares.shape[-1] <= 32
+        and len(u) > 0
+        and bool((shares >= 0).all() and np.isfinite(cdf).all() and u.min() >= 0.0 and u.max() <= 1.0)
+    )
+
+
+def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None) -> np.ndarray:
+    """How many of the values ``cdf`` (float[k]), or ``cdf[row[i]]`` (float[g, k]), are at most ``x[i]``: what
+    a binary search finds in a sorted row."""
+    count = np.zeros(len(x), dtype=np.intp)
+    for value in cdf.T:
+        count += (value if row is None else value[row]) <= x
+    return count
 
 
 def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
