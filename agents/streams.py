@@ -86,7 +86,11 @@ def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int
         if slots is not None:
             offsets = np.arange(1, slots + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
             h = _mix(h[:, None] + offsets[None, :])
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
+    h >>= np.uint64(11)  # h is _mix's own array: worked on in place, as below
+    u = h.astype(np.float64)
+    u += 0.5
+    u *= 1.0 / (1 << 53)
+    return u
 
 
 def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int) -> np.ndarray:
@@ -96,8 +100,14 @@ def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int)
         h = _mix(keys ^ np.uint64(_base(seed, int(channel), year)))
         offsets = np.arange(1, n_alt + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
         h = _mix(h[:, None] + offsets[None, :])
-    u = ((h >> np.uint64(41)).astype(np.float32) + np.float32(0.5)) * np.float32(1.0 / (1 << 23))
-    return -np.log(-np.log(u))
+    h >>= np.uint64(41)  # in place on _mix's own array, and on u: the same operations, fewer large temporaries
+    u = h.astype(np.float32)
+    u += np.float32(0.5)
+    u *= np.float32(1.0 / (1 << 23))
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    np.log(u, out=u)
+    return np.negative(u, out=u)
 
 
 def derive_keys(parent: np.ndarray, tag: int, year: int = 0) -> np.ndarray:
