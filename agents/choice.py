@@ -81,6 +81,14 @@ class Nests:
         return [np.flatnonzero(self.of_alt == k) for k in range(len(self.scale))]
 
     @cached_property
+    def one_block(self) -> tuple[int, int] | None:
+        """First and past-the-last alternative of the only nest of several alternatives, if they are consecutive."""
+        larger = [m for m in self.members if len(m) > 1]
+        if len(larger) == 1 and larger[0][-1] - larger[0][0] + 1 == len(larger[0]):
+            return int(larger[0][0]), int(larger[0][-1]) + 1
+        return None
+
+    @cached_property
     def single(self) -> np.ndarray:
         """The alternative of each one-alternative nest (-1 for larger nests)."""
         return np.array([m[0] if len(m) == 1 else -1 for m in self.members])
@@ -122,9 +130,17 @@ class Nests:
             nest = np.argmax(scores, axis=1)
             choice = self.single[nest]
             rows = np.flatnonzero(choice < 0)
-            if len(rows):
-                inside = self.of_alt[None, :] == nest[rows, None]
-                choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
+            if len(rows) == 0:
+                return choice
+            if self.one_block is not None:  # the only larger nest, of consecutive alternatives: just their columns
+                start, stop = self.one_block
+                within = inner[kind[rows], start:stop] + eps_alt(rows)[:, start:stop]
+                best = np.argmax(within, axis=1)
+                # as an argmax over all columns with the others at -inf: column 0 when all are -inf
+                choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, start + best)
+                return choice
+            inside = self.of_alt[None, :] == nest[rows, None]
+            choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
             return choice
 
         return draw
