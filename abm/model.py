@@ -294,10 +294,9 @@ class MigrationModel(mesa.Model):
         registered[d.rows[gone]] = haimen_registered(pop, d.rows[gone])
         destination = np.full(len(h), -1)
         destination[d.rows[gone]] = pl.alt_place[choice[gone]]
-        emigrant = registered[pop.persons.household]
-        self.emigrants.add(
-            destination[pop.persons.household[emigrant]], pop.persons.age[emigrant], pop.person_weight()[emigrant]
-        )
+        emigrant = np.flatnonzero(registered[pop.persons.household])  # few: by index, not by mask
+        household = pop.persons.household[emigrant]
+        self.emigrants.add(destination[household], pop.persons.age[emigrant], pop.households.weight[household])
         pop.remove_households(leaving)
         newcomers = newcomers_from_pool(choices.pool, d, choice, choices.gets_hukou, self.seed, self.year, world)
         back = is_returner(newcomers.households.key)[newcomers.persons.household]

@@ -116,7 +116,8 @@ def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_plac
     p = pop.persons
     p.age += 1
     dies = uniform(seed, Channel.DEATH, year, p.key) < rates.death_probability(p, year)
-    deaths = np.bincount(pop.households.place[p.household[dies]], weights=pop.person_weight()[dies], minlength=n_places)
+    household = p.household[np.flatnonzero(dies)]  # few: by index (not every person's weight gathered)
+    deaths = np.bincount(pop.households.place[household], weights=pop.households.weight[household], minlength=n_places)
     pop.remove_persons(dies)
     return deaths
 

@@ -131,7 +131,7 @@ def describe_deciders(
     index = np.full(len(h), -1)
     index[rows] = np.arange(n)
     mine = index[p.household] >= 0
-    members_of = p if mine.all() else p.take(mine)  # the deciders' persons only (residents' are a small share)
+    members_of = p if mine.all() else p.take(np.flatnonzero(mine))  # the deciders' persons only (a small share)
     i = index[members_of.household]
     age, college = members_of.age, members_of.college
     labour = in_labour_force(members_of, world.settings, year)
@@ -359,7 +359,7 @@ def newcomers_from_pool(
     new_index = np.full(len(pool.households), -1)
     new_index[rows] = np.arange(len(rows))
     h = pool.households.take(rows)
-    persons = pool.persons.take(take[pool.persons.household])
+    persons = pool.persons.take(np.flatnonzero(take[pool.persons.household]))  # few: by index, not by mask
     persons.household = new_index[persons.household]
     persons.job[:] = NO_JOB
     alt = choice[come]
