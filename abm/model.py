@@ -234,8 +234,8 @@ class MigrationModel(mesa.Model):
         """New adults get a trade, retirements, the levers' new jobs, quits and layoffs; returns the job prospects."""
         labour = start_and_stop_work(self.population, self.settings, self.seed, self.year)
         self.world.jobs.grow(self.year, self.world.policy, self.world.airport_year)
-        end_jobs(self.population, self.world, labour, self.seed, self.year)
-        return job_prospects(self.world, self.year, employment(self.population, labour))
+        employed = end_jobs(self.population, self.world, labour, self.seed, self.year)
+        return job_prospects(self.world, self.year, employed)
 
     def choose_residences(self, prospects: JobProspects, leavers: np.ndarray) -> ResidenceChoices:
         """Residents weighing a move (young adults who left home among them), the outside pools and Haimen's
