@@ -254,7 +254,7 @@ def residence_utility(d: Deciders, world: World, prospects: JobProspects, year: 
 
 
 def _per_group(d: Deciders, term: Callable[[Deciders], np.ndarray], *features: np.ndarray) -> np.ndarray:
-    """``term(d)``, evaluated once per distinct combination of ``features`` (small non-negative integers, the
+    """``term(d)``, evaluated once per distinct combination of ``features`` (small integer values, the
     only features ``term`` reads) and spread to every row: the same numbers, computed on fewer rows."""
     if len(d) == 0:
         return term(d)
@@ -273,11 +273,14 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     # income net of housing cost
     income = dot(d.earnings, prospects.expected_wage)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
-    income += d.other_adults[:, None] * s.pension_share * local_wage[None, :]
-    area = world.housing.floor_area(d.members)
-    newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
-    discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
-    housing = world.housing.annual_cost(area) * (1.0 - discount)
+    income += _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
+
+    def housing_cost(g: Deciders) -> np.ndarray:
+        newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
+        discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
+        return world.housing.annual_cost(world.housing.floor_area(g.members)) * (1.0 - discount)
+
+    housing = _per_group(d, housing_cost, d.members, d.current)
     payments = _per_group(
         d,
         lambda g: subsidies(g, world, year),
