@@ -236,8 +236,8 @@ class MigrationModel(mesa.Model):
         """New adults get a trade, retirements, the levers' new jobs, quits and layoffs; returns the job prospects."""
         labour = start_and_stop_work(self.population, self.settings, self.seed, self.year)
         self.world.jobs.grow(self.year, self.world.policy, self.world.airport_year)
-        end_jobs(self.population, self.world, labour, self.seed, self.year)
-        return job_prospects(self.world, self.year, employment(self.population, labour))
+        employed = end_jobs(self.population, self.world, labour, self.seed, self.year)
+        return job_prospects(self.world, self.year, employed)
 
     def choose_residences(self, prospects: JobProspects, leavers: np.ndarray) -> ResidenceChoices:
         """Residents weighing a move (young adults who left home among them), the outside pools and Haimen's
@@ -296,10 +296,9 @@ class MigrationModel(mesa.Model):
         registered[d.rows[gone]] = haimen_registered(pop, d.rows[gone])
         destination = np.full(len(h), -1)
         destination[d.rows[gone]] = pl.alt_place[choice[gone]]
-        emigrant = registered[pop.persons.household]
-        self.emigrants.add(
-            destination[pop.persons.household[emigrant]], pop.persons.age[emigrant], pop.person_weight()[emigrant]
-        )
+        emigrant = np.flatnonzero(registered[pop.persons.household])  # few: by index, not by mask
+        household = pop.persons.household[emigrant]
+        self.emigrants.add(destination[household], pop.persons.age[emigrant], pop.households.weight[household])
         pop.remove_households(leaving)
         newcomers = newcomers_from_pool(choices.pool, d, choice, choices.gets_hukou, self.seed, self.year, world)
         back = is_returner(newcomers.households.key)[newcomers.persons.household]

@@ -81,6 +81,14 @@ class Nests:
         return [np.flatnonzero(self.of_alt == k) for k in range(len(self.scale))]
 
     @cached_property
+    def one_block(self) -> tuple[int, int] | None:
+        """First and past-the-last alternative of the only nest of several alternatives, if they are consecutive."""
+        larger = [m for m in self.members if len(m) > 1]
+        if len(larger) == 1 and larger[0][-1] - larger[0][0] + 1 == len(larger[0]):
+            return int(larger[0][0]), int(larger[0][-1]) + 1
+        return None
+
+    @cached_property
     def single(self) -> np.ndarray:
         """The alternative of each one-alternative nest (-1 for larger nests)."""
         return np.array([m[0] if len(m) == 1 else -1 for m in self.members])
@@ -105,16 +113,34 @@ class Nests:
 
         ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are
         only needed (and drawn) for deciders whose chosen nest has several alternatives.
+        Called again with the same ``kind`` array (shadow-price rounds), the nest
+        stage redoes only the nests whose inclusive values changed (the same sums, so the same choices).
         """
+        kept: dict[str, np.ndarray] = {}  # the last call's kind, inclusive values and nest scores
 
         def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
             inner, values = self.inclusive(V)
-            nest = np.argmax(values[kind] + eps_nest, axis=1)
+            if kept.get("kind") is kind:
+                scores = kept["scores"]
+                for k in np.flatnonzero((values != kept["values"]).any(axis=0)):
+                    scores[:, k] = values[kind, k] + eps_nest[:, k]
+            else:
+                scores = values[kind] + eps_nest
+            kept.update(kind=kind, values=values, scores=scores)
+            nest = np.argmax(scores, axis=1)
             choice = self.single[nest]
             rows = np.flatnonzero(choice < 0)
-            if len(rows):
-                inside = self.of_alt[None, :] == nest[rows, None]
-                choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
+            if len(rows) == 0:
+                return choice
+            if self.one_block is not None:  # the only larger nest, of consecutive alternatives: just their columns
+                start, stop = self.one_block
+                within = inner[kind[rows], start:stop] + eps_alt(rows)[:, start:stop]
+                best = np.argmax(within, axis=1)
+                # as an argmax over all columns with the others at -inf: column 0 when all are -inf
+                choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, start + best)
+                return choice
+            inside = self.of_alt[None, :] == nest[rows, None]
+            choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
             return choice
 
         return draw
@@ -161,6 +187,9 @@ def choose(
     first, sub = group_codes(code)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
     prices = [np.zeros(len(c.room)) for c in capacities]  # shadow price of each resource (utility)
+    # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
+    combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
+    combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
         unsettled = False
@@ -176,10 +205,11 @@ def choose(
             unsettled |= bool(over.any() or idle.any())
         if not unsettled:
             return choice
-        cost = np.zeros_like(base, dtype=float)
-        for c, price, users in zip(capacities, prices, sub_uses.T, strict=True):
+        cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
+        for c, price, users in zip(capacities, prices, combo_uses.T, strict=True):
             per_alt = np.where(c.of_alt >= 0, price[np.maximum(c.of_alt, 0)], 0.0)
-            cost += users[:, None] * per_alt[None, :]
+            cost_of_combo += users[:, None] * per_alt[None, :]
+        cost = cost_of_combo[combo]
         cost[np.arange(len(first)), sub_current] = 0.0
         choice = draw((base - cost).astype(V.dtype), sub)
     return _lottery(choice, current, capacities, priority)

@@ -89,14 +89,16 @@ class VitalRates:
         return self.birth_levels[last] * (1 + self.settings.fertility_trend) ** (year - last)
 
     def death_probability(self, persons: Persons, year: int) -> np.ndarray:
-        rate = self.death_level(year) * self.death_shape[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
-        return 1.0 - np.exp(-rate)
+        """Probability of dying this year (computed per sex and age, then looked up)."""
+        by_sex_age = 1.0 - np.exp(-(self.death_level(year) * self.death_shape))
+        return by_sex_age[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
 
     def birth_probability(self, persons: Persons, year: int, support: float) -> np.ndarray:
-        """Probability of giving birth this year, with ``support`` yuan/yr per young child."""
+        """Probability of giving birth this year, with ``support`` yuan/yr per young child (per sex and age,
+        then looked up)."""
         level = self.birth_level(year) * (1 + self.settings.fertility_support_elasticity * support / 10_000)
-        rate = level * self.birth_shape[np.minimum(persons.age, MAX_AGE)] * persons.female
-        return 1.0 - np.exp(-rate)
+        by_sex_age = 1.0 - np.exp(-(level * self.birth_shape[None, :] * np.array([False, True])[:, None]))
+        return by_sex_age[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
 
 
 def _level(weight: np.ndarray, shape: np.ndarray, wanted: float) -> float:
@@ -116,7 +118,8 @@ def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_plac
     p = pop.persons
     p.age += 1
     dies = uniform(seed, Channel.DEATH, year, p.key) < rates.death_probability(p, year)
-    deaths = np.bincount(pop.households.place[p.household[dies]], weights=pop.person_weight()[dies], minlength=n_places)
+    household = p.household[np.flatnonzero(dies)]  # few: by index (not every person's weight gathered)
+    deaths = np.bincount(pop.households.place[household], weights=pop.households.weight[household], minlength=n_places)
     pop.remove_persons(dies)
     return deaths
 

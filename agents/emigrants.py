@@ -88,9 +88,9 @@ def leave_for_university(pop: Population, emigrants: Emigrants, settings: Settin
     draws = uniform(seed, Channel.UNIVERSITY, year, p.key[eighteen], 2)
     leaving = eighteen[draws[:, 0] < settings.university_share]
     where = categorical(draws[draws[:, 0] < settings.university_share, 1], origin_weights(settings, year))
-    weight = pop.person_weight()[leaving]
-    flows = np.zeros((pl.n_alt, pl.n_alt))
     home = p.household[leaving]
+    weight = h.weight[home]
+    flows = np.zeros((pl.n_alt, pl.n_alt))
     np.add.at(flows, (pl.alt(h.place[home], h.urban[home]), pl.alt(where, True)), weight)
     graduating = emigrants.students.setdefault(year + UNIVERSITY_YEARS, np.zeros(pl.n))
     np.add.at(graduating, where, weight)

@@ -103,21 +103,27 @@ def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: in
     return labour
 
 
-def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year: int) -> None:
-    """Job switchers quit; where a place's jobs shrank below the employed, the last in the layoff order lose theirs."""
+def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year: int) -> np.ndarray:
+    """Job switchers quit; where a place's jobs shrank below the employed, the last in the layoff order lose theirs.
+
+    Returns the employment that remains (:func:`employment`).
+    """
     p = pop.persons
     employed = np.flatnonzero(p.job >= 0)  # only they draw
     p.job[employed[uniform(seed, Channel.JOB_SWITCH, year, p.key[employed]) < world.settings.job_switch_rate]] = NO_JOB
-    excess = employment(pop, labour) - world.jobs.jobs
+    remaining = employment(pop, labour)
+    excess = remaining - world.jobs.jobs
     excess[~places().in_haimen] = 0.0
-    if (excess > 1e-9).any():
-        priority = uniform(seed, Channel.LAYOFF, year, p.key)
-        weight = pop.person_weight()
-        for w, c in zip(*np.nonzero(excess > 1e-9), strict=True):
-            holders = np.flatnonzero((p.job == w) & (p.cluster == c) & labour)
-            order = holders[np.argsort(-priority[holders], kind="stable")]
-            lose = order[np.cumsum(weight[order]) - weight[order] < excess[w, c] - 1e-9]
-            p.job[lose] = NO_JOB
+    if not (excess > 1e-9).any():
+        return remaining
+    priority = uniform(seed, Channel.LAYOFF, year, p.key)
+    weight = pop.person_weight()
+    for w, c in zip(*np.nonzero(excess > 1e-9), strict=True):
+        holders = np.flatnonzero((p.job == w) & (p.cluster == c) & labour)
+        order = holders[np.argsort(-priority[holders], kind="stable")]
+        lose = order[np.cumsum(weight[order]) - weight[order] < excess[w, c] - 1e-9]
+        p.job[lose] = NO_JOB
+    return employment(pop, labour)
 
 
 def find_jobs(

@@ -36,13 +36,10 @@ class Columns:
         for f in fields(self):
             setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
 
-    def keep(self, mask: np.ndarray) -> np.ndarray:
-        """Keep the rows where ``mask`` is true; return each old row's new index (-1 if dropped)."""
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep the rows where ``mask`` is true."""
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name)[mask])
-        new_index = np.full(mask.shape, -1, dtype=np.int64)
-        new_index[mask] = np.arange(int(mask.sum()))
-        return new_index
 
 
 @dataclass
@@ -133,5 +130,7 @@ class Population:
 
     def _drop_household_rows(self, gone: np.ndarray) -> None:
         """Drop household rows no remaining person lives in; persons' household indices follow."""
-        new_index = self.households.keep(~gone)
+        kept = ~gone
+        self.households.keep(kept)
+        new_index = np.cumsum(kept) - 1  # each kept row's new index (persons live only in kept rows)
         self.persons.household = new_index[self.persons.household]

@@ -29,14 +29,15 @@ who would take it up: a share that depends on rural or urban origin.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from agents.choice import Nests
+from agents.choice import Nests, group_codes
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Population
-from agents.rows import distinct_rows, dot
+from agents.rows import dot, rows_by_appearance
 from agents.streams import Channel, uniform
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
@@ -76,7 +77,7 @@ class Deciders(Columns):
 
     def kinds(self) -> tuple[np.ndarray, np.ndarray]:
         """One representative per kind of decider (same utility for every alternative), and each one's kind."""
-        return distinct_rows(
+        return rows_by_appearance(
             self.current,
             self.origin,
             self.hukou_city,
@@ -131,7 +132,7 @@ def describe_deciders(
     index = np.full(len(h), -1)
     index[rows] = np.arange(n)
     mine = index[p.household] >= 0
-    members_of = p if mine.all() else p.take(mine)  # the deciders' persons only (residents' are a small share)
+    members_of = p if mine.all() else p.take(np.flatnonzero(mine))  # the deciders' persons only (a small share)
     i = index[members_of.household]
     age, college = members_of.age, members_of.college
     labour = in_labour_force(members_of, world.settings, year)
@@ -253,6 +254,19 @@ def residence_utility(d: Deciders, world: World, prospects: JobProspects, year: 
     return _utility(d.take(first), world, prospects, year), kind
 
 
+def _per_group(d: Deciders, term: Callable[[Deciders], np.ndarray], *features: np.ndarray) -> np.ndarray:
+    """``term(d)``, evaluated once per distinct combination of ``features`` (small integer values, the
+    only features ``term`` reads) and spread to every row: the same numbers, computed on fewer rows."""
+    if len(d) == 0:
+        return term(d)
+    code = np.zeros(len(d), dtype=np.int64)
+    for feature in features:
+        feature = feature.astype(np.int64) - int(feature.min())
+        code = code * (int(feature.max()) + 1) + feature
+    first, group = group_codes(code)
+    return term(d.take(first))[group]
+
+
 def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
     s, pl = world.settings, places()
     city = pl.city[pl.alt_place]
@@ -260,35 +274,58 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     # income net of housing cost
     income = dot(d.earnings, prospects.expected_wage)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
-    income += d.other_adults[:, None] * s.pension_share * local_wage[None, :]
-    area = world.housing.floor_area(d.members)
-    newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
-    discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
-    housing = world.housing.annual_cost(area) * (1.0 - discount)
-    net = income - housing + subsidies(d, world, year)
+    income += _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
+
+    def housing_cost(g: Deciders) -> np.ndarray:
+        newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
+        discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
+        return world.housing.annual_cost(world.housing.floor_area(g.members)) * (1.0 - discount)
+
+    housing = _per_group(d, housing_cost, d.members, d.current)
+    payments = _per_group(
+        d,
+        lambda g: subsidies(g, world, year),
+        d.current,
+        d.takes_up,
+        d.dorm,
+        d.buys,
+        d.college,
+        d.graduate_eligible,
+        d.collective,
+        d.college_workers.astype(np.int64),
+    )
+    net = income - housing + payments
     V = s.beta_income * np.log(np.maximum(net, constant("income_floor_share") * income + constant("income_floor_yuan")))
     # jobs: accessibility of openings for each worker's trade
     V += s.beta_access * dot(d.workers, prospects.accessibility)
+
     # hukou-linked access to schools and services
-    local = d.hukou_city[:, None] == city[None, :]
-    takes_hukou = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d.rural_origin, s)
-    on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
-    p_local = np.where(local, 1.0, on_arrival)
-    school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
-    quality = world.schools.quality(year, world.policy)
-    V += s.beta_school * (d.school_children > 0)[:, None] * quality[None, :] * school_access
-    service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
-    V += s.beta_service * service
+    def access_terms(g: Deciders) -> np.ndarray:
+        """The school and the service term, float[2, n, alt]."""
+        newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
+        local = g.hukou_city[:, None] == city[None, :]
+        takes_hukou = world.policy.value("hukou_on_arrival", year) * hukou_willingness(g.rural_origin, s)
+        on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
+        p_local = np.where(local, 1.0, on_arrival)
+        school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
+        quality = world.schools.quality(year, world.policy)
+        school = s.beta_school * (g.school_children > 0)[:, None] * quality[None, :] * school_access
+        service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
+        return np.stack([school, s.beta_service * service], axis=1)
+
+    access = _per_group(d, access_terms, d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    V += access[:, 0]
+    V += access[:, 1]
     # amenity (with the youth bonus for young graduates) and ties
-    V += s.beta_amenity * (
-        world.amenity(year)[None, :] + d.youth_eligible[:, None] * world.policy.youth_bonus(year)[None, :]
-    )
-    V += s.beta_ties * np.log1p(world.ties.matrix()[d.origin][:, pl.alt_place] / constant("ties_unit"))
+    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * world.policy.youth_bonus(year)[None, :]
+    V += (s.beta_amenity * amenity)[d.youth_eligible.astype(np.intp)]
+    ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
+    V += ties[d.origin]
     stock = world.housing.stock
     size = np.log(stock / stock[haimen].mean(), where=haimen, out=np.zeros_like(stock)) * s.nest_scale_haimen
     V += size[None, :]
     V[np.arange(len(d)), d.current] -= size[d.current]
-    V -= moving_cost(d, world)
+    V -= _per_group(d, lambda g: moving_cost(g, world), d.current, d.owner)
     V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
     return V.astype(np.float32)
 
@@ -326,7 +363,7 @@ def newcomers_from_pool(
     new_index = np.full(len(pool.households), -1)
     new_index[rows] = np.arange(len(rows))
     h = pool.households.take(rows)
-    persons = pool.persons.take(take[pool.persons.household])
+    persons = pool.persons.take(np.flatnonzero(take[pool.persons.household]))  # few: by index, not by mask
     persons.household = new_index[persons.household]
     persons.job[:] = NO_JOB
     alt = choice[come]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 
@@ -21,13 +22,8 @@ def _weights(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sqrt(p), np.cbrt(p)
 
 
-def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One representative row per distinct combination of ``columns``, and each row's representative.
-
-    Columns are arrays of small numbers with one entry (or one row, for 2-D
-    columns) per agent; rows ``i`` and ``first[inverse[i]]`` are equal.
-    """
-    parts = [c.reshape(len(c), -1) for c in columns]
+def _row_codes(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Two float codes per row: weighted sums of its entries with rationally independent weights."""
     width = sum(p.shape[1] for p in parts)
     w1, w2 = _weights(width)
     code, check = np.zeros(len(parts[0])), np.zeros(len(parts[0]))
@@ -38,13 +34,30 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             code += column * w1[i]
             check += column * w2[i]
             i += 1
+    return code, check
+
+
+def _sorted_groups(code: np.ndarray, check: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows grouped by ``code`` (groups in the order of their codes), or None if ``check`` disagrees within a group
+    (a floating-point coincidence: the caller then groups exactly)."""
     _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
-    if not np.array_equal(check[first][inverse], check):  # a floating-point coincidence: group exactly
-        stacked = np.column_stack([p.astype(float) for p in parts])
-        _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-    return first, inverse
+    return (first, inverse) if np.array_equal(check[first][inverse], check) else None
+
+
+def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One representative row per distinct combination of ``columns``, and each row's representative.
+
+    Columns are arrays of small numbers with one entry (or one row, for 2-D
+    columns) per agent; rows ``i`` and ``first[inverse[i]]`` are equal.
+    """
+    parts = [c.reshape(len(c), -1) for c in columns]
+    groups = _sorted_groups(*_row_codes(parts))
+    if groups is not None:
+        return groups
+    stacked = np.column_stack([p.astype(float) for p in parts])
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
 
 
 def distinct_sparse_rows(X: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
@@ -56,11 +69,22 @@ def distinct_sparse_rows(X: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
     X = sparse.csr_array(X)
     X.sum_duplicates()  # also sorts each row's columns: sums in column order, as the dense codes
     w1, w2 = _weights(X.shape[1])
-    code, check = X @ w1, X @ w2
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
+    groups = _sorted_groups(X @ w1, X @ w2)
+    return groups if groups is not None else distinct_rows(X.toarray())
+
+
+def rows_by_appearance(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`distinct_rows`, but groups numbered in order of first appearance (hashed, not sorted: faster).
+
+    For callers whose results do not depend on the groups' order (only on which rows are grouped).
+    """
+    parts = [c.reshape(len(c), -1) for c in columns]
+    code, check = _row_codes(parts)
+    inverse, _ = pd.factorize(code)
+    seen = np.maximum.accumulate(inverse)  # groups are numbered as they first appear: a new one raises the maximum
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]) if len(inverse) else np.zeros(0, dtype=np.int64)
     if not np.array_equal(check[first][inverse], check):  # a floating-point coincidence: group exactly
-        return distinct_rows(X.toarray())
+        return distinct_rows(*columns)
     return first, inverse
 
 

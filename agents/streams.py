@@ -86,7 +86,11 @@ def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int
         if slots is not None:
             offsets = np.arange(1, slots + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
             h = _mix(h[:, None] + offsets[None, :])
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
+    h >>= np.uint64(11)  # h is _mix's own array: worked on in place, as below
+    u = h.astype(np.float64)
+    u += 0.5
+    u *= 1.0 / (1 << 53)
+    return u
 
 
 def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int) -> np.ndarray:
@@ -96,8 +100,14 @@ def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int)
         h = _mix(keys ^ np.uint64(_base(seed, int(channel), year)))
         offsets = np.arange(1, n_alt + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
         h = _mix(h[:, None] + offsets[None, :])
-    u = ((h >> np.uint64(41)).astype(np.float32) + np.float32(0.5)) * np.float32(1.0 / (1 << 23))
-    return -np.log(-np.log(u))
+    h >>= np.uint64(41)  # in place on _mix's own array, and on u: the same operations, fewer large temporaries
+    u = h.astype(np.float32)
+    u += np.float32(0.5)
+    u *= np.float32(1.0 / (1 << 23))
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    np.log(u, out=u)
+    return np.negative(u, out=u)
 
 
 def derive_keys(parent: np.ndarray, tag: int, year: int = 0) -> np.ndarray:
@@ -116,10 +126,36 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     shares = np.asarray(shares, dtype=float)
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
+        if _few_categories(u, shares, cum):
+            return np.minimum(_at_or_below(cum, u), len(cum) - 1)
         return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     k = shares.shape[1]
-    index = np.searchsorted(_stacked_cdf(shares), group + u, side="right") - group * k
+    stacked = _stacked_cdf(shares)
+    if _few_categories(u, shares, stacked):
+        # row g's CDF values lie in [g, g + 1): those of earlier rows are all at most g + u, of later rows none
+        # (but when g + u rounds to g + 1, which then counts all of row g: clipped to k - 1 either way)
+        return np.clip(_at_or_below(stacked.reshape(-1, k), group + u, group), 0, k - 1)
+    index = np.searchsorted(stacked, group + u, side="right") - group * k
     return np.clip(index, 0, k - 1)
+
+
+def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray) -> bool:
+    """Whether counting CDF values is faster than a binary search, and finds the same: few categories,
+    shares not negative, finite CDF values (sorted then), uniforms in [0, 1] (not NaN)."""
+    return (
+        shares.shape[-1] <= 32
+        and len(u) > 0
+        and bool((shares >= 0).all() and np.isfinite(cdf).all() and u.min() >= 0.0 and u.max() <= 1.0)
+    )
+
+
+def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None) -> np.ndarray:
+    """How many of the values ``cdf`` (float[k]), or ``cdf[row[i]]`` (float[g, k]), are at most ``x[i]``: what
+    a binary search finds in a sorted row."""
+    count = np.zeros(len(x), dtype=np.intp)
+    for value in cdf.T:
+        count += (value if row is None else value[row]) <= x
+    return count
 
 
 def _stacked_cdf(shares: np.ndarray) -> np.ndarray:

@@ -124,6 +124,24 @@ def test_nested_draw_reproduces_nested_logit(structure):
     assert_matches(counts_by_kind(choice, V.shape[1]), p)
 
 
+def test_nested_draw_repeated_is_exact():
+    """Redrawing with the same kinds (as shadow-price rounds do) gives exactly a fresh, plain draw's choices."""
+    structures = {**NEST_STRUCTURES, "split nest": (np.array([0, 1, 0, 2, 0, 3]), np.array([0.5, 1.0, 1.0, 1.0]))}
+    kind = KIND.copy()
+    for of_alt, scale in structures.values():
+        nests = Nests(of_alt, scale)
+        draw = nested_draw(nests, KEYS)
+        eps_nest = gumbel(SEED, Channel.RESIDENCE_NEST, YEAR, KEYS, len(scale))
+        eps_alt = gumbel(SEED, Channel.RESIDENCE, YEAR, KEYS, 6)
+        for shift in (0.0, 0.3, 0.3, -0.5):
+            W = (V + shift * (of_alt == 0)).astype(np.float32)  # the first nest's alternatives change
+            inner, values = nests.inclusive(W)
+            nest = np.argmax(values[kind] + eps_nest, axis=1)
+            inside = of_alt[None, :] == nest[:, None]
+            expected = np.argmax(np.where(inside, inner[kind] + eps_alt, -np.inf), axis=1)
+            np.testing.assert_array_equal(draw(W, kind), expected)
+
+
 def test_nested_logit_closed_form():
     of_alt, scale = NEST_STRUCTURES["one nest of three, λ=0.5"]
     nests = Nests(of_alt, scale)

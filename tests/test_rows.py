@@ -1,0 +1,27 @@
+"""Grouping identical rows: hashed grouping finds the same groups as sorted grouping."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.rows import distinct_rows, rows_by_appearance
+
+
+def test_rows_by_appearance_same_groups_as_distinct_rows():
+    rng = np.random.default_rng(3)
+    n = 5000
+    columns = (
+        rng.integers(0, 4, n),
+        rng.random(n) < 0.3,
+        rng.integers(0, 3, (n, 3)).astype(float),
+        np.round(rng.integers(0, 2, n) * 0.35, 6),
+    )
+    first, group = rows_by_appearance(*columns)
+    sorted_first, sorted_group = distinct_rows(*columns)
+    assert len(first) == len(sorted_first)
+    # the same partition: each hashed group maps to exactly one sorted group
+    assert len(np.unique(group * len(first) + sorted_group)) == len(first)
+    # groups numbered by first appearance, each represented by its first row
+    np.testing.assert_array_equal(group[first], np.arange(len(first)))
+    assert (np.diff(first) > 0).all()
+    np.testing.assert_array_equal(np.sort(first), np.sort(sorted_first))
