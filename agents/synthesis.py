@@ -256,16 +256,20 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
 
     # rake household weights to the census: persons per alternative, per five-year band and men per band, ...
     n_alts, n_bands = len(alts), len(BAND_STARTS)
-    band, man, hh = band_of_age(age), ~female, np.arange(n_hh)
-    entries = (  # (household, column, value); entries at the same place add up: people per band, men per band
-        (hh, np.searchsorted(alts, alt), size),
-        (household, n_alts + band, 1),
-        (household[man], n_alts + n_bands + band[man], 1),
-        (hh, np.full(n_hh, n_alts + 2 * n_bands), size * is_coll),
-        (hh, np.full(n_hh, n_alts + 2 * n_bands + 1), ~is_coll),
+    band, man, hh = band_of_age(age).astype(np.int32), ~female, np.arange(n_hh, dtype=np.int32)
+    household32, n_men = household.astype(np.int32), int(man.sum())
+    rows = np.concatenate([hh, household32, household32[man], hh, hh])  # entries at one place add up:
+    columns = np.concatenate(  # people per alternative, per band and men per band, collective people, families
+        [
+            np.searchsorted(alts, alt).astype(np.int32),
+            n_alts + band,
+            n_alts + n_bands + band[man],
+            np.full(n_hh, n_alts + 2 * n_bands, dtype=np.int32),
+            np.full(n_hh, n_alts + 2 * n_bands + 1, dtype=np.int32),
+        ]
     )
-    rows, columns, values = (np.concatenate([np.broadcast_to(e[i], len(e[0])) for e in entries]) for i in range(3))
-    X = sparse.csr_array((values.astype(float), (rows, columns)), shape=(n_hh, n_alts + 2 * n_bands + 2))
+    values = np.concatenate([size, np.ones(len(household) + n_men), size * is_coll, ~is_coll], dtype=float)
+    X = sparse.csr_array((values, (rows, columns)), shape=(n_hh, n_alts + 2 * n_bands + 2))
     totals = np.r_[
         targets[alts],
         band_targets(),

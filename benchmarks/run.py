@@ -48,13 +48,15 @@ from benchmarks.kernel import KernelRow, kernel_rows  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
 from benchmarks.naive import ShareTest, SpeedRow, capture, compare, resample, share_test  # noqa: E402
 
-STAGES = (
+STAGES = (  # MigrationModel.step's stages in order (a commit without one skips it)
     "demography",
+    "young_adults",
     "labour",
     "choose_residences",
     "apply_moves",
     "enrol_students",
     "choose_jobs",
+    "recruit_workers",
     "markets",
     "settle",
     "advance_outside_places",

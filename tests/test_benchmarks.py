@@ -46,3 +46,14 @@ def test_sweep_benchmark_runs_and_reports_medians_load_and_identical_results(tmp
     for line in ("serial (sweep runner", "warm workers", "cold: the process's first", "mesa.batch_run", "load average"):
         assert line in text
     assert "results identical (every round): yes" in text and "median of the rounds' ratios" in text
+
+
+def test_profile_times_every_stage_of_the_year():
+    """The stage profile names each stage ``MigrationModel.step`` calls, in order (none left in "rest of step")."""
+    import inspect
+    import re
+
+    from abm.model import MigrationModel
+
+    called = re.findall(r"self\.(\w+)\(", inspect.getsource(MigrationModel.step))
+    assert tuple(called) == run.STAGES
