@@ -161,12 +161,12 @@ class Capacity:
 
     def net_demand(self, choice: np.ndarray, current: np.ndarray) -> np.ndarray:
         """Units wanted minus units freed, per resource, float[resource]."""
-        moving = choice != current
-        into, out_of = self.of_alt[choice], self.of_alt[current]
-        arrive, leave = moving & (into >= 0), moving & (out_of >= 0)
+        moving = np.flatnonzero(choice != current)  # most stay: only movers are looked up (same order, same sums)
+        into, out_of, use = self.of_alt[choice[moving]], self.of_alt[current[moving]], self.use[moving]
+        arrive, leave = into >= 0, out_of >= 0
         n = len(self.room)
-        return np.bincount(into[arrive], weights=self.use[arrive], minlength=n) - np.bincount(
-            out_of[leave], weights=self.use[leave], minlength=n
+        return np.bincount(into[arrive], weights=use[arrive], minlength=n) - np.bincount(
+            out_of[leave], weights=use[leave], minlength=n
         )
 
 
