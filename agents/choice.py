@@ -113,34 +113,42 @@ class Nests:
 
         ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are
         only needed (and drawn) for deciders whose chosen nest has several alternatives.
-        Called again with the same ``kind`` array (shadow-price rounds), the nest
-        stage redoes only the nests whose inclusive values changed (the same sums, so the same choices).
+        A decider's choice depends only on its kind's utilities and its own errors: called again with the
+        same ``kind`` array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn.
         """
-        kept: dict[str, np.ndarray] = {}  # the last call's kind, inclusive values and nest scores
+        kept: dict[str, np.ndarray] = {}  # the last call's kind, utilities and choices
 
         def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
-            inner, values = self.inclusive(V)
             if kept.get("kind") is kind:
-                scores = kept["scores"]
-                for k in np.flatnonzero((values != kept["values"]).any(axis=0)):
-                    scores[:, k] = values[kind, k] + eps_nest[:, k]
+                changed = (kept["V"] != V).any(axis=1)  # kinds whose utilities changed
+                rows = np.flatnonzero(changed[kind])
+                choice = kept["choice"].copy()
+                if len(rows):
+                    choice[rows] = pick(V, kind, rows)
             else:
-                scores = values[kind] + eps_nest
-            kept.update(kind=kind, values=values, scores=scores)
-            nest = np.argmax(scores, axis=1)
+                choice = pick(V, kind)
+            kept.update(kind=kind, V=V, choice=choice.copy())
+            return choice
+
+        def pick(V: np.ndarray, kind: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
+            """The choices of ``deciders`` (all if None)."""
+            inner, values = self.inclusive(V)
+            of, eps = (kind, eps_nest) if deciders is None else (kind[deciders], eps_nest[deciders])
+            nest = np.argmax(values[of] + eps, axis=1)
             choice = self.single[nest]
             rows = np.flatnonzero(choice < 0)
             if len(rows) == 0:
                 return choice
+            errors = eps_alt(rows if deciders is None else deciders[rows])
             if self.one_block is not None:  # the only larger nest, of consecutive alternatives: just their columns
                 start, stop = self.one_block
-                within = inner[kind[rows], start:stop] + eps_alt(rows)[:, start:stop]
+                within = inner[of[rows], start:stop] + errors[:, start:stop]
                 best = np.argmax(within, axis=1)
                 # as an argmax over all columns with the others at -inf: column 0 when all are -inf
                 choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, start + best)
                 return choice
             inside = self.of_alt[None, :] == nest[rows, None]
-            choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
+            choice[rows] = np.argmax(np.where(inside, inner[of[rows]] + errors, -np.inf), axis=1)
             return choice
 
         return draw
