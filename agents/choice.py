@@ -198,6 +198,7 @@ def choose(
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
     combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
+    shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
         unsettled = False
@@ -217,9 +218,14 @@ def choose(
         for c, price, users in zip(capacities, prices, combo_uses.T, strict=True):
             per_alt = np.where(c.of_alt >= 0, price[np.maximum(c.of_alt, 0)], 0.0)
             cost_of_combo += users[:, None] * per_alt[None, :]
-        cost = cost_of_combo[combo]
-        cost[np.arange(len(first)), sub_current] = 0.0
-        choice = draw((base - cost).astype(V.dtype), sub)
+        # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
+        moved = cost_of_combo != shown_cost  # [combination, alt]
+        rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
+        cost = cost_of_combo[combo[rows]]
+        cost[np.arange(len(rows)), sub_current[rows]] = 0.0
+        shown, shown_cost = shown.copy(), cost_of_combo
+        shown[rows] = (base[rows] - cost).astype(V.dtype)
+        choice = draw(shown, sub)
     return _lottery(choice, current, capacities, priority)
 
 
