@@ -223,8 +223,12 @@ def choose(
         rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
         cost = cost_of_combo[combo[rows]]
         cost[np.arange(len(rows)), sub_current[rows]] = 0.0
-        shown, shown_cost = shown.copy(), cost_of_combo
-        shown[rows] = (base[rows] - cost).astype(V.dtype)
+        if len(rows) == len(first):  # all of them (job choices): no copy of the others
+            shown = (base - cost).astype(V.dtype)
+        else:
+            shown = shown.copy()
+            shown[rows] = (base[rows] - cost).astype(V.dtype)
+        shown_cost = cost_of_combo
         choice = draw(shown, sub)
     return _lottery(choice, current, capacities, priority)
 
