@@ -75,6 +75,16 @@ class YearEvents:
 
 
 @dataclass
+class Headcounts:
+    """Counts read off the persons that the markets and the record both need (settling in, between them,
+    changes only tenure and hukou, which none of them depends on)."""
+
+    labour: np.ndarray  # bool[person]: in the labour force
+    filled: np.ndarray  # float[place, cluster]: jobs filled by place of work and cluster
+    children: np.ndarray  # float[place]: children of compulsory-school age
+
+
+@dataclass
 class ResidenceChoices:
     """The year's residence decisions, before they are applied."""
 
@@ -211,10 +221,10 @@ class MigrationModel(mesa.Model):
         self.enrol_students()
         self.choose_jobs(prospects)
         self.recruit_workers()
-        self.markets()
+        counted = self.markets()
         self.settle()
         self.advance_outside_places()
-        self.record()
+        self.record(counted)
         self.running = self.year < self.end
 
     def demography(self) -> None:
@@ -345,14 +355,17 @@ class MigrationModel(mesa.Model):
             np.add.at(flows, (pl.alt(h.origin, True), pl.alt(h.place, True)), h.weight)
             pop.add(recruits.households, recruits.persons)
 
-    def markets(self) -> None:
-        """Wages respond to vacancies, prices to occupancy; builders and the levers add dwellings and school seats."""
+    def markets(self) -> Headcounts:
+        """Wages respond to vacancies, prices to occupancy; builders and the levers add dwellings and school seats.
+        Returns the headcounts they respond to (for the record)."""
         world, y = self.world, self.year
-        world.jobs.adjust(employment(self.population, in_labour_force(self.population.persons, self.settings, y)))
+        counted = self.headcounts()
+        world.jobs.adjust(counted.filled)
         occupied = self.occupied_dwellings()
         world.housing.update_prices(occupied)
         world.housing.build(y, world.policy, occupied)
-        world.schools.expand(y, world.policy, self.school_children())
+        world.schools.expand(y, world.policy, counted.children)
+        return counted
 
     def settle(self) -> None:
         """Settling in: renters who have lived in Haimen a year may buy, others take its hukou (at a rate scaled by
@@ -375,9 +388,10 @@ class MigrationModel(mesa.Model):
         self.outside.advance(arrivals=flows.sum(axis=0) - np.diag(flows), departures=flows.sum(axis=1) - np.diag(flows))
         self.emigrants.age()
 
-    def record(self) -> None:
-        """Collect the year's summary figures and tables (reads the state, changes nothing else)."""
-        counts = year_counts(self)
+    def record(self, counted: Headcounts | None = None) -> None:
+        """Collect the year's summary figures and tables (reads the state, changes nothing else); ``counted``: the
+        headcounts of the persons as they are now, if already counted (by :meth:`markets`)."""
+        counts = year_counts(self, counted if counted is not None else self.headcounts())
         self.summary = summarize(self, counts)
         record_tables(self, counts)
         self.outcome_values = current_outcomes(self)
@@ -389,6 +403,11 @@ class MigrationModel(mesa.Model):
     def _alt_of_households(self) -> np.ndarray:
         h = self.population.households
         return places().alt(h.place, h.urban)
+
+    def headcounts(self) -> Headcounts:
+        """The labour force, the jobs it fills and the children of school age, as the persons are now."""
+        labour = in_labour_force(self.population.persons, self.settings, self.year)
+        return Headcounts(labour=labour, filled=employment(self.population, labour), children=self.school_children())
 
     def occupied_dwellings(self) -> np.ndarray:
         """Dwellings occupied per alternative, float[alt]."""

@@ -23,7 +23,6 @@ import pandas as pd
 from mesa import DataCollector
 
 from abm.outcomes import OUTCOMES
-from agents.labour import employment, in_labour_force
 from agents.population import COLLECTIVE, OWNER, RENTER
 from agents.residence import takes_up_payments
 from agents.synthesis import HAIMEN_CITY
@@ -31,7 +30,7 @@ from environment.places import clusters, places
 from environment.settings import levers
 
 if TYPE_CHECKING:
-    from abm.model import MigrationModel
+    from abm.model import Headcounts, MigrationModel
 
 SUMMARY = (
     "year",
@@ -134,29 +133,33 @@ def band_label(lo: int, hi: int) -> str:
     return f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
 
 
-def year_counts(model: MigrationModel) -> dict[str, Any]:
+def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     """What the year's summary and tables share, counted once: people, urban people and workers per place
-    (Haimen's units; outside places from their stocks), the labour force, jobs filled, births, deaths and the
-    moves between places (None in the census year); and per person row its people and home place."""
+    (Haimen's units; outside places from their stocks), the labour force, jobs filled and school children
+    (``counted``), births, deaths and the moves between places (None in the census year); and per person row
+    its people, home place and whether that is in Haimen."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
     home = h.place[p.household]
     people = np.bincount(home, weights=w, minlength=pl.n)
     urban = np.bincount(home, weights=w * h.urban[p.household], minlength=pl.n)
-    labour = in_labour_force(p, model.settings, model.year)
+    labour = counted.labour
+    working = np.flatnonzero(labour)  # the others would add zeros
     births, deaths = _births_deaths(model)
     return {
         "population": np.where(pl.in_haimen, people, model.outside.population),
         "urban_population": np.where(pl.in_haimen, urban, np.nan),
-        "workers": np.bincount(home, weights=w * labour, minlength=pl.n),
+        "workers": np.bincount(home[working], weights=w[working], minlength=pl.n),
         "labour": labour,
-        "filled": employment(pop, labour),
+        "filled": counted.filled,
+        "children": counted.children,
         "births": births,
         "deaths": deaths,
         "place_flows": None if model.year == model.start else model.place_flows(),
         "person_weight": w,
         "home": home,
+        "in_haimen": pl.in_haimen[home],
     }
 
 
@@ -186,7 +189,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         arrivals, departures = pf[np.ix_(~hm, hm)].sum(), pf[np.ix_(hm, ~hm)].sum()
         haimen_alt = pl.alt_in_haimen
         rural_to_urban = model.events.flows[np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)].sum()
-    w, in_haimen = counts["person_weight"], hm[counts["home"]]
+    w, in_haimen = counts["person_weight"], counts["in_haimen"]
     working = counts["labour"] & in_haimen
     family = hm[h.place] & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
@@ -233,7 +236,7 @@ def _place_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     else:
         arrivals, departures = pf.sum(axis=0) - np.diag(pf), pf.sum(axis=1) - np.diag(pf)
     households = np.bincount(pop.households.place, weights=pop.households.weight, minlength=pl.n)
-    children = model.school_children()
+    children = counts["children"]
     price, rent = world.housing.price, world.housing.rent()
     rows = []
     for i, key in enumerate(pl.keys):
@@ -300,7 +303,7 @@ def _job_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
 
 def _age_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     p = model.population.persons
-    in_haimen = places().in_haimen[counts["home"]]
+    in_haimen = counts["in_haimen"]
     band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
     band = band_of_age[p.age] - 1  # by age, looked up (one search per age, not per person)
     by_band = np.bincount(

@@ -113,34 +113,42 @@ class Nests:
 
         ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are
         only needed (and drawn) for deciders whose chosen nest has several alternatives.
-        Called again with the same ``kind`` array (shadow-price rounds), the nest
-        stage redoes only the nests whose inclusive values changed (the same sums, so the same choices).
+        A decider's choice depends only on its kind's utilities and its own errors: called again with the
+        same ``kind`` array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn.
         """
-        kept: dict[str, np.ndarray] = {}  # the last call's kind, inclusive values and nest scores
+        kept: dict[str, np.ndarray] = {}  # the last call's kind, utilities and choices
 
         def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
-            inner, values = self.inclusive(V)
             if kept.get("kind") is kind:
-                scores = kept["scores"]
-                for k in np.flatnonzero((values != kept["values"]).any(axis=0)):
-                    scores[:, k] = values[kind, k] + eps_nest[:, k]
+                changed = (kept["V"] != V).any(axis=1)  # kinds whose utilities changed
+                rows = np.flatnonzero(changed[kind])
+                choice = kept["choice"].copy()
+                if len(rows):
+                    choice[rows] = pick(V, kind, rows)
             else:
-                scores = values[kind] + eps_nest
-            kept.update(kind=kind, values=values, scores=scores)
-            nest = np.argmax(scores, axis=1)
+                choice = pick(V, kind)
+            kept.update(kind=kind, V=V, choice=choice.copy())
+            return choice
+
+        def pick(V: np.ndarray, kind: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
+            """The choices of ``deciders`` (all if None)."""
+            inner, values = self.inclusive(V)
+            of, eps = (kind, eps_nest) if deciders is None else (kind[deciders], eps_nest[deciders])
+            nest = np.argmax(values[of] + eps, axis=1)
             choice = self.single[nest]
             rows = np.flatnonzero(choice < 0)
             if len(rows) == 0:
                 return choice
+            errors = eps_alt(rows if deciders is None else deciders[rows])
             if self.one_block is not None:  # the only larger nest, of consecutive alternatives: just their columns
                 start, stop = self.one_block
-                within = inner[kind[rows], start:stop] + eps_alt(rows)[:, start:stop]
+                within = inner[of[rows], start:stop] + errors[:, start:stop]
                 best = np.argmax(within, axis=1)
                 # as an argmax over all columns with the others at -inf: column 0 when all are -inf
                 choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, start + best)
                 return choice
             inside = self.of_alt[None, :] == nest[rows, None]
-            choice[rows] = np.argmax(np.where(inside, inner[kind[rows]] + eps_alt(rows), -np.inf), axis=1)
+            choice[rows] = np.argmax(np.where(inside, inner[of[rows]] + errors, -np.inf), axis=1)
             return choice
 
         return draw
@@ -190,6 +198,7 @@ def choose(
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
     combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
+    shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
         unsettled = False
@@ -209,9 +218,18 @@ def choose(
         for c, price, users in zip(capacities, prices, combo_uses.T, strict=True):
             per_alt = np.where(c.of_alt >= 0, price[np.maximum(c.of_alt, 0)], 0.0)
             cost_of_combo += users[:, None] * per_alt[None, :]
-        cost = cost_of_combo[combo]
-        cost[np.arange(len(first)), sub_current] = 0.0
-        choice = draw((base - cost).astype(V.dtype), sub)
+        # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
+        moved = cost_of_combo != shown_cost  # [combination, alt]
+        rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
+        cost = cost_of_combo[combo[rows]]
+        cost[np.arange(len(rows)), sub_current[rows]] = 0.0
+        if len(rows) == len(first):  # all of them (job choices): no copy of the others
+            shown = (base - cost).astype(V.dtype)
+        else:
+            shown = shown.copy()
+            shown[rows] = (base[rows] - cost).astype(V.dtype)
+        shown_cost = cost_of_combo
+        choice = draw(shown, sub)
     return _lottery(choice, current, capacities, priority)
 
 

@@ -131,7 +131,9 @@ def describe_deciders(
     n, n_clusters = len(rows), clusters().n
     index = np.full(len(h), -1)
     index[rows] = np.arange(n)
-    mine = index[p.household] >= 0
+    deciding = np.zeros(len(h), dtype=bool)
+    deciding[rows] = True
+    mine = deciding[p.household]  # (a gather of flags: cheaper than of the indices)
     members_of = p if mine.all() else p.take(np.flatnonzero(mine))  # the deciders' persons only (a small share)
     i = index[members_of.household]
     age, college = members_of.age, members_of.college
@@ -147,7 +149,7 @@ def describe_deciders(
     ).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
     s, key = world.settings, h.key[rows]
-    members = count(np.ones_like(i))
+    members = np.bincount(i, minlength=n).astype(float)  # counted, not summed: the same whole numbers
     owner, collective = h.tenure[rows] == OWNER, h.tenure[rows] == COLLECTIVE
     if from_pool:
         draws = uniform(seed, Channel.TENURE, year, key, 3)

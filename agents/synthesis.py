@@ -45,6 +45,7 @@ RECRUIT_HOUSEHOLD, RETURN_HOUSEHOLD, LEAVER_HOUSEHOLD = 5, 6, 7
 POOL_KEY_TAG, STUDENT_KEY_TAG = 2, 20  # derive movers' person keys (values kept from earlier versions)
 RECRUIT_KEY_TAG, RETURN_KEY_TAG = 30, 31
 MOVER_CHILD_AGES: tuple[int, int] = tuple(constant("mover_child_ages"))
+FEW_AGE_RANGES = 16  # up to this many age ranges, _sample_ages groups rows by a pass per range rather than a sort
 
 # Age ranges (inclusive) of the census roles in a household template: the 60+ band and children under ADULT_AGE.
 ELDERLY_AGES = (60, MAX_AGE)
@@ -196,13 +197,22 @@ def template_shares(settings: Settings) -> np.ndarray:
 
 
 def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """Ages drawn from the cohort sizes restricted to [lo, hi] for each person."""
+    """Ages drawn from the cohort sizes restricted to [lo, hi] for each person.
+
+    Each row's draw is its own, so rows may be grouped by age range in any order: with few ranges (the movers'
+    kinds) by a pass per range, else by sorting.
+    """
     ages = np.empty(len(u), dtype=np.int16)
     if len(u) == 0:
         return ages
-    order = np.lexsort((hi, lo))  # rows grouped by age range, each group once (draws are per row)
-    starts = np.r_[0, np.flatnonzero(np.diff(lo[order]) | np.diff(hi[order])) + 1]
-    for rows in np.split(order, starts[1:]):
+    code = lo.astype(np.int64) * len(size) + hi  # the age range [lo, hi], as one number
+    ranges = np.flatnonzero(np.bincount(code))
+    if len(ranges) <= FEW_AGE_RANGES:
+        groups = (np.flatnonzero(code == c) for c in ranges)
+    else:
+        order = np.argsort(code, kind="stable")
+        groups = np.split(order, np.flatnonzero(np.diff(code[order])) + 1)
+    for rows in groups:
         a, b = int(lo[rows[0]]), int(hi[rows[0]])
         ages[rows] = a + categorical(u[rows], size[a : b + 1])
     return ages
