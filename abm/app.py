@@ -30,6 +30,7 @@ matplotlib.use("Agg")  # a server never opens windows
 import reacton.ipywidgets as w
 import solara
 from mesa.visualization.solara_viz import UserInputs
+from solara.server.kernel_context import has_current_context
 
 from abm.app_charts import LiveFigure, OriginsFigure, SpendingFigure, TargetsFigure
 from abm.app_controls import choices, default_values, model_params
@@ -227,6 +228,12 @@ class Screen:
     year: int
 
 
+def tab_open() -> bool:
+    """Whether this thread works for an open tab: a background task that starts after its tab closed gets no
+    Solara context (it must then neither draw nor read the page's state: there is nobody to show it to)."""
+    return has_current_context()
+
+
 def chart_svg(figure: LiveFigure | None, year: int) -> tuple[bytes, str | None]:
     """The figure in ``year`` as SVG, or the error that stopped it (shown, never raised)."""
     try:
@@ -260,8 +267,13 @@ def Panels(screen: solara.Reactive[Screen]):
     """The four panels of the year shown (re-rendered alone after each year: the sidebar is not)."""
     current, year, language = screen.value.show, screen.value.year, lang.value
     frame = current.frame(year, language)
-    # the next year, in the background, while this one is read
-    solara.lab.use_task(lambda: current.prepare(year, language), dependencies=[current, year, language])
+
+    def prepare_next() -> None:
+        """The next year, in the background, while this one is read."""
+        if tab_open():
+            current.prepare(year, language)
+
+    solara.lab.use_task(prepare_next, dependencies=[current, year, language])
     if frame.error:
         solara.Error(t("error", error=frame.error), classes=["demo-error"], style={"font-size": "22px"})
         return
@@ -298,7 +310,7 @@ def Buttons(screen: solara.Reactive[Screen], values: solara.Reactive[dict]):
             screen.value = Screen(at.show, at.year + 1)
 
     def play() -> None:
-        while playing.value and can_step(screen.value):
+        while tab_open() and playing.value and can_step(screen.value):
             advance()
             time.sleep(PLAY_PAUSE_S)
         playing.value = False
