@@ -113,6 +113,11 @@ def takes_up_payments(seed: int, key: np.ndarray, settings: Settings) -> np.ndar
     return uniform(seed, Channel.SUBSIDY_TAKE_UP, 0, key) < settings.subsidy_take_up
 
 
+def hukou_share_on_arrival(rural: np.ndarray, world: World, year: int) -> np.ndarray:
+    """Share of newcomers like each one who take a Haimen hukou on arriving: allowed (lever) and willing, float[n]."""
+    return world.policy.value("hukou_on_arrival", year) * hukou_willingness(rural, world.settings)
+
+
 def hukou_willingness(rural: np.ndarray, settings: Settings) -> np.ndarray:
     """Share of households like each one (``rural``: rural origin) who would transfer their hukou to Haimen,
     float[n]."""
@@ -306,7 +311,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         """The school and the service term, float[2, n, alt]."""
         newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
         local = g.hukou_city[:, None] == city[None, :]
-        takes_hukou = world.policy.value("hukou_on_arrival", year) * hukou_willingness(g.rural_origin, s)
+        takes_hukou = hukou_share_on_arrival(g.rural_origin, world, year)
         on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
         p_local = np.where(local, 1.0, on_arrival)
         school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
@@ -348,8 +353,7 @@ def dwelling_use(d: Deciders, world: World) -> np.ndarray:
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
     """Whether each decider would take a Haimen hukou on arriving (allowed, and willing; keyed draw), bool[n]."""
-    share = world.policy.value("hukou_on_arrival", year) * hukou_willingness(d.rural_origin, world.settings)
-    granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < share
+    granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < hukou_share_on_arrival(d.rural_origin, world, year)
     return (d.hukou_city == HAIMEN_CITY) | (granted & d.from_pool)
 
 

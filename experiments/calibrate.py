@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ CACHE_DIR = RESULTS_DIR / "calibration-cache"  # one JSON file per fitted settin
 
 YEARS = 2  # simulated years over which the migration targets are measured
 NEWTON_STEPS = 12
+MODEL_FOLDERS = ("agents", "abm", "environment")  # what a fit depends on (see model_digest)
 CONTEXT = {"outside_pull_after_2020": 1.0}  # calibration measures the 2010s' rates, so with the 2010s' pull
 
 
@@ -186,14 +188,29 @@ def write(record: dict) -> None:
     write_text_atomic(DATA_DIR / "calibration.toml", header + tomli_w.dumps(record))
 
 
+@cache
+def model_digest() -> str:
+    """Hash of the model's code and inputs (every .py, .toml and .csv under agents/, abm/ and environment/).
+
+    Unlike the commit, it tells two uncommitted versions apart, and works outside a git checkout.
+    """
+    from experiments.store import PROJECT_ROOT
+
+    h = hashlib.sha256()
+    for folder in MODEL_FOLDERS:
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.suffix in {".py", ".toml", ".csv"}:
+                h.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def fitted_constants(settings: Mapping[str, Any] | None, scale: int, seeds: Sequence[int]) -> dict[str, float]:
     """The fitted constants for ``settings``' uncertain parameters, refitted once and then read from the cache.
 
-    The cache key is the uncertainties, scale, seeds, the calibration targets and the code version, so a sweep
-    never refits the same point twice (and a changed model or target is refitted).
+    The cache key is the uncertainties, scale, seeds, the calibration targets and :func:`model_digest`, so a sweep
+    never refits the same point twice (and a changed model or target is refitted, committed or not).
     """
-    from experiments.store import git_commit
-
     given = uncertainties(settings)
     key = json.dumps(
         {
@@ -201,7 +218,7 @@ def fitted_constants(settings: Mapping[str, Any] | None, scale: int, seeds: Sequ
             "scale": scale,
             "seeds": list(seeds),
             "targets": calibration_targets(),
-            "code": git_commit(),
+            "code": model_digest(),
         },
         sort_keys=True,
         default=str,

@@ -77,3 +77,21 @@ def test_recalibrated_runs_reproduce_the_calibration_targets_at_extreme_settings
     assert calibrate.fitted_constants(setting, SCALE, SEEDS) == fitted
     model = RunSpec(setting, scale=SCALE, seed=1, end=2021, recalibrate=(SCALE, SEEDS)).model()
     assert all(model.settings[k] == v for k, v in fitted.items())
+
+
+def test_fits_are_keyed_on_the_model_files_not_the_commit(tmp_path, monkeypatch):
+    """An uncommitted edit to the model changes the cache key (the commit alone would not)."""
+    from experiments import store
+
+    for folder in calibrate.MODEL_FOLDERS:
+        (tmp_path / folder).mkdir()
+    source = tmp_path / "agents" / "rule.py"
+    source.write_text("RATE = 0.1\n")
+    monkeypatch.setattr(store, "PROJECT_ROOT", tmp_path)
+    digest = calibrate.model_digest.__wrapped__
+    before = digest()
+    assert digest() == before
+    (tmp_path / "abm" / "notes.txt").write_text("not model input")
+    assert digest() == before
+    source.write_text("RATE = 0.2\n")
+    assert digest() != before

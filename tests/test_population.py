@@ -13,15 +13,10 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
-from scipy import sparse
 
 from abm import MigrationModel
 from agents.demography import VitalRates
 from agents.population import COLLECTIVE
-from agents.rows import distinct_rows, distinct_sparse_rows
 from agents.synthesis import alternative_targets, census, synthesize
 from environment.demography_inputs import vital_rates
 from environment.places import places
@@ -190,13 +185,3 @@ def test_first_year_natural_change_near_sourced_2021_rate():
     assert natural == pytest.approx(sourced, abs=1.0)
     se = np.hypot(expected["births"][1], expected["deaths"][1])
     assert simulated["births"] - simulated["deaths"] == pytest.approx(sourced, abs=1.0 + 4 * se)
-
-
-@given(arrays(np.int8, st.tuples(st.integers(1, 40), st.integers(1, 6)), elements=st.integers(0, 3)))
-def test_sparse_and_dense_rows_are_grouped_alike(X):
-    """The raking groups a sparse design's rows exactly as the dense grouping does (same groups, same order)."""
-    first, inverse = distinct_rows(X)
-    sparse_first, sparse_inverse = distinct_sparse_rows(sparse.csr_array(X.astype(float)))
-    np.testing.assert_array_equal(sparse_first, first)
-    np.testing.assert_array_equal(sparse_inverse, inverse)
-    np.testing.assert_array_equal(X[first][inverse], X)

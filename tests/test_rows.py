@@ -1,10 +1,14 @@
-"""Grouping identical rows: hashed grouping finds the same groups as sorted grouping."""
+"""Grouping identical rows: hashed and sparse grouping find the same groups as sorted grouping."""
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import sparse
 
-from agents.rows import distinct_rows, rows_by_appearance
+from agents.rows import distinct_rows, distinct_sparse_rows, rows_by_appearance
 
 
 def test_rows_by_appearance_same_groups_as_distinct_rows():
@@ -25,3 +29,13 @@ def test_rows_by_appearance_same_groups_as_distinct_rows():
     np.testing.assert_array_equal(group[first], np.arange(len(first)))
     assert (np.diff(first) > 0).all()
     np.testing.assert_array_equal(np.sort(first), np.sort(sorted_first))
+
+
+@given(arrays(np.int8, st.tuples(st.integers(1, 40), st.integers(1, 6)), elements=st.integers(0, 3)))
+def test_sparse_and_dense_rows_are_grouped_alike(X):
+    """The raking groups a sparse design's rows exactly as the dense grouping does (same groups, same order)."""
+    first, inverse = distinct_rows(X)
+    sparse_first, sparse_inverse = distinct_sparse_rows(sparse.csr_array(X.astype(float)))
+    np.testing.assert_array_equal(sparse_first, first)
+    np.testing.assert_array_equal(sparse_inverse, inverse)
+    np.testing.assert_array_equal(X[first][inverse], X)
