@@ -60,8 +60,8 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.ravel()
 
 
-def distinct_sparse_rows(X: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
-    """``distinct_rows`` of a sparse matrix of small numbers, without making it dense.
+def distinct_sparse_rows(X: sparse.csr_array | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``distinct_rows`` of a (sparse or dense) matrix of small numbers, without making it dense.
 
     The row codes are the same numbers ``distinct_rows`` computes from the dense rows
     (zeros add nothing), so both group and order the rows alike.

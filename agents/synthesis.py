@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
-from agents.rows import distinct_rows, distinct_sparse_rows
+from agents.rows import distinct_sparse_rows
 from agents.streams import Channel, categorical, derive_keys, uniform
 from environment.demography_inputs import (
     BAND_STARTS,
@@ -162,7 +162,7 @@ def rake(design: np.ndarray, X: np.ndarray | sparse.csr_array, totals: np.ndarra
     Rows with the same pattern get the same factor, so Newton runs on the
     distinct patterns only, as a sparse matrix (``X`` may be dense or sparse).
     """
-    first, inverse = distinct_sparse_rows(X) if sparse.issparse(X) else distinct_rows(X)
+    first, inverse = distinct_sparse_rows(X)
     scale = np.maximum(totals, 1.0)
     Xs, Ts = sparse.csr_array(X[first]).multiply(1.0 / scale).tocsr(), totals / scale
     pattern_design = np.bincount(inverse, weights=design)
