@@ -1,8 +1,10 @@
-"""Migrant ties between places: a networkx DiGraph of people who moved.
+"""Migrant ties between places: people who moved, by origin and destination.
 
-Edge ``o -> p`` carries the people living in ``p`` who came from ``o``. A
+Entry ``[o, p]`` holds the people living in ``p`` who came from ``o``. A
 household weighing place ``p`` values ties between its origin and ``p`` in
-either direction. Every year's moves add to the edges and old ties fade.
+either direction. Every year's moves add to the entries and old ties fade.
+The state is a numpy matrix (read every year by the residence choice);
+:meth:`Ties.graph` gives it as a networkx DiGraph for network analysis.
 """
 
 from __future__ import annotations
@@ -18,24 +20,27 @@ class Ties:
 
     def __init__(self, initial: np.ndarray) -> None:
         """``initial[o, p]``: people living in ``p`` who came from ``o``."""
-        keys = places().keys
-        self.graph = nx.DiGraph()
-        self.graph.add_nodes_from(keys)
+        n = places().n
+        self.directed = np.zeros((n, n))  # [o, p]: people in p who came from o (diagonal unused: 0)
         self.add(initial)
 
     def add(self, people: np.ndarray) -> None:
-        """Add people moved from ``o`` to ``p`` (float[place, place])."""
-        keys = places().keys
-        for o, p in zip(*np.nonzero(people), strict=True):
-            if o != p:
-                edge = self.graph.get_edge_data(keys[o], keys[p], {"people": 0.0})
-                self.graph.add_edge(keys[o], keys[p], people=edge["people"] + float(people[o, p]))
+        """Add people moved from ``o`` to ``p`` (float[place, place]); moves within a place are not ties."""
+        off_diagonal = ~np.eye(len(people), dtype=bool)
+        self.directed[off_diagonal] += people[off_diagonal]
 
     def fade(self, rate: float) -> None:
-        for _, _, d in self.graph.edges(data=True):
-            d["people"] *= 1.0 - rate
+        self.directed *= 1.0 - rate
 
     def matrix(self) -> np.ndarray:
         """Ties in either direction, float[place, place] (symmetric)."""
-        directed = nx.to_numpy_array(self.graph, nodelist=list(places().keys), weight="people")
-        return directed + directed.T
+        return self.directed + self.directed.T
+
+    def graph(self) -> nx.DiGraph:
+        """The ties as a DiGraph over the place keys, edge attribute ``people`` (pairs never linked: no edge)."""
+        keys = places().keys
+        graph = nx.DiGraph()
+        graph.add_nodes_from(keys)
+        for o, p in zip(*np.nonzero(self.directed), strict=True):
+            graph.add_edge(keys[o], keys[p], people=float(self.directed[o, p]))
+        return graph

@@ -23,6 +23,7 @@ from environment.inputs import CENSUS_YEAR
 from environment.places import clusters, places
 from environment.settings import resolve
 from environment.targets import PLAN_ADOPTED
+from environment.ties import Ties
 
 SCALE, SEED = 1000, 1
 YEAR = PLAN_ADOPTED + 1
@@ -339,3 +340,18 @@ def test_labour_force_by_lookup_matches_its_definition(ages):
     )
     expected = persons.participates & (persons.age >= 18) & (persons.age < retire) & (persons.student_until < 2025)
     assert np.array_equal(in_labour_force(persons, settings, 2025), expected)
+
+
+# ---------------------------------------------------------------------- ties
+def test_ties_grow_with_moves_fade_and_read_the_same_as_a_graph():
+    n = places().n
+    moves = np.zeros((n, n))
+    moves[0, 1], moves[2, 2] = 100.0, 50.0  # a move between places, and one within a place (no tie)
+    ties = Ties(moves)
+    assert ties.matrix()[0, 1] == ties.matrix()[1, 0] == 100.0 and ties.matrix()[2, 2] == 0.0
+    ties.fade(0.1)
+    ties.add(moves)
+    assert ties.matrix()[1, 0] == pytest.approx(190.0)
+    graph, keys = ties.graph(), places().keys
+    assert list(graph.edges) == [(keys[0], keys[1])]
+    assert graph.edges[keys[0], keys[1]]["people"] == ties.directed[0, 1]
