@@ -9,6 +9,7 @@ evaluated on whole arrays at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import IntEnum
 
 import numpy as np
@@ -78,36 +79,57 @@ def _base(seed: int, channel: int, year: int) -> int:
     return _mix_int(_mix_int(_mix_int(seed * _GOLDEN + channel) + year * _GOLDEN) + channel)
 
 
+_BLOCK_CELLS = 1 << 15  # draws hashed per block: a block's temporaries stay in the CPU's cache (about 2x faster)
+
+
+def _blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
+    """Consecutive row ranges of about ``_BLOCK_CELLS`` draws each (at least one row)."""
+    step = max(1, _BLOCK_CELLS // cells_per_row)
+    return (slice(start, start + step) for start in range(0, n_rows, step))
+
+
+def _hashed(keys: np.ndarray, base: np.uint64, slots: int | None) -> np.ndarray:
+    """The keyed 64-bit hashes of ``keys``: uint64[n], or uint64[n, slots] (a new array)."""
+    h = _mix(keys ^ base)
+    if slots is None:
+        return h
+    return _mix(h[:, None] + np.arange(1, slots + 1, dtype=np.uint64) * np.uint64(_GOLDEN))
+
+
 def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int | None = None) -> np.ndarray:
     """Uniform draws in (0, 1): float[len(keys)], or float[len(keys), slots] if ``slots`` is given."""
     keys = np.asarray(keys, dtype=np.uint64)
+    base = np.uint64(_base(seed, int(channel), year))
+    out = np.empty(len(keys) if slots is None else (len(keys), slots))
     with np.errstate(over="ignore"):
-        h = _mix(keys ^ np.uint64(_base(seed, int(channel), year)))
-        if slots is not None:
-            offsets = np.arange(1, slots + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
-            h = _mix(h[:, None] + offsets[None, :])
-    h >>= np.uint64(11)  # h is _mix's own array: worked on in place, as below
-    u = h.astype(np.float64)
-    u += 0.5
-    u *= 1.0 / (1 << 53)
-    return u
+        for rows in _blocks(len(keys), slots or 1):
+            h = _hashed(keys[rows], base, slots)
+            h >>= np.uint64(11)  # h is the block's own array: worked on in place, as below
+            u = out[rows]
+            u[...] = h  # exact: fewer than 53 bits
+            u += 0.5
+            u *= 1.0 / (1 << 53)
+    return out
 
 
 def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int) -> np.ndarray:
     """Standard Gumbel draws float32[len(keys), n_alt]: the random-utility errors (23-bit uniforms)."""
     keys = np.asarray(keys, dtype=np.uint64)
+    base = np.uint64(_base(seed, int(channel), year))
+    out = np.empty((len(keys), n_alt), dtype=np.float32)
     with np.errstate(over="ignore"):
-        h = _mix(keys ^ np.uint64(_base(seed, int(channel), year)))
-        offsets = np.arange(1, n_alt + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
-        h = _mix(h[:, None] + offsets[None, :])
-    h >>= np.uint64(41)  # in place on _mix's own array, and on u: the same operations, fewer large temporaries
-    u = h.astype(np.float32)
-    u += np.float32(0.5)
-    u *= np.float32(1.0 / (1 << 23))
-    np.log(u, out=u)
-    np.negative(u, out=u)
-    np.log(u, out=u)
-    return np.negative(u, out=u)
+        for rows in _blocks(len(keys), n_alt):
+            h = _hashed(keys[rows], base, n_alt)
+            h >>= np.uint64(41)
+            u = out[rows]
+            u[...] = h  # exact: fewer than 24 bits
+            u += np.float32(0.5)
+            u *= np.float32(1.0 / (1 << 23))
+            np.log(u, out=u)
+            np.negative(u, out=u)
+            np.log(u, out=u)
+            np.negative(u, out=u)
+    return out
 
 
 def derive_keys(parent: np.ndarray, tag: int, year: int = 0) -> np.ndarray:
