@@ -38,8 +38,10 @@ Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per d
 
 def logit_probabilities(V: np.ndarray) -> np.ndarray:
     """Closed-form choice probabilities ``softmax(V)`` along the last axis."""
-    z = np.exp(V - V.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    z = V - V.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)  # in place on the new array, as below
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
 
 
 def logsum(V: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -184,8 +184,10 @@ def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
     """The CDFs of the rows of ``shares`` float[g, k], row ``i`` shifted by ``i``: one ascending array, float[g·k]."""
     n_groups = shares.shape[0]
     cum = np.cumsum(shares, axis=1)
-    cum = cum / np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
-    return (np.arange(n_groups)[:, None] + np.minimum(cum, 1.0 - 1e-12)).ravel()
+    cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)  # in place on the new array, as below
+    np.minimum(cum, 1.0 - 1e-12, out=cum)
+    cum += np.arange(n_groups)[:, None]
+    return cum.ravel()
 
 
 class RepeatedCategorical:
@@ -213,7 +215,7 @@ class RepeatedCategorical:
             below = np.cumsum(np.bincount(first, minlength=len(self.sorted) + 1)[:-1])
         index = np.empty(len(below), dtype=np.int64)
         index[self.order] = below - self.group * k
-        return np.clip(index, 0, k - 1)
+        return np.clip(index, 0, k - 1, out=index)
 
 
 class LazyRows:
