@@ -180,6 +180,33 @@ class Capacity:
         )
 
 
+class ShadowPrice:
+    """The shadow price of each resource of a capacity (utility), raised while demand exceeds room and lowered
+    while room stands idle; what depends only on the room is computed once."""
+
+    def __init__(self, capacity: Capacity) -> None:
+        room = np.maximum(capacity.room, 0.0)
+        self.price = np.zeros(len(room))
+        self.full = room + 1e-9  # demand above this is over the room
+        self.idle = room * (1.0 - IDLE_TOLERANCE) - 1e-9  # demand below this leaves room idle
+        self.room_plus_one = room + 1.0
+        self.limited, self.resource = capacity.of_alt >= 0, np.maximum(capacity.of_alt, 0)
+
+    def update(self, demand: np.ndarray) -> bool:
+        """Move the prices after a round with ``demand`` per resource; whether any resource was unsettled."""
+        over = demand > self.full
+        idle = (self.price > 0) & (demand < self.idle)  # priced too high
+        with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
+            step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)
+        change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
+        self.price = np.maximum(self.price + change, 0.0)
+        return bool(over.any() or idle.any())
+
+    def per_alt(self) -> np.ndarray:
+        """The price each alternative pays (0 where unlimited), float[alt]."""
+        return np.where(self.limited, self.price[self.resource], 0.0)
+
+
 def choose(
     V: np.ndarray, kind: np.ndarray, current: np.ndarray, capacities: list[Capacity], priority: np.ndarray, draw: Draw
 ) -> np.ndarray:
@@ -196,7 +223,7 @@ def choose(
         code = 2 * code + users
     first, sub = group_codes(code)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
-    prices = [np.zeros(len(c.room)) for c in capacities]  # shadow price of each resource (utility)
+    prices = [ShadowPrice(c) for c in capacities]
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
     combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
@@ -205,21 +232,12 @@ def choose(
     for _ in range(SHADOW_PRICE_ROUNDS):
         unsettled = False
         for c, price in zip(capacities, prices, strict=True):
-            demand = c.net_demand(choice, current)
-            room = np.maximum(c.room, 0.0)
-            over = demand > room + 1e-9
-            idle = (price > 0) & (demand < room * (1.0 - IDLE_TOLERANCE) - 1e-9)  # priced too high
-            with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
-                step = np.log((np.maximum(demand, 0.0) + 1.0) / (room + 1.0))
-            change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
-            price[:] = np.maximum(price + change, 0.0)
-            unsettled |= bool(over.any() or idle.any())
+            unsettled |= price.update(c.net_demand(choice, current))
         if not unsettled:
             return choice
         cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
-        for c, price, users in zip(capacities, prices, combo_uses.T, strict=True):
-            per_alt = np.where(c.of_alt >= 0, price[np.maximum(c.of_alt, 0)], 0.0)
-            cost_of_combo += users[:, None] * per_alt[None, :]
+        for price, users in zip(prices, combo_uses.T, strict=True):
+            cost_of_combo += users[:, None] * price.per_alt()[None, :]
         # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
         moved = cost_of_combo != shown_cost  # [combination, alt]
         rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
