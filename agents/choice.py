@@ -66,7 +66,7 @@ def inverse_cdf_draw(u: np.ndarray) -> Draw:
     def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
         if not prepared or prepared[0][0] is not kind:
             prepared[:] = [(kind, RepeatedCategorical(u, kind))]
-        return prepared[0][1](logit_probabilities(V.astype(float)))
+        return prepared[0][1](logit_probabilities(np.asarray(V, dtype=float)))
 
     return draw
 
@@ -244,7 +244,7 @@ def choose(
         cost = cost_of_combo[combo[rows]]
         cost[np.arange(len(rows)), sub_current[rows]] = 0.0
         if len(rows) == len(first):  # all of them (job choices): no copy of the others
-            shown = (base - cost).astype(V.dtype)
+            shown = (base - cost).astype(V.dtype, copy=False)
         else:
             shown = shown.copy()
             shown[rows] = (base[rows] - cost).astype(V.dtype)
