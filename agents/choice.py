@@ -83,6 +83,11 @@ class Nests:
         return [np.flatnonzero(self.of_alt == k) for k in range(len(self.scale))]
 
     @cached_property
+    def columns(self) -> list[slice | np.ndarray]:
+        """Each nest's alternatives as a slice where they are consecutive (a view, not a copy), else their indices."""
+        return [slice(m[0], m[-1] + 1) if m[-1] - m[0] + 1 == len(m) else m for m in self.members]
+
+    @cached_property
     def one_block(self) -> tuple[int, int] | None:
         """First and past-the-last alternative of the only nest of several alternatives, if they are consecutive."""
         larger = [m for m in self.members if len(m) > 1]
@@ -99,8 +104,8 @@ class Nests:
         """Within-nest utilities ``V/λ`` and each nest's inclusive value ``λ·logsum(V/λ)``."""
         inner = V / self.scale[self.of_alt].astype(V.dtype)
         values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
-        for k, members in enumerate(self.members):
-            values[:, k] = V[:, members[0]] if len(members) == 1 else self.scale[k] * logsum(inner[:, members], axis=1)
+        for k, (members, columns) in enumerate(zip(self.members, self.columns, strict=True)):
+            values[:, k] = V[:, members[0]] if len(members) == 1 else self.scale[k] * logsum(inner[:, columns], axis=1)
         return inner, values
 
     def probabilities(self, V: np.ndarray) -> np.ndarray:
