@@ -15,7 +15,7 @@ population: its flows are empty (NaN).
 from __future__ import annotations
 
 from bisect import bisect_left
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -215,58 +215,69 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
 
 
 def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
-    """Add the year's rows to the DataCollector's tables (``counts``: :func:`year_counts`)."""
+    """Add the year's rows to the DataCollector's tables (``counts``: :func:`year_counts`), table by table."""
     dc, y = model.datacollector, model.year
-    for name, rows in (
-        ("places", _place_rows(model, counts)),
-        ("flows", _flow_rows(model)),
-        ("jobs", _job_rows(model, counts)),
-        ("ages", _age_rows(model, counts)),
-        ("spending", spending_rows(model, counts)),
-    ):
-        for row in rows:
-            dc.add_table_row(name, {"year": y, **row})
+    append_rows(dc, "places", y, _place_columns(model, counts))
+    append_rows(dc, "flows", y, _flow_columns(model))
+    append_rows(dc, "jobs", y, _job_columns(model, counts))
+    append_rows(dc, "ages", y, _age_columns(model, counts))
+    append_rows(dc, "spending", y, _as_columns(spending_rows(model, counts), TABLES["spending"][1:]))
 
 
-def _place_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
+def append_rows(dc: DataCollector, name: str, year: int, columns: dict[str, list]) -> None:
+    """Append rows given as columns (equal-length lists) to a DataCollector table, ``year`` on each row.
+
+    The same lists as one ``add_table_row`` per row would build; the columns must be exactly the table's.
+    """
+    table = dc.tables[name]
+    if ["year", *columns] != list(table):
+        raise ValueError(f"table {name!r} has columns {list(table)}; rows given for {['year', *columns]}")
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"table {name!r}: columns of unequal lengths {sorted(lengths)}")
+    table["year"].extend([year] * (lengths.pop() if lengths else 0))
+    for column, values in columns.items():
+        table[column].extend(values)
+
+
+def _as_columns(rows: list[dict], names: list[str]) -> dict[str, list]:
+    """Rows (dicts) as columns, in the order of ``names``."""
+    return {name: [row[name] for row in rows] for name in names}
+
+
+def _place_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
     pop, pl, world = model.population, places(), model.world
-    births, deaths, pf, filled = counts["births"], counts["deaths"], counts["place_flows"], counts["filled"]
+    hm, pf = pl.in_haimen, counts["place_flows"]
     if pf is None:
         arrivals = departures = np.full(pl.n, np.nan)
     else:
         arrivals, departures = pf.sum(axis=0) - np.diag(pf), pf.sum(axis=1) - np.diag(pf)
     households = np.bincount(pop.households.place, weights=pop.households.weight, minlength=pl.n)
-    children = counts["children"]
     price, rent = world.housing.price, world.housing.rent()
-    rows = []
-    for i, key in enumerate(pl.keys):
-        haimen = bool(pl.in_haimen[i])
+    urban_alt, rural_alt = pl.alt_of[:, 0], pl.alt_of[:, 1]
 
-        def inside(value: float, haimen: bool = haimen) -> float:
-            return value if haimen else np.nan
+    def inside(values: np.ndarray) -> list:
+        return np.where(hm, values, np.nan).tolist()
 
-        rows.append(
-            {
-                "place": key,
-                "in_haimen": haimen,
-                "population": counts["population"][i],
-                "urban_population": counts["urban_population"][i],
-                "births": births[i],
-                "deaths": deaths[i],
-                "arrivals": arrivals[i],
-                "departures": departures[i],
-                "households": inside(households[i]),
-                "workers": inside(counts["workers"][i]),
-                "jobs": inside(world.jobs.jobs[i].sum()),
-                "jobs_filled": inside(filled[i].sum()),
-                "price_urban": price[pl.alt(i, True)],
-                "price_rural": inside(price[pl.alt(i, False)]),
-                "rent_urban": rent[pl.alt(i, True)],
-                "school_children": inside(children[i]),
-                "school_seats": inside(world.schools.seats[i]),
-            }
-        )
-    return rows
+    return {
+        "place": list(pl.keys),
+        "in_haimen": hm.tolist(),
+        "population": counts["population"].tolist(),
+        "urban_population": counts["urban_population"].tolist(),
+        "births": counts["births"].tolist(),
+        "deaths": counts["deaths"].tolist(),
+        "arrivals": arrivals.tolist(),
+        "departures": departures.tolist(),
+        "households": inside(households),
+        "workers": inside(counts["workers"]),
+        "jobs": inside(world.jobs.jobs.sum(axis=1)),
+        "jobs_filled": inside(counts["filled"].sum(axis=1)),
+        "price_urban": price[urban_alt].tolist(),
+        "price_rural": inside(price[rural_alt]),
+        "rent_urban": rent[urban_alt].tolist(),
+        "school_children": inside(counts["children"]),
+        "school_seats": inside(world.schools.seats),
+    }
 
 
 def _part(alt: int) -> str:
@@ -276,32 +287,55 @@ def _part(alt: int) -> str:
     return "urban" if pl.alt_urban[alt] else "rural"
 
 
-def _flow_rows(model: MigrationModel) -> list[dict]:
+@cache
+def _alt_labels() -> tuple[np.ndarray, np.ndarray]:
+    """Each alternative's place key and part (``urban`` or ``rural`` in Haimen, empty outside), as object arrays."""
+    pl = places()
+    keys = [pl.keys[i] for i in pl.alt_place]
+    return np.array(keys, dtype=object), np.array([_part(a) for a in range(pl.n_alt)], dtype=object)
+
+
+def _flow_columns(model: MigrationModel) -> dict[str, list]:
     if model.year == model.start:
-        return []
-    pl, flows = places(), model.events.flows
-    return [
-        {
-            "origin": pl.keys[pl.alt_place[a]],
-            "origin_part": _part(a),
-            "destination": pl.keys[pl.alt_place[b]],
-            "destination_part": _part(b),
-            "people": flows[a, b],
-        }
-        for a, b in zip(*np.nonzero(flows), strict=True)
-    ]
+        return {column: [] for column in TABLES["flows"][1:]}
+    flows = model.events.flows
+    origin, destination = np.nonzero(flows)  # row by row, as the moves are listed
+    key, part = _alt_labels()
+    return {
+        "origin": key[origin].tolist(),
+        "origin_part": part[origin].tolist(),
+        "destination": key[destination].tolist(),
+        "destination_part": part[destination].tolist(),
+        "people": flows[origin, destination].tolist(),
+    }
 
 
-def _job_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
-    pl, jobs, filled = places(), model.world.jobs, counts["filled"]
-    return [
-        {"place": pl.keys[i], "cluster": ck, "jobs": jobs.jobs[i, c], "filled": filled[i, c], "wage": jobs.wage[i, c]}
-        for i in pl.haimen
-        for c, ck in enumerate(clusters().keys)
-    ]
+@cache
+def _job_labels() -> tuple[list[str], list[str]]:
+    """The jobs table's place and cluster of each row: Haimen's places, each with every cluster."""
+    pl, keys = places(), list(clusters().keys)
+    return [pl.keys[i] for i in pl.haimen for _ in keys], keys * len(pl.haimen)
 
 
-def _age_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
+def _job_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
+    haimen, jobs = places().haimen, model.world.jobs
+    place, cluster = _job_labels()
+    return {
+        "place": place,
+        "cluster": cluster,
+        "jobs": jobs.jobs[haimen].ravel().tolist(),
+        "filled": counts["filled"][haimen].ravel().tolist(),
+        "wage": jobs.wage[haimen].ravel().tolist(),
+    }
+
+
+@cache
+def _age_labels() -> tuple[list[str], list[str]]:
+    """The ages table's age band and sex of each row: every band, male then female."""
+    return [band_label(lo, hi) for lo, hi in AGE_BANDS for _ in range(2)], ["male", "female"] * len(AGE_BANDS)
+
+
+def _age_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
     p = model.population.persons
     in_haimen = counts["in_haimen"]
     band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
@@ -309,11 +343,8 @@ def _age_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     by_band = np.bincount(
         band * 2 + p.female, weights=counts["person_weight"] * in_haimen, minlength=2 * len(AGE_BANDS)
     )
-    return [
-        {"age_band": band_label(lo, hi), "sex": sex, "people": by_band[2 * b + s]}
-        for b, (lo, hi) in enumerate(AGE_BANDS)
-        for s, sex in enumerate(("male", "female"))
-    ]
+    age_band, sex = _age_labels()
+    return {"age_band": age_band, "sex": sex, "people": by_band.tolist()}
 
 
 def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
