@@ -136,22 +136,26 @@ def band_label(lo: int, hi: int) -> str:
 def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     """What the year's summary and tables share, counted once: people, urban people and workers per place
     (Haimen's units; outside places from their stocks), the labour force, jobs filled and school children
-    (``counted``), births, deaths and the moves between places (None in the census year); and per person row
-    its people, home place and whether that is in Haimen."""
+    (``counted``), births, deaths and the moves between places (None in the census year); per person row
+    its people, home place and whether that is in Haimen; the rows in the labour force and their people; and
+    whether each household lives in Haimen."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
-    home = h.place[p.household]
+    home = h.place.astype(np.intp)[p.household]  # an index type: no conversion in each lookup and count below
     people = np.bincount(home, weights=w, minlength=pl.n)
     urban = np.bincount(home, weights=w * h.urban[p.household], minlength=pl.n)
     labour = counted.labour
     working = np.flatnonzero(labour)  # the others would add zeros
+    working_weight = w[working]
     births, deaths = _births_deaths(model)
     return {
         "population": np.where(pl.in_haimen, people, model.outside.population),
         "urban_population": np.where(pl.in_haimen, urban, np.nan),
-        "workers": np.bincount(home[working], weights=w[working], minlength=pl.n),
+        "workers": np.bincount(home[working], weights=working_weight, minlength=pl.n),
         "labour": labour,
+        "working": working,
+        "working_weight": working_weight,
         "filled": counted.filled,
         "children": counted.children,
         "births": births,
@@ -160,6 +164,7 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
         "person_weight": w,
         "home": home,
         "in_haimen": pl.in_haimen[home],
+        "household_in_haimen": pl.in_haimen[h.place],
     }
 
 
@@ -189,14 +194,15 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         arrivals, departures = pf[np.ix_(~hm, hm)].sum(), pf[np.ix_(hm, ~hm)].sum()
         haimen_alt = pl.alt_in_haimen
         rural_to_urban = model.events.flows[np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)].sum()
-    w, in_haimen = counts["person_weight"], counts["in_haimen"]
-    working = counts["labour"] & in_haimen
-    family = hm[h.place] & (h.tenure != COLLECTIVE)
+    w, household_in_haimen = counts["person_weight"], counts["household_in_haimen"]
+    registered = (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household]
+    working_weight, job = _working_in_haimen(model, counts)
+    family = household_in_haimen & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
     return {
         "year": model.year,
         "haimen_population": people,
-        "registered_population": w[in_haimen & (h.hukou_city[p.household] == HAIMEN_CITY)].sum(),
+        "registered_population": w[registered].sum(),
         "urban_population": urban,
         "urbanization": urban / people,
         "births": births[hm].sum(),
@@ -206,12 +212,21 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         "departures": departures,
         "net_migration": arrivals - departures,
         "rural_to_urban": rural_to_urban,
-        "working_in_shanghai": w[working & (p.job == pl.index("shanghai"))].sum(),
-        "workers": w[working].sum(),
-        "unemployed": w[working & (p.job < 0)].sum(),
+        "working_in_shanghai": working_weight[job == pl.index("shanghai")].sum(),
+        "workers": working_weight.sum(),
+        "unemployed": working_weight[job < 0].sum(),
         "households": households,
         "average_household_size": (h.weight * pop.members())[family].sum() / households,
     }
+
+
+def _working_in_haimen(model: MigrationModel, counts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """People and place of work of the person rows in the labour force and in Haimen, in row order."""
+    working, weight = counts["working"], counts["working_weight"]
+    job, in_haimen = model.population.persons.job[working], counts["in_haimen"][working]
+    if in_haimen.all():  # as usual: the rows already gathered
+        return weight, job
+    return weight[in_haimen], job[in_haimen]
 
 
 def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
@@ -339,10 +354,10 @@ def _age_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, lis
     p = model.population.persons
     in_haimen = counts["in_haimen"]
     band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
-    band = band_of_age[p.age] - 1  # by age, looked up (one search per age, not per person)
-    by_band = np.bincount(
-        band * 2 + p.female, weights=counts["person_weight"] * in_haimen, minlength=2 * len(AGE_BANDS)
-    )
+    row_of_age = 2 * (band_of_age - 1)  # by age, looked up (one search per age, not per person)
+    w = counts["person_weight"]
+    weight = w if in_haimen.all() else w * in_haimen  # as usual, all live in Haimen: the weights as they are
+    by_band = np.bincount(row_of_age[p.age] + p.female, weights=weight, minlength=2 * len(AGE_BANDS))
     age_band, sex = _age_labels()
     return {"age_band": age_band, "sex": sex, "people": by_band.tolist()}
 
@@ -361,29 +376,32 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     """
     if model.year == model.start:
         return []
-    pop, pl, policy, y = model.population, places(), model.world.policy, model.year
+    pop, policy, y = model.population, model.world.policy, model.year
     h, p = pop.households, pop.persons
-    in_haimen = pl.in_haimen[h.place]
+    in_haimen = counts["household_in_haimen"]
     newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
     newcomer[newcomer] = takes_up_payments(model.seed, h.key[newcomer], model.settings)  # if they claim
     member_w = counts["person_weight"]
-    college_adult = np.bincount(p.household, weights=p.college, minlength=len(h)) > 0
+    college = np.flatnonzero(p.college)
+    college_household = p.household[college]
+    college_adult = np.bincount(college_household, minlength=len(h)) > 0
     lv = levers()
 
     def within(key: str) -> np.ndarray:
         return newcomer & (h.arrived > y - lv[key].duration_years)
 
-    young = np.bincount(p.household, weights=p.college & (p.age < lv["graduate_subsidy"].age_limit), minlength=len(h))
+    young = college_household[p.age[college] < lv["graduate_subsidy"].age_limit]
+    young_graduate = np.bincount(young, minlength=len(h)) > 0
     labour = counts["labour"]
     talent_workers = (p.college & labour & within("talent_allowance")[p.household]) * member_w
-    under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & in_haimen[p.household]
+    under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & counts["in_haimen"]
     recipients = {
         "rent_subsidy": (h.weight * (within("rent_subsidy") & (h.tenure == RENTER))).sum(),
         "talent_allowance": talent_workers.sum(),
         "talent_purchase_subsidy": (
             h.weight * (newcomer & (h.arrived == y) & college_adult & (h.tenure == OWNER))
         ).sum(),
-        "graduate_subsidy": (h.weight * (newcomer & (h.arrived == y) & (young > 0))).sum(),
+        "graduate_subsidy": (h.weight * (newcomer & (h.arrived == y) & young_graduate)).sum(),
         "homestead_compensation": model.events.rural_to_urban_households,
         "childcare_subsidy": (member_w * under_three).sum(),
     }
