@@ -111,18 +111,18 @@ def current_outcomes(model: MigrationModel) -> dict[str, float]:
     """This year's declared outcomes, from this year's rows (and the census year's, for growth since then)."""
     recorded, n = model.datacollector.tables, places().n
 
-    def this_year(table: str) -> dict[str, np.ndarray]:
+    def this_year(table: str) -> dict[str, list]:
         columns = recorded[table]
         first = bisect_left(columns["year"], model.year)  # rows are appended year by year
-        return {c: np.asarray(v[first:]) for c, v in columns.items()}
+        return {c: v[first:] for c, v in columns.items()}
 
-    now = {
-        "summary": {k: np.asarray([v]) for k, v in model.summary.items()},
-        "yearly": {c: np.asarray(v[-n:]) for c, v in recorded["places"].items()},
+    now = {  # the columns as lists: each outcome converts the few it reads
+        "summary": {k: [v] for k, v in model.summary.items()},
+        "yearly": {c: v[-n:] for c, v in recorded["places"].items()},
         "spending": this_year("spending"),
         "flows": this_year("flows"),
     }
-    census = {c: np.asarray(v[:n]) for c, v in recorded["places"].items()}
+    census = {c: v[:n] for c, v in recorded["places"].items()}
     values: dict[str, float] = {}
     for outcome in OUTCOMES.values():
         values |= outcome.in_year(now, model.year, census, model.end)
