@@ -142,7 +142,8 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
-    home = h.place.astype(np.intp)[p.household]  # an index type: no conversion in each lookup and count below
+    place = h.place.astype(np.intp)  # an index type: no conversion in each lookup and count below
+    home = place[p.household]
     people = np.bincount(home, weights=w, minlength=pl.n)
     urban = np.bincount(home, weights=w * h.urban[p.household], minlength=pl.n)
     labour = counted.labour
@@ -164,7 +165,7 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
         "person_weight": w,
         "home": home,
         "in_haimen": pl.in_haimen[home],
-        "household_in_haimen": pl.in_haimen[h.place],
+        "household_in_haimen": pl.in_haimen[place],
     }
 
 
@@ -179,6 +180,15 @@ def _births_deaths(model: MigrationModel) -> tuple[np.ndarray, np.ndarray]:
     return births, deaths
 
 
+@cache
+def _summary_blocks() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Index blocks of the summary's moves: place flows into and out of Haimen, and alternative flows from
+    Haimen's rural parts to its urban parts."""
+    pl = places()
+    hm, haimen_alt = pl.in_haimen, pl.alt_in_haimen
+    return np.ix_(~hm, hm), np.ix_(hm, ~hm), np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)
+
+
 def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]:
     """Haimen's summary figures for the model's current year (``counts``: :func:`year_counts`)."""
     pop, pl = model.population, places()
@@ -191,9 +201,9 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
     if pf is None:
         arrivals = departures = rural_to_urban = np.nan
     else:
-        arrivals, departures = pf[np.ix_(~hm, hm)].sum(), pf[np.ix_(hm, ~hm)].sum()
-        haimen_alt = pl.alt_in_haimen
-        rural_to_urban = model.events.flows[np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)].sum()
+        into, out_of, rural_urban = _summary_blocks()
+        arrivals, departures = pf[into].sum(), pf[out_of].sum()
+        rural_to_urban = model.events.flows[rural_urban].sum()
     w, household_in_haimen = counts["person_weight"], counts["household_in_haimen"]
     registered = (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household]
     working_weight, job = _working_in_haimen(model, counts)
@@ -357,7 +367,7 @@ def _age_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, lis
     row_of_age = 2 * (band_of_age - 1)  # by age, looked up (one search per age, not per person)
     w = counts["person_weight"]
     weight = w if in_haimen.all() else w * in_haimen  # as usual, all live in Haimen: the weights as they are
-    by_band = np.bincount(row_of_age[p.age] + p.female, weights=weight, minlength=2 * len(AGE_BANDS))
+    by_band = np.bincount(np.take(row_of_age, p.age) + p.female, weights=weight, minlength=2 * len(AGE_BANDS))
     age_band, sex = _age_labels()
     return {"age_band": age_band, "sex": sex, "people": by_band.tolist()}
 
