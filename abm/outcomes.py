@@ -137,7 +137,7 @@ def _area_keys(area: str) -> frozenset[str]:
 def _in_area(labels: Sequence[str], area: str) -> np.ndarray:
     """Whether each place key in ``labels`` is one of an area's places (as ``np.isin``, without sorting)."""
     keys = _area_keys(area)
-    return np.fromiter((label in keys for label in labels), dtype=bool, count=len(labels))
+    return np.fromiter(map(keys.__contains__, labels), dtype=bool, count=len(labels))
 
 
 def _place_column(frame: pd.DataFrame) -> str:
