@@ -96,10 +96,10 @@ class Outcome:
             census_groups = np.asarray(census[self.by]) if self.by else None
         if self.places:
             chosen = _in_area(columns["place" if "place" in columns else "destination"], self.places)
-            values, groups = values[chosen], groups[chosen] if self.by else None
+            values, groups = values[chosen], (groups[chosen] if self.by else None)
             if base is not None:
                 in_census = _in_area(census["place"], self.places)
-                base, census_groups = base[in_census], census_groups[in_census] if self.by else None
+                base, census_groups = base[in_census], (census_groups[in_census] if self.by else None)
         value = _total(values)
         if base is not None:
             value = 0.0 if year == self.since else value - _total(base)
@@ -131,6 +131,7 @@ def _total(values: np.ndarray) -> float:
 
 @cache
 def _area_keys(area: str) -> frozenset[str]:
+    """An area's place keys, as a set."""
     return frozenset(area_places(area))
 
 

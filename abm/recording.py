@@ -392,7 +392,7 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
     newcomer[newcomer] = takes_up_payments(model.seed, h.key[newcomer], model.settings)  # if they claim
     member_w = counts["person_weight"]
-    college = np.flatnonzero(p.college)
+    college = np.flatnonzero(p.college)  # the rows of persons with a college degree
     college_household = p.household[college]
     college_adult = np.bincount(college_household, minlength=len(h)) > 0
     lv = levers()
@@ -400,8 +400,8 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     def within(key: str) -> np.ndarray:
         return newcomer & (h.arrived > y - lv[key].duration_years)
 
-    young = college_household[p.age[college] < lv["graduate_subsidy"].age_limit]
-    young_graduate = np.bincount(young, minlength=len(h)) > 0
+    young_college_household = college_household[p.age[college] < lv["graduate_subsidy"].age_limit]
+    young_graduate = np.bincount(young_college_household, minlength=len(h)) > 0
     labour = counts["labour"]
     talent_workers = (p.college & labour & within("talent_allowance")[p.household]) * member_w
     under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & counts["in_haimen"]
