@@ -10,7 +10,7 @@ tables, so it works on a finished run's tables as well as on files read back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -76,37 +76,39 @@ class Outcome:
         return rows
 
     def in_year(
-        self, now: Mapping[str, Mapping[str, np.ndarray]], year: int, census: Mapping[str, np.ndarray], last: int
+        self, now: Mapping[str, Mapping[str, Sequence]], year: int, census: Mapping[str, Sequence], last: int
     ) -> dict[str, float]:
         """This outcome (its ``by`` breakdown, its gap in the target's year) for one year, from that year's rows.
 
-        ``now`` holds the year's rows of each table as columns (numpy arrays); ``census`` the yearly table's
-        census-year rows (for ``since``); ``last`` is the run's last year (where targets without a year are read).
-        The same figures as :meth:`compute`, in numpy, cheaply enough to report every step.
+        ``now`` holds the year's rows of each table as columns (lists or numpy arrays); ``census`` the yearly
+        table's census-year rows (for ``since``); ``last`` is the run's last year (where targets without a year
+        are read). The same figures as :meth:`compute`, in numpy, cheaply enough to report every step; only the
+        columns it reads are converted.
         """
         columns = now.get(self.table)
         if not columns or len(columns["year"]) == 0:
             return {}
         values = np.asarray(columns[self.column], dtype=float)
-        base = np.asarray(census[self.column], dtype=float) if self.since is not None else None
+        groups = np.asarray(columns[self.by]) if self.by else None
+        base = census_groups = None
+        if self.since is not None:
+            base = np.asarray(census[self.column], dtype=float)
+            census_groups = np.asarray(census[self.by]) if self.by else None
         if self.places:
-            keep = area_places(self.places)
-            chosen = np.isin(columns["place" if "place" in columns else "destination"], keep)
-            values = values[chosen]
-            columns = {k: np.asarray(v)[chosen] for k, v in columns.items()}
+            chosen = _in_area(columns["place" if "place" in columns else "destination"], self.places)
+            values, groups = values[chosen], (groups[chosen] if self.by else None)
             if base is not None:
-                in_census = np.isin(census["place"], keep)
-                base, census = base[in_census], {k: np.asarray(v)[in_census] for k, v in census.items()}
+                in_census = _in_area(census["place"], self.places)
+                base, census_groups = base[in_census], (census_groups[in_census] if self.by else None)
         value = _total(values)
         if base is not None:
             value = 0.0 if year == self.since else value - _total(base)
         out = {self.key: value}
         if self.by:
-            groups = np.asarray(columns[self.by])
             for group in np.unique(groups):
                 part = _total(values[groups == group])
                 if base is not None:
-                    part = 0.0 if year == self.since else part - _total(base[np.asarray(census[self.by]) == group])
+                    part = 0.0 if year == self.since else part - _total(base[census_groups == group])
                 out[f"{self.key}_{self.by}_{_tag(group)}"] = part
         if self.target and (targets()[self.target].year or last) == year:
             out[f"{self.key}_gap"] = value - targets()[self.target].value
@@ -125,6 +127,18 @@ def _total(values: np.ndarray) -> float:
     """Sum ignoring NaN; NaN when there is no number at all (as pandas' ``sum(min_count=1)``)."""
     present = values[~np.isnan(values)]
     return float(present.sum()) if len(present) else float("nan")
+
+
+@cache
+def _area_keys(area: str) -> frozenset[str]:
+    """An area's place keys, as a set."""
+    return frozenset(area_places(area))
+
+
+def _in_area(labels: Sequence[str], area: str) -> np.ndarray:
+    """Whether each place key in ``labels`` is one of an area's places (as ``np.isin``, without sorting)."""
+    keys = _area_keys(area)
+    return np.fromiter(map(keys.__contains__, labels), dtype=bool, count=len(labels))
 
 
 def _place_column(frame: pd.DataFrame) -> str:

@@ -15,7 +15,7 @@ population: its flows are empty (NaN).
 from __future__ import annotations
 
 from bisect import bisect_left
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -111,18 +111,18 @@ def current_outcomes(model: MigrationModel) -> dict[str, float]:
     """This year's declared outcomes, from this year's rows (and the census year's, for growth since then)."""
     recorded, n = model.datacollector.tables, places().n
 
-    def this_year(table: str) -> dict[str, np.ndarray]:
+    def this_year(table: str) -> dict[str, list]:
         columns = recorded[table]
         first = bisect_left(columns["year"], model.year)  # rows are appended year by year
-        return {c: np.asarray(v[first:]) for c, v in columns.items()}
+        return {c: v[first:] for c, v in columns.items()}
 
-    now = {
-        "summary": {k: np.asarray([v]) for k, v in model.summary.items()},
-        "yearly": {c: np.asarray(v[-n:]) for c, v in recorded["places"].items()},
+    now = {  # the columns as lists: each outcome converts the few it reads
+        "summary": {k: [v] for k, v in model.summary.items()},
+        "yearly": {c: v[-n:] for c, v in recorded["places"].items()},
         "spending": this_year("spending"),
         "flows": this_year("flows"),
     }
-    census = {c: np.asarray(v[:n]) for c, v in recorded["places"].items()}
+    census = {c: v[:n] for c, v in recorded["places"].items()}
     values: dict[str, float] = {}
     for outcome in OUTCOMES.values():
         values |= outcome.in_year(now, model.year, census, model.end)
@@ -136,22 +136,27 @@ def band_label(lo: int, hi: int) -> str:
 def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     """What the year's summary and tables share, counted once: people, urban people and workers per place
     (Haimen's units; outside places from their stocks), the labour force, jobs filled and school children
-    (``counted``), births, deaths and the moves between places (None in the census year); and per person row
-    its people, home place and whether that is in Haimen."""
+    (``counted``), births, deaths and the moves between places (None in the census year); per person row
+    its people, home place and whether that is in Haimen; the rows in the labour force and their people; and
+    whether each household lives in Haimen."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
-    home = h.place[p.household]
+    place = h.place.astype(np.intp)  # an index type: no conversion in each lookup and count below
+    home = place[p.household]
     people = np.bincount(home, weights=w, minlength=pl.n)
     urban = np.bincount(home, weights=w * h.urban[p.household], minlength=pl.n)
     labour = counted.labour
     working = np.flatnonzero(labour)  # the others would add zeros
+    working_weight = w[working]
     births, deaths = _births_deaths(model)
     return {
         "population": np.where(pl.in_haimen, people, model.outside.population),
         "urban_population": np.where(pl.in_haimen, urban, np.nan),
-        "workers": np.bincount(home[working], weights=w[working], minlength=pl.n),
+        "workers": np.bincount(home[working], weights=working_weight, minlength=pl.n),
         "labour": labour,
+        "working": working,
+        "working_weight": working_weight,
         "filled": counted.filled,
         "children": counted.children,
         "births": births,
@@ -160,6 +165,7 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
         "person_weight": w,
         "home": home,
         "in_haimen": pl.in_haimen[home],
+        "household_in_haimen": pl.in_haimen[place],
     }
 
 
@@ -174,6 +180,15 @@ def _births_deaths(model: MigrationModel) -> tuple[np.ndarray, np.ndarray]:
     return births, deaths
 
 
+@cache
+def _summary_blocks() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Index blocks of the summary's moves: place flows into and out of Haimen, and alternative flows from
+    Haimen's rural parts to its urban parts."""
+    pl = places()
+    hm, haimen_alt = pl.in_haimen, pl.alt_in_haimen
+    return np.ix_(~hm, hm), np.ix_(hm, ~hm), np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)
+
+
 def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]:
     """Haimen's summary figures for the model's current year (``counts``: :func:`year_counts`)."""
     pop, pl = model.population, places()
@@ -186,17 +201,18 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
     if pf is None:
         arrivals = departures = rural_to_urban = np.nan
     else:
-        arrivals, departures = pf[np.ix_(~hm, hm)].sum(), pf[np.ix_(hm, ~hm)].sum()
-        haimen_alt = pl.alt_in_haimen
-        rural_to_urban = model.events.flows[np.ix_(haimen_alt & ~pl.alt_urban, haimen_alt & pl.alt_urban)].sum()
-    w, in_haimen = counts["person_weight"], counts["in_haimen"]
-    working = counts["labour"] & in_haimen
-    family = hm[h.place] & (h.tenure != COLLECTIVE)
+        into, out_of, rural_urban = _summary_blocks()
+        arrivals, departures = pf[into].sum(), pf[out_of].sum()
+        rural_to_urban = model.events.flows[rural_urban].sum()
+    w, household_in_haimen = counts["person_weight"], counts["household_in_haimen"]
+    registered = (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household]
+    working_weight, job = _working_in_haimen(model, counts)
+    family = household_in_haimen & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
     return {
         "year": model.year,
         "haimen_population": people,
-        "registered_population": w[in_haimen & (h.hukou_city[p.household] == HAIMEN_CITY)].sum(),
+        "registered_population": w[registered].sum(),
         "urban_population": urban,
         "urbanization": urban / people,
         "births": births[hm].sum(),
@@ -206,67 +222,87 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         "departures": departures,
         "net_migration": arrivals - departures,
         "rural_to_urban": rural_to_urban,
-        "working_in_shanghai": w[working & (p.job == pl.index("shanghai"))].sum(),
-        "workers": w[working].sum(),
-        "unemployed": w[working & (p.job < 0)].sum(),
+        "working_in_shanghai": working_weight[job == pl.index("shanghai")].sum(),
+        "workers": working_weight.sum(),
+        "unemployed": working_weight[job < 0].sum(),
         "households": households,
         "average_household_size": (h.weight * pop.members())[family].sum() / households,
     }
 
 
+def _working_in_haimen(model: MigrationModel, counts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """People and place of work of the person rows in the labour force and in Haimen, in row order."""
+    working, weight = counts["working"], counts["working_weight"]
+    job, in_haimen = model.population.persons.job[working], counts["in_haimen"][working]
+    if in_haimen.all():  # as usual: the rows already gathered
+        return weight, job
+    return weight[in_haimen], job[in_haimen]
+
+
 def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
-    """Add the year's rows to the DataCollector's tables (``counts``: :func:`year_counts`)."""
+    """Add the year's rows to the DataCollector's tables (``counts``: :func:`year_counts`), table by table."""
     dc, y = model.datacollector, model.year
-    for name, rows in (
-        ("places", _place_rows(model, counts)),
-        ("flows", _flow_rows(model)),
-        ("jobs", _job_rows(model, counts)),
-        ("ages", _age_rows(model, counts)),
-        ("spending", spending_rows(model, counts)),
-    ):
-        for row in rows:
-            dc.add_table_row(name, {"year": y, **row})
+    append_rows(dc, "places", y, _place_columns(model, counts))
+    append_rows(dc, "flows", y, _flow_columns(model))
+    append_rows(dc, "jobs", y, _job_columns(model, counts))
+    append_rows(dc, "ages", y, _age_columns(model, counts))
+    append_rows(dc, "spending", y, _as_columns(spending_rows(model, counts), TABLES["spending"][1:]))
 
 
-def _place_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
+def append_rows(dc: DataCollector, name: str, year: int, columns: dict[str, list]) -> None:
+    """Append rows given as columns (equal-length lists) to a DataCollector table, ``year`` on each row.
+
+    The same lists as one ``add_table_row`` per row would build; the columns must be exactly the table's.
+    """
+    table = dc.tables[name]
+    if ["year", *columns] != list(table):
+        raise ValueError(f"table {name!r} has columns {list(table)}; rows given for {['year', *columns]}")
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"table {name!r}: columns of unequal lengths {sorted(lengths)}")
+    table["year"].extend([year] * (lengths.pop() if lengths else 0))
+    for column, values in columns.items():
+        table[column].extend(values)
+
+
+def _as_columns(rows: list[dict], names: list[str]) -> dict[str, list]:
+    """Rows (dicts) as columns, in the order of ``names``."""
+    return {name: [row[name] for row in rows] for name in names}
+
+
+def _place_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
     pop, pl, world = model.population, places(), model.world
-    births, deaths, pf, filled = counts["births"], counts["deaths"], counts["place_flows"], counts["filled"]
+    hm, pf = pl.in_haimen, counts["place_flows"]
     if pf is None:
         arrivals = departures = np.full(pl.n, np.nan)
     else:
         arrivals, departures = pf.sum(axis=0) - np.diag(pf), pf.sum(axis=1) - np.diag(pf)
     households = np.bincount(pop.households.place, weights=pop.households.weight, minlength=pl.n)
-    children = counts["children"]
     price, rent = world.housing.price, world.housing.rent()
-    rows = []
-    for i, key in enumerate(pl.keys):
-        haimen = bool(pl.in_haimen[i])
+    urban_alt, rural_alt = pl.alt_of[:, 0], pl.alt_of[:, 1]
 
-        def inside(value: float, haimen: bool = haimen) -> float:
-            return value if haimen else np.nan
+    def inside(values: np.ndarray) -> list:
+        return np.where(hm, values, np.nan).tolist()
 
-        rows.append(
-            {
-                "place": key,
-                "in_haimen": haimen,
-                "population": counts["population"][i],
-                "urban_population": counts["urban_population"][i],
-                "births": births[i],
-                "deaths": deaths[i],
-                "arrivals": arrivals[i],
-                "departures": departures[i],
-                "households": inside(households[i]),
-                "workers": inside(counts["workers"][i]),
-                "jobs": inside(world.jobs.jobs[i].sum()),
-                "jobs_filled": inside(filled[i].sum()),
-                "price_urban": price[pl.alt(i, True)],
-                "price_rural": inside(price[pl.alt(i, False)]),
-                "rent_urban": rent[pl.alt(i, True)],
-                "school_children": inside(children[i]),
-                "school_seats": inside(world.schools.seats[i]),
-            }
-        )
-    return rows
+    return {
+        "place": list(pl.keys),
+        "in_haimen": hm.tolist(),
+        "population": counts["population"].tolist(),
+        "urban_population": counts["urban_population"].tolist(),
+        "births": counts["births"].tolist(),
+        "deaths": counts["deaths"].tolist(),
+        "arrivals": arrivals.tolist(),
+        "departures": departures.tolist(),
+        "households": inside(households),
+        "workers": inside(counts["workers"]),
+        "jobs": inside(world.jobs.jobs.sum(axis=1)),
+        "jobs_filled": inside(counts["filled"].sum(axis=1)),
+        "price_urban": price[urban_alt].tolist(),
+        "price_rural": inside(price[rural_alt]),
+        "rent_urban": rent[urban_alt].tolist(),
+        "school_children": inside(counts["children"]),
+        "school_seats": inside(world.schools.seats),
+    }
 
 
 def _part(alt: int) -> str:
@@ -276,44 +312,64 @@ def _part(alt: int) -> str:
     return "urban" if pl.alt_urban[alt] else "rural"
 
 
-def _flow_rows(model: MigrationModel) -> list[dict]:
+@cache
+def _alt_labels() -> tuple[np.ndarray, np.ndarray]:
+    """Each alternative's place key and part (``urban`` or ``rural`` in Haimen, empty outside), as object arrays."""
+    pl = places()
+    keys = [pl.keys[i] for i in pl.alt_place]
+    return np.array(keys, dtype=object), np.array([_part(a) for a in range(pl.n_alt)], dtype=object)
+
+
+def _flow_columns(model: MigrationModel) -> dict[str, list]:
     if model.year == model.start:
-        return []
-    pl, flows = places(), model.events.flows
-    return [
-        {
-            "origin": pl.keys[pl.alt_place[a]],
-            "origin_part": _part(a),
-            "destination": pl.keys[pl.alt_place[b]],
-            "destination_part": _part(b),
-            "people": flows[a, b],
-        }
-        for a, b in zip(*np.nonzero(flows), strict=True)
-    ]
+        return {column: [] for column in TABLES["flows"][1:]}
+    flows = model.events.flows
+    origin, destination = np.nonzero(flows)  # row by row, as the moves are listed
+    key, part = _alt_labels()
+    return {
+        "origin": key[origin].tolist(),
+        "origin_part": part[origin].tolist(),
+        "destination": key[destination].tolist(),
+        "destination_part": part[destination].tolist(),
+        "people": flows[origin, destination].tolist(),
+    }
 
 
-def _job_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
-    pl, jobs, filled = places(), model.world.jobs, counts["filled"]
-    return [
-        {"place": pl.keys[i], "cluster": ck, "jobs": jobs.jobs[i, c], "filled": filled[i, c], "wage": jobs.wage[i, c]}
-        for i in pl.haimen
-        for c, ck in enumerate(clusters().keys)
-    ]
+@cache
+def _job_labels() -> tuple[list[str], list[str]]:
+    """The jobs table's place and cluster of each row: Haimen's places, each with every cluster."""
+    pl, keys = places(), list(clusters().keys)
+    return [pl.keys[i] for i in pl.haimen for _ in keys], keys * len(pl.haimen)
 
 
-def _age_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
+def _job_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
+    haimen, jobs = places().haimen, model.world.jobs
+    place, cluster = _job_labels()
+    return {
+        "place": place,
+        "cluster": cluster,
+        "jobs": jobs.jobs[haimen].ravel().tolist(),
+        "filled": counts["filled"][haimen].ravel().tolist(),
+        "wage": jobs.wage[haimen].ravel().tolist(),
+    }
+
+
+@cache
+def _age_labels() -> tuple[list[str], list[str]]:
+    """The ages table's age band and sex of each row: every band, male then female."""
+    return [band_label(lo, hi) for lo, hi in AGE_BANDS for _ in range(2)], ["male", "female"] * len(AGE_BANDS)
+
+
+def _age_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
     p = model.population.persons
     in_haimen = counts["in_haimen"]
     band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
-    band = band_of_age[p.age] - 1  # by age, looked up (one search per age, not per person)
-    by_band = np.bincount(
-        band * 2 + p.female, weights=counts["person_weight"] * in_haimen, minlength=2 * len(AGE_BANDS)
-    )
-    return [
-        {"age_band": band_label(lo, hi), "sex": sex, "people": by_band[2 * b + s]}
-        for b, (lo, hi) in enumerate(AGE_BANDS)
-        for s, sex in enumerate(("male", "female"))
-    ]
+    row_of_age = 2 * (band_of_age - 1)  # by age, looked up (one search per age, not per person)
+    w = counts["person_weight"]
+    weight = w if in_haimen.all() else w * in_haimen  # as usual, all live in Haimen: the weights as they are
+    by_band = np.bincount(np.take(row_of_age, p.age) + p.female, weights=weight, minlength=2 * len(AGE_BANDS))
+    age_band, sex = _age_labels()
+    return {"age_band": age_band, "sex": sex, "people": by_band.tolist()}
 
 
 def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
@@ -330,29 +386,32 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     """
     if model.year == model.start:
         return []
-    pop, pl, policy, y = model.population, places(), model.world.policy, model.year
+    pop, policy, y = model.population, model.world.policy, model.year
     h, p = pop.households, pop.persons
-    in_haimen = pl.in_haimen[h.place]
+    in_haimen = counts["household_in_haimen"]
     newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
     newcomer[newcomer] = takes_up_payments(model.seed, h.key[newcomer], model.settings)  # if they claim
     member_w = counts["person_weight"]
-    college_adult = np.bincount(p.household, weights=p.college, minlength=len(h)) > 0
+    college = np.flatnonzero(p.college)  # the rows of persons with a college degree
+    college_household = p.household[college]
+    college_adult = np.bincount(college_household, minlength=len(h)) > 0
     lv = levers()
 
     def within(key: str) -> np.ndarray:
         return newcomer & (h.arrived > y - lv[key].duration_years)
 
-    young = np.bincount(p.household, weights=p.college & (p.age < lv["graduate_subsidy"].age_limit), minlength=len(h))
+    young_college_household = college_household[p.age[college] < lv["graduate_subsidy"].age_limit]
+    young_graduate = np.bincount(young_college_household, minlength=len(h)) > 0
     labour = counts["labour"]
     talent_workers = (p.college & labour & within("talent_allowance")[p.household]) * member_w
-    under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & in_haimen[p.household]
+    under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & counts["in_haimen"]
     recipients = {
         "rent_subsidy": (h.weight * (within("rent_subsidy") & (h.tenure == RENTER))).sum(),
         "talent_allowance": talent_workers.sum(),
         "talent_purchase_subsidy": (
             h.weight * (newcomer & (h.arrived == y) & college_adult & (h.tenure == OWNER))
         ).sum(),
-        "graduate_subsidy": (h.weight * (newcomer & (h.arrived == y) & (young > 0))).sum(),
+        "graduate_subsidy": (h.weight * (newcomer & (h.arrived == y) & young_graduate)).sum(),
         "homestead_compensation": model.events.rural_to_urban_households,
         "childcare_subsidy": (member_w * under_three).sum(),
     }
