@@ -219,16 +219,24 @@ class RepeatedCategorical:
 
 
 class LazyRows:
-    """Rows of keyed draws float32[n, k], computed on first use (a row always gets the same values)."""
+    """Rows of keyed draws float32[n, k], computed on first use (a row always gets the same values).
+
+    Computed rows are stored one after the other, in the order they were first asked for (no array of
+    all ``n`` rows to fill). The arrays returned must not be changed.
+    """
 
     def __init__(self, n: int, k: int, compute) -> None:
         self.compute = compute
-        self.values = np.empty((n, k), dtype=np.float32)
-        self.done = np.zeros(n, dtype=bool)
+        self.position = np.full(n, -1, dtype=np.int64)  # each row's place in ``values`` (-1: not computed yet)
+        self.values = np.empty((0, k), dtype=np.float32)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        missing = rows[~self.done[rows]]
-        if len(missing):
-            self.values[missing] = self.compute(missing)
-            self.done[missing] = True
-        return self.values[rows]
+        missing = rows[self.position[rows] < 0]
+        if len(missing) == 0:
+            return self.values[self.position[rows]]
+        computed = self.compute(missing)
+        self.position[missing] = len(self.values) + np.arange(len(missing))
+        self.values = np.concatenate([self.values, computed]) if len(self.values) else computed
+        if len(missing) == len(rows):  # all new (as in the first round): just computed, in the order asked
+            return computed
+        return self.values[self.position[rows]]
