@@ -16,7 +16,7 @@ from scipy import stats
 
 import abm.model
 from abm import MigrationModel
-from agents.streams import Channel, RepeatedCategorical, categorical, derive_keys, gumbel, uniform
+from agents.streams import Channel, LazyRows, RepeatedCategorical, categorical, derive_keys, gumbel, uniform
 from environment.scenario import load
 
 N = 200_000
@@ -241,3 +241,15 @@ def test_repeated_categorical_draws_as_categorical():
             shares[2] = 0.0  # an empty row
             shares[4] = [1, 1, 0, 0, 0, 0, 0, 0, 0]
             assert np.array_equal(repeated(shares), categorical(u, shares, group))
+
+
+def test_lazy_rows_give_each_row_its_own_draws_whatever_the_order_of_asking():
+    keys = np.arange(1, 201, dtype=np.uint64) * np.uint64(7919)
+    direct = gumbel(SEED, Channel.RESIDENCE, YEAR, keys, 5)
+    asked = []
+    lazy = LazyRows(
+        len(keys), 5, lambda rows: asked.append(len(rows)) or gumbel(SEED, Channel.RESIDENCE, YEAR, keys[rows], 5)
+    )
+    for rows in (np.array([5, 3, 9]), np.arange(0, 200, 7), np.array([3, 150, 5]), np.arange(200)[::-1]):
+        np.testing.assert_array_equal(lazy(rows), direct[rows])
+    assert sum(asked) == len(keys)  # each row computed once
