@@ -135,8 +135,13 @@ def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int)
 def derive_keys(parent: np.ndarray, tag: int, year: int = 0) -> np.ndarray:
     """New agent keys derived from parent keys (a newborn from its mother, a split from its adult)."""
     parent = np.asarray(parent, dtype=np.uint64)
+    salt = np.uint64(_mix_int(tag * _GOLDEN + year))
+    out = np.empty_like(parent)
+    flat_parent, flat_out = parent.reshape(-1), out.reshape(-1)
     with np.errstate(over="ignore"):
-        return _mix(parent ^ np.uint64(_mix_int(tag * _GOLDEN + year)))
+        for rows in _blocks(len(flat_parent), 1):  # hashed in blocks that stay in the CPU's cache, as ``uniform``
+            flat_out[rows] = _mix(flat_parent[rows] ^ salt)
+    return out
 
 
 def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
@@ -149,34 +154,86 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
         if _few_categories(u, shares, cum):
-            return np.minimum(_at_or_below(cum, u), len(cum) - 1)
+            return np.minimum(_at_or_below(cum[None, :], u), len(cum) - 1)
         return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     k = shares.shape[1]
     stacked = _stacked_cdf(shares)
     if _few_categories(u, shares, stacked):
         # row g's CDF values lie in [g, g + 1): those of earlier rows are all at most g + u, of later rows none
-        # (but when g + u rounds to g + 1, which then counts all of row g: clipped to k - 1 either way)
-        return np.clip(_at_or_below(stacked.reshape(-1, k), group + u, group), 0, k - 1)
+        # (but when g + u rounds to g + 1, which then counts all of row g: clipped to k - 1 either way); both
+        # the row's values and g + u lie in [g, g + 1], so subtracting g is exact and keeps every comparison
+        rows = stacked.reshape(-1, k) - np.arange(len(shares))[:, None]
+        return np.clip(_at_or_below(rows, (group + u) - group, group), 0, k - 1)
     index = np.searchsorted(stacked, group + u, side="right") - group * k
     return np.clip(index, 0, k - 1)
 
 
-def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray) -> bool:
-    """Whether counting CDF values is faster than a binary search, and finds the same: few categories,
-    shares not negative, finite CDF values (sorted then), uniforms in [0, 1] (not NaN)."""
+def categorical_each(u: np.ndarray, distributions: list[np.ndarray], group: np.ndarray) -> np.ndarray:
+    """Index drawn for each uniform ``u[i]`` from its own group's distribution, ``distributions[group[i]]``
+    (float[k_g], k_g may differ): the same indices as ``categorical`` on each group's draws, int[n]."""
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.intp)
+    shares = [np.asarray(s, dtype=float) for s in distributions]
+    cums = [np.cumsum(s) / s.sum() for s in shares]
+    if not all(_few_categories(u, s, c, any_k=True) for s, c in zip(shares, cums, strict=True)):
+        index = np.empty(len(u), dtype=np.intp)
+        for g, s in enumerate(shares):
+            rows = np.flatnonzero(group == g)
+            index[rows] = categorical(u[rows], s)
+        return index
+    cdf = np.full((len(cums), max(map(len, cums))), np.inf)  # rows padded with values above every draw
+    for g, c in enumerate(cums):
+        cdf[g, : len(c)] = c
+    last = np.array([len(c) - 1 for c in cums])
+    return np.minimum(_at_or_below(cdf, u, group), last[group])
+
+
+def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray, any_k: bool = False) -> bool:
+    """Whether counting CDF values is faster than a binary search, and finds the same: few categories (unless
+    ``any_k``), shares not negative, finite CDF values (sorted then), uniforms in [0, 1] (not NaN)."""
     return (
-        shares.shape[-1] <= 32
+        (any_k or shares.shape[-1] <= 32)
         and len(u) > 0
         and bool((shares >= 0).all() and np.isfinite(cdf).all() and u.min() >= 0.0 and u.max() <= 1.0)
     )
 
 
+_LOOKUP_BITS = 10  # draws looked up in 2**10 buckets of [0, 1]
+_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build)
+
+
 def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None) -> np.ndarray:
-    """How many of the values ``cdf`` (float[k]), or ``cdf[row[i]]`` (float[g, k]), are at most ``x[i]``: what
-    a binary search finds in a sorted row."""
+    """How many of the values ``cdf[row[i]]`` (``cdf`` float[g, k], not negative; row 0 if ``row`` is None) are
+    at most ``x[i]`` (in [0, 1]): what a binary search finds in a sorted row, int[n]."""
+    if len(x) >= _LOOKUP_MIN_DRAWS:
+        return _looked_up(cdf, x, row)
     count = np.zeros(len(x), dtype=np.intp)
     for value in cdf.T:
-        count += (value if row is None else value[row]) <= x
+        count += (value[0] if row is None else value[row]) <= x
+    return count
+
+
+def _looked_up(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None) -> np.ndarray:
+    """``_at_or_below`` by a table: the count for the bucket of width 2**-bits that holds ``x[i]``, where no CDF
+    value lies strictly inside it; draws in the other buckets are compared with their row's values.
+
+    Scaling by 2**bits is exact, so a value ``c`` is at most every draw of bucket ``b`` exactly when
+    ``ceil(c·2**bits) <= b``, and lies strictly inside bucket ``b`` when ``c·2**bits`` is not whole and
+    ``floor(c·2**bits) == b``. Bucket 2**bits holds only ``x == 1``; values above 1 count for no draw.
+    """
+    n_rows, n_buckets = cdf.shape[0], (1 << _LOOKUP_BITS) + 1
+    scaled = cdf * float(1 << _LOOKUP_BITS)
+    cdf_row, column = np.nonzero(scaled <= float(1 << _LOOKUP_BITS))
+    scaled = scaled[cdf_row, column]
+    first = cdf_row * n_buckets + np.ceil(scaled).astype(np.intp)
+    table = np.cumsum(np.bincount(first, minlength=n_rows * n_buckets).reshape(n_rows, n_buckets), axis=1)
+    inside = scaled != np.floor(scaled)
+    table[cdf_row[inside], np.floor(scaled[inside]).astype(np.intp)] = -1
+    bucket = (x * float(1 << _LOOKUP_BITS)).astype(np.intp)
+    count = table.ravel()[bucket if row is None else row.astype(np.intp) * n_buckets + bucket]
+    unsure = np.flatnonzero(count < 0)
+    values = cdf[0 if row is None else row[unsure]]
+    count[unsure] = (values <= x[unsure, None]).sum(axis=1)
     return count
 
 
