@@ -112,6 +112,24 @@ def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int
     return out
 
 
+def uniform_slots(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: tuple[int, ...]) -> np.ndarray:
+    """``uniform(seed, channel, year, keys, max(slots) + 1)[:, slots]``, hashing only those slots (in blocks, as
+    ``uniform``): float[len(keys), len(slots)]."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    base = np.uint64(_base(seed, int(channel), year))
+    offsets = (np.asarray(slots, dtype=np.uint64) + np.uint64(1)) * np.uint64(_GOLDEN)  # as _hashed's slots
+    out = np.empty((len(keys), len(slots)))
+    with np.errstate(over="ignore"):
+        for rows in _blocks(len(keys), len(slots)):
+            h = _mix(_mix(keys[rows] ^ base)[:, None] + offsets)
+            h >>= np.uint64(11)
+            u = out[rows]
+            u[...] = h  # exact: fewer than 53 bits
+            u += 0.5
+            u *= 1.0 / (1 << 53)
+    return out
+
+
 def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int) -> np.ndarray:
     """Standard Gumbel draws float32[len(keys), n_alt]: the random-utility errors (23-bit uniforms)."""
     keys = np.asarray(keys, dtype=np.uint64)
