@@ -172,16 +172,18 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
         if _few_categories(u, shares, cum):
-            return np.minimum(_at_or_below(cum[None, :], u), len(cum) - 1)
+            index = _at_or_below(cum[None, :], u)
+            return np.minimum(index, len(cum) - 1, out=index)
         return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     k = shares.shape[1]
     stacked = _stacked_cdf(shares)
     if _few_categories(u, shares, stacked):
         # row g's CDF values lie in [g, g + 1): those of earlier rows are all at most g + u, of later rows none
         # (but when g + u rounds to g + 1, which then counts all of row g: clipped to k - 1 either way); both
-        # the row's values and g + u lie in [g, g + 1], so subtracting g is exact and keeps every comparison
+        # the row's values and g + u lie in [g, g + 1], so subtracting g is exact and keeps every comparison (shifted)
         rows = stacked.reshape(-1, k) - np.arange(len(shares))[:, None]
-        return np.clip(_at_or_below(rows, (group + u) - group, group), 0, k - 1)
+        index = _at_or_below(rows, u, group, shifted=True)
+        return np.clip(index, 0, k - 1, out=index)
     index = np.searchsorted(stacked, group + u, side="right") - group * k
     return np.clip(index, 0, k - 1)
 
@@ -203,7 +205,8 @@ def categorical_each(u: np.ndarray, distributions: list[np.ndarray], group: np.n
     for g, c in enumerate(cums):
         cdf[g, : len(c)] = c
     last = np.array([len(c) - 1 for c in cums])
-    return np.minimum(_at_or_below(cdf, u, group), last[group])
+    index = _at_or_below(cdf, u, group)
+    return np.minimum(index, last[group], out=index)
 
 
 def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray, any_k: bool = False) -> bool:
@@ -220,24 +223,28 @@ _LOOKUP_BITS = 10  # draws looked up in 2**10 buckets of [0, 1]
 _LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build)
 
 
-def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None) -> np.ndarray:
+def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None, shifted: bool = False) -> np.ndarray:
     """How many of the values ``cdf[row[i]]`` (``cdf`` float[g, k], not negative; row 0 if ``row`` is None) are
-    at most ``x[i]`` (in [0, 1]): what a binary search finds in a sorted row, int[n]."""
+    at most ``x[i]`` (in [0, 1]; ``shifted``: at most ``(row[i] + x[i]) - row[i]``): what a binary search finds in
+    a sorted row, int[n]."""
     if len(x) >= _LOOKUP_MIN_DRAWS:
-        return _looked_up(cdf, x, row)
+        return _looked_up(cdf, x, row, shifted)
+    if shifted:
+        x = _unshifted(x, row)
     count = np.zeros(len(x), dtype=np.intp)
     for value in cdf.T:
         count += (value[0] if row is None else value[row]) <= x
     return count
 
 
-def _looked_up(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None) -> np.ndarray:
+def _looked_up(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None, shifted: bool) -> np.ndarray:
     """``_at_or_below`` by a table: the count for the bucket of width 2**-bits that holds ``x[i]``, where no CDF
     value lies strictly inside it; draws in the other buckets are compared with their row's values.
 
     Scaling by 2**bits is exact, so a value ``c`` is at most every draw of bucket ``b`` exactly when
     ``ceil(c·2**bits) <= b``, and lies strictly inside bucket ``b`` when ``c·2**bits`` is not whole and
     ``floor(c·2**bits) == b``. Bucket 2**bits holds only ``x == 1``; values above 1 count for no draw.
+    Draws are looked up in blocks, whose temporaries stay in the CPU's cache (as ``uniform``).
     """
     n_rows, n_buckets = cdf.shape[0], (1 << _LOOKUP_BITS) + 1
     scaled = cdf * float(1 << _LOOKUP_BITS)
@@ -247,12 +254,23 @@ def _looked_up(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None) -> np.nda
     table = np.cumsum(np.bincount(first, minlength=n_rows * n_buckets).reshape(n_rows, n_buckets), axis=1)
     inside = scaled != np.floor(scaled)
     table[cdf_row[inside], np.floor(scaled[inside]).astype(np.intp)] = -1
-    bucket = (x * float(1 << _LOOKUP_BITS)).astype(np.intp)
-    count = table.ravel()[bucket if row is None else row.astype(np.intp) * n_buckets + bucket]
-    unsure = np.flatnonzero(count < 0)
-    values = cdf[0 if row is None else row[unsure]]
-    count[unsure] = (values <= x[unsure, None]).sum(axis=1)
+    count, unsure = np.empty(len(x), dtype=np.intp), []
+    for rows in _blocks(len(x), 1):
+        v = _unshifted(x[rows], row[rows]) if shifted else x[rows]
+        bucket = (v * float(1 << _LOOKUP_BITS)).astype(np.intp)
+        if row is not None:
+            bucket += row[rows] * np.intp(n_buckets)
+        found = np.take(table, bucket, out=count[rows])
+        unsure.append(rows.start + np.flatnonzero(found < 0))  # few: draws in a bucket that holds a CDF value
+    unsure = np.concatenate(unsure or [np.zeros(0, dtype=np.intp)])
+    v = _unshifted(x[unsure], row[unsure]) if shifted else x[unsure]
+    count[unsure] = (cdf[0 if row is None else row[unsure]] <= v[:, None]).sum(axis=1)
     return count
+
+
+def _unshifted(x: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """``(row + x) - row``: ``x`` as compared when shifted by its row (the same number, or rounded)."""
+    return (row + x) - row
 
 
 def _stacked_cdf(shares: np.ndarray) -> np.ndarray:

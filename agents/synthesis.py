@@ -24,7 +24,7 @@ from scipy import sparse
 
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
 from agents.rows import distinct_sparse_rows
-from agents.streams import Channel, categorical, categorical_each, derive_keys, uniform
+from agents.streams import Channel, categorical, categorical_each, derive_keys, uniform, uniform_slots
 from environment.demography_inputs import (
     BAND_STARTS,
     BROAD_GROUPS,
@@ -332,10 +332,11 @@ def _new_persons(
 ) -> Persons:
     """Person rows with education, participation and trade (from ``mix[mix_row]``) drawn from keyed streams."""
     n, adult = len(key), np.flatnonzero(age >= ADULT_AGE)  # only adults draw a degree and a trade
+    adult_key = key[adult]
     college = np.zeros(n, dtype=bool)
-    college[adult] = uniform(seed, Channel.COLLEGE, 0, key[adult]) < college_share[adult]
+    college[adult] = uniform(seed, Channel.COLLEGE, 0, adult_key) < college_share[adult]
     cluster = np.full(n, -1, dtype=np.int8)
-    cluster[adult] = draw_clusters(seed, 0, key[adult], mix, mix_row[adult])
+    cluster[adult] = draw_clusters(seed, 0, adult_key, mix, mix_row[adult])
     return Persons(
         key=key,
         household=household.astype(np.int64),
@@ -440,18 +441,20 @@ def _households_from_kinds(
     slot = np.arange(len(household)) - (np.cumsum(size) - size)[household]
     is_adult = slot < adults[household]
     person_key = derive_keys(derive_keys(hh_key, tag=key_tag)[household] + slot.astype(np.uint64), tag=0)
-    pu = uniform(seed, Channel.MOVER_PERSON, year, person_key, 2)
+    u_age = uniform_slots(seed, Channel.MOVER_PERSON, year, person_key, (0,))[:, 0]
     if adult_ages is None:
         adult_ages = _kind_column("lo")[kind], _kind_column("hi")[kind]
     adult, child = np.flatnonzero(is_adult), np.flatnonzero(~is_adult)
     age = np.empty(len(household), dtype=np.int16)
     lo, hi = MOVER_CHILD_AGES  # children's ages: uniform in their range
-    age[child] = (lo + np.floor(pu[child, 0] * (hi - lo + 1))).astype(np.int16)
+    age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
     of_adult = household[adult]
     lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]
-    age[adult] = _sample_ages(pu[adult, 0], lo, hi, mover_age_schedule(settings))
+    age[adult] = _sample_ages(u_age[adult], lo, hi, mover_age_schedule(settings))
     couple = is_adult & (adults[household] == 2)
-    female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
+    female = couple & (slot == 1)  # couples are a man and a woman; others draw their sex
+    drawn = np.flatnonzero(~couple)
+    female[drawn] = uniform_slots(seed, Channel.MOVER_PERSON, year, person_key[drawn], (1,))[:, 0] < 0.5
     person_origin = origin[household]
     college_share = place_values("pool_college_share", outside_only=True)[person_origin] * is_adult
     persons = _new_persons(
