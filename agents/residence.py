@@ -137,7 +137,8 @@ def describe_deciders(
     members_of, i = _members(pop, rows)
     age, college = members_of.age, members_of.college
     labour = in_labour_force(members_of, world.settings, year)
-    by_cluster = i * n_clusters + np.where(labour, members_of.cluster, 0)
+    by_cluster = i * n_clusters
+    by_cluster += np.where(labour, members_of.cluster, 0)
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)

@@ -197,13 +197,16 @@ def template_shares(settings: Settings) -> np.ndarray:
 
 def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Ages drawn from the cohort sizes restricted to [lo, hi] for each person (each row's draw is its own)."""
-    code = lo.astype(np.int64) * len(size) + hi  # the age range [lo, hi], as one number
+    code = lo.astype(np.int64)  # the age range [lo, hi], as one number
+    code *= len(size)
+    code += hi
     present = np.bincount(code, minlength=1) > 0
     ranges = np.flatnonzero(present)
     first, last = ranges // len(size), ranges % len(size)
     group = (np.cumsum(present) - 1)[code]
     index = categorical_each(u, [size[a : b + 1] for a, b in zip(first, last, strict=True)], group)
-    return (first[group] + index).astype(np.int16)
+    index += first[group]
+    return index.astype(np.int16)
 
 
 def synthesize(settings: Settings, scale: int, seed: int) -> Population:
@@ -438,9 +441,12 @@ def _households_from_kinds(
     adults, children = _kind_column("adults")[kind], _kind_column("children")[kind]
     size = adults + children
     household = np.repeat(np.arange(len(hh_key)), size)
-    slot = np.arange(len(household)) - (np.cumsum(size) - size)[household]
+    slot = np.arange(len(household))
+    slot -= (np.cumsum(size) - size)[household]
     is_adult = slot < adults[household]
-    person_key = derive_keys(derive_keys(hh_key, tag=key_tag)[household] + slot.astype(np.uint64), tag=0)
+    parent_key = derive_keys(hh_key, tag=key_tag)[household]
+    parent_key += slot.astype(np.uint64)
+    person_key = derive_keys(parent_key, tag=0)
     u_age = uniform_slots(seed, Channel.MOVER_PERSON, year, person_key, (0,))[:, 0]
     if adult_ages is None:
         adult_ages = _kind_column("lo")[kind], _kind_column("hi")[kind]
