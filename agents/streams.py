@@ -195,7 +195,7 @@ def categorical_each(u: np.ndarray, distributions: list[np.ndarray], group: np.n
         return np.zeros(0, dtype=np.intp)
     shares = [np.asarray(s, dtype=float) for s in distributions]
     cums = [np.cumsum(s) / s.sum() for s in shares]
-    if not all(_few_categories(u, s, c, any_k=True) for s, c in zip(shares, cums, strict=True)):
+    if not _few_categories(u, np.concatenate(shares), np.concatenate(cums), any_k=True):  # as every group's
         index = np.empty(len(u), dtype=np.intp)
         for g, s in enumerate(shares):
             rows = np.flatnonzero(group == g)

@@ -440,7 +440,7 @@ def _households_from_kinds(
     pl = places()
     adults, children = _kind_column("adults")[kind], _kind_column("children")[kind]
     size = adults + children
-    household = np.repeat(np.arange(len(hh_key)), size)
+    household = _owners(size)
     slot = np.arange(len(household))
     slot -= (np.cumsum(size) - size)[household]
     is_adult = slot < adults[household]
@@ -483,6 +483,15 @@ def _households_from_kinds(
         arrived=np.full(len(hh_key), arrived, dtype=np.int16),
     )
     return Population(households, persons)
+
+
+def _owners(counts: np.ndarray) -> np.ndarray:
+    """``np.repeat(np.arange(len(counts)), counts)`` (rows laid out owner after owner), by counting the owners
+    that end at or before each row (faster), int[counts.sum()]."""
+    ends = np.cumsum(counts)
+    n_rows = int(ends[-1]) if len(ends) else 0
+    owner = np.bincount(ends[:-1], minlength=n_rows + 1)[:n_rows]
+    return np.cumsum(owner, out=owner)
 
 
 def _group_keys(kind: int, group: np.ndarray, year: int, index: np.ndarray) -> np.ndarray:
