@@ -447,7 +447,7 @@ def _households_from_kinds(
     parent_key = derive_keys(hh_key, tag=key_tag)[household]
     parent_key += slot.astype(np.uint64)
     person_key = derive_keys(parent_key, tag=0)
-    u_age = uniform_slots(seed, Channel.MOVER_PERSON, year, person_key, (0,))[:, 0]
+    u_age = _mover_person_draws(seed, year, person_key, slot=0)
     if adult_ages is None:
         adult_ages = _kind_column("lo")[kind], _kind_column("hi")[kind]
     adult, child = np.flatnonzero(is_adult), np.flatnonzero(~is_adult)
@@ -455,12 +455,12 @@ def _households_from_kinds(
     lo, hi = MOVER_CHILD_AGES  # children's ages: uniform in their range
     age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
     of_adult = household[adult]
-    lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]
+    lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]  # adults' ranges
     age[adult] = _sample_ages(u_age[adult], lo, hi, mover_age_schedule(settings))
     couple = is_adult & (adults[household] == 2)
     female = couple & (slot == 1)  # couples are a man and a woman; others draw their sex
     drawn = np.flatnonzero(~couple)
-    female[drawn] = uniform_slots(seed, Channel.MOVER_PERSON, year, person_key[drawn], (1,))[:, 0] < 0.5
+    female[drawn] = _mover_person_draws(seed, year, person_key[drawn], slot=1) < 0.5
     person_origin = origin[household]
     college_share = place_values("pool_college_share", outside_only=True)[person_origin] * is_adult
     persons = _new_persons(
@@ -483,6 +483,12 @@ def _households_from_kinds(
         arrived=np.full(len(hh_key), arrived, dtype=np.int16),
     )
     return Population(households, persons)
+
+
+def _mover_person_draws(seed: int, year: int, key: np.ndarray, slot: int) -> np.ndarray:
+    """A potential mover's draw for its age (slot 0) or, unless one of a couple, its sex (slot 1), float[n]: each
+    slot hashed only for the persons who need it."""
+    return uniform_slots(seed, Channel.MOVER_PERSON, year, key, (slot,))[:, 0]
 
 
 def _owners(counts: np.ndarray) -> np.ndarray:
