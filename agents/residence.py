@@ -36,9 +36,9 @@ import numpy as np
 
 from agents.choice import Nests, group_codes
 from agents.labour import JobProspects, in_labour_force, wage_factor
-from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Population
+from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population
 from agents.rows import dot, rows_by_appearance
-from agents.streams import Channel, uniform
+from agents.streams import Channel, uniform, uniform_slots
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
 from environment.jobs import income_index
@@ -132,18 +132,13 @@ def describe_deciders(
     Potential movers from the pools also draw whether they would buy, or (single)
     take a dormitory, on arriving in Haimen.
     """
-    h, p, pl = pop.households, pop.persons, places()
+    h, pl = pop.households, places()
     n, n_clusters = len(rows), clusters().n
-    index = np.full(len(h), -1)
-    index[rows] = np.arange(n)
-    deciding = np.zeros(len(h), dtype=bool)
-    deciding[rows] = True
-    mine = deciding[p.household]  # (a gather of flags: cheaper than of the indices)
-    members_of = p if mine.all() else p.take(np.flatnonzero(mine))  # the deciders' persons only (a small share)
-    i = index[members_of.household]
+    members_of, i = _members(pop, rows)
     age, college = members_of.age, members_of.college
     labour = in_labour_force(members_of, world.settings, year)
-    by_cluster = i * n_clusters + np.where(labour, members_of.cluster, 0)
+    by_cluster = i * n_clusters
+    by_cluster += np.where(labour, members_of.cluster, 0)
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)
@@ -157,9 +152,9 @@ def describe_deciders(
     members = np.bincount(i, minlength=n).astype(float)  # counted, not summed: the same whole numbers
     owner, collective = h.tenure[rows] == OWNER, h.tenure[rows] == COLLECTIVE
     if from_pool:
-        draws = uniform(seed, Channel.TENURE, year, key, 3)
-        buys = draws[:, 1] < s.buy_on_arrival
-        dorm = (members == 1) & (draws[:, 2] < s.arrival_dorm_share) & ~buys
+        draws = uniform_slots(seed, Channel.TENURE, year, key, (1, 2))
+        buys = draws[:, 0] < s.buy_on_arrival
+        dorm = (members == 1) & (draws[:, 1] < s.arrival_dorm_share) & ~buys
     else:
         buys, dorm = owner, collective
     return Deciders(
@@ -186,6 +181,20 @@ def describe_deciders(
         dorm=dorm,
         takes_up=takes_up_payments(seed, key, s),
     )
+
+
+def _members(pop: Population, rows: np.ndarray) -> tuple[Persons, np.ndarray]:
+    """The persons of the households ``rows`` of ``pop``, and each one's position in ``rows``."""
+    h, p = pop.households, pop.persons
+    if len(rows) == len(h) and np.array_equal(rows, np.arange(len(h))):  # all households, in order (the pool)
+        return p, p.household
+    index = np.full(len(h), -1)
+    index[rows] = np.arange(len(rows))
+    deciding = np.zeros(len(h), dtype=bool)
+    deciding[rows] = True
+    mine = deciding[p.household]  # (a gather of flags: cheaper than of the indices)
+    members_of = p if mine.all() else p.take(np.flatnonzero(mine))  # the deciders' persons only (a small share)
+    return members_of, index[members_of.household]
 
 
 def households_weighing_a_move(pop: Population, world: World, seed: int, year: int) -> np.ndarray:

@@ -112,6 +112,24 @@ def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int
     return out
 
 
+def uniform_slots(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: tuple[int, ...]) -> np.ndarray:
+    """``uniform(seed, channel, year, keys, max(slots) + 1)[:, slots]``, hashing only those slots (in blocks, as
+    ``uniform``): float[len(keys), len(slots)]."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    base = np.uint64(_base(seed, int(channel), year))
+    offsets = (np.asarray(slots, dtype=np.uint64) + np.uint64(1)) * np.uint64(_GOLDEN)  # as _hashed's slots
+    out = np.empty((len(keys), len(slots)))
+    with np.errstate(over="ignore"):
+        for rows in _blocks(len(keys), len(slots)):
+            h = _mix(_mix(keys[rows] ^ base)[:, None] + offsets)
+            h >>= np.uint64(11)
+            u = out[rows]
+            u[...] = h  # exact: fewer than 53 bits
+            u += 0.5
+            u *= 1.0 / (1 << 53)
+    return out
+
+
 def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int) -> np.ndarray:
     """Standard Gumbel draws float32[len(keys), n_alt]: the random-utility errors (23-bit uniforms)."""
     keys = np.asarray(keys, dtype=np.uint64)
@@ -135,8 +153,13 @@ def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int)
 def derive_keys(parent: np.ndarray, tag: int, year: int = 0) -> np.ndarray:
     """New agent keys derived from parent keys (a newborn from its mother, a split from its adult)."""
     parent = np.asarray(parent, dtype=np.uint64)
+    salt = np.uint64(_mix_int(tag * _GOLDEN + year))
+    out = np.empty_like(parent)
+    flat_parent, flat_out = parent.reshape(-1), out.reshape(-1)
     with np.errstate(over="ignore"):
-        return _mix(parent ^ np.uint64(_mix_int(tag * _GOLDEN + year)))
+        for rows in _blocks(len(flat_parent), 1):  # hashed in blocks that stay in the CPU's cache, as ``uniform``
+            flat_out[rows] = _mix(flat_parent[rows] ^ salt)
+    return out
 
 
 def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
@@ -149,35 +172,105 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
         if _few_categories(u, shares, cum):
-            return np.minimum(_at_or_below(cum, u), len(cum) - 1)
+            index = _at_or_below(cum[None, :], u)
+            return np.minimum(index, len(cum) - 1, out=index)
         return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     k = shares.shape[1]
     stacked = _stacked_cdf(shares)
     if _few_categories(u, shares, stacked):
         # row g's CDF values lie in [g, g + 1): those of earlier rows are all at most g + u, of later rows none
-        # (but when g + u rounds to g + 1, which then counts all of row g: clipped to k - 1 either way)
-        return np.clip(_at_or_below(stacked.reshape(-1, k), group + u, group), 0, k - 1)
+        # (but when g + u rounds to g + 1, which then counts all of row g: clipped to k - 1 either way); both
+        # the row's values and g + u lie in [g, g + 1], so subtracting g is exact and keeps every comparison (shifted)
+        rows = stacked.reshape(-1, k) - np.arange(len(shares))[:, None]
+        index = _at_or_below(rows, u, group, shifted=True)
+        return np.clip(index, 0, k - 1, out=index)
     index = np.searchsorted(stacked, group + u, side="right") - group * k
     return np.clip(index, 0, k - 1)
 
 
-def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray) -> bool:
-    """Whether counting CDF values is faster than a binary search, and finds the same: few categories,
-    shares not negative, finite CDF values (sorted then), uniforms in [0, 1] (not NaN)."""
+def categorical_each(u: np.ndarray, distributions: list[np.ndarray], group: np.ndarray) -> np.ndarray:
+    """Index drawn for each uniform ``u[i]`` from its own group's distribution, ``distributions[group[i]]``
+    (float[k_g], k_g may differ): the same indices as ``categorical`` on each group's draws, int[n]."""
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.intp)
+    shares = [np.asarray(s, dtype=float) for s in distributions]
+    cums = [np.cumsum(s) / s.sum() for s in shares]
+    if not _few_categories(u, np.concatenate(shares), np.concatenate(cums), any_k=True):  # as every group's
+        index = np.empty(len(u), dtype=np.intp)
+        for g, s in enumerate(shares):
+            rows = np.flatnonzero(group == g)
+            index[rows] = categorical(u[rows], s)
+        return index
+    cdf = np.full((len(cums), max(map(len, cums))), np.inf)  # rows padded with values above every draw
+    for g, c in enumerate(cums):
+        cdf[g, : len(c)] = c
+    last = np.array([len(c) - 1 for c in cums])
+    index = _at_or_below(cdf, u, group)
+    return np.minimum(index, last[group], out=index)
+
+
+def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray, any_k: bool = False) -> bool:
+    """Whether counting CDF values is faster than a binary search, and finds the same: few categories (unless
+    ``any_k``), shares not negative, finite CDF values (sorted then), uniforms in [0, 1] (not NaN)."""
     return (
-        shares.shape[-1] <= 32
+        (any_k or shares.shape[-1] <= 32)
         and len(u) > 0
         and bool((shares >= 0).all() and np.isfinite(cdf).all() and u.min() >= 0.0 and u.max() <= 1.0)
     )
 
 
-def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None) -> np.ndarray:
-    """How many of the values ``cdf`` (float[k]), or ``cdf[row[i]]`` (float[g, k]), are at most ``x[i]``: what
-    a binary search finds in a sorted row."""
+_LOOKUP_BITS = 10  # draws looked up in 2**10 buckets of [0, 1]
+_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build)
+
+
+def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None, shifted: bool = False) -> np.ndarray:
+    """How many of the values ``cdf[row[i]]`` (``cdf`` float[g, k], not negative; row 0 if ``row`` is None) are
+    at most ``x[i]`` (in [0, 1]; ``shifted``: at most ``(row[i] + x[i]) - row[i]``): what a binary search finds in
+    a sorted row, int[n]."""
+    if len(x) >= _LOOKUP_MIN_DRAWS:
+        return _looked_up(cdf, x, row, shifted)
+    if shifted:
+        x = _unshifted(x, row)
     count = np.zeros(len(x), dtype=np.intp)
     for value in cdf.T:
-        count += (value if row is None else value[row]) <= x
+        count += (value[0] if row is None else value[row]) <= x
     return count
+
+
+def _looked_up(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None, shifted: bool) -> np.ndarray:
+    """``_at_or_below`` by a table: the count for the bucket of width 2**-bits that holds ``x[i]``, where no CDF
+    value lies strictly inside it; draws in the other buckets are compared with their row's values.
+
+    Scaling by 2**bits is exact, so a value ``c`` is at most every draw of bucket ``b`` exactly when
+    ``ceil(c·2**bits) <= b``, and lies strictly inside bucket ``b`` when ``c·2**bits`` is not whole and
+    ``floor(c·2**bits) == b``. Bucket 2**bits holds only ``x == 1``; values above 1 count for no draw.
+    Draws are looked up in blocks, whose temporaries stay in the CPU's cache (as ``uniform``).
+    """
+    n_rows, n_buckets = cdf.shape[0], (1 << _LOOKUP_BITS) + 1
+    scaled = cdf * float(1 << _LOOKUP_BITS)
+    cdf_row, column = np.nonzero(scaled <= float(1 << _LOOKUP_BITS))
+    scaled = scaled[cdf_row, column]
+    first = cdf_row * n_buckets + np.ceil(scaled).astype(np.intp)
+    table = np.cumsum(np.bincount(first, minlength=n_rows * n_buckets).reshape(n_rows, n_buckets), axis=1)
+    inside = scaled != np.floor(scaled)
+    table[cdf_row[inside], np.floor(scaled[inside]).astype(np.intp)] = -1
+    count, unsure = np.empty(len(x), dtype=np.intp), []
+    for rows in _blocks(len(x), 1):
+        v = _unshifted(x[rows], row[rows]) if shifted else x[rows]
+        bucket = (v * float(1 << _LOOKUP_BITS)).astype(np.intp)
+        if row is not None:
+            bucket += row[rows] * np.intp(n_buckets)
+        found = np.take(table, bucket, out=count[rows])
+        unsure.append(rows.start + np.flatnonzero(found < 0))  # few: draws in a bucket that holds a CDF value
+    unsure = np.concatenate(unsure or [np.zeros(0, dtype=np.intp)])
+    v = _unshifted(x[unsure], row[unsure]) if shifted else x[unsure]
+    count[unsure] = (cdf[0 if row is None else row[unsure]] <= v[:, None]).sum(axis=1)
+    return count
+
+
+def _unshifted(x: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """``(row + x) - row``: ``x`` as compared when shifted by its row (the same number, or rounded)."""
+    return (row + x) - row
 
 
 def _stacked_cdf(shares: np.ndarray) -> np.ndarray:

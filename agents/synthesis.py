@@ -24,7 +24,7 @@ from scipy import sparse
 
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Persons, Population
 from agents.rows import distinct_sparse_rows
-from agents.streams import Channel, categorical, derive_keys, uniform
+from agents.streams import Channel, categorical, categorical_each, derive_keys, uniform, uniform_slots
 from environment.demography_inputs import (
     BAND_STARTS,
     BROAD_GROUPS,
@@ -45,7 +45,6 @@ RECRUIT_HOUSEHOLD, RETURN_HOUSEHOLD, LEAVER_HOUSEHOLD = 5, 6, 7
 POOL_KEY_TAG, STUDENT_KEY_TAG = 2, 20  # derive movers' person keys (values kept from earlier versions)
 RECRUIT_KEY_TAG, RETURN_KEY_TAG = 30, 31
 MOVER_CHILD_AGES: tuple[int, int] = tuple(constant("mover_child_ages"))
-FEW_AGE_RANGES = 16  # up to this many age ranges, _sample_ages groups rows by a pass per range rather than a sort
 
 # Age ranges (inclusive) of the census roles in a household template: the 60+ band and children under ADULT_AGE.
 ELDERLY_AGES = (60, MAX_AGE)
@@ -197,25 +196,17 @@ def template_shares(settings: Settings) -> np.ndarray:
 
 
 def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """Ages drawn from the cohort sizes restricted to [lo, hi] for each person.
-
-    Each row's draw is its own, so rows may be grouped by age range in any order: with few ranges (the movers'
-    kinds) by a pass per range, else by sorting.
-    """
-    ages = np.empty(len(u), dtype=np.int16)
-    if len(u) == 0:
-        return ages
-    code = lo.astype(np.int64) * len(size) + hi  # the age range [lo, hi], as one number
-    ranges = np.flatnonzero(np.bincount(code))
-    if len(ranges) <= FEW_AGE_RANGES:
-        groups = (np.flatnonzero(code == c) for c in ranges)
-    else:
-        order = np.argsort(code, kind="stable")
-        groups = np.split(order, np.flatnonzero(np.diff(code[order])) + 1)
-    for rows in groups:
-        a, b = int(lo[rows[0]]), int(hi[rows[0]])
-        ages[rows] = a + categorical(u[rows], size[a : b + 1])
-    return ages
+    """Ages drawn from the cohort sizes restricted to [lo, hi] for each person (each row's draw is its own)."""
+    code = lo.astype(np.int64)  # the age range [lo, hi], as one number
+    code *= len(size)
+    code += hi
+    present = np.bincount(code, minlength=1) > 0
+    ranges = np.flatnonzero(present)
+    first, last = ranges // len(size), ranges % len(size)
+    group = (np.cumsum(present) - 1)[code]
+    index = categorical_each(u, [size[a : b + 1] for a, b in zip(first, last, strict=True)], group)
+    index += first[group]
+    return index.astype(np.int16)
 
 
 def synthesize(settings: Settings, scale: int, seed: int) -> Population:
@@ -343,15 +334,18 @@ def _new_persons(
     mix_row: np.ndarray,
 ) -> Persons:
     """Person rows with education, participation and trade (from ``mix[mix_row]``) drawn from keyed streams."""
-    college = uniform(seed, Channel.COLLEGE, 0, key) < college_share
-    cluster = np.where(age >= ADULT_AGE, draw_clusters(seed, 0, key, mix, mix_row), -1).astype(np.int8)
-    n = len(key)
+    n, adult = len(key), np.flatnonzero(age >= ADULT_AGE)  # only adults draw a degree and a trade
+    adult_key = key[adult]
+    college = np.zeros(n, dtype=bool)
+    college[adult] = uniform(seed, Channel.COLLEGE, 0, adult_key) < college_share[adult]
+    cluster = np.full(n, -1, dtype=np.int8)
+    cluster[adult] = draw_clusters(seed, 0, adult_key, mix, mix_row[adult])
     return Persons(
         key=key,
         household=household.astype(np.int64),
         age=age.astype(np.int16),
         female=female,
-        college=college & (age >= ADULT_AGE),
+        college=college,
         participates=draw_participation(settings, seed, key),
         cluster=cluster,
         job=np.full(n, NO_JOB, dtype=np.int16),
@@ -382,6 +376,12 @@ def pool_kinds() -> tuple[dict, ...]:
         }
         for r in read_csv("pool_households.csv")
     )
+
+
+@cache
+def _kind_column(name: str) -> np.ndarray:
+    """One column of the pool kinds, int[kind]."""
+    return np.array([k[name] for k in pool_kinds()])
 
 
 def mover_age_schedule(settings: Settings) -> np.ndarray:
@@ -437,29 +437,36 @@ def _households_from_kinds(
     Adults' ages follow the movers' age schedule within the kind's range, or
     within ``adult_ages`` (lowest and highest age per household) if given.
     """
-    pl, kinds = places(), pool_kinds()
-    adults = np.array([k["adults"] for k in kinds])[kind]
-    children = np.array([k["children"] for k in kinds])[kind]
+    pl = places()
+    adults, children = _kind_column("adults")[kind], _kind_column("children")[kind]
     size = adults + children
-    household = np.repeat(np.arange(len(hh_key)), size)
-    slot = np.arange(len(household)) - np.repeat(np.cumsum(size) - size, size)
+    household = _owners(size)
+    slot = np.arange(len(household))
+    slot -= (np.cumsum(size) - size)[household]
     is_adult = slot < adults[household]
-    person_key = derive_keys(derive_keys(hh_key[household], tag=key_tag) + slot.astype(np.uint64), tag=0)
-    pu = uniform(seed, Channel.MOVER_PERSON, year, person_key, 2)
-    kind_lo, kind_hi = np.array([k["lo"] for k in kinds])[kind], np.array([k["hi"] for k in kinds])[kind]
-    if adult_ages is not None:
-        kind_lo, kind_hi = adult_ages
-    lo = np.where(is_adult, kind_lo[household], MOVER_CHILD_AGES[0])
-    hi = np.where(is_adult, kind_hi[household], MOVER_CHILD_AGES[1])
-    age = (lo + np.floor(pu[:, 0] * (hi - lo + 1))).astype(np.int16)  # children's ages: uniform in their range
-    age[is_adult] = _sample_ages(pu[is_adult, 0], lo[is_adult], hi[is_adult], mover_age_schedule(settings))
+    parent_key = derive_keys(hh_key, tag=key_tag)[household]
+    parent_key += slot.astype(np.uint64)
+    person_key = derive_keys(parent_key, tag=0)
+    u_age = _mover_person_draws(seed, year, person_key, slot=0)
+    if adult_ages is None:
+        adult_ages = _kind_column("lo")[kind], _kind_column("hi")[kind]
+    adult, child = np.flatnonzero(is_adult), np.flatnonzero(~is_adult)
+    age = np.empty(len(household), dtype=np.int16)
+    lo, hi = MOVER_CHILD_AGES  # children's ages: uniform in their range
+    age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
+    of_adult = household[adult]
+    lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]  # adults' ranges
+    age[adult] = _sample_ages(u_age[adult], lo, hi, mover_age_schedule(settings))
     couple = is_adult & (adults[household] == 2)
-    female = np.where(couple, slot == 1, pu[:, 1] < 0.5)
-    college_share = place_values("pool_college_share", outside_only=True)[origin[household]] * is_adult
+    female = couple & (slot == 1)  # couples are a man and a woman; others draw their sex
+    drawn = np.flatnonzero(~couple)
+    female[drawn] = _mover_person_draws(seed, year, person_key[drawn], slot=1) < 0.5
+    person_origin = origin[household]
+    college_share = place_values("pool_college_share", outside_only=True)[person_origin] * is_adult
     persons = _new_persons(
-        settings, seed, person_key, household, age, female, college_share, mix=cluster_mix(), mix_row=origin[household]
+        settings, seed, person_key, household, age, female, college_share, mix=cluster_mix(), mix_row=person_origin
     )
-    persons.job = np.where(is_adult & persons.participates, origin[household], NO_JOB).astype(np.int16)
+    persons.job = np.where(is_adult & persons.participates, person_origin, NO_JOB).astype(np.int16)
     hu = uniform(seed, Channel.MOVER_HUKOU_TENURE, year, hh_key, 2)
     share = {v: place_values(v, outside_only=True)[origin] for v in ("pool_origin_hukou_share", "pool_owner_share")}
     elsewhere_city = pl.city[pl.index("elsewhere")]
@@ -476,6 +483,21 @@ def _households_from_kinds(
         arrived=np.full(len(hh_key), arrived, dtype=np.int16),
     )
     return Population(households, persons)
+
+
+def _mover_person_draws(seed: int, year: int, key: np.ndarray, slot: int) -> np.ndarray:
+    """A potential mover's draw for its age (slot 0) or, unless one of a couple, its sex (slot 1), float[n]: each
+    slot hashed only for the persons who need it."""
+    return uniform_slots(seed, Channel.MOVER_PERSON, year, key, (slot,))[:, 0]
+
+
+def _owners(counts: np.ndarray) -> np.ndarray:
+    """``np.repeat(np.arange(len(counts)), counts)`` (rows laid out owner after owner), by counting the owners
+    that end at or before each row (faster), int[counts.sum()]."""
+    ends = np.cumsum(counts)
+    n_rows = int(ends[-1]) if len(ends) else 0
+    owner = np.bincount(ends[:-1], minlength=n_rows + 1)[:n_rows]
+    return np.cumsum(owner, out=owner)
 
 
 def _group_keys(kind: int, group: np.ndarray, year: int, index: np.ndarray) -> np.ndarray:

@@ -219,7 +219,7 @@ def test_each_channel_is_drawn_at_exactly_one_place():
 
     root = Path(__file__).resolve().parent.parent
     calls: dict[str, list[str]] = {}
-    pattern = re.compile(r"\b(?:uniform|gumbel)\(\s*[\w.]+,\s*Channel\.(\w+)")
+    pattern = re.compile(r"\b(?:uniform|uniform_slots|gumbel)\(\s*[\w.]+,\s*Channel\.(\w+)")
     for package in ("agents", "environment", "abm", "experiments"):
         for path in (root / package).rglob("*.py"):
             for match in pattern.finditer(path.read_text(encoding="utf-8")):
