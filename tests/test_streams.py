@@ -16,7 +16,17 @@ from scipy import stats
 
 import abm.model
 from abm import MigrationModel
-from agents.streams import Channel, LazyRows, RepeatedCategorical, categorical, derive_keys, gumbel, uniform
+from agents.streams import (
+    Channel,
+    LazyRows,
+    RepeatedCategorical,
+    _stacked_cdf,
+    categorical,
+    categorical_each,
+    derive_keys,
+    gumbel,
+    uniform,
+)
 from environment.scenario import load
 
 N = 200_000
@@ -253,3 +263,42 @@ def test_lazy_rows_give_each_row_its_own_draws_whatever_the_order_of_asking():
     for rows in (np.array([5, 3, 9]), np.arange(0, 200, 7), np.array([3, 150, 5]), np.arange(200)[::-1]):
         np.testing.assert_array_equal(lazy(rows), direct[rows])
     assert sum(asked) == len(keys)  # each row computed once
+
+
+def _edge_draws(rng: np.random.Generator, n: int, cdf: np.ndarray) -> np.ndarray:
+    """Uniforms with awkward values mixed in: the CDF values themselves, their neighbours, 0 and 1."""
+    u = rng.random(n)
+    awkward = np.concatenate([cdf, np.nextafter(cdf, 0.0), np.nextafter(cdf, 1.0), [0.0, 1.0, 0.5, 0.25]])
+    u[: min(n, 4 * len(awkward))] = np.resize(np.clip(awkward, 0.0, 1.0), min(n, 4 * len(awkward)))
+    return rng.permutation(u)
+
+
+@pytest.mark.parametrize("n", [20, 5000, 50_000])  # counted, and (from 4096 draws) looked up in a guide table
+def test_categorical_finds_what_a_binary_search_finds(n):
+    rng = np.random.default_rng(n)
+    for shares in (np.array([1.0, 1.0, 1.0, 1.0]), np.array([1.0, 3.0]), rng.random(9), np.array([0.0, 2.0, 0.0, 1.0])):
+        cum = np.cumsum(shares) / shares.sum()
+        u = _edge_draws(rng, n, cum)
+        expected = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+        assert np.array_equal(categorical(u, shares), expected)
+    for n_groups in (3, 300):  # shifted by large group numbers too
+        shares = rng.random((n_groups, 6)) * (rng.random((n_groups, 6)) < 0.8)
+        shares[0] = [1, 1, 1, 1, 0, 0]  # CDF values on the guide table's bucket edges
+        shares[1] = 0.0  # an empty row
+        group = rng.integers(0, n_groups, n)
+        u = _edge_draws(rng, n, np.cumsum(shares[0]) / 4)
+        stacked = _stacked_cdf(shares)
+        expected = np.clip(np.searchsorted(stacked, group + u, side="right") - group * 6, 0, 5)
+        assert np.array_equal(categorical(u, shares, group), expected)
+
+
+@pytest.mark.parametrize("n", [20, 5000])
+def test_categorical_each_draws_as_categorical_group_by_group(n):
+    rng = np.random.default_rng(n)
+    distributions = [rng.random(k) for k in (1, 4, 13, 40)]  # different numbers of categories
+    distributions[1] = np.array([1.0, 1.0, 0.0, 2.0])
+    group = rng.integers(0, len(distributions), n)
+    u = _edge_draws(rng, n, np.array([0.25, 0.5, 1.0]))
+    each = categorical_each(u, distributions, group)
+    for g, shares in enumerate(distributions):
+        assert np.array_equal(each[group == g], categorical(u[group == g], shares))
