@@ -238,8 +238,9 @@ def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None, 
 
 
 def _looked_up(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None, shifted: bool) -> np.ndarray:
-    """``_at_or_below`` by a guide table (Chen and Asau 1974): the count for the bucket of width 2**-bits that holds ``x[i]``, where no CDF
-    value lies strictly inside it; draws in the other buckets are compared with their row's values.
+    """``_at_or_below`` by a guide table (Chen and Asau 1974): the count for the bucket of width 2**-bits that
+    holds ``x[i]``, where no CDF value lies strictly inside it; draws in the other buckets are compared with
+    their row's values.
 
     Scaling by 2**bits is exact, so a value ``c`` is at most every draw of bucket ``b`` exactly when
     ``ceil(c·2**bits) <= b``, and lies strictly inside bucket ``b`` when ``c·2**bits`` is not whole and
