@@ -91,14 +91,21 @@ class VitalRates:
     def death_probability(self, persons: Persons, year: int) -> np.ndarray:
         """Probability of dying this year (computed per sex and age, then looked up)."""
         by_sex_age = 1.0 - np.exp(-(self.death_level(year) * self.death_shape))
-        return by_sex_age[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
+        return _by_sex_and_age(by_sex_age, persons)
 
     def birth_probability(self, persons: Persons, year: int, support: float) -> np.ndarray:
         """Probability of giving birth this year, with ``support`` yuan/yr per young child (per sex and age,
         then looked up)."""
         level = self.birth_level(year) * (1 + self.settings.fertility_support_elasticity * support / 10_000)
         by_sex_age = 1.0 - np.exp(-(level * self.birth_shape[None, :] * np.array([False, True])[:, None]))
-        return by_sex_age[persons.female.astype(int), np.minimum(persons.age, MAX_AGE)]
+        return _by_sex_and_age(by_sex_age, persons)
+
+
+def _by_sex_and_age(table: np.ndarray, persons: Persons) -> np.ndarray:
+    """``table[female, min(age, MAX_AGE)]`` (float[2, MAX_AGE + 1]) for each person, as one flat lookup."""
+    index = np.minimum(persons.age, MAX_AGE).astype(np.intp)
+    index += persons.female * (MAX_AGE + 1)
+    return np.take(table.ravel(), index)
 
 
 def _level(weight: np.ndarray, shape: np.ndarray, wanted: float) -> float:
