@@ -37,7 +37,7 @@ import numpy as np
 from agents.choice import Nests, group_codes
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population
-from agents.rows import dot, rows_by_appearance
+from agents.rows import Entries, codes_by_appearance, distinct_rows, dot, packed, row_codes, rows_by_appearance
 from agents.streams import Channel, uniform, uniform_slots
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
@@ -76,8 +76,37 @@ class Deciders(Columns):
     takes_up: np.ndarray  # bool: claims the plan's payments it is eligible for
 
     def kinds(self) -> tuple[np.ndarray, np.ndarray]:
-        """One representative per kind of decider (same utility for every alternative), and each one's kind."""
-        return rows_by_appearance(
+        """One representative per kind of decider (same utility for every alternative), and each one's kind.
+
+        Rows are grouped by hashing their features (the flags and small integers packed into one number, the
+        workers and earnings by cluster only where nonzero); by :meth:`features` exactly if the hash collides.
+        """
+        small = packed(
+            self.current,
+            self.origin,
+            self.hukou_city,
+            self.owner,
+            self.collective,
+            self.rural_origin,
+            self.buys,
+            self.dorm,
+            self.takes_up,
+            self.school_children > 0,
+            self.graduate_eligible,
+            self.youth_eligible,
+            self.college,
+        )
+        if small is None:
+            return rows_by_appearance(*self.features())
+        code, check = row_codes(
+            small, self.members, self.other_adults, self.college_workers, entries=self._cluster_entries()
+        )
+        groups = codes_by_appearance(code, check)
+        return groups if groups is not None else distinct_rows(*self.features())
+
+    def features(self) -> tuple[np.ndarray, ...]:
+        """The features a decider's utility depends on (its kind), arrays with one entry or row per decider."""
+        return (
             self.current,
             self.origin,
             self.hukou_city,
@@ -97,6 +126,16 @@ class Deciders(Columns):
             self.workers,
             np.round(self.earnings - self.workers, 6),
         )
+
+    def _cluster_entries(self) -> Entries:
+        """The last two features (workers, and earnings beyond one per worker, by cluster) where not both zero."""
+        workers, earnings = self.workers.ravel(), self.earnings.ravel()
+        at = np.flatnonzero((workers != 0) | (earnings != 0))
+        width = self.workers.shape[1]
+        row = at // width
+        column = at - row * width
+        workers, earnings = workers[at], earnings[at]
+        return Entries(row, column, [workers, np.round(earnings - workers, 6)], width)
 
 
 def rural_origin(seed: int, key: np.ndarray, origin: np.ndarray, hukou_city: np.ndarray) -> np.ndarray:
@@ -204,22 +243,22 @@ def households_weighing_a_move(pop: Population, world: World, seed: int, year: i
     until they finish, and weigh a move in the year after.
     """
     s, h, p = world.settings, pop.households, pop.persons
-    members = pop.members()
-    youngest_adult = np.full(len(h), 200, dtype=np.int16)
-    np.minimum.at(youngest_adult, p.household, np.where(p.age >= ADULT_AGE, p.age, 200).astype(np.int16))
-    rate = np.where(
-        h.tenure == COLLECTIVE,
-        s.move_rate_collective,
-        np.where(
-            (members == 1) & (youngest_adult < constant("young_single_age")), s.move_rate_single, s.move_rate_family
-        ),
+    single = pop.members() == 1
+    young_single = np.zeros(len(h), dtype=bool)  # the one member is an adult under ``young_single_age``
+    young = (p.age >= ADULT_AGE) & (p.age < constant("young_single_age"))
+    young_single[p.household[young]] = True
+    young_single &= single
+    owner_rate = s.owner_mobility_factor
+    rates = np.array(  # by tenure (RENTER, OWNER, COLLECTIVE), then young single or not: as the products below
+        [
+            [s.move_rate_family * 1.0, s.move_rate_single * 1.0],
+            [s.move_rate_family * owner_rate, s.move_rate_single * owner_rate],
+            [s.move_rate_collective * 1.0, s.move_rate_collective * 1.0],
+        ]
     )
-    rate = rate * np.where(h.tenure == OWNER, s.owner_mobility_factor, 1.0)
-    studying = np.zeros(len(h), dtype=bool)
-    studying[p.household[p.student_until >= year]] = True
-    graduated = np.zeros(len(h), dtype=bool)
-    graduated[p.household[p.student_until == year - 1]] = True
-    rate = np.where(studying, 0.0, np.where(graduated, 1.0, rate))
+    rate = rates[h.tenure, young_single.view(np.int8)]
+    rate[p.household[p.student_until == year - 1]] = 1.0  # graduated last year
+    rate[p.household[p.student_until >= year]] = 0.0  # studying
     return np.flatnonzero(uniform(seed, Channel.CONSIDER_MOVE, year, h.key) < rate)
 
 
