@@ -309,34 +309,43 @@ def residence_utility(d: Deciders, world: World, prospects: JobProspects, year: 
     return _utility(d.take(first), world, prospects, year), kind
 
 
-def _per_group(d: Deciders, term: Callable[[Deciders], np.ndarray], *features: np.ndarray) -> np.ndarray:
-    """``term(d)``, evaluated once per distinct combination of ``features`` (small integer values, the
-    only features ``term`` reads) and spread to every row: the same numbers, computed on fewer rows."""
+def _per_group(
+    d: Deciders, term: Callable[[Deciders], np.ndarray], *features: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``term`` evaluated once per distinct combination of ``features`` (small integer values, the only features
+    ``term`` reads), and each row's group: ``values[group]`` are the numbers ``term(d)`` gives, computed on fewer
+    rows."""
     if len(d) == 0:
-        return term(d)
-    code = np.zeros(len(d), dtype=np.int64)
-    for feature in features:
-        feature = feature.astype(np.int64) - int(feature.min())
-        code = code * (int(feature.max()) + 1) + feature
-    first, group = group_codes(code)
-    return term(d.take(first))[group]
+        return term(d), np.zeros(0, dtype=np.intp)
+    code = packed(*features)
+    first, group = group_codes(code) if code is not None else distinct_rows(*features)
+    return term(d.take(first)), group
+
+
+def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``values[group]``, written into ``out`` (scratch space reused term after term: no new large array each)."""
+    return np.take(values, group, axis=0, out=out, mode="clip")  # groups are valid: "clip" avoids a buffered copy
 
 
 def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
+    """The terms of the utility added in a fixed order into one array, in place (the same operations, each
+    value's in the same order, as adding whole arrays term by term); grouped terms are spread into scratch space."""
     s, pl = world.settings, places()
     city = pl.city[pl.alt_place]
     haimen = pl.alt_in_haimen
     # income net of housing cost
     income = dot(d.earnings, prospects.expected_wage)
+    scratch = np.empty_like(income)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
-    income += _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
+    pension = _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
+    income += _spread(*pension, scratch)
 
     def housing_cost(g: Deciders) -> np.ndarray:
         newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
         discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
         return world.housing.annual_cost(world.housing.floor_area(g.members)) * (1.0 - discount)
 
-    housing = _per_group(d, housing_cost, d.members, d.current)
+    V = np.subtract(income, _spread(*_per_group(d, housing_cost, d.members, d.current), scratch))  # net income
     payments = _per_group(
         d,
         lambda g: subsidies(g, world, year),
@@ -349,14 +358,20 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         d.collective,
         d.college_workers.astype(np.int64),
     )
-    net = income - housing + payments
-    V = s.beta_income * np.log(np.maximum(net, constant("income_floor_share") * income + constant("income_floor_yuan")))
+    V += _spread(*payments, scratch)
+    floor = np.multiply(income, constant("income_floor_share"), out=scratch)
+    floor += constant("income_floor_yuan")
+    np.maximum(V, floor, out=V)
+    np.log(V, out=V)
+    V *= s.beta_income
     # jobs: accessibility of openings for each worker's trade
-    V += s.beta_access * dot(d.workers, prospects.accessibility)
+    access = dot(d.workers, prospects.accessibility, out=income)
+    access *= s.beta_access
+    V += access
 
     # hukou-linked access to schools and services
     def access_terms(g: Deciders) -> np.ndarray:
-        """The school and the service term, float[2, n, alt]."""
+        """The school and the service term, float[n, 2, alt]."""
         newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
         local = g.hukou_city[:, None] == city[None, :]
         takes_hukou = hukou_share_on_arrival(g.rural_origin, world, year)
@@ -368,19 +383,19 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
         return np.stack([school, s.beta_service * service], axis=1)
 
-    access = _per_group(d, access_terms, d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
-    V += access[:, 0]
-    V += access[:, 1]
+    terms, group = _per_group(d, access_terms, d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    V += _spread(terms[:, 0], group, scratch)
+    V += _spread(terms[:, 1], group, scratch)
     # amenity (with the youth bonus for young graduates) and ties
     amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * world.policy.youth_bonus(year)[None, :]
-    V += (s.beta_amenity * amenity)[d.youth_eligible.astype(np.intp)]
+    V += _spread(s.beta_amenity * amenity, d.youth_eligible.astype(np.intp), scratch)
     ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
-    V += ties[d.origin]
+    V += _spread(ties, d.origin, scratch)
     stock = world.housing.stock
     size = np.log(stock / stock[haimen].mean(), where=haimen, out=np.zeros_like(stock)) * s.nest_scale_haimen
     V += size[None, :]
     V[np.arange(len(d)), d.current] -= size[d.current]
-    V -= _per_group(d, lambda g: moving_cost(g, world), d.current, d.owner)
+    V -= _spread(*_per_group(d, lambda g: moving_cost(g, world), d.current, d.owner), scratch)
     V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
     return V.astype(np.float32)
 

@@ -130,7 +130,7 @@ class Entries:
 
 
 def packed(*columns: np.ndarray) -> np.ndarray | None:
-    """The rows of ``columns`` (integer or bool arrays) as one whole number each, their values in mixed radix
+    """The rows of ``columns`` (arrays of whole numbers or bools) as one whole number each, their values in mixed radix
     (equal rows, and only they, get equal numbers), int64; None if these might not all be exact as floats."""
     code, span = np.zeros(len(columns[0]), dtype=np.int64), 1
     if len(code) == 0:
@@ -144,16 +144,16 @@ def packed(*columns: np.ndarray) -> np.ndarray | None:
             low, high = int(column.min()), int(column.max())
             span *= high - low + 1
             code *= high - low + 1
-            code += column
+            np.add(code, column, out=code, casting="unsafe")  # (whole numbers: exact as int64)
             code -= low
         if span > 2**53:
             return None
     return code
 
 
-def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Matrix product without BLAS, so results are bit-identical whatever the process's BLAS threading.
 
     (Multi-threaded BLAS sums in a different order than a joblib worker's single thread.)
     """
-    return np.einsum("ij,jk->ik", a, b) if b.ndim == 2 else np.einsum("ij,j->i", a, b)
+    return np.einsum("ij,jk->ik", a, b, out=out) if b.ndim == 2 else np.einsum("ij,j->i", a, b, out=out)
