@@ -334,7 +334,8 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     city = pl.city[pl.alt_place]
     haimen = pl.alt_in_haimen
     # income net of housing cost
-    income = dot(d.earnings, prospects.expected_wage)
+    first, group = rows_by_appearance(d.earnings)  # few distinct rows: each row's product is its own (see dot)
+    income = dot(d.earnings[first], prospects.expected_wage)[group]
     scratch = np.empty_like(income)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
     pension = _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
@@ -365,9 +366,8 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     np.log(V, out=V)
     V *= s.beta_income
     # jobs: accessibility of openings for each worker's trade
-    access = dot(d.workers, prospects.accessibility, out=income)
-    access *= s.beta_access
-    V += access
+    jobs = _per_group(d, lambda g: s.beta_access * dot(g.workers, prospects.accessibility), *d.workers.T)
+    V += _spread(*jobs, scratch)
 
     # hukou-linked access to schools and services
     def access_terms(g: Deciders) -> np.ndarray:

@@ -151,9 +151,10 @@ def packed(*columns: np.ndarray) -> np.ndarray | None:
     return code
 
 
-def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Matrix product without BLAS, so results are bit-identical whatever the process's BLAS threading.
 
-    (Multi-threaded BLAS sums in a different order than a joblib worker's single thread.)
+    (Multi-threaded BLAS sums in a different order than a joblib worker's single thread.) Each entry is
+    summed in order of ``j`` alone, so a row's result does not depend on the other rows (tests check this).
     """
-    return np.einsum("ij,jk->ik", a, b, out=out) if b.ndim == 2 else np.einsum("ij,j->i", a, b, out=out)
+    return np.einsum("ij,jk->ik", a, b) if b.ndim == 2 else np.einsum("ij,j->i", a, b)
