@@ -166,42 +166,55 @@ def hukou_willingness(rural: np.ndarray, settings: Settings) -> np.ndarray:
 def describe_deciders(
     pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool, seed: int
 ) -> Deciders:
-    """Deciders for the household ``rows`` of ``pop``, with features summed over their members.
+    """Deciders for the household ``rows`` of ``pop`` (see :func:`describe_all`)."""
+    return describe_all([(pop, rows, from_pool)], world, year, seed)
+
+
+def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World, year: int, seed: int) -> Deciders:
+    """Deciders for the household rows of several populations, part after part, with features summed over their
+    members: ``Deciders.concat`` of each part's description, built at once (the members' few columns joined, not
+    the deciders' many). Each part is (population, household rows, whether they come from a pool).
 
     Potential movers from the pools also draw whether they would buy, or (single)
     take a dormitory, on arriving in Haimen.
     """
-    h, pl = pop.households, places()
-    n, n_clusters = len(rows), clusters().n
-    members_of, i = _members(pop, rows)
-    age, college = members_of.age, members_of.college
-    labour = in_labour_force(members_of, world.settings, year)
+    pl, s, n_clusters = places(), world.settings, clusters().n
+    starts = np.cumsum([0] + [len(rows) for _, rows, _ in parts])
+    n = int(starts[-1])
+    members_of = [_members(pop, rows) for pop, rows, _ in parts]
+    i = _joined([own + start if start else own for (_, own), start in zip(members_of, starts, strict=False)])
+    age, college = _joined([m.age for m, _ in members_of]), _joined([m.college for m, _ in members_of])
+    labours = [in_labour_force(m, s, year) for m, _ in members_of]
+    labour = _joined(labours)
     by_cluster = i * n_clusters
-    by_cluster += np.where(labour, members_of.cluster, 0)
+    by_cluster += np.where(labour, _joined([m.cluster for m, _ in members_of]), 0)
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)
 
     workers = np.bincount(by_cluster, weights=labour, minlength=n * n_clusters).reshape(n, n_clusters)
-    earnings = np.bincount(
-        by_cluster, weights=labour * wage_factor(members_of, world.settings), minlength=n * n_clusters
-    ).reshape(n, n_clusters)
+    wages = _joined([labour * wage_factor(m, s) for labour, (m, _) in zip(labours, members_of, strict=True)])
+    earnings = np.bincount(by_cluster, weights=wages, minlength=n * n_clusters).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
-    s, key = world.settings, h.key[rows]
+
+    def of_households(column: str) -> np.ndarray:
+        return _joined([getattr(pop.households, column)[rows] for pop, rows, _ in parts])
+
+    key, tenure, origin, hukou_city = (of_households(c) for c in ("key", "tenure", "origin", "hukou_city"))
     members = np.bincount(i, minlength=n).astype(float)  # counted, not summed: the same whole numbers
-    owner, collective = h.tenure[rows] == OWNER, h.tenure[rows] == COLLECTIVE
-    if from_pool:
-        draws = uniform_slots(seed, Channel.TENURE, year, key, (1, 2))
-        buys = draws[:, 0] < s.buy_on_arrival
-        dorm = (members == 1) & (draws[:, 1] < s.arrival_dorm_share) & ~buys
-    else:
-        buys, dorm = owner, collective
+    owner, collective = tenure == OWNER, tenure == COLLECTIVE
+    buys, dorm = owner.copy(), collective.copy()  # residents: owns now, lives in a dormitory now
+    for (_, _, from_pool), start, end in zip(parts, starts, starts[1:], strict=False):
+        if from_pool:
+            draws = uniform_slots(seed, Channel.TENURE, year, key[start:end], (1, 2))
+            buys[start:end] = draws[:, 0] < s.buy_on_arrival
+            dorm[start:end] = (members[start:end] == 1) & (draws[:, 1] < s.arrival_dorm_share) & ~buys[start:end]
     return Deciders(
-        rows=rows,
-        from_pool=np.full(n, from_pool),
-        current=pl.alt(h.place[rows], h.urban[rows]),
+        rows=_joined([rows for _, rows, _ in parts]),
+        from_pool=np.repeat([from_pool for _, _, from_pool in parts], np.diff(starts)).astype(bool),
+        current=pl.alt(of_households("place"), of_households("urban")),
         key=key,
-        weight=h.weight[rows],
+        weight=of_households("weight"),
         members=members,
         workers=workers,
         earnings=earnings,
@@ -211,15 +224,20 @@ def describe_deciders(
         youth_eligible=count(college & (age < levers()["youth_amenity"].age_limit)) > 0,
         college=count(college) > 0,
         college_workers=count(college & labour),
-        hukou_city=h.hukou_city[rows],
+        hukou_city=hukou_city,
         owner=owner,
         collective=collective,
-        origin=h.origin[rows],
-        rural_origin=rural_origin(seed, key, h.origin[rows], h.hukou_city[rows]),
+        origin=origin,
+        rural_origin=rural_origin(seed, key, origin, hukou_city),
         buys=buys,
         dorm=dorm,
         takes_up=takes_up_payments(seed, key, s),
     )
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays one after the other (the only one itself, not copied)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _members(pop: Population, rows: np.ndarray) -> tuple[Persons, np.ndarray]:
