@@ -36,7 +36,7 @@ import numpy as np
 
 from agents.choice import Nests, group_codes
 from agents.labour import JobProspects, in_labour_force, wage_factor
-from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population
+from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population, taken_lazily
 from agents.rows import Entries, codes_by_appearance, distinct_rows, dot, packed, row_codes, rows_by_appearance
 from agents.streams import Channel, uniform, uniform_slots
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
@@ -324,7 +324,7 @@ def residence_utility(d: Deciders, world: World, prospects: JobProspects, year: 
     Most potential movers share their kind with many others, so this is computed once per kind.
     """
     first, kind = d.kinds()
-    return _utility(d.take(first), world, prospects, year), kind
+    return _utility(taken_lazily(d, first), world, prospects, year), kind
 
 
 def _per_group(
@@ -337,7 +337,7 @@ def _per_group(
         return term(d), np.zeros(0, dtype=np.intp)
     code = packed(*features)
     first, group = group_codes(code) if code is not None else distinct_rows(*features)
-    return term(d.take(first)), group
+    return term(taken_lazily(d, first)), group
 
 
 def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
