@@ -15,7 +15,7 @@ import abm.model
 from abm.model import MigrationModel
 from agents.choice import group_codes
 from agents.labour import JobProspects
-from agents.population import COLLECTIVE, OWNER, Population
+from agents.population import COLLECTIVE, OWNER, Population, taken_lazily
 from agents.residence import (
     Deciders,
     describe_all,
@@ -244,3 +244,14 @@ def _utility_reference(d: Deciders, world: World, prospects: JobProspects, year:
     V -= _per_group(d, lambda g: moving_cost(g, world), d.current, d.owner)
     V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
     return V.astype(np.float32)
+
+
+def test_taken_lazily_reads_the_rows_taken(stepped):
+    households = stepped.population.households
+    index = np.array([5, 0, 5, 17])
+    lazy, taken = taken_lazily(households, index), households.take(index)
+    assert len(lazy) == len(taken) == 4
+    np.testing.assert_array_equal(lazy.place, taken.place)
+    assert "place" in vars(lazy) and "key" not in vars(lazy)  # gathered on reading, once
+    again = taken_lazily(lazy, np.array([3, 1]))  # rows of rows
+    np.testing.assert_array_equal(again.key, taken.key[[3, 1]])
