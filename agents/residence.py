@@ -264,17 +264,17 @@ def households_weighing_a_move(pop: Population, world: World, seed: int, year: i
     single = pop.members() == 1
     young_single = np.zeros(len(h), dtype=bool)  # the one member is an adult under ``young_single_age``
     young = (p.age >= ADULT_AGE) & (p.age < constant("young_single_age"))
-    young_single[p.household[young]] = True
+    young_single[p.household[np.flatnonzero(young)]] = True
     young_single &= single
     owner_rate = s.owner_mobility_factor
-    rates = np.array(  # by tenure (RENTER, OWNER, COLLECTIVE), then young single or not: as the products below
+    rates = np.array(  # by 2·tenure (RENTER, OWNER, COLLECTIVE) + young single
         [
-            [s.move_rate_family * 1.0, s.move_rate_single * 1.0],
-            [s.move_rate_family * owner_rate, s.move_rate_single * owner_rate],
-            [s.move_rate_collective * 1.0, s.move_rate_collective * 1.0],
+            *(s.move_rate_family * 1.0, s.move_rate_single * 1.0),
+            *(s.move_rate_family * owner_rate, s.move_rate_single * owner_rate),
+            *(s.move_rate_collective * 1.0, s.move_rate_collective * 1.0),
         ]
     )
-    rate = rates[h.tenure, young_single.view(np.int8)]
+    rate = rates[(h.tenure << 1) | young_single.view(np.int8)]
     rate[p.household[p.student_until == year - 1]] = 1.0  # graduated last year
     rate[p.household[p.student_until >= year]] = 0.0  # studying
     return np.flatnonzero(uniform(seed, Channel.CONSIDER_MOVE, year, h.key) < rate)
