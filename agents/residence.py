@@ -342,7 +342,7 @@ def _per_group(
 
 def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``values[group]``, written into ``out`` (scratch space reused term after term: no new large array each)."""
-    return np.take(values, group, axis=0, out=out, mode="clip")  # groups are valid: "clip" avoids a buffered copy
+    return np.take(values, group, axis=0, out=out, mode="wrap")  # as values[group]; "wrap" avoids a buffered copy
 
 
 def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
