@@ -145,7 +145,8 @@ def packed(*columns: np.ndarray) -> np.ndarray | None:
             span *= high - low + 1
             code *= high - low + 1
             np.add(code, column, out=code, casting="unsafe")  # (whole numbers: exact as int64)
-            code -= low
+            if low:
+                code -= low
         if span > 2**53:
             return None
     return code
