@@ -78,8 +78,8 @@ class Deciders(Columns):
     def kinds(self) -> tuple[np.ndarray, np.ndarray]:
         """One representative per kind of decider (same utility for every alternative), and each one's kind.
 
-        Rows are grouped by hashing their features (the flags and small integers packed into one number, the
-        workers and earnings by cluster only where nonzero); by :meth:`features` exactly if the hash collides.
+        Rows are grouped by hashing their features (the flags, small integers and counts packed into one number,
+        the workers and earnings by cluster only where nonzero); by :meth:`features` exactly if the hash collides.
         """
         small = packed(
             self.current,
@@ -95,12 +95,13 @@ class Deciders(Columns):
             self.graduate_eligible,
             self.youth_eligible,
             self.college,
+            self.members,  # (counts: whole numbers)
+            self.other_adults,
+            self.college_workers,
         )
         if small is None:
             return rows_by_appearance(*self.features())
-        code, check = row_codes(
-            small, self.members, self.other_adults, self.college_workers, entries=self._cluster_entries()
-        )
+        code, check = row_codes(small, entries=self._cluster_entries())
         groups = codes_by_appearance(code, check)
         return groups if groups is not None else distinct_rows(*self.features())
 
