@@ -251,7 +251,7 @@ def _members(pop: Population, rows: np.ndarray) -> tuple[Persons, np.ndarray]:
     deciding = np.zeros(len(h), dtype=bool)
     deciding[rows] = True
     mine = deciding[p.household]  # (a gather of flags: cheaper than of the indices)
-    members_of = p if mine.all() else p.take(np.flatnonzero(mine))  # the deciders' persons only (a small share)
+    members_of = p if mine.all() else taken_lazily(p, np.flatnonzero(mine))  # the deciders' persons (few): as read
     return members_of, index[members_of.household]
 
 
