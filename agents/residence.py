@@ -197,6 +197,10 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
     wages = _joined([labour * wage_factor(m, s) for labour, (m, _) in zip(labours, members_of, strict=True)])
     earnings = np.bincount(by_cluster, weights=wages, minlength=n * n_clusters).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
+    graduates = np.flatnonzero(college)  # the college-educated members (few): their counts from them alone
+
+    def count_graduates(values: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(i[graduates], weights=values, minlength=n)
 
     def of_households(column: str) -> np.ndarray:
         return _joined([getattr(pop.households, column)[rows] for pop, rows, _ in parts])
@@ -221,10 +225,10 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
         earnings=earnings,
         other_adults=count(adult & ~labour),
         school_children=count((age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])),
-        graduate_eligible=count(college & (age < levers()["graduate_subsidy"].age_limit)) > 0,
-        youth_eligible=count(college & (age < levers()["youth_amenity"].age_limit)) > 0,
-        college=count(college) > 0,
-        college_workers=count(college & labour),
+        graduate_eligible=count_graduates(age[graduates] < levers()["graduate_subsidy"].age_limit) > 0,
+        youth_eligible=count_graduates(age[graduates] < levers()["youth_amenity"].age_limit) > 0,
+        college=count_graduates() > 0,
+        college_workers=count_graduates(labour[graduates]),
         hukou_city=hukou_city,
         owner=owner,
         collective=collective,
