@@ -194,13 +194,14 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
         return np.bincount(i, weights=values, minlength=n)
 
     workers = np.bincount(by_cluster, weights=labour, minlength=n * n_clusters).reshape(n, n_clusters)
-    wages = _joined([labour * wage_factor(m, s) for labour, (m, _) in zip(labours, members_of, strict=True)])
+    wages = _joined([works * wage_factor(m, s) for works, (m, _) in zip(labours, members_of, strict=True)])
     earnings = np.bincount(by_cluster, weights=wages, minlength=n * n_clusters).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
     graduates = np.flatnonzero(college)  # the college-educated members (few): their counts from them alone
+    graduates_in = i[graduates]
 
     def count_graduates(values: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(i[graduates], weights=values, minlength=n)
+        return np.bincount(graduates_in, weights=values, minlength=n)
 
     def of_households(column: str) -> np.ndarray:
         return _joined([getattr(pop.households, column)[rows] for pop, rows, _ in parts])
