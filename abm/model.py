@@ -34,7 +34,7 @@ from agents.labour import (
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
 from agents.residence import (
     Deciders,
-    describe_deciders,
+    describe_all,
     dwelling_use,
     households_weighing_a_move,
     hukou_on_arrival,
@@ -261,9 +261,8 @@ class MigrationModel(mesa.Model):
         residents[households_weighing_a_move(pop, world, self.seed, y)] = True
         residents[leavers] = True
         residents = np.flatnonzero(residents)
-        d = Deciders.concat(
-            describe_deciders(pop, residents, world, y, from_pool=False, seed=self.seed),
-            describe_deciders(pool, np.arange(len(pool.households)), world, y, from_pool=True, seed=self.seed),
+        d = describe_all(
+            [(pop, residents, False), (pool, np.arange(len(pool.households)), True)], world, y, seed=self.seed
         )
         V, kind = residence_utility(d, world, prospects, y)
         nests = residence_nests(world)

@@ -42,6 +42,29 @@ class Columns:
             setattr(self, f.name, getattr(self, f.name)[mask])
 
 
+def taken_lazily[T](table: T, index: np.ndarray) -> T:
+    """The rows at ``index`` of ``table`` (a :class:`Columns`, or rows taken so), each column gathered only when
+    first read: for readers of a few columns of a wide table."""
+    return _Taken(table, index)  # type: ignore[return-value]  # reads like a T: len() and its columns
+
+
+class _Taken:
+    """Rows of a table whose columns are gathered on first reading (then kept)."""
+
+    def __init__(self, table: object, index: np.ndarray) -> None:
+        self._table, self._index = table, index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getattr__(self, name: str) -> np.ndarray:  # called only for columns not yet gathered
+        if name.startswith("_"):
+            raise AttributeError(name)
+        column = getattr(self._table, name)[self._index]
+        setattr(self, name, column)
+        return column
+
+
 @dataclass
 class Households(Columns):
     """Household agents: where they live, how, and where they came from."""

@@ -36,8 +36,8 @@ import numpy as np
 
 from agents.choice import Nests, group_codes
 from agents.labour import JobProspects, in_labour_force, wage_factor
-from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population
-from agents.rows import dot, rows_by_appearance
+from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population, taken_lazily
+from agents.rows import Entries, codes_by_appearance, distinct_rows, dot, packed, row_codes, rows_by_appearance
 from agents.streams import Channel, uniform, uniform_slots
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
@@ -76,8 +76,38 @@ class Deciders(Columns):
     takes_up: np.ndarray  # bool: claims the plan's payments it is eligible for
 
     def kinds(self) -> tuple[np.ndarray, np.ndarray]:
-        """One representative per kind of decider (same utility for every alternative), and each one's kind."""
-        return rows_by_appearance(
+        """One representative per kind of decider (same utility for every alternative), and each one's kind.
+
+        Rows are grouped by hashing their features (the flags, small integers and counts packed into one number,
+        the workers and earnings by cluster only where nonzero); by :meth:`features` exactly if the hash collides.
+        """
+        small = packed(
+            self.current,
+            self.origin,
+            self.hukou_city,
+            self.owner,
+            self.collective,
+            self.rural_origin,
+            self.buys,
+            self.dorm,
+            self.takes_up,
+            self.school_children > 0,
+            self.graduate_eligible,
+            self.youth_eligible,
+            self.college,
+            self.members,  # (counts: whole numbers)
+            self.other_adults,
+            self.college_workers,
+        )
+        if small is None:
+            return rows_by_appearance(*self.features())
+        code, check = row_codes(small, entries=self._cluster_entries())
+        groups = codes_by_appearance(code, check)
+        return groups if groups is not None else distinct_rows(*self.features())
+
+    def features(self) -> tuple[np.ndarray, ...]:
+        """The features a decider's utility depends on (its kind), arrays with one entry or row per decider."""
+        return (
             self.current,
             self.origin,
             self.hukou_city,
@@ -97,6 +127,16 @@ class Deciders(Columns):
             self.workers,
             np.round(self.earnings - self.workers, 6),
         )
+
+    def _cluster_entries(self) -> Entries:
+        """The last two features (workers, and earnings beyond one per worker, by cluster) where not both zero."""
+        workers, earnings = self.workers.ravel(), self.earnings.ravel()
+        at = np.flatnonzero((workers != 0) | (earnings != 0))
+        width = self.workers.shape[1]
+        row = at // width
+        column = at - row * width
+        workers, earnings = workers[at], earnings[at]
+        return Entries(row, column, [workers, np.round(earnings - workers, 6)], width)
 
 
 def rural_origin(seed: int, key: np.ndarray, origin: np.ndarray, hukou_city: np.ndarray) -> np.ndarray:
@@ -127,60 +167,83 @@ def hukou_willingness(rural: np.ndarray, settings: Settings) -> np.ndarray:
 def describe_deciders(
     pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool, seed: int
 ) -> Deciders:
-    """Deciders for the household ``rows`` of ``pop``, with features summed over their members.
+    """Deciders for the household ``rows`` of ``pop`` (see :func:`describe_all`)."""
+    return describe_all([(pop, rows, from_pool)], world, year, seed)
+
+
+def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World, year: int, seed: int) -> Deciders:
+    """Deciders for the household rows of several populations, part after part, with features summed over their
+    members: ``Deciders.concat`` of each part's description, built at once (the members' few columns joined, not
+    the deciders' many). Each part is (population, household rows, whether they come from a pool).
 
     Potential movers from the pools also draw whether they would buy, or (single)
     take a dormitory, on arriving in Haimen.
     """
-    h, pl = pop.households, places()
-    n, n_clusters = len(rows), clusters().n
-    members_of, i = _members(pop, rows)
-    age, college = members_of.age, members_of.college
-    labour = in_labour_force(members_of, world.settings, year)
+    pl, s, n_clusters = places(), world.settings, clusters().n
+    starts = np.cumsum([0] + [len(rows) for _, rows, _ in parts])
+    n = int(starts[-1])
+    members_of = [_members(pop, rows) for pop, rows, _ in parts]
+    i = _joined([own + start if start else own for (_, own), start in zip(members_of, starts, strict=False)])
+    age, college = _joined([m.age for m, _ in members_of]), _joined([m.college for m, _ in members_of])
+    labours = [in_labour_force(m, s, year) for m, _ in members_of]
+    labour = _joined(labours)
     by_cluster = i * n_clusters
-    by_cluster += np.where(labour, members_of.cluster, 0)
+    by_cluster += np.where(labour, _joined([m.cluster for m, _ in members_of]), 0)
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)
 
     workers = np.bincount(by_cluster, weights=labour, minlength=n * n_clusters).reshape(n, n_clusters)
-    earnings = np.bincount(
-        by_cluster, weights=labour * wage_factor(members_of, world.settings), minlength=n * n_clusters
-    ).reshape(n, n_clusters)
+    wages = _joined([works * wage_factor(m, s) for works, (m, _) in zip(labours, members_of, strict=True)])
+    earnings = np.bincount(by_cluster, weights=wages, minlength=n * n_clusters).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
-    s, key = world.settings, h.key[rows]
+    graduates = np.flatnonzero(college)  # the college-educated members (few): their counts from them alone
+    graduates_in = i[graduates]
+
+    def count_graduates(values: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(graduates_in, weights=values, minlength=n)
+
+    def of_households(column: str) -> np.ndarray:
+        return _joined([getattr(pop.households, column)[rows] for pop, rows, _ in parts])
+
+    key, tenure, origin, hukou_city = (of_households(c) for c in ("key", "tenure", "origin", "hukou_city"))
     members = np.bincount(i, minlength=n).astype(float)  # counted, not summed: the same whole numbers
-    owner, collective = h.tenure[rows] == OWNER, h.tenure[rows] == COLLECTIVE
-    if from_pool:
-        draws = uniform_slots(seed, Channel.TENURE, year, key, (1, 2))
-        buys = draws[:, 0] < s.buy_on_arrival
-        dorm = (members == 1) & (draws[:, 1] < s.arrival_dorm_share) & ~buys
-    else:
-        buys, dorm = owner, collective
+    owner, collective = tenure == OWNER, tenure == COLLECTIVE
+    buys, dorm = owner.copy(), collective.copy()  # residents: owns now, lives in a dormitory now
+    for (_, _, from_pool), start, end in zip(parts, starts, starts[1:], strict=False):
+        if from_pool:
+            draws = uniform_slots(seed, Channel.TENURE, year, key[start:end], (1, 2))
+            buys[start:end] = draws[:, 0] < s.buy_on_arrival
+            dorm[start:end] = (members[start:end] == 1) & (draws[:, 1] < s.arrival_dorm_share) & ~buys[start:end]
     return Deciders(
-        rows=rows,
-        from_pool=np.full(n, from_pool),
-        current=pl.alt(h.place[rows], h.urban[rows]),
+        rows=_joined([rows for _, rows, _ in parts]),
+        from_pool=np.repeat([from_pool for _, _, from_pool in parts], np.diff(starts)).astype(bool),
+        current=pl.alt(of_households("place"), of_households("urban")),
         key=key,
-        weight=h.weight[rows],
+        weight=of_households("weight"),
         members=members,
         workers=workers,
         earnings=earnings,
         other_adults=count(adult & ~labour),
         school_children=count((age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])),
-        graduate_eligible=count(college & (age < levers()["graduate_subsidy"].age_limit)) > 0,
-        youth_eligible=count(college & (age < levers()["youth_amenity"].age_limit)) > 0,
-        college=count(college) > 0,
-        college_workers=count(college & labour),
-        hukou_city=h.hukou_city[rows],
+        graduate_eligible=count_graduates(age[graduates] < levers()["graduate_subsidy"].age_limit) > 0,
+        youth_eligible=count_graduates(age[graduates] < levers()["youth_amenity"].age_limit) > 0,
+        college=count_graduates() > 0,
+        college_workers=count_graduates(labour[graduates]),
+        hukou_city=hukou_city,
         owner=owner,
         collective=collective,
-        origin=h.origin[rows],
-        rural_origin=rural_origin(seed, key, h.origin[rows], h.hukou_city[rows]),
+        origin=origin,
+        rural_origin=rural_origin(seed, key, origin, hukou_city),
         buys=buys,
         dorm=dorm,
         takes_up=takes_up_payments(seed, key, s),
     )
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays one after the other (the only one itself, not copied)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _members(pop: Population, rows: np.ndarray) -> tuple[Persons, np.ndarray]:
@@ -193,7 +256,7 @@ def _members(pop: Population, rows: np.ndarray) -> tuple[Persons, np.ndarray]:
     deciding = np.zeros(len(h), dtype=bool)
     deciding[rows] = True
     mine = deciding[p.household]  # (a gather of flags: cheaper than of the indices)
-    members_of = p if mine.all() else p.take(np.flatnonzero(mine))  # the deciders' persons only (a small share)
+    members_of = p if mine.all() else taken_lazily(p, np.flatnonzero(mine))  # the deciders' persons (few): as read
     return members_of, index[members_of.household]
 
 
@@ -204,22 +267,22 @@ def households_weighing_a_move(pop: Population, world: World, seed: int, year: i
     until they finish, and weigh a move in the year after.
     """
     s, h, p = world.settings, pop.households, pop.persons
-    members = pop.members()
-    youngest_adult = np.full(len(h), 200, dtype=np.int16)
-    np.minimum.at(youngest_adult, p.household, np.where(p.age >= ADULT_AGE, p.age, 200).astype(np.int16))
-    rate = np.where(
-        h.tenure == COLLECTIVE,
-        s.move_rate_collective,
-        np.where(
-            (members == 1) & (youngest_adult < constant("young_single_age")), s.move_rate_single, s.move_rate_family
-        ),
+    single = pop.members() == 1
+    young_single = np.zeros(len(h), dtype=bool)  # the one member is an adult under ``young_single_age``
+    young = (p.age >= ADULT_AGE) & (p.age < constant("young_single_age"))
+    young_single[p.household[np.flatnonzero(young)]] = True
+    young_single &= single
+    owner_rate = s.owner_mobility_factor
+    rates = np.array(  # by 2·tenure (RENTER, OWNER, COLLECTIVE) + young single
+        [
+            *(s.move_rate_family * 1.0, s.move_rate_single * 1.0),
+            *(s.move_rate_family * owner_rate, s.move_rate_single * owner_rate),
+            *(s.move_rate_collective * 1.0, s.move_rate_collective * 1.0),
+        ]
     )
-    rate = rate * np.where(h.tenure == OWNER, s.owner_mobility_factor, 1.0)
-    studying = np.zeros(len(h), dtype=bool)
-    studying[p.household[p.student_until >= year]] = True
-    graduated = np.zeros(len(h), dtype=bool)
-    graduated[p.household[p.student_until == year - 1]] = True
-    rate = np.where(studying, 0.0, np.where(graduated, 1.0, rate))
+    rate = rates[(h.tenure << 1) | young_single.view(np.int8)]
+    rate[p.household[p.student_until == year - 1]] = 1.0  # graduated last year
+    rate[p.household[p.student_until >= year]] = 0.0  # studying
     return np.flatnonzero(uniform(seed, Channel.CONSIDER_MOVE, year, h.key) < rate)
 
 
@@ -267,37 +330,47 @@ def residence_utility(d: Deciders, world: World, prospects: JobProspects, year: 
     Most potential movers share their kind with many others, so this is computed once per kind.
     """
     first, kind = d.kinds()
-    return _utility(d.take(first), world, prospects, year), kind
+    return _utility(taken_lazily(d, first), world, prospects, year), kind
 
 
-def _per_group(d: Deciders, term: Callable[[Deciders], np.ndarray], *features: np.ndarray) -> np.ndarray:
-    """``term(d)``, evaluated once per distinct combination of ``features`` (small integer values, the
-    only features ``term`` reads) and spread to every row: the same numbers, computed on fewer rows."""
+def _per_group(
+    d: Deciders, term: Callable[[Deciders], np.ndarray], *features: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``term`` evaluated once per distinct combination of ``features`` (small integer values, the only features
+    ``term`` reads), and each row's group: ``values[group]`` are the numbers ``term(d)`` gives, computed on fewer
+    rows."""
     if len(d) == 0:
-        return term(d)
-    code = np.zeros(len(d), dtype=np.int64)
-    for feature in features:
-        feature = feature.astype(np.int64) - int(feature.min())
-        code = code * (int(feature.max()) + 1) + feature
-    first, group = group_codes(code)
-    return term(d.take(first))[group]
+        return term(d), np.zeros(0, dtype=np.intp)
+    code = packed(*features)
+    first, group = group_codes(code) if code is not None else distinct_rows(*features)
+    return term(taken_lazily(d, first)), group
+
+
+def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``values[group]``, written into ``out`` (scratch space reused term after term: no new large array each)."""
+    return np.take(values, group, axis=0, out=out, mode="wrap")  # as values[group]; "wrap" avoids a buffered copy
 
 
 def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
+    """The terms of the utility added in a fixed order into one array, in place (the same operations, each
+    value's in the same order, as adding whole arrays term by term); grouped terms are spread into scratch space."""
     s, pl = world.settings, places()
     city = pl.city[pl.alt_place]
     haimen = pl.alt_in_haimen
     # income net of housing cost
-    income = dot(d.earnings, prospects.expected_wage)
+    first, group = rows_by_appearance(d.earnings)  # few distinct rows: each row's product is its own (see dot)
+    income = dot(d.earnings[first], prospects.expected_wage)[group]
+    scratch = np.empty_like(income)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
-    income += _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
+    pension = _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
+    income += _spread(*pension, scratch)
 
     def housing_cost(g: Deciders) -> np.ndarray:
         newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
         discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
         return world.housing.annual_cost(world.housing.floor_area(g.members)) * (1.0 - discount)
 
-    housing = _per_group(d, housing_cost, d.members, d.current)
+    V = np.subtract(income, _spread(*_per_group(d, housing_cost, d.members, d.current), scratch))  # net income
     payments = _per_group(
         d,
         lambda g: subsidies(g, world, year),
@@ -310,14 +383,19 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         d.collective,
         d.college_workers.astype(np.int64),
     )
-    net = income - housing + payments
-    V = s.beta_income * np.log(np.maximum(net, constant("income_floor_share") * income + constant("income_floor_yuan")))
+    V += _spread(*payments, scratch)
+    floor = np.multiply(income, constant("income_floor_share"), out=scratch)
+    floor += constant("income_floor_yuan")
+    np.maximum(V, floor, out=V)
+    np.log(V, out=V)
+    V *= s.beta_income
     # jobs: accessibility of openings for each worker's trade
-    V += s.beta_access * dot(d.workers, prospects.accessibility)
+    jobs = _per_group(d, lambda g: s.beta_access * dot(g.workers, prospects.accessibility), *d.workers.T)
+    V += _spread(*jobs, scratch)
 
     # hukou-linked access to schools and services
     def access_terms(g: Deciders) -> np.ndarray:
-        """The school and the service term, float[2, n, alt]."""
+        """The school and the service term, float[n, 2, alt]."""
         newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
         local = g.hukou_city[:, None] == city[None, :]
         takes_hukou = hukou_share_on_arrival(g.rural_origin, world, year)
@@ -329,19 +407,19 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
         return np.stack([school, s.beta_service * service], axis=1)
 
-    access = _per_group(d, access_terms, d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
-    V += access[:, 0]
-    V += access[:, 1]
+    terms, group = _per_group(d, access_terms, d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    V += _spread(terms[:, 0], group, scratch)
+    V += _spread(terms[:, 1], group, scratch)
     # amenity (with the youth bonus for young graduates) and ties
     amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * world.policy.youth_bonus(year)[None, :]
-    V += (s.beta_amenity * amenity)[d.youth_eligible.astype(np.intp)]
+    V += _spread(s.beta_amenity * amenity, d.youth_eligible.astype(np.intp), scratch)
     ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
-    V += ties[d.origin]
+    V += _spread(ties, d.origin, scratch)
     stock = world.housing.stock
     size = np.log(stock / stock[haimen].mean(), where=haimen, out=np.zeros_like(stock)) * s.nest_scale_haimen
     V += size[None, :]
     V[np.arange(len(d)), d.current] -= size[d.current]
-    V -= _per_group(d, lambda g: moving_cost(g, world), d.current, d.owner)
+    V -= _spread(*_per_group(d, lambda g: moving_cost(g, world), d.current, d.owner), scratch)
     V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
     return V.astype(np.float32)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -84,19 +85,77 @@ def rows_by_appearance(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     For callers whose results do not depend on the groups' order (only on which rows are grouped).
     """
-    parts = [c.reshape(len(c), -1) for c in columns]
-    code, check = _row_codes(parts)
-    inverse, _ = pd.factorize(code)
+    groups = codes_by_appearance(*_row_codes([c.reshape(len(c), -1) for c in columns]))
+    return groups if groups is not None else distinct_rows(*columns)
+
+
+def codes_by_appearance(code: np.ndarray, check: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each distinct ``code``'s first row and each row's group, groups numbered in order of first appearance;
+    None if ``check`` disagrees within a group (a floating-point coincidence: the caller then groups exactly)."""
+    inverse, _ = pd.factorize((code + 0.0).view(np.int64))  # equal codes, equal bits (once -0.0 is 0.0): faster
     seen = np.maximum.accumulate(inverse)  # groups are numbered as they first appear: a new one raises the maximum
     first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]) if len(inverse) else np.zeros(0, dtype=np.int64)
-    if not np.array_equal(check[first][inverse], check):  # a floating-point coincidence: group exactly
-        return distinct_rows(*columns)
-    return first, inverse
+    return (first, inverse) if np.array_equal(check[first][inverse], check) else None
+
+
+def row_codes(*columns: np.ndarray, entries: Entries | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two float codes per row of ``columns`` (1-D or 2-D arrays of small numbers) and of the features given
+    by their nonzero ``entries``: equal rows get equal codes."""
+    parts = [c.reshape(len(c), -1) for c in columns]
+    code, check = _row_codes(parts)
+    if entries is not None:
+        offset = sum(p.shape[1] for p in parts)
+        w1, w2 = _weights(offset + entries.width * len(entries.values))
+        code += entries.sums(len(code), w1[offset:])
+        check += entries.sums(len(code), w2[offset:])
+    return code, check
+
+
+@dataclass
+class Entries:
+    """2-D features (``width`` columns each) given by their nonzero entries: ``values[k][e]`` is row ``row[e]``'s
+    entry in column ``column[e]`` of feature ``k`` (each row's entries in increasing column order); 0 elsewhere."""
+
+    row: np.ndarray
+    column: np.ndarray
+    values: list[np.ndarray]
+    width: int
+
+    def sums(self, n: int, weights: np.ndarray) -> np.ndarray:
+        """Each row's entries weighted by ``weights`` (feature by feature) and summed in column order, float[n]."""
+        weighted = self.values[0] * weights[self.column]
+        for k, values in enumerate(self.values[1:], 1):
+            weighted += values * weights[k * self.width + self.column]
+        return np.bincount(self.row, weights=weighted, minlength=n)
+
+
+def packed(*columns: np.ndarray) -> np.ndarray | None:
+    """The rows of ``columns`` (arrays of whole numbers or bools) as one whole number each, their values in mixed radix
+    (equal rows, and only they, get equal numbers), int64; None if these might not all be exact as floats."""
+    code, span = np.zeros(len(columns[0]), dtype=np.int64), 1
+    if len(code) == 0:
+        return code
+    for column in columns:
+        if column.dtype == bool:
+            span *= 2
+            code <<= 1
+            code |= column
+        else:
+            low, high = int(column.min()), int(column.max())
+            span *= high - low + 1
+            code *= high - low + 1
+            np.add(code, column, out=code, casting="unsafe")  # (whole numbers: exact as int64)
+            if low:
+                code -= low
+        if span > 2**53:
+            return None
+    return code
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Matrix product without BLAS, so results are bit-identical whatever the process's BLAS threading.
 
-    (Multi-threaded BLAS sums in a different order than a joblib worker's single thread.)
+    (Multi-threaded BLAS sums in a different order than a joblib worker's single thread.) Each entry is
+    summed in order of ``j`` alone, so a row's result does not depend on the other rows (tests check this).
     """
     return np.einsum("ij,jk->ik", a, b) if b.ndim == 2 else np.einsum("ij,j->i", a, b)
