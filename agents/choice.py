@@ -66,7 +66,7 @@ def inverse_cdf_draw(u: np.ndarray) -> Draw:
     def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
         if not prepared or prepared[0][0] is not kind:
             prepared[:] = [(kind, RepeatedCategorical(u, kind))]
-        return prepared[0][1](logit_probabilities(np.asarray(V, dtype=float)))
+        return prepared[0][1](logit_probabilities(np.asarray(V, dtype=float)), not_negative=True)
 
     return draw
 
@@ -176,13 +176,28 @@ class Capacity:
 
     def net_demand(self, choice: np.ndarray, current: np.ndarray) -> np.ndarray:
         """Units wanted minus units freed, per resource, float[resource]."""
-        moving = np.flatnonzero(choice != current)  # most stay: only movers are looked up (same order, same sums)
-        into, out_of, use = self.of_alt[choice[moving]], self.of_alt[current[moving]], self.use[moving]
-        arrive, leave = into >= 0, out_of >= 0
+        return self.demand_from(current)(choice)
+
+    def demand_from(self, current: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """``net_demand(·, current)``, for many choices from the same ``current``.
+
+        Each mover's use is added to the count of its resource, in decider order; stayers and unlimited alternatives
+        count in a spare count past the last (the same sums, in the same order, as adding up the movers alone).
+        """
         n = len(self.room)
-        return np.bincount(into[arrive], weights=use[arrive], minlength=n) - np.bincount(
-            out_of[leave], weights=use[leave], minlength=n
-        )
+        count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
+        count_left = count_of_alt[current]
+        anyone_leaves = bool((count_left < n).any())
+
+        def demand(choice: np.ndarray) -> np.ndarray:
+            moving = choice != current
+            wanted = np.bincount(np.where(moving, count_of_alt.take(choice), n), weights=self.use, minlength=n + 1)
+            if not anyone_leaves:  # nothing freed: less zero, the same numbers
+                return wanted[:n]
+            freed = np.bincount(np.where(moving, count_left, n), weights=self.use, minlength=n + 1)
+            return wanted[:n] - freed[:n]
+
+        return demand
 
 
 class ShadowPrice:
@@ -195,17 +210,25 @@ class ShadowPrice:
         self.full = room + 1e-9  # demand above this is over the room
         self.idle = room * (1.0 - IDLE_TOLERANCE) - 1e-9  # demand below this leaves room idle
         self.room_plus_one = room + 1.0
+        self.unlimited = bool(np.isinf(room).any())  # whose step is log 0
         self.limited, self.resource = capacity.of_alt >= 0, np.maximum(capacity.of_alt, 0)
 
     def update(self, demand: np.ndarray) -> bool:
         """Move the prices after a round with ``demand`` per resource; whether any resource was unsettled."""
         over = demand > self.full
-        idle = (self.price > 0) & (demand < self.idle)  # priced too high
-        with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
-            step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)
+        idle = demand < self.idle
+        idle &= self.price > 0  # priced too high
+        if not (over.any() or idle.any()):
+            return False  # every price stays as it is (a change of 0)
+        ratio = (np.maximum(demand, 0.0) + 1.0) / self.room_plus_one
+        if self.unlimited:
+            with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
+                step = np.log(ratio)
+        else:
+            step = np.log(ratio)
         change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
         self.price = np.maximum(self.price + change, 0.0)
-        return bool(over.any() or idle.any())
+        return True
 
     def per_alt(self) -> np.ndarray:
         """The price each alternative pays (0 where unlimited), float[alt]."""
@@ -229,15 +252,17 @@ def choose(
     first, sub = group_codes(code)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
     prices = [ShadowPrice(c) for c in capacities]
+    demands = [c.demand_from(current) for c in capacities]
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
     combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
+    one_combo = len(combo) > 0 and bool((combo == combo[0]).all())
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
         unsettled = False
-        for c, price in zip(capacities, prices, strict=True):
-            unsettled |= price.update(c.net_demand(choice, current))
+        for demand, price in zip(demands, prices, strict=True):
+            unsettled |= price.update(demand(choice))
         if not unsettled:
             return choice
         cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
@@ -246,16 +271,27 @@ def choose(
         # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
         moved = cost_of_combo != shown_cost  # [combination, alt]
         rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
-        cost = cost_of_combo[combo[rows]]
-        cost[np.arange(len(rows)), sub_current[rows]] = 0.0
-        if len(rows) == len(first):  # all of them (job choices): no copy of the others
-            shown = (base - cost).astype(V.dtype, copy=False)
+        if len(rows) == len(first) and one_combo:  # all of them, at the same cost (job choices)
+            shown = _less_one_cost(base, cost_of_combo[combo[0]], sub_current, V.dtype)
         else:
-            shown = shown.copy()
-            shown[rows] = (base[rows] - cost).astype(V.dtype)
+            cost = cost_of_combo[combo[rows]]
+            cost[np.arange(len(rows)), sub_current[rows]] = 0.0
+            if len(rows) == len(first):  # all of them: no copy of the others
+                shown = (base - cost).astype(V.dtype, copy=False)
+            else:
+                shown = shown.copy()
+                shown[rows] = (base[rows] - cost).astype(V.dtype)
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
-    return _lottery(choice, current, capacities, priority)
+    return _lottery(choice, current, capacities, priority, demands)
+
+
+def _less_one_cost(base: np.ndarray, cost: np.ndarray, current: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``base`` less ``cost`` float[alt] on every row but at the row's ``current`` alternative (as less zero there)."""
+    shown = (base - cost).astype(dtype, copy=False)
+    rows = np.arange(len(base))
+    shown[rows, current] = base[rows, current]
+    return shown
 
 
 def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -291,21 +327,27 @@ def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, roo
     return fits
 
 
-def _lottery(choice: np.ndarray, current: np.ndarray, capacities: list[Capacity], priority: np.ndarray) -> np.ndarray:
+def _lottery(
+    choice: np.ndarray,
+    current: np.ndarray,
+    capacities: list[Capacity],
+    priority: np.ndarray,
+    demands: list[Callable[[np.ndarray], np.ndarray]],
+) -> np.ndarray:
     """Admit movers in priority order so every resource fits; those left out stay put.
 
     Movers are turned away, lowest priority first, from each over-full
     resource; then those turned away who now fit everywhere are let back in
     (in priority order, skipping any who could not fit even alone), and so on
-    until nothing changes.
+    until nothing changes. ``demands`` are the capacities' ``demand_from(current)``.
     """
     admitted = choice != current
     for _ in range(4 * SHADOW_PRICE_ROUNDS):
         while True:  # turn away until every resource fits
             turned_away = np.zeros(len(choice), dtype=bool)
             now = np.where(admitted, choice, current)
-            for c in capacities:
-                demand = c.net_demand(now, current)
+            for c, net_demand in zip(capacities, demands, strict=True):
+                demand = net_demand(now)
                 target = c.of_alt[choice]
                 candidates = np.flatnonzero(
                     admitted
@@ -322,7 +364,7 @@ def _lottery(choice: np.ndarray, current: np.ndarray, capacities: list[Capacity]
             admitted &= ~turned_away
         waiting = ~admitted & (choice != current)
         now = np.where(admitted, choice, current)
-        left = [c.room - c.net_demand(now, current) for c in capacities]
+        left = [c.room - net_demand(now) for c, net_demand in zip(capacities, demands, strict=True)]
         welcome = waiting.copy()
         for c, room_left in zip(capacities, left, strict=True):  # who could not fit even alone
             target = c.of_alt[choice]
