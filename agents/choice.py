@@ -44,10 +44,12 @@ def logit_probabilities(V: np.ndarray) -> np.ndarray:
     return z
 
 
-def logsum(V: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Expected maximum utility ``log Σ exp V`` (the accessibility of a choice set)."""
+def logsum(V: np.ndarray, axis: int = -1, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Expected maximum utility ``log Σ exp V`` (the accessibility of a choice set); ``scratch``, float like ``V``
+    (C-contiguous), is written over instead of new memory."""
     top = V.max(axis=axis, keepdims=True)
-    return np.squeeze(top, axis=axis) + np.log(np.exp(V - top).sum(axis=axis))
+    z = np.subtract(V, top, out=scratch)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(z, out=z).sum(axis=axis))
 
 
 def flat_draw(errors: np.ndarray) -> Draw:
@@ -268,9 +270,7 @@ def choose(
         cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
         for price, users in zip(prices, combo_uses.T, strict=True):
             cost_of_combo += users[:, None] * price.per_alt()[None, :]
-        # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
-        moved = cost_of_combo != shown_cost  # [combination, alt]
-        rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
+        rows = _changed_kinds(cost_of_combo != shown_cost, combo, sub_current, one_combo)
         if len(rows) == len(first) and one_combo:  # all of them, at the same cost (job choices)
             shown = _less_one_cost(base, cost_of_combo[combo[0]], sub_current, V.dtype)
         else:
@@ -284,6 +284,14 @@ def choose(
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
     return _lottery(choice, current, capacities, priority, demands)
+
+
+def _changed_kinds(moved: np.ndarray, combo: np.ndarray, current: np.ndarray, one_combo: bool) -> np.ndarray:
+    """The kinds to recompute: those whose cost ``moved`` [combination, alt] at an alternative other than their
+    current one (never charged)."""
+    if one_combo and np.count_nonzero(moved[combo[0]]) > 1:  # at two alternatives: one not current, for every kind
+        return np.arange(len(combo))
+    return np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, current])
 
 
 def _less_one_cost(base: np.ndarray, cost: np.ndarray, current: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -320,8 +328,8 @@ def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, roo
     order = np.lexsort((priority, target))
     sorted_target, sorted_use = target[order], use[order]
     cumulative = np.cumsum(sorted_use)
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_target)) + 1]
-    before_group = np.repeat(cumulative[starts] - sorted_use[starts], np.diff(np.r_[starts, len(order)]))
+    starts = np.concatenate(([0], np.flatnonzero(sorted_target[1:] != sorted_target[:-1]) + 1))
+    before_group = np.repeat(cumulative[starts] - sorted_use[starts], np.diff(starts, append=len(order)))
     fits = np.empty(len(target), dtype=bool)
     fits[order] = cumulative - before_group <= room[sorted_target] + 1e-9
     return fits

@@ -321,7 +321,8 @@ class RepeatedCategorical:
         if not (not_negative or bool((shares >= 0).all())):
             return self._searched(shares)
         if len(self.cdf) != n_groups * k + 2:
-            self.cdf = np.r_[-np.inf, np.zeros(n_groups * k), np.inf]
+            self.cdf = np.empty(n_groups * k + 2)
+            self.cdf[0], self.cdf[-1] = -np.inf, np.inf
             self.start, self.place = self.group * k, None  # sorted draws' first places: the row's
         rows = _stacked_cdf(shares, out=self.cdf[1:-1].reshape(n_groups, k), ascending=True)
         if np.isnan(rows[:, -1]).any():  # a NaN share makes its row's last value NaN
