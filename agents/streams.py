@@ -304,7 +304,7 @@ class RepeatedCategorical:
 
     def __init__(self, u: np.ndarray, group: np.ndarray) -> None:
         shifted = group + u
-        self.order = np.argsort(shifted, kind="stable")
+        self.order = np.argsort(shifted)  # draws of equal value draw the same index: their order does not matter
         self.sorted = shifted[self.order]
         self.group = group[self.order]
         in_unit = len(u) > 0 and bool(u.min() >= 0.0 and u.max() <= 1.0)
@@ -335,7 +335,8 @@ class RepeatedCategorical:
     def _placed(self, k: int) -> np.ndarray:
         """Each sorted draw's place, looked for again where it no longer lies between the same two values."""
         if self.place is None:
-            self.place = self._found(np.arange(len(self.sorted)), k)
+            place = _counted(self.cdf[1:-1], self.sorted)
+            self.place = np.minimum(place, self.start + k, out=place)  # as ``_found``
         else:
             place, x = self.place, self.sorted
             lost = np.flatnonzero((self.cdf.take(place) > x) | (self.cdf[1:].take(place) <= x))
@@ -353,15 +354,19 @@ class RepeatedCategorical:
         """The indices by one binary search over all stacked CDFs (any shares)."""
         self.place = None
         k = shares.shape[1]
-        cdf = _stacked_cdf(shares)
-        if len(cdf) >= len(self.sorted):
-            below = np.searchsorted(cdf, self.sorted, side="right")
-        else:  # CDF value j is at most sorted draw i exactly when i >= first[j]; count them for every i
-            first = np.searchsorted(self.sorted, cdf, side="left")
-            below = np.cumsum(np.bincount(first, minlength=len(self.sorted) + 1)[:-1])
+        below = _counted(_stacked_cdf(shares), self.sorted)
         index = np.empty(len(below), dtype=np.int64)
         index[self.order] = below - self.group * k
         return np.clip(index, 0, k - 1, out=index)
+
+
+def _counted(cdf: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """How many of the ascending ``cdf`` values are at or below each of the ascending ``draws``, int[draw]: the
+    longer array searched with the shorter one."""
+    if len(cdf) >= len(draws):
+        return np.searchsorted(cdf, draws, side="right")
+    first = np.searchsorted(draws, cdf, side="left")  # CDF value j is at most draw i exactly when i >= first[j]
+    return np.cumsum(np.bincount(first, minlength=len(draws) + 1)[:-1])
 
 
 class LazyRows:
