@@ -145,8 +145,9 @@ def find_jobs(
     seekers = np.flatnonzero(labour & (p.job == NO_JOB))
     if len(seekers) == 0:
         return
-    alt = pl.alt(pop.households.place[p.household[seekers]], pop.households.urban[p.household[seekers]])
-    weight = pop.person_weight()[seekers]
+    home = p.household[seekers]
+    alt = pl.alt(pop.households.place[home], pop.households.urban[home])
+    weight = pop.households.weight[home]  # the seekers' person_weight()
     n_jobs = pl.n * n_clusters
     no_job = n_jobs  # an extra alternative where seekers start: chosen only if turned away
     job_place = np.repeat(np.arange(pl.n), n_clusters)
