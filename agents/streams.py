@@ -292,23 +292,31 @@ def _stacked_cdf(shares: np.ndarray, out: np.ndarray | None = None, ascending: b
     return cum.ravel() if out is None else out
 
 
+_SEARCH_BUCKETS = 64  # draws ordered by row and by this share of the unit before they are searched
+
+
 class RepeatedCategorical:
     """``categorical(u, shares, group)`` for fixed ``u`` and ``group`` and shares that change (shadow-price rounds).
 
     Row ``g``'s stacked CDF values lie in [g, g + 1], and so does its draws' ``g + u``; a draw's index is how many
     of its row's values are at or below it, which is where it lies among all the (ascending) values less the
-    ``g·k`` values of the rows before. Each draw keeps that place; a later call looks again (a binary search,
-    draws in ascending order) only for draws no longer between the same two values. The same comparisons of the
-    same numbers, so the same indices; shares that would not give ascending rows (negative, NaN) are drawn as before.
+    ``g·k`` values of the rows before. Each draw keeps that place; a later call looks again (a binary search) only
+    for draws no longer between the same two values. The same comparisons of the same numbers, so the same indices;
+    shares that would not give ascending rows (negative, NaN) are drawn as before. The draws are searched in nearly
+    ascending order (by row and a 64th of the unit, a radix sort), which keeps the searches in the cache.
     """
 
     def __init__(self, u: np.ndarray, group: np.ndarray) -> None:
         shifted = group + u
-        self.order = np.argsort(shifted)  # draws of equal value draw the same index: their order does not matter
-        self.sorted = shifted[self.order]
-        self.group = group[self.order]
         in_unit = len(u) > 0 and bool(u.min() >= 0.0 and u.max() <= 1.0)
         self.rows = (int(group.min()), int(group.max())) if in_unit else None  # the rows drawn from, if placed
+        if self.rows is not None and self.rows[0] >= 0 and self.rows[1] < (1 << 15) // _SEARCH_BUCKETS:
+            bucket = np.minimum(u * _SEARCH_BUCKETS, _SEARCH_BUCKETS - 1).astype(np.int16)
+            self.order = np.argsort(group.astype(np.int16) * np.int16(_SEARCH_BUCKETS) + bucket, kind="stable")
+        else:
+            self.order = np.argsort(shifted, kind="stable")
+        self.sorted = shifted[self.order]  # nearly ascending
+        self.group = group[self.order]
         self.place: np.ndarray | None = None  # per sorted draw: how many CDF values are at or below it (all rows)
         self.cdf = np.zeros(0)  # -inf, the stacked CDFs, inf
 
@@ -335,8 +343,7 @@ class RepeatedCategorical:
     def _placed(self, k: int) -> np.ndarray:
         """Each sorted draw's place, looked for again where it no longer lies between the same two values."""
         if self.place is None:
-            place = _counted(self.cdf[1:-1], self.sorted)
-            self.place = np.minimum(place, self.start + k, out=place)  # as ``_found``
+            self.place = self._found(np.arange(len(self.sorted)), k)
         else:
             place, x = self.place, self.sorted
             lost = np.flatnonzero((self.cdf.take(place) > x) | (self.cdf[1:].take(place) <= x))
@@ -354,9 +361,10 @@ class RepeatedCategorical:
         """The indices by one binary search over all stacked CDFs (any shares)."""
         self.place = None
         k = shares.shape[1]
-        below = _counted(_stacked_cdf(shares), self.sorted)
+        ascending = np.argsort(self.sorted, kind="stable")
+        below = _counted(_stacked_cdf(shares), self.sorted[ascending])
         index = np.empty(len(below), dtype=np.int64)
-        index[self.order] = below - self.group * k
+        index[self.order[ascending]] = below - self.group[ascending] * k
         return np.clip(index, 0, k - 1, out=index)
 
 

@@ -332,10 +332,10 @@ def test_repeated_categorical_keeps_places_and_finds_what_a_binary_search_finds(
     for odd in ("nan", "negative"):
         bad = shares.copy()
         bad[9, 2] = np.nan if odd == "nan" else -0.5
-        first = np.searchsorted(repeated.sorted, _stacked_cdf(bad), side="left")  # as before: fewer CDF values
-        expected = np.clip(np.cumsum(np.bincount(first, minlength=n + 1)[:-1]) - repeated.group * k, 0, k - 1)
-        index = repeated(bad)
-        assert np.array_equal(index[repeated.order], expected)
+        order = np.argsort(group + u, kind="stable")  # as before: sorted draws, fewer CDF values
+        first = np.searchsorted((group + u)[order], _stacked_cdf(bad), side="left")
+        expected = np.clip(np.cumsum(np.bincount(first, minlength=n + 1)[:-1]) - group[order] * k, 0, k - 1)
+        assert np.array_equal(repeated(bad)[order], expected)
         assert np.array_equal(repeated(shares, not_negative=True), binary_search(shares))  # and back to placing
 
 
