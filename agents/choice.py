@@ -349,38 +349,40 @@ def _lottery(
     (in priority order, skipping any who could not fit even alone), and so on
     until nothing changes. ``demands`` are the capacities' ``demand_from(current)``.
     """
-    admitted = choice != current
+    moving = choice != current
+    admitted = moving.copy()
+    # what depends only on the choices, per capacity: each decider's resource, whether it needs room there (a
+    # mover choosing a limited alternative), and the demand above which that resource is over-full
+    targets = [c.of_alt[choice] for c in capacities]
+    needs_room = [(target >= 0) & (c.use > 0) for c, target in zip(capacities, targets, strict=True)]
+    at = [np.maximum(target, 0) for target in targets]
+    full = [c.room[where] + 1e-9 for c, where in zip(capacities, at, strict=True)]
     for _ in range(4 * SHADOW_PRICE_ROUNDS):
         while True:  # turn away until every resource fits
             turned_away = np.zeros(len(choice), dtype=bool)
             now = np.where(admitted, choice, current)
-            for c, net_demand in zip(capacities, demands, strict=True):
+            for i, (c, net_demand) in enumerate(zip(capacities, demands, strict=True)):
                 demand = net_demand(now)
-                target = c.of_alt[choice]
-                candidates = np.flatnonzero(
-                    admitted
-                    & (target >= 0)
-                    & (c.use > 0)
-                    & (demand[np.maximum(target, 0)] > c.room[np.maximum(target, 0)] + 1e-9)
-                )
+                candidates = np.flatnonzero(admitted & needs_room[i] & (demand[at[i]] > full[i]))
                 if len(candidates):
-                    freed = demand - np.bincount(target[candidates], weights=c.use[candidates], minlength=len(c.room))
-                    fits = fits_in_order(target[candidates], c.use[candidates], priority[candidates], c.room - freed)
+                    target = targets[i][candidates]
+                    freed = demand - np.bincount(target, weights=c.use[candidates], minlength=len(c.room))
+                    fits = fits_in_order(target, c.use[candidates], priority[candidates], c.room - freed)
                     turned_away[candidates[~fits]] = True
             if not turned_away.any():
                 break
             admitted &= ~turned_away
-        waiting = ~admitted & (choice != current)
+        waiting = ~admitted & moving
         now = np.where(admitted, choice, current)
         left = [c.room - net_demand(now) for c, net_demand in zip(capacities, demands, strict=True)]
         welcome = waiting.copy()
-        for c, room_left in zip(capacities, left, strict=True):  # who could not fit even alone
-            target = c.of_alt[choice]
-            uses = waiting & (target >= 0) & (c.use > 0)
+        # who could not fit even alone
+        for c, room_left, target, needs in zip(capacities, left, targets, needs_room, strict=True):
+            uses = waiting & needs
             welcome[uses] &= c.use[uses] <= room_left[target[uses]] + 1e-9
-        for c, room_left in zip(capacities, left, strict=True):  # then in priority order
-            target = c.of_alt[choice]
-            candidates = np.flatnonzero(welcome & (target >= 0) & (c.use > 0))
+        # then in priority order
+        for c, room_left, target, needs in zip(capacities, left, targets, needs_room, strict=True):
+            candidates = np.flatnonzero(welcome & needs)
             if len(candidates):
                 fits = fits_in_order(target[candidates], c.use[candidates], priority[candidates], room_left)
                 welcome[candidates[~fits]] = False
