@@ -184,14 +184,21 @@ class Capacity:
         """``net_demand(·, current)``, for many choices from the same ``current``.
 
         Each mover's use is added to the count of its resource, in decider order; stayers and unlimited alternatives
-        count in a spare count past the last (the same sums, in the same order, as adding up the movers alone).
+        count in a spare count past the last (the same sums, in the same order, as adding up the movers alone);
+        with everyone at the same unlimited alternative, that alternative's count is the spare one.
         """
         n = len(self.room)
         count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
         count_left = count_of_alt[current]
         anyone_leaves = bool((count_left < n).any())
+        staying = None  # unless all deciders are at the same alternative: then choosing it counts in the spare count
+        if len(current) and not anyone_leaves and (current == current[0]).all():
+            staying = count_of_alt.copy()
+            staying[current[0]] = n
 
         def demand(choice: np.ndarray) -> np.ndarray:
+            if staying is not None:
+                return np.bincount(staying.take(choice), weights=self.use, minlength=n + 1)[:n]
             moving = choice != current
             wanted = np.bincount(np.where(moving, count_of_alt.take(choice), n), weights=self.use, minlength=n + 1)
             if not anyone_leaves:  # nothing freed: less zero, the same numbers
