@@ -352,8 +352,8 @@ class RepeatedCategorical:
         return self.place
 
     def _found(self, draws: np.ndarray, k: int) -> np.ndarray:
-        """The places of the sorted ``draws`` by binary search: past the row only when ``g + u`` rounds to ``g + 1``
-        and the next row starts at that value (then the row's end, where all its values are counted)."""
+        """The places of ``draws`` (positions in ``sorted``) by binary search: past the row only when ``g + u``
+        rounds to ``g + 1`` and the next row starts at that value (then the row's end, where all its values count)."""
         place = np.searchsorted(self.cdf, self.sorted[draws], side="right") - 1
         return np.minimum(place, self.start[draws] + k, out=place)
 
