@@ -44,10 +44,12 @@ def logit_probabilities(V: np.ndarray) -> np.ndarray:
     return z
 
 
-def logsum(V: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Expected maximum utility ``log Σ exp V`` (the accessibility of a choice set)."""
+def logsum(V: np.ndarray, axis: int = -1, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Expected maximum utility ``log Σ exp V`` (the accessibility of a choice set); ``scratch``, float like ``V``
+    (C-contiguous), is written over instead of new memory."""
     top = V.max(axis=axis, keepdims=True)
-    return np.squeeze(top, axis=axis) + np.log(np.exp(V - top).sum(axis=axis))
+    z = np.subtract(V, top, out=scratch)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(z, out=z).sum(axis=axis))
 
 
 def flat_draw(errors: np.ndarray) -> Draw:
@@ -66,7 +68,7 @@ def inverse_cdf_draw(u: np.ndarray) -> Draw:
     def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
         if not prepared or prepared[0][0] is not kind:
             prepared[:] = [(kind, RepeatedCategorical(u, kind))]
-        return prepared[0][1](logit_probabilities(np.asarray(V, dtype=float)))
+        return prepared[0][1](logit_probabilities(np.asarray(V, dtype=float)), not_negative=True)
 
     return draw
 
@@ -176,13 +178,35 @@ class Capacity:
 
     def net_demand(self, choice: np.ndarray, current: np.ndarray) -> np.ndarray:
         """Units wanted minus units freed, per resource, float[resource]."""
-        moving = np.flatnonzero(choice != current)  # most stay: only movers are looked up (same order, same sums)
-        into, out_of, use = self.of_alt[choice[moving]], self.of_alt[current[moving]], self.use[moving]
-        arrive, leave = into >= 0, out_of >= 0
+        return self.demand_from(current)(choice)
+
+    def demand_from(self, current: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """``net_demand(·, current)``, for many choices from the same ``current``.
+
+        Each mover's use is added to the count of its resource, in decider order; stayers and unlimited alternatives
+        count in a spare count past the last (the same sums, in the same order, as adding up the movers alone);
+        with everyone at the same unlimited alternative, that alternative's count is the spare one.
+        """
         n = len(self.room)
-        return np.bincount(into[arrive], weights=use[arrive], minlength=n) - np.bincount(
-            out_of[leave], weights=use[leave], minlength=n
-        )
+        count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
+        count_left = count_of_alt[current]
+        anyone_leaves = bool((count_left < n).any())
+        staying = None  # unless all deciders are at the same alternative: then choosing it counts in the spare count
+        if len(current) and not anyone_leaves and (current == current[0]).all():
+            staying = count_of_alt.copy()
+            staying[current[0]] = n
+
+        def demand(choice: np.ndarray) -> np.ndarray:
+            if staying is not None:
+                return np.bincount(staying.take(choice), weights=self.use, minlength=n + 1)[:n]
+            moving = choice != current
+            wanted = np.bincount(np.where(moving, count_of_alt.take(choice), n), weights=self.use, minlength=n + 1)
+            if not anyone_leaves:  # nothing freed: less zero, the same numbers
+                return wanted[:n]
+            freed = np.bincount(np.where(moving, count_left, n), weights=self.use, minlength=n + 1)
+            return wanted[:n] - freed[:n]
+
+        return demand
 
 
 class ShadowPrice:
@@ -195,17 +219,25 @@ class ShadowPrice:
         self.full = room + 1e-9  # demand above this is over the room
         self.idle = room * (1.0 - IDLE_TOLERANCE) - 1e-9  # demand below this leaves room idle
         self.room_plus_one = room + 1.0
+        self.unlimited = bool(np.isinf(room).any())  # whose step is log 0
         self.limited, self.resource = capacity.of_alt >= 0, np.maximum(capacity.of_alt, 0)
 
     def update(self, demand: np.ndarray) -> bool:
         """Move the prices after a round with ``demand`` per resource; whether any resource was unsettled."""
         over = demand > self.full
-        idle = (self.price > 0) & (demand < self.idle)  # priced too high
-        with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
-            step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)
+        idle = demand < self.idle
+        idle &= self.price > 0  # priced too high
+        if not (over.any() or idle.any()):
+            return False  # every price stays as it is (a change of 0)
+        ratio = (np.maximum(demand, 0.0) + 1.0) / self.room_plus_one
+        if self.unlimited:
+            with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
+                step = np.log(ratio)
+        else:
+            step = np.log(ratio)
         change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
         self.price = np.maximum(self.price + change, 0.0)
-        return bool(over.any() or idle.any())
+        return True
 
     def per_alt(self) -> np.ndarray:
         """The price each alternative pays (0 where unlimited), float[alt]."""
@@ -229,33 +261,52 @@ def choose(
     first, sub = group_codes(code)
     base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
     prices = [ShadowPrice(c) for c in capacities]
+    demands = [c.demand_from(current) for c in capacities]
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
     combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
+    one_combo = len(combo) > 0 and bool((combo == combo[0]).all())
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
         unsettled = False
-        for c, price in zip(capacities, prices, strict=True):
-            unsettled |= price.update(c.net_demand(choice, current))
+        for demand, price in zip(demands, prices, strict=True):
+            unsettled |= price.update(demand(choice))
         if not unsettled:
             return choice
         cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
         for price, users in zip(prices, combo_uses.T, strict=True):
             cost_of_combo += users[:, None] * price.per_alt()[None, :]
-        # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
-        moved = cost_of_combo != shown_cost  # [combination, alt]
-        rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
-        cost = cost_of_combo[combo[rows]]
-        cost[np.arange(len(rows)), sub_current[rows]] = 0.0
-        if len(rows) == len(first):  # all of them (job choices): no copy of the others
-            shown = (base - cost).astype(V.dtype, copy=False)
+        rows = _changed_kinds(cost_of_combo != shown_cost, combo, sub_current, one_combo)
+        if len(rows) == len(first) and one_combo:  # all of them, at the same cost (job choices)
+            shown = _less_one_cost(base, cost_of_combo[combo[0]], sub_current, V.dtype)
         else:
-            shown = shown.copy()
-            shown[rows] = (base[rows] - cost).astype(V.dtype)
+            cost = cost_of_combo[combo[rows]]
+            cost[np.arange(len(rows)), sub_current[rows]] = 0.0
+            if len(rows) == len(first):  # all of them: no copy of the others
+                shown = (base - cost).astype(V.dtype, copy=False)
+            else:
+                shown = shown.copy()
+                shown[rows] = (base[rows] - cost).astype(V.dtype)
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
-    return _lottery(choice, current, capacities, priority)
+    return _lottery(choice, current, capacities, priority, demands)
+
+
+def _changed_kinds(moved: np.ndarray, combo: np.ndarray, current: np.ndarray, one_combo: bool) -> np.ndarray:
+    """The kinds to recompute: those whose cost ``moved`` [combination, alt] at an alternative other than their
+    current one (never charged)."""
+    if one_combo and np.count_nonzero(moved[combo[0]]) > 1:  # at two alternatives: one not current, for every kind
+        return np.arange(len(combo))
+    return np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, current])
+
+
+def _less_one_cost(base: np.ndarray, cost: np.ndarray, current: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``base`` less ``cost`` float[alt] on every row but at the row's ``current`` alternative (as less zero there)."""
+    shown = (base - cost).astype(dtype, copy=False)
+    rows = np.arange(len(base))
+    shown[rows, current] = base[rows, current]
+    return shown
 
 
 def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -284,53 +335,61 @@ def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, roo
     order = np.lexsort((priority, target))
     sorted_target, sorted_use = target[order], use[order]
     cumulative = np.cumsum(sorted_use)
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_target)) + 1]
-    before_group = np.repeat(cumulative[starts] - sorted_use[starts], np.diff(np.r_[starts, len(order)]))
+    starts = np.concatenate(([0], np.flatnonzero(sorted_target[1:] != sorted_target[:-1]) + 1))
+    before_group = np.repeat(cumulative[starts] - sorted_use[starts], np.diff(starts, append=len(order)))
     fits = np.empty(len(target), dtype=bool)
     fits[order] = cumulative - before_group <= room[sorted_target] + 1e-9
     return fits
 
 
-def _lottery(choice: np.ndarray, current: np.ndarray, capacities: list[Capacity], priority: np.ndarray) -> np.ndarray:
+def _lottery(
+    choice: np.ndarray,
+    current: np.ndarray,
+    capacities: list[Capacity],
+    priority: np.ndarray,
+    demands: list[Callable[[np.ndarray], np.ndarray]],
+) -> np.ndarray:
     """Admit movers in priority order so every resource fits; those left out stay put.
 
     Movers are turned away, lowest priority first, from each over-full
     resource; then those turned away who now fit everywhere are let back in
     (in priority order, skipping any who could not fit even alone), and so on
-    until nothing changes.
+    until nothing changes. ``demands`` are the capacities' ``demand_from(current)``.
     """
-    admitted = choice != current
+    moving = choice != current
+    admitted = moving.copy()
+    # what depends only on the choices, per capacity: each decider's resource, whether it needs room there (a
+    # mover choosing a limited alternative), and the demand above which that resource is over-full
+    targets = [c.of_alt[choice] for c in capacities]
+    needs_room = [(target >= 0) & (c.use > 0) for c, target in zip(capacities, targets, strict=True)]
+    at = [np.maximum(target, 0) for target in targets]
+    full = [c.room[where] + 1e-9 for c, where in zip(capacities, at, strict=True)]
     for _ in range(4 * SHADOW_PRICE_ROUNDS):
         while True:  # turn away until every resource fits
             turned_away = np.zeros(len(choice), dtype=bool)
             now = np.where(admitted, choice, current)
-            for c in capacities:
-                demand = c.net_demand(now, current)
-                target = c.of_alt[choice]
-                candidates = np.flatnonzero(
-                    admitted
-                    & (target >= 0)
-                    & (c.use > 0)
-                    & (demand[np.maximum(target, 0)] > c.room[np.maximum(target, 0)] + 1e-9)
-                )
+            for i, (c, net_demand) in enumerate(zip(capacities, demands, strict=True)):
+                demand = net_demand(now)
+                candidates = np.flatnonzero(admitted & needs_room[i] & (demand[at[i]] > full[i]))
                 if len(candidates):
-                    freed = demand - np.bincount(target[candidates], weights=c.use[candidates], minlength=len(c.room))
-                    fits = fits_in_order(target[candidates], c.use[candidates], priority[candidates], c.room - freed)
+                    target = targets[i][candidates]
+                    freed = demand - np.bincount(target, weights=c.use[candidates], minlength=len(c.room))
+                    fits = fits_in_order(target, c.use[candidates], priority[candidates], c.room - freed)
                     turned_away[candidates[~fits]] = True
             if not turned_away.any():
                 break
             admitted &= ~turned_away
-        waiting = ~admitted & (choice != current)
+        waiting = ~admitted & moving
         now = np.where(admitted, choice, current)
-        left = [c.room - c.net_demand(now, current) for c in capacities]
+        left = [c.room - net_demand(now) for c, net_demand in zip(capacities, demands, strict=True)]
         welcome = waiting.copy()
-        for c, room_left in zip(capacities, left, strict=True):  # who could not fit even alone
-            target = c.of_alt[choice]
-            uses = waiting & (target >= 0) & (c.use > 0)
+        # who could not fit even alone
+        for c, room_left, target, needs in zip(capacities, left, targets, needs_room, strict=True):
+            uses = waiting & needs
             welcome[uses] &= c.use[uses] <= room_left[target[uses]] + 1e-9
-        for c, room_left in zip(capacities, left, strict=True):  # then in priority order
-            target = c.of_alt[choice]
-            candidates = np.flatnonzero(welcome & (target >= 0) & (c.use > 0))
+        # then in priority order
+        for c, room_left, target, needs in zip(capacities, left, targets, needs_room, strict=True):
+            candidates = np.flatnonzero(welcome & needs)
             if len(candidates):
                 fits = fits_in_order(target[candidates], c.use[candidates], priority[candidates], room_left)
                 welcome[candidates[~fits]] = False

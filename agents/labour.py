@@ -77,8 +77,10 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     access = access.reshape(n_clusters, pl.n_alt, pl.n * n_clusters)
     wage = world.jobs.wage.ravel()  # [place * cluster]
     utility = access + s.beta_wage * np.log(wage)[None, None, :]
-    expected = (logit_probabilities(utility) * wage[None, None, :]).sum(axis=2)
-    return JobProspects(utility=utility, expected_wage=expected, accessibility=logsum(access, axis=2))
+    weighted = logit_probabilities(utility)
+    weighted *= wage  # in place on the new array, and then written over by the logsum
+    expected = weighted.sum(axis=2)
+    return JobProspects(utility=utility, expected_wage=expected, accessibility=logsum(access, 2, scratch=weighted))
 
 
 def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
@@ -143,12 +145,13 @@ def find_jobs(
     seekers = np.flatnonzero(labour & (p.job == NO_JOB))
     if len(seekers) == 0:
         return
-    alt = pl.alt(pop.households.place[p.household[seekers]], pop.households.urban[p.household[seekers]])
-    weight = pop.person_weight()[seekers]
+    home = p.household[seekers]
+    alt = pl.alt(pop.households.place[home], pop.households.urban[home])
+    weight = pop.households.weight[home]  # the seekers' person_weight()
     n_jobs = pl.n * n_clusters
     no_job = n_jobs  # an extra alternative where seekers start: chosen only if turned away
     job_place = np.repeat(np.arange(pl.n), n_clusters)
-    of_alt = np.r_[np.where(pl.in_haimen[job_place], np.arange(n_jobs), -1), -1]
+    of_alt = np.append(np.where(pl.in_haimen[job_place], np.arange(n_jobs), -1), -1)
     u = uniform(seed, Channel.JOB, year, p.key[seekers])
     priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
     # one kind per (worker's cluster, home alternative): V[cluster * n_alt + alt, job], plus the "no job" column

@@ -274,42 +274,107 @@ def _unshifted(x: np.ndarray, row: np.ndarray) -> np.ndarray:
     return (row + x) - row
 
 
-def _stacked_cdf(shares: np.ndarray) -> np.ndarray:
-    """The CDFs of the rows of ``shares`` float[g, k], row ``i`` shifted by ``i``: one ascending array, float[g·k]."""
+_CDF_CAP = 1.0 - 1e-12  # CDF values are capped below 1
+
+
+def _stacked_cdf(shares: np.ndarray, out: np.ndarray | None = None, ascending: bool = False) -> np.ndarray:
+    """The CDFs of the rows of ``shares`` float[g, k], row ``i`` shifted by ``i``: one ascending array, float[g·k];
+    with ``out`` (float[g, k]), written there and ``out`` returned. ``ascending``: no share is negative, so each
+    row ascends and only values from the first above the cap on are capped (found from the row ends)."""
     n_groups = shares.shape[0]
-    cum = np.cumsum(shares, axis=1)
+    cum = np.cumsum(shares, axis=1, out=out)
     cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)  # in place on the new array, as below
-    np.minimum(cum, 1.0 - 1e-12, out=cum)
-    cum += np.arange(n_groups)[:, None]
-    return cum.ravel()
+    tail = cum[:, -2:] if ascending else cum
+    np.minimum(tail, _CDF_CAP, out=tail)
+    if tail.shape[1] < cum.shape[1] and not (cum[:, -3] <= _CDF_CAP).all():  # values before the ends capped too
+        np.minimum(cum, _CDF_CAP, out=cum)
+    cum += np.arange(n_groups, dtype=float)[:, None]  # the row numbers, exactly
+    return cum.ravel() if out is None else out
+
+
+_SEARCH_BUCKETS = 64  # draws ordered by row and by this share of the unit before they are searched
 
 
 class RepeatedCategorical:
     """``categorical(u, shares, group)`` for fixed ``u`` and ``group`` and shares that change (shadow-price rounds).
 
-    The shifted uniforms ``group + u`` are sorted once; each draw then counts, for
-    every draw, the CDF values at or below it: by placing the g·k CDF values among
-    the sorted draws when they are fewer, else by searching the CDF with the draws
-    in ascending order. The same comparisons of the same numbers, so the same indices.
+    Row ``g``'s stacked CDF values lie in [g, g + 1], and so does its draws' ``g + u``; a draw's index is how many
+    of its row's values are at or below it, which is where it lies among all the (ascending) values less the
+    ``g·k`` values of the rows before. Each draw keeps that place; a later call looks again (a binary search) only
+    for draws no longer between the same two values. The same comparisons of the same numbers, so the same indices;
+    shares that would not give ascending rows (negative, NaN) are drawn as before. The draws are searched in nearly
+    ascending order (by row and a 64th of the unit, a radix sort), which keeps the searches in the cache.
     """
 
     def __init__(self, u: np.ndarray, group: np.ndarray) -> None:
         shifted = group + u
-        self.order = np.argsort(shifted, kind="stable")
-        self.sorted = shifted[self.order]
+        in_unit = len(u) > 0 and bool(u.min() >= 0.0 and u.max() <= 1.0)
+        self.rows = (int(group.min()), int(group.max())) if in_unit else None  # the rows drawn from, if placed
+        if self.rows is not None and self.rows[0] >= 0 and self.rows[1] < (1 << 15) // _SEARCH_BUCKETS:
+            bucket = np.minimum(u * _SEARCH_BUCKETS, _SEARCH_BUCKETS - 1).astype(np.int16)
+            self.order = np.argsort(group.astype(np.int16) * np.int16(_SEARCH_BUCKETS) + bucket, kind="stable")
+        else:
+            self.order = np.argsort(shifted, kind="stable")
+        self.sorted = shifted[self.order]  # nearly ascending
         self.group = group[self.order]
+        self.place: np.ndarray | None = None  # per sorted draw: how many CDF values are at or below it (all rows)
+        self.cdf = np.zeros(0)  # -inf, the stacked CDFs, inf
 
-    def __call__(self, shares: np.ndarray) -> np.ndarray:
+    def __call__(self, shares: np.ndarray, not_negative: bool = False) -> np.ndarray:
+        """The index drawn for each draw, int[n]; ``not_negative``: the caller vouches that no share is negative."""
+        shares = np.asarray(shares, dtype=float)
+        n_groups, k = shares.shape
+        if self.rows is None or self.rows[0] < 0 or self.rows[1] >= n_groups or k == 0:
+            return self._searched(shares)
+        if not (not_negative or bool((shares >= 0).all())):
+            return self._searched(shares)
+        if len(self.cdf) != n_groups * k + 2:
+            self.cdf = np.empty(n_groups * k + 2)
+            self.cdf[0], self.cdf[-1] = -np.inf, np.inf
+            self.start, self.place = self.group * k, None  # sorted draws' first places: the row's
+        rows = _stacked_cdf(shares, out=self.cdf[1:-1].reshape(n_groups, k), ascending=True)
+        if np.isnan(rows[:, -1]).any():  # a NaN share makes its row's last value NaN
+            return self._searched(shares)
+        found = self._placed(k) - self.start
+        index = np.empty(len(self.sorted), dtype=np.int64)
+        index[self.order] = np.minimum(found, k - 1, out=found)
+        return index
+
+    def _placed(self, k: int) -> np.ndarray:
+        """Each sorted draw's place, looked for again where it no longer lies between the same two values."""
+        if self.place is None:
+            self.place = self._found(np.arange(len(self.sorted)), k)
+        else:
+            place, x = self.place, self.sorted
+            lost = np.flatnonzero((self.cdf.take(place) > x) | (self.cdf[1:].take(place) <= x))
+            if len(lost):
+                place[lost] = self._found(lost, k)
+        return self.place
+
+    def _found(self, draws: np.ndarray, k: int) -> np.ndarray:
+        """The places of ``draws`` (positions in ``sorted``) by binary search: past the row only when ``g + u``
+        rounds to ``g + 1`` and the next row starts at that value (then the row's end, where all its values count)."""
+        place = np.searchsorted(self.cdf, self.sorted[draws], side="right") - 1
+        return np.minimum(place, self.start[draws] + k, out=place)
+
+    def _searched(self, shares: np.ndarray) -> np.ndarray:
+        """The indices by one binary search over all stacked CDFs (any shares)."""
+        self.place = None
         k = shares.shape[1]
-        cdf = _stacked_cdf(np.asarray(shares, dtype=float))
-        if len(cdf) >= len(self.sorted):
-            below = np.searchsorted(cdf, self.sorted, side="right")
-        else:  # CDF value j is at most sorted draw i exactly when i >= first[j]; count them for every i
-            first = np.searchsorted(self.sorted, cdf, side="left")
-            below = np.cumsum(np.bincount(first, minlength=len(self.sorted) + 1)[:-1])
+        ascending = np.argsort(self.sorted, kind="stable")
+        below = _counted(_stacked_cdf(shares), self.sorted[ascending])
         index = np.empty(len(below), dtype=np.int64)
-        index[self.order] = below - self.group * k
+        index[self.order[ascending]] = below - self.group[ascending] * k
         return np.clip(index, 0, k - 1, out=index)
+
+
+def _counted(cdf: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """How many of the ascending ``cdf`` values are at or below each of the ascending ``draws``, int[draw]: the
+    longer array searched with the shorter one."""
+    if len(cdf) >= len(draws):
+        return np.searchsorted(cdf, draws, side="right")
+    first = np.searchsorted(draws, cdf, side="left")  # CDF value j is at most draw i exactly when i >= first[j]
+    return np.cumsum(np.bincount(first, minlength=len(draws) + 1)[:-1])
 
 
 class LazyRows:

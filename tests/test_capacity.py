@@ -200,3 +200,21 @@ def test_full_seats_do_not_turn_away_households_without_children():
         f"{(choice[childless] == current[childless]).sum()} of {childless.sum()} households without children "
         "were turned away although 4,000 dwellings were free"
     )
+
+
+def test_net_demand_adds_the_movers_uses_in_decider_order():
+    """Counting every decider (stayers in a spare count) gives, to the bit, the sums over the movers alone."""
+    rng = np.random.default_rng(5)
+    n, n_alt = 3000, 9
+    capacity = Capacity(of_alt=np.r_[0, 1, 2, 3, -1, 4, -1, 5, -2], use=rng.uniform(0.1, 3.0, n), room=np.ones(6))
+    for current in (np.full(n, 4), rng.integers(0, n_alt, n)):  # nobody leaves a limited alternative, and many do
+        for _ in range(3):
+            choice = np.where(rng.random(n) < 0.3, current, rng.integers(0, n_alt, n))
+            moving = np.flatnonzero(choice != current)
+            into, out_of, use = capacity.of_alt[choice[moving]], capacity.of_alt[current[moving]], capacity.use[moving]
+            arrive, leave = into >= 0, out_of >= 0
+            expected = np.bincount(into[arrive], weights=use[arrive], minlength=6) - np.bincount(
+                out_of[leave], weights=use[leave], minlength=6
+            )
+            assert np.array_equal(capacity.net_demand(choice, current), expected)
+            assert np.array_equal(capacity.demand_from(current)(choice), expected)

@@ -302,3 +302,48 @@ def test_categorical_each_draws_as_categorical_group_by_group(n):
     each = categorical_each(u, distributions, group)
     for g, shares in enumerate(distributions):
         assert np.array_equal(each[group == g], categorical(u[group == g], shares))
+
+
+def test_repeated_categorical_keeps_places_and_finds_what_a_binary_search_finds():
+    """Draws kept at their places over calls whose shares change a little or a lot give the binary search's indices:
+    draws on CDF values and next to them, uniforms at 1 (``g + u`` rounds to ``g + 1``) before a row starting at its
+    own bound, values capped before the row's last two, NaN rows and negative shares (drawn as before)."""
+    rng = np.random.default_rng(8)
+    n_groups, k, n = 40, 12, 3000
+    group = rng.integers(0, n_groups, n)
+    shares = rng.random((n_groups, k)) * (rng.random((n_groups, k)) < 0.8)
+    shares[3] = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    shares[5, 0] = 0.0  # row 5 starts at its bound 5: row 4's draws at 4 + 1 count it
+    shares[7] = np.r_[1.0, np.full(k - 1, 1e-14)]  # values above the cap before the last two
+    u = rng.random(n)
+    u[group == 3] = _edge_draws(rng, int((group == 3).sum()), np.array([0.25, 0.5, 0.75]))
+    u[:20], group[:20] = 1.0, 4
+    u[20:40], group[20:40] = 1.0 - 2.0**-53, 4
+    repeated, fresh = RepeatedCategorical(u, group), RepeatedCategorical(u, group)
+
+    def binary_search(s: np.ndarray) -> np.ndarray:
+        return np.clip(np.searchsorted(_stacked_cdf(s), group + u, side="right") - group * k, 0, k - 1)
+
+    for step in (0.0, 0.0, 1e-3, 1e-3, 0.5, 1e-9, 2.0):  # the same shares again: draws kept on CDF values
+        shares = shares * np.exp(step * rng.standard_normal((n_groups, k)))
+        expected = binary_search(shares)
+        assert np.array_equal(repeated(shares, not_negative=True), expected)
+        assert np.array_equal(fresh(shares), expected)
+    for odd in ("nan", "negative"):
+        bad = shares.copy()
+        bad[9, 2] = np.nan if odd == "nan" else -0.5
+        order = np.argsort(group + u, kind="stable")  # as before: sorted draws, fewer CDF values
+        first = np.searchsorted((group + u)[order], _stacked_cdf(bad), side="left")
+        expected = np.clip(np.cumsum(np.bincount(first, minlength=n + 1)[:-1]) - group[order] * k, 0, k - 1)
+        assert np.array_equal(repeated(bad)[order], expected)
+        assert np.array_equal(repeated(shares, not_negative=True), binary_search(shares))  # and back to placing
+
+
+def test_stacked_cdf_of_ascending_rows_caps_as_all_rows():
+    rng = np.random.default_rng(9)
+    shares = rng.random((30, 7))
+    shares[4] = [1.0, 1e-14, 1e-14, 1e-14, 1e-14, 0.0, 0.0]
+    shares[6] = 0.0
+    for rows in (shares, shares[[0, 1, 2]]):
+        out = np.empty(rows.shape)
+        assert np.array_equal(_stacked_cdf(rows, out=out, ascending=True).ravel(), _stacked_cdf(rows))
