@@ -178,35 +178,28 @@ class Capacity:
 
     def net_demand(self, choice: np.ndarray, current: np.ndarray) -> np.ndarray:
         """Units wanted minus units freed, per resource, float[resource]."""
-        return self.demand_from(current)(choice)
+        moving = np.flatnonzero(choice != current)  # most stay: only movers are looked up (same order, same sums)
+        into, out_of, use = self.of_alt[choice[moving]], self.of_alt[current[moving]], self.use[moving]
+        arrive, leave = into >= 0, out_of >= 0
+        n = len(self.room)
+        return np.bincount(into[arrive], weights=use[arrive], minlength=n) - np.bincount(
+            out_of[leave], weights=use[leave], minlength=n
+        )
 
     def demand_from(self, current: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """``net_demand(·, current)``, for many choices from the same ``current``.
 
-        Each mover's use is added to the count of its resource, in decider order; stayers and unlimited alternatives
-        count in a spare count past the last (the same sums, in the same order, as adding up the movers alone);
-        with everyone at the same unlimited alternative, that alternative's count is the spare one.
+        When every decider starts at the same unlimited alternative (job seekers, nearly all of whom move), each
+        decider's use is counted at its choice's resource in one pass, with that alternative and the other
+        unlimited ones in a spare count past the last (the same sums, in the same order, as the movers' alone).
         """
         n = len(self.room)
         count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
-        count_left = count_of_alt[current]
-        anyone_leaves = bool((count_left < n).any())
-        staying = None  # unless all deciders are at the same alternative: then choosing it counts in the spare count
-        if len(current) and not anyone_leaves and (current == current[0]).all():
-            staying = count_of_alt.copy()
-            staying[current[0]] = n
-
-        def demand(choice: np.ndarray) -> np.ndarray:
-            if staying is not None:
-                return np.bincount(staying.take(choice), weights=self.use, minlength=n + 1)[:n]
-            moving = choice != current
-            wanted = np.bincount(np.where(moving, count_of_alt.take(choice), n), weights=self.use, minlength=n + 1)
-            if not anyone_leaves:  # nothing freed: less zero, the same numbers
-                return wanted[:n]
-            freed = np.bincount(np.where(moving, count_left, n), weights=self.use, minlength=n + 1)
-            return wanted[:n] - freed[:n]
-
-        return demand
+        if len(current) == 0 or count_of_alt[current[0]] < n or not (current == current[0]).all():
+            return lambda choice: self.net_demand(choice, current)
+        counted_at = count_of_alt.copy()
+        counted_at[current[0]] = n  # staying there frees and takes nothing
+        return lambda choice: np.bincount(counted_at.take(choice), weights=self.use, minlength=n + 1)[:n]
 
 
 class ShadowPrice:
