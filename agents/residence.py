@@ -81,24 +81,7 @@ class Deciders(Columns):
         Rows are grouped by hashing their features (the flags, small integers and counts packed into one number,
         the workers and earnings by cluster only where nonzero); by :meth:`features` exactly if the hash collides.
         """
-        small = packed(
-            self.current,
-            self.origin,
-            self.hukou_city,
-            self.owner,
-            self.collective,
-            self.rural_origin,
-            self.buys,
-            self.dorm,
-            self.takes_up,
-            self.school_children > 0,
-            self.graduate_eligible,
-            self.youth_eligible,
-            self.college,
-            self.members,  # (counts: whole numbers)
-            self.other_adults,
-            self.college_workers,
-        )
+        small = packed(*self._small_features())
         if small is None:
             return rows_by_appearance(*self.features())
         code, check = row_codes(small, entries=self._cluster_entries())
@@ -107,6 +90,10 @@ class Deciders(Columns):
 
     def features(self) -> tuple[np.ndarray, ...]:
         """The features a decider's utility depends on (its kind), arrays with one entry or row per decider."""
+        return (*self._small_features(), self.workers, np.round(self.earnings - self.workers, 6))
+
+    def _small_features(self) -> tuple[np.ndarray, ...]:
+        """The features that are flags or small whole numbers (the counts among them)."""
         return (
             self.current,
             self.origin,
@@ -117,15 +104,13 @@ class Deciders(Columns):
             self.buys,
             self.dorm,
             self.takes_up,
-            self.members,
-            self.other_adults,
             self.school_children > 0,
             self.graduate_eligible,
             self.youth_eligible,
             self.college,
+            self.members,
+            self.other_adults,
             self.college_workers,
-            self.workers,
-            np.round(self.earnings - self.workers, 6),
         )
 
     def _cluster_entries(self) -> Entries:
