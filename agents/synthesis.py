@@ -17,7 +17,7 @@ among their alternatives. All draws come from keyed streams.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -197,6 +197,8 @@ def template_shares(settings: Settings) -> np.ndarray:
 
 def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Ages drawn from the cohort sizes restricted to [lo, hi] for each person (each row's draw is its own)."""
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int16)
     code = lo.astype(np.int64)  # the age range [lo, hi], as one number
     code *= len(size)
     code += hi
@@ -391,9 +393,21 @@ def mover_age_schedule(settings: Settings) -> np.ndarray:
     α2 = ``mover_age_fall``, λ2 = ``mover_age_rise`` and c = ``mover_age_floor`` (constant).
     Movers' adult ages are drawn from it within their household kind's age range.
     """
-    x = np.arange(MAX_AGE + 1, dtype=float) - settings.mover_age_peak
-    labour = np.exp(-settings.mover_age_fall * x - np.exp(-settings.mover_age_rise * x))
-    return labour / labour.max() + constant("mover_age_floor")
+    return _mover_age_schedule(settings).copy()
+
+
+def _mover_age_schedule(settings: Settings) -> np.ndarray:
+    """:func:`mover_age_schedule`, computed once per set of its parameters' values (read-only)."""
+    return _schedule_of(float(settings.mover_age_peak), float(settings.mover_age_fall), float(settings.mover_age_rise))
+
+
+@lru_cache(maxsize=16)
+def _schedule_of(peak: float, fall: float, rise: float) -> np.ndarray:
+    x = np.arange(MAX_AGE + 1, dtype=float) - peak
+    labour = np.exp(-fall * x - np.exp(-rise * x))
+    schedule = labour / labour.max() + constant("mover_age_floor")
+    schedule.flags.writeable = False
+    return schedule
 
 
 def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
@@ -453,14 +467,16 @@ def _households_from_kinds(
     adult, child = np.flatnonzero(is_adult), np.flatnonzero(~is_adult)
     age = np.empty(len(household), dtype=np.int16)
     lo, hi = MOVER_CHILD_AGES  # children's ages: uniform in their range
-    age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
+    if len(child):
+        age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
     of_adult = household[adult]
     lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]  # adults' ranges
-    age[adult] = _sample_ages(u_age[adult], lo, hi, mover_age_schedule(settings))
+    age[adult] = _sample_ages(u_age[adult], lo, hi, _mover_age_schedule(settings))
     couple = is_adult & (adults[household] == 2)
     female = couple & (slot == 1)  # couples are a man and a woman; others draw their sex
     drawn = np.flatnonzero(~couple)
-    female[drawn] = _mover_person_draws(seed, year, person_key[drawn], slot=1) < 0.5
+    if len(drawn):
+        female[drawn] = _mover_person_draws(seed, year, person_key[drawn], slot=1) < 0.5
     person_origin = origin[household]
     college_share = place_values("pool_college_share", outside_only=True)[person_origin] * is_adult
     persons = _new_persons(
