@@ -225,7 +225,8 @@ def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray, any_k: b
 
 
 _LOOKUP_BITS = 10  # draws looked up in 2**10 buckets of [0, 1]
-_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build)
+_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build) ...
+_LOOKUP_MIN_CELLS = 1 << 14  # ... unless there are this many comparisons (draws times values per row)
 _COMPARED_AT_ONCE = 512  # fewer draws are compared with all their CDF values in one array (not value by value)
 
 
@@ -233,7 +234,7 @@ def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None, 
     """How many of the values ``cdf[row[i]]`` (``cdf`` float[g, k], not negative; row 0 if ``row`` is None) are
     at most ``x[i]`` (in [0, 1]; ``shifted``: at most ``(row[i] + x[i]) - row[i]``): what a binary search finds in
     a sorted row, int[n]."""
-    if len(x) >= _LOOKUP_MIN_DRAWS:
+    if len(x) >= _LOOKUP_MIN_DRAWS or len(x) * cdf.shape[1] >= _LOOKUP_MIN_CELLS:
         return _looked_up(cdf, x, row, shifted)
     if shifted:
         x = _unshifted(x, row)

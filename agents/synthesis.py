@@ -424,14 +424,21 @@ def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
 
 def origin_weights(settings: Settings, year: int) -> np.ndarray:
     """Potential-mover households per origin at the 2010s' pull, float[place]: where outsiders come from."""
-    pl = places()
+    people, shanghai, mean_size = _pool_people()
+    trend = np.where(shanghai, (1 + settings.shanghai_outflow_trend) ** (year - CENSUS_YEAR), 1.0)
+    return people * trend / mean_size
+
+
+@cache
+def _pool_people() -> tuple[np.ndarray, np.ndarray, float]:
+    """Potential movers per origin (people, float[place]), whether each place is Shanghai, and the pool kinds'
+    mean household size (read-only)."""
     kinds = pool_kinds()
     mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
     people = place_values("population", outside_only=True) * place_values("pool_rate", outside_only=True)
-    trend = np.where(
-        np.array(pl.keys) == "shanghai", (1 + settings.shanghai_outflow_trend) ** (year - CENSUS_YEAR), 1.0
-    )
-    return people * trend / mean_size
+    shanghai = np.array(places().keys) == "shanghai"
+    people.flags.writeable = shanghai.flags.writeable = False
+    return people, shanghai, mean_size
 
 
 def _households_from_kinds(
@@ -442,28 +449,24 @@ def _households_from_kinds(
     hh_key: np.ndarray,
     origin: np.ndarray,
     weight: np.ndarray,
-    kind: np.ndarray,
+    kind: np.ndarray | int,
     arrived: int,
     adult_ages: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Population:
-    """Movers' households and persons at their origin, drawn from the pool kinds.
+    """Movers' households and persons at their origin, drawn from the pool kinds (an int: every household's).
 
     Adults' ages follow the movers' age schedule within the kind's range, or
     within ``adult_ages`` (lowest and highest age per household) if given.
     """
     pl = places()
-    adults, children = _kind_column("adults")[kind], _kind_column("children")[kind]
-    size = adults + children
-    household = _owners(size)
-    slot = np.arange(len(household))
-    slot -= (np.cumsum(size) - size)[household]
-    is_adult = slot < adults[household]
+    kinds = np.full(len(hh_key), kind) if isinstance(kind, int) else kind
+    household, slot, is_adult, couple = _members(kind, kinds)
     parent_key = derive_keys(hh_key, tag=key_tag)[household]
     parent_key += slot.astype(np.uint64)
     person_key = derive_keys(parent_key, tag=0)
     u_age = _mover_person_draws(seed, year, person_key, slot=0)
     if adult_ages is None:
-        adult_ages = _kind_column("lo")[kind], _kind_column("hi")[kind]
+        adult_ages = _kind_column("lo")[kinds], _kind_column("hi")[kinds]
     adult, child = np.flatnonzero(is_adult), np.flatnonzero(~is_adult)
     age = np.empty(len(household), dtype=np.int16)
     lo, hi = MOVER_CHILD_AGES  # children's ages: uniform in their range
@@ -472,7 +475,6 @@ def _households_from_kinds(
     of_adult = household[adult]
     lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]  # adults' ranges
     age[adult] = _sample_ages(u_age[adult], lo, hi, _mover_age_schedule(settings))
-    couple = is_adult & (adults[household] == 2)
     female = couple & (slot == 1)  # couples are a man and a woman; others draw their sex
     drawn = np.flatnonzero(~couple)
     if len(drawn):
@@ -499,6 +501,21 @@ def _households_from_kinds(
         arrived=np.full(len(hh_key), arrived, dtype=np.int16),
     )
     return Population(households, persons)
+
+
+def _members(kind: np.ndarray | int, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The persons of households of ``kinds`` (``kind``: all of one kind, an int), adults first: each one's
+    household and slot in it, and whether an adult and whether one of a couple."""
+    if isinstance(kind, int) and (_kind_column("adults")[kind], _kind_column("children")[kind]) == (1, 0):
+        n = len(kinds)  # one adult each
+        return np.arange(n), np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    adults, children = _kind_column("adults")[kinds], _kind_column("children")[kinds]
+    size = adults + children
+    household = _owners(size)
+    slot = np.arange(len(household))
+    slot -= (np.cumsum(size) - size)[household]
+    is_adult = slot < adults[household]
+    return household, slot, is_adult, is_adult & (adults[household] == 2)
 
 
 def _mover_person_draws(seed: int, year: int, key: np.ndarray, slot: int) -> np.ndarray:
@@ -549,9 +566,7 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
     origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
     single = [k["kind"] for k in pool_kinds()].index("single")
-    pop = _households_from_kinds(
-        settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
-    )
+    pop = _households_from_kinds(settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, single, arrived=year)
     pop.households.place = college_place.astype(np.int16)
     pop.households.tenure[:] = COLLECTIVE
     pop.persons.age[:] = ADULT_AGE
@@ -573,9 +588,7 @@ def draw_recruits(settings: Settings, seed: int, year: int, scale: int, recruits
     key = _group_keys(RECRUIT_HOUSEHOLD, group, year, index)
     origin = categorical(uniform(seed, Channel.RECRUIT_ORIGIN, year, key), origin_weights(settings, year))
     single = [k["kind"] for k in pool_kinds()].index("single")
-    pop = _households_from_kinds(
-        settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
-    )
+    pop = _households_from_kinds(settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, single, arrived=year)
     place, cluster = group // n_clusters, group % n_clusters
     dorm = uniform(seed, Channel.RECRUIT_DORM, year, key) < settings.recruit_dorm_share
     pop.households.place = place.astype(np.int16)
@@ -605,9 +618,7 @@ def draw_returners(
     lo = np.where(graduate, course_end, bands[np.minimum(band, n_bands - 1)])
     hi = np.where(graduate, course_end, np.minimum(bands[np.minimum(band, n_bands - 1) + 1] - 1, MAX_AGE))
     single = [k["kind"] for k in pool_kinds()].index("single")
-    pop = _households_from_kinds(
-        settings, seed, RETURN_KEY_TAG, year, key, place, weight, np.full(len(key), single), year, (lo, hi)
-    )
+    pop = _households_from_kinds(settings, seed, RETURN_KEY_TAG, year, key, place, weight, single, year, (lo, hi))
     pop.households.hukou_city[:] = HAIMEN_CITY
     pop.persons.college |= graduate[pop.persons.household]
     return pop
