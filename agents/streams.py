@@ -117,7 +117,7 @@ def uniform_slots(seed: int, channel: Channel, year: int, keys: np.ndarray, slot
     ``uniform``): float[len(keys), len(slots)]."""
     keys = np.asarray(keys, dtype=np.uint64)
     base = np.uint64(_base(seed, int(channel), year))
-    offsets = (np.asarray(slots, dtype=np.uint64) + np.uint64(1)) * np.uint64(_GOLDEN)  # as _hashed's slots
+    offsets = np.array([(slot + 1) * _GOLDEN & _MASK for slot in slots], dtype=np.uint64)  # as _hashed's slots
     out = np.empty((len(keys), len(slots)))
     with np.errstate(over="ignore"):
         for rows in _blocks(len(keys), len(slots)):

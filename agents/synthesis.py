@@ -464,7 +464,8 @@ def _households_from_kinds(
     parent_key = derive_keys(hh_key, tag=key_tag)[household]
     parent_key += slot.astype(np.uint64)
     person_key = derive_keys(parent_key, tag=0)
-    u_age = _mover_person_draws(seed, year, person_key, slot=0)
+    drawn = np.flatnonzero(~couple)  # couples are a man and a woman; others draw their sex
+    u_age, u_sex = _mover_person_draws(seed, year, person_key, drawn)
     if adult_ages is None:
         adult_ages = _kind_column("lo")[kinds], _kind_column("hi")[kinds]
     adult, child = np.flatnonzero(is_adult), np.flatnonzero(~is_adult)
@@ -475,10 +476,8 @@ def _households_from_kinds(
     of_adult = household[adult]
     lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]  # adults' ranges
     age[adult] = _sample_ages(u_age[adult], lo, hi, _mover_age_schedule(settings))
-    female = couple & (slot == 1)  # couples are a man and a woman; others draw their sex
-    drawn = np.flatnonzero(~couple)
-    if len(drawn):
-        female[drawn] = _mover_person_draws(seed, year, person_key[drawn], slot=1) < 0.5
+    female = couple & (slot == 1)
+    female[drawn] = u_sex < 0.5
     person_origin = origin[household]
     college_share = place_values("pool_college_share", outside_only=True)[person_origin] * is_adult
     persons = _new_persons(
@@ -518,10 +517,14 @@ def _members(kind: np.ndarray | int, kinds: np.ndarray) -> tuple[np.ndarray, np.
     return household, slot, is_adult, is_adult & (adults[household] == 2)
 
 
-def _mover_person_draws(seed: int, year: int, key: np.ndarray, slot: int) -> np.ndarray:
-    """A potential mover's draw for its age (slot 0) or, unless one of a couple, its sex (slot 1), float[n]: each
-    slot hashed only for the persons who need it."""
-    return uniform_slots(seed, Channel.MOVER_PERSON, year, key, (slot,))[:, 0]
+def _mover_person_draws(seed: int, year: int, key: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Potential movers' draws for their age (slot 0), float[n], and for the sex of the persons ``drawn`` (slot 1:
+    all but couples), float[len(drawn)]: each slot hashed only for the persons who need it."""
+    if len(drawn) == len(key):  # everyone draws both
+        u = uniform_slots(seed, Channel.MOVER_PERSON, year, key, (0, 1))
+        return u[:, 0], u[:, 1]
+    u_age = uniform_slots(seed, Channel.MOVER_PERSON, year, key, (0,))[:, 0]
+    return u_age, uniform_slots(seed, Channel.MOVER_PERSON, year, key[drawn], (1,))[:, 0]
 
 
 def _owners(counts: np.ndarray) -> np.ndarray:
