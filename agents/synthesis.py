@@ -520,11 +520,14 @@ def _members(kind: np.ndarray | int, kinds: np.ndarray) -> tuple[np.ndarray, np.
 def _mover_person_draws(seed: int, year: int, key: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Potential movers' draws for their age (slot 0), float[n], and for the sex of the persons ``drawn`` (slot 1:
     all but couples), float[len(drawn)]: each slot hashed only for the persons who need it."""
+
+    def draws(keys: np.ndarray, slots: tuple[int, ...]) -> np.ndarray:
+        return uniform_slots(seed, Channel.MOVER_PERSON, year, keys, slots)
+
     if len(drawn) == len(key):  # everyone draws both
-        u = uniform_slots(seed, Channel.MOVER_PERSON, year, key, (0, 1))
+        u = draws(key, (0, 1))
         return u[:, 0], u[:, 1]
-    u_age = uniform_slots(seed, Channel.MOVER_PERSON, year, key, (0,))[:, 0]
-    return u_age, uniform_slots(seed, Channel.MOVER_PERSON, year, key[drawn], (1,))[:, 0]
+    return draws(key, (0,))[:, 0], draws(key[drawn], (1,))[:, 0]
 
 
 def _owners(counts: np.ndarray) -> np.ndarray:
