@@ -117,7 +117,7 @@ def uniform_slots(seed: int, channel: Channel, year: int, keys: np.ndarray, slot
     ``uniform``): float[len(keys), len(slots)]."""
     keys = np.asarray(keys, dtype=np.uint64)
     base = np.uint64(_base(seed, int(channel), year))
-    offsets = (np.asarray(slots, dtype=np.uint64) + np.uint64(1)) * np.uint64(_GOLDEN)  # as _hashed's slots
+    offsets = np.array([(slot + 1) * _GOLDEN & _MASK for slot in slots], dtype=np.uint64)  # as _hashed's slots
     out = np.empty((len(keys), len(slots)))
     with np.errstate(over="ignore"):
         for rows in _blocks(len(keys), len(slots)):
@@ -154,6 +154,9 @@ def derive_keys(parent: np.ndarray, tag: int, year: int = 0) -> np.ndarray:
     """New agent keys derived from parent keys (a newborn from its mother, a split from its adult)."""
     parent = np.asarray(parent, dtype=np.uint64)
     salt = np.uint64(_mix_int(tag * _GOLDEN + year))
+    if parent.size <= _BLOCK_CELLS:  # one block
+        with np.errstate(over="ignore"):
+            return _mix(parent ^ salt)
     out = np.empty_like(parent)
     flat_parent, flat_out = parent.reshape(-1), out.reshape(-1)
     with np.errstate(over="ignore"):
@@ -169,6 +172,8 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
     giving each draw's row.
     """
     shares = np.asarray(shares, dtype=float)
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.intp)
     if shares.ndim == 1:
         cum = np.cumsum(shares) / shares.sum()
         if _few_categories(u, shares, cum):
@@ -183,9 +188,9 @@ def categorical(u: np.ndarray, shares: np.ndarray, group: np.ndarray | None = No
         # the row's values and g + u lie in [g, g + 1], so subtracting g is exact and keeps every comparison (shifted)
         rows = stacked.reshape(-1, k) - np.arange(len(shares))[:, None]
         index = _at_or_below(rows, u, group, shifted=True)
-        return np.clip(index, 0, k - 1, out=index)
+        return np.minimum(index, k - 1, out=index)  # counts are not negative
     index = np.searchsorted(stacked, group + u, side="right") - group * k
-    return np.clip(index, 0, k - 1)
+    return np.minimum(np.maximum(index, 0, out=index), k - 1, out=index)  # np.clip, without its overhead
 
 
 def categorical_each(u: np.ndarray, distributions: list[np.ndarray], group: np.ndarray) -> np.ndarray:
@@ -220,17 +225,21 @@ def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray, any_k: b
 
 
 _LOOKUP_BITS = 10  # draws looked up in 2**10 buckets of [0, 1]
-_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build)
+_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build) ...
+_LOOKUP_MIN_CELLS = 1 << 14  # ... unless there are this many comparisons (draws times values per row)
+_COMPARED_AT_ONCE = 512  # fewer draws are compared with all their CDF values in one array (not value by value)
 
 
 def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None, shifted: bool = False) -> np.ndarray:
     """How many of the values ``cdf[row[i]]`` (``cdf`` float[g, k], not negative; row 0 if ``row`` is None) are
     at most ``x[i]`` (in [0, 1]; ``shifted``: at most ``(row[i] + x[i]) - row[i]``): what a binary search finds in
     a sorted row, int[n]."""
-    if len(x) >= _LOOKUP_MIN_DRAWS:
+    if len(x) >= _LOOKUP_MIN_DRAWS or len(x) * cdf.shape[1] >= _LOOKUP_MIN_CELLS:
         return _looked_up(cdf, x, row, shifted)
     if shifted:
         x = _unshifted(x, row)
+    if len(x) < _COMPARED_AT_ONCE:  # few draws: one comparison of every draw with its row's values
+        return np.count_nonzero(cdf[0 if row is None else row] <= x[:, None], axis=1)
     count = np.zeros(len(x), dtype=np.intp)
     for value in cdf.T:
         count += (value[0] if row is None else value[row]) <= x

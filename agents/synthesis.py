@@ -17,7 +17,7 @@ among their alternatives. All draws come from keyed streams.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -197,6 +197,8 @@ def template_shares(settings: Settings) -> np.ndarray:
 
 def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Ages drawn from the cohort sizes restricted to [lo, hi] for each person (each row's draw is its own)."""
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int16)
     code = lo.astype(np.int64)  # the age range [lo, hi], as one number
     code *= len(size)
     code += hi
@@ -391,9 +393,21 @@ def mover_age_schedule(settings: Settings) -> np.ndarray:
     α2 = ``mover_age_fall``, λ2 = ``mover_age_rise`` and c = ``mover_age_floor`` (constant).
     Movers' adult ages are drawn from it within their household kind's age range.
     """
-    x = np.arange(MAX_AGE + 1, dtype=float) - settings.mover_age_peak
-    labour = np.exp(-settings.mover_age_fall * x - np.exp(-settings.mover_age_rise * x))
-    return labour / labour.max() + constant("mover_age_floor")
+    return _mover_age_schedule(settings).copy()
+
+
+def _mover_age_schedule(settings: Settings) -> np.ndarray:
+    """:func:`mover_age_schedule`, computed once per set of its parameters' values (read-only)."""
+    return _schedule_of(float(settings.mover_age_peak), float(settings.mover_age_fall), float(settings.mover_age_rise))
+
+
+@lru_cache(maxsize=16)
+def _schedule_of(peak: float, fall: float, rise: float) -> np.ndarray:
+    x = np.arange(MAX_AGE + 1, dtype=float) - peak
+    labour = np.exp(-fall * x - np.exp(-rise * x))
+    schedule = labour / labour.max() + constant("mover_age_floor")
+    schedule.flags.writeable = False
+    return schedule
 
 
 def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
@@ -410,14 +424,21 @@ def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
 
 def origin_weights(settings: Settings, year: int) -> np.ndarray:
     """Potential-mover households per origin at the 2010s' pull, float[place]: where outsiders come from."""
-    pl = places()
+    people, shanghai, mean_size = _pool_people()
+    trend = np.where(shanghai, (1 + settings.shanghai_outflow_trend) ** (year - CENSUS_YEAR), 1.0)
+    return people * trend / mean_size
+
+
+@cache
+def _pool_people() -> tuple[np.ndarray, np.ndarray, float]:
+    """Potential movers per origin (people, float[place]), whether each place is Shanghai, and the pool kinds'
+    mean household size (read-only)."""
     kinds = pool_kinds()
     mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
     people = place_values("population", outside_only=True) * place_values("pool_rate", outside_only=True)
-    trend = np.where(
-        np.array(pl.keys) == "shanghai", (1 + settings.shanghai_outflow_trend) ** (year - CENSUS_YEAR), 1.0
-    )
-    return people * trend / mean_size
+    shanghai = np.array(places().keys) == "shanghai"
+    people.flags.writeable = shanghai.flags.writeable = False
+    return people, shanghai, mean_size
 
 
 def _households_from_kinds(
@@ -428,39 +449,35 @@ def _households_from_kinds(
     hh_key: np.ndarray,
     origin: np.ndarray,
     weight: np.ndarray,
-    kind: np.ndarray,
+    kind: np.ndarray | int,
     arrived: int,
     adult_ages: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Population:
-    """Movers' households and persons at their origin, drawn from the pool kinds.
+    """Movers' households and persons at their origin, drawn from the pool kinds (an int: every household's).
 
     Adults' ages follow the movers' age schedule within the kind's range, or
     within ``adult_ages`` (lowest and highest age per household) if given.
     """
     pl = places()
-    adults, children = _kind_column("adults")[kind], _kind_column("children")[kind]
-    size = adults + children
-    household = _owners(size)
-    slot = np.arange(len(household))
-    slot -= (np.cumsum(size) - size)[household]
-    is_adult = slot < adults[household]
+    kinds = np.full(len(hh_key), kind) if isinstance(kind, int) else kind
+    household, slot, is_adult, couple = _members(kind, kinds)
     parent_key = derive_keys(hh_key, tag=key_tag)[household]
     parent_key += slot.astype(np.uint64)
     person_key = derive_keys(parent_key, tag=0)
-    u_age = _mover_person_draws(seed, year, person_key, slot=0)
+    drawn = np.flatnonzero(~couple)  # couples are a man and a woman; others draw their sex
+    u_age, u_sex = _mover_person_draws(seed, year, person_key, drawn)
     if adult_ages is None:
-        adult_ages = _kind_column("lo")[kind], _kind_column("hi")[kind]
+        adult_ages = _kind_column("lo")[kinds], _kind_column("hi")[kinds]
     adult, child = np.flatnonzero(is_adult), np.flatnonzero(~is_adult)
     age = np.empty(len(household), dtype=np.int16)
     lo, hi = MOVER_CHILD_AGES  # children's ages: uniform in their range
-    age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
+    if len(child):
+        age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
     of_adult = household[adult]
     lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]  # adults' ranges
-    age[adult] = _sample_ages(u_age[adult], lo, hi, mover_age_schedule(settings))
-    couple = is_adult & (adults[household] == 2)
-    female = couple & (slot == 1)  # couples are a man and a woman; others draw their sex
-    drawn = np.flatnonzero(~couple)
-    female[drawn] = _mover_person_draws(seed, year, person_key[drawn], slot=1) < 0.5
+    age[adult] = _sample_ages(u_age[adult], lo, hi, _mover_age_schedule(settings))
+    female = couple & (slot == 1)
+    female[drawn] = u_sex < 0.5
     person_origin = origin[household]
     college_share = place_values("pool_college_share", outside_only=True)[person_origin] * is_adult
     persons = _new_persons(
@@ -485,10 +502,32 @@ def _households_from_kinds(
     return Population(households, persons)
 
 
-def _mover_person_draws(seed: int, year: int, key: np.ndarray, slot: int) -> np.ndarray:
-    """A potential mover's draw for its age (slot 0) or, unless one of a couple, its sex (slot 1), float[n]: each
-    slot hashed only for the persons who need it."""
-    return uniform_slots(seed, Channel.MOVER_PERSON, year, key, (slot,))[:, 0]
+def _members(kind: np.ndarray | int, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The persons of households of ``kinds`` (``kind``: all of one kind, an int), adults first: each one's
+    household and slot in it, and whether an adult and whether one of a couple."""
+    if isinstance(kind, int) and (_kind_column("adults")[kind], _kind_column("children")[kind]) == (1, 0):
+        n = len(kinds)  # one adult each
+        return np.arange(n), np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    adults, children = _kind_column("adults")[kinds], _kind_column("children")[kinds]
+    size = adults + children
+    household = _owners(size)
+    slot = np.arange(len(household))
+    slot -= (np.cumsum(size) - size)[household]
+    is_adult = slot < adults[household]
+    return household, slot, is_adult, is_adult & (adults[household] == 2)
+
+
+def _mover_person_draws(seed: int, year: int, key: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Potential movers' draws for their age (slot 0), float[n], and for the sex of the persons ``drawn`` (slot 1:
+    all but couples), float[len(drawn)]: each slot hashed only for the persons who need it."""
+
+    def draws(keys: np.ndarray, slots: tuple[int, ...]) -> np.ndarray:
+        return uniform_slots(seed, Channel.MOVER_PERSON, year, keys, slots)
+
+    if len(drawn) == len(key):  # everyone draws both
+        u = draws(key, (0, 1))
+        return u[:, 0], u[:, 1]
+    return draws(key, (0,))[:, 0], draws(key[drawn], (1,))[:, 0]
 
 
 def _owners(counts: np.ndarray) -> np.ndarray:
@@ -533,9 +572,7 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
     origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
     single = [k["kind"] for k in pool_kinds()].index("single")
-    pop = _households_from_kinds(
-        settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
-    )
+    pop = _households_from_kinds(settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, single, arrived=year)
     pop.households.place = college_place.astype(np.int16)
     pop.households.tenure[:] = COLLECTIVE
     pop.persons.age[:] = ADULT_AGE
@@ -557,9 +594,7 @@ def draw_recruits(settings: Settings, seed: int, year: int, scale: int, recruits
     key = _group_keys(RECRUIT_HOUSEHOLD, group, year, index)
     origin = categorical(uniform(seed, Channel.RECRUIT_ORIGIN, year, key), origin_weights(settings, year))
     single = [k["kind"] for k in pool_kinds()].index("single")
-    pop = _households_from_kinds(
-        settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, np.full(len(key), single), arrived=year
-    )
+    pop = _households_from_kinds(settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, single, arrived=year)
     place, cluster = group // n_clusters, group % n_clusters
     dorm = uniform(seed, Channel.RECRUIT_DORM, year, key) < settings.recruit_dorm_share
     pop.households.place = place.astype(np.int16)
@@ -589,9 +624,7 @@ def draw_returners(
     lo = np.where(graduate, course_end, bands[np.minimum(band, n_bands - 1)])
     hi = np.where(graduate, course_end, np.minimum(bands[np.minimum(band, n_bands - 1) + 1] - 1, MAX_AGE))
     single = [k["kind"] for k in pool_kinds()].index("single")
-    pop = _households_from_kinds(
-        settings, seed, RETURN_KEY_TAG, year, key, place, weight, np.full(len(key), single), year, (lo, hi)
-    )
+    pop = _households_from_kinds(settings, seed, RETURN_KEY_TAG, year, key, place, weight, single, year, (lo, hi))
     pop.households.hukou_city[:] = HAIMEN_CITY
     pop.persons.college |= graduate[pop.persons.household]
     return pop

@@ -17,6 +17,7 @@ from agents.synthesis import (
     draw_pool,
     draw_recruits,
     mover_age_schedule,
+    origin_weights,
     pool_households_per_year,
 )
 from environment.inputs import CENSUS_YEAR
@@ -201,6 +202,31 @@ def _mean_adult_mover_age(**settings) -> float:
 
 def test_later_peak_of_age_schedule_gives_older_movers():
     assert _mean_adult_mover_age(mover_age_peak=26) > _mean_adult_mover_age(mover_age_peak=20)
+
+
+@pytest.mark.parametrize("changed", [{"mover_age_peak": 26}, {"mover_age_fall": 0.12}, {"mover_age_rise": 0.5}])
+def test_changed_age_schedule_changes_movers_ages(changed):
+    """The schedule is cached per parameter values: a changed value never reuses the cached schedule."""
+    base, other = resolve({}, where="test"), resolve(changed, where="test")
+    before = draw_pool(base, SEED, YEAR, 100).persons.age
+    assert not np.array_equal(mover_age_schedule(other), mover_age_schedule(base))
+    assert not np.array_equal(draw_pool(other, SEED, YEAR, 100).persons.age, before)
+    assert np.array_equal(draw_pool(base, SEED, YEAR, 100).persons.age, before)
+
+
+def test_age_schedule_returned_is_the_callers_own():
+    settings = resolve({}, where="test")
+    schedule = mover_age_schedule(settings)
+    schedule[:] = 0.0
+    assert mover_age_schedule(settings).max() > 0.0
+
+
+def test_changed_shanghai_trend_changes_origin_weights():
+    shanghai = places().keys.index("shanghai")
+    base = origin_weights(resolve({}, where="test"), 2030)
+    other = origin_weights(resolve({"shanghai_outflow_trend": 0.05}, where="test"), 2030)
+    assert other[shanghai] != base[shanghai]
+    assert np.array_equal(np.delete(other, shanghai), np.delete(base, shanghai))
 
 
 def test_age_schedule_peaks_at_young_adult_ages(plan_model):
