@@ -143,7 +143,9 @@ class Nests:
             """The choices of ``deciders`` (all if None)."""
             inner, values = self.inclusive(V)
             of, eps = (kind, eps_nest) if deciders is None else (kind[deciders], eps_nest[deciders])
-            nest = np.argmax(values[of] + eps, axis=1)
+            scores = values[of]  # a new array: the errors added in place
+            scores += eps
+            nest = np.argmax(scores, axis=1)
             choice = self.single[nest]
             rows = np.flatnonzero(choice < 0)
             if len(rows) == 0:
@@ -151,7 +153,8 @@ class Nests:
             errors = eps_alt(rows if deciders is None else deciders[rows])
             if self.one_block is not None:  # the only larger nest, of consecutive alternatives: just their columns
                 start, stop = self.one_block
-                within = inner[of[rows], start:stop] + errors[:, start:stop]
+                within = inner[of[rows], start:stop]  # a new array: the errors added in place
+                within += errors[:, start:stop]
                 best = np.argmax(within, axis=1)
                 # as an argmax over all columns with the others at -inf: column 0 when all are -inf
                 choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, start + best)
