@@ -273,7 +273,7 @@ def _edge_draws(rng: np.random.Generator, n: int, cdf: np.ndarray) -> np.ndarray
     return rng.permutation(u)
 
 
-@pytest.mark.parametrize("n", [20, 5000, 50_000])  # counted, and (from 4096 draws) looked up in a guide table
+@pytest.mark.parametrize("n", [20, 600, 5000, 50_000])  # compared at once, counted, looked up in a guide table
 def test_categorical_finds_what_a_binary_search_finds(n):
     rng = np.random.default_rng(n)
     for shares in (np.array([1.0, 1.0, 1.0, 1.0]), np.array([1.0, 3.0]), rng.random(9), np.array([0.0, 2.0, 0.0, 1.0])):
@@ -292,7 +292,7 @@ def test_categorical_finds_what_a_binary_search_finds(n):
         assert np.array_equal(categorical(u, shares, group), expected)
 
 
-@pytest.mark.parametrize("n", [20, 5000])
+@pytest.mark.parametrize("n", [20, 600, 5000])
 def test_categorical_each_draws_as_categorical_group_by_group(n):
     rng = np.random.default_rng(n)
     distributions = [rng.random(k) for k in (1, 4, 13, 40)]  # different numbers of categories
