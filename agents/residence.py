@@ -340,7 +340,6 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     """The terms of the utility added in a fixed order into one array, in place (the same operations, each
     value's in the same order, as adding whole arrays term by term); grouped terms are spread into scratch space."""
     s, pl = world.settings, places()
-    city = pl.city[pl.alt_place]
     haimen = pl.alt_in_haimen
     # income net of housing cost
     first, group = rows_by_appearance(d.earnings)  # few distinct rows: each row's product is its own (see dot)
@@ -350,12 +349,8 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     pension = _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
     income += _spread(*pension, scratch)
 
-    def housing_cost(g: Deciders) -> np.ndarray:
-        newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
-        discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
-        return world.housing.annual_cost(world.housing.floor_area(g.members)) * (1.0 - discount)
-
-    V = np.subtract(income, _spread(*_per_group(d, housing_cost, d.members, d.current), scratch))  # net income
+    housing = _per_group(d, lambda g: housing_cost(g, world), d.members, d.current)
+    V = np.subtract(income, _spread(*housing, scratch))  # net income
     payments = _per_group(
         d,
         lambda g: subsidies(g, world, year),
@@ -379,20 +374,8 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     V += _spread(*jobs, scratch)
 
     # hukou-linked access to schools and services
-    def access_terms(g: Deciders) -> np.ndarray:
-        """The school and the service term, float[n, 2, alt]."""
-        newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
-        local = g.hukou_city[:, None] == city[None, :]
-        takes_hukou = hukou_share_on_arrival(g.rural_origin, world, year)
-        on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
-        p_local = np.where(local, 1.0, on_arrival)
-        school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
-        quality = world.schools.quality(year, world.policy)
-        school = s.beta_school * (g.school_children > 0)[:, None] * quality[None, :] * school_access
-        service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
-        return np.stack([school, s.beta_service * service], axis=1)
-
-    terms, group = _per_group(d, access_terms, d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    access = (d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    terms, group = _per_group(d, lambda g: access_terms(g, world, year), *access)
     V += _spread(terms[:, 0], group, scratch)
     V += _spread(terms[:, 1], group, scratch)
     # amenity (with the youth bonus for young graduates) and ties
@@ -407,6 +390,30 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     V -= _spread(*_per_group(d, lambda g: moving_cost(g, world), d.current, d.owner), scratch)
     V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
     return V.astype(np.float32)
+
+
+def housing_cost(d: Deciders, world: World) -> np.ndarray:
+    """Yearly housing cost of each decider in each alternative (newcomers' discount included), yuan: float[n, alt]."""
+    pl = places()
+    newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
+    discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
+    return world.housing.annual_cost(world.housing.floor_area(d.members)) * (1.0 - discount)
+
+
+def access_terms(d: Deciders, world: World, year: int) -> np.ndarray:
+    """The utility's school and service terms (hukou-linked access), float[n, 2, alt]."""
+    s, pl = world.settings, places()
+    haimen = pl.alt_in_haimen
+    newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
+    local = d.hukou_city[:, None] == pl.city[pl.alt_place][None, :]
+    takes_hukou = hukou_share_on_arrival(d.rural_origin, world, year)
+    on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
+    p_local = np.where(local, 1.0, on_arrival)
+    school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
+    quality = world.schools.quality(year, world.policy)
+    school = s.beta_school * (d.school_children > 0)[:, None] * quality[None, :] * school_access
+    service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
+    return np.stack([school, s.beta_service * service], axis=1)
 
 
 def residence_nests(world: World) -> Nests:

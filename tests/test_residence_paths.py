@@ -1,7 +1,8 @@
 """The residence stage's faster paths give the same numbers as the straightforward code they replace.
 
-References below are the earlier implementations, kept verbatim: kinds hashed from all features, deciders
-described part by part and joined, rates by ``np.where`` chains, the utility added term by term.
+References below are the earlier implementations: kinds hashed from all features, deciders described part by
+part and joined, rates by ``np.where`` chains, the utility added term by term (from the model's own housing and
+access terms: what is checked is how the terms are grouped and added up).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from agents.labour import JobProspects
 from agents.population import COLLECTIVE, OWNER, Population, taken_lazily
 from agents.residence import (
     Deciders,
+    access_terms,
     describe_all,
     describe_deciders,
     households_weighing_a_move,
-    hukou_share_on_arrival,
+    housing_cost,
     moving_cost,
     residence_utility,
     subsidies,
@@ -185,19 +187,13 @@ def _per_group(d: Deciders, term: Callable[[Deciders], np.ndarray], *features: n
 
 def _utility_reference(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
     s, pl = world.settings, places()
-    city = pl.city[pl.alt_place]
     haimen = pl.alt_in_haimen
     # income net of housing cost
     income = dot(d.earnings, prospects.expected_wage)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
     income += _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
 
-    def housing_cost(g: Deciders) -> np.ndarray:
-        newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
-        discount = np.where(newcomer[:, None], world.housing.newcomer_discount(world.newcomers)[None, :], 0.0)
-        return world.housing.annual_cost(world.housing.floor_area(g.members)) * (1.0 - discount)
-
-    housing = _per_group(d, housing_cost, d.members, d.current)
+    housing = _per_group(d, lambda g: housing_cost(g, world), d.members, d.current)
     payments = _per_group(
         d,
         lambda g: subsidies(g, world, year),
@@ -215,21 +211,9 @@ def _utility_reference(d: Deciders, world: World, prospects: JobProspects, year:
     # jobs: accessibility of openings for each worker's trade
     V += s.beta_access * dot(d.workers, prospects.accessibility)
 
-    # hukou-linked access to schools and services
-    def access_terms(g: Deciders) -> np.ndarray:
-        """The school and the service term, float[2, n, alt]."""
-        newcomer = ~pl.in_haimen[pl.alt_place[g.current]]
-        local = g.hukou_city[:, None] == city[None, :]
-        takes_hukou = hukou_share_on_arrival(g.rural_origin, world, year)
-        on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
-        p_local = np.where(local, 1.0, on_arrival)
-        school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
-        quality = world.schools.quality(year, world.policy)
-        school = s.beta_school * (g.school_children > 0)[:, None] * quality[None, :] * school_access
-        service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
-        return np.stack([school, s.beta_service * service], axis=1)
-
-    access = _per_group(d, access_terms, d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    # hukou-linked access to schools and services (the terms themselves as the model computes them)
+    features = (d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    access = _per_group(d, lambda g: access_terms(g, world, year), *features)
     V += access[:, 0]
     V += access[:, 1]
     # amenity (with the youth bonus for young graduates) and ties
