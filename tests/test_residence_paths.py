@@ -194,18 +194,7 @@ def _utility_reference(d: Deciders, world: World, prospects: JobProspects, year:
     income += _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
 
     housing = _per_group(d, lambda g: housing_cost(g, world), d.members, d.current)
-    payments = _per_group(
-        d,
-        lambda g: subsidies(g, world, year),
-        d.current,
-        d.takes_up,
-        d.dorm,
-        d.buys,
-        d.college,
-        d.graduate_eligible,
-        d.collective,
-        d.college_workers.astype(np.int64),
-    )
+    payments = subsidies(d, world, year)  # row by row: the same numbers as once per group
     net = income - housing + payments
     V = s.beta_income * np.log(np.maximum(net, constant("income_floor_share") * income + constant("income_floor_yuan")))
     # jobs: accessibility of openings for each worker's trade
