@@ -92,9 +92,9 @@ class Nests:
     @cached_property
     def one_block(self) -> tuple[int, int] | None:
         """First and past-the-last alternative of the only nest of several alternatives, if they are consecutive."""
-        larger = [m for m in self.members if len(m) > 1]
-        if len(larger) == 1 and larger[0][-1] - larger[0][0] + 1 == len(larger[0]):
-            return int(larger[0][0]), int(larger[0][-1]) + 1
+        larger = [c for m, c in zip(self.members, self.columns, strict=True) if len(m) > 1]
+        if len(larger) == 1 and isinstance(larger[0], slice):
+            return int(larger[0].start), int(larger[0].stop)
         return None
 
     @cached_property
@@ -215,7 +215,6 @@ class ShadowPrice:
         self.full = room + 1e-9  # demand above this is over the room
         self.idle = room * (1.0 - IDLE_TOLERANCE) - 1e-9  # demand below this leaves room idle
         self.room_plus_one = room + 1.0
-        self.unlimited = bool(np.isinf(room).any())  # whose step is log 0
         self.limited, self.resource = capacity.of_alt >= 0, np.maximum(capacity.of_alt, 0)
 
     def update(self, demand: np.ndarray) -> bool:
@@ -225,12 +224,8 @@ class ShadowPrice:
         idle &= self.price > 0  # priced too high
         if not (over.any() or idle.any()):
             return False  # every price stays as it is (a change of 0)
-        ratio = (np.maximum(demand, 0.0) + 1.0) / self.room_plus_one
-        if self.unlimited:
-            with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
-                step = np.log(ratio)
-        else:
-            step = np.log(ratio)
+        with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
+            step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)
         change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
         self.price = np.maximum(self.price + change, 0.0)
         return True
@@ -261,7 +256,6 @@ def choose(
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
     combo = sub_uses.astype(np.int64) @ (1 << np.arange(len(capacities)))
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
-    one_combo = len(combo) > 0 and bool((combo == combo[0]).all())
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
     for _ in range(SHADOW_PRICE_ROUNDS):
@@ -273,36 +267,19 @@ def choose(
         cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
         for price, users in zip(prices, combo_uses.T, strict=True):
             cost_of_combo += users[:, None] * price.per_alt()[None, :]
-        rows = _changed_kinds(cost_of_combo != shown_cost, combo, sub_current, one_combo)
-        if len(rows) == len(first) and one_combo:  # all of them, at the same cost (job choices)
-            shown = _less_one_cost(base, cost_of_combo[combo[0]], sub_current, V.dtype)
+        # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
+        moved = cost_of_combo != shown_cost  # [combination, alt]
+        rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
+        cost = cost_of_combo[combo[rows]]
+        cost[np.arange(len(rows)), sub_current[rows]] = 0.0
+        if len(rows) == len(first):  # all of them (job choices): no copy of the others
+            shown = (base - cost).astype(V.dtype, copy=False)
         else:
-            cost = cost_of_combo[combo[rows]]
-            cost[np.arange(len(rows)), sub_current[rows]] = 0.0
-            if len(rows) == len(first):  # all of them: no copy of the others
-                shown = (base - cost).astype(V.dtype, copy=False)
-            else:
-                shown = shown.copy()
-                shown[rows] = (base[rows] - cost).astype(V.dtype)
+            shown = shown.copy()
+            shown[rows] = (base[rows] - cost).astype(V.dtype)
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
     return _lottery(choice, current, capacities, priority, demands)
-
-
-def _changed_kinds(moved: np.ndarray, combo: np.ndarray, current: np.ndarray, one_combo: bool) -> np.ndarray:
-    """The kinds to recompute: those whose cost ``moved`` [combination, alt] at an alternative other than their
-    current one (never charged)."""
-    if one_combo and np.count_nonzero(moved[combo[0]]) > 1:  # at two alternatives: one not current, for every kind
-        return np.arange(len(combo))
-    return np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, current])
-
-
-def _less_one_cost(base: np.ndarray, cost: np.ndarray, current: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """``base`` less ``cost`` float[alt] on every row but at the row's ``current`` alternative (as less zero there)."""
-    shown = (base - cost).astype(dtype, copy=False)
-    rows = np.arange(len(base))
-    shown[rows, current] = base[rows, current]
-    return shown
 
 
 def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
