@@ -225,9 +225,8 @@ def _few_categories(u: np.ndarray, shares: np.ndarray, cdf: np.ndarray, any_k: b
 
 
 _LOOKUP_BITS = 10  # draws looked up in 2**10 buckets of [0, 1]
-_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with every CDF value (no table to build) ...
+_LOOKUP_MIN_DRAWS = 4096  # fewer draws are compared with their row's CDF values all at once (no table to build) ...
 _LOOKUP_MIN_CELLS = 1 << 14  # ... unless there are this many comparisons (draws times values per row)
-_COMPARED_AT_ONCE = 512  # fewer draws are compared with all their CDF values in one array (not value by value)
 
 
 def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None, shifted: bool = False) -> np.ndarray:
@@ -238,12 +237,8 @@ def _at_or_below(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None = None, 
         return _looked_up(cdf, x, row, shifted)
     if shifted:
         x = _unshifted(x, row)
-    if len(x) < _COMPARED_AT_ONCE:  # few draws: one comparison of every draw with its row's values
-        return np.count_nonzero(cdf[0 if row is None else row] <= x[:, None], axis=1)
-    count = np.zeros(len(x), dtype=np.intp)
-    for value in cdf.T:
-        count += (value[0] if row is None else value[row]) <= x
-    return count
+    # fewer than _LOOKUP_MIN_CELLS comparisons: every draw with its row's values at once
+    return np.count_nonzero(cdf[0 if row is None else row] <= x[:, None], axis=1)
 
 
 def _looked_up(cdf: np.ndarray, x: np.ndarray, row: np.ndarray | None, shifted: bool) -> np.ndarray:

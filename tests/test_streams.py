@@ -273,7 +273,7 @@ def _edge_draws(rng: np.random.Generator, n: int, cdf: np.ndarray) -> np.ndarray
     return rng.permutation(u)
 
 
-@pytest.mark.parametrize("n", [20, 600, 5000, 50_000])  # compared at once, counted, looked up in a guide table
+@pytest.mark.parametrize("n", [20, 600, 5000, 50_000])  # compared at once, and looked up in a guide table
 def test_categorical_finds_what_a_binary_search_finds(n):
     rng = np.random.default_rng(n)
     for shares in (np.array([1.0, 1.0, 1.0, 1.0]), np.array([1.0, 3.0]), rng.random(9), np.array([0.0, 2.0, 0.0, 1.0])):
