@@ -26,6 +26,7 @@ from functools import cached_property
 
 import numpy as np
 
+from agents.rows import group_codes
 from agents.streams import RepeatedCategorical
 
 SHADOW_PRICE_ROUNDS = 12
@@ -280,23 +281,6 @@ def choose(
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
     return _lottery(choice, current, capacities, priority, demands)
-
-
-def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(code, return_index=True, return_inverse=True)`` without the value: each distinct code's
-    first row, in ascending code order, and each row's group.
-
-    Codes that are small non-negative numbers (kinds are) are counted rather than sorted.
-    """
-    if len(code) == 0 or code.min() < 0 or code.max() > 4 * len(code):
-        _, first, group = np.unique(code, return_index=True, return_inverse=True)
-        return first, group.ravel()
-    span = int(code.max()) + 1
-    first = np.full(span, len(code))
-    np.minimum.at(first, code, np.arange(len(code)))
-    present = first < len(code)
-    rank = np.cumsum(present) - 1
-    return first[present], rank[code]
 
 
 def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:

@@ -34,10 +34,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.choice import Nests, group_codes
+from agents.choice import Nests
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population, taken_lazily
-from agents.rows import Entries, codes_by_appearance, distinct_rows, dot, packed, row_codes, rows_by_appearance
+from agents.rows import (
+    Entries,
+    codes_by_appearance,
+    distinct_rows,
+    dot,
+    group_codes,
+    packed,
+    row_codes,
+    rows_by_appearance,
+)
 from agents.streams import Channel, uniform, uniform_slots
 from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant

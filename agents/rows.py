@@ -85,7 +85,7 @@ def rows_by_appearance(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     For callers whose results do not depend on the groups' order (only on which rows are grouped).
     """
-    groups = codes_by_appearance(*_row_codes([c.reshape(len(c), -1) for c in columns]))
+    groups = codes_by_appearance(*row_codes(*columns))
     return groups if groups is not None else distinct_rows(*columns)
 
 
@@ -96,6 +96,23 @@ def codes_by_appearance(code: np.ndarray, check: np.ndarray) -> tuple[np.ndarray
     seen = np.maximum.accumulate(inverse)  # groups are numbered as they first appear: a new one raises the maximum
     first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]) if len(inverse) else np.zeros(0, dtype=np.int64)
     return (first, inverse) if np.array_equal(check[first][inverse], check) else None
+
+
+def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(code, return_index=True, return_inverse=True)`` without the value: each distinct code's
+    first row, in ascending code order, and each row's group.
+
+    Codes that are small non-negative numbers (kinds are) are counted rather than sorted.
+    """
+    if len(code) == 0 or code.min() < 0 or code.max() > 4 * len(code):
+        _, first, group = np.unique(code, return_index=True, return_inverse=True)
+        return first, group.ravel()
+    span = int(code.max()) + 1
+    first = np.full(span, len(code))
+    np.minimum.at(first, code, np.arange(len(code)))
+    present = first < len(code)
+    rank = np.cumsum(present) - 1
+    return first[present], rank[code]
 
 
 def row_codes(*columns: np.ndarray, entries: Entries | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,9 @@ from scipy import stats
 
 import agents.choice
 from abm import MigrationModel
-from agents.choice import Capacity, Nests, choose, flat_draw, group_codes, logit_probabilities, logsum
+from agents.choice import Capacity, Nests, choose, flat_draw, logit_probabilities, logsum
 from agents.residence import residence_nests
+from agents.rows import group_codes
 from agents.streams import Channel, LazyRows, gumbel, uniform
 from environment.places import places
 

@@ -14,7 +14,6 @@ import pytest
 
 import abm.model
 from abm.model import MigrationModel
-from agents.choice import group_codes
 from agents.labour import JobProspects
 from agents.population import COLLECTIVE, OWNER, Population, taken_lazily
 from agents.residence import (
@@ -28,7 +27,16 @@ from agents.residence import (
     residence_utility,
     subsidies,
 )
-from agents.rows import Entries, codes_by_appearance, distinct_rows, dot, packed, row_codes, rows_by_appearance
+from agents.rows import (
+    Entries,
+    codes_by_appearance,
+    distinct_rows,
+    dot,
+    group_codes,
+    packed,
+    row_codes,
+    rows_by_appearance,
+)
 from agents.streams import Channel, uniform
 from agents.synthesis import ADULT_AGE, draw_pool
 from environment.inputs import constant
