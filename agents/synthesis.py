@@ -386,6 +386,12 @@ def _kind_column(name: str) -> np.ndarray:
     return np.array([k[name] for k in pool_kinds()])
 
 
+@cache
+def _single_kind() -> int:
+    """The pool kind of one-person households (students, recruits, returners)."""
+    return [k["kind"] for k in pool_kinds()].index("single")
+
+
 def mover_age_schedule(settings: Settings) -> np.ndarray:
     """Relative migration rate by single year of age (Rogers–Castro labour-force curve plus a constant), float[age].
 
@@ -460,7 +466,7 @@ def _households_from_kinds(
     """
     pl = places()
     kinds = np.full(len(hh_key), kind) if isinstance(kind, int) else kind
-    household, slot, is_adult, couple = _members(kind, kinds)
+    household, slot, is_adult, couple = _person_rows(kind, kinds)
     parent_key = derive_keys(hh_key, tag=key_tag)[household]
     parent_key += slot.astype(np.uint64)
     person_key = derive_keys(parent_key, tag=0)
@@ -502,7 +508,7 @@ def _households_from_kinds(
     return Population(households, persons)
 
 
-def _members(kind: np.ndarray | int, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _person_rows(kind: np.ndarray | int, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The persons of households of ``kinds`` (``kind``: all of one kind, an int), adults first: each one's
     household and slot in it, and whether an adult and whether one of a couple."""
     if isinstance(kind, int) and (_kind_column("adults")[kind], _kind_column("children")[kind]) == (1, 0):
@@ -571,7 +577,7 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     college_place, index, weight = _rows_per_group(students, scale)
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
     origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
-    single = [k["kind"] for k in pool_kinds()].index("single")
+    single = _single_kind()
     pop = _households_from_kinds(settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, single, arrived=year)
     pop.households.place = college_place.astype(np.int16)
     pop.households.tenure[:] = COLLECTIVE
@@ -593,7 +599,7 @@ def draw_recruits(settings: Settings, seed: int, year: int, scale: int, recruits
     group, index, weight = _rows_per_group(recruits.ravel(), scale)
     key = _group_keys(RECRUIT_HOUSEHOLD, group, year, index)
     origin = categorical(uniform(seed, Channel.RECRUIT_ORIGIN, year, key), origin_weights(settings, year))
-    single = [k["kind"] for k in pool_kinds()].index("single")
+    single = _single_kind()
     pop = _households_from_kinds(settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, single, arrived=year)
     place, cluster = group // n_clusters, group % n_clusters
     dorm = uniform(seed, Channel.RECRUIT_DORM, year, key) < settings.recruit_dorm_share
@@ -623,7 +629,7 @@ def draw_returners(
     course_end = ADULT_AGE + constant("university_years")
     lo = np.where(graduate, course_end, bands[np.minimum(band, n_bands - 1)])
     hi = np.where(graduate, course_end, np.minimum(bands[np.minimum(band, n_bands - 1) + 1] - 1, MAX_AGE))
-    single = [k["kind"] for k in pool_kinds()].index("single")
+    single = _single_kind()
     pop = _households_from_kinds(settings, seed, RETURN_KEY_TAG, year, key, place, weight, single, year, (lo, hi))
     pop.households.hukou_city[:] = HAIMEN_CITY
     pop.persons.college |= graduate[pop.persons.household]
