@@ -9,7 +9,7 @@ evaluated on whole arrays at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import IntEnum
 
 import numpy as np
@@ -88,41 +88,37 @@ def _blocks(n_rows: int, cells_per_row: int) -> Iterator[slice]:
     return (slice(start, start + step) for start in range(0, n_rows, step))
 
 
-def _hashed(keys: np.ndarray, base: np.uint64, slots: int | None) -> np.ndarray:
-    """The keyed 64-bit hashes of ``keys``: uint64[n], or uint64[n, slots] (a new array)."""
+def _slot_offsets(slots: Iterable[int]) -> np.ndarray:
+    """What each slot adds to a key's hash before it is mixed again, uint64[len(slots)]."""
+    return np.array([(slot + 1) * _GOLDEN & _MASK for slot in slots], dtype=np.uint64)
+
+
+def _hashed(keys: np.ndarray, base: np.uint64, offsets: np.ndarray | None) -> np.ndarray:
+    """The keyed 64-bit hashes of ``keys``: uint64[n], or uint64[n, len(offsets)] for those slots (a new array)."""
     h = _mix(keys ^ base)
-    if slots is None:
-        return h
-    return _mix(h[:, None] + np.arange(1, slots + 1, dtype=np.uint64) * np.uint64(_GOLDEN))
+    return h if offsets is None else _mix(h[:, None] + offsets)
 
 
 def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int | None = None) -> np.ndarray:
     """Uniform draws in (0, 1): float[len(keys)], or float[len(keys), slots] if ``slots`` is given."""
-    keys = np.asarray(keys, dtype=np.uint64)
-    base = np.uint64(_base(seed, int(channel), year))
-    out = np.empty(len(keys) if slots is None else (len(keys), slots))
-    with np.errstate(over="ignore"):
-        for rows in _blocks(len(keys), slots or 1):
-            h = _hashed(keys[rows], base, slots)
-            h >>= np.uint64(11)  # h is the block's own array: worked on in place, as below
-            u = out[rows]
-            u[...] = h  # exact: fewer than 53 bits
-            u += 0.5
-            u *= 1.0 / (1 << 53)
-    return out
+    return _uniforms(seed, channel, year, keys, None if slots is None else _slot_offsets(range(slots)))
 
 
 def uniform_slots(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: tuple[int, ...]) -> np.ndarray:
-    """``uniform(seed, channel, year, keys, max(slots) + 1)[:, slots]``, hashing only those slots (in blocks, as
-    ``uniform``): float[len(keys), len(slots)]."""
+    """``uniform(seed, channel, year, keys, max(slots) + 1)[:, slots]``, hashing only those slots:
+    float[len(keys), len(slots)]."""
+    return _uniforms(seed, channel, year, keys, _slot_offsets(slots))
+
+
+def _uniforms(seed: int, channel: Channel, year: int, keys: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+    """Uniform draws in (0, 1) for the keys (and slots given by their ``offsets``), hashed in blocks."""
     keys = np.asarray(keys, dtype=np.uint64)
     base = np.uint64(_base(seed, int(channel), year))
-    offsets = np.array([(slot + 1) * _GOLDEN & _MASK for slot in slots], dtype=np.uint64)  # as _hashed's slots
-    out = np.empty((len(keys), len(slots)))
+    out = np.empty(len(keys) if offsets is None else (len(keys), len(offsets)))
     with np.errstate(over="ignore"):
-        for rows in _blocks(len(keys), len(slots)):
-            h = _mix(_mix(keys[rows] ^ base)[:, None] + offsets)
-            h >>= np.uint64(11)
+        for rows in _blocks(len(keys), 1 if offsets is None else len(offsets)):
+            h = _hashed(keys[rows], base, offsets)
+            h >>= np.uint64(11)  # h is the block's own array: worked on in place, as below
             u = out[rows]
             u[...] = h  # exact: fewer than 53 bits
             u += 0.5
@@ -134,10 +130,10 @@ def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int)
     """Standard Gumbel draws float32[len(keys), n_alt]: the random-utility errors (23-bit uniforms)."""
     keys = np.asarray(keys, dtype=np.uint64)
     base = np.uint64(_base(seed, int(channel), year))
-    out = np.empty((len(keys), n_alt), dtype=np.float32)
+    out, offsets = np.empty((len(keys), n_alt), dtype=np.float32), _slot_offsets(range(n_alt))
     with np.errstate(over="ignore"):
         for rows in _blocks(len(keys), n_alt):
-            h = _hashed(keys[rows], base, n_alt)
+            h = _hashed(keys[rows], base, offsets)
             h >>= np.uint64(41)
             u = out[rows]
             u[...] = h  # exact: fewer than 24 bits
