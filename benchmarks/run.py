@@ -14,9 +14,11 @@ Everything is measured in one run, so ratios compare like with like:
 3. the choice kernel per decider and alternative against the bare numpy floor
    (``benchmarks/kernel.py``);
 4. where a 1:1 year's time goes, stage by stage (the stage methods of
-   ``MigrationModel.step`` timed on the instance).
+   ``MigrationModel.step`` timed on the instance);
+5. the shadow-price rounds of the capacity-limited choices: how many each year
+   runs, and the time of the same runs with none (a what-if, not the model).
 
-    .venv/bin/python benchmarks/run.py                       # the full measurement (quiet machine; ~5 min on 2 cores)
+    .venv/bin/python benchmarks/run.py                       # the full measurement (quiet machine; ~4 min on 2 cores)
     .venv/bin/python benchmarks/run.py --baseline-commit SHA # also that commit's runs, and the ratios (~twice part 2)
     .venv/bin/python benchmarks/run.py --quick --out /tmp/RESULTS.md   # small scales, one repeat (smoke test)
 """
@@ -70,10 +72,35 @@ GOAL_RUN_S, GOAL_PEAK_MB, GOAL_YEAR_100_S, GOAL_SETUP_S = 8.0, 1024.0, 0.015, 1.
 # One model run in a fresh process. Run with ``-c`` from the root of the tree measured (the current one, or a
 # baseline worktree), so that tree's packages are the ones imported; stage methods are timed on the instance.
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 import abm
 from abm import MigrationModel
 scale, end, scenario, stages = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4].split(",")
+rounds = []  # BENCH_COUNT_ROUNDS: per choice, [year, which, price updates per capacity, settled]
+if "BENCH_SHADOW_PRICE_ROUNDS" in os.environ:  # a what-if: the choices with this many shadow-price rounds
+    import agents.choice
+    agents.choice.SHADOW_PRICE_ROUNDS = int(os.environ["BENCH_SHADOW_PRICE_ROUNDS"])
+if os.environ.get("BENCH_COUNT_ROUNDS"):
+    import abm.model, agents.choice, agents.labour
+    updated = []  # each price update's result (unsettled) in the current choice
+    update = agents.choice.ShadowPrice.update
+    def counted_update(price, demand):
+        updated.append(update(price, demand))
+        return updated[-1]
+    agents.choice.ShadowPrice.update = counted_update
+    def counted(which, choose):
+        def run(V, kind, current, capacities, *args, **kwargs):
+            updated.clear()
+            try:
+                return choose(V, kind, current, capacities, *args, **kwargs)
+            finally:
+                if capacities:  # rounds: the redraws after a price change; settled: at rest before the last
+                    n, year = len(capacities), getattr(globals().get("model"), "year", 0)
+                    checks, settled = len(updated) // n, not any(updated[-n:])
+                    rounds.append([year, which, checks - (settled and checks > 0), settled])
+        return run
+    abm.model.choose = counted("residence", abm.model.choose)
+    agents.labour.choose = counted("jobs", agents.labour.choose)
 settings = {}
 if scenario != "baseline":
     from environment.scenario import load
@@ -86,6 +113,7 @@ started, cpu_started = time.perf_counter(), time.process_time()
 model = MigrationModel(scale=scale, end=end, rng=1, **settings)
 setup = time.perf_counter() - started
 persons_start, households_start = len(model.population.persons), len(model.population.households)
+rounds.clear()  # the years' choices only
 stage_times = {}
 
 def timed(name, method):
@@ -112,7 +140,7 @@ model.tables()
 tables = time.perf_counter() - t
 total, cpu_total = time.perf_counter() - started, time.process_time() - cpu_started
 print(json.dumps({"setup": setup, "steps": steps, "stages": stage_times, "tables": tables, "total": total,
-                  "cpu_steps": cpu_steps, "cpu_total": cpu_total,
+                  "cpu_steps": cpu_steps, "cpu_total": cpu_total, "rounds": rounds,
                   "persons_start": persons_start, "households_start": households_start,
                   "persons_end": len(model.population.persons), "package": abm.__file__,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -159,12 +187,15 @@ QUICK = Config(
 
 
 # ----------------------------------------------------------------------------- part 2: model runs
-def measure(scale: int, end: int, tree: Path = ROOT, scenario: str = "baseline", pinned: str = "") -> dict:
+def measure(
+    scale: int, end: int, tree: Path = ROOT, scenario: str = "baseline", pinned: str = "", env: dict | None = None
+) -> dict:
     """One run 2020–``end`` at 1:``scale`` in a fresh process, with the model code of ``tree``.
 
-    ``pinned`` (JSON) sets parameter values, e.g. today's defaults in an older commit's run.
+    ``pinned`` (JSON) sets parameter values, e.g. today's defaults in an older commit's run; ``env`` adds
+    environment variables (``BENCH_COUNT_ROUNDS``, ``BENCH_SHADOW_PRICE_ROUNDS``: see part 5).
     """
-    env = os.environ | {"PYTHONPATH": str(tree)}
+    env = os.environ | (env or {}) | {"PYTHONPATH": str(tree)}
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(scale), str(end), scenario, ",".join(STAGES), *([pinned] if pinned else [])],
         capture_output=True,
@@ -525,6 +556,100 @@ def part_profile(runs: ScaleRuns) -> list[str]:
     ]
 
 
+# ----------------------------------------------------------------------------- part 5: shadow-price rounds
+@dataclass
+class RoundRuns:
+    """Runs at one scale, interleaved: as the model is (its rounds counted) and with no shadow-price rounds."""
+
+    scale: int
+    counted: list[dict]
+    without: list[dict]
+
+
+def run_rounds(config: Config) -> list[RoundRuns]:
+    out = []
+    for scale in config.scales:
+        found = RoundRuns(scale, [], [])
+        for _ in range(config.repeats.get(scale, 1)):
+            found.counted.append(measure(scale, config.end, env={"BENCH_COUNT_ROUNDS": "1"}))
+            without = {"BENCH_COUNT_ROUNDS": "1", "BENCH_SHADOW_PRICE_ROUNDS": "0"}  # counted: none ran
+            found.without.append(measure(scale, config.end, env=without))
+        out.append(found)
+    return out
+
+
+def part_rounds(found: list[RoundRuns], end: int, run_goal: float | None) -> list[str]:
+    from agents.choice import SHADOW_PRICE_ROUNDS
+
+    lines = [
+        "## 5. The shadow-price rounds",
+        "",
+        "A capacity-limited choice (the residence choice: dwellings and school seats; the job choice: vacancies) "
+        f"raises and lowers shadow prices for at most {SHADOW_PRICE_ROUNDS} rounds, then a lottery admits what "
+        "still does not fit (`agents/choice.py`). How many rounds (prices moved, choices drawn again) each year's "
+        "choices ran, in the first run of each scale below; settled: every price came to rest within the rounds:",
+        "",
+    ]
+    rows = []
+    for f in found:
+        for which in ("residence", "jobs"):
+            counts = [(r[2], r[3]) for r in f.counted[0]["rounds"] if r[1] == which]
+            if counts:
+                per_year = [n for n, _ in counts]
+                settled = sum(ok for _, ok in counts)
+                rows.append(
+                    [
+                        f"1:{f.scale}",
+                        which,
+                        f"{min(per_year)} – {max(per_year)}",
+                        f"{np.median(per_year):.0f}",
+                        f"{settled} of {len(counts)}",
+                    ]
+                )
+    lines += table(["scale", "choice", "rounds a year", "median", "years settled"], rows)
+    lines += [
+        "",
+        "What the rounds cost: the same runs with no rounds at all (a what-if that changes the results — the "
+        "lottery alone — not the model), interleaved with runs as the model is. Medians, with the range:",
+        "",
+    ]
+    rows = []
+    for f in found:
+        with_rounds, without = [mean_step(r) for r in f.counted], [mean_step(r) for r in f.without]
+        share = 1 - median(without) / median(with_rounds)
+        rows.append(
+            [
+                f"1:{f.scale}",
+                str(len(f.counted)),
+                fmt_range([t * 1e3 for t in with_rounds], 1),
+                fmt_range([t * 1e3 for t in without], 1),
+                f"{100 * share:.0f} %",
+                fmt_range([r["total"] for r in f.counted], 2),
+                fmt_range([r["total"] for r in f.without], 2),
+            ]
+        )
+    lines += table(
+        [
+            "scale",
+            "runs",
+            "time per year (ms)",
+            "no rounds (ms)",
+            "rounds' share of a year",
+            f"run 2020–{end} (s)",
+            "no rounds (s)",
+        ],
+        rows,
+    )
+    full = next((f for f in found if f.scale == 1), None)
+    if full is not None and run_goal is not None:
+        lines += [
+            "",
+            f"The goal of 3× faster than the baseline commit needs a 1:1 run of {run_goal:.1f} s; with no shadow-price "
+            f"rounds at all it takes {median([r['total'] for r in full.without]):.1f} s.",
+        ]
+    return [*lines, ""]
+
+
 # ----------------------------------------------------------------------------- main
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -573,6 +698,11 @@ def main(argv: list[str] | None = None) -> dict:
         scales = run_scales(config, tree)
     plan = {k: measure(k, config.end, scenario="plan") for k in (1, 100)} if config.plan else {}
 
+    print("5. shadow-price rounds (fresh processes)", flush=True)
+    rounds = run_rounds(config)
+    full = next((s for s in scales if s.scale == 1 and s.baseline), None)
+    run_goal = median([r["total"] for r in full.baseline]) / 3 if full and config.end == 2035 else None
+
     command = shlex.join([".venv/bin/python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])])
     lines = [
         "# Benchmark results",
@@ -587,12 +717,20 @@ def main(argv: list[str] | None = None) -> dict:
         *part_scale(scales, config, plan, baseline_sha),
         *part_kernel(kernels, config.kernel_households, base.V.shape[1]),
         *part_profile(scales[-1]),
+        *part_rounds(rounds, config.end, run_goal),
     ]
     if args.quick:
         lines[2:2] = ["**Quick mode** (small scales, one repeat): a smoke test, not the measurement.", ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
-    return {"speed": speed, "share_tests": tests, "scales": scales, "kernel": kernels, "out": args.out}
+    return {
+        "speed": speed,
+        "share_tests": tests,
+        "scales": scales,
+        "kernel": kernels,
+        "rounds": rounds,
+        "out": args.out,
+    }
 
 
 if __name__ == "__main__":

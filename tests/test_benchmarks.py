@@ -25,9 +25,14 @@ def test_quick_benchmark_runs_and_shares_agree(tmp_path):
         "## 2. Scale",
         "## 3. Against the hardware",
         "## 4. Where the time",
+        "## 5. The shadow-price rounds",
     ):
         assert heading in text
     assert "`choose_residences`" in text
+    (rounds,) = results["rounds"]  # the rounds were counted, and the what-if ran none
+    counted = [r[2] for r in rounds.counted[0]["rounds"]]
+    assert {r[1] for r in rounds.counted[0]["rounds"]} == {"residence", "jobs"} and max(counted) > 0
+    assert [r[2] for r in rounds.without[0]["rounds"]] == [0] * len(counted)
     (test,) = results["share_tests"]
     assert test.households == 10_000
     assert test.passed, f"naive and vectorized shares differ: χ² {test.chi2:.1f} on {test.dof} dof, p {test.p_value}"
