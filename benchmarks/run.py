@@ -76,7 +76,7 @@ import json, os, resource, sys, time
 import abm
 from abm import MigrationModel
 scale, end, scenario, stages = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4].split(",")
-rounds = []  # BENCH_COUNT_ROUNDS: per choice, [year, which, price updates per capacity, settled]
+rounds = []  # BENCH_COUNT_ROUNDS: per capacity-limited choice, [year, which, rounds, settled]
 if "BENCH_SHADOW_PRICE_ROUNDS" in os.environ:  # a what-if: the choices with this many shadow-price rounds
     import agents.choice
     agents.choice.SHADOW_PRICE_ROUNDS = int(os.environ["BENCH_SHADOW_PRICE_ROUNDS"])
@@ -567,6 +567,7 @@ class RoundRuns:
 
 
 def run_rounds(config: Config) -> list[RoundRuns]:
+    """At each scale, runs as the model is (rounds counted) interleaved with runs that have none."""
     out = []
     for scale in config.scales:
         found = RoundRuns(scale, [], [])
