@@ -158,13 +158,6 @@ def hukou_willingness(rural: np.ndarray, settings: Settings) -> np.ndarray:
     return np.where(rural, settings.hukou_willingness_rural, settings.hukou_willingness_urban)
 
 
-def describe_deciders(
-    pop: Population, rows: np.ndarray, world: World, year: int, from_pool: bool, seed: int
-) -> Deciders:
-    """Deciders for the household ``rows`` of ``pop`` (see :func:`describe_all`)."""
-    return describe_all([(pop, rows, from_pool)], world, year, seed)
-
-
 def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World, year: int, seed: int) -> Deciders:
     """Deciders for the household rows of several populations, part after part, with features summed over their
     members: ``Deciders.concat`` of each part's description, built at once (the members' few columns joined, not

@@ -11,7 +11,7 @@ import pytest
 from abm.model import MigrationModel
 from agents.labour import employment, in_labour_force, recruits_wanted
 from agents.population import Persons
-from agents.residence import Deciders, describe_deciders, hukou_on_arrival, rural_origin, subsidies
+from agents.residence import Deciders, describe_all, hukou_on_arrival, rural_origin, subsidies
 from agents.synthesis import (
     HAIMEN_CITY,
     draw_pool,
@@ -38,7 +38,7 @@ def plan_model() -> MigrationModel:
 
 def _pool_deciders(model: MigrationModel, year: int = YEAR) -> Deciders:
     pool = draw_pool(model.settings, model.seed, year, model.scale)
-    return describe_deciders(pool, np.arange(len(pool.households)), model.world, year, True, model.seed)
+    return describe_all([(pool, np.arange(len(pool.households)), True)], model.world, year, model.seed)
 
 
 def _haimen_subsidy(model: MigrationModel, d: Deciders) -> np.ndarray:

@@ -20,7 +20,6 @@ from agents.residence import (
     Deciders,
     access_terms,
     describe_all,
-    describe_deciders,
     households_weighing_a_move,
     housing_cost,
     moving_cost,
@@ -77,9 +76,7 @@ def _deciders(model: MigrationModel) -> tuple[Deciders, list[tuple[Population, n
 
 def test_described_at_once_as_part_by_part_joined(stepped):
     d, parts = _deciders(stepped)
-    joined = Deciders.concat(
-        *(describe_deciders(p, r, stepped.world, stepped.year, f, stepped.seed) for p, r, f in parts)
-    )
+    joined = Deciders.concat(*(describe_all([part], stepped.world, stepped.year, stepped.seed) for part in parts))
     for name, value in vars(joined).items():
         assert getattr(d, name).dtype == value.dtype, name
         np.testing.assert_array_equal(getattr(d, name), value, err_msg=name)
