@@ -19,8 +19,10 @@ import pandas as pd
 from abm.handles import Household, Worker
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables, year_counts
 from agents.choice import Capacity, choose
+from agents.constants import HAIMEN_CITY
 from agents.demography import VitalRates, age_and_die, give_birth, split_households
 from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_university, leave_home
+from agents.keys import is_returner
 from agents.labour import (
     JobProspects,
     employment,
@@ -31,7 +33,9 @@ from agents.labour import (
     recruits_wanted,
     start_and_stop_work,
 )
+from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
+from agents.population_2020 import synthesize
 from agents.residence import (
     Deciders,
     describe_all,
@@ -45,16 +49,6 @@ from agents.residence import (
     rural_origin,
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
-from agents.synthesis import (
-    HAIMEN_CITY,
-    draw_pool,
-    draw_recruits,
-    draw_returners,
-    draw_students,
-    is_returner,
-    pool_households_per_year,
-    synthesize,
-)
 from environment.inputs import CENSUS_YEAR
 from environment.jobs import JobMarket
 from environment.places import clusters, place_values, places

@@ -23,9 +23,9 @@ import pandas as pd
 from mesa import DataCollector
 
 from abm.outcomes import OUTCOMES
+from agents.constants import HAIMEN_CITY
 from agents.population import COLLECTIVE, OWNER, RENTER
 from agents.residence import takes_up_payments
-from agents.synthesis import HAIMEN_CITY
 from environment.places import clusters, places
 from environment.settings import levers
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.choice import Capacity, choose, inverse_cdf_draw, logit_probabilities, logsum
+from agents.constants import ADULT_AGE
+from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
+from agents.population_2020 import resident_cluster_mix
 from agents.streams import Channel, uniform
-from agents.synthesis import ADULT_AGE, draw_clusters, resident_cluster_mix
 from environment.inputs import constant
 from environment.places import clusters, places
 from environment.settings import Settings

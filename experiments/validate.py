@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from abm.model import MigrationModel
+from agents.constants import MAX_AGE
 from agents.demography import VitalRates
-from agents.synthesis import MAX_AGE
 from environment.demography_inputs import BAND_STARTS, age_structure_2020, band_label, vital_rates
 from environment.inputs import CENSUS_YEAR, fact
 from environment.scenario import load as load_scenario

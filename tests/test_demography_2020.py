@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from abm import MigrationModel
-from agents.synthesis import synthesize
+from agents.population_2020 import synthesize
 from environment.demography_inputs import (
     BAND_STARTS,
     age_structure_2020,
