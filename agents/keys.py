@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-_KIND_SHIFT, _PLACE_SHIFT, _YEAR_SHIFT = 56, 48, 36
+KIND_SHIFT, PLACE_SHIFT, YEAR_SHIFT = 56, 48, 36
 INITIAL_HOUSEHOLD, INITIAL_PERSON, POOL_HOUSEHOLD, STUDENT_HOUSEHOLD = 1, 2, 3, 4
-RECRUIT_HOUSEHOLD, RETURN_HOUSEHOLD, LEAVER_HOUSEHOLD = 5, 6, 7
+RECRUIT_HOUSEHOLD, RETURN_HOUSEHOLD = 5, 6
 POOL_KEY_TAG, STUDENT_KEY_TAG = 2, 20  # derive movers' person keys (values kept from earlier versions)
 RECRUIT_KEY_TAG, RETURN_KEY_TAG = 30, 31
 
 
 def is_returner(key: np.ndarray) -> np.ndarray:
     """Whether households with ``key`` were drawn as returning emigrants, bool[n]."""
-    return (np.asarray(key, dtype=np.uint64) >> np.uint64(_KIND_SHIFT)) == RETURN_HOUSEHOLD
+    return (np.asarray(key, dtype=np.uint64) >> np.uint64(KIND_SHIFT)) == RETURN_HOUSEHOLD

@@ -14,7 +14,7 @@ from agents.streams import Channel, categorical, categorical_each, uniform
 from environment.settings import Settings
 
 
-def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
+def sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Ages drawn from the cohort sizes restricted to [lo, hi] for each person (each row's draw is its own)."""
     if len(u) == 0:
         return np.zeros(0, dtype=np.int16)
@@ -30,7 +30,7 @@ def _sample_ages(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: np.ndarray
     return index.astype(np.int16)
 
 
-def _new_persons(
+def new_persons(
     settings: Settings,
     seed: int,
     key: np.ndarray,

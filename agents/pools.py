@@ -14,9 +14,8 @@ import numpy as np
 
 from agents.constants import ADULT_AGE, HAIMEN_CITY, MAX_AGE
 from agents.keys import (
-    _KIND_SHIFT,
-    _PLACE_SHIFT,
-    _YEAR_SHIFT,
+    KIND_SHIFT,
+    PLACE_SHIFT,
     POOL_HOUSEHOLD,
     POOL_KEY_TAG,
     RECRUIT_HOUSEHOLD,
@@ -25,8 +24,9 @@ from agents.keys import (
     RETURN_KEY_TAG,
     STUDENT_HOUSEHOLD,
     STUDENT_KEY_TAG,
+    YEAR_SHIFT,
 )
-from agents.person_draws import _new_persons, _sample_ages
+from agents.person_draws import new_persons, sample_ages
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Population
 from agents.streams import Channel, categorical, derive_keys, uniform, uniform_slots
 from environment.inputs import CENSUS_YEAR, constant, read_csv
@@ -152,12 +152,12 @@ def _households_from_kinds(
         age[child] = (lo + np.floor(u_age[child] * (hi - lo + 1))).astype(np.int16)
     of_adult = household[adult]
     lo, hi = adult_ages[0][of_adult], adult_ages[1][of_adult]  # adults' ranges
-    age[adult] = _sample_ages(u_age[adult], lo, hi, _mover_age_schedule(settings))
+    age[adult] = sample_ages(u_age[adult], lo, hi, _mover_age_schedule(settings))
     female = couple & (slot == 1)
     female[drawn] = u_sex < 0.5
     person_origin = origin[household]
     college_share = place_values("pool_college_share", outside_only=True)[person_origin] * is_adult
-    persons = _new_persons(
+    persons = new_persons(
         settings, seed, person_key, household, age, female, college_share, mix=cluster_mix(), mix_row=person_origin
     )
     persons.job = np.where(is_adult & persons.participates, person_origin, NO_JOB).astype(np.int16)
@@ -218,9 +218,9 @@ def _owners(counts: np.ndarray) -> np.ndarray:
 
 def _group_keys(kind: int, group: np.ndarray, year: int, index: np.ndarray) -> np.ndarray:
     return (
-        (np.uint64(kind) << np.uint64(_KIND_SHIFT))
-        | (group.astype(np.uint64) << np.uint64(_PLACE_SHIFT))
-        | (np.uint64(year - 2000) << np.uint64(_YEAR_SHIFT))
+        (np.uint64(kind) << np.uint64(KIND_SHIFT))
+        | (group.astype(np.uint64) << np.uint64(PLACE_SHIFT))
+        | (np.uint64(year - 2000) << np.uint64(YEAR_SHIFT))
         | index.astype(np.uint64)
     )
 

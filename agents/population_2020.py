@@ -19,8 +19,8 @@ import numpy as np
 from scipy import sparse
 
 from agents.constants import ADULT_AGE, CHILD_AGES, ELDERLY_AGES, HAIMEN_CITY, MAX_AGE
-from agents.keys import _KIND_SHIFT, INITIAL_HOUSEHOLD, INITIAL_PERSON
-from agents.person_draws import _new_persons, _sample_ages
+from agents.keys import INITIAL_HOUSEHOLD, INITIAL_PERSON, KIND_SHIFT
+from agents.person_draws import new_persons, sample_ages
 from agents.pools import pool_households_per_year
 from agents.population import COLLECTIVE, OWNER, RENTER, Households, Population
 from agents.rows import distinct_sparse_rows
@@ -198,7 +198,7 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     alt = np.concatenate(rows_alt)
     is_coll = np.concatenate(rows_tpl)
     n_hh = len(alt)
-    hh_key = (np.uint64(INITIAL_HOUSEHOLD) << np.uint64(_KIND_SHIFT)) + np.arange(n_hh, dtype=np.uint64)
+    hh_key = (np.uint64(INITIAL_HOUSEHOLD) << np.uint64(KIND_SHIFT)) + np.arange(n_hh, dtype=np.uint64)
     u = uniform(seed, Channel.SYNTHESIS_HOUSEHOLD, 0, hh_key, 2)
     kind = np.empty(n_hh, dtype=np.int64)
     for flag in (False, True):
@@ -218,10 +218,10 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     adult_hi = np.array([t.adult_ages[1] for t in tpl])[kind][household]
     lo = np.select([role == 0, role == 1], [ELDERLY_AGES[0], adult_lo], CHILD_AGES[0])
     hi = np.select([role == 0, role == 1], [ELDERLY_AGES[1], adult_hi], CHILD_AGES[1])
-    person_key = (np.uint64(INITIAL_PERSON) << np.uint64(_KIND_SHIFT)) + np.arange(len(household), dtype=np.uint64)
+    person_key = (np.uint64(INITIAL_PERSON) << np.uint64(KIND_SHIFT)) + np.arange(len(household), dtype=np.uint64)
     pu = uniform(seed, Channel.SYNTHESIS_PERSON, 0, person_key, 2)
     cohort, college_ratio = age_profile(settings)
-    age = _sample_ages(pu[:, 0], lo, hi, cohort)
+    age = sample_ages(pu[:, 0], lo, hi, cohort)
     # couples are a man and a woman; others draw their sex (raking fixes the totals)
     pair_first = np.r_[True, household[1:] != household[:-1]] | (role != np.r_[-1, role[:-1]])
     in_pair = np.where(role == 0, elderly[household] == 2, np.where(role == 1, adults[household] == 2, False))
@@ -272,7 +272,7 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
         origin=origin.astype(np.int16),
         arrived=np.zeros(n_hh, dtype=np.int16),
     )
-    persons = _new_persons(
+    persons = new_persons(
         settings,
         seed,
         person_key,
