@@ -53,11 +53,6 @@ def logsum(V: np.ndarray, axis: int = -1, scratch: np.ndarray | None = None) -> 
     return np.squeeze(top, axis=axis) + np.log(np.exp(z, out=z).sum(axis=axis))
 
 
-def flat_draw(errors: np.ndarray) -> Draw:
-    """Plain multinomial logit: the alternative with the highest ``V + errors`` (Gumbel errors per decider)."""
-    return lambda V, kind: np.argmax(V[kind] + errors, axis=1)
-
-
 def inverse_cdf_draw(u: np.ndarray) -> Draw:
     """Plain multinomial logit drawn by inverse CDF: one uniform per decider instead of one error per alternative.
 

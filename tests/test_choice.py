@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_draws import flat_draw
 from scipy import stats
 
-import agents.choice
 from abm import MigrationModel
-from agents.choice import Capacity, Nests, choose, flat_draw, logit_probabilities, logsum
+from agents.choice import Capacity, Nests, choose, inverse_cdf_draw, logit_probabilities, logsum
 from agents.residence import residence_nests
 from agents.rows import group_codes
 from agents.streams import Channel, LazyRows, gumbel, uniform
@@ -88,11 +88,6 @@ def test_unavailable_alternative_never_chosen():
     assert_matches(counts_by_kind(choice, V.shape[1]), logit_probabilities(W))
 
 
-inverse_cdf_draw = getattr(agents.choice, "inverse_cdf_draw", None)
-needs_inverse_cdf = pytest.mark.skipif(inverse_cdf_draw is None, reason="agents.choice has no inverse_cdf_draw")
-
-
-@needs_inverse_cdf
 def test_inverse_cdf_draw_reproduces_logit():
     """The one-uniform-per-decider draw (used for jobs) has the logit probabilities too, zeros included."""
     W = V.copy()
@@ -185,7 +180,7 @@ def _capacity(n: int, n_alt: int) -> list[Capacity]:
 
 
 @pytest.mark.parametrize("with_capacity", [False, True], ids=["free", "capacity"])
-@pytest.mark.parametrize("kind_of_draw", ["flat", "nested", pytest.param("inverse_cdf", marks=needs_inverse_cdf)])
+@pytest.mark.parametrize("kind_of_draw", ["flat", "nested", "inverse_cdf"])
 def test_choose_per_kind_equals_per_decider(with_capacity, kind_of_draw):
     n = 20_000
     keys = KEYS[:n]
