@@ -15,7 +15,17 @@ from reference_draws import flat_draw
 from scipy import stats
 
 from abm import MigrationModel
-from agents.choice import Capacity, Nests, choose, inverse_cdf_draw, logit_probabilities, logsum
+from agents.choice import (
+    SHADOW_PRICE_ROUNDS,
+    Capacity,
+    Nests,
+    RoundsLog,
+    choose,
+    inverse_cdf_draw,
+    logging_rounds,
+    logit_probabilities,
+    logsum,
+)
 from agents.residence import residence_nests
 from agents.rows import group_codes
 from agents.streams import Channel, LazyRows, gumbel, uniform
@@ -203,6 +213,32 @@ def test_choose_per_kind_equals_per_decider(with_capacity, kind_of_draw):
         np.testing.assert_array_equal(per_kind, draw()(V, kind))
     else:
         assert (per_kind != draw()(V, kind)).any(), "the capacities should bind in this set-up"
+
+
+def test_rounds_log_counts_the_rounds_and_leaves_the_choice_alone():
+    """The benchmark's measuring hook logs each capacity-limited choice's rounds without changing the choice; its
+    limit is a what-if (0: the lottery alone fits the choices); outside ``logging_rounds`` nothing is logged."""
+    n = 20_000
+    kind, current = KIND[:n], np.where(KIND[:n] % 2 == 0, 4, 5)
+    capacities, priority = _capacity(n, V.shape[1]), uniform(SEED, Channel.LOTTERY, YEAR, KEYS[:n])
+
+    def chosen(limits: list[Capacity]) -> np.ndarray:
+        return choose(V, kind, current, limits, priority, flat_draw(gumbel(SEED, Channel.RESIDENCE, YEAR, KEYS[:n], 6)))
+
+    plain = chosen(capacities)
+    with logging_rounds(RoundsLog()) as log:
+        np.testing.assert_array_equal(chosen(capacities), plain)
+        chosen([])  # no capacities, no rounds: not logged
+    ((rounds, settled),) = log.calls
+    assert 0 < rounds <= SHADOW_PRICE_ROUNDS and settled == (rounds < SHADOW_PRICE_ROUNDS)
+    with logging_rounds(RoundsLog(limit=0)) as none:
+        lottery_only = chosen(capacities)
+    assert none.calls == [(0, False)]
+    assert (lottery_only != plain).any()
+    for c in capacities:
+        assert (c.net_demand(lottery_only, current) <= c.room + 1e-9).all()
+    chosen(capacities)
+    assert len(log.calls) == 1 and len(none.calls) == 1
 
 
 # ---------------------------------------------------------------- housing cost lowers inflow
