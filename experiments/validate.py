@@ -231,7 +231,7 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
             _row("2020 totals", name, f"facts {key}", fact(key), [f[col] * scale for f in first], "", FITTED, "margin")
         )
     a2020 = [a[a.year == CENSUS_YEAR] for a in ages]
-    men = [a.people[a.sex == "male"].sum() / a.people.sum() * 100 for a in a2020]
+    men = [100 * a.people[a.sex == "male"].sum() / a.people.sum() for a in a2020]
     rows.append(_row("2020 totals", "men, share", "facts pop_male", 100 * fact("pop_male") / persons, men, "%", FITTED))
     for name, key, lo, hi in (
         ("0–14", "share_age_0_14", 0, 14),
@@ -248,20 +248,20 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
     target = age_structure_2020()
     for i, lo in enumerate(BAND_STARTS):
         label = band_label(lo)
-        both = [a.people[a.age_band == label].sum() / a.people.sum() * 100 for a in a2020]
+        both = [100 * a.people[a.age_band == label].sum() / a.people.sum() for a in a2020]
         rows.append(
             _row(
                 "2020 five-year bands",
                 f"age {label}, share",
                 "age_structure_2020.csv",
-                100 * target.shares[i],
+                100 * target.persons[i] / target.persons.sum(),
                 both,
                 "%",
                 FITTED,
                 "derived target (Jiangsu profile in Haimen's groups)",
             )
         )
-        male = [a.people[(a.age_band == label) & (a.sex == "male")].sum() / a.people.sum() * 100 for a in a2020]
+        male = [100 * a.people[(a.age_band == label) & (a.sex == "male")].sum() / a.people.sum() for a in a2020]
         rows.append(
             _row(
                 "2020 five-year bands by sex",
