@@ -25,6 +25,8 @@ from environment.places import clusters, places
 from environment.settings import Settings
 from environment.world import World
 
+NO_CONNECTION_MINUTES = 1e4  # the commute standing in for no connection at all: far beyond any job's reach
+
 
 def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
     """Persons of working age who take part in the labour market, bool[person]."""
@@ -64,7 +66,7 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     n_clusters = clusters().n
     minutes = world.transport.commute_minutes(year)  # [alt, place]
     cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
-    minutes = np.where(np.isfinite(minutes), minutes, 1e4)
+    minutes = np.where(np.isfinite(minutes), minutes, NO_CONNECTION_MINUTES)
     extra = np.maximum(minutes - constant("long_commute"), 0.0)
     commute = s.beta_commute * minutes + s.beta_long_commute * extra
     place_part = -commute + s.cross_city_job * cross_city

@@ -30,6 +30,7 @@ import pandas as pd
 from abm.model import MigrationModel
 from environment.inputs import CENSUS_YEAR
 from environment.scenario import load as load_scenario
+from environment.settings import run_default
 from experiments.runner import RunSpec, run_many
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 from experiments.validation.band import Uncertainty, band_section, uncertainty_band
@@ -55,7 +56,7 @@ class Validation:
 def validate(
     scale: int = 10,
     seeds: Sequence[int] = (1, 2, 3),
-    end: int = 2035,
+    end: int = run_default("end"),
     n_jobs: int = 1,
     uncertainty_points: int = DEFAULT_POINTS,
     uncertainty: str = DEFAULT_SWEEP,
