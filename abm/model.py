@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -19,8 +19,10 @@ import pandas as pd
 from abm.handles import Household, Worker
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables, year_counts
 from agents.choice import Capacity, choose
+from agents.constants import HAIMEN_CITY
 from agents.demography import VitalRates, age_and_die, give_birth, split_households
 from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_university, leave_home
+from agents.keys import is_returner
 from agents.labour import (
     JobProspects,
     employment,
@@ -31,7 +33,9 @@ from agents.labour import (
     recruits_wanted,
     start_and_stop_work,
 )
+from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
+from agents.population_2020 import synthesize
 from agents.residence import (
     Deciders,
     describe_all,
@@ -45,16 +49,6 @@ from agents.residence import (
     rural_origin,
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
-from agents.synthesis import (
-    HAIMEN_CITY,
-    draw_pool,
-    draw_recruits,
-    draw_returners,
-    draw_students,
-    is_returner,
-    pool_households_per_year,
-    synthesize,
-)
 from environment.inputs import CENSUS_YEAR
 from environment.jobs import JobMarket
 from environment.places import clusters, place_values, places
@@ -110,6 +104,14 @@ class OutsidePlaces:
         self.population = np.where(outside, self.population + self.births - self.deaths + arrivals - departures, 0.0)
 
 
+class Stage(NamedTuple):
+    """One stage of the year: the model's method, the earlier stages' results it takes, and the name of its own."""
+
+    method: str
+    takes: tuple[str, ...] = ()
+    gives: str = ""
+
+
 class MigrationModel(mesa.Model):
     """Agent-based model of migration into, out of and within Haimen.
 
@@ -124,6 +126,21 @@ class MigrationModel(mesa.Model):
     settings : lever and parameter values by key (see ``abm levers`` / ``abm parameters``),
         on top of the scenario; anything not given takes its baseline (no plan) value.
     """
+
+    STAGES: tuple[Stage, ...] = (  # the year, in order (step() runs them; benchmarks time them)
+        Stage("demography"),
+        Stage("young_adults", gives="leavers"),
+        Stage("labour", gives="prospects"),
+        Stage("choose_residences", takes=("prospects", "leavers"), gives="choices"),
+        Stage("apply_moves", takes=("choices",)),
+        Stage("enrol_students"),
+        Stage("choose_jobs", takes=("prospects",)),
+        Stage("recruit_workers"),
+        Stage("markets", gives="counted"),
+        Stage("settle"),
+        Stage("advance_outside_places"),
+        Stage("record", takes=("counted",)),
+    )
 
     def __init__(
         self,
@@ -211,20 +228,13 @@ class MigrationModel(mesa.Model):
 
     # ---------------------------------------------------------------- the year
     def step(self) -> None:
-        """One year, each stage a method named for what it changes."""
+        """One year: the stages of :attr:`STAGES` in order, each handed the earlier results it takes."""
         self.year += 1
-        self.demography()
-        leavers = self.young_adults()
-        prospects = self.labour()
-        choices = self.choose_residences(prospects, leavers)
-        self.apply_moves(choices)
-        self.enrol_students()
-        self.choose_jobs(prospects)
-        self.recruit_workers()
-        counted = self.markets()
-        self.settle()
-        self.advance_outside_places()
-        self.record(counted)
+        results: dict[str, Any] = {}
+        for stage in self.STAGES:
+            result = getattr(self, stage.method)(*(results[name] for name in stage.takes))
+            if stage.gives:
+                results[stage.gives] = result
         self.running = self.year < self.end
 
     def demography(self) -> None:

@@ -23,9 +23,10 @@ import pandas as pd
 from mesa import DataCollector
 
 from abm.outcomes import OUTCOMES
+from agents.constants import HAIMEN_CITY
 from agents.population import COLLECTIVE, OWNER, RENTER
 from agents.residence import takes_up_payments
-from agents.synthesis import HAIMEN_CITY
+from environment.demography_inputs import BAND_STARTS, band_label, band_of_age
 from environment.places import clusters, places
 from environment.settings import levers
 
@@ -77,7 +78,6 @@ TABLES = {
     "ages": ["year", "age_band", "sex", "people"],
     "spending": ["year", "measure", "lever", "recipients", "yuan"],
 }
-AGE_BANDS = [(a, a + 4) for a in range(0, 85, 5)] + [(85, 200)]
 CHILDCARE_AGES = (0, 2)  # the childcare subsidy is paid per child under three (lever description)
 
 
@@ -127,10 +127,6 @@ def current_outcomes(model: MigrationModel) -> dict[str, float]:
     for outcome in OUTCOMES.values():
         values |= outcome.in_year(now, model.year, census, model.end)
     return values
-
-
-def band_label(lo: int, hi: int) -> str:
-    return f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
 
 
 def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
@@ -357,17 +353,16 @@ def _job_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, lis
 @cache
 def _age_labels() -> tuple[list[str], list[str]]:
     """The ages table's age band and sex of each row: every band, male then female."""
-    return [band_label(lo, hi) for lo, hi in AGE_BANDS for _ in range(2)], ["male", "female"] * len(AGE_BANDS)
+    return [band_label(lo) for lo in BAND_STARTS for _ in range(2)], ["male", "female"] * len(BAND_STARTS)
 
 
 def _age_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
     p = model.population.persons
     in_haimen = counts["in_haimen"]
-    band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
-    row_of_age = 2 * (band_of_age - 1)  # by age, looked up (one search per age, not per person)
+    row_of_age = 2 * band_of_age(np.arange(int(p.age.max(initial=0)) + 1))  # by age, looked up (not per person)
     w = counts["person_weight"]
     weight = w if in_haimen.all() else w * in_haimen  # as usual, all live in Haimen: the weights as they are
-    by_band = np.bincount(np.take(row_of_age, p.age) + p.female, weights=weight, minlength=2 * len(AGE_BANDS))
+    by_band = np.bincount(np.take(row_of_age, p.age) + p.female, weights=weight, minlength=2 * len(BAND_STARTS))
     age_band, sex = _age_labels()
     return {"age_band": age_band, "sex": sex, "people": by_band.tolist()}
 

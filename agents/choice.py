@@ -20,8 +20,9 @@ where they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -35,6 +36,34 @@ PRICE_STEP_OVER = 0.05  # added to the log over-demand ratio, so a price rises e
 PRICE_STEP_IDLE = 0.5  # share of the log ratio by which an idle resource's price falls (damped, to avoid oscillation)
 
 Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per decider) -> choices
+
+
+@dataclass
+class RoundsLog:
+    """A measuring hook (``benchmarks/child.py``): the shadow-price rounds of each capacity-limited :func:`choose`.
+
+    While installed by :func:`logging_rounds`, every choice with capacities appends ``(rounds, settled)`` to
+    ``calls``: how many rounds it ran (prices moved, choices drawn again) and whether every price came to rest
+    within them. ``limit`` replaces :data:`SHADOW_PRICE_ROUNDS` meanwhile: a what-if (0: the lottery alone fits
+    the choices), not the model, which never installs a log.
+    """
+
+    limit: int = SHADOW_PRICE_ROUNDS
+    calls: list[tuple[int, bool]] = field(default_factory=list)
+
+
+_rounds_log: RoundsLog | None = None  # the installed log (None: the model as it is)
+
+
+@contextmanager
+def logging_rounds(log: RoundsLog) -> Iterator[RoundsLog]:
+    """Install ``log`` for the choices made inside the ``with`` block."""
+    global _rounds_log
+    previous, _rounds_log = _rounds_log, log
+    try:
+        yield log
+    finally:
+        _rounds_log = previous
 
 
 def logit_probabilities(V: np.ndarray) -> np.ndarray:
@@ -51,11 +80,6 @@ def logsum(V: np.ndarray, axis: int = -1, scratch: np.ndarray | None = None) -> 
     top = V.max(axis=axis, keepdims=True)
     z = np.subtract(V, top, out=scratch)
     return np.squeeze(top, axis=axis) + np.log(np.exp(z, out=z).sum(axis=axis))
-
-
-def flat_draw(errors: np.ndarray) -> Draw:
-    """Plain multinomial logit: the alternative with the highest ``V + errors`` (Gumbel errors per decider)."""
-    return lambda V, kind: np.argmax(V[kind] + errors, axis=1)
 
 
 def inverse_cdf_draw(u: np.ndarray) -> Draw:
@@ -259,11 +283,13 @@ def choose(
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
-    for _ in range(SHADOW_PRICE_ROUNDS):
+    rounds = SHADOW_PRICE_ROUNDS if _rounds_log is None else _rounds_log.limit
+    for done in range(rounds):
         unsettled = False
         for demand, price in zip(demands, prices, strict=True):
             unsettled |= price.update(demand(choice))
         if not unsettled:
+            _log_rounds(capacities, done, settled=True)
             return choice
         cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
         for price, users in zip(prices, combo_uses.T, strict=True):
@@ -280,7 +306,14 @@ def choose(
             shown[rows] = (base[rows] - cost).astype(V.dtype)
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
+    _log_rounds(capacities, rounds, settled=False)
     return _lottery(choice, current, capacities, priority, demands)
+
+
+def _log_rounds(capacities: list[Capacity], rounds: int, settled: bool) -> None:
+    """Note a choice's rounds in the installed :class:`RoundsLog`, if any (choices without capacities have none)."""
+    if _rounds_log is not None and capacities:
+        _rounds_log.calls.append((rounds, settled))
 
 
 def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from agents.choice import fits_in_order
+from agents.constants import MAX_AGE
+from agents.person_draws import draw_participation
 from agents.population import COLLECTIVE, NO_JOB, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
-from agents.synthesis import MAX_AGE, draw_participation
 from environment.demography_inputs import asfr_by_age, vital_rates
 from environment.inputs import CENSUS_YEAR, constant
 from environment.policy import Policy

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.choice import Capacity, choose, inverse_cdf_draw, logit_probabilities, logsum
+from agents.constants import ADULT_AGE
+from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
+from agents.population_2020 import resident_cluster_mix
 from agents.streams import Channel, uniform
-from agents.synthesis import ADULT_AGE, draw_clusters, resident_cluster_mix
 from environment.inputs import constant
 from environment.places import clusters, places
 from environment.settings import Settings
 from environment.world import World
+
+NO_CONNECTION_MINUTES = 1e4  # the commute standing in for no connection at all: far beyond any job's reach
 
 
 def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
@@ -62,7 +66,7 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     n_clusters = clusters().n
     minutes = world.transport.commute_minutes(year)  # [alt, place]
     cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
-    minutes = np.where(np.isfinite(minutes), minutes, 1e4)
+    minutes = np.where(np.isfinite(minutes), minutes, NO_CONNECTION_MINUTES)
     extra = np.maximum(minutes - constant("long_commute"), 0.0)
     commute = s.beta_commute * minutes + s.beta_long_commute * extra
     place_part = -commute + s.cross_city_job * cross_city

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.choice import Nests
+from agents.constants import ADULT_AGE, HAIMEN_CITY
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population, taken_lazily
 from agents.rows import (
@@ -48,7 +49,6 @@ from agents.rows import (
     rows_by_appearance,
 )
 from agents.streams import Channel, uniform, uniform_slots
-from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
 from environment.jobs import income_index
 from environment.places import clusters, place_values, places

@@ -29,14 +29,14 @@ from functools import cache
 
 import numpy as np
 
-from environment.inputs import CENSUS_YEAR, fact, read_csv
+from environment.inputs import CENSUS_YEAR, constant, fact, read_csv
 
 BAND_STARTS: tuple[int, ...] = tuple(range(0, 90, 5))  # 0–4 … 80–84, 85+
-BROAD_GROUPS: tuple[tuple[str, int, int], ...] = (  # (name, first band age, last band age) of the census groups
+BROAD_GROUPS: tuple[tuple[str, int, int], ...] = (  # (name, first age, last age) of the census groups
     ("age_0_14", 0, 14),
     ("age_15_59", 15, 59),
     ("age_60_64", 60, 64),
-    ("age_65_plus", 65, 200),
+    ("age_65_plus", 65, constant("max_age")),
 )
 PROFILE_PLACE = "Jiangsu"  # whose five-year profile is used within Haimen's broad groups
 RATE_TREND_PLACE, RATE_GAP_PLACE, RATE_BASE_YEAR = "Jiangsu", "China", 2019

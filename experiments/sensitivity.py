@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from abm.outcomes import OUTCOMES, describe, owner
+from environment.inputs import CENSUS_YEAR
 from experiments.sweep import Factor, SweepError
 from experiments.sweep_store import meta
 
@@ -34,8 +35,9 @@ def parse_outcome(text: str, end: int, where: str = "--outcome") -> tuple[str, i
         raise SweepError(where, "outcome", key, f"one of {', '.join(OUTCOMES)}") from None
     if not year:
         return key, declared.headline_year(end)
-    if not year.isdigit() or not 2021 <= int(year) <= end:
-        raise SweepError(where, "year", year, f"a year from 2021 to {end} (the sweep's last)")
+    first = CENSUS_YEAR + 1  # the first simulated year
+    if not year.isdigit() or not first <= int(year) <= end:
+        raise SweepError(where, "year", year, f"a year from {first} to {end} (the sweep's last)")
     return key, int(year)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_draws import flat_draw
 
 from abm import MigrationModel
-from agents.choice import SHADOW_PRICE_ROUNDS, Capacity, choose, flat_draw
+from agents.choice import SHADOW_PRICE_ROUNDS, Capacity, choose
 from agents.labour import employment, in_labour_force
 from agents.streams import Channel, gumbel, uniform
 from environment.places import places

@@ -1,4 +1,4 @@
-"""The 2020 five-year age structure, the yearly vital rates and the validation report.
+"""The 2020 five-year age structure and the yearly vital rates (the validation report: ``test_validate.py``).
 
 Targets: ``environment/data/age_structure_2020.csv`` (Jiangsu's 2020 census
 profile within Haimen's census broad groups) and ``vital_rates.csv`` (Haimen's
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from abm import MigrationModel
-from agents.synthesis import synthesize
+from agents.population_2020 import synthesize
 from environment.demography_inputs import (
     BAND_STARTS,
     age_structure_2020,
@@ -124,58 +124,3 @@ def test_registered_population_is_residents_with_a_haimen_hukou(baseline_tables)
     s = baseline_tables["summary"].set_index("year")
     assert (s.registered_population > 0).all()
     assert (s.registered_population <= s.haimen_population).all()
-
-
-def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
-    from experiments import calibrate
-    from experiments.cli import main
-
-    monkeypatch.setattr(calibrate, "CACHE_DIR", tmp_path / "cache")
-    out = tmp_path / "validation"
-    args = ["validate", "--scale", "1000", "--seeds", "1,2", "--end", "2024", "--jobs", "1", "--out", str(out)]
-    args += ["--uncertainty-points", "2", "--refit-scale", "1000"]
-    assert main(args) == 0
-    text = (out / "validation.md").read_text(encoding="utf-8")
-    import pandas as pd
-
-    assert text.startswith("# Validation of the baseline")
-    assert text.count("data:image/png;base64,") == 3
-
-    table = pd.read_csv(out / "validation.csv")
-    assert {"fitted", "validation", "neighbour check"} <= set(table.kind)
-    assert table.loc[table.kind != "not comparable", "model"].notna().all()
-    assert "birth rate 2023" in set(table.fact)
-    # the parameter band: three recalibrated members (central + 2 points), said in the report
-    assert "## Parameter uncertainty" in text and "`outside_pull_after_2020` | 0 to 1" in text
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 3
-    assert (table.band_low <= table.band_high).all()
-    growth = table.set_index("fact").loc["growth 2020–2022 vs Nantong's"]
-    assert growth.band_high - growth.band_low > 0.1  # the post-2020 pull and the other factors move it
-    assert "## Post-2020 pull against Nantong" in text
-
-
-def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
-    from experiments import validate
-
-    check = validate.pull_check(scale=1000, seeds=(1,))
-    g = check.growth.sort_values("pull")
-    assert list(g.pull) == [0.0, check.central, 1.0]
-    assert g.growth_2022.is_monotonic_increasing and g.growth_2021.is_monotonic_increasing
-    middle = g.growth_2022.iloc[[0, -1]].mean()
-    assert 0.0 < check.pull_for(middle) < 1.0
-    assert np.isnan(check.pull_for(g.growth_2022.max() + 1))
-    # Haimen grew faster than Nantong and slower than its urban districts in 2010–2020, so the carried-over
-    # estimates lie above Nantong's 2020–22 growth (gap/ratio to Nantong) and below the districts' (to 市区)
-    expected, facts = check.expected, check.facts
-    assert expected["same gap to Nantong"] > facts["Nantong 2022"][1]
-    assert expected["same ratio to its urban districts (市区)"] < facts["Nantong 市区 2022"][1]
-
-
-def test_implied_death_rate_inverts_the_life_expectancy():
-    from experiments import validate
-
-    model = MigrationModel(scale=1000, end=2021, rng=1)
-    e0 = validate.life_expectancy(model.rates, 2021)[0]
-    sourced = vital_rates()[2021].death_rate
-    assert validate.implied_death_rate(model.rates, model, e0) == pytest.approx(sourced, rel=1e-3)
-    assert validate.implied_death_rate(model.rates, model, e0 - 4) > 1.2 * sourced

@@ -17,7 +17,7 @@ import pytest
 from abm import MigrationModel
 from agents.demography import VitalRates
 from agents.population import COLLECTIVE
-from agents.synthesis import alternative_targets, census, synthesize
+from agents.population_2020 import alternative_targets, census, synthesize
 from environment.demography_inputs import vital_rates
 from environment.places import places
 from environment.settings import resolve

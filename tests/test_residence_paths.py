@@ -14,7 +14,9 @@ import pytest
 
 import abm.model
 from abm.model import MigrationModel
+from agents.constants import ADULT_AGE
 from agents.labour import JobProspects
+from agents.pools import draw_pool
 from agents.population import COLLECTIVE, OWNER, Population, taken_lazily
 from agents.residence import (
     Deciders,
@@ -37,7 +39,6 @@ from agents.rows import (
     rows_by_appearance,
 )
 from agents.streams import Channel, uniform
-from agents.synthesis import ADULT_AGE, draw_pool
 from environment.inputs import constant
 from environment.jobs import income_index
 from environment.places import places
