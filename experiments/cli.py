@@ -550,7 +550,7 @@ def cmd_attribute(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from abm.serve import serve
+    from abm.web.serve import serve
 
     return serve(args.host, args.port, say=lambda line: print(line, file=sys.stderr, flush=True))
 
