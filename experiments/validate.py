@@ -689,7 +689,7 @@ def uncertainty_band(
     baseline = load_scenario("baseline").settings
     settings = [dict(baseline) | values for values in chosen.settings()]
     specs = [RunSpec(s, scale=scale, seed=seed, end=end, recalibrate=chosen.refit) for s in settings]
-    results = run_many(specs, n_jobs=n_jobs)
+    results = run_many(specs, n_jobs=n_jobs, tables=["summary", "ages"])
     fitted = pd.DataFrame([fitted_constants(s, *chosen.refit) for s in settings])  # cached by the runs
     band = Uncertainty(chosen, seed, fitted)
     for s, tables in zip(settings, results, strict=True):
@@ -754,7 +754,7 @@ def pull_check(scale: int, seeds: Sequence[int], n_jobs: int = 1) -> PullCheck:
         for pull in pulls
         for seed in seeds
     ]
-    results = run_many(specs, n_jobs=n_jobs)
+    results = run_many(specs, n_jobs=n_jobs, tables=["summary"])
     rows = []
     for spec, tables in zip(specs, results, strict=True):
         pop = tables["summary"].set_index("year").haimen_population
@@ -835,7 +835,11 @@ def validate(
     """Run the baseline for each seed (and over the uncertainty band unless ``uncertainty_points`` is 0)
     and compare it with the facts."""
     settings = load_scenario("baseline").settings
-    results = run_many([RunSpec(settings=settings, scale=scale, seed=s, end=end) for s in seeds], n_jobs=n_jobs)
+    results = run_many(
+        [RunSpec(settings=settings, scale=scale, seed=s, end=end) for s in seeds],
+        n_jobs=n_jobs,
+        tables=["summary", "ages"],
+    )
     summaries = [r["summary"] for r in results]
     ages = [r["ages"] for r in results]
     model = MigrationModel(scale=scale, end=end, rng=seeds[0], scenario="baseline")

@@ -201,11 +201,11 @@ def test_report_shows_spending_when_the_model_reports_it(tmp_path, monkeypatch):
 
     real = cmp.run_many
 
-    def with_spending(specs, n_jobs=-1):
-        results = real(specs, n_jobs=n_jobs)
-        for spec, tables in zip(specs, results, strict=True):
+    def with_spending(specs, **options):
+        results = real(specs, **options)
+        for spec, result in zip(specs, results, strict=True):
             if spec.label == "plan":
-                tables["spending"] = synthetic_spending((2021, 2022))
+                result.tables["spending"] = synthetic_spending((2021, 2022))
         return results
 
     monkeypatch.setattr(cmp, "run_many", with_spending)
