@@ -135,14 +135,33 @@ def test_report_and_workbook_build_and_open(tmp_path):
     assert len(back["differences 差值"]) > 0
 
 
+@pytest.mark.slow
+def test_compare_on_a_dask_cluster_gives_the_joblib_report(tmp_path):
+    """`abm compare --backend dask` (a LocalCluster) writes the tables and the page `--backend joblib` writes."""
+    pytest.importorskip("dask.distributed")
+    from experiments.cli import main
+
+    common = ["compare", "baseline", "plan", "--scale", "1000", "--years", "2020:2022", "--replicates", "2"]
+    for backend in ("joblib", "dask"):
+        assert main([*common, "--backend", backend, "--jobs", "2", "--out", str(tmp_path / backend)]) == 0
+    dask = pd.read_excel(tmp_path / "dask" / "report.xlsx", sheet_name=None)
+    joblib = pd.read_excel(tmp_path / "joblib" / "report.xlsx", sheet_name=None)
+    assert list(dask) == list(joblib) and len(dask) >= 5
+    for sheet in joblib:
+        pd.testing.assert_frame_equal(dask[sheet], joblib[sheet], check_exact=True, obj=sheet)
+    assert (tmp_path / "dask" / "report.html").read_bytes() == (tmp_path / "joblib" / "report.html").read_bytes()
+
+
 def test_compare_cli_refuses_bad_input(tmp_path, capsys):
     from experiments.cli import main
 
     assert main(["compare", "baseline", "--out", str(tmp_path / "r")]) == 2
     assert main(["compare", "baseline", "nosuch", "--out", str(tmp_path / "r")]) == 2
     assert main(["compare", "baseline", "plan", "--replicates", "0", "--out", str(tmp_path / "r")]) == 2
+    assert main(["compare", "baseline", "plan", "--backend", "spark", "--out", str(tmp_path / "r")]) == 2
+    assert main(["compare", "baseline", "plan", "--scheduler", "tcp://x:1", "--out", str(tmp_path / "r")]) == 2
     assert not (tmp_path / "r").exists()
-    assert len(capsys.readouterr().err.strip().splitlines()) == 3
+    assert len(capsys.readouterr().err.strip().splitlines()) == 5
 
 
 def test_cjk_font_is_registered_or_falls_back_with_one_warning(monkeypatch):
