@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from abm.outcomes import OUTCOMES, describe
+from abm.outcomes import OUTCOMES, describe, owner
 from environment.places import area_places, places
 from environment.scenario import Scenario
 from environment.settings import levers
@@ -74,7 +74,7 @@ def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int | None =
     frames, reached, arrivals, spent = [], [], [], []
     for (s, k), result in zip(keys, results, strict=True):
         tag = {"scenario": s.name, "replicate": k}
-        frames.append(result.outcomes.assign(**tag))
+        frames.append(by_outcome(result.outcomes).assign(**tag))
         reached.append(attainment(result["yearly"]).assign(**tag))
         arrivals.append(arrivals_by_origin(result["flows"]).assign(**tag))
         if "spending" in result:
@@ -95,6 +95,18 @@ def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int | None =
         ),
         notes=notes,
     )
+
+
+def by_outcome(table: pd.DataFrame) -> pd.DataFrame:
+    """A run's outcomes (collected year by year) outcome by outcome, as declared: each outcome's years, then its
+    breakdowns', then its gap."""
+
+    def rank(key: str) -> tuple[int, int, str]:
+        o = owner(key)
+        return list(OUTCOMES).index(o.key), 0 if key == o.key else 2 if key == f"{o.key}_gap" else 1, key
+
+    order = {key: i for i, key in enumerate(sorted(pd.unique(table.outcome), key=rank))}
+    return table.sort_values(["outcome", "year"], key=lambda c: c.map(order) if c.name == "outcome" else c)
 
 
 def summarise_attainment(table: pd.DataFrame) -> pd.DataFrame:
