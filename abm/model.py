@@ -497,7 +497,7 @@ class MigrationModel(mesa.Model):
     def outcomes(self) -> Any:
         """The declared outcomes of every year so far (``environment/data/outcomes.toml``): ``year, outcome, value``.
 
-        Collected as the years are recorded (the same figures as ``abm.outcomes.outcomes(model.tables())``).
+        Collected as the years are recorded (``abm.outcomes.Outcome.in_year``).
         """
         frame = pd.DataFrame(self.outcome_log, columns=["year", "outcome", "value"])
         return frame.astype({"year": int, "outcome": str, "value": float})

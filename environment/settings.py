@@ -27,6 +27,16 @@ SHOWN_CHARACTERS = 80  # longest value echoed back in an error message
 class InputError(ValueError):
     """A mistake in what the user gave (a file, an argument, a value): reported in one line, exit status 2."""
 
+    def __reduce__(self):  # subclasses take their own arguments: rebuilt from the message (from a worker process)
+        return _rebuilt, (type(self), str(self), self.__dict__)
+
+
+def _rebuilt(kind: type[InputError], message: str, state: dict[str, Any]) -> InputError:
+    error = kind.__new__(kind)
+    ValueError.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class SettingError(InputError):
     """A lever, parameter or run option given a value it cannot take."""

@@ -29,8 +29,8 @@ import tomli_w
 from abm.model import MigrationModel
 from environment.inputs import CENSUS_YEAR, DATA_DIR, read_toml
 from environment.settings import parameters
+from experiments import backends
 from experiments.output_folders import RESULTS_DIR, write_text_atomic
-from experiments.runner import RunSpec, run_many
 
 CACHE_DIR = RESULTS_DIR / "calibration-cache"  # one JSON file per fitted setting of the uncertainties
 
@@ -66,29 +66,41 @@ FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "household_split_rate")
 FITTED_QUANTITIES = ("net_migration_rate", "urbanization_gain", "household_size_change")
 
 
-def _measure(x: np.ndarray, fixed: dict, scale: int, seeds: Sequence[int], n_jobs: int) -> np.ndarray:
-    """Mean net migration rate, urbanization gain and household-size change over the first years."""
+def _rates(settings: dict[str, Any], scale: int, seed: int) -> list[float]:
+    """One run's net migration rate, urbanization gain and household-size change per year over the first years.
+
+    A backend's job: only these three numbers travel back from a worker.
+    """
+    model = MigrationModel(scale=scale, end=CENSUS_YEAR + YEARS, rng=seed, **settings)
+    while model.running:
+        model.step()
+    summary = model.tables()["summary"]
+    later = summary[summary.year > CENSUS_YEAR]
+    net_rate = (later.net_migration / later.haimen_population).mean()
+    gain = (summary.urbanization.iloc[-1] - summary.urbanization.iloc[0]) / YEARS
+    size = (summary.average_household_size.iloc[-1] - summary.average_household_size.iloc[0]) / YEARS
+    return [net_rate, gain, size]
+
+
+def _measure(x: np.ndarray, fixed: dict, scale: int, seeds: Sequence[int], n_jobs: int | None) -> np.ndarray:
+    """Mean over ``seeds`` of :func:`_rates`, run on the backend in use (``backends.using``)."""
     settings = fixed | dict(zip(FITTED_BY_RUNS, map(float, x), strict=True))
-    results = run_many([RunSpec(settings, scale=scale, seed=s, end=CENSUS_YEAR + YEARS) for s in seeds], n_jobs=n_jobs)
-    rates = []
-    for tables in results:
-        summary = tables["summary"]
-        later = summary[summary.year > CENSUS_YEAR]
-        net_rate = (later.net_migration / later.haimen_population).mean()
-        gain = (summary.urbanization.iloc[-1] - summary.urbanization.iloc[0]) / YEARS
-        size = (summary.average_household_size.iloc[-1] - summary.average_household_size.iloc[0]) / YEARS
-        rates.append([net_rate, gain, size])
+    rates = backends.in_use(n_jobs).map(_rates, [(settings, scale, s) for s in seeds])
     return np.mean(rates, axis=0)
 
 
 def calibrate(
     scale: int = 10,
     seeds: Sequence[int] = (1, 2, 3),
-    n_jobs: int = -1,
+    n_jobs: int | None = None,
     log=print,
     settings: Mapping[str, Any] | None = None,
 ) -> dict:
-    """Fit the four constants (under ``settings``' uncertain parameters) and return the calibration record."""
+    """Fit the four constants (under ``settings``' uncertain parameters) and return the calibration record.
+
+    The runs go to the backend in use (``experiments.backends.using``; joblib on all cores by default), with
+    ``n_jobs`` workers when given.
+    """
     t = calibration_targets()
     given = uncertainties(settings)
     # 1. cross-city job constant: bisection on 2020 commuters to Shanghai (rises with the constant)

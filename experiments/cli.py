@@ -23,12 +23,15 @@ import traceback
 import unicodedata
 from pathlib import Path
 
-from environment.settings import InputError, levers, parameters, run_options
+from environment.settings import InputError, levers, run_options
 from environment.targets import PLAN_ADOPTED
+from experiments import backends
+from experiments.cli_options import backend_options, chosen_backend, run_option, whole_number
+from experiments.docs_tables import _as_text, lever_records, levers_markdown, parameter_records, parameters_markdown
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
-MAX_JOBS, MAX_REPLICATES = 256, 100
+MAX_REPLICATES = 100
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,39 +86,6 @@ class ArgumentError(InputError):
         super().__init__(f"{flag} = {shown(value)}: {allowed}")
 
 
-def run_option(key: str, flag: str):
-    """An argparse type checking a run option (scale, seed, end) against its declaration."""
-
-    def parse(text: str) -> int:
-        option = run_options()[key]
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r}: {option.allowed()}") from None
-        if not option.low <= value <= option.high:
-            raise argparse.ArgumentTypeError(f"{value}: {option.allowed()}")
-        return value
-
-    parse.__name__ = flag
-    return parse
-
-
-def whole_number(low: int, high: int, also: tuple[int, ...] = ()):
-    """An argparse type for a whole number from ``low`` to ``high`` (or one of ``also``)."""
-
-    def parse(text: str) -> int:
-        allowed = f"a whole number from {low} to {high}" + "".join(f" or {a}" for a in also)
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r}: {allowed}") from None
-        if not (low <= value <= high or value in also):
-            raise argparse.ArgumentTypeError(f"{value}: {allowed}")
-        return value
-
-    return parse
-
-
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``abm: error: <what>`` and exit status 2."""
 
@@ -166,14 +136,14 @@ def _parser() -> argparse.ArgumentParser:
         "also attribute at the central values and at N recalibrated uncertainty points, with ranks "
         "(default %(default)s)",
     )
-    _jobs_option(p)
+    backend_options(p, jobs=-1)
     _out_options(p, "results/<scenario>-attribution, or …-attribution-uncertainty with --uncertainty-points")
     p.set_defaults(func=cmd_attribute)
 
     p = sub.add_parser("calibrate", help="refit the free constants to 2010–2020 history (writes calibration.toml)")
     p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
     p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
-    _jobs_option(p)
+    backend_options(p, jobs=-1)
     p.add_argument("--dry-run", action="store_true", help="fit and print, but do not write")
     p.set_defaults(func=cmd_calibrate)
 
@@ -186,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
         DEFAULT_POINTS,
         "Latin-hypercube points of the parameter band, each recalibrated (default %(default)s; 0: seeds only)",
     )
-    _jobs_option(p)
+    backend_options(p, jobs=-1)
     _out_options(p, "results/validation")
     p.set_defaults(func=cmd_validate)
 
@@ -230,15 +200,6 @@ def _check_uncertainty(args) -> None:
 
     if args.uncertainty_points:
         load_sweep(args.uncertainty)
-
-
-def _jobs_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--jobs",
-        type=whole_number(1, MAX_JOBS, also=(-1,)),
-        default=-1,
-        help="parallel processes, or -1 for all cores (default)",
-    )
 
 
 def _out_options(p: argparse.ArgumentParser, default: str) -> None:
@@ -371,51 +332,6 @@ def _scenario_toml(scenario, settings: dict) -> dict:
     }
 
 
-def lever_records() -> list[dict]:
-    """The lever registry as plain records (what ``abm levers --json`` prints)."""
-    return [
-        {
-            "key": lv.key,
-            "measure": lv.measure,
-            "items": list(lv.items),
-            "name_zh": lv.name_zh,
-            "name_en": lv.name_en,
-            "description_zh": lv.description_zh,
-            "description_en": lv.description_en,
-            "unit": lv.unit,
-            "type": lv.kind,
-            "min": lv.low,
-            "max": lv.high,
-            "baseline": lv.baseline,
-            "plan": lv.plan,
-            "plan_basis": lv.plan_basis,
-            "modelled": lv.modelled,
-            "reason": lv.reason,
-        }
-        for lv in levers().values()
-    ]
-
-
-def parameter_records() -> list[dict]:
-    """The parameter registry as plain records (what ``abm parameters --json`` prints)."""
-    return [
-        {
-            "key": p.key,
-            "group": p.group,
-            "name_en": p.name_en,
-            "name_zh": p.name_zh,
-            "unit": p.unit,
-            "type": p.kind,
-            "default": p.default,
-            "min": p.low,
-            "max": p.high,
-            "calibrated": p.calibrated,
-            "basis": p.basis,
-        }
-        for p in parameters().values()
-    ]
-
-
 def cmd_levers(args) -> int:
     records = lever_records()
     if args.json:
@@ -435,56 +351,12 @@ def cmd_levers(args) -> int:
     return 0
 
 
-def levers_markdown(records: list[dict]) -> str:
-    """The docs page of levers (docs/levers.md), generated from the registry."""
-    lines = [
-        "# Policy levers",
-        "",
-        "Generated by `abm levers --markdown` from `environment/data/levers.toml`; do not edit by hand.",
-        "",
-        "| key | measure | items | lever | unit | range | baseline | plan | plan value from |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in records:
-        rng = "true/false" if r["type"] == "bool" else f"{r['min']:g} – {r['max']:g}"
-        name = f"{r['name_en']}<br>{r['name_zh']}" + ("" if r["modelled"] else f"<br>**not modelled**: {r['reason']}")
-        items = ", ".join(map(str, r["items"]))
-        lines.append(
-            f"| `{r['key']}` | {r['measure']} | {items} | {name} | {r['unit']} | {rng} "
-            f"| {_as_text(r['baseline'], r['unit'])} | {_as_text(r['plan'], r['unit'])} | {r['plan_basis']} |"
-        )
-    return "\n".join(lines)
-
-
-def _as_text(value, unit: str = "") -> str:
-    if value is None:
-        return "never"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if unit == "year":
-        return str(value)
-    return f"{value:g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def cmd_parameters(args) -> int:
     records = parameter_records()
     if args.json:
         print(json.dumps(records, ensure_ascii=False, indent=1))
     elif args.markdown:
-        lines = [
-            "# Uncertain parameters",
-            "",
-            "Generated by `abm parameters --markdown` from `environment/data/parameters.toml`.",
-            "",
-            "| key | group | meaning | unit | default | range | basis |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for r in records:
-            lines.append(
-                f"| `{r['key']}` | {r['group']} | {r['name_en']}<br>{r['name_zh']} | {r['unit']} | "
-                f"{_as_text(r['default'])} | {r['min']:g} – {r['max']:g} | {r['basis']} |"
-            )
-        print("\n".join(lines))
+        print(parameters_markdown(records))
     else:
         print(f"{'key':<30} {'group':<11} {'default':>10} {'range':<17} unit")
         for r in records:
@@ -515,12 +387,16 @@ def cmd_attribute(args) -> int:
     from experiments.store import RESULTS_DIR
 
     _check_uncertainty(args)
+    backend = chosen_backend(args)
     folder = f"{scenario.name}-attribution" + ("-uncertainty" if args.uncertainty_points else "")
     out = args.out if args.out is not None else RESULTS_DIR / folder
     identity = {"scenario": scenario.name, "source": scenario.source, "scale": scenario.scale, "seed": scenario.seed}
     started = time.perf_counter()
     last = args.end or attribution.targets()["population"].year
-    with staged(out, "attribution", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
+    with (
+        staged(out, "attribution", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f,
+        backends.using(backend),
+    ):
         if args.uncertainty_points:
             chosen, across = attribution.attribute_across(
                 scenario,
@@ -550,7 +426,7 @@ def cmd_attribute(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from abm.serve import serve
+    from abm.web.serve import serve
 
     return serve(args.host, args.port, say=lambda line: print(line, file=sys.stderr, flush=True))
 
@@ -558,9 +434,10 @@ def cmd_serve(args) -> int:
 def cmd_calibrate(args) -> int:
     from experiments import calibrate
 
-    record = calibrate.calibrate(
-        scale=args.scale, seeds=args.seeds, n_jobs=args.jobs, log=lambda text: print(text, file=sys.stderr)
-    )
+    with backends.using(chosen_backend(args)):
+        record = calibrate.calibrate(
+            scale=args.scale, seeds=args.seeds, n_jobs=args.jobs, log=lambda text: print(text, file=sys.stderr)
+        )
     print(json.dumps(record, indent=1))
     if not args.dry_run:
         calibrate.write(record)
@@ -574,10 +451,14 @@ def cmd_validate(args) -> int:
     from experiments.store import RESULTS_DIR
 
     _check_uncertainty(args)
+    backend = chosen_backend(args)
     out = args.out if args.out is not None else RESULTS_DIR / "validation"
     identity = {"scenario": "baseline", "scale": args.scale, "seeds": list(args.seeds), "end": args.end}
     started = time.perf_counter()
-    with staged(out, "validation", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
+    with (
+        staged(out, "validation", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f,
+        backends.using(backend),
+    ):
         result = validate.validate(
             scale=args.scale,
             seeds=args.seeds,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from abm.outcomes import OUTCOMES, describe, outcomes
+from abm.outcomes import OUTCOMES, describe, owner
 from environment.places import area_places, places
 from environment.scenario import Scenario
 from environment.settings import levers
@@ -60,21 +60,25 @@ def interval(mean, std, n) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(mean) - half, np.asarray(mean) + half
 
 
-def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int = -1) -> Comparison:
-    """Run every scenario ``replicates`` times on paired seeds and summarise against the plan."""
+def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int | None = None) -> Comparison:
+    """Run every scenario ``replicates`` times on paired seeds and summarise against the plan.
+
+    The runs go to the backend in use (``experiments.backends.using``; joblib on all cores by default), with
+    ``n_jobs`` workers when given.
+    """
     seeds = [derive_seed(scenarios[0].seed, k) for k in range(replicates)]
     keys = [(s, k) for s in scenarios for k in range(replicates)]
     specs = [RunSpec(s.settings, scale=s.scale, seed=seeds[k], end=s.end, label=s.name) for s, k in keys]
-    results = run_many(specs, n_jobs=n_jobs)
+    results = run_many(specs, n_jobs=n_jobs, tables=("yearly", "flows", "spending"))
     runs = pd.DataFrame([{"scenario": s.name, "replicate": k, "seed": seeds[k]} for s, k in keys])
     frames, reached, arrivals, spent = [], [], [], []
-    for (s, k), tables in zip(keys, results, strict=True):
+    for (s, k), result in zip(keys, results, strict=True):
         tag = {"scenario": s.name, "replicate": k}
-        frames.append(outcomes(tables).assign(**tag))
-        reached.append(attainment(tables["yearly"]).assign(**tag))
-        arrivals.append(arrivals_by_origin(tables["flows"]).assign(**tag))
-        if "spending" in tables:
-            spent.append(tables["spending"].assign(**tag))
+        frames.append(by_outcome(result.outcomes).assign(**tag))
+        reached.append(attainment(result["yearly"]).assign(**tag))
+        arrivals.append(arrivals_by_origin(result["flows"]).assign(**tag))
+        if "spending" in result:
+            spent.append(result["spending"].assign(**tag))
     table = pd.concat(frames, ignore_index=True)
     notes = []
     if not spent:
@@ -91,6 +95,18 @@ def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int = -1) ->
         ),
         notes=notes,
     )
+
+
+def by_outcome(table: pd.DataFrame) -> pd.DataFrame:
+    """A run's outcomes (collected year by year) outcome by outcome, as declared: each outcome's years, then its
+    breakdowns', then its gap."""
+
+    def rank(key: str) -> tuple[int, int, str]:
+        o = owner(key)
+        return list(OUTCOMES).index(o.key), 0 if key == o.key else 2 if key == f"{o.key}_gap" else 1, key
+
+    order = {key: i for i, key in enumerate(sorted(pd.unique(table.outcome), key=rank))}
+    return table.sort_values(["outcome", "year"], key=lambda c: c.map(order) if c.name == "outcome" else c)
 
 
 def summarise_attainment(table: pd.DataFrame) -> pd.DataFrame:

@@ -65,7 +65,11 @@ def validate(
     """Run the baseline for each seed (and over the uncertainty band unless ``uncertainty_points`` is 0)
     and compare it with the facts."""
     settings = load_scenario("baseline").settings
-    results = run_many([RunSpec(settings=settings, scale=scale, seed=s, end=end) for s in seeds], n_jobs=n_jobs)
+    results = run_many(
+        [RunSpec(settings=settings, scale=scale, seed=s, end=end) for s in seeds],
+        n_jobs=n_jobs,
+        tables=["summary", "ages"],
+    )
     summaries = [r["summary"] for r in results]
     ages = [r["ages"] for r in results]
     model = MigrationModel(scale=scale, end=end, rng=seeds[0], scenario="baseline")

@@ -11,19 +11,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments import backends
+from experiments.cli_options import backend_options, chosen_backend, run_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the workbench's subcommands to ``sub`` (the ``abm`` parser's subparsers)."""
     p = sub.add_parser("sweep", help="run a sweep file: many runs over levers and parameters, resumable")
     p.add_argument("file", help="sweep file, or the name of one in experiments/sweeps (e.g. uncertainty_lhs)")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1: all cores; default 1)")
-    p.add_argument("--backend", default="joblib", help="joblib (default), serial or dask")
-    p.add_argument("--scheduler", help="address of a Dask scheduler (with --backend dask; default: a LocalCluster)")
+    backend_options(p, jobs=1)
     p.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>[-scaleK][-toEND])")
-    p.add_argument("--scale", type=_run_option("scale", "--scale"), help="people per agent (instead of the file's)")
+    p.add_argument("--scale", type=run_option("scale", "--scale"), help="people per agent (instead of the file's)")
     years = p.add_mutually_exclusive_group()
     years.add_argument("--years", type=_years, help="first:last year, e.g. 2020:2030 (instead of the file's)")
-    years.add_argument("--end", type=_run_option("end", "--end"), help="last year (as --years 2020:END)")
+    years.add_argument("--end", type=run_option("end", "--end"), help="last year (as --years 2020:END)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (finished ones are skipped)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replicates", type=int, default=3, help="paired seeds per scenario (default 3)")
     p.add_argument("--scale", type=int, help="people per agent (default: the first scenario's)")
     p.add_argument("--years", help="first:last year, e.g. 2020:2030 (default: the first scenario's)")
-    p.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
+    backend_options(p, jobs=-1)
     p.add_argument("--out", type=Path, help="output folder (default: results/compare-A-B…)")
     p.set_defaults(func=cmd_compare)
 
@@ -62,12 +63,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, help="output folder (default: FOLDER/sensitivity)")
     p.set_defaults(func=cmd_sensitivity)
-
-
-def _run_option(key: str, flag: str):
-    from experiments.cli import run_option
-
-    return run_option(key, flag)
 
 
 def _years(text: str) -> str:
@@ -164,6 +159,7 @@ def cmd_compare(args) -> int:
     scenarios = [sc.load(name).with_run(scale=args.scale, years=args.years) for name in args.scenarios]
     first = scenarios[0]
     scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
+    backend = chosen_backend(args)
     out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
     identity = {
         "source": "+".join(s.source for s in scenarios),
@@ -171,7 +167,10 @@ def cmd_compare(args) -> int:
         "replicates": args.replicates,
         "scale": first.scale,
     }
-    with staged(out, "report", identity, say=lambda line: print(line, file=sys.stderr)) as folder:
+    with (
+        staged(out, "report", identity, say=lambda line: print(line, file=sys.stderr)) as folder,
+        backends.using(backend),
+    ):
         result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
         html, xlsx = write_report(result, folder)
     resolved = Path(out).resolve()

@@ -259,6 +259,9 @@ def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, f
         (["calibrate", "--seeds", "1" * 23], ["--seeds"]),
         (["calibrate", "--jobs", "0"], ["--jobs", "0"]),
         (["calibrate", "--scale", "5000"], ["--scale", "5000"]),
+        (["calibrate", "--backend", "spark"], ["--backend", "'spark'", "dask"]),
+        (["validate", "--scheduler", "tcp://x:1"], ["--scheduler", "only with --backend dask"]),
+        (["attribute", "plan", "--backend", "serial", "--scheduler", "tcp://x:1"], ["--scheduler"]),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )

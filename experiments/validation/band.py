@@ -65,7 +65,7 @@ def uncertainty_band(
     baseline = load_scenario("baseline").settings
     settings = [dict(baseline) | values for values in chosen.settings()]
     specs = [RunSpec(s, scale=scale, seed=seed, end=end, recalibrate=chosen.refit) for s in settings]
-    results = run_many(specs, n_jobs=n_jobs)
+    results = run_many(specs, n_jobs=n_jobs, tables=["summary", "ages"])
     fitted = pd.DataFrame([fitted_constants(s, *chosen.refit) for s in settings])  # cached by the runs
     band = Uncertainty(chosen, seed, fitted)
     for s, tables in zip(settings, results, strict=True):

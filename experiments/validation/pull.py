@@ -79,7 +79,7 @@ def pull_check(scale: int, seeds: Sequence[int], n_jobs: int = 1) -> PullCheck:
         for pull in pulls
         for seed in seeds
     ]
-    results = run_many(specs, n_jobs=n_jobs)
+    results = run_many(specs, n_jobs=n_jobs, tables=["summary"])
     rows = []
     for spec, tables in zip(specs, results, strict=True):
         pop = tables["summary"].set_index("year").haimen_population
