@@ -34,7 +34,7 @@ from environment.demography_inputs import (
 )
 from environment.inputs import CENSUS_YEAR, constant, fact, place_value, read_csv
 from environment.places import cluster_mix, clusters, place_values, places
-from environment.settings import Settings, levers
+from environment.settings import Settings
 
 MAX_AGE: int = constant("max_age")
 ADULT_AGE: int = constant("adult_age")
@@ -572,8 +572,11 @@ def draw_pool(settings: Settings, seed: int, year: int, scale: int) -> Populatio
     return _households_from_kinds(settings, seed, POOL_KEY_TAG, year, key, origin, weight, kind, arrived=year)
 
 
-def draw_students(settings: Settings, seed: int, year: int, scale: int, students: np.ndarray) -> Population:
-    """New vocational students from outside, as one-person collective households at their college."""
+def draw_students(
+    settings: Settings, seed: int, year: int, scale: int, students: np.ndarray, course_years: int
+) -> Population:
+    """New vocational students from outside, as one-person collective households at their college, studying for
+    ``course_years``."""
     college_place, index, weight = _rows_per_group(students, scale)
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
     origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
@@ -584,7 +587,7 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     pop.persons.age[:] = ADULT_AGE
     pop.persons.job[:] = NO_JOB
     pop.persons.college[:] = True  # vocational colleges award 大专 diplomas
-    pop.persons.student_until[:] = year + levers()["vocational_places"].course_years
+    pop.persons.student_until[:] = year + course_years
     return pop
 
 
