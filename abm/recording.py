@@ -395,15 +395,7 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
     """
     if model.year == model.start:
         return []
-    policy = model.world.policy.year(model.year)
-    residents = Residents(
-        model.population,
-        household_in_haimen=counts["household_in_haimen"],
-        labour=counts["labour"],
-        seed=model.seed,
-        settings=model.settings,
-        year=model.year,
-    )
+    policy, residents = model.world.policy.year(model.year), paid_residents(model, counts)
     rows = []
     for due in sorted(policy.payments, key=lambda due: SPENDING_ORDER.index(due.lever)):
         amount = due.amount * due.rule.months
@@ -411,6 +403,18 @@ def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
             count = _paid(model, counts, residents, due.rule)
             rows.append({"measure": due.measure, "lever": due.lever, "recipients": count, "yuan": count * amount})
     return rows
+
+
+def paid_residents(model: MigrationModel, counts: dict[str, Any]) -> Residents:
+    """The features payment rules read of this year's households and persons, as the spending table counts them."""
+    return Residents(
+        model.population,
+        household_in_haimen=counts["household_in_haimen"],
+        labour=counts["labour"],
+        seed=model.seed,
+        settings=model.settings,
+        year=model.year,
+    )
 
 
 def _paid(model: MigrationModel, counts: dict[str, Any], residents: Residents, rule: Payment) -> float:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from abm.model import MigrationModel
-from abm.recording import SPENDING_ORDER, year_counts
+from abm.recording import SPENDING_ORDER, paid_residents, year_counts
 from agents.payments import Residents, recipients
 from agents.residence import payment_features, subsidies
 from environment.places import places
@@ -61,17 +61,6 @@ def _by_household(model: MigrationModel, residents: Residents, rule: Payment) ->
     return np.bincount(model.population.persons.household, weights=paid, minlength=len(model.population.households))
 
 
-def _residents(model: MigrationModel, counts: dict) -> Residents:
-    return Residents(
-        model.population,
-        household_in_haimen=counts["household_in_haimen"],
-        labour=counts["labour"],
-        seed=model.seed,
-        settings=model.settings,
-        year=model.year,
-    )
-
-
 CHOICE_PAYMENTS = [
     lv.key
     for lv in acting_on("payment")
@@ -90,7 +79,7 @@ def test_choice_and_spending_pay_the_same_newcomers(seen_twice, key):
     assert in_choice.sum() > 0, f"no newcomer is paid {key}: the comparison would be empty"
 
     h = model.population.households
-    spent = _by_household(model, _residents(model, counts), rule)
+    spent = _by_household(model, paid_residents(model, counts), rule)
     row_of = {k: i for i, k in enumerate(h.key.tolist())}
     rows = np.array([row_of[k] for k in d.key[came].tolist()])
     assert (h.arrived[rows] == model.year).all()
