@@ -23,7 +23,7 @@ import pandas as pd
 from mesa import DataCollector
 
 from abm.outcomes import OUTCOMES
-from agents.payments import Residents, recipients
+from agents.payments import Residents
 from agents.population import COLLECTIVE
 from agents.synthesis import HAIMEN_CITY
 from environment.places import clusters, places
@@ -424,7 +424,7 @@ def _paid(model: MigrationModel, counts: dict[str, Any], residents: Residents, r
         # not_dormitory (and so the residence choice) excludes; see tests/test_payments.py
         return model.events.rural_to_urban_households
     weight = model.population.households.weight if rule.per == "household" else counts["person_weight"]
-    return (weight * recipients(rule, residents.of(rule))).sum()
+    return (weight * residents.paid(rule)).sum()
 
 
 def tables(dc: DataCollector) -> dict[str, pd.DataFrame]:

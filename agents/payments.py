@@ -23,16 +23,22 @@ from agents.streams import Channel, uniform
 from environment.settings import Payment, Settings
 
 
-def recipients(rule: Payment, features: Mapping[str, Any]) -> np.ndarray:
-    """How many recipients of a payment each row of ``features`` holds: the count ``features[rule.per]`` (true for
-    a household) where every condition in ``rule.who`` holds, newcomers counted while they arrived less than the
-    rule's ``years`` ago (``features["years_here"]``). Bool, or a count where ``per`` counts persons per row."""
-    count = features[rule.per]
+def recipients(rule: Payment, features: Mapping[str, Any], household_of: np.ndarray | None = None) -> np.ndarray:
+    """How many recipients of a payment each row of ``features`` holds: ``features[rule.per]`` (true for a household,
+    else persons) where every condition in ``rule.who`` holds, newcomers while they arrived less than the rule's
+    ``years`` ago (``features["years_here"]``). Bool, or a count where a row holds several persons.
+
+    ``household_of``: where ``features[rule.per]`` is one entry per person and the conditions one per household,
+    each person's household row.
+    """
+    holds = True
     for condition in rule.who:
-        count = count * features[condition]
+        holds = holds * features[condition]
     if "newcomer" in rule.who:
-        count = count * (features["years_here"] < rule.years)
-    return count
+        holds = holds * (features["years_here"] < rule.years)
+    if household_of is not None:
+        holds = holds[household_of]
+    return features[rule.per] * holds
 
 
 def takes_up_payments(seed: int, key: np.ndarray, settings: Settings) -> np.ndarray:
@@ -61,14 +67,14 @@ class Residents:
         self.seed, self.settings, self.year = seed, settings, year
         self._of_households: dict[tuple[str, int | None], np.ndarray] = {}
 
-    def of(self, rule: Payment) -> dict[str, Any]:
-        """The features ``rule`` reads: per household, or per person (the household's gathered) if it pays persons."""
+    def paid(self, rule: Payment) -> np.ndarray:
+        """Recipients of ``rule``: bool per household, or per person for a payment per person."""
         names = (*rule.who, "years_here") if "newcomer" in rule.who else rule.who
-        household = {name: self.household(name, rule.age_limit) for name in names}
+        features = {name: self.household(name, rule.age_limit) for name in names}
         if rule.per == "household":
-            return {"household": True, **household}
-        of_person = self.pop.persons.household
-        return {rule.per: self.person(rule.per, rule.age_limit), **{k: v[of_person] for k, v in household.items()}}
+            return recipients(rule, {"household": True, **features})
+        features[rule.per] = self.person(rule.per, rule.age_limit)
+        return recipients(rule, features, household_of=self.pop.persons.household)
 
     def household(self, name: str, age_limit: int | None = None) -> np.ndarray:
         """A household feature (``age_limit`` for the conditions that hold under one), one entry per household."""
@@ -83,8 +89,11 @@ class Residents:
             return self.in_haimen & (h.arrived > 0)
         if name == "years_here":
             return self.year - h.arrived
-        if name == "claims":
-            return takes_up_payments(self.seed, h.key, self.settings)
+        if name == "claims":  # drawn for the newcomers, the only households whose payments need a claim
+            newcomer = np.flatnonzero(self.household("newcomer"))
+            claims = np.zeros(len(h), dtype=bool)
+            claims[newcomer] = takes_up_payments(self.seed, h.key[newcomer], self.settings)
+            return claims
         if name == "not_dormitory":
             return h.tenure != COLLECTIVE
         if name == "renting":

@@ -20,7 +20,7 @@ import numpy as np
 
 from environment.inputs import read_csv
 from environment.places import clusters, places
-from environment.settings import Lever, Payment, Settings, levers
+from environment.settings import LEVERS_FILE, FileError, Lever, Payment, Settings, levers
 from environment.targets import PLAN_ADOPTED
 
 
@@ -254,8 +254,8 @@ class Policy:
     def _graduate_age_limit() -> int:
         """The age limit of the payments that name ``young_graduate`` (0 if none does)."""
         limits = {lv.payment.age_limit for lv in acting_on("payment") if "young_graduate" in lv.payment.who}
-        if len(limits) > 1:
-            raise ValueError(f"payments naming young_graduate declare different age limits {sorted(limits)}")
+        if len(limits) > 1:  # the residence choice describes its deciders under one
+            raise FileError(LEVERS_FILE, "payment.age_limit", sorted(limits), "one age limit for young_graduate")
         return limits.pop() if limits else 0
 
 
@@ -263,7 +263,8 @@ def _one(action: str) -> tuple[Lever]:
     """The one lever acting on ``action`` (a share or a term two levers cannot both set)."""
     found = acting_on(action)
     if len(found) != 1:
-        raise ValueError(f"exactly one lever may act on {action!r}; levers.toml has {[lv.key for lv in found]}")
+        keys = [lv.key for lv in found]
+        raise FileError(LEVERS_FILE, "acts_on", action, f"exactly one lever may act on it; found {keys}")
     return found
 
 

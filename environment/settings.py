@@ -194,6 +194,7 @@ class PaymentCondition:
     meaning_zh: str
     age_limit: bool = False  # holds under the payment's age_limit
     at_move: bool = False  # known only as the household moves
+    needs: str = ""  # another condition a rule naming this one names too
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,11 @@ def _payment(key: str, d: dict) -> Payment:
         )
     households = [k for k, r in conditions.items() if r.level == "household" and k != "household"]
     for condition in d["who"]:
+        if condition in households and conditions[condition].needs not in ("", *d["who"]):
+            needs = conditions[condition].needs
+            raise FileError(
+                LEVERS_FILE, f"{where}.who", list(d["who"]), f"{condition} holds only with {needs}: name it"
+            )
         if condition not in households:
             raise FileError(
                 LEVERS_FILE, f"{where}.who", condition, f"not a household condition; allowed: {', '.join(households)}"

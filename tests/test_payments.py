@@ -55,7 +55,7 @@ def _at_choice(features: dict, choice: np.ndarray) -> dict:
 
 def _by_household(model: MigrationModel, residents: Residents, rule: Payment) -> np.ndarray:
     """Recipients of ``rule`` per household of the population, as the spending table counts them."""
-    paid = recipients(rule, residents.of(rule))
+    paid = residents.paid(rule)
     if rule.per == "household":
         return np.broadcast_to(paid, len(model.population.households)).astype(float)
     return np.bincount(model.population.persons.household, weights=paid, minlength=len(model.population.households))
