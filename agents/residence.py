@@ -315,7 +315,7 @@ def subsidies(d: Deciders, world: World, year: int) -> np.ndarray:
     amount, spread over ``subsidy_horizon`` years.
     """
     features = payment_features(d)
-    total = np.zeros((len(d), places().n_alt))
+    total = np.zeros((len(d), places().n_alt))  # whole yuan: the sum is exact, whatever the payments' order
     for due in world.policy.year(year).payments:
         if due.rule.in_residence_choice:
             total += recipients(due.rule, features) * (due.rule.months * due.rule.years * due.amount)

@@ -2,7 +2,9 @@
 
 A lever (what the plan chooses) and a parameter (what we do not know) are each
 declared once, in ``data/levers.toml`` and ``data/parameters.toml``; the run
-options (scale, seed, last year) in ``data/run_options.toml``. Scenario files,
+options (scale, seed, last year) in ``data/run_options.toml``. What a lever may act
+on, and whom a payment may pay, are closed vocabularies (``data/lever_actions.toml``)
+that :func:`levers` checks every declaration against. Scenario files,
 the command line, the web page, sweeps and the docs all read these declarations;
 :meth:`Setting.check` is the one place a value is checked and converted (numpy
 scalars included), and :func:`resolve` turns user overrides into checked values.
