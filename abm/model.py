@@ -241,7 +241,7 @@ class MigrationModel(mesa.Model):
         """Everyone ages; deaths, births and new households (adults leaving their parents' home)."""
         pop, n = self.population, places().n
         deaths = age_and_die(pop, self.rates, self.seed, self.year, n)
-        births = give_birth(pop, self.rates, self.world.policy, self.seed, self.year, n)
+        births = give_birth(pop, self.rates, self.world.policy.year(self.year), self.seed, self.year, n)
         self.events = YearEvents(births=births, deaths=deaths, flows=np.zeros((places().n_alt,) * 2))
         alt_of_person = self._alt_of_households()[pop.persons.household]
         split_households(pop, self.settings, self.seed, self.year, self.free_dwellings(), alt_of_person)
@@ -255,7 +255,7 @@ class MigrationModel(mesa.Model):
     def labour(self) -> JobProspects:
         """New adults get a trade, retirements, the levers' new jobs, quits and layoffs; returns the job prospects."""
         labour = start_and_stop_work(self.population, self.settings, self.seed, self.year)
-        self.world.jobs.grow(self.year, self.world.policy, self.world.airport_year)
+        self.world.jobs.grow(self.world.policy.year(self.year))
         employed = end_jobs(self.population, self.world, labour, self.seed, self.year)
         return job_prospects(self.world, self.year, employed)
 
@@ -336,8 +336,10 @@ class MigrationModel(mesa.Model):
     def enrol_students(self) -> None:
         """The year's new vocational-college students from outside Haimen move into their colleges' dormitories."""
         pl = places()
-        places_by_lever = self.world.policy.vocational_students(self.year)
-        students = draw_students(self.settings, self.seed, self.year, self.scale, places_by_lever)
+        policy = self.world.policy.year(self.year)
+        students = draw_students(
+            self.settings, self.seed, self.year, self.scale, policy.vocational_students, policy.course_years
+        )
         if len(students.households):
             origin_alt = pl.alt(students.households.origin, True)
             college_alt = pl.alt(students.households.place, True)
@@ -372,8 +374,8 @@ class MigrationModel(mesa.Model):
         world.jobs.adjust(counted.filled)
         occupied = self.occupied_dwellings()
         world.housing.update_prices(occupied)
-        world.housing.build(y, world.policy, occupied)
-        world.schools.expand(y, world.policy, counted.children)
+        world.housing.build(world.policy.year(y), occupied)
+        world.schools.expand(world.policy.year(y), counted.children)
         return counted
 
     def settle(self) -> None:
@@ -452,7 +454,7 @@ class MigrationModel(mesa.Model):
             use=dwelling_use(d, world),
             room=np.where(haimen_alt, self.free_dwellings(), np.inf),
         )
-        admitted = world.policy.value("nonlocal_school_access", self.year)
+        admitted = world.policy.year(self.year).school_access
         seat_use = d.weight * d.school_children * admitted * ~gets_hukou
         spare = np.maximum(world.schools.seats - self.school_children(), 0.0)
         seats = Capacity(of_alt=np.where(haimen_alt, pl.alt_place, -1), use=seat_use, room=spare)

@@ -26,7 +26,7 @@ from agents.population import COLLECTIVE, NO_JOB, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
 from environment.demography_inputs import asfr_by_age, vital_rates
 from environment.inputs import CENSUS_YEAR, constant
-from environment.policy import Policy
+from environment.policy import PolicyYear
 from environment.settings import Settings
 
 FERTILE_AGES: tuple[int, int] = tuple(constant("fertile_ages"))
@@ -132,10 +132,13 @@ def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_plac
     return deaths
 
 
-def give_birth(pop: Population, rates: VitalRates, policy: Policy, seed: int, year: int, n_places: int) -> np.ndarray:
-    """Mothers give birth; babies join their household. Returns births per place, float[place]."""
+def give_birth(
+    pop: Population, rates: VitalRates, policy: PolicyYear, seed: int, year: int, n_places: int
+) -> np.ndarray:
+    """Mothers give birth (more with the levers' support per young child); babies join their household. Returns
+    births per place, float[place]."""
     p = pop.persons
-    probability = rates.birth_probability(p, year, policy.value("childcare_subsidy", year))
+    probability = rates.birth_probability(p, year, policy.birth_support)
     women = np.flatnonzero(probability > 0)  # only they draw (a draw below 0 never happens)
     mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability[women]]
     key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)

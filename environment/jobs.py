@@ -13,7 +13,7 @@ import numpy as np
 
 from environment.inputs import CENSUS_YEAR, place_input
 from environment.places import cluster_mix, clusters, place_values, places
-from environment.policy import Policy
+from environment.policy import PolicyYear
 from environment.settings import Settings
 
 MIN_OPENINGS = 1e-3  # numerical guard: openings enter as a log, so a (place, cluster) without any stays finite
@@ -65,8 +65,8 @@ class JobMarket:
         self.wage = self.base_wage * np.exp(s.wage_response * share)
         self.jobs -= s.unfilled_job_decay * excess
 
-    def grow(self, year: int, policy: Policy, airport_opens: int | None) -> None:
-        """Add the levers' and the airport's jobs for ``year``; shrink farm jobs."""
+    def grow(self, policy: PolicyYear) -> None:
+        """Add the levers' and the opened projects' jobs for the policy's year; shrink farm jobs."""
         self.jobs[:, clusters().agriculture] *= 1.0 - self.settings.agriculture_decline
         haimen = places().in_haimen[:, None]
-        self.jobs += (policy.new_jobs(year) + policy.airport_jobs(year, airport_opens)) * haimen
+        self.jobs += policy.new_jobs * haimen

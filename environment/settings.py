@@ -2,7 +2,9 @@
 
 A lever (what the plan chooses) and a parameter (what we do not know) are each
 declared once, in ``data/levers.toml`` and ``data/parameters.toml``; the run
-options (scale, seed, last year) in ``data/run_options.toml``. Scenario files,
+options (scale, seed, last year) in ``data/run_options.toml``. What a lever may act
+on, and whom a payment may pay, are closed vocabularies (``data/lever_actions.toml``)
+that :func:`levers` checks every declaration against. Scenario files,
 the command line, the web page, sweeps and the docs all read these declarations;
 :meth:`Setting.check` is the one place a value is checked and converted (numpy
 scalars included), and :func:`resolve` turns user overrides into checked values.
@@ -12,8 +14,8 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import Any
 
@@ -117,8 +119,44 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """A payment lever's rule: whom it pays and for how long. One rule, read by the residence choice (the subsidy
+    term) and the spending table (``agents/payments.py``)."""
+
+    per: str  # what one recipient is: "household", or a person condition (lever_actions.toml [recipient.*])
+    who: tuple[str, ...]  # conditions on the household, all of which must hold
+    months: int = 1  # months paid a year: 12 for a monthly amount, 1 for a yearly or one-off one
+    years: int = 1  # years paid (1: once); newcomers are paid in their first ``years`` years
+    age_limit: int | None = None  # the age under which a condition's "young" holds (young_graduate, young_child)
+    in_residence_choice: bool = True  # whether newcomers weigh it in where to live
+
+
+@dataclass(frozen=True)
+class TimeProfile:
+    """When a lever acts: ramps up linearly from ``first_year`` to full in ``full_year``, down linearly after
+    ``last_full_year`` to nothing after ``last_year`` (outside, the lever is at its baseline). Applied in one
+    place, ``environment.policy.Policy.value``; transport levers act from their opening year instead."""
+
+    first_year: int | None = None  # None: the plan's adoption
+    full_year: int | None = None  # None: complete in its first year
+    last_full_year: int | None = None  # None: its last year
+    last_year: int | None = None  # None: to the end of the run
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """What one unit of a lever costs (the next issues fill these in)."""
+
+    yuan: float
+    per: str  # the unit: "job", "dwelling", "seat", "yuan paid", ...
+    low: float
+    high: float
+    basis: str
+
+
+@dataclass(frozen=True)
 class Lever(Setting):
-    """A plan measure as a policy lever (EMA Workbench's 'lever'), with the terms the model reads."""
+    """A plan measure as a policy lever (EMA Workbench's 'lever'): what it acts on and the terms the model reads."""
 
     measure: int = 0
     items: tuple[int, ...] = ()
@@ -129,13 +167,46 @@ class Lever(Setting):
     description_zh: str = ""
     modelled: bool = True
     reason: str = ""
-    effect: str = ""  # what the lever adds to: "jobs", "amenity", "school_quality", "youth_amenity" (else read by key)
-    project: str = ""  # the transport project whose opening year (or switch) this lever sets
-    full_year: int | None = None  # an index lever is phased in linearly from adoption and complete in this year
-    duration_years: int | None = None  # a temporary payment lasts this long
-    age_limit: int | None = None  # the lever reaches people under this age
-    phase_in_years: int | None = None  # what opens arrives in equal parts over these years
-    course_years: int | None = None  # students stay this long
+    acts_on: tuple[str, ...] = ()  # its actions (data/lever_actions.toml), read by environment.policy
+    project: str = ""  # transport: the project whose opening year (or switch) this lever sets
+    amounts: tuple[tuple[str, str], ...] = ()  # a project's other actions: (action, parameter giving its amount)
+    phase_in_years: int | None = None  # a project's jobs arrive in equal parts over these years after opening
+    age_limit: int | None = None  # youth_amenity: reaches people under this age
+    course_years: int | None = None  # students: stay this long
+    payment: Payment | None = None  # payment: whom it pays and for how long
+    profile: TimeProfile = TimeProfile()
+    cost: UnitCost | None = None
+
+    def amount_parameter(self, action: str) -> str:
+        """The parameter giving the amount of a project lever's ``action`` (its value is an opening year)."""
+        return dict(self.amounts)[action]
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a lever can act on (``data/lever_actions.toml``): its meaning, the fields of the year's policy
+    (``environment.policy.PolicyYear``) it sets and where the model reads them."""
+
+    key: str
+    name_en: str
+    name_zh: str
+    meaning_en: str
+    meaning_zh: str
+    fields: tuple[str, ...]
+    read_by: tuple[str, ...]  # "file: what reads it (stage)"
+
+
+@dataclass(frozen=True)
+class PaymentCondition:
+    """A condition a payment's rule names (``data/lever_actions.toml`` ``[recipient.*]``)."""
+
+    key: str
+    level: str  # "household" (in ``who``) or "person" (a ``per``)
+    meaning_en: str
+    meaning_zh: str
+    age_limit: bool = False  # holds under the payment's age_limit
+    at_move: bool = False  # known only as the household moves
+    needs: str = ""  # another condition a rule naming this one names too
 
 
 @dataclass(frozen=True)
@@ -157,33 +228,163 @@ def _check_value(setting: Setting, value: Any, file: str) -> Any:
     return setting.check(value, where=f"environment/data/{file}")
 
 
+LEVERS_FILE = "environment/data/levers.toml"
+LEVER_KEYS = frozenset(
+    {
+        *("measure", "items", "type", "unit", "name_en", "name_zh", "description_en", "description_zh"),
+        *("min", "max", "never", "baseline", "plan", "plan_basis", "modelled", "reason"),
+        *("acts_on", "project", "amounts", "phase_in_years", "age_limit", "course_years"),
+        *("payment", "profile", "cost"),
+    }
+)
+PROJECT_ACTIONS = ("jobs", "amenity")  # what a transport project may bring besides travel times, by a parameter
+
+
+@cache
+def lever_actions() -> dict[str, Action]:
+    """What a lever can act on: the closed vocabulary of ``acts_on`` (``data/lever_actions.toml``)."""
+    return {
+        key: Action(key=key, **{**d, "fields": tuple(d["fields"]), "read_by": tuple(d["read_by"])})
+        for key, d in read_toml("lever_actions.toml")["action"].items()
+    }
+
+
+@cache
+def payment_conditions() -> dict[str, PaymentCondition]:
+    """The conditions a payment's rule may name (``data/lever_actions.toml`` ``[recipient.*]``)."""
+    return {key: PaymentCondition(key=key, **d) for key, d in read_toml("lever_actions.toml")["recipient"].items()}
+
+
 @cache
 def levers() -> dict[str, Lever]:
-    """All levers, in declaration order (grouped by measure)."""
+    """All levers, in declaration order (grouped by measure), each checked against the vocabularies."""
     out = {}
-    terms = ("effect", "project", "full_year", "duration_years", "age_limit", "phase_in_years", "course_years")
     for key, d in read_toml("levers.toml").items():
-        lever = Lever(
-            key=key,
-            kind=d["type"],
-            unit=d.get("unit", ""),
-            name_en=d["name_en"],
-            name_zh=d["name_zh"],
-            low=d.get("min"),
-            high=d.get("max"),
-            never=d.get("never", False),
-            measure=d["measure"],
-            items=tuple(d["items"]),
-            plan_basis=d["plan_basis"],
-            description_en=d["description_en"],
-            description_zh=d["description_zh"],
-            modelled=d.get("modelled", True),
-            reason=d.get("reason", ""),
-            **{t: d[t] for t in terms if t in d},
-        )
+        lever = _lever(key, d)
         baseline, plan = (_check_value(lever, d[v], "levers.toml") for v in ("baseline", "plan"))
-        out[key] = Lever(**{**lever.__dict__, "baseline": baseline, "plan": plan})
+        out[key] = replace(lever, baseline=baseline, plan=plan)
     return out
+
+
+def _lever(key: str, d: dict) -> Lever:
+    """One lever's declaration, its actions and their terms checked (a FileError names the key and what is
+    allowed)."""
+    _known(key, d, LEVER_KEYS)
+    modelled = d.get("modelled", True)
+    acts_on = tuple(d.get("acts_on", ()))
+    actions = lever_actions()
+    for action in acts_on:
+        if action not in actions:
+            raise FileError(LEVERS_FILE, f"{key}.acts_on", action, f"not an action; allowed: {', '.join(actions)}")
+    if modelled != bool(acts_on):
+        allowed = "a modelled lever acts on something" if modelled else "a lever that is not modelled acts on nothing"
+        raise FileError(LEVERS_FILE, f"{key}.acts_on", list(acts_on), allowed)
+    _needs(key, d, "project", "transport" in acts_on, "transport")
+    _needs(key, d, "payment", "payment" in acts_on, "payment")
+    _needs(key, d, "course_years", "students" in acts_on, "students")
+    _needs(key, d, "age_limit", "youth_amenity" in acts_on, "youth_amenity")
+    amounts = d.get("amounts", {})
+    brought = tuple(a for a in acts_on if a in PROJECT_ACTIONS) if "project" in d else ()
+    if set(amounts) != set(brought):
+        raise FileError(LEVERS_FILE, f"{key}.amounts", amounts, f"a parameter for each of {list(brought)}")
+    for action, parameter in amounts.items():
+        if parameter not in parameters():
+            raise FileError(LEVERS_FILE, f"{key}.amounts.{action}", parameter, "not a parameter (abm parameters)")
+    _needs(key, d, "phase_in_years", "jobs" in brought, "jobs brought by a project")
+    return Lever(
+        key=key,
+        kind=d["type"],
+        unit=d.get("unit", ""),
+        name_en=d["name_en"],
+        name_zh=d["name_zh"],
+        low=d.get("min"),
+        high=d.get("max"),
+        never=d.get("never", False),
+        measure=d["measure"],
+        items=tuple(d["items"]),
+        plan_basis=d["plan_basis"],
+        description_en=d["description_en"],
+        description_zh=d["description_zh"],
+        modelled=modelled,
+        reason=d.get("reason", ""),
+        acts_on=acts_on,
+        project=d.get("project", ""),
+        amounts=tuple(amounts.items()),
+        phase_in_years=d.get("phase_in_years"),
+        age_limit=d.get("age_limit"),
+        course_years=d.get("course_years"),
+        payment=_payment(key, d["payment"]) if "payment" in d else None,
+        profile=_profile(key, d.get("profile", {})),
+        cost=_cost(key, d["cost"]) if "cost" in d else None,
+    )
+
+
+def _known(where: str, d: dict, allowed: Collection[str]) -> None:
+    """Every key of ``d`` is one of ``allowed`` (a typo is named)."""
+    for k in d:
+        if k not in allowed:
+            close = difflib.get_close_matches(k, allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise FileError(
+                LEVERS_FILE, f"{where}.{k}", None, f"unknown key; {hint}allowed: {', '.join(sorted(allowed))}"
+            )
+
+
+def _needs(key: str, d: dict, term: str, needed: bool, action: str) -> None:
+    """A lever declares ``term`` if and only if it acts on ``action``."""
+    if needed != (term in d):
+        allowed = f"required when acting on {action}" if needed else f"only for a lever acting on {action}"
+        raise FileError(LEVERS_FILE, f"{key}.{term}", d.get(term), allowed)
+
+
+def _payment(key: str, d: dict) -> Payment:
+    """A payment's rule, its conditions checked against ``[recipient.*]``."""
+    where = f"{key}.payment"
+    _known(where, d, [f.name for f in fields(Payment)])
+    conditions = payment_conditions()
+    persons = [k for k, r in conditions.items() if r.level == "person"]
+    if d["per"] not in ("household", *persons):
+        raise FileError(
+            LEVERS_FILE, f"{where}.per", d["per"], f"not a recipient; allowed: household, {', '.join(persons)}"
+        )
+    households = [k for k, r in conditions.items() if r.level == "household" and k != "household"]
+    for condition in d["who"]:
+        if condition in households and conditions[condition].needs not in ("", *d["who"]):
+            needs = conditions[condition].needs
+            raise FileError(
+                LEVERS_FILE, f"{where}.who", list(d["who"]), f"{condition} holds only with {needs}: name it"
+            )
+        if condition not in households:
+            raise FileError(
+                LEVERS_FILE, f"{where}.who", condition, f"not a household condition; allowed: {', '.join(households)}"
+            )
+    for term in ("months", "years"):
+        if not isinstance(d.get(term, 1), int) or d.get(term, 1) < 1:
+            raise FileError(LEVERS_FILE, f"{where}.{term}", d[term], "a whole number from 1")
+    aged = any(conditions[c].age_limit for c in (d["per"], *d["who"]))
+    if aged != ("age_limit" in d):
+        needs = "required: a condition holds under an age limit" if aged else "no condition needs an age limit"
+        raise FileError(LEVERS_FILE, f"{where}.age_limit", d.get("age_limit"), needs)
+    return Payment(**{**d, "who": tuple(d["who"])})
+
+
+def _profile(key: str, d: dict) -> TimeProfile:
+    """A time profile, its years in order."""
+    where = f"{key}.profile"
+    _known(where, d, [f.name for f in fields(TimeProfile)])
+    years = [d[k] for k in ("first_year", "full_year", "last_full_year", "last_year") if k in d]
+    if years != sorted(years) or not all(isinstance(y, int) for y in years):
+        raise FileError(LEVERS_FILE, where, d, "whole years in order: first ≤ full ≤ last_full ≤ last")
+    return TimeProfile(**d)
+
+
+def _cost(key: str, d: dict) -> UnitCost:
+    """A unit cost, its range around its value."""
+    where = f"{key}.cost"
+    _known(where, d, [f.name for f in fields(UnitCost)])
+    if not d["low"] <= d["yuan"] <= d["high"]:
+        raise FileError(LEVERS_FILE, f"{where}.yuan", d["yuan"], f"within its range {d['low']}–{d['high']}")
+    return UnitCost(**d)
 
 
 @cache

@@ -27,7 +27,14 @@ from environment.settings import InputError, levers, run_options
 from environment.targets import PLAN_ADOPTED
 from experiments import backends
 from experiments.cli_options import backend_options, chosen_backend, run_option, whole_number
-from experiments.docs_tables import _as_text, lever_records, levers_markdown, parameter_records, parameters_markdown
+from experiments.docs_tables import (
+    _as_text,
+    lever_records,
+    levers_markdown,
+    levers_text,
+    parameter_records,
+    parameters_markdown,
+)
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -339,15 +346,7 @@ def cmd_levers(args) -> int:
     elif args.markdown:
         print(levers_markdown(records))
     else:
-        print(f"{'key':<26} {'m':>2} {'unit':<16} {'range':<14} {'baseline':>9} {'plan':>9}  name")
-        for r in records:
-            rng = "" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}"
-            note = "" if r["modelled"] else "  [not modelled]"
-            print(
-                f"{r['key']:<26} {r['measure']:>2} {r['unit'][:16]:<16} {rng:<14} "
-                f"{_as_text(r['baseline'], r['unit']):>9} {_as_text(r['plan'], r['unit']):>9}  "
-                f"{r['name_en']} / {r['name_zh']}{note}"
-            )
+        print(levers_text(records))
     return 0
 
 

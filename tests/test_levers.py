@@ -1,4 +1,8 @@
-"""Every policy lever moves the outcomes it acts on, in the expected direction, over its whole range.
+"""Every policy lever acts where it declares, and moves the outcomes it acts on the expected way over its range.
+
+Where it acts: each modelled lever, set away from its baseline, changes the fields of the year's policy
+(``PolicyYear``) that its declared actions set and no other, and every action's fields are read where
+``data/lever_actions.toml`` says (a declared action with no reader fails).
 
 ``CASES`` maps each modelled lever to the outcome(s) it acts on, the expected
 sign and the years to run. Each lever is evaluated at the values spanning its
@@ -26,20 +30,25 @@ two processes at a time, and is shared by pytest-xdist workers through a file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+import environment.settings as registry
 from abm.model import MigrationModel
 from environment.places import places
-from environment.policy import allocation
+from environment.policy import Policy, PolicyYear, acting_on, allocation, policy_year_fields
 from environment.scenario import load
-from environment.settings import SettingError, levers, resolve
+from environment.settings import FileError, SettingError, TimeProfile, lever_actions, levers, resolve
 from environment.targets import PLAN_ADOPTED
 from experiments.runner import RunSpec, run_many
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SCALE = 100
 SEEDS = (1, 2, 3)
@@ -263,6 +272,172 @@ def test_cases_are_well_formed():
         lv = levers()[case.lever]
         if lv.unit == "year":
             assert min(v for v in case.values if v is not None) < case.end, case.id
+
+
+# ------------------------------------------------------- where each lever acts
+ACTING = (
+    2033  # every lever acts: index levers complete (2025), projects open at their plan years, airport jobs arriving
+)
+
+
+def _away(key: str):
+    """A value of the lever away from its baseline: its plan's, else the end of its range farther away."""
+    lv = levers()[key]
+    if lv.kind == "bool":
+        return not lv.baseline
+    if lv.plan != lv.baseline:
+        return lv.plan
+    return lv.high if lv.baseline != lv.high else lv.low
+
+
+def _same(a, b) -> bool:
+    return np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+
+
+def _changed(a: PolicyYear, b: PolicyYear) -> set[str]:
+    """The fields of two years' policies that differ."""
+    return {f for f in policy_year_fields() if not _same(getattr(a, f), getattr(b, f))}
+
+
+def _policy_year(settings: dict, year: int) -> PolicyYear:
+    return Policy(resolve(settings)).year(year)
+
+
+@pytest.mark.parametrize("key", [k for k, lv in levers().items() if lv.modelled])
+def test_lever_moves_the_fields_its_actions_declare_and_no_other(key):
+    lever, actions = levers()[key], lever_actions()
+    changed = _changed(_policy_year({}, ACTING), _policy_year({key: _away(key)}, ACTING))
+    declared = {f for action in lever.acts_on for f in actions[action].fields}
+    assert changed <= declared, f"{key} moves {sorted(changed - declared)}, which none of {lever.acts_on} sets"
+    for action in lever.acts_on:
+        assert changed & set(actions[action].fields), f"{key} acts on {action} but moves none of its fields"
+
+
+@pytest.mark.parametrize("key", [k for k, lv in levers().items() if lv.modelled])
+def test_no_lever_acts_before_the_plan(key):
+    assert not _changed(_policy_year({}, PLAN_ADOPTED - 1), _policy_year({key: _away(key)}, PLAN_ADOPTED - 1))
+
+
+def test_every_policy_field_belongs_to_an_action_and_every_action_to_a_lever():
+    declared = [f for a in lever_actions().values() for f in a.fields]
+    assert set(declared) == set(policy_year_fields())
+    assert {a for lv in levers().values() for a in lv.acts_on} == set(lever_actions())
+
+
+def _readers(action: str) -> list[tuple[str, list[str]]]:
+    """Each ``read_by`` entry of an action: its file's text and the functions it names."""
+    out = []
+    for entry in lever_actions()[action].read_by:
+        path, what = entry.split(": ", 1)
+        names = [name.strip().split(".")[-1] for name in what.split("(")[0].split(",")]
+        out.append(((ROOT / path).read_text(encoding="utf-8"), names))
+    return out
+
+
+@pytest.mark.parametrize("action", list(lever_actions()))
+def test_every_action_is_read_where_it_says(action):
+    readers = _readers(action)
+    for text, names in readers:
+        for name in names:
+            assert re.search(rf"def {name}\b", text), f"{action}: read_by names {name}, not defined there"
+    for f in lever_actions()[action].fields:
+        assert any(re.search(rf"\.{f}\b", text) for text, _ in readers), f"{action}: nothing reads PolicyYear.{f}"
+
+
+def test_time_profile_ramps_in_and_out():
+    """The one place a profile applies: linear from first_year to full_year, back down after last_full_year."""
+    lever = replace(
+        levers()["green_amenity"],
+        profile=TimeProfile(first_year=2024, full_year=2026, last_full_year=2030, last_year=2032),
+    )
+    shares = [Policy.profile_share(lever, y) for y in range(2022, 2035)]
+    assert shares == pytest.approx([0, 0, 1 / 3, 2 / 3, 1, 1, 1, 1, 1, 2 / 3, 1 / 3, 0, 0])
+
+
+def test_levers_act_from_adoption_and_index_levers_phase_in():
+    policy = Policy(resolve({"green_amenity": 0.08, "rent_subsidy": 900, "hukou_on_arrival": 0.3}))
+    assert [policy.value("green_amenity", y) for y in range(2021, 2027)] == pytest.approx(
+        [0, 0.02, 0.04, 0.06, 0.08, 0.08]
+    )
+    assert [policy.value("rent_subsidy", y) for y in (2021, 2022, 2035)] == [0, 900, 900]
+    assert [policy.value("hukou_on_arrival", y) for y in (2021, 2022)] == [levers()["hukou_on_arrival"].baseline, 0.3]
+
+
+def test_allocation_rows_name_levers_that_act_where():
+    placed = {"jobs", "dwellings", "public_rental", "students", "amenity"}
+    for key in allocation():
+        assert placed & set(levers()[key].acts_on), (
+            f"data/lever_allocation.csv places {key}, which acts on none of {placed}"
+        )
+    for action in ("jobs", "dwellings", "public_rental", "students"):
+        for lever in acting_on(action):
+            assert lever.key in allocation(), (
+                f"{lever.key} acts on {action} but data/lever_allocation.csv places it nowhere"
+            )
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(
+            k,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="data: industrial_jobs_other's shares sum to 1.02 (six towns x 0.17), 2 % extra jobs",
+            )
+            if k == "industrial_jobs_other"
+            else (),
+        )
+        for k in allocation()
+        if {"jobs", "dwellings", "public_rental", "students"} & set(levers()[k].acts_on)
+    ],
+)
+def test_lever_quantities_are_shared_out_whole(key):
+    assert sum(share for _, _, share in allocation()[key]) == pytest.approx(1.0)
+
+
+BAD_DECLARATIONS = [
+    (("hsr_year", "acts_on", ["teleport"]), "hsr_year.acts_on = 'teleport': not an action; allowed: transport"),
+    (("hsr_year", "act_on", ["transport"]), "hsr_year.act_on: unknown key; did you mean 'acts_on'"),
+    (("school_seats", "acts_on", []), "school_seats.acts_on = \\[\\]: a modelled lever acts on something"),
+    (("rent_subsidy", "payment", None), "rent_subsidy.payment: required when acting on payment"),
+    (
+        ("rent_subsidy", "payment.who", ["newcomer", "rich"]),
+        "rent_subsidy.payment.who = 'rich': not a household condition",
+    ),
+    (("graduate_subsidy", "payment.age_limit", None), "graduate_subsidy.payment.age_limit: required"),
+    (("airport_year", "amounts", {"jobs": "airport_jobs"}), "airport_year.amounts = .*a parameter for each of"),
+    (("green_amenity", "profile", {"first_year": 2026, "full_year": 2024}), "green_amenity.profile = .*in order"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), BAD_DECLARATIONS, ids=[c[0][0] + "." + c[0][1] for c in BAD_DECLARATIONS]
+)
+def test_levers_refuse_a_bad_declaration(monkeypatch, change, message):
+    key, term, value = change
+    read = registry.read_toml
+
+    def edited(name: str) -> dict:
+        data = read(name)
+        if name == "levers.toml":
+            table, *sub = term.split(".")
+            target = data[key] if not sub else data[key][table]
+            name_ = sub[0] if sub else table
+            if value is None:
+                target.pop(name_)
+            else:
+                target[name_] = value
+        return data
+
+    monkeypatch.setattr(registry, "read_toml", edited)
+    registry.levers.cache_clear()
+    try:
+        with pytest.raises(FileError, match=f"^environment/data/levers.toml: {message}"):
+            registry.levers()
+    finally:
+        monkeypatch.undo()
+        registry.levers.cache_clear()
 
 
 def test_lever_registry_values_are_in_range():
