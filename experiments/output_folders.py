@@ -191,15 +191,16 @@ def _lock_path(target: Path) -> Path:
 @contextmanager
 def _lock(target: Path) -> Iterator[None]:
     """Hold an exclusive lock for ``target`` (a lock file beside it holding our PID); remove the file on release."""
-    path = _lock_path(target)
-    fd = _acquire(path, target)
-    try:
+    path, fd = _lock_path(target), None
+    try:  # an interrupt just after the lock is taken still removes its file
+        fd = _acquire(path, target)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
-        path.unlink(missing_ok=True)
-        os.close(fd)
+        if fd is not None:
+            path.unlink(missing_ok=True)
+            os.close(fd)
 
 
 def _acquire(path: Path, target: Path) -> int:
@@ -305,8 +306,9 @@ def staged(
         When the lock file or staging folder cannot be created (read-only, no permission, disk full).
     """
     with _claimed(out, kind, identity, replace) as (target, was):
-        staging = _new_empty_folder(target)
-        try:
+        staging = _sibling(target, "staging")
+        try:  # created inside the try: an interrupt right after the mkdir still removes it
+            _new_empty_folder(staging)
             yield staging
             _write_marker(staging, kind, identity)
             _swap_into_place(staging, target)
@@ -333,7 +335,9 @@ def locked(
     """
     with _claimed(out, kind, identity, replace) as (target, was):
         if was is not None and _other_output(read_marker(target) or {}, kind, identity):
-            _swap_into_place(_new_empty_folder(target), target)
+            fresh = _sibling(target, "staging")
+            _new_empty_folder(fresh)
+            _swap_into_place(fresh, target)
             (say or _to_stderr)(f"replaced {target}: was {was}")
         target.mkdir(exist_ok=True)
         if read_marker(target) is None:
@@ -357,10 +361,8 @@ def _claimed(
         yield target, check(target, kind, identity, replace=replace)
 
 
-def _new_empty_folder(target: Path) -> Path:
-    staging = _sibling(target, "staging")
+def _new_empty_folder(staging: Path) -> None:
     staging.mkdir()
-    return staging
 
 
 # ------------------------------------------------------------------ single files
@@ -375,8 +377,8 @@ def write_file_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = ".tmp" if path.suffix == ".parquet" else path.suffix
     temporary = path.parent / f".{path.name}.abm-tmp-{os.getpid()}-{secrets.token_hex(8)}{suffix}"
-    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
-    try:
+    try:  # created inside the try: an interrupt right after its creation still removes it
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
         write(temporary)
         with open(temporary, "rb+") as file:
             os.fsync(file.fileno())

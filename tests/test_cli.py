@@ -515,6 +515,22 @@ def test_a_failing_disk_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+def test_ctrl_c_right_after_the_staging_folder_is_made_leaves_nothing(tmp_path, monkeypatch, capsys):
+    from experiments import cli
+
+    real_mkdir = Path.mkdir
+
+    def mkdir_then_interrupt(self, *args, **kwargs):  # SIGINT between the staging folder's mkdir and its try
+        real_mkdir(self, *args, **kwargs)
+        if ".abm-staging-" in self.name:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_interrupt)
+    code = cli.main(["run", "baseline", *SHORT, "--out", str(tmp_path / "r")])
+    assert code == 130 and capsys.readouterr().err.strip() == "abm: interrupted; nothing written"
+    assert _listing(tmp_path) == set()
+
+
 def test_serve_help_is_fast_and_names_its_flags():
     started = time.perf_counter()
     result = abm("serve", "--help")

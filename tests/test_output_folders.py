@@ -327,6 +327,41 @@ def test_keyboard_interrupt_leaves_the_old_content_and_no_staging(tmp_path):
     assert _listing(tmp_path) == {"plan"}
 
 
+def test_an_interrupt_right_after_the_staging_folder_is_made_leaves_nothing(tmp_path, monkeypatch):
+    out = tmp_path / "plan"
+    _earlier_output(out)
+    real_mkdir = Path.mkdir
+
+    def mkdir_then_interrupt(self, *args, **kwargs):  # Ctrl-C arriving just after the staging folder is made
+        real_mkdir(self, *args, **kwargs)
+        if ".abm-staging-" in self.name:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_interrupt)
+    with pytest.raises(KeyboardInterrupt), staged(out, "run", PLAN):
+        pytest.fail("the caller's block ran")
+    assert _listing(out) == {"old.txt", MARKER}
+    assert _listing(tmp_path) == {"plan"}
+
+
+def test_an_interrupt_right_after_a_temporary_file_is_made_leaves_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "calibration.toml"
+    path.write_text("old = 1\n")
+    real_open = os.open
+
+    def open_then_interrupt(name, *args, **kwargs):
+        fd = real_open(name, *args, **kwargs)
+        if ".abm-tmp-" in str(name):
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_text_atomic(path, "new = 2\n")
+    assert _listing(tmp_path) == {"calibration.toml"} and path.read_text() == "old = 1\n"
+
+
 # ------------------------------------------------------------------ permissions and marker
 @pytest.mark.parametrize(("umask", "folder_mode", "file_mode"), [(0o022, 0o755, 0o644), (0o077, 0o700, 0o600)])
 def test_modes_follow_the_umask(tmp_path, umask, folder_mode, file_mode):
