@@ -19,7 +19,7 @@ from abm.recording import SUMMARY, TABLES
 from environment.places import places
 from environment.scenario import load
 from environment.settings import levers, parameters
-from experiments.output_folders import MARKER, make_marker, strict_json
+from experiments.output_folders import MARKER, staged
 from experiments.store import RESULTS_DIR, write_atomically, write_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -397,11 +397,10 @@ def test_run_writes_the_scenarios_settings(tmp_path):
 
 
 # ---------------------------------------------------------------- atomicity
-def _old_results(out: Path, kind: str = "output") -> None:
-    """Earlier results of this tool (marked with abm.json) in ``out``."""
-    out.mkdir(parents=True)
-    (out / "old.txt").write_text("old results")
-    (out / MARKER).write_text(strict_json(make_marker(kind)))
+def _old_results(out: Path, kind: str = "output", identity: dict | None = None) -> None:
+    """Earlier results of this tool (marked with abm.json, which lists old.txt) in ``out``."""
+    with staged(out, kind, identity, say=lambda line: None) as folder:
+        (folder / "old.txt").write_text("old results")
 
 
 def _fill_then_fail(folder: Path) -> None:
@@ -529,6 +528,43 @@ def test_ctrl_c_right_after_the_staging_folder_is_made_leaves_nothing(tmp_path, 
     code = cli.main(["run", "baseline", *SHORT, "--out", str(tmp_path / "r")])
     assert code == 130 and capsys.readouterr().err.strip() == "abm: interrupted; nothing written"
     assert _listing(tmp_path) == set()
+
+
+def test_a_users_file_in_an_earlier_result_is_kept_and_named(tmp_path):
+    out = tmp_path / "R"
+    assert abm("run", "baseline", "--scale", "1000", "--years", "2020:2021", "--out", out).returncode == 0
+    (out / "notes.txt").write_text("hi\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    result = abm("run", "baseline", "--scale", "1000", "--years", "2020:2021", "--out", out)
+    _assert_user_error(result, str(out), "notes.txt", "did not write")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert _listing(tmp_path) == {"R"}
+
+
+# every command that writes a results folder, with arguments that would make it do very little
+WRITERS = {
+    "run": ["run", "baseline", *SHORT],
+    "attribute": ["attribute", "plan", "--scale", "1000", "--replicates", "1", "--jobs", "1"],
+    "validate": ["validate", "--scale", "1000", "--seeds", "1", "--end", "2021", "--uncertainty-points", "0"],
+    "compare": ["compare", "baseline", "plan", "--scale", "1000", "--replicates", "1", "--years", "2020:2021"],
+    "sweep": ["sweep", "transport_grid", "--scale", "1000", "--end", "2021", "--no-progress"],
+}
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_every_writer_keeps_a_users_file_and_names_it(tmp_path, command, capsys):
+    from experiments import cli
+
+    out = tmp_path / "R"
+    _old_results(out, kind="run")
+    (out / "notes.txt").write_text("mine")
+    assert cli.main([*WRITERS[command], "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("abm: error: "), error
+    if command != "sweep":  # a sweep only ever adds to its folder: refused as another kind of output
+        assert "notes.txt" in error, error
+    assert _listing(out) == {"old.txt", "notes.txt", MARKER} and (out / "notes.txt").read_text() == "mine"
+    assert _listing(tmp_path) == {"R"}
 
 
 def test_serve_help_is_fast_and_names_its_flags():
