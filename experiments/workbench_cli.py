@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--years", help="first:last year, e.g. 2020:2030 (default: the first scenario's)")
     p.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
     p.add_argument("--out", type=Path, help="output folder (default: results/compare-A-B…)")
+    p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("sensitivity", help="Morris or Sobol indices of the outcomes, from a finished sweep")
@@ -61,7 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--outcome", action="append", help="KEY or KEY@YEAR (repeatable; default: the declared ones at 2025)"
     )
     p.add_argument("--out", type=Path, help="output folder (default: FOLDER/sensitivity)")
+    p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
     p.set_defaults(func=cmd_sensitivity)
+
+
+_REPLACE_HELP = "replace an earlier result of this tool even if other inputs made it (never files of yours)"
 
 
 def _run_option(key: str, flag: str):
@@ -171,7 +176,7 @@ def cmd_compare(args) -> int:
         "replicates": args.replicates,
         "scale": first.scale,
     }
-    with staged(out, "report", identity, say=lambda line: print(line, file=sys.stderr)) as folder:
+    with staged(out, "report", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as folder:
         result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
         html, xlsx = write_report(result, folder)
     resolved = Path(out).resolve()
@@ -185,7 +190,7 @@ def cmd_sensitivity(args) -> int:
 
     table = analyse(args.folder, args.outcome)
     out = args.out or args.folder / "sensitivity"
-    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}) as folder:
+    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}, replace=args.replace) as folder:
         text = write(table, folder)
     print(text)
     print(f"tables and plot in {out}", file=sys.stderr)

@@ -551,6 +551,13 @@ WRITERS = {
 }
 
 
+def _accepts(command: str, flag: str) -> bool:
+    from experiments.cli import _parser
+
+    (subparsers,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return any(flag in action.option_strings for action in subparsers.choices[command]._actions)
+
+
 @pytest.mark.parametrize("command", list(WRITERS))
 def test_every_writer_keeps_a_users_file_and_names_it(tmp_path, command, capsys):
     from experiments import cli
@@ -565,6 +572,27 @@ def test_every_writer_keeps_a_users_file_and_names_it(tmp_path, command, capsys)
         assert "notes.txt" in error, error
     assert _listing(out) == {"old.txt", "notes.txt", MARKER} and (out / "notes.txt").read_text() == "mine"
     assert _listing(tmp_path) == {"R"}
+
+
+@pytest.mark.parametrize("command", [*WRITERS, "sensitivity"])
+def test_a_refusal_suggests_replace_only_where_the_command_accepts_it(tmp_path, command, capsys):
+    from experiments import cli
+
+    out = tmp_path / "R"
+    _old_results(out, kind="something else", identity={"source": "elsewhere"})
+    argv = [*WRITERS[command], "--out", str(out)] if command in WRITERS else ["sensitivity", str(tmp_path), "--out"]
+    if command == "sensitivity":  # the analysis needs a sweep; the refusal is checked on its output folder alone
+        from experiments.output_folders import OutputRefused, check
+
+        with pytest.raises(OutputRefused) as refused:
+            check(out, "sensitivity", {"source": str(tmp_path)})
+        error = str(refused.value)
+    else:
+        assert cli.main(argv) == 2
+        error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "something else output" in error, error
+    assert ("--replace" in error) == _accepts(command, "--replace"), error
+    assert _listing(out) == {"old.txt", MARKER}
 
 
 def test_serve_help_is_fast_and_names_its_flags():
