@@ -189,7 +189,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
         seed=check_seed(run.get("seed", base.seed), where, "run.seed"),
         start=start,
         end=end,
-        source=where,
+        source=str(path.resolve()),  # one source however the file is named (relative, absolute, linked)
     )
 
 

@@ -34,6 +34,7 @@ allowed) when the file is loaded, before any run starts.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import math
@@ -273,7 +274,8 @@ def load(name_or_path: str | Path, recalibrate: bool = False, run: dict[str, Any
         raw = raw | {"recalibrate": True}
     if run and isinstance(raw.get("run", {}), dict):
         raw = raw | {"run": raw.get("run", {}) | run}
-    return parse(raw, str(path), default_name=path.stem)
+    sweep = parse(raw, str(path), default_name=path.stem)
+    return dataclasses.replace(sweep, source=str(path.resolve()))  # one source however the file is named
 
 
 def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:

@@ -595,6 +595,16 @@ def test_a_refusal_suggests_replace_only_where_the_command_accepts_it(tmp_path, 
     assert _listing(out) == {"old.txt", MARKER}
 
 
+def test_the_same_file_by_relative_and_absolute_path_is_one_source(tmp_path):
+    (tmp_path / "mine.toml").write_text('name = "mine"\n[levers]\nrent_subsidy = 600\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert abm("run", "mine.toml", *SHORT, "--out", out, cwd=tmp_path).returncode == 0
+    again = abm("run", tmp_path / "mine.toml", *SHORT[:-1], "--out", out, cwd=ROOT)
+    assert again.returncode == 0, again.stderr
+    assert "replaced" in again.stderr
+    assert json.loads((out / MARKER).read_text())["source"] == str((tmp_path / "mine.toml").resolve())
+
+
 def test_serve_help_is_fast_and_names_its_flags():
     started = time.perf_counter()
     result = abm("serve", "--help")

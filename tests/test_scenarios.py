@@ -45,7 +45,7 @@ def test_scenario_loads(path: Path):
     assert isinstance(s, Scenario)
     assert s.name == path.stem  # the default output folder is results/<file name>
     assert s.description.strip()
-    assert s.source == str(path)
+    assert s.source == str(path.resolve())
     assert load(path.stem) == s  # by name as well as by path
     resolve(s.settings)  # every setting is a valid lever or parameter value
     assert s.start == 2020 and 2020 < s.end <= run_options()["end"].high
@@ -249,6 +249,19 @@ def test_bad_file_raises_scenario_error_naming_file_key_value_and_allowed(tmp_pa
     assert allowed in message, message
     assert "\n" not in message
     assert info.value.key == key and info.value.where == str(path)
+
+
+def test_the_same_file_by_any_path_is_one_source(tmp_path, monkeypatch):
+    from experiments.sweep import load as load_sweep
+
+    path = _write(tmp_path, 'base = "plan"\n', "mine.toml")
+    (tmp_path / "link.toml").symlink_to(path)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    sources = {load(p).source for p in (path, "../mine.toml", tmp_path / "sub" / ".." / "mine.toml", "../link.toml")}
+    assert sources == {str(path.resolve())}
+    sweep = _write(tmp_path, '[design]\nkind = "grid"\n[vary]\nrent_subsidy = { values = [0, 600] }\n', "s.toml")
+    assert load_sweep("../s.toml").source == load_sweep(sweep).source == str(sweep.resolve())
 
 
 def test_missing_file(tmp_path):
