@@ -109,7 +109,7 @@ def find(name_or_path: str | Path) -> Path:
 
 def load(name_or_path: str | Path) -> Scenario:
     """Read, resolve and check a scenario file (and its bases)."""
-    return _load(find(name_or_path), seen=())
+    return _load(find(name_or_path), chain=())
 
 
 def read_file(path: Path) -> dict:
@@ -142,12 +142,13 @@ def _base_file(path: Path, base: str) -> Path:
     )
 
 
-def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
+def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
+    """``path`` read and resolved; ``chain``: the files that led to it, the one the user gave first."""
     where = str(path)
-    if path.resolve() in seen:
-        raise ScenarioError(where, "base", path.stem, "scenarios' bases form a cycle")
-    if len(seen) >= MAX_BASE_DEPTH:
-        raise ScenarioError(where, "base", path.stem, f"a chain of bases may be at most {MAX_BASE_DEPTH} deep")
+    if path.resolve() in {p.resolve() for p in chain}:
+        raise _chain_error(chain, path, "scenarios' bases form a cycle")
+    if len(chain) > MAX_BASE_DEPTH:
+        raise _chain_error(chain, path, f"a scenario may build on at most {MAX_BASE_DEPTH} bases, one on another")
     raw = read_file(path)
     for key in raw:
         if key not in TOP_KEYS:
@@ -155,7 +156,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     if "base" in raw:
         if not isinstance(raw["base"], str):
             raise ScenarioError(where, "base", raw["base"], "must be the name of another scenario")
-        base = _load(_base_file(path, raw["base"]), (*seen, path.resolve()))
+        base = _load(_base_file(path, raw["base"]), (*chain, path))
     else:
         base = Scenario(name="baseline")
     settings = dict(base.settings)
@@ -191,6 +192,13 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
         end=end,
         source=str(path.resolve()),  # one source however the file is named (relative, absolute, linked)
     )
+
+
+def _chain_error(chain: tuple[Path, ...], path: Path, why: str) -> ScenarioError:
+    """An error about a chain of bases, naming the file the user gave, the base it names and the chain."""
+    files = [p.stem for p in (*chain, path)]
+    shown = files if len(files) <= 6 else [*files[:3], "…", *files[-2:]]
+    return ScenarioError(str(chain[0]), "base", files[1], f"{why} ({' → '.join(shown)})")
 
 
 def _default(key: str) -> Any:

@@ -286,7 +286,9 @@ def test_cyclic_bases(tmp_path):
     for name in ("a", "b", "self"):
         with pytest.raises(ScenarioError, match=r"base = '\w+': scenarios' bases form a cycle") as info:
             load(tmp_path / f"{name}.toml")
-        assert str(tmp_path) in str(info.value)
+        assert str(info.value).startswith(f"{tmp_path / name}.toml: ")  # the file given
+    with pytest.raises(ScenarioError, match=re.escape("cycle (a → b → a)")):
+        load(tmp_path / "a.toml")
 
 
 def test_base_errors_name_the_file_at_fault(tmp_path):
@@ -338,13 +340,20 @@ def test_huge_value_is_cut_in_the_message(tmp_path):
     assert len(str(info.value)) < 400 and "…" in str(info.value)
 
 
-def test_base_chain_has_a_depth_limit(tmp_path):
-    for i in range(sc.MAX_BASE_DEPTH + 5):
+def test_base_chain_has_a_depth_limit_and_names_the_file_given(tmp_path, monkeypatch):
+    deepest = sc.MAX_BASE_DEPTH + 5
+    for i in range(deepest):
         _write(tmp_path, f'base = "s{i + 1}"\n', f"s{i}.toml")
-    _write(tmp_path, "[levers]\nschool_seats = 5\n", f"s{sc.MAX_BASE_DEPTH + 5}.toml")
-    with pytest.raises(ScenarioError, match=f"at most {sc.MAX_BASE_DEPTH} deep"):
-        load(tmp_path / "s0.toml")
-    assert load(tmp_path / "s10.toml").settings == {"school_seats": 5}
+    _write(tmp_path, "[levers]\nschool_seats = 5\n", f"s{deepest}.toml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ScenarioError) as info:
+        load("s0.toml")  # 25 bases
+    message = str(info.value)
+    assert message.startswith(f"s0.toml: base = 's1': a scenario may build on at most {sc.MAX_BASE_DEPTH} bases")
+    assert info.value.where == "s0.toml" and "(s0 → s1 → s2 → … →" in message
+    assert load(f"s{deepest - sc.MAX_BASE_DEPTH}.toml").settings == {"school_seats": 5}  # exactly the limit
+    with pytest.raises(ScenarioError, match=f"^s4.toml: base = 's5': a scenario may build on at most"):
+        load(f"s{deepest - sc.MAX_BASE_DEPTH - 1}.toml")  # one more
 
 
 def test_a_file_anywhere_may_build_on_a_built_in_scenario(tmp_path):
