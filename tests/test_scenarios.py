@@ -352,7 +352,7 @@ def test_base_chain_has_a_depth_limit_and_names_the_file_given(tmp_path, monkeyp
     assert message.startswith(f"s0.toml: base = 's1': a scenario may build on at most {sc.MAX_BASE_DEPTH} bases")
     assert info.value.where == "s0.toml" and "(s0 → s1 → s2 → … →" in message
     assert load(f"s{deepest - sc.MAX_BASE_DEPTH}.toml").settings == {"school_seats": 5}  # exactly the limit
-    with pytest.raises(ScenarioError, match=f"^s4.toml: base = 's5': a scenario may build on at most"):
+    with pytest.raises(ScenarioError, match=r"^s4\.toml: base = 's5': a scenario may build on at most"):
         load(f"s{deepest - sc.MAX_BASE_DEPTH - 1}.toml")  # one more
 
 
