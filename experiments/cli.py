@@ -202,11 +202,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _seed_list(text: str) -> tuple[int, ...]:
+    """An argparse type for ``--seeds 1,2,3``: seeds, each once, no empty item (``1,,2`` is a typo, not 1,2)."""
     seed = run_option("seed", "--seeds")
-    parts = [s for s in text.split(",") if s.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds, e.g. 1,2,3")
-    return tuple(seed(s.strip()) for s in parts)
+    parts = [s.strip() for s in text.split(",")]
+    if "" in parts:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds with no empty item, e.g. 1,2,3")
+    seeds = tuple(seed(s) for s in parts)
+    if len(set(seeds)) < len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r}: each seed once, e.g. 1,2,3")
+    return seeds
 
 
 def _uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: str) -> None:
@@ -283,6 +287,8 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
+        if key.strip() in out:
+            raise ArgumentError("--set", pair, f"{key.strip()} is set twice: set each lever or parameter once")
         out[key.strip()] = value
     return out
 

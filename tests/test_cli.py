@@ -234,8 +234,9 @@ def test_bad_scenario_file_writes_nothing_to_the_default_results_folder(tmp_path
         (["baseline", "--set", "rent_subsidy=nan"], ["--set", "rent_subsidy", "nan"]),
         (["baseline", "--set", "rent_subsidy"], ["--set", "KEY=VALUE"]),
         (["baseline", "--set", "rent_subsidie=5"], ["--set", "did you mean 'rent_subsidy'"]),
+        (["baseline", "--set", "rent_subsidy=5", "--set", "rent_subsidy=6"], ["--set", "rent_subsidy is set twice"]),
     ],
-    ids=["years 2099", "unknown name", "missing file", "set NaN", "set without value", "set unknown key"],
+    ids=["years 2099", "unknown name", "missing file", "set NaN", "set without value", "set unknown key", "set twice"],
 )
 def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, fragments):
     before = _results_snapshot()
@@ -256,6 +257,12 @@ def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, f
         (["attribute", "plan", "--end", "0"], ["--end", "0"]),
         (["attribute", "plan", "--jobs", "0"], ["--jobs", "0", "-1"]),
         (["calibrate", "--seeds", "-1"], ["--seeds", "-1"]),
+        (["calibrate", "--seeds", "1,,2"], ["--seeds", "'1,,2'", "no empty item"]),
+        (["calibrate", "--seeds", "1,2,"], ["--seeds", "'1,2,'", "no empty item"]),
+        (["calibrate", "--seeds", ","], ["--seeds", "','", "no empty item"]),
+        (["calibrate", "--seeds", "1,2,1"], ["--seeds", "'1,2,1'", "each seed once"]),
+        (["validate", "--seeds", "1,,2"], ["--seeds", "'1,,2'", "no empty item"]),
+        (["compare", "baseline", ""], ["''", "give a scenario file or name"]),
         (["calibrate", "--seeds", "1" * 23], ["--seeds"]),
         (["calibrate", "--jobs", "0"], ["--jobs", "0"]),
         (["calibrate", "--scale", "5000"], ["--scale", "5000"]),
