@@ -43,6 +43,7 @@ from environment.settings import (
     check_setting,
     levers,
     parameters,
+    plan_value,
     run_default,
     run_options,
     shown,
@@ -210,7 +211,7 @@ MEASURES = tuple(measure_targets())
 
 def measures_at_plan(measures: list[int]) -> dict[str, Any]:
     """Lever values with the given measure groups at their plan values (others at baseline)."""
-    return {k: lv.plan for k, lv in levers().items() if lv.measure in measures and lv.modelled}
+    return {k: plan_value(k) for k, lv in levers().items() if lv.measure in measures and lv.modelled}
 
 
 def _measures(value: Any, where: str) -> list[int]:

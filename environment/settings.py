@@ -250,6 +250,13 @@ def check_setting(key: str, value: Any, where: str = "") -> Any:
     return value
 
 
+def plan_value(key: str) -> Any:
+    """The value lever ``key`` takes in the plan as the model runs it: its plan value, or its baseline when the lever
+    is not modelled (what the plan intends is then ``levers()[key].plan``, which the model refuses)."""
+    lever = levers()[key]
+    return lever.plan if lever.modelled else lever.baseline
+
+
 class Settings(Mapping[str, Any]):
     """Checked values of every lever and parameter for one run (a read-only mapping, also read as attributes)."""
 
@@ -289,13 +296,13 @@ class Settings(Mapping[str, Any]):
 def default_value(key: str, policy: str = "baseline") -> Any:
     """A lever's baseline (or plan) value, or a parameter's default."""
     if key in levers():
-        return getattr(levers()[key], policy)
+        return plan_value(key) if policy == "plan" else levers()[key].baseline
     return parameters()[key].default
 
 
 def resolve(overrides: Mapping[str, Any] | None = None, policy: str = "baseline", where: str = "") -> Settings:
     """Baseline (or plan) settings with ``overrides`` checked against the registries."""
-    values = {k: getattr(lv, policy) for k, lv in levers().items()}
+    values = {k: default_value(k, policy) for k in levers()}
     values |= {k: p.default for k, p in parameters().items()}
     for key, value in (overrides or {}).items():
         values[key] = check_setting(key, value, where)

@@ -23,7 +23,7 @@ import traceback
 import unicodedata
 from pathlib import Path
 
-from environment.settings import InputError, levers, parameters, run_options
+from environment.settings import InputError, levers, parameters, plan_value, run_options
 from environment.targets import PLAN_ADOPTED
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 
@@ -393,7 +393,8 @@ def lever_records() -> list[dict]:
             "min": lv.low,
             "max": lv.high,
             "baseline": lv.baseline,
-            "plan": lv.plan,
+            "plan": plan_value(lv.key),  # what a scenario with the plan gives the model
+            "plan_intent": lv.plan,  # what the plan intends (differs only for a lever that is not modelled)
             "plan_basis": lv.plan_basis,
             "modelled": lv.modelled,
             "reason": lv.reason,
@@ -432,7 +433,7 @@ def cmd_levers(args) -> int:
         print(f"{'key':<26} {'m':>2} {'unit':<16} {'range':<14} {'baseline':>9} {'plan':>9}  name")
         for r in records:
             rng = "" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}"
-            note = "" if r["modelled"] else "  [not modelled]"
+            note = "" if r["modelled"] else f"  [not modelled; the plan intends {_as_text(r['plan_intent'])}]"
             print(
                 f"{r['key']:<26} {r['measure']:>2} {r['unit'][:16]:<16} {rng:<14} "
                 f"{_as_text(r['baseline'], r['unit']):>9} {_as_text(r['plan'], r['unit']):>9}  "
@@ -454,10 +455,13 @@ def levers_markdown(records: list[dict]) -> str:
     for r in records:
         rng = "true/false" if r["type"] == "bool" else f"{r['min']:g} – {r['max']:g}"
         name = f"{r['name_en']}<br>{r['name_zh']}" + ("" if r["modelled"] else f"<br>**not modelled**: {r['reason']}")
+        plan = _as_text(r["plan"], r["unit"]) + (
+            "" if r["modelled"] else f" (the plan intends {_as_text(r['plan_intent'])}; not modelled)"
+        )
         items = ", ".join(map(str, r["items"]))
         lines.append(
             f"| `{r['key']}` | {r['measure']} | {items} | {name} | {r['unit']} | {rng} "
-            f"| {_as_text(r['baseline'], r['unit'])} | {_as_text(r['plan'], r['unit'])} | {r['plan_basis']} |"
+            f"| {_as_text(r['baseline'], r['unit'])} | {plan} | {r['plan_basis']} |"
         )
     return "\n".join(lines)
 

@@ -120,13 +120,14 @@ def test_levers_json_covers_the_registry():
         lv = levers()[r["key"]]
         assert isinstance(r["measure"], int) and 1 <= r["measure"] <= 10
         assert isinstance(r["unit"], str)
-        assert (r["measure"], r["min"], r["max"], r["baseline"], r["plan"]) == (
+        assert (r["measure"], r["min"], r["max"], r["baseline"], r["plan_intent"]) == (
             lv.measure,
             lv.low,
             lv.high,
             lv.baseline,
             lv.plan,
         )
+        assert r["plan"] == (lv.plan if lv.modelled else lv.baseline), r["key"]  # what the model takes
         if r["type"] == "bool":
             assert isinstance(r["baseline"], bool) and isinstance(r["plan"], bool)
         else:
@@ -135,6 +136,25 @@ def test_levers_json_covers_the_registry():
         if not r["modelled"]:
             assert r["reason"], r["key"]
     assert {r["measure"] for r in records} == set(range(1, 11))
+
+
+@pytest.mark.parametrize("value", ["baseline", "plan"])
+def test_every_advertised_lever_value_is_accepted_by_the_model(value):
+    from abm import MigrationModel
+    from environment.settings import check_setting
+    from experiments.cli import lever_records
+
+    records = lever_records()
+    assert records == json.loads(abm("levers", "--json").stdout)
+    advertised = {r["key"]: r[value] for r in records}
+    for key, setting in advertised.items():
+        assert check_setting(key, setting) == setting, key
+    model = MigrationModel(scale=1000, end=2021, rng=1, **advertised)  # the model's own checks, all at once
+    assert {key: model.settings[key] for key in advertised} == advertised
+    if value == "plan":  # the plan scenario runs exactly the advertised plan values
+        assert {k: v for k, v in advertised.items() if v != levers()[k].baseline} == {
+            k: v for k, v in load("plan").settings.items() if k in advertised
+        }
 
 
 def test_parameters_json_covers_the_registry():
@@ -153,7 +173,7 @@ def test_levers_table_flags_not_modelled_levers():
     lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
     assert set(lines) == set(levers())
     for key, lv in levers().items():
-        assert ("[not modelled]" in lines[key]) == (not lv.modelled), key
+        assert ("[not modelled; the plan intends " in lines[key]) == (not lv.modelled), key
 
 
 @pytest.mark.parametrize(("command", "page"), [("levers", "docs/levers.md"), ("parameters", "docs/parameters.md")])
