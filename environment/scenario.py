@@ -46,7 +46,9 @@ from environment.settings import (
     plan_value,
     run_default,
     run_options,
+    setting_key,
     shown,
+    suggestion,
 )
 from environment.targets import measure_targets
 
@@ -54,6 +56,7 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "title_zh", "title_en", "description", "base", "plan_measures", "levers", "parameters", "run"}
 RUN_KEYS = {"scale", "seed", "years"}
 NAME = re.compile(r"[A-Za-z0-9_-]+")
+BARE_NAME = re.compile(r"^[ \t]*([^\s\"'#\[=][^=\n]*?[^\x00-\x7f][^=\n]*?)[ \t]*=", re.MULTILINE)  # 中文 = 1
 MAX_BASE_DEPTH = 20  # scenarios built on scenarios: deeper chains are refused as a likely mistake
 
 
@@ -129,7 +132,9 @@ def read_file(path: Path) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(where, "TOML", None, f"not valid TOML ({shown(str(e))[1:-1]})") from None
+        bare = next((m.group(1) for m in BARE_NAME.finditer(text)), None)
+        hint = f'; a name as a key goes in quotes: "{bare}" = …' if bare else ""
+        raise ScenarioError(where, "TOML", None, f"not valid TOML ({shown(str(e))[1:-1]}){hint}") from None
 
 
 def _base_file(path: Path, base: str) -> Path:
@@ -153,7 +158,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
     raw = read_file(path)
     for key in raw:
         if key not in TOP_KEYS:
-            raise ScenarioError(where, key, raw[key], _unknown(key, TOP_KEYS, "top-level keys"))
+            raise ScenarioError(where, key, raw[key], _unknown(key, TOP_KEYS))
     if "base" in raw:
         if not isinstance(raw["base"], str):
             raise ScenarioError(where, "base", raw["base"], "must be the name of another scenario")
@@ -172,7 +177,7 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
         raise ScenarioError(where, "run", run, "must be a table: [run]")
     for key in run:
         if key not in RUN_KEYS:
-            raise ScenarioError(where, f"run.{key}", run[key], _unknown(key, RUN_KEYS, "run keys"))
+            raise ScenarioError(where, f"run.{key}", run[key], _unknown(key, RUN_KEYS))
     start, end = parse_years(run["years"], where, "run.years") if "years" in run else (base.start, base.end)
     for key in ("name", "title_zh", "title_en", "description"):
         value = raw.get(key)
@@ -227,26 +232,30 @@ def _section(raw: dict, name: str, registry: dict, where: str, other: tuple[str,
     table = raw.get(name, {})
     if not isinstance(table, dict):
         raise ScenarioError(where, name, table, f"must be a table: [{name}]")
-    out = {}
-    for key, value in table.items():
+    out, given_as = {}, {}
+    for given, value in table.items():
+        key = setting_key(given)  # the key, or a lever's or parameter's name in Chinese or English
         if key not in registry:
             if key in other[1]:
                 raise ScenarioError(
-                    where, f"{name}.{key}", value, f"is one of the {other[0]}: put it under [{other[0]}]"
+                    where, f"{name}.{given}", value, f"is one of the {other[0]}: put it under [{other[0]}]"
                 )
-            raise ScenarioError(where, f"{name}.{key}", value, _unknown(key, registry, name))
+            hint = suggestion(given) or f"see `abm {name}`"
+            raise ScenarioError(where, f"{name}.{given}", value, f"unknown key; {hint}")
+        if key in out:
+            raise ScenarioError(where, f"{name}.{given}", value, f"{key} is already set here (as {given_as[key]!r})")
         try:
             out[key] = check_setting(key, value)
         except SettingError as e:
-            raise ScenarioError(where, f"{name}.{key}", value, e.allowed) from None
+            raise ScenarioError(where, f"{name}.{given}", value, e.allowed) from None
+        given_as[key] = given
     return out
 
 
-def _unknown(key: str, known, what: str) -> str:
+def _unknown(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    listing = f"see `abm {what}`" if what in ("levers", "parameters") else "allowed: " + ", ".join(sorted(known))
-    return f"unknown key ({listing}){hint}"
+    return f"unknown key (allowed: {', '.join(sorted(known))}){hint}"
 
 
 def parse_years(value: Any, where: str, key: str = "years") -> tuple[int, int]:

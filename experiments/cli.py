@@ -275,21 +275,25 @@ def _say(args, text: str) -> None:
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, object]:
-    """``--set key=value`` pairs as settings; values are read as TOML (numbers, true/false, "never")."""
+    """``--set key=value`` pairs as settings by key (a lever's or parameter's name in Chinese or English is taken
+    for its key); values are read as TOML (numbers, true/false, "never")."""
     import tomllib
+
+    from environment.settings import lookup
 
     out: dict[str, object] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
             raise ArgumentError("--set", pair, "KEY=VALUE, e.g. --set rent_subsidy=800")
+        key = lookup(name.strip(), where="--set").key
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
-        if key.strip() in out:
-            raise ArgumentError("--set", pair, f"{key.strip()} is set twice: set each lever or parameter once")
-        out[key.strip()] = value
+        if key in out:
+            raise ArgumentError("--set", pair, f"{key} is set twice: set each lever or parameter once")
+        out[key] = value
     return out
 
 

@@ -255,8 +255,20 @@ def test_bad_scenario_file_writes_nothing_to_the_default_results_folder(tmp_path
         (["baseline", "--set", "rent_subsidy"], ["--set", "KEY=VALUE"]),
         (["baseline", "--set", "rent_subsidie=5"], ["--set", "did you mean 'rent_subsidy'"]),
         (["baseline", "--set", "rent_subsidy=5", "--set", "rent_subsidy=6"], ["--set", "rent_subsidy is set twice"]),
+        (["baseline", "--set", "rent_subsidy=5", "--set", "市场租房补贴=6"], ["--set", "rent_subsidy is set twice"]),
+        (["baseline", "--set", "购房补贴=5"], ["--set", "did you mean 'talent_purchase_subsidy' (人才购房补贴"]),
     ],
-    ids=["years 2099", "unknown name", "missing file", "set NaN", "set without value", "set unknown key", "set twice"],
+    ids=[
+        "years 2099",
+        "unknown name",
+        "missing file",
+        "set NaN",
+        "set without value",
+        "set unknown key",
+        "set twice",
+        "set twice by name",
+        "set part of a name",
+    ],
 )
 def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, fragments):
     before = _results_snapshot()
@@ -402,6 +414,16 @@ def test_good_run_records_what_produced_it(good_run):
     # the written scenario.toml is itself a scenario that reproduces the run
     again = load(out / "scenario.toml")
     assert (again.name, again.settings, again.scale, again.seed, again.end) == ("baseline", {}, 200, 1, 2023)
+
+
+def test_set_takes_a_levers_chinese_name_for_its_key():
+    from experiments.cli import parse_overrides
+
+    assert parse_overrides(["人才购房补贴=80000", "Rent subsidy=900", "hsr_year=never"]) == {
+        "talent_purchase_subsidy": 80000,
+        "rent_subsidy": 900,
+        "hsr_year": "never",
+    }
 
 
 def test_run_writes_the_scenarios_settings(tmp_path):

@@ -181,7 +181,7 @@ def _write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
 # (file text, key, value as shown, what is allowed)
 BAD_FILES = {
     "unknown top-level key": ('colour = "red"\n', "colour", "'red'", "allowed: base, description"),
-    "unknown lever": ("[levers]\nhsr_yaer = 2030\n", "levers.hsr_yaer", "2030", "did you mean 'hsr_year'?"),
+    "unknown lever": ("[levers]\nhsr_yaer = 2030\n", "levers.hsr_yaer", "2030", "did you mean 'hsr_year' ("),
     "unknown parameter": ("[parameters]\nbeta_incme = 2\n", "parameters.beta_incme", "2", "beta_income"),
     "parameter under levers": ("[levers]\nbeta_income = 2\n", "levers.beta_income", "2", "put it under [parameters]"),
     "lever under parameters": ("[parameters]\nhsr_year = 2030\n", "parameters.hsr_year", "2030", "under [levers]"),
@@ -262,6 +262,61 @@ def test_the_same_file_by_any_path_is_one_source(tmp_path, monkeypatch):
     assert sources == {str(path.resolve())}
     sweep = _write(tmp_path, '[design]\nkind = "grid"\n[vary]\nrent_subsidy = { values = [0, 600] }\n', "s.toml")
     assert load_sweep("../s.toml").source == load_sweep(sweep).source == str(sweep.resolve())
+
+
+# ------------------------------------------------------------ names in Chinese and English
+def test_a_levers_chinese_or_english_name_is_taken_for_its_key(tmp_path):
+    path = _write(
+        tmp_path,
+        '[levers]\n"人才购房补贴" = 80000\n"北沿江高铁(海门北站)开通年份" = 2030\n"Rent subsidy" = 900\n'
+        '[parameters]\n"跨城市迁移成本" = 5.0\n',
+        "mine.toml",
+    )  # the HSR's name with ASCII brackets where levers.toml has full-width ones
+    assert load(path).settings == {
+        "talent_purchase_subsidy": 80000,
+        "hsr_year": 2030,
+        "rent_subsidy": 900,
+        "moving_cost_intercity": 5.0,
+    }
+    settings = resolve({"人才购房补贴": 80000})
+    assert settings["talent_purchase_subsidy"] == 80000 and "人才购房补贴" not in settings
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ('[levers]\n"购房补贴" = 1\n', ["levers.购房补贴", "did you mean 'talent_purchase_subsidy' (人才购房补贴 / "]),
+        ('[levers]\n"高铁开通" = 2030\n', ["levers.高铁开通", "did you mean 'hsr_year' (北沿江高铁"]),
+        ('[levers]\n"跨城市迁移成本" = 5.0\n', ["levers.跨城市迁移成本", "put it under [parameters]"]),
+        (
+            '[levers]\nrent_subsidy = 1\n"市场租房补贴" = 2\n',
+            ["levers.市场租房补贴", "already set here (as 'rent_subsidy')"],
+        ),
+        ("[levers]\n人才购房补贴 = 1\n", ["not valid TOML", 'a name as a key goes in quotes: "人才购房补贴" = …']),
+    ],
+    ids=["part of a name", "characters of a name", "a parameter under levers", "set twice", "name without quotes"],
+)
+def test_a_near_miss_of_a_name_suggests_the_key(tmp_path, text, fragments):
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    for fragment in fragments:
+        assert fragment in str(info.value), str(info.value)
+
+
+def test_a_sweep_varies_a_lever_named_in_chinese(tmp_path):
+    from experiments.sweep import SweepError
+    from experiments.sweep import load as load_sweep
+
+    design = '[design]\nkind = "grid"\n[vary]\n'
+    sweep = _write(tmp_path, design + '"人才购房补贴" = { values = [0, 50000] }\n', "s.toml")
+    assert [f.key for f in load_sweep(sweep).factors] == ["talent_purchase_subsidy"]
+    twice = _write(tmp_path, design + 'rent_subsidy = {}\n"市场租房补贴" = {}\n', "t.toml")
+    with pytest.raises(SweepError, match="rent_subsidy is already varied here"):
+        load_sweep(twice)
+    near = _write(tmp_path, design + '"购房补贴" = {}\n', "u.toml")
+    with pytest.raises(SweepError, match="did you mean 'talent_purchase_subsidy'"):
+        load_sweep(near)
 
 
 def test_missing_file(tmp_path):
