@@ -30,6 +30,8 @@ the file, the key, the value and what is allowed.
 from __future__ import annotations
 
 import difflib
+import itertools
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -38,6 +40,7 @@ from typing import Any
 
 from environment.inputs import CENSUS_YEAR
 from environment.settings import (
+    NEVER,
     FileError,
     SettingError,
     check_setting,
@@ -290,3 +293,73 @@ def check_seed(value: Any, where: str, key: str = "seed") -> int:
 
 def all_scenarios() -> list[Path]:
     return sorted(SCENARIO_DIR.glob("*.toml"))
+
+
+def template(path: Path, base: str = "baseline") -> str:
+    """A commented scenario file for ``path`` building on ``base``: valid as it stands (it is the base), with every
+    lever and parameter commented out at the base's value, with its names, unit and range, ready to uncomment.
+
+    ``base`` is found as a file's ``base`` is (beside ``path`` first, then built in); a bad one is a ScenarioError.
+    """
+    name = path.stem
+    if path.suffix != ".toml" or not NAME.fullmatch(name):
+        raise ScenarioError(
+            str(path),
+            "file",
+            None,
+            "a name ending in .toml, made of letters, digits, '_' and '-' (it names the scenario)",
+        )
+    start = _load(_base_file(path, base), chain=(path,))
+    value = {**{k: lv.baseline for k, lv in levers().items()}, **{k: p.default for k, p in parameters().items()}}
+    value |= start.settings
+    lines = [
+        f"# Scenario {name}: written by `abm new-scenario` to start from {base!r}. As it stands it is {base!r} itself.",
+        "# A scenario states only what differs from its base: uncomment a lever (remove the leading '# ') and change",
+        "# its value. A lever's or parameter's Chinese or English name may stand for its key, in quotes:",
+        '# "人才购房补贴" = 80000. Every key is described in the README ("Scenario files"); check the file with',
+        f"# `abm run {path.name} --years 2020:2021 --scale 100`.",
+        "",
+        f"name = {_toml(name)}  # names the results folder: letters, digits, '_' and '-'",
+        '# title_zh = "…"  # shown in reports\' legends and on the web page (not inherited; default: the name)',
+        '# title_en = "…"',
+        f"description = {_toml(f'Starts from {base}: say here what differs')}",
+        f"base = {_toml(base)}  # the scenario this one starts from (a file beside this one, or `abm scenarios`);",
+        '# without a base line a file starts from "baseline": every lever as in 2020, every parameter at its default',
+        '# plan_measures = "all"  # or [1, 2]: these measure groups\' levers at plan values, the others at baseline',
+        "",
+        "[levers]  # the plan's measures (`abm levers`)",
+    ]
+    measures = measure_targets()
+    for number, group in itertools.groupby(levers().values(), key=lambda lv: lv.measure):
+        lines.append(f"# --- measure {number} {measures[number].name_zh} {measures[number].name_en} ---")
+        for lv in group:
+            plan = f"plan {_toml(lv.plan)}" if lv.modelled else f"not modelled: only {_toml(lv.baseline)}"
+            lines.append(f"# {lv.name_zh} · {lv.name_en}: {lv.allowed()}; baseline {_toml(lv.baseline)}, {plan}")
+            lines.append(f"# {lv.key} = {_toml(value[lv.key])}")
+    lines += ["", "[parameters]  # what we do not know, at its default (`abm parameters`); change one to test it"]
+    for group, members in itertools.groupby(parameters().values(), key=lambda p: p.group):
+        lines.append(f"# --- {group} ---")
+        for p in members:
+            fitted = "; calibrated (changing it undoes the fit to 2010–2020)" if p.calibrated else ""
+            lines.append(f"# {p.key} = {_toml(value[p.key])}  # {p.name_zh} · {p.name_en}: {p.allowed()}{fitted}")
+    scale, seed, end = (run_options()[k] for k in ("scale", "seed", "end"))
+    lines += [
+        "",
+        f"[run]  # how it is run, unless the command line says otherwise (--scale, --seed, --years); {base!r}'s:",
+        f"# scale = {start.scale}  # {scale.name_en}: {scale.allowed()}; payments reach few agents above 100",
+        f"# seed = {start.seed}  # {seed.allowed()}",
+        f'# years = "{start.start}:{start.end}"  # "{CENSUS_YEAR}:END", END from {end.low} to {end.high}',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML value (``None``: a project that never opens, ``"never"``)."""
+    if value is None:
+        return f'"{NEVER}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)

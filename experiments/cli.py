@@ -149,6 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
     p.set_defaults(func=cmd_scenarios)
 
+    p = sub.add_parser("new-scenario", help="write a commented scenario file to edit (never over an existing file)")
+    p.add_argument("file", type=Path, help="the new file, e.g. my_plan.toml (its name names the scenario)")
+    p.add_argument(
+        "--base",
+        default="baseline",
+        help="the scenario it starts from (default baseline: every lever as in 2020; e.g. plan)",
+    )
+    p.set_defaults(func=cmd_new_scenario)
+
     p = sub.add_parser("attribute", help="what each measure group delivers, from paired runs on the same draws")
     p.add_argument("scenario", help="scenario file or name (usually: plan)")
     _run_options(p)
@@ -514,6 +523,16 @@ def cmd_scenarios(args) -> int:
     for path in all_scenarios():
         s = load(path)
         print(f"{s.name:<30} {s.description}")
+    return 0
+
+
+def cmd_new_scenario(args) -> int:
+    from environment.scenario import load, template
+    from experiments.output_folders import write_text_atomic
+
+    path = write_text_atomic(args.file, template(args.file, args.base), new=True)
+    load(path)  # what was written is a valid scenario
+    print(f"wrote {args.file}: {args.base} as it stands; uncomment and change what differs", file=sys.stderr)
     return 0
 
 

@@ -451,13 +451,16 @@ def _new_empty_folder(staging: Path) -> None:
 
 
 # ------------------------------------------------------------------ single files
-def write_file_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+def write_file_atomic(path: str | Path, write: Callable[[Path], None], *, new: bool = False) -> Path:
     """Replace ``path`` by what ``write(temporary)`` writes to a temporary file beside it, fsynced, then renamed.
 
     The temporary file keeps ``path``'s suffix (writers such as matplotlib read it) except ``.parquet``, so a folder's
     table glob never sees a half-written file. On failure the old file is left as it was and the temporary removed.
-    The mode follows the umask.
+    The mode follows the umask. ``new``: ``path`` must not exist (checked again as it is linked into place), else
+    :class:`OutputRefused` and nothing written.
     """
+    if new and os.path.lexists(path):
+        raise _refused(path, "already exists", "choose another name, or move that file away")
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = ".tmp" if path.suffix == ".parquet" else path.suffix
@@ -467,7 +470,10 @@ def write_file_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
         write(temporary)
         with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        if new:
+            _link_new(temporary, path)
+        else:
+            os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -475,14 +481,23 @@ def write_file_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+def _link_new(temporary: Path, path: Path) -> None:
+    """Give ``temporary`` the name ``path`` only if nothing has it (a hard link cannot replace), then drop its own."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise _refused(path, "already exists", "choose another name, or move that file away") from None
+    temporary.unlink()
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, new: bool = False) -> Path:
     """:func:`write_file_atomic` for bytes."""
-    return write_file_atomic(path, lambda temporary: temporary.write_bytes(data))
+    return write_file_atomic(path, lambda temporary: temporary.write_bytes(data), new=new)
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
+def write_text_atomic(path: str | Path, text: str, *, new: bool = False) -> Path:
     """:func:`write_bytes_atomic` for UTF-8 text."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    return write_bytes_atomic(path, text.encode("utf-8"), new=new)
 
 
 def _fsync_folder(folder: Path) -> None:

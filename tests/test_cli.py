@@ -30,6 +30,7 @@ SUBCOMMANDS = [
     "levers",
     "parameters",
     "scenarios",
+    "new-scenario",
     "attribute",
     "calibrate",
     "serve",
@@ -182,6 +183,18 @@ def test_docs_page_is_what_the_registry_generates(command, page):
     assert result.returncode == 0, result.stderr
     committed = (ROOT / page).read_text(encoding="utf-8")
     assert result.stdout == committed, f"{page} is stale: regenerate it with `abm {command} --markdown > {page}`"
+
+
+def test_new_scenario_writes_a_valid_template_and_never_overwrites(tmp_path):
+    result = abm("new-scenario", "my_plan.toml", "--base", "plan", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert load(tmp_path / "my_plan.toml").settings == load("plan").settings
+    written = (tmp_path / "my_plan.toml").read_bytes()
+    again = abm("new-scenario", "my_plan.toml", cwd=tmp_path)
+    _assert_user_error(again, "my_plan.toml", "already exists")
+    assert (tmp_path / "my_plan.toml").read_bytes() == written
+    _assert_user_error(abm("new-scenario", "other.toml", "--base", "plann", cwd=tmp_path), "base = 'plann'")
+    assert _listing(tmp_path) == {"my_plan.toml"}
 
 
 def test_scenarios_lists_every_scenario_file():

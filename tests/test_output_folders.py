@@ -507,3 +507,14 @@ def test_write_text_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, mo
     assert _listing(tmp_path) == {"calibration.toml"}
     write_text_atomic(path, "new = 2\n")
     assert path.read_text() == "new = 2\n"
+
+
+def test_a_new_file_never_replaces_one_made_meanwhile(tmp_path, monkeypatch):
+    path = tmp_path / "my_plan.toml"
+    write_text_atomic(path, "name = 'mine'\n", new=True)
+    with pytest.raises(OutputRefused, match="already exists"):
+        write_text_atomic(path, "x = 1\n", new=True)
+    monkeypatch.setattr(os.path, "lexists", lambda p: False)  # as if it appeared after the first look
+    with pytest.raises(OutputRefused, match="already exists"):
+        write_text_atomic(path, "x = 1\n", new=True)
+    assert path.read_text() == "name = 'mine'\n" and _listing(tmp_path) == {"my_plan.toml"}

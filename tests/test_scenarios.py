@@ -319,6 +319,46 @@ def test_a_sweep_varies_a_lever_named_in_chinese(tmp_path):
         load_sweep(near)
 
 
+# ------------------------------------------------------------ the template (abm new-scenario)
+@pytest.mark.parametrize("base", ["baseline", "plan", "plan_hsr_2030"])
+def test_the_template_is_its_base_and_lists_every_setting(tmp_path, base):
+    path = tmp_path / "my_plan.toml"
+    text = sc.template(path, base)
+    path.write_text(text, encoding="utf-8")
+    mine, start = load(path), load(base)
+    assert mine.name == "my_plan" and mine.settings == start.settings
+    assert (mine.scale, mine.seed, mine.start, mine.end) == (start.scale, start.seed, start.start, start.end)
+    assert f'base = "{base}"' in text and 'without a base line a file starts from "baseline"' in text
+    lines = text.splitlines()
+    for key, lv in levers().items():
+        at = lines.index(f"# {key} = {sc._toml(start.settings.get(key, lv.baseline))}")
+        assert lines[at - 1].startswith(f"# {lv.name_zh} · {lv.name_en}: {lv.allowed()}; "), key
+    for key, p in parameters().items():
+        assert any(line.startswith(f"# {key} = ") and p.name_zh in line and p.name_en in line for line in lines), key
+    # every commented setting, uncommented as written, is valid and changes nothing
+    uncommented = re.sub(r"^# (\w+ = )", r"\1", text, flags=re.MULTILINE)
+    path.write_text(uncommented, encoding="utf-8")
+    assert load(path).settings == start.settings
+    assert (load(path).scale, load(path).end) == (start.scale, start.end)
+
+
+def test_the_template_refuses_a_bad_file_name_or_base(tmp_path):
+    for name in ("my plan.toml", "notes.txt"):
+        with pytest.raises(ScenarioError, match=r"a name ending in \.toml"):
+            sc.template(tmp_path / name)
+    with pytest.raises(ScenarioError, match="base = 'plann': no scenario of that name"):
+        sc.template(tmp_path / "mine.toml", "plann")
+
+
+def test_the_readme_documents_every_key_of_a_scenario_file():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Scenario files", 1)[1].split("\n## ", 1)[0]
+    for key in [*sc.TOP_KEYS, *sc.RUN_KEYS]:
+        assert f"`{key}`" in section or f"`[{key}]`" in section, key
+    assert f"at most\n**{sc.MAX_BASE_DEPTH} bases**" in section or f"**{sc.MAX_BASE_DEPTH} bases**" in section
+    assert '**`base` defaults to `"baseline"`**' in section
+
+
 def test_missing_file(tmp_path):
     path = tmp_path / "nowhere.toml"
     with pytest.raises(ScenarioError, match=re.escape(f"{path}: file: no such scenario file")):
