@@ -157,7 +157,7 @@ def cmd_query(args) -> int:
 
 def cmd_compare(args) -> int:
     from environment import scenario as sc
-    from experiments.compare import compare
+    from experiments.compare import check_distinct, compare
     from experiments.output_folders import staged
     from experiments.report import write_report
     from experiments.store import RESULTS_DIR
@@ -169,6 +169,7 @@ def cmd_compare(args) -> int:
     scenarios = [sc.load(name).with_run(scale=args.scale, years=args.years) for name in args.scenarios]
     first = scenarios[0]
     scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
+    check_distinct(scenarios)
     out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
     identity = {
         "source": "+".join(s.source for s in scenarios),

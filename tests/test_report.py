@@ -145,6 +145,23 @@ def test_compare_cli_refuses_bad_input(tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 3
 
 
+@pytest.mark.parametrize("given", [["plan", "plan"], ["baseline", "plan", "MINE"]], ids=["twice", "a file named plan"])
+def test_compare_refuses_a_scenario_named_twice_before_any_run(tmp_path, capsys, monkeypatch, given):
+    import experiments.compare as cmp
+    from experiments.cli import main
+
+    (tmp_path / "mine.toml").write_text('name = "plan"\nbase = "plan"\n', encoding="utf-8")
+    monkeypatch.setattr(cmp, "run_many", lambda *a, **k: pytest.fail("a run started"))
+    argv = [str(tmp_path / "mine.toml") if g == "MINE" else g for g in given]
+    assert main(["compare", *argv, "--scale", "1000", "--out", str(tmp_path / "r")]) == 2
+    (error,) = capsys.readouterr().err.strip().splitlines()
+    assert "'plan' is given twice" in error and "needs its own name" in error, error
+    assert "internal error" not in error
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(cmp.ScenarioError, match="given twice"):  # from Python as well
+        compare([load("plan"), load("plan")], replicates=1)
+
+
 def test_cjk_font_is_registered_or_falls_back_with_one_warning(monkeypatch):
     from abm import fonts
 
