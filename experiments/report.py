@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from abm.outcomes import describe
+from environment.scenario import Scenario
 from environment.targets import targets
 from experiments.compare import Comparison, settings_table
 from experiments.sweep_store import write_atomic
@@ -49,11 +50,16 @@ def _axes(n: int = 1, width: float = 9, height: float = 3.6):
     return fig, list(axes[0])
 
 
+def legend_name(s: Scenario) -> str:
+    """How a scenario is named in legends: its ``title_zh`` and ``title_en`` (one line each), else its name."""
+    return "\n".join(t for t in (s.title_zh, s.title_en) if t) or s.name
+
+
 def _band_plot(c: Comparison, key: str, ax, target: float | None = None, target_label: str = "") -> None:
     bands = c.bands()
     for s in c.scenarios:
         b = bands[(bands.scenario == s.name) & (bands.outcome == key)].sort_values("year")
-        line = ax.plot(b.year, b["mean"], label=s.name)[0]
+        line = ax.plot(b.year, b["mean"], label=legend_name(s))[0]
         ax.fill_between(b.year, b["min"], b["max"], color=line.get_color(), alpha=0.25)
     if target is not None:
         ax.axhline(target, color="k", ls="--", lw=1, label=target_label)
@@ -95,6 +101,7 @@ def plots(c: Comparison) -> dict[str, str]:
     fig, (ax,) = _axes(height=4)
     wide = c.arrivals.pivot_table(index="name_zh", columns="scenario", values="people", sort=False)
     wide = wide[[s.name for s in c.scenarios if s.name in wide.columns]]
+    wide.columns = [legend_name(s) for s in c.scenarios if s.name in wide.columns]
     names = dict(zip(c.arrivals.name_zh, c.arrivals.name_en, strict=False))
     wide.index = [f"{zh}\n{names.get(zh, '')}" for zh in wide.index]
     wide.plot.bar(ax=ax, rot=0)
@@ -107,7 +114,10 @@ def plots(c: Comparison) -> dict[str, str]:
     if not c.spending.empty:
         fig, (ax,) = _axes(height=4)
         by = c.spending[c.spending.measure != "all"]
-        by.pivot_table(index="name_zh", columns="scenario", values="yuan").plot.bar(ax=ax, rot=0)
+        spent = by.pivot_table(index="name_zh", columns="scenario", values="yuan")
+        paying = [s for s in c.scenarios if s.name in spent.columns]  # in the comparison's order
+        spent = spent[[s.name for s in paying]].set_axis([legend_name(s) for s in paying], axis=1)
+        spent.plot.bar(ax=ax, rot=0)
         ax.set_title("各措施补贴支出 Subsidies paid by measure (yuan per run)", fontsize=10)
         out["spending"] = _figure_png(fig)
     return out
@@ -172,6 +182,29 @@ SPENDING_HEADERS = {
 }
 
 
+SCENARIO_HEADERS = {
+    "scenario": "情景 scenario",
+    "title_zh": "名称",
+    "title_en": "title",
+    "description": "说明 description",
+}
+
+
+def scenario_table(scenarios: list[Scenario]) -> pd.DataFrame:
+    """The compared scenarios: name, titles (the name where a file gives none) and description."""
+    rows = [
+        {
+            "scenario": s.name,
+            "title_zh": s.title_zh or s.name,
+            "title_en": s.title_en or s.name,
+            "description": s.description,
+            "source": s.source,
+        }
+        for s in scenarios
+    ]
+    return pd.DataFrame(rows, columns=["scenario", "title_zh", "title_en", "description", "source"])
+
+
 def render_html(c: Comparison) -> str:
     """The whole report as one HTML string."""
     figs = plots(c)
@@ -186,6 +219,7 @@ def render_html(c: Comparison) -> str:
         f"{first.start}–{first.end}. Each scenario ran {len(c.runs) // len(c.scenarios)} paired replicates "
         f"(the same seeds), 1:{first.scale}, {first.start}–{first.end}; bands span the replicates, intervals are "
         f"95% t-intervals of the mean. Reference 参照: <b>{html.escape(c.reference)}</b>.</p>",
+        _html_table(scenario_table(c.scenarios), SCENARIO_HEADERS),
         *[f"<p class='note'>{html.escape(n)}</p>" for n in c.notes],
         "<h2>常住人口 Resident population</h2>",
         f"<img alt='population' src='data:image/png;base64,{figs['population']}'>",
@@ -229,6 +263,7 @@ def sheets(c: Comparison) -> dict[str, pd.DataFrame]:
         "outcomes 结果": bands,
         "arrivals 来源地": c.arrivals,
         "spending 支出": c.spending,
+        "scenarios 情景": scenario_table(c.scenarios),
         "runs 运行": c.runs,
         "settings 设置": settings_table(c.scenarios).astype({"value": str}),
     }

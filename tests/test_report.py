@@ -14,7 +14,7 @@ from abm.outcomes import OUTCOMES, describe, outcome_at, outcomes
 from environment.scenario import load
 from experiments.attainment import attainment
 from experiments.compare import compare, spending_per_resident
-from experiments.report import write_report
+from experiments.report import render_html, write_report
 from experiments.runner import RunSpec, run
 
 
@@ -107,6 +107,44 @@ class _Images(HTMLParser):
     def handle_data(self, data):
         if self._in_h:
             self.headings.append(data)
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    """baseline, plan and a file of the user's without titles, 2 paired replicates at 1:1000 to 2022."""
+    mine = tmp_path_factory.mktemp("scenarios") / "mine.toml"
+    mine.write_text('base = "plan"\n[levers]\ntalent_purchase_subsidy = 300000\n', encoding="utf-8")
+    scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan", mine)]
+    return compare(scenarios, replicates=2, n_jobs=1)
+
+
+def _legends(c, monkeypatch) -> list[list[str]]:
+    """The legend entries of every figure of the report (figures captured as they are drawn)."""
+    import experiments.report as report
+
+    found = []
+
+    def capture(fig) -> str:
+        for ax in fig.axes:
+            if ax.get_legend() is not None:
+                found.append([t.get_text() for t in ax.get_legend().get_texts()])
+        return ""
+
+    monkeypatch.setattr(report, "_figure_png", capture)
+    report.plots(c)
+    return found
+
+
+def test_legends_name_scenarios_by_their_titles(comparison, monkeypatch):
+    baseline, plan = load("baseline"), load("plan")
+    expected = [f"{baseline.title_zh}\n{baseline.title_en}", f"{plan.title_zh}\n{plan.title_en}", "mine"]
+    legends = _legends(comparison, monkeypatch)
+    assert len(legends) >= 6
+    for entries in legends:
+        shown = [e for e in entries if e in expected]  # a scenario that pays nothing has no spending bar
+        assert shown == [e for e in expected if e in shown] and len(shown) >= 2, entries
+    text = render_html(comparison)
+    assert plan.title_zh in text and plan.title_en in text
 
 
 def test_report_and_workbook_build_and_open(tmp_path):
