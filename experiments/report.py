@@ -17,6 +17,7 @@ from environment.scenario import Scenario
 from environment.targets import targets
 from experiments.compare import Comparison, settings_table
 from experiments.sweep_store import write_atomic
+from experiments.workbook import write_workbook
 
 CSS = """
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
@@ -252,11 +253,50 @@ def render_html(c: Comparison) -> str:
     return "\n".join(parts)
 
 
+LABELS = {  # every table column's name in Chinese and English (the workbook's header row)
+    "scenario": "情景 scenario",
+    "reference": "参照情景 reference",
+    "replicate": "重复 replicate",
+    "seed": "随机种子 seed",
+    "target": "目标 target",
+    "outcome": "结果 outcome",
+    "name_zh": "中文名称 name (Chinese)",
+    "name_en": "英文名称 name (English)",
+    "year": "年份 year",
+    "unit": "单位 unit",
+    "plan": "规划值 plan",
+    "mean": "均值 mean",
+    "min": "最小值 min",
+    "max": "最大值 max",
+    "count": "运行次数 runs",
+    "low": "95%下限 low",
+    "high": "95%上限 high",
+    "met_share": "达标比例 share of runs meeting it",
+    "pairs": "配对数 pairs",
+    "origin": "来源地 origin",
+    "people": "人数 persons",
+    "measure": "措施 measure",
+    "yuan": "支出(元/次运行) yuan per run",
+    "recipients": "领取人次 recipients",
+    "added_residents": "新增常住人口 added residents",
+    "yuan_per_added_resident": "每新增居民支出(元) yuan per added resident",
+    "setting": "设置 setting",
+    "kind": "类别 kind",
+    "value": "值 value",
+    "baseline": "基线值 baseline",
+    "title_zh": "中文标题 title (Chinese)",
+    "title_en": "英文标题 title (English)",
+    "description": "说明 description",
+    "source": "文件 file",
+}
+
+
 def sheets(c: Comparison) -> dict[str, pd.DataFrame]:
     """The report's tables by sheet name (the workbook's content)."""
     bands = c.bands()
     bands.insert(2, "name_zh", bands.outcome.map(lambda k: describe(k)[0]))
     bands.insert(3, "name_en", bands.outcome.map(lambda k: describe(k)[1]))
+    bands.insert(4, "unit", bands.outcome.map(lambda k: describe(k)[2]))
     return {
         "attainment 目标达成": c.attainment,
         "differences 差值": c.differences,
@@ -276,10 +316,5 @@ def write_report(c: Comparison, out: Path) -> tuple[Path, Path]:
     text = render_html(c)
     write_atomic(html_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
-    def workbook(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in sheets(c).items():
-                frame.to_excel(writer, sheet_name=name[:31], index=False)
-
-    write_atomic(xlsx_path, workbook)
+    write_atomic(xlsx_path, lambda tmp: write_workbook(tmp, sheets(c), LABELS))
     return html_path, xlsx_path

@@ -14,7 +14,7 @@ from abm.outcomes import OUTCOMES, describe, outcome_at, outcomes
 from environment.scenario import load
 from experiments.attainment import attainment
 from experiments.compare import compare, spending_per_resident
-from experiments.report import render_html, write_report
+from experiments.report import LABELS, render_html, sheets, write_report
 from experiments.runner import RunSpec, run
 
 
@@ -147,6 +147,49 @@ def test_legends_name_scenarios_by_their_titles(comparison, monkeypatch):
     assert plan.title_zh in text and plan.title_en in text
 
 
+def test_the_workbook_is_formatted_bilingual_and_keeps_full_precision(comparison, tmp_path):
+    from openpyxl import load_workbook
+
+    from experiments.workbook import MAX_WIDTH, display_width
+
+    _, xlsx_path = write_report(comparison, tmp_path)
+    book = load_workbook(xlsx_path)
+    tables = sheets(comparison)
+    assert book.sheetnames == [name[:31] for name in tables]
+    for name, frame in tables.items():
+        sheet = book[name[:31]]
+        assert sheet.freeze_panes == "A2", name
+        headers = [cell.value for cell in sheet[1]]
+        assert headers == [LABELS[c] for c in frame.columns], name  # every column has its two names
+        for header in headers:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in header) and any(
+                ch.isascii() and ch.isalpha() for ch in header
+            )
+        for j, column in enumerate(frame.columns, start=1):
+            width = sheet.column_dimensions[sheet.cell(row=1, column=j).column_letter].width
+            text = [str(v) for v in frame[column] if isinstance(v, str)]
+            needed = max([display_width(t) for t in text] + [display_width(headers[j - 1])])
+            assert min(needed, MAX_WIDTH - 2) <= width <= MAX_WIDTH, (name, column, width)
+    outcomes = book["outcomes 结果"]
+    columns = {cell.value: cell.column for cell in outcomes[1]}
+    rows = list(outcomes.iter_rows(min_row=2))
+    census = next(
+        r
+        for r in rows
+        if r[columns[LABELS["outcome"]] - 1].value == "haimen_population"
+        and r[columns[LABELS["year"]] - 1].value == 2020
+    )
+    mean = census[columns[LABELS["mean"]] - 1]
+    assert mean.number_format == "#,##0" and f"{mean.value:,.0f}" == "991,782"
+    expected = comparison.bands().query("outcome == 'haimen_population' and year == 2020")["mean"].iloc[0]
+    assert mean.value == expected  # full precision kept: only the display is rounded
+    share = next(r for r in rows if r[columns[LABELS["outcome"]] - 1].value == "urbanization")
+    assert share[columns[LABELS["mean"]] - 1].number_format == "0.0%"
+    assert census[columns[LABELS["year"]] - 1].number_format == "0"
+    runs = book["runs 运行"]
+    assert {cell.number_format for cell in runs["C"][1:]} == {"0"}  # seeds without separators
+
+
 def test_report_and_workbook_build_and_open(tmp_path):
     from openpyxl import load_workbook
 
@@ -169,7 +212,7 @@ def test_report_and_workbook_build_and_open(tmp_path):
     assert any(name.startswith("attainment") for name in book.sheetnames)
     back = pd.read_excel(xlsx_path, sheet_name=None)
     att = back["attainment 目标达成"]
-    assert len(att) == 2 * 6 and {"plan", "mean", "low", "high"} <= set(att.columns)
+    assert len(att) == 2 * 6 and {LABELS[k] for k in ("plan", "mean", "low", "high")} <= set(att.columns)
     assert len(back["differences 差值"]) > 0
 
 
