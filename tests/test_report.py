@@ -190,6 +190,38 @@ def test_the_workbook_is_formatted_bilingual_and_keeps_full_precision(comparison
     assert {cell.number_format for cell in runs["C"][1:]} == {"0"}  # seeds without separators
 
 
+def test_the_settings_table_names_every_setting_in_both_languages(comparison):
+    from environment.settings import lookup
+
+    text = render_html(comparison)
+    section = text.split("Scenario settings", 1)[1]
+    changed = {k for s in comparison.scenarios for k in s.settings}
+    assert changed and "talent_purchase_subsidy" in changed
+    for key in changed:
+        setting = lookup(key)
+        assert f"<td>{key}</td>" in section and setting.name_zh in section and setting.name_en in section, key
+    assert "<td>300,000 yuan</td>" in section and "<td>50,000 yuan</td>" in section and "<td>100%</td>" in section
+
+
+def test_the_spending_axis_reads_in_yi_yuan(comparison, monkeypatch):
+    import experiments.report as report
+
+    axes = {}
+
+    def capture(fig) -> str:
+        fig.canvas.draw()
+        for ax in fig.axes:
+            axes[ax.get_title()] = (ax.get_ylabel(), ax.yaxis.get_offset_text().get_text(), ax.get_yticklabels())
+        return ""
+
+    monkeypatch.setattr(report, "_figure_png", capture)
+    report.plots(comparison)
+    (spending,) = [v for title, v in axes.items() if "Subsidies paid by measure" in title]
+    label, offset, ticks = spending
+    assert "亿元" in label and offset == ""  # no "1e9" above the axis
+    assert all("e" not in t.get_text() for t in ticks) and any(t.get_text() not in ("", "0.0") for t in ticks)
+
+
 def test_report_and_workbook_build_and_open(tmp_path):
     from openpyxl import load_workbook
 
