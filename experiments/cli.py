@@ -324,6 +324,7 @@ def cmd_run(args) -> int:
     settings = {**scenario.settings, **overrides}
 
     from experiments.attainment import attainment, format_table
+    from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.plots import plot_run
     from experiments.runner import RunSpec
@@ -340,6 +341,8 @@ def cmd_run(args) -> int:
         }
     )
     with staged(out, "run", identity, replace=args.replace, say=lambda line: _say(args, line)) as folder:
+        for line in few_agents(settings, scenario.scale, scenario.seed, compared=[{}, settings]):
+            print(line, file=sys.stderr)
         spec = RunSpec(settings, scale=scenario.scale, seed=scenario.seed, end=scenario.end, label=scenario.name)
         started = time.perf_counter()
         model = spec.model()

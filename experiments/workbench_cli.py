@@ -99,6 +99,7 @@ def _flush(text: str) -> float:
 
 def cmd_sweep(args) -> int:
     from environment.inputs import CENSUS_YEAR
+    from experiments.eligibility import few_agents
     from experiments.store import RESULTS_DIR
     from experiments.sweep import load
     from experiments.sweep_runner import run_sweep
@@ -112,6 +113,8 @@ def cmd_sweep(args) -> int:
     )
     out = args.out or RESULTS_DIR / "sweeps" / f"{sweep.name}{suffix}"
     runs = len(sweep.runs())
+    for line in few_agents(sweep.base.settings, sweep.scale, sweep.seed, factors=[f.key for f in sweep.factors]):
+        print(line, file=sys.stderr)
     print(
         f"{sweep.name}: {sweep.design} design, {runs // sweep.replicates} points × {sweep.replicates} replicates "
         f"= {runs} runs of {sweep.base.name} (1:{sweep.scale}, 2020–{sweep.end}) → {out}",
@@ -158,6 +161,7 @@ def cmd_query(args) -> int:
 def cmd_compare(args) -> int:
     from environment import scenario as sc
     from experiments.compare import check_distinct, compare
+    from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.report import write_report
     from experiments.store import RESULTS_DIR
@@ -178,6 +182,8 @@ def cmd_compare(args) -> int:
         "scale": first.scale,
     }
     with staged(out, "report", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as folder:
+        for line in few_agents(first.settings, first.scale, first.seed, compared=[s.settings for s in scenarios]):
+            print(line, file=sys.stderr)
         result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
         html, xlsx = write_report(result, folder)
     resolved = Path(out).resolve()
