@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import unicodedata
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cache
@@ -439,15 +440,56 @@ def run_default(key: str) -> int:
     return read_toml("run_options.toml")[key]["default"]
 
 
+def _folded(name: str) -> str:
+    """``name`` as names are compared: full-width forms as ASCII (NFKC), one space between words, case folded."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+@cache
+def _names() -> dict[str, str]:
+    """Every lever's and parameter's key, Chinese name and English name (folded) -> its key."""
+    out = {}
+    for key, setting in [*levers().items(), *parameters().items()]:
+        out |= {_folded(setting.name_zh): key, _folded(setting.name_en): key}
+    return out | {key: key for key in [*levers(), *parameters()]}
+
+
+def setting_key(name: str) -> str | None:
+    """The key of the lever or parameter called ``name``: its key or, exactly, its Chinese or English name (as
+    ``abm levers`` and ``abm parameters`` show them; full- or half-width brackets, spacing and case aside); None when
+    there is none. Files and results always record the key."""
+    if name in levers() or name in parameters():
+        return name
+    return _names().get(_folded(name)) if isinstance(name, str) else None
+
+
+def suggestion(name: str) -> str:
+    """``did you mean 'key' (中文名 / English name)?`` for the lever or parameter closest to ``name`` (by key or by
+    name; characters found in order in exactly one name count, e.g. 高铁开通), or ``""``."""
+    folded, names = _folded(name), _names()
+    close = difflib.get_close_matches(folded, list(names), n=1, cutoff=0.6)
+    containing = {key for text, key in names.items() if len(folded) >= 2 and _in_order(folded, text)}
+    key = names[close[0]] if close else containing.pop() if len(containing) == 1 else None
+    if key is None:
+        return ""
+    setting = levers().get(key) or parameters()[key]
+    return f"did you mean {key!r} ({setting.name_zh} / {setting.name_en})?"
+
+
+def _in_order(part: str, text: str) -> bool:
+    """Whether the characters of ``part`` appear in ``text`` in the same order."""
+    rest = iter(text)
+    return all(ch in rest for ch in part)
+
+
 def lookup(key: str, where: str = "") -> Setting:
-    """The lever or parameter called ``key``; unknown keys get a 'did you mean'."""
-    found = levers().get(key) or parameters().get(key)
+    """The lever or parameter called ``key`` (its key or its name, see :func:`setting_key`); unknown names get a
+    'did you mean' with the key and both names."""
+    found = setting_key(key)
     if found is None:
-        known = [*levers(), *parameters()]
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "see `abm levers` and `abm parameters`"
+        hint = suggestion(key) or "see `abm levers` and `abm parameters`"
         raise SettingError(key, "", f"unknown lever or parameter; {hint}", where)
-    return found
+    return levers().get(found) or parameters()[found]
 
 
 def check_setting(key: str, value: Any, where: str = "") -> Any:
@@ -459,6 +501,13 @@ def check_setting(key: str, value: Any, where: str = "") -> Any:
             key, value, f"not modelled ({setting.reason}); only its baseline {setting.baseline!r}", where
         )
     return value
+
+
+def plan_value(key: str) -> Any:
+    """The value lever ``key`` takes in the plan as the model runs it: its plan value, or its baseline when the lever
+    is not modelled (what the plan intends is then ``levers()[key].plan``, which the model refuses)."""
+    lever = levers()[key]
+    return lever.plan if lever.modelled else lever.baseline
 
 
 class Settings(Mapping[str, Any]):
@@ -500,14 +549,14 @@ class Settings(Mapping[str, Any]):
 def default_value(key: str, policy: str = "baseline") -> Any:
     """A lever's baseline (or plan) value, or a parameter's default."""
     if key in levers():
-        return getattr(levers()[key], policy)
+        return plan_value(key) if policy == "plan" else levers()[key].baseline
     return parameters()[key].default
 
 
 def resolve(overrides: Mapping[str, Any] | None = None, policy: str = "baseline", where: str = "") -> Settings:
     """Baseline (or plan) settings with ``overrides`` checked against the registries."""
-    values = {k: getattr(lv, policy) for k, lv in levers().items()}
+    values = {k: default_value(k, policy) for k in levers()}
     values |= {k: p.default for k, p in parameters().items()}
     for key, value in (overrides or {}).items():
-        values[key] = check_setting(key, value, where)
+        values[lookup(key, where).key] = check_setting(key, value, where)  # by key, also when given by name
     return Settings(values)

@@ -126,6 +126,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
     p.set_defaults(func=cmd_scenarios)
 
+    p = sub.add_parser("new-scenario", help="write a commented scenario file to edit (never over an existing file)")
+    p.add_argument("file", type=Path, help="the new file, e.g. my_plan.toml (its name names the scenario)")
+    p.add_argument(
+        "--base",
+        default="baseline",
+        help="the scenario it starts from (default baseline: every lever as in 2020; e.g. plan)",
+    )
+    p.set_defaults(func=cmd_new_scenario)
+
     p = sub.add_parser("attribute", help="what each measure group delivers, from paired runs on the same draws")
     p.add_argument("scenario", help="scenario file or name (usually: plan)")
     _run_options(p)
@@ -179,11 +188,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _seed_list(text: str) -> tuple[int, ...]:
+    """An argparse type for ``--seeds 1,2,3``: seeds, each once, no empty item (``1,,2`` is a typo, not 1,2)."""
     seed = run_option("seed", "--seeds")
-    parts = [s for s in text.split(",") if s.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds, e.g. 1,2,3")
-    return tuple(seed(s.strip()) for s in parts)
+    parts = [s.strip() for s in text.split(",")]
+    if "" in parts:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds with no empty item, e.g. 1,2,3")
+    seeds = tuple(seed(s) for s in parts)
+    if len(set(seeds)) < len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r}: each seed once, e.g. 1,2,3")
+    return seeds
 
 
 def _uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: str) -> None:
@@ -239,19 +252,25 @@ def _say(args, text: str) -> None:
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, object]:
-    """``--set key=value`` pairs as settings; values are read as TOML (numbers, true/false, "never")."""
+    """``--set key=value`` pairs as settings by key (a lever's or parameter's name in Chinese or English is taken
+    for its key); values are read as TOML (numbers, true/false, "never")."""
     import tomllib
+
+    from environment.settings import lookup
 
     out: dict[str, object] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
             raise ArgumentError("--set", pair, "KEY=VALUE, e.g. --set rent_subsidy=800")
+        key = lookup(name.strip(), where="--set").key
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
-        out[key.strip()] = value
+        if key in out:
+            raise ArgumentError("--set", pair, f"{key} is set twice: set each lever or parameter once")
+        out[key] = value
     return out
 
 
@@ -273,6 +292,7 @@ def cmd_run(args) -> int:
     settings = {**scenario.settings, **overrides}
 
     from experiments.attainment import attainment, format_table
+    from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.plots import plot_run
     from experiments.runner import RunSpec
@@ -289,6 +309,8 @@ def cmd_run(args) -> int:
         }
     )
     with staged(out, "run", identity, replace=args.replace, say=lambda line: _say(args, line)) as folder:
+        for line in few_agents(settings, scenario.scale, scenario.seed, compared=[{}, settings]):
+            print(line, file=sys.stderr)
         spec = RunSpec(settings, scale=scenario.scale, seed=scenario.seed, end=scenario.end, label=scenario.name)
         started = time.perf_counter()
         model = spec.model()
@@ -371,6 +393,16 @@ def cmd_scenarios(args) -> int:
     for path in all_scenarios():
         s = load(path)
         print(f"{s.name:<30} {s.description}")
+    return 0
+
+
+def cmd_new_scenario(args) -> int:
+    from environment.scenario import load, template
+    from experiments.output_folders import write_text_atomic
+
+    path = write_text_atomic(args.file, template(args.file, args.base), new=True)
+    load(path)  # what was written is a valid scenario
+    print(f"wrote {args.file}: {args.base} as it stands; uncomment and change what differs", file=sys.stderr)
     return 0
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from abm.outcomes import OUTCOMES, describe, owner
 from environment.places import area_places, places
-from environment.scenario import Scenario
+from environment.scenario import Scenario, ScenarioError
 from environment.settings import levers
 from experiments.attainment import attainment
 from experiments.runner import RunSpec, run_many
@@ -60,12 +60,29 @@ def interval(mean, std, n) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(mean) - half, np.asarray(mean) + half
 
 
+def check_distinct(scenarios: list[Scenario]) -> None:
+    """Refuse a comparison naming one scenario twice (by name: every table is keyed by it), before any run."""
+    first: dict[str, Scenario] = {}
+    for s in scenarios:
+        if s.name in first:
+            sources = f"{first[s.name].source} and {s.source}" if first[s.name].source != s.source else s.source
+            raise ScenarioError(
+                "compare",
+                "scenarios",
+                [x.name for x in scenarios],
+                f"{s.name!r} is given twice ({sources}); each scenario compared needs its own name "
+                "(a file's `name` sets it)",
+            )
+        first[s.name] = s
+
+
 def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int | None = None) -> Comparison:
     """Run every scenario ``replicates`` times on paired seeds and summarise against the plan.
 
     The runs go to the backend in use (``experiments.backends.using``; joblib on all cores by default), with
     ``n_jobs`` workers when given.
     """
+    check_distinct(scenarios)
     seeds = [derive_seed(scenarios[0].seed, k) for k in range(replicates)]
     keys = [(s, k) for s in scenarios for k in range(replicates)]
     specs = [RunSpec(s.settings, scale=s.scale, seed=seeds[k], end=s.end, label=s.name) for s, k in keys]
@@ -153,7 +170,9 @@ def paired_differences(table: pd.DataFrame, reference: str) -> pd.DataFrame:
                 }
             )
     order = {s: i for i, s in enumerate(table.scenario.unique())}
-    return pd.DataFrame(rows).sort_values("scenario", key=lambda s: s.map(order), kind="stable", ignore_index=True)
+    columns = ["scenario", "reference", "outcome", "name_zh", "name_en", "unit", "year", "mean", "low", "high", "pairs"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("scenario", key=lambda s: s.map(order), kind="stable", ignore_index=True)
 
 
 def arrivals_by_origin(flows: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from environment.settings import lever_actions, levers, parameters, payment_conditions
+from environment.settings import lever_actions, levers, parameters, payment_conditions, plan_value
 
 
 def lever_records() -> list[dict]:
@@ -29,7 +29,8 @@ def lever_records() -> list[dict]:
             "min": lv.low,
             "max": lv.high,
             "baseline": lv.baseline,
-            "plan": lv.plan,
+            "plan": plan_value(lv.key),  # what a scenario with the plan gives the model
+            "plan_intent": lv.plan,  # what the plan intends (differs only for a lever that is not modelled)
             "plan_basis": lv.plan_basis,
             "modelled": lv.modelled,
             "reason": lv.reason,
@@ -83,10 +84,13 @@ def levers_markdown(records: list[dict]) -> str:
     for r in records:
         rng = "true/false" if r["type"] == "bool" else f"{r['min']:g} – {r['max']:g}"
         name = f"{r['name_en']}<br>{r['name_zh']}" + ("" if r["modelled"] else f"<br>**not modelled**: {r['reason']}")
+        plan = _as_text(r["plan"], r["unit"]) + (
+            "" if r["modelled"] else f" (the plan intends {_as_text(r['plan_intent'])}; not modelled)"
+        )
         items = ", ".join(map(str, r["items"]))
         lines.append(
             f"| `{r['key']}` | {r['measure']} | {items} | {name} | {_acts_on_cell(r)} | {r['unit']} | {rng} "
-            f"| {_as_text(r['baseline'], r['unit'])} | {_as_text(r['plan'], r['unit'])} | {r['plan_basis']} |"
+            f"| {_as_text(r['baseline'], r['unit'])} | {plan} | {r['plan_basis']} |"
         )
     lines += [
         "",
@@ -153,7 +157,7 @@ def levers_text(records: list[dict]) -> str:
     ]
     for r in records:
         rng = "" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}"
-        note = "" if r["modelled"] else "  [not modelled]"
+        note = "" if r["modelled"] else f"  [not modelled; the plan intends {_as_text(r['plan_intent'])}]"
         lines.append(
             f"{r['key']:<26} {r['measure']:>2} {r['unit']:<{unit}} {rng:<11} "
             f"{_as_text(r['baseline'], r['unit']):>8} {_as_text(r['plan'], r['unit']):>7}  "

@@ -75,7 +75,22 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None) -> pd.DataFra
             row.update(outcome=key, year=year, method=_method(kind))
     table = pd.DataFrame(rows)
     first = ["outcome", "year", "factor", "method"]
-    return table[first + [c for c in table.columns if c not in first]]
+    table = table[first + [c for c in table.columns if c not in first]]
+    return table.assign(note=np.where(no_effect(table), f"{NO_EFFECT} (1:{identity['scale']})", ""))
+
+
+NO_EFFECT = "no effect at this scale — rerun at a finer scale"
+
+
+def no_effect(table: pd.DataFrame) -> np.ndarray:
+    """Rows whose factor changed the outcome not at all: every elementary effect zero (Morris μ* = 0), or no
+    variance from it (Sobol ST = 0). At a coarse scale a lever reaching few agents can do that (see
+    :mod:`experiments.eligibility`). Rank correlations cannot tell, so they are never flagged."""
+    zero = np.zeros(len(table), dtype=bool)
+    for method, column in (("morris", "mu_star"), ("sobol", "ST")):
+        if column in table:
+            zero |= (table.method == method).to_numpy() & (table[column] == 0).to_numpy()
+    return zero
 
 
 def _method(kind: str) -> str:
@@ -123,12 +138,15 @@ def format_table(table: pd.DataFrame) -> str:
     for (key, year), block in table.groupby(["outcome", "year"], sort=False):
         zh, en, unit = describe(key)
         lines.append(f"{zh} {en} ({unit}), {year} — {block.method.iloc[0]}")
-        cols = [c for c in block.columns if c not in ("outcome", "year", "factor", "method")]
+        cols = [c for c in block.columns if c not in ("outcome", "year", "factor", "method", "note")]
         lines.append(f"  {'factor':<28}" + "".join(f"{c:>14}" for c in cols))
         for r in block.itertuples(index=False):
             values = "".join(f"{getattr(r, c):>14.4g}" for c in cols)
-            lines.append(f"  {r.factor:<28}{values}")
+            lines.append(f"  {r.factor:<28}{values}" + (f"  {r.note}" if getattr(r, "note", "") else ""))
         lines.append("")
+    flagged = table[table.note != ""].factor.unique() if "note" in table else []
+    if len(flagged):
+        lines.append(f"{', '.join(flagged)}: {NO_EFFECT} (on some outcomes, exactly zero: see `note`)")
     return "\n".join(lines)
 
 

@@ -34,6 +34,7 @@ allowed) when the file is loaded, before any run starts.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import math
@@ -45,7 +46,18 @@ import numpy as np
 import pandas as pd
 
 from environment import scenario as sc
-from environment.settings import FileError, Lever, Parameter, Setting, SettingError, levers, parameters, plain
+from environment.settings import (
+    FileError,
+    Lever,
+    Parameter,
+    Setting,
+    SettingError,
+    levers,
+    parameters,
+    plain,
+    setting_key,
+    suggestion,
+)
 from experiments.runner import RunSpec
 
 SWEEP_DIR = Path(__file__).parent / "sweeps"
@@ -273,7 +285,8 @@ def load(name_or_path: str | Path, recalibrate: bool = False, run: dict[str, Any
         raw = raw | {"recalibrate": True}
     if run and isinstance(raw.get("run", {}), dict):
         raw = raw | {"run": raw.get("run", {}) | run}
-    return parse(raw, str(path), default_name=path.stem)
+    sweep = parse(raw, str(path), default_name=path.stem)
+    return dataclasses.replace(sweep, source=str(path.resolve()))  # one source however the file is named
 
 
 def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:
@@ -394,16 +407,19 @@ def _factors(raw: dict, where: str) -> tuple[Factor, ...]:
         bad = include if not isinstance(include, list) else [g for g in include if g not in _groups()]
         raise SweepError(where, "include", bad, f"a list of: {', '.join(sorted(_groups()))}")
     chosen: dict[str, Any] = {}
+    named: dict[str, str] = {}  # key -> as given in [vary]
     for group in include:
         for key, s in [*levers().items(), *parameters().items()]:
             if _in_group(s, group):
                 chosen[key] = {}
-    for key, spec in vary.items():
-        if key not in levers() and key not in parameters():
-            close = difflib.get_close_matches(key, [*levers(), *parameters()], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else " (see `abm levers` and `abm parameters`)"
-            raise SweepError(where, f"vary.{key}", spec, f"unknown lever or parameter{hint}")
-        chosen[key] = spec
+    for given, spec in vary.items():
+        key = setting_key(given)  # the key, or a lever's or parameter's name in Chinese or English
+        if key is None:
+            hint = suggestion(given) or "see `abm levers` and `abm parameters`"
+            raise SweepError(where, f"vary.{given}", spec, f"unknown lever or parameter; {hint}")
+        if key in named:
+            raise SweepError(where, f"vary.{given}", spec, f"{key} is already varied here (as {named[key]!r})")
+        chosen[key], named[key] = spec, given
     if not chosen:
         raise SweepError(where, "vary", vary, "name at least one lever or parameter to vary (or use `include`)")
     return tuple(_factor(key, spec, where) for key, spec in chosen.items())

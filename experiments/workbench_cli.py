@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--years", help="first:last year, e.g. 2020:2030 (default: the first scenario's)")
     backend_options(p, jobs=-1)
     p.add_argument("--out", type=Path, help="output folder (default: results/compare-A-B…)")
+    p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("sensitivity", help="Morris or Sobol indices of the outcomes, from a finished sweep")
@@ -62,7 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--outcome", action="append", help="KEY or KEY@YEAR (repeatable; default: the declared ones at 2025)"
     )
     p.add_argument("--out", type=Path, help="output folder (default: FOLDER/sensitivity)")
+    p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
     p.set_defaults(func=cmd_sensitivity)
+
+
+_REPLACE_HELP = "replace an earlier result of this tool even if other inputs made it (never files of yours)"
 
 
 def _years(text: str) -> str:
@@ -89,6 +94,7 @@ def _flush(text: str) -> float:
 
 def cmd_sweep(args) -> int:
     from environment.inputs import CENSUS_YEAR
+    from experiments.eligibility import few_agents
     from experiments.store import RESULTS_DIR
     from experiments.sweep import load
     from experiments.sweep_runner import run_sweep
@@ -102,6 +108,8 @@ def cmd_sweep(args) -> int:
     )
     out = args.out or RESULTS_DIR / "sweeps" / f"{sweep.name}{suffix}"
     runs = len(sweep.runs())
+    for line in few_agents(sweep.base.settings, sweep.scale, sweep.seed, factors=[f.key for f in sweep.factors]):
+        print(line, file=sys.stderr)
     print(
         f"{sweep.name}: {sweep.design} design, {runs // sweep.replicates} points × {sweep.replicates} replicates "
         f"= {runs} runs of {sweep.base.name} (1:{sweep.scale}, 2020–{sweep.end}) → {out}",
@@ -147,7 +155,8 @@ def cmd_query(args) -> int:
 
 def cmd_compare(args) -> int:
     from environment import scenario as sc
-    from experiments.compare import compare
+    from experiments.compare import check_distinct, compare
+    from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.report import write_report
     from experiments.store import RESULTS_DIR
@@ -159,6 +168,7 @@ def cmd_compare(args) -> int:
     scenarios = [sc.load(name).with_run(scale=args.scale, years=args.years) for name in args.scenarios]
     first = scenarios[0]
     scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
+    check_distinct(scenarios)
     backend = chosen_backend(args)
     out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
     identity = {
@@ -168,9 +178,11 @@ def cmd_compare(args) -> int:
         "scale": first.scale,
     }
     with (
-        staged(out, "report", identity, say=lambda line: print(line, file=sys.stderr)) as folder,
+        staged(out, "report", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as folder,
         backends.using(backend),
     ):
+        for line in few_agents(first.settings, first.scale, first.seed, compared=[s.settings for s in scenarios]):
+            print(line, file=sys.stderr)
         result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
         html, xlsx = write_report(result, folder)
     resolved = Path(out).resolve()
@@ -184,7 +196,7 @@ def cmd_sensitivity(args) -> int:
 
     table = analyse(args.folder, args.outcome)
     out = args.out or args.folder / "sensitivity"
-    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}) as folder:
+    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}, replace=args.replace) as folder:
         text = write(table, folder)
     print(text)
     print(f"tables and plot in {out}", file=sys.stderr)
