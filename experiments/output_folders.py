@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import math
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -25,6 +27,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,9 @@ MARKER = "abm.json"
 TOOL = "haimen-abm"
 FORMAT = 1
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
-_HEADER_KEYS = ("tool", "format", "kind", "created")
+LOCK_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
+RECORDED_PACKAGES = ("haimen-abm", "numpy", "pandas", "mesa")  # their installed versions go into every marker
+_HEADER_KEYS = ("tool", "format", "kind", "created", "packages")
 
 
 class OutputRefused(InputError):
@@ -70,14 +75,33 @@ def _finite(value: Any) -> Any:
     return value
 
 
+@cache
+def package_versions() -> dict[str, str | None]:
+    """The software a result is made with: Python's version, the installed versions of ``RECORDED_PACKAGES``
+    (None if one is not installed) and ``requirements.lock``'s SHA-256 (``sha256:…``; None without the file, as in
+    an installed copy), which pins every other package."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    lock = LOCK_FILE.read_bytes() if LOCK_FILE.is_file() else None
+    out["requirements.lock"] = None if lock is None else f"sha256:{hashlib.sha256(lock).hexdigest()}"
+    return out
+
+
 def make_marker(kind: str, identity: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The marker of a folder of ``kind`` output: tool, format, kind, creation time, then the caller's identity."""
+    """The marker of a folder of ``kind`` output: tool, format, kind, creation time, the package versions
+    (:func:`package_versions`), then the caller's identity."""
     identity = dict(identity or {})
     clash = sorted(set(identity) & set(_HEADER_KEYS))
     if clash:
         raise ValueError(f"identity may not set the marker's own fields {clash}")
     created = datetime.now().astimezone().isoformat(timespec="seconds")
-    header = {"tool": TOOL, "format": FORMAT, "kind": kind, "created": created}
+    header = {"tool": TOOL, "format": FORMAT, "kind": kind, "created": created, "packages": package_versions()}
     return json.loads(strict_json(header | identity))
 
 
