@@ -431,12 +431,14 @@ def cmd_levers(args) -> int:
     elif args.markdown:
         print(levers_markdown(records))
     else:
-        print(f"{'key':<26} {'m':>2} {'unit':<16} {'range':<14} {'baseline':>9} {'plan':>9}  name")
-        for r in records:
-            rng = "" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}"
+        ranges = ["" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}" for r in records]
+        key_w, unit_w = (max(len(h), *(len(r[h]) for r in records)) for h in ("key", "unit"))
+        range_w = max(len("range"), *map(len, ranges))  # every column as wide as its longest entry: nothing cut
+        print(f"{'key':<{key_w}} {'m':>2} {'unit':<{unit_w}} {'range':<{range_w}} {'baseline':>9} {'plan':>9}  name")
+        for r, rng in zip(records, ranges, strict=True):
             note = "" if r["modelled"] else "  [not modelled]"
             print(
-                f"{r['key']:<26} {r['measure']:>2} {r['unit'][:16]:<16} {rng:<14} "
+                f"{r['key']:<{key_w}} {r['measure']:>2} {r['unit']:<{unit_w}} {rng:<{range_w}} "
                 f"{_as_text(r['baseline'], r['unit']):>9} {_as_text(r['plan'], r['unit']):>9}  "
                 f"{r['name_en']} / {r['name_zh']}{note}"
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 import traceback
 from collections.abc import Iterable, Mapping
@@ -109,18 +110,26 @@ def attempt(run_id: str, spec: RunSpec) -> RunResult:
 def run_many(
     specs: Iterable[RunSpec], n_jobs: int = -1, progress: bool = False, frame: str | None = None
 ) -> list[dict[str, pd.DataFrame]] | pd.DataFrame:
-    """Run every spec, in parallel processes; results come back in the order of ``specs``.
+    """Run every spec, in parallel processes; results come back in the order of ``specs``. ``progress``: a progress
+    bar (tqdm, on standard error).
 
     With ``frame`` (a table name such as ``"summary"``, or ``"outcomes"``), return one long
     DataFrame of that table from every run instead, with columns ``run`` (position), ``label`` and ``seed``.
     """
     from joblib import Parallel, delayed
+    from tqdm import tqdm
 
     specs = list(specs)
+    bar = tqdm(total=len(specs), unit="run", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     if n_jobs == 1 or len(specs) == 1:
-        results = [run(s) for s in specs]
+        done = (run(s) for s in specs)
     else:
-        results = Parallel(n_jobs=n_jobs, verbose=5 if progress else 0)(delayed(run)(s) for s in specs)
+        done = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run)(s) for s in specs)
+    results = []
+    with bar:
+        for tables in done:  # in the order of specs
+            results.append(tables)
+            bar.update(1)
     if frame is None:
         return results
     return long_frame(specs, results, frame)

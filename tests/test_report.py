@@ -201,8 +201,8 @@ def test_report_shows_spending_when_the_model_reports_it(tmp_path, monkeypatch):
 
     real = cmp.run_many
 
-    def with_spending(specs, n_jobs=-1):
-        results = real(specs, n_jobs=n_jobs)
+    def with_spending(specs, n_jobs=-1, **options):
+        results = real(specs, n_jobs=n_jobs, **options)
         for spec, tables in zip(specs, results, strict=True):
             if spec.label == "plan":
                 tables["spending"] = synthetic_spending((2021, 2022))
