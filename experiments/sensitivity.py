@@ -119,7 +119,7 @@ IMPORTANCE = {"morris": "mu_star", "sobol": "ST", "spearman": "spearman"}  # the
 
 
 def by_importance(block: pd.DataFrame) -> pd.DataFrame:
-    """One outcome's rows, the most important factor first (μ*, ST or |ρ|, by the block's method)."""
+    """One outcome's rows, the most important factor first (μ*, ST or the absolute ρ, by the block's method)."""
     column = IMPORTANCE[block.method.iloc[0]]
     return block.sort_values(column, key=lambda v: -v.abs(), kind="stable")
 
