@@ -22,13 +22,13 @@ base scenario and the registries::
 
     [vary]
     beta_access = {}                          # its declared range
-    hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: int levers)
+    hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: truncated samples)
     bus_integration = {}                             # booleans: false or true
     rent_subsidy = { values = [0, 500, 1000] }  # a categorical choice among values
 
-Whole-number settings are rounded, booleans and categorical choices are drawn
-as equal shares of the unit interval, and calibrated constants are varied only
-when named. Every problem raises :class:`SweepError` (file, key, value, what is
+Whole-number settings are sampled over [low, high + 1) and truncated (each whole
+number an equal share), booleans and categorical choices are drawn as equal shares,
+and calibrated constants are varied only when named. Every problem raises :class:`SweepError` (file, key, value, what is
 allowed) when the file is loaded, before any run starts.
 """
 
