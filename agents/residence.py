@@ -1,6 +1,6 @@
 """Households choosing where to live: who weighs a move, what they weigh, where they go.
 
-The residence utility of household ``n`` for alternative ``j`` is
+The residence utility of household ``n`` for alternative ``j`` is::
 
     β_inc·log(income[n,j] − housing[n,j] + subsidy[n,j])
   + β_acc·Σ_workers accessibility[c,j]               (commute and openings)

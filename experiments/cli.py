@@ -103,6 +103,7 @@ class Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(prog="abm", description="Migration simulator of Haimen's 2022 population plan.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario: write yearly tables (Parquet) and plots, print the target table")
@@ -185,6 +186,13 @@ def _parser() -> argparse.ArgumentParser:
 
     register(sub)
     return parser
+
+
+def _version() -> str:
+    """The installed package's version (``abm.__version__``, from pyproject.toml)."""
+    from abm import __version__
+
+    return __version__
 
 
 def _seed_list(text: str) -> tuple[int, ...]:

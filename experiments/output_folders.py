@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -29,6 +30,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,9 @@ TOOL = "haimen-abm"
 FORMAT = 2  # 2: the marker lists the files the tool wrote ("files")
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 FILES = "files"  # the marker's list of the files the tool wrote: relative path -> {"bytes", "sha256"}
-_HEADER_KEYS = ("tool", "format", "kind", "created", FILES)
+LOCK_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
+RECORDED_PACKAGES = ("haimen-abm", "numpy", "pandas", "mesa")  # their installed versions go into every marker
+_HEADER_KEYS = ("tool", "format", "kind", "created", "packages", FILES)
 SHOWN_FILES = 5  # files named in a refusal at most
 
 
@@ -76,14 +80,33 @@ def _finite(value: Any) -> Any:
     return value
 
 
+@cache
+def package_versions() -> dict[str, str | None]:
+    """The software a result is made with: Python's version, the installed versions of ``RECORDED_PACKAGES``
+    (None if one is not installed) and ``requirements.lock``'s SHA-256 (``sha256:…``; None without the file, as in
+    an installed copy), which pins every other package."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    lock = LOCK_FILE.read_bytes() if LOCK_FILE.is_file() else None
+    out["requirements.lock"] = None if lock is None else f"sha256:{hashlib.sha256(lock).hexdigest()}"
+    return out
+
+
 def make_marker(kind: str, identity: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The marker of a folder of ``kind`` output: tool, format, kind, creation time, then the caller's identity."""
+    """The marker of a folder of ``kind`` output: tool, format, kind, creation time, the package versions
+    (:func:`package_versions`), then the caller's identity."""
     identity = dict(identity or {})
     clash = sorted(set(identity) & set(_HEADER_KEYS))
     if clash:
         raise ValueError(f"identity may not set the marker's own fields {clash}")
     created = datetime.now().astimezone().isoformat(timespec="seconds")
-    header = {"tool": TOOL, "format": FORMAT, "kind": kind, "created": created}
+    header = {"tool": TOOL, "format": FORMAT, "kind": kind, "created": created, "packages": package_versions()}
     return json.loads(strict_json(header | identity))
 
 

@@ -372,6 +372,16 @@ def sheets(c: Comparison) -> dict[str, pd.DataFrame]:
     }
 
 
+def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
+    """A report's workbook read back as its tables: sheet name -> table with the columns' keys (``scenario``,
+    ``mean``…) in place of the bilingual header names."""
+    keys = {label: key for key, label in LABELS.items()}
+    return {
+        name: frame.rename(columns=lambda c: keys.get(c, c))
+        for name, frame in pd.read_excel(path, sheet_name=None).items()
+    }
+
+
 def write_report(c: Comparison, out: Path) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.xlsx`` into ``out``."""
     out = Path(out)

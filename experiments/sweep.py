@@ -22,13 +22,13 @@ base scenario and the registries::
 
     [vary]
     beta_access = {}                          # its declared range
-    hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: int levers)
+    hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: truncated samples)
     bus_integration = {}                             # booleans: false or true
     rent_subsidy = { values = [0, 500, 1000] }  # a categorical choice among values
 
-Whole-number settings are rounded, booleans and categorical choices are drawn
-as equal shares of the unit interval, and calibrated constants are varied only
-when named. Every problem raises :class:`SweepError` (file, key, value, what is
+Whole-number settings are sampled over [low, high + 1) and truncated (each whole
+number an equal share), booleans and categorical choices are drawn as equal shares,
+and calibrated constants are varied only when named. Every problem raises :class:`SweepError` (file, key, value, what is
 allowed) when the file is loaded, before any run starts.
 """
 
@@ -482,3 +482,58 @@ def _unknown(key: str, known) -> str:
 def all_sweeps() -> list[Path]:
     """The example sweep files in ``experiments/sweeps``."""
     return sorted(SWEEP_DIR.glob("*.toml"))
+
+
+# ------------------------------------------------------------------ sizing a sweep before running it
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The time a sweep will take, from one short run timed at the sweep's scale (seconds, on this machine)."""
+
+    setup: float  # building a model (the 2020 population and world)
+    year: float  # one simulated year (mean of the timed years)
+    years: int  # years each run simulates
+    timed_years: int
+
+    @property
+    def run(self) -> float:
+        """One run: setup and every year (writing its results adds a few per cent)."""
+        return self.setup + self.years * self.year
+
+    def total(self, runs: int, workers: int) -> float:
+        """``runs`` runs on ``workers`` processes running side by side at full speed."""
+        return math.ceil(runs / max(workers, 1)) * self.run
+
+
+def estimate(sweep: Sweep, timed_years: int = 2) -> Estimate:
+    """Time one run of the sweep's first design point at its scale: building the model, then ``timed_years`` years
+    (fewer if the sweep's runs are shorter). A refit of the free constants (``recalibrate``) is not timed."""
+    import time
+
+    first = sweep.runs()[0].spec
+    years = first.end - sweep.base.start
+    timed = max(1, min(timed_years, years))
+    spec = RunSpec(first.settings, scale=first.scale, seed=first.seed, end=sweep.base.start + timed)
+    started = time.perf_counter()
+    model = spec.model()
+    built = time.perf_counter()
+    while model.running:
+        model.step()
+    stepped = time.perf_counter()
+    return Estimate(setup=built - started, year=(stepped - built) / timed, years=years, timed_years=timed)
+
+
+def describe_design(sweep: Sweep) -> list[str]:
+    """The design and each varied factor with its range or values, as lines of text."""
+    detail = {
+        "grid": f"{sweep.levels} levels a numeric factor",
+        "lhs": f"{sweep.samples} points",
+        "morris": f"{sweep.samples} trajectories, {sweep.levels} levels",
+        "sobol": f"{sweep.samples} base samples, first-order and total indices",
+    }[sweep.design]
+    lines = [f"design: {sweep.design} ({detail}), design seed {sweep.design_seed}; {len(sweep.factors)} factors:"]
+    for f in sweep.factors:
+        span = f"{f.low:g} to {f.high:g}" if f.kind in ("float", "int") else ", ".join(map(str, f.values))
+        lines.append(f"  {f.key:<28} {f.kind:<12} {span}")
+    return lines

@@ -47,9 +47,9 @@ RUN_COLUMNS = [
 
 
 def documented_columns() -> dict[str, list[str]]:
-    """The README's "Output files" table: file name -> its columns."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Output files", 1)[1].split("\n## ", 1)[0]
+    """The documented table of a run's files (docs/reference/outputs.md): file name -> its columns."""
+    text = (ROOT / "docs" / "reference" / "outputs.md").read_text(encoding="utf-8")
+    section = text.split("## A run's files", 1)[1].split("\n## ", 1)[0]
     out = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
