@@ -145,7 +145,7 @@ class MigrationModel(mesa.Model):
         self.seed = seed if seed is not None else int(self.rng.integers(options["seed"].high))
         self.scale, self.start, self.end, self.year = scale, CENSUS_YEAR, end, CENSUS_YEAR
         self.population = synthesize(self.settings, self.scale, self.seed)
-        self.rates = VitalRates(self.settings, self.population, first_year=self.start + 1)
+        self.rates = VitalRates(self.settings)
         self.world = self._build_world()
         self.outside = OutsidePlaces()
         self.emigrants = Emigrants.initial(self._registered_elsewhere(), self.settings, self.start)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import io
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,13 +36,13 @@ import pandas as pd
 
 from abm.model import MigrationModel
 from agents.demography import VitalRates
-from agents.synthesis import MAX_AGE
 from environment.demography_inputs import BAND_STARTS, age_structure_2020, band_label, vital_rates
 from environment.inputs import CENSUS_YEAR, fact
 from environment.scenario import load as load_scenario
 from environment.settings import parameters, resolve
 from experiments.runner import RunSpec, run_many
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP, Members, members
+from experiments.vital_check import life_expectancy_of, life_section
 
 FITTED, VALIDATION, NEIGHBOUR = "fitted", "validation", "neighbour check"
 PULL_SET_FROM = (2022,)  # the year-end totals (Nantong's, its 市区') the central post-2020 pull was chosen with
@@ -135,86 +134,6 @@ def _rate(summary: pd.DataFrame, year: int, column: str) -> float:
     return 1000 * s.loc[year, column] / s.loc[year - 1, "haimen_population"]
 
 
-def life_expectancy(rates: VitalRates, year: int) -> tuple[float, float, float]:
-    """Period life expectancy at birth (years) of the model's mortality in ``year``: both sexes, men, women.
-
-    Both sexes weight men and women by the sex ratio at birth.
-    """
-    return _life_table(rates, rates.death_level(year))
-
-
-def _life_table(rates: VitalRates, level: float) -> tuple[float, float, float]:
-    """Life expectancy at birth (both sexes, men, women) with ``rates``' mortality shape at ``level``."""
-    q = 1 - np.exp(-level * rates.death_shape)  # [sex, age]
-    alive = np.cumprod(np.concatenate([np.ones((2, 1)), 1 - q[:, :MAX_AGE]], axis=1), axis=1)
-    e0 = (alive - 0.5 * (alive * q)).sum(axis=1)  # deaths at mid-year
-    boys = rates.settings.sex_ratio_at_birth / (1 + rates.settings.sex_ratio_at_birth)
-    return float(boys * e0[0] + (1 - boys) * e0[1]), float(e0[0]), float(e0[1])
-
-
-def implied_death_rate(rates: VitalRates, population: MigrationModel, e0: float, year: int = CENSUS_YEAR + 1) -> float:
-    """The crude death rate (‰) in ``year`` that a life expectancy at birth of ``e0`` implies on the 2020
-    population aged to the start of ``year``, with the model's mortality shape (its level solved for ``e0``)."""
-    from scipy.optimize import brentq
-
-    p, w = population.population.persons, population.population.person_weight()
-    people = np.zeros((2, MAX_AGE + 1))
-    np.add.at(people, (p.female.astype(int), np.minimum(p.age + (year - CENSUS_YEAR), MAX_AGE)), w)
-
-    level = brentq(lambda x: _life_table(rates, x)[0] - e0, 1e-6, 1.0)
-    return float(1000 * (people * (1 - np.exp(-level * rates.death_shape))).sum() / people.sum())
-
-
-def _life_section(rates: VitalRates, population: MigrationModel) -> list[str]:
-    """Why the model's life expectancy exceeds Jiangsu's: the crude death rates their life expectancies imply."""
-    year = CENSUS_YEAR + 1
-    e0 = life_expectancy(rates, year)[0]
-    sourced = vital_rates()[year].death_rate * rates.settings.death_rate_factor
-    lines = [
-        "## Life expectancy and the crude death rate",
-        "",
-        f"The model's {year} mortality gives a life expectancy at birth of {e0:.1f} years, because its level is",
-        f"fitted so that deaths equal the sourced crude rate ({sourced:.2f} ‰) on Haimen's old population. The",
-        "crude death rate another life expectancy would imply on the same population (2020 census persons a year",
-        "older, the model's Gompertz–Makeham shape):",
-        "",
-        "| life expectancy | years | implied crude death rate |",
-        "|---|---|---|",
-    ]
-    for label, place in (("Jiangsu 2020", "Jiangsu"), ("Nantong 2020", "Nantong")):
-        value = fact("life_expectancy", place, 2020)
-        lines.append(f"| {label} | {value:.2f} | {implied_death_rate(rates, population, value, year):.2f} ‰ |")
-    shapes = ("mortality_slope", "makeham_share", "female_mortality_ratio")
-    corners = itertools.product(*[(parameters()[k].low, parameters()[k].high) for k in shapes])
-    e0s = [
-        life_expectancy(
-            VitalRates(resolve(dict(rates.settings) | dict(zip(shapes, c, strict=True))), population.population), year
-        )[0]
-        for c in corners
-    ]
-    jiangsu = fact("life_expectancy", "Jiangsu", 2020)
-    lines += [
-        "",
-        f"At the corners of the shape's declared ranges ({', '.join(f'`{k}`' for k in shapes)}) the sourced rate",
-        f"gives {min(e0s):.1f} to {max(e0s):.1f} years"
-        + (
-            f": none comes near Jiangsu's {jiangsu:.1f}. The gap lies between the sourced crude rate (Haimen's 2019"
-            " rate, registered basis, moved with Jiangsu's trend) and Haimen's census age structure, not in the shape."
-            if min(e0s) > jiangsu + 1
-            else f", a range reaching Jiangsu's {jiangsu:.1f}."
-        ),
-        f"`death_rate_factor` (declared {parameters()['death_rate_factor'].low:g}–"
-        f"{parameters()['death_rate_factor'].high:g}) scales that rate.",
-        "",
-    ]
-    return lines
-
-
-def total_fertility(rates: VitalRates, year: int) -> float:
-    """Total fertility rate (children per woman) of the model's fertility in ``year`` without the lever."""
-    return float((1 - np.exp(-rates.birth_level(year) * rates.birth_shape)).sum())
-
-
 def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rates: VitalRates) -> pd.DataFrame:
     """Every comparison of the runs (one summary and ages table per seed, all with ``rates``) with the facts."""
     rows = []
@@ -279,7 +198,10 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
     years = [y for y in vital_rates() if y <= summaries[0].year.max()]
     for y in years:
         r = vital_rates()[y]
-        for col, value, label in (("births", r.birth_rate, "birth rate"), ("deaths", r.death_rate, "death rate")):
+        for col, value, label, note in (
+            ("births", r.birth_rate, "birth rate", "registered basis; total fertility declared from it (see section)"),
+            ("deaths", r.death_rate, "death rate", "registered basis: a lower bound for resident deaths"),
+        ):
             rows.append(
                 _row(
                     "vital rates",
@@ -288,8 +210,8 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
                     value,
                     [_rate(s, y, col) for s in summaries],
                     "‰",
-                    FITTED,
-                    "level fitted on the 2020 population projected without migration",
+                    VALIDATION,
+                    note,
                 )
             )
     for place, year in (("Nantong 通州区", 2023), ("Qidong", 2021)):
@@ -307,7 +229,7 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
                         "registered (户籍) basis, another district",
                     )
                 )
-    e0, e0m, e0f = life_expectancy(rates, CENSUS_YEAR + 1)
+    e0, e0m, e0f = life_expectancy_of(rates, CENSUS_YEAR + 1)
     for name, key, value in (
         ("life expectancy", "life_expectancy", e0),
         ("life expectancy, men", "life_expectancy_male", e0m),
@@ -321,8 +243,8 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
                 fact(key, "Jiangsu", 2020),
                 [value],
                 "years",
-                VALIDATION,
-                "Jiangsu, not Haimen",
+                NEIGHBOUR,
+                "Jiangsu, not Haimen; Haimen's level is declared (life_expectancy_2020)",
             )
         )
     rows.append(
@@ -333,10 +255,11 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
             fact("life_expectancy", "Nantong", 2020),
             [e0],
             "years",
-            VALIDATION,
+            FITTED,
+            "the low end of the declared life_expectancy_2020",
         )
     )
-    tfr = total_fertility(rates, CENSUS_YEAR + 1)
+    tfr = rates.total_fertility(CENSUS_YEAR + 1)
     rows.append(
         _row(
             "vital rates",
@@ -345,8 +268,8 @@ def compare(summaries: Sequence[pd.DataFrame], ages: Sequence[pd.DataFrame], rat
             fact("tfr_indirect_estimate", "Jiangsu", 2020),
             [tfr],
             "children/woman",
-            VALIDATION,
-            "Jiangsu 2020 indirect estimate; Haimen's births fell 2020→2021",
+            NEIGHBOUR,
+            "Jiangsu 2020 indirect estimate; Haimen's declared 2021 path (total_fertility.csv) is below it",
         )
     )
 
@@ -693,7 +616,7 @@ def uncertainty_band(
     fitted = pd.DataFrame([fitted_constants(s, *chosen.refit) for s in settings])  # cached by the runs
     band = Uncertainty(chosen, seed, fitted)
     for s, tables in zip(settings, results, strict=True):
-        rates = VitalRates(resolve({k: v for k, v in s.items() if k in parameters()}), population.population)
+        rates = VitalRates(resolve({k: v for k, v in s.items() if k in parameters()}))
         band.summaries.append(tables["summary"])
         band.tables.append(compare([tables["summary"]], [tables["ages"]], rates))
     return band
@@ -852,5 +775,5 @@ def validate(
         band = uncertainty_band(model, scale, seeds[0], end, uncertainty_points, uncertainty, refit_scale, n_jobs)
         table["band_low"], table["band_high"] = band.band()
         header["parameter band"] = f"{len(band.summaries)} members (see 'Parameter uncertainty')"
-    life = _life_section(model.rates, model)
+    life = life_section(model.rates, model, summaries, ages)
     return Validation(table, summaries, markdown(table, summaries, ages, header, band, check, life), band, check)
