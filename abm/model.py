@@ -19,7 +19,7 @@ import pandas as pd
 from abm.handles import Household, Worker
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables, year_counts
 from agents.choice import Capacity, choose
-from agents.demography import VitalRates, age_and_die, give_birth, split_households
+from agents.demography import VitalRates, age_and_die, form_unions, give_birth
 from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_university, leave_home
 from agents.labour import (
     JobProspects,
@@ -228,13 +228,12 @@ class MigrationModel(mesa.Model):
         self.running = self.year < self.end
 
     def demography(self) -> None:
-        """Everyone ages; deaths, births and new households (adults leaving their parents' home)."""
+        """Everyone ages; deaths, births and new couples (young adults living alone moving in together)."""
         pop, n = self.population, places().n
         deaths = age_and_die(pop, self.rates, self.seed, self.year, n)
         births = give_birth(pop, self.rates, self.world.policy, self.seed, self.year, n)
-        self.events = YearEvents(births=births, deaths=deaths, flows=np.zeros((places().n_alt,) * 2))
-        alt_of_person = self._alt_of_households()[pop.persons.household]
-        split_households(pop, self.settings, self.seed, self.year, self.free_dwellings(), alt_of_person)
+        unions = form_unions(pop, self.settings, self.seed, self.year)
+        self.events = YearEvents(births=births, deaths=deaths, flows=unions)
 
     def young_adults(self) -> np.ndarray:
         """18-year-olds leave for university; young adults leave their parents' home (returns their new households)."""

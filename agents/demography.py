@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.choice import fits_in_order
 from agents.population import COLLECTIVE, NO_JOB, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
-from agents.synthesis import MAX_AGE, draw_participation
+from agents.synthesis import ADULT_AGE, MAX_AGE, draw_participation
 from environment.demography_inputs import asfr_by_age, total_fertility
 from environment.inputs import CENSUS_YEAR, constant, fact
 from environment.life_table import both_sexes, level_for, life_expectancy, standard_rates
+from environment.places import places
 from environment.policy import Policy
 from environment.settings import Settings
 
 FERTILE_AGES: tuple[int, int] = tuple(constant("fertile_ages"))
-SPLIT_AGES: tuple[int, int] = tuple(constant("split_ages"))
+UNION_AGES: tuple[int, int] = tuple(constant("union_ages"))  # ages of women who may form a union
+UNION_AGE_GAP: tuple[int, int] = tuple(constant("union_age_gap"))  # man's age minus woman's, lowest and highest
 PARENT_GAP: int = constant("parent_gap")  # years: someone this much older marks a parental household
 COVID_YEAR = 2023  # the year of the early-2023 excess deaths (parameter covid_mortality_2023)
 # Jiangsu's yearly gain in life expectancy 2010–2020 (years a year): Haimen's path before 2020
@@ -157,28 +158,88 @@ def give_birth(pop: Population, rates: VitalRates, policy: Policy, seed: int, ye
     )
 
 
-def split_households(
-    pop: Population, settings: Settings, seed: int, year: int, room: np.ndarray, alt_of: np.ndarray
-) -> None:
-    """Adults of 22–34 living with someone much older may set up their own household.
+def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
+    """Young women living alone in Haimen form couples and move in with their partner.
 
-    ``room[alt]`` is free dwellings; splits stop where it runs out (keyed lottery order).
+    A woman of ``union_ages`` living alone (a family household of one) finds a partner at yearly rate
+    ``union_rate``: a man whose age differs from hers by ``union_age_gap``, in the same kind of part of Haimen
+    (towns or countryside), who lives alone or with his parents (someone ``parent_gap`` years older, and no
+    younger adult woman), drawn uniformly in keyed order; a man (or household) drawn twice goes to the first.
+    She moves into his household (from 夫居, the common pattern; a household of one fewer).
+
+    Returns the moves between alternatives, float[alt, alt] (people).
     """
-    h, p = pop.households, pop.persons
+    h, p, pl = pop.households, pop.persons, places()
+    flows = np.zeros((pl.n_alt, pl.n_alt))
+    size = pop.members()
+    family = (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]
+    alone = (size == 1)[p.household] & family[p.household]
+    women = np.flatnonzero(alone & p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
+    draw = uniform(seed, Channel.UNION, year, p.key[women], 2)
+    seeking = draw[:, 0] < settings.union_rate
+    women, draw = women[seeking], draw[seeking, 1]
     oldest = np.zeros(len(h), dtype=np.int16)
     np.maximum.at(oldest, p.household, p.age)
-    candidate = (
-        (p.age >= SPLIT_AGES[0])
-        & (p.age <= SPLIT_AGES[1])
-        & (oldest[p.household] - p.age >= PARENT_GAP)
-        & (h.tenure[p.household] != COLLECTIVE)
-    )
-    candidate = np.flatnonzero(candidate)
-    draw = uniform(seed, Channel.SPLIT, year, p.key[candidate])  # drawn for the candidates only
-    splits = draw < settings.household_split_rate
-    leaving, draw = candidate[splits], draw[splits]
-    if len(leaving) == 0:
-        return
-    alt = alt_of[leaving]
-    leaving = leaving[fits_in_order(alt, h.weight[p.household[leaving]], draw, room)]
-    pop.split_off(leaving, derive_keys(p.key[leaving], tag=int(Channel.SPLIT), year=year))
+    youngest_woman = np.full(len(h), np.iinfo(np.int16).max, dtype=np.int16)
+    adult_women = p.female & (p.age >= ADULT_AGE)
+    np.minimum.at(youngest_woman, p.household[adult_women], p.age[adult_women])
+    with_parents = (oldest[p.household] - p.age >= PARENT_GAP) & (youngest_woman[p.household] >= p.age + PARENT_GAP)
+    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE) & family[p.household] & (alone | with_parents))
+    if len(women) == 0 or len(men) == 0:
+        return flows
+    rank = lambda rows, age: h.urban[p.household[rows]] * 1000 + age  # noqa: E731  part, then age
+    men = men[np.lexsort((p.key[men], rank(men, p.age[men])))]
+    men_rank = rank(men, p.age[men])
+    lo = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[0]), side="left")
+    hi = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[1]), side="right")
+    found = hi > lo
+    women, draw, lo, hi = women[found], draw[found], lo[found], hi[found]
+    partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
+    order = np.argsort(p.key[women], kind="stable")  # keyed priority where two women draw the same household
+    _, first = np.unique(p.household[partner[order]], return_index=True)
+    women, partner = women[order[first]], partner[order[first]]
+    _move_in(pop, women, p.household[partner], year, flows)
+    return flows
+
+
+def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, flows: np.ndarray) -> None:
+    """Persons ``movers`` (each alone in a household) move into the households ``hosts`` (distinct rows).
+
+    Rows stand for different numbers of households (weights), so each move carries the smaller weight: a
+    heavier mover's row leaves a copy of its person of the host's weight to move and keeps the rest; a heavier
+    host's row gives a copy of itself (all its members) of the mover's weight to take the mover in, and keeps
+    the rest. Moves between alternatives are added to ``flows`` (people).
+    """
+    h, p, pl = pop.households, pop.persons, places()
+    own = p.household[movers]
+    weight = np.minimum(h.weight[own], h.weight[hosts])
+    origin, destination = pl.alt(h.place[own], h.urban[own]), pl.alt(h.place[hosts], h.urban[hosts])
+    moved = origin != destination
+    np.add.at(flows, (origin[moved], destination[moved]), weight[moved])
+    tag = int(Channel.UNION)
+    split_host = h.weight[hosts] > weight * (1 + 1e-12)
+    hosts = hosts.copy()
+    if split_host.any():  # the host's row divides: a copy of weight ``weight`` takes the mover in
+        rows = hosts[split_host]
+        copies = h.take(rows)
+        copies.key = derive_keys(copies.key, tag=tag, year=year)
+        copies.weight = weight[split_host]
+        h.weight[rows] -= weight[split_host]
+        new_row = np.full(len(h), -1)
+        new_row[rows] = len(h) + np.arange(len(rows))
+        h.extend(copies)
+        members = np.flatnonzero(new_row[p.household] >= 0)
+        people = p.take(members)
+        people.key = derive_keys(people.key, tag=tag, year=year)
+        people.household = new_row[p.household[members]]
+        p.extend(people)
+        hosts[split_host] = new_row[rows]
+    split_mover = h.weight[own] > weight * (1 + 1e-12)
+    if split_mover.any():  # the mover's row divides: a copy of weight ``weight`` moves, the rest stays alone
+        copies = p.take(movers[split_mover])
+        copies.key = derive_keys(copies.key, tag=tag, year=year)
+        copies.household = hosts[split_mover]
+        h.weight[own[split_mover]] -= weight[split_mover]
+        p.extend(copies)
+    p.household[movers[~split_mover]] = hosts[~split_mover]
+    pop.remove_persons(np.zeros(len(p), dtype=bool))  # drops the movers' rows left empty

@@ -56,6 +56,7 @@ class Channel(IntEnum):
     RECRUIT_DORM = 31  # whether a recruited worker lives in a dormitory
     UNIVERSITY = 32  # whether an 18-year-old leaves Haimen for university (slot 0), and where to (slot 1)
     LEAVE_HOME = 33  # whether a young adult living with parents leaves home
+    UNION = 34  # whether a woman living alone forms a union (slot 0), and with whom (slot 1)
 
 
 def _mix_int(x: int) -> int:
