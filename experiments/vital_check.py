@@ -109,43 +109,41 @@ def life_section(
         "",
         "Two official systems disagree. The statistics bureau's life expectancies are census-based and adjusted for",
         "under-reported deaths; the registered (户籍) deaths and the health commissions' life expectancies built on",
-        "them run about 3.5 years higher (Nantong 83.16 against 79.58). The model declares Haimen's resident life",
+        f"them run about 3.5 years higher (Nantong {fact('life_expectancy_health_dept_registered', 'Nantong', 2020)}"
+        f" against {fact('life_expectancy', 'Nantong', 2020)}). The model declares Haimen's resident life",
         f"expectancy in 2020 (`life_expectancy_2020`: {central:g}, range {low:g}–{high:g}) and sets its mortality",
         "level each year so that Jiangsu's 2020 census shape (at Jiangsu's official life expectancy) gives it.",
         "",
         "| evidence | value | basis | source |",
         "|---|---|---|---|",
     ]
-    evidence = (
-        ("life expectancy, Jiangsu 2020", fact("life_expectancy", "Jiangsu", 2020), "census-adjusted", "facts"),
-        ("life expectancy, Nantong 2020", fact("life_expectancy", "Nantong", 2020), "census-adjusted", "facts"),
-        ("life expectancy, Suzhou 2020", fact("life_expectancy", "Suzhou", 2020), "census-adjusted", "facts"),
+    evidence = (  # label, facts key, place, year, basis
+        ("life expectancy, Jiangsu 2020", "life_expectancy", "Jiangsu", 2020, "census-adjusted"),
+        ("life expectancy, Nantong 2020", "life_expectancy", "Nantong", 2020, "census-adjusted"),
+        ("life expectancy, Suzhou 2020", "life_expectancy", "Suzhou", 2020, "census-adjusted"),
         (
-            "life expectancy, Nantong 2020 (health commission)",
-            fact("life_expectancy_health_dept_registered", "Nantong", 2020),
-            "registered deaths",
-            "facts",
+            "life expectancy, Nantong 2020",
+            "life_expectancy_health_dept_registered",
+            "Nantong",
+            2020,
+            "registered, 卫健委",
         ),
         (
-            "life expectancy, Jiangsu 2020 from the census's reported deaths",
-            fact("life_expectancy_census_reported_deaths", "Jiangsu", 2020),
-            "deaths under-reported",
-            "facts (derived)",
+            "life expectancy, Jiangsu 2020",
+            "life_expectancy_census_reported_deaths",
+            "Jiangsu",
+            2020,
+            "census, unadjusted",
         ),
-        ("deaths, Haimen 2019", fact("deaths", "Haimen", RATE_BASE_YEAR), "registered: a lower bound", "facts"),
-        ("crude death rate, Haimen 2019 (‰)", registered, "registered: a lower bound", "facts"),
-        ("births, Haimen 2019", fact("births", "Haimen", RATE_BASE_YEAR), "registered", "facts"),
-        ("total fertility, Jiangsu 2020", fact("tfr_indirect_estimate", "Jiangsu", 2020), "indirect", "facts"),
-        ("total fertility, Qidong 2021", fact("tfr_implied", "Qidong", 2021), "registered births", "facts"),
-        (
-            "total fertility, Tongzhou 2023",
-            fact("tfr_implied", "Nantong 通州区", 2023),
-            "registered births",
-            "facts",
-        ),
+        ("deaths, Haimen 2019", "deaths", "Haimen", RATE_BASE_YEAR, "registered: a lower bound"),
+        ("crude death rate, Haimen 2019 (‰)", "death_rate", "Haimen", RATE_BASE_YEAR, "registered: a lower bound"),
+        ("births, Haimen 2019", "births", "Haimen", RATE_BASE_YEAR, "registered"),
+        ("total fertility, Jiangsu 2020", "tfr_indirect_estimate", "Jiangsu", 2020, "indirect, census births"),
+        ("total fertility, Qidong 2021", "tfr_implied", "Qidong", 2021, "registered births"),
+        ("total fertility, Tongzhou 2023", "tfr_implied", "Nantong 通州区", 2023, "registered births"),
     )
-    for label, value, basis, source in evidence:
-        lines.append(f"| {label} | {value:,.2f} | {basis} | {source} |".replace(".00 |", " |"))
+    for label, key, place, when, basis in evidence:
+        lines.append(f"| {label} | {fact(key, place, when):,.2f} | {basis} | facts `{key}` |".replace(".00 |", " |"))
     lines += [
         "",
         "**Arithmetic** on Haimen's 2020 census population (the period rate, as the research note computes it),",

@@ -132,7 +132,7 @@ def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
 def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
     from experiments import validate
 
-    check = validate.pull_check(scale=1000, seeds=(1,))
+    check = validate.pull_check(scale=1000, seeds=(1, 2))  # one seed at 1:1000 can swap 0.8 and 1
     g = check.growth.sort_values("pull")
     assert list(g.pull) == [0.0, check.central, 1.0]
     assert g.growth_2022.is_monotonic_increasing and g.growth_2021.is_monotonic_increasing
