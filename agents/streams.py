@@ -38,7 +38,7 @@ class Channel(IntEnum):
     PARTICIPATION = 12
     CLUSTER = 13  # the industrial cluster of a new adult's trade
     COLLEGE = 14
-    SPLIT = 15
+    # 15 was SPLIT (household splits, replaced by UNION): not reused
     TENURE = 16  # newcomer's tenure: buys, or a dormitory (slot 0 unused)
     INITIAL_HUKOU_TENURE = 17  # 2020 household's origin and tenure
     LAYOFF = 18  # order in which jobs are lost where a place's jobs shrink
