@@ -20,7 +20,7 @@ from abm.handles import Household, Worker
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables, year_counts
 from agents.choice import Capacity, choose
 from agents.constants import HAIMEN_CITY
-from agents.demography import VitalRates, age_and_die, give_birth, split_households
+from agents.demography import VitalRates, age_and_die, form_unions, give_birth
 from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_university, leave_home
 from agents.keys import is_returner
 from agents.labour import (
@@ -162,7 +162,7 @@ class MigrationModel(mesa.Model):
         self.seed = seed if seed is not None else int(self.rng.integers(options["seed"].high))
         self.scale, self.start, self.end, self.year = scale, CENSUS_YEAR, end, CENSUS_YEAR
         self.population = synthesize(self.settings, self.scale, self.seed)
-        self.rates = VitalRates(self.settings, self.population, first_year=self.start + 1)
+        self.rates = VitalRates(self.settings)
         self.world = self._build_world()
         self.outside = OutsidePlaces()
         self.emigrants = Emigrants.initial(self._registered_elsewhere(), self.settings, self.start)
@@ -238,13 +238,12 @@ class MigrationModel(mesa.Model):
         self.running = self.year < self.end
 
     def demography(self) -> None:
-        """Everyone ages; deaths, births and new households (adults leaving their parents' home)."""
+        """Everyone ages; deaths, births and new couples (young adults living alone moving in together)."""
         pop, n = self.population, places().n
         deaths = age_and_die(pop, self.rates, self.seed, self.year, n)
         births = give_birth(pop, self.rates, self.world.policy.year(self.year), self.seed, self.year, n)
-        self.events = YearEvents(births=births, deaths=deaths, flows=np.zeros((places().n_alt,) * 2))
-        alt_of_person = self._alt_of_households()[pop.persons.household]
-        split_households(pop, self.settings, self.seed, self.year, self.free_dwellings(), alt_of_person)
+        unions = form_unions(pop, self.settings, self.seed, self.year)
+        self.events = YearEvents(births=births, deaths=deaths, flows=unions)
 
     def young_adults(self) -> np.ndarray:
         """18-year-olds leave for university; young adults leave their parents' home (returns their new households)."""

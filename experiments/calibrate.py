@@ -62,7 +62,7 @@ def _commuters(cross_city_job: float, scale: int, seeds: Sequence[int], fixed: M
     return float(np.mean(values))
 
 
-FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "household_split_rate")
+FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "union_rate")
 FITTED_QUANTITIES = ("net_migration_rate", "urbanization_gain", "household_size_change")
 
 
@@ -130,7 +130,7 @@ def calibrate(
         pinned = np.array([_at_bound(k, v) for k, v in zip(FITTED_BY_RUNS, x, strict=True)])
         if np.all((np.abs(f - goal2) < tolerance) | pinned):
             break
-        h = np.array([0.1, 0.1, 0.01])
+        h = np.array([0.1, 0.1, 0.05])
         h = np.where(x + h > upper, -h, h)  # probe inwards from an upper bound (beyond it is not a valid setting)
         jac = np.column_stack(
             [(_measure(x + h[i] * e, fixed, scale, seeds, n_jobs) - f) / h[i] for i, e in enumerate(np.eye(3))]

@@ -33,9 +33,9 @@ def test_the_code_each_submodel_names_exists():
 
 
 def test_what_code_reads_is_found_in_its_source():
-    found = abm_docs.reads(["agents.demography.VitalRates", "agents.demography.split_households"])
-    assert {"mortality_slope", "household_split_rate", "death_rate_factor"} <= set(found["parameters"])
-    assert {"fertile_ages", "split_ages", "parent_gap"} <= set(found["constants"])  # module-level names included
-    births = abm_docs.reads(["agents.demography.give_birth"])
-    assert "childcare_subsidy" in births["levers"]
+    found = abm_docs.reads(["agents.demography.VitalRates", "agents.demography.form_unions"])
+    assert {"covid_mortality_2023", "fertility_factor", "union_rate"} <= set(found["parameters"])
+    assert {"fertile_ages", "union_ages", "parent_gap"} <= set(found["constants"])  # module-level names included
+    births = abm_docs.reads(["agents.demography.VitalRates.birth_probability"])
+    assert "fertility_support_elasticity" in births["parameters"]
     assert "parameters" not in abm_docs.reads(["agents.rows.packed"])  # plain code reads no setting
