@@ -159,11 +159,11 @@ def find_jobs(
     """Every job seeker in the labour force applies for one job; the matching function decides who is hired.
 
     Seekers direct their applications (:func:`directed_search`): each weighs a job by its utility and by the
-    chance of being hired there. In each pool an applicant is hired with the pool's finding rate
-    (:meth:`JobMarket.finding_rates` of the applications made), in the order of a keyed lottery and never beyond
-    the pool's vacancies; those not hired stay unemployed this year. Unless ``limited`` (the 2020 start, whose
-    job stock is taken from where residents choose to work), every seeker is hired where they applied.
-    Returns the year's matching (None at the start or without seekers).
+    chance of being hired there. In each pool an applicant is hired with the finding rate at which that search
+    came to rest (the matching function of the expected applications, so the same at any scale), in the order
+    of a keyed lottery and never beyond the pool's vacancies; those not hired stay unemployed this year. Unless
+    ``limited`` (the 2020 start, whose job stock is taken from where residents choose to work), every seeker is
+    hired where they applied. Returns the year's matching (None at the start or without seekers).
     """
     p, pl = pop.persons, places()
     n_clusters = clusters().n
@@ -185,16 +185,14 @@ def find_jobs(
     employed = employment(pop, labour)
     search = directed_search(V, np.bincount(kind, weights=weight, minlength=len(V)), world.jobs, employed)
     applied = inverse_cdf_draw(u)(V + search.log_rate, kind)
-    applicants = np.bincount(applied, weights=weight, minlength=n_jobs + 1)[:n_jobs]
-    rate = world.jobs.finding_rates(applicants.reshape(pl.n, n_clusters), employed).ravel()
-    candidates = np.flatnonzero(priority < rate[applied])  # hired at the pool's rate, in lottery order
+    candidates = np.flatnonzero(priority < np.exp(search.log_rate)[applied])  # hired at the pool's rate
     room = world.jobs.open_vacancies(employed).ravel()
     fits = fits_in_order(applied[candidates], weight[candidates], priority[candidates], np.append(room, 0.0))
     hired = candidates[fits]
     _take_jobs(p, seekers[hired], applied[hired])
     return Matching(
         finding_rate=np.exp(search.log_rate[:n_jobs]),
-        applicants=applicants,
+        applicants=np.bincount(applied, weights=weight, minlength=n_jobs + 1)[:n_jobs],
         hired=np.bincount(applied[hired], weights=weight[hired], minlength=n_jobs),
         rounds=search.rounds,
         settled=search.settled,
