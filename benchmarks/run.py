@@ -78,8 +78,9 @@ from abm import MigrationModel
 scale, end, scenario, stages = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4].split(",")
 rounds = []  # BENCH_COUNT_ROUNDS: per capacity-limited choice, [year, which, rounds, settled]
 if "BENCH_SHADOW_PRICE_ROUNDS" in os.environ:  # a what-if: the choices with this many shadow-price rounds
-    import agents.choice
+    import agents.choice, agents.labour
     agents.choice.SHADOW_PRICE_ROUNDS = int(os.environ["BENCH_SHADOW_PRICE_ROUNDS"])
+    agents.labour.SEARCH_ROUNDS = int(os.environ["BENCH_SHADOW_PRICE_ROUNDS"])  # the job search's rounds too
 if os.environ.get("BENCH_COUNT_ROUNDS"):
     import abm.model, agents.choice, agents.labour
     updated = []  # each price update's result (unsettled) in the current choice
@@ -100,7 +101,6 @@ if os.environ.get("BENCH_COUNT_ROUNDS"):
                     rounds.append([year, which, checks - (settled and checks > 0), settled])
         return run
     abm.model.choose = counted("residence", abm.model.choose)
-    agents.labour.choose = counted("jobs", agents.labour.choose)
 settings = {}
 if scenario != "baseline":
     from environment.scenario import load
@@ -135,6 +135,8 @@ while model.running:
     model.step()
     steps.append(time.perf_counter() - t)
     cpu_steps.append(time.process_time() - c)
+    if os.environ.get("BENCH_COUNT_ROUNDS") and model.matching:  # the job search's rounds (agents/labour.py)
+        rounds.append([model.year, "jobs", model.matching.rounds, model.matching.settled])
 t = time.perf_counter()
 model.tables()
 tables = time.perf_counter() - t
