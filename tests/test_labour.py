@@ -178,6 +178,27 @@ def test_baseline_recruits_stay_below_haimen_urban_new_jobs(baseline):
     assert (recruits > 0).all()
 
 
+def test_plan_recruits_stay_below_haimen_urban_new_jobs():
+    """Under the plan too, recruits stay below the whole of Haimen's urban new employment at its 2025 pace
+    (twice the first half's 5,661), which the plan did not visibly raise (10,000 in 2022)."""
+    recruits = []
+    wanted_by = abm.model.recruits_wanted
+
+    def noted(*args):
+        wanted = wanted_by(*args)
+        recruits.append(float(wanted.sum()))
+        return wanted
+
+    model = MigrationModel(scale=SCALE, end=2025, rng=SEED, scenario="plan")
+    abm.model.recruits_wanted = noted
+    try:
+        while model.running:
+            model.step()
+    finally:
+        abm.model.recruits_wanted = wanted_by
+    assert np.mean(recruits) < 2 * fact("jobs_urban_new", "Haimen", "2025H1")
+
+
 # ------------------------------------------------------------------ more jobs
 def _with_jobs(jobs: int) -> tuple[float, float]:
     """Haimen's filled jobs in 2025 and arrivals 2021–2025 with ``jobs`` new industrial jobs a year in the
