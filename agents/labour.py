@@ -229,7 +229,7 @@ def _job_utilities(
 
 SEARCH_ROUNDS = 12  # most rounds of the seekers' expected finding rates
 SEARCH_TOLERANCE = 0.01  # change of a log finding rate below which the expectations have settled
-SEARCH_DAMPING = 0.5  # share of the change taken each round (½ makes the rounds a contraction: see directed_search)
+SEARCH_DAMPING = 0.5  # share of the change taken each round (½ makes the rounds a contraction, see directed_search)
 
 
 @dataclass
@@ -248,9 +248,11 @@ def directed_search(V: np.ndarray, seekers: np.ndarray, jobs: JobMarket, employe
     counts as much as the chance of getting it (the log of an alternative's availability added to its utility,
     Cascetta and Papola 2001), and ``f`` is what the matching function gives for the expected applications
     (``seekers[k]`` people of each kind, float[kind]). Found by damped rounds on the expected applications
-    (closed-form probabilities, no draws): a pool's log rate falls by at most its rise in log applicants (the
-    logit's elasticity is below 1, the matching function's at most 1), so each half step shrinks the distance to
-    the rest point, which the rounds reach in a few steps. Pools without vacancies are closed (rate 0) at once.
+    (closed-form probabilities, no draws), which provably settle: a pool's log applicants rise with its own log
+    rate by a share below 1 and fall with the others' by no more in all, and its rate falls with its log
+    applicants by a share of at most 1 (1 − α, or 1 where it fills all its vacancies), so the half step has row
+    sums of absolute derivatives at most ½ and each round at least halves the largest distance to the rest point
+    (6–7 rounds a year at a tolerance of 0.01). Pools without vacancies are closed (rate 0) from the start.
     """
     n_jobs = V.shape[1] - 1
     pl, n_clusters = places(), clusters().n
