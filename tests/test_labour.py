@@ -1,6 +1,6 @@
 """The labour market: the matching function, directed search, and a market that tends to its normal rates.
 
-Unit tests of the matching function and the seekers' search, then a baseline run at 1:100 to 2030 whose
+Unit tests of the matching function and the seekers' search, then a baseline run at 1:100 over ten years whose
 vacancies, unemployment, search rounds and recruits are checked against the declared normal rates and the
 sourced facts, and paired runs with more jobs.
 """
@@ -19,8 +19,8 @@ from environment.jobs import JobMarket
 from environment.places import clusters, places
 from environment.settings import resolve
 
-SCALE, SEED, END = 100, 1, 2030
-SETTLED_FROM = 2025  # the first year by which the market has moved from the census's start to its normal rates
+SCALE, SEED, END = 100, 1, CENSUS_YEAR + 10
+SETTLED_FROM = CENSUS_YEAR + 5  # the first year by which the market has moved from its start to its normal rates
 # plausible year-end unemployment: from the lowest registered urban rate nearby to China's surveyed urban rate
 UNEMPLOYMENT_BAND = (
     fact("unemployment_rate_registered_urban", "Nantong 通州区", 2019) / 100,
@@ -96,7 +96,7 @@ def test_directed_search_rests_where_applications_and_the_matching_function_agre
 # ------------------------------------------------------------------ a baseline run
 @pytest.fixture(scope="module")
 def baseline():
-    """The baseline at 1:100 to 2030, with each year's recruiting bound and search noted."""
+    """The baseline at 1:100 for ten years, with each year's recruiting bound and search noted."""
     notes: dict[int, dict] = {}
     wanted_by = abm.model.recruits_wanted
     model = MigrationModel(scale=SCALE, end=END, rng=SEED)
@@ -119,7 +119,7 @@ def baseline():
 
 
 def test_the_census_job_stock_is_at_the_normal_vacancy_rate(baseline):
-    """2020's jobs are the employed plus the normal share, and every job holder is in the labour force (farmers
+    """The census year's jobs are the employed plus the normal share, and every job holder is in the labour force (farmers
     past the other trades' retirement age may not take their jobs, which would leave them vacant at once)."""
     model, _, vacancy, _ = baseline
     assert vacancy[CENSUS_YEAR] == pytest.approx(model.settings.vacancy_rate, abs=1e-9)
@@ -189,7 +189,7 @@ def test_plan_recruits_stay_below_haimen_urban_new_jobs():
         recruits.append(float(wanted.sum()))
         return wanted
 
-    model = MigrationModel(scale=SCALE, end=2025, rng=SEED, scenario="plan")
+    model = MigrationModel(scale=SCALE, end=SETTLED_FROM, rng=SEED, scenario="plan")
     abm.model.recruits_wanted = noted
     try:
         while model.running:
@@ -201,9 +201,9 @@ def test_plan_recruits_stay_below_haimen_urban_new_jobs():
 
 # ------------------------------------------------------------------ more jobs
 def _with_jobs(jobs: int) -> tuple[float, float]:
-    """Haimen's filled jobs in 2025 and arrivals 2021–2025 with ``jobs`` new industrial jobs a year in the
-    Development Zone (paired seed)."""
-    model = MigrationModel(scale=SCALE, end=2025, rng=SEED, industrial_jobs_kaifaqu=jobs)
+    """Haimen's filled jobs five years on and the arrivals till then, with ``jobs`` new industrial jobs a year in
+    the Development Zone (paired seed)."""
+    model = MigrationModel(scale=SCALE, end=SETTLED_FROM, rng=SEED, industrial_jobs_kaifaqu=jobs)
     while model.running:
         model.step()
     summary = model.tables()["summary"].set_index("year")
