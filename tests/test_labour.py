@@ -119,8 +119,9 @@ def baseline():
 
 
 def test_the_census_job_stock_is_at_the_normal_vacancy_rate(baseline):
-    """The census year's jobs are the employed plus the normal share, and every job holder is in the labour force (farmers
-    past the other trades' retirement age may not take their jobs, which would leave them vacant at once)."""
+    """The census year's jobs are the employed plus the normal share, and every job holder is in the labour
+    force (farmers past the other trades' retirement age may not take their jobs, which would leave them
+    vacant at once)."""
     model, _, vacancy, _ = baseline
     assert vacancy[CENSUS_YEAR] == pytest.approx(model.settings.vacancy_rate, abs=1e-9)
 
