@@ -25,6 +25,7 @@ from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_univ
 from agents.keys import is_returner
 from agents.labour import (
     JobProspects,
+    Matching,
     employment,
     end_jobs,
     find_jobs,
@@ -169,6 +170,7 @@ class MigrationModel(mesa.Model):
         n = places().n
         self.events = YearEvents(np.full(n, np.nan), np.full(n, np.nan), np.zeros((places().n_alt,) * 2))
         self.handles: dict[tuple[type, int], Household | Worker] = {}
+        self.matching: Matching | None = None  # the year's job search (applications, hires, its rounds)
         self.summary: dict[str, float] = {}
         self.outcome_values: dict[str, float] = {}
         self.outcome_log: list[tuple[int, str, float]] = []  # every year's outcomes, as rows year, outcome, value
@@ -346,12 +348,14 @@ class MigrationModel(mesa.Model):
             self.population.add(students.households, students.persons)
 
     def choose_jobs(self, prospects: JobProspects) -> None:
-        """Job seekers (new adults, movers, newcomers, quitters) choose where to work."""
+        """Job seekers (new adults, movers, newcomers, quitters, the unemployed) apply for jobs; the matching
+        function decides who is hired (kept in ``matching``)."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
-        find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
+        self.matching = find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
 
     def recruit_workers(self) -> None:
-        """Employers recruit workers from outside to the jobs still unfilled; recruits arrive holding the job."""
+        """Employers recruit workers from outside to jobs still vacant beyond the normal rate; recruits arrive
+        holding the job."""
         pl, y, pop = places(), self.year, self.population
         labour = in_labour_force(pop.persons, self.settings, y)
         flows = self.events.flows
