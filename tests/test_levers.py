@@ -378,19 +378,7 @@ def test_allocation_rows_name_levers_that_act_where():
 
 @pytest.mark.parametrize(
     "key",
-    [
-        pytest.param(
-            k,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="data: industrial_jobs_other's shares sum to 1.02 (six towns x 0.17), 2 % extra jobs",
-            )
-            if k == "industrial_jobs_other"
-            else (),
-        )
-        for k in allocation()
-        if {"jobs", "dwellings", "public_rental", "students"} & set(levers()[k].acts_on)
-    ],
+    [k for k in allocation() if {"jobs", "dwellings", "public_rental", "students"} & set(levers()[k].acts_on)],
 )
 def test_lever_quantities_are_shared_out_whole(key):
     assert sum(share for _, _, share in allocation()[key]) == pytest.approx(1.0)
