@@ -41,10 +41,11 @@ import pytest
 
 import environment.settings as registry
 from abm.model import MigrationModel
+from environment.inputs import fact
 from environment.places import places
 from environment.policy import Policy, PolicyYear, acting_on, allocation, policy_year_fields
 from environment.scenario import load
-from environment.settings import FileError, SettingError, TimeProfile, lever_actions, levers, resolve
+from environment.settings import FileError, SettingError, TimeProfile, lever_actions, levers, parameters, resolve
 from environment.targets import PLAN_ADOPTED
 from experiments.runner import RunSpec, run_many
 
@@ -177,7 +178,8 @@ CASES = [
     Case("commercial_amenity", population_of("commercial_amenity"), +1, 2026),
     # 5 education (seats and access act without the plan's other levers too)
     Case("school_seats", NET_MIGRATION, +1, 2026),
-    Case("school_quality", NET_MIGRATION, +1, 2026),
+    # a small effect (about +550 people by 2026 at the top of its range, every seed positive): six seeds
+    Case("school_quality", NET_MIGRATION, +1, 2026, seeds=TRANSPORT_SEEDS),
     Case("nonlocal_school_access", NET_MIGRATION, +1, 2026),
     Case("vocational_places", NET_MIGRATION, +1, 2026),
     # 6 youth
@@ -587,3 +589,26 @@ def test_lever_moves_its_outcome_monotonically(case: Case, sweep):
     assert (steps >= -tolerance).all(), f"a step goes the wrong way by more than {tolerance:,.0f} (3σ); {what}"
     total = case.sign * (means[-1] - means[0])
     assert total > min_effect, f"extremes differ by {total:+,.0f}, not more than {min_effect:,.0f} (2σ); {what}"
+
+
+def test_the_plan_as_written_is_the_default_and_the_other_choices_are_scenarios():
+    """after_plan defaults to stop (the plan's targets run to 2025 and no successor was found); delivery's central
+    value lies in its evidence range, under the ceiling Haimen's reported urban new jobs put on it (0.55–0.65)."""
+    assert parameters()["after_plan"].default == "stop"
+    delivery = parameters()["delivery_share"]
+    assert delivery.low <= delivery.default <= delivery.high <= 0.65 and delivery.accepted == (0.0, 1.0)
+    plan = load("plan").settings
+    for name, change in {
+        "plan_continued": {"after_plan": "continue"},
+        "plan_phased_out": {"after_plan": "phase_out"},
+        "plan_full_delivery": {"delivery_share": 1.0},
+    }.items():
+        assert load(name).settings == {**plan, **change}, name
+
+
+def test_delivery_ceiling_is_what_haimens_reported_urban_new_jobs_allow():
+    """The range's high end: every one of Haimen's 2022 urban new jobs a net new job beyond the trend."""
+    jobs = [lv for lv in levers().values() if lv.delivery]
+    trend, plan = sum(lv.baseline for lv in jobs), sum(lv.plan for lv in jobs)
+    ceiling = (fact("jobs_urban_new", "Haimen", 2022) - trend) / (plan - trend)
+    assert parameters()["delivery_share"].high == pytest.approx(ceiling, abs=0.005)
