@@ -439,10 +439,7 @@ def payment_spending(
         return count, count * (due.amount * months)
     weight = model.population.households.weight if due.rule.per == "household" else counts["person_weight"]
     paid = weight * residents.paid(due.rule)
-    amount = np.broadcast_to(
-        model.world.policy.amount_since(due.lever, residents.since(due.rule), model.year), paid.shape
-    )
-    amounts = np.unique(amount)
+    amount, amounts = model.world.policy.amount_since(due.lever, residents.since(due.rule), model.year)
     if len(amounts) == 1:  # one amount for everyone (a payment unchanged since it began): count × amount
         count = float(paid.sum()) if amounts[0] > 0 else 0.0
         return count, count * (amounts[0] * months)

@@ -122,16 +122,16 @@ class Policy:
         last = p.last_full_year if after_plan == "stop" else p.last_year
         return min(share, float(np.clip((last - year + 1) / (last - p.last_full_year + 1), 0.0, 1.0)))
 
-    def amount_since(self, key: str, since: np.ndarray, year: int) -> np.ndarray:
+    def amount_since(self, key: str, since: np.ndarray, year: int) -> tuple[np.ndarray, np.ndarray]:
         """A payment lever's amount in ``year`` to recipients whose entitlement began in the years ``since`` (a
         newcomer's arrival, a child's birth): the amount in force then, or when the payment began if that was later
-        (nothing before it begins), float[n].
+        (nothing before it begins). Returns the amounts float[n] and the distinct amounts among them.
 
         So people who arrived under a scheme are paid its amount for its declared years, after the plan too.
         """
-        start = np.minimum(np.maximum(since, _first_year(levers()[key])), year)
-        years, at = np.unique(start, return_inverse=True)
-        return np.array([self.value(key, int(y)) for y in years], dtype=float)[at.reshape(np.shape(since))]
+        first = min(_first_year(levers()[key]), year)
+        by_year = np.array([self.value(key, y) for y in range(first, year + 1)], dtype=float)  # few years: a lookup
+        return by_year[np.clip(since, first, year) - first], np.unique(by_year)
 
     def quantity(self, key: str, year: int) -> float:
         """What a lever's unit cost counts in ``year`` where the policy alone says it (``[quantity.*]`` of
