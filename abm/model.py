@@ -8,7 +8,7 @@ same household in every scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -34,6 +34,7 @@ from agents.labour import (
     recruits_wanted,
     start_and_stop_work,
 )
+from agents.payments import paid_on_moving
 from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
 from agents.population_2020 import synthesize
@@ -45,6 +46,7 @@ from agents.residence import (
     hukou_on_arrival,
     hukou_willingness,
     newcomers_from_pool,
+    payment_features,
     residence_nests,
     residence_utility,
     rural_origin,
@@ -66,7 +68,7 @@ class YearEvents:
     births: np.ndarray  # [place]
     deaths: np.ndarray  # [place]
     flows: np.ndarray  # [alt, alt]: movers (people) from one alternative to another, students included
-    rural_to_urban_households: float = 0.0  # Haimen households moving from a rural part to a town
+    paid_at_move: dict[str, float] = field(default_factory=dict)  # payment lever -> households its rule paid moving
 
 
 @dataclass
@@ -300,8 +302,8 @@ class MigrationModel(mesa.Model):
         np.add.at(self.events.flows, (d.current[moved], choice[moved]), (d.weight * d.members)[moved])
         residents = ~d.from_pool & moved
         stay_in = residents & pl.alt_in_haimen[choice]
-        to_town = stay_in & ~pl.alt_urban[d.current] & pl.alt_urban[choice]
-        self.events.rural_to_urban_households = float(d.weight[to_town].sum())
+        payments = world.policy.year(self.year).payments
+        self.events.paid_at_move = paid_on_moving(payment_features(d), choice, d.weight * residents, payments)
         h = pop.households
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
         h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]

@@ -48,9 +48,10 @@ def calibration_targets() -> dict:
 def uncertainties(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """The settings a calibration depends on: uncertain parameters that are not themselves fitted.
 
-    Levers act from the plan's adoption and calibration reads the years before it, so they play no part.
+    Levers, and the parameters of how the plan is carried out (group ``plan``: its delivery and what follows it),
+    act from the plan's adoption and calibration reads the years before it, so they play no part.
     """
-    fitted = {k for k, p in parameters().items() if p.calibrated}
+    fitted = {k for k, p in parameters().items() if p.calibrated or p.group == "plan"}
     return {k: v for k, v in (settings or {}).items() if k in parameters() and k not in fitted}
 
 
