@@ -105,7 +105,7 @@ def cost_per_resident(totals: pd.DataFrame, variant: str, against: str) -> pd.Da
         pairs = part.merge(other, on="replicate", suffixes=("", "_0"))
         extra = {c: (pairs[c] - pairs[f"{c}_0"]).to_numpy() for c in ("residents", "yuan", "yuan_low", "yuan_high")}
         rows.append({"first": first, "last": last, **ratio_row(extra, pairs)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["first", "last", *COLUMNS[COLUMNS.index("extra_yuan") :]])
 
 
 def ratio_row(extra: Mapping[str, np.ndarray], pairs: pd.DataFrame) -> dict:
