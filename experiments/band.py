@@ -33,6 +33,16 @@ HEADLINE_SWEEPS = ("headline_baseline", "headline_plan")  # experiments/sweeps/,
 PAIRING = ("factors", "design", "samples", "design_seed", "seed", "replicates")  # same points, same seeds
 
 
+def which_dominates(ratios) -> str:
+    """What the widths of a band over the seed intervals of the same figures say (``ratios``: band ÷ seed)."""
+    ratios = pd.Series(ratios, dtype=float)
+    if ratios.min() > 1:
+        return "the assumptions dominate: read the band, not the seed interval"
+    if ratios.max() < 1:
+        return "the seed noise dominates: more replicates would narrow the figures"
+    return "neither dominates everywhere"
+
+
 def banded_outcomes() -> list[str]:
     """The outcomes a band covers: the declared ones without a breakdown."""
     return [o.key for o in OUTCOMES.values() if not o.by]

@@ -33,7 +33,7 @@ from environment.targets import measure_targets, targets
 from experiments import cost_effectiveness as ce
 from experiments.attainment import attainment, first_year_reached, share_reached_by_year
 from experiments.attribution import measures_changed, replicate_seeds, without_measure
-from experiments.band import Band, banded_outcomes, points_band, stored_band
+from experiments.band import Band, banded_outcomes, points_band, stored_band, which_dominates
 from experiments.paired import LEVEL, interval
 from experiments.runner import RunSpec, run_many
 from experiments.uncertainty import DEFAULT_SWEEP
@@ -476,16 +476,9 @@ def dominance(result: Comparison) -> str:
         parts += [
             f"{s} − {result.reference} {r:,.0f}×" for s, r in zip(d.scenario, ratios.iloc[len(level) :], strict=True)
         ]
-    verdict = (
-        "the assumptions dominate: read the band, not the seed interval"
-        if ratios.min() > 1
-        else "the seed noise dominates: more replicates would narrow the figures"
-        if ratios.max() < 1
-        else "neither dominates everywhere"
-    )
     return (
         f"Which dominates: in {year} the band across the assumptions of the resident population is "
-        f"{', '.join(parts)} as wide as its 95 % seed interval; {verdict}."
+        f"{', '.join(parts)} as wide as its 95 % seed interval; {which_dominates(ratios)}."
     )
 
 

@@ -182,3 +182,21 @@ def test_the_band_from_uncertainty_points(tmp_path, monkeypatch):
     assert {"band_low", "band_high"} <= set(book["attainment 目标达成"].columns)
     assert "points_share" in book["reached by year 逐年达到比例"].columns
     assert book["notes 说明"].text.str.contains("Which dominates").any()
+
+
+def test_the_headline_script_says_which_dominates_and_the_share_reaching_the_target(stored_headline_sweeps):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "headline.py"
+    spec = importlib.util.spec_from_file_location("headline", path)
+    headline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(headline)
+    baseline, plan = stored_headline_sweeps / "headline_baseline", stored_headline_sweeps / "headline_plan"
+    text = headline.summarize(headline.table(baseline, 2025), headline.table(plan, 2025))
+    assert "2 design points × 2 paired replicates" in text and "Which dominates:" in text
+    assert "times a point's 95 % seed interval" in text
+    shares = headline.reached_by_year(headline.population_by_year(baseline), headline.population_by_year(plan))
+    rows = [line for line in shares.splitlines() if line.startswith("| 20")]
+    assert [r.split(" | ")[0] for r in rows] == [f"| {y}" for y in range(2021, 2026)]
+    assert all(cell.strip(" |") in ("0%", "50%", "100%") for r in rows for cell in r.split(" | ")[1:])
