@@ -6,7 +6,7 @@ the period's last year minus the year before its first). Replicate k of a scenar
 set against share their dice, so each pair gives an extra spending ΔS_k and extra residents ΔN_k; the cost per
 added resident is the ratio of their means, ``mean ΔS / mean ΔN``, with Fieller's interval
 (:func:`experiments.paired.fieller`). Fieller rather than a bootstrap over replicates: with the five or so
-replicates a comparison runs, a bootstrap has a few dozen distinct resamples, percentile intervals that are too
+replicates a comparison runs, a bootstrap has at most 126 distinct resamples, percentile intervals that are too
 narrow, and resamples whose denominator comes near zero give absurd ratios; Fieller's interval is exact for normal
 pair differences (each a sum over thousands of agents), uses the same t quantile as every other interval of the
 report, and is bounded exactly when the extra residents are distinguishable from zero. When they are not, the
