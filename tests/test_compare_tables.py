@@ -14,7 +14,7 @@ from experiments import attribution, calibrate
 from experiments import cost_effectiveness as ce
 from experiments.attainment import first_year_reached, share_reached_by_year
 from experiments.band import Band
-from experiments.compare import compare, year_reached
+from experiments.compare import Comparison, compare, year_reached
 from experiments.report import read_workbook, render_html, write_report
 from experiments.runner import RunSpec, execute
 
@@ -27,6 +27,7 @@ def _scenario(folder, name: str, levers: str, years: str = "2020:2025", scale: i
     return load(path).with_run(scale=scale, years=years)
 
 
+@pytest.mark.slow  # 2 × 12 runs and the attribution's 2 × 22
 def test_per_measure_costs_are_the_attributions_on_the_same_runs_and_distinct():
     scale, end = 500, 2023
     scenarios = [load(n).with_run(scale=scale, years=f"2020:{end}") for n in ("baseline", "plan")]
@@ -74,6 +75,7 @@ def test_a_custom_comparison_divides_extra_spending_by_extra_residents(tmp_path)
         assert np.isnan(row["yuan_per_added_resident"])
 
 
+@pytest.mark.slow  # runs to 2031
 def test_differences_by_year_are_zero_before_the_lever_acts_and_not_after(tmp_path):
     """A rail line that opens in 2029 against one that never opens: the same runs to 2028, different after; the
     2025 table reads 0, the by-year table shows the effect."""
@@ -131,6 +133,7 @@ def test_year_reached_reads_the_mean_of_the_runs_and_the_share_of_points():
     assert pd.isna(never["year"]) and "not by 2027" in never["reading"] and never["runs_share"] == 0
 
 
+@pytest.mark.slow  # three scenarios' runs besides the sweeps
 def test_the_band_from_stored_headline_sweeps(stored_headline_sweeps):
     from experiments.query import query
 
@@ -200,3 +203,116 @@ def test_the_headline_script_says_which_dominates_and_the_share_reaching_the_tar
     rows = [line for line in shares.splitlines() if line.startswith("| 20")]
     assert [r.split(" | ")[0] for r in rows] == [f"| {y}" for y in range(2021, 2026)]
     assert all(cell.strip(" |") in ("0%", "50%", "100%") for r in rows for cell in r.split(" | ")[1:])
+
+
+def _synthetic_comparison() -> tuple[Comparison, pd.DataFrame]:
+    """baseline, plan and the plan without measures 1 and 7, three paired replicates, 2021–2027, built from
+    population paths and spending tables (no model runs); returns the comparison and every run's totals."""
+    from experiments.compare import cost_table, differences_by_year, reached_by_year
+
+    years = range(2021, 2028)
+    gain = {"baseline": 1_000.0, "plan": 21_000.0, "plan-1": 15_000.0, "plan-7": 19_500.0}  # residents a year
+    yuan = {"baseline": 0.0, "plan": 2e9, "plan-1": 1.2e9, "plan-7": 1.0e9}  # yuan a year from 2022
+    noise = [0.0, 800.0, -800.0]  # residents a year, replicate by replicate (mean 0)
+    share = {"baseline": 0.0, "plan": 1.0, "plan-1": 0.4, "plan-7": 0.1}  # how much of it each variant sees
+    # measure 7: 1,500 more residents a year against a spread of 0.9 × 800: not distinguishable from zero
+    outcomes, totals = [], []
+    for variant in gain:
+        for k, wobble in enumerate(noise):
+            path = {y: 1.0e6 + (gain[variant] + wobble * share[variant]) * (y - 2021) for y in years}
+            population = pd.Series(path)
+            spending = pd.DataFrame(
+                [
+                    {"year": y, "measure": 7, "lever": "rent_subsidy", "recipients": 1.0, "yuan": yuan[variant]}
+                    for y in years
+                    if y >= PLAN_ADOPTED
+                ]
+            ).assign(external_yuan=0.0)
+            totals.append(ce.run_totals(population, spending, ce.periods(2027)).assign(variant=variant, replicate=k))
+            if "-" not in variant:
+                outcomes += [
+                    {"scenario": variant, "replicate": k, "year": y, "outcome": "haimen_population", "value": v}
+                    for y, v in path.items()
+                ]
+    table = pd.DataFrame(outcomes)
+    totals = pd.concat(totals, ignore_index=True)
+    scenarios = [load("baseline"), load("plan")]
+    plan = scenarios[1]
+    result = Comparison(
+        scenarios=scenarios,
+        runs=table[["scenario", "replicate"]].drop_duplicates().assign(seed=1),
+        outcomes=table,
+        attainment=pd.DataFrame(columns=["scenario", "target", "mean", "low", "high"]),
+        differences=pd.DataFrame(),
+        arrivals=pd.DataFrame(),
+        spending=pd.DataFrame(),
+        costs=cost_table(totals, scenarios, [(plan, 1), (plan, 7)]),
+        by_year=differences_by_year(table, "baseline"),
+        reached=year_reached(table, None, 2027),
+        reached_by_year=reached_by_year(table, None),
+    )
+    return result, totals
+
+
+def test_the_cost_table_sets_the_scenario_against_the_reference_and_each_measure_against_the_scenario_without_it():
+    result, totals = _synthetic_comparison()
+    costs = result.costs.set_index(["measure", "last"])
+    assert sorted(costs.index) == [(m, last) for m in (0, 1, 7) for last in (2025, 2027)]
+    assert costs.loc[(0, 2025), "against"] == "baseline" and costs.loc[(7, 2027), "against"] == "plan without measure 7"
+    by = totals.set_index(["variant", "replicate", "last"])
+    for measure, against in ((0, "baseline"), (1, "plan-1"), (7, "plan-7")):
+        for last in (2025, 2027):
+            extra = by.xs(("plan", last), level=["variant", "last"]) - by.xs((against, last), level=["variant", "last"])
+            row = costs.loc[(measure, last)]
+            assert row.extra_yuan == pytest.approx(extra.yuan.mean())
+            assert row.extra_residents == pytest.approx(extra.residents.mean())
+            if measure == 7:
+                assert row.reading == ce.NO_EFFECT and pd.isna(row.yuan_per_added_resident) and pd.isna(row.low)
+                continue
+            assert row.yuan_per_added_resident == pytest.approx(extra.yuan.mean() / extra.residents.mean())
+            assert row.low < row.yuan_per_added_resident < row.high and row.reading == ce.PER_RESIDENT
+    # measure 1: (2 − 1.2) bn a year for 6,000 more residents a year; over 2022–2025, 3.2 bn ÷ 24,000
+    assert costs.loc[(1, 2025), "yuan_per_added_resident"] == pytest.approx(3.2e9 / 24_000)
+    assert costs.loc[(0, 2025), "yuan_per_added_resident"] == pytest.approx(8e9 / 80_000)
+    assert costs.xs(2025, level="last").extra_residents.nunique() == 3  # each measure its own residents
+
+
+def test_the_terminal_shows_the_costs_with_their_interval_and_the_differences_by_year():
+    from experiments.compare import details
+
+    result, _ = _synthetic_comparison()
+    text = details(result)
+    assert "2022–2025" in text and "2022–2027" in text and "95 % Fieller interval" in text
+    for row in result.costs.to_dict("records"):
+        assert ce.shown(row) in text, row["measure"]
+    assert "plan, 1 " in text and "plan, all (against baseline)" in text
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Resident population, difference"))
+    by_year = lines[start + 1 :]
+    assert [line.split(":")[0].strip() for line in by_year] == [str(y) for y in range(2021, 2028)]
+    assert by_year[0] == "  2021: plan +0 (+0 to +0)"
+    pop = result.by_year[result.by_year.outcome == "haimen_population"].set_index("year")
+    assert (
+        f"plan {pop.loc[2026, 'mean']:+,.0f} ({pop.loc[2026, 'low']:+,.0f} to {pop.loc[2026, 'high']:+,.0f})"
+        in by_year[5]
+    )
+    assert pop.loc[2026, "mean"] == pytest.approx(100_000) and pop.loc[2026, "low"] < 100_000 < pop.loc[2026, "high"]
+    # 1,000,000 + 21,000 ± 800 a year: every replicate reaches 1,100,000 in 2026
+    assert "plan: reached in 2026; runs 2026–2026; 100% of runs by 2027" in text
+    assert "baseline: not by 2027" in text and "The 95 % intervals cover the seeds (the dice) only" in text
+
+
+def test_the_share_reaching_a_target_by_year_for_each_scenario():
+    rows = []
+    for scenario, paths in (("a", [(1, 5, 9), (1, 1, 1), (9, 9, 9)]), ("b", [(1, 1, 5), (1, 1, 1)])):
+        for member, path in enumerate(paths):
+            rows += [
+                {"scenario": scenario, "member": member, "year": y, "value": v}
+                for y, v in zip((2023, 2024, 2025), path, strict=True)
+            ]
+    values = pd.DataFrame(rows)
+    first = first_year_reached(values, 5, ["scenario", "member"])
+    assert list(first.astype("float").fillna(0)) == [2024, 0, 2023, 2025, 0]
+    shares = share_reached_by_year(values, 5, "scenario", "member").set_index(["scenario", "year"]).share
+    assert list(shares["a"]) == pytest.approx([1 / 3, 2 / 3, 2 / 3])
+    assert list(shares["b"]) == [0.0, 0.0, 0.5]

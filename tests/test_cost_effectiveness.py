@@ -145,3 +145,68 @@ def test_cost_per_resident_divides_extra_spending_by_extra_residents():
     assert row["yuan_per_added_resident"] == pytest.approx(1e5)  # not 9.1e9 / 1000
     assert row["at_low_unit_costs"] == pytest.approx(5e4) and row["at_high_unit_costs"] == pytest.approx(2e5)
     assert row["low"] < 1e5 < row["high"] and row["reading"] == ce.PER_RESIDENT
+
+
+def test_a_fixed_cost_per_resident_plus_overhead_has_a_closed_form_interval():
+    """Spending ``c·N + k`` in every pair (a cost per resident c, an overhead k): Fieller's quadratic becomes
+    ``(k − u b)² ≤ t² σ² u²`` in ``u = R − c``, so the interval is ``c + k / (b ± t σ)`` (σ: the residents' s.e.)."""
+    residents = np.array([1900.0, 2150.0, 2020.0, 1880.0, 2100.0, 1950.0])
+    c, k = 40_000.0, 3e7
+    r = fieller(c * residents + k, residents)
+    t = student.ppf(0.975, len(residents) - 1)
+    b, se = residents.mean(), residents.std(ddof=1) / np.sqrt(len(residents))
+    assert r.bounded
+    assert r.estimate == pytest.approx(c + k / b)
+    assert r.low == pytest.approx(c + k / (b + t * se), rel=1e-9)
+    assert r.high == pytest.approx(c + k / (b - t * se), rel=1e-9)
+    saved = fieller(c * residents - k, residents)  # an overhead saved: the interval flips round the same centre
+    assert saved.low == pytest.approx(c - k / (b - t * se), rel=1e-9)
+    assert saved.high == pytest.approx(c - k / (b + t * se), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_bounded_exactly_when_the_extra_residents_are_distinguishable_from_zero(seed):
+    """Fieller's interval is finite exactly when the residents' own 95 % t-interval excludes zero; on either side of
+    that edge (the mean at 1 ± 10⁻⁶ of t·s.e.) the ratio flips from a figure to none."""
+    from experiments.paired import interval
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 9))
+    noise = rng.normal(0, 500, n)
+    noise -= noise.mean()
+    edge = student.ppf(0.975, n - 1) * noise.std(ddof=1) / np.sqrt(n)
+    sign = 1 if seed % 2 else -1
+    spending = sign * rng.normal(1e8, 2e7, n)  # fewer residents for less spending: still a figure
+    for factor, bounded in ((1 + 1e-6, True), (1 - 1e-6, False), (3.0, True), (0.2, False)):
+        residents = sign * factor * edge + noise
+        low, high = interval(residents.mean(), residents.std(ddof=1), n)
+        assert (low > 0 or high < 0) == bounded
+        r = fieller(spending, residents)
+        assert r.bounded == bounded, factor
+        assert np.isfinite(r.low) == bounded and np.isfinite(r.high) == bounded
+        if bounded:
+            assert r.low <= r.estimate <= r.high
+        extra = {"residents": residents, "yuan": spending, "yuan_low": spending, "yuan_high": spending}
+        row = ce.ratio_row(extra, pd.DataFrame({"external_yuan": np.zeros(n), "external_yuan_0": np.zeros(n)}))
+        assert ce.measurable(pd.DataFrame([row])).iloc[0] == bounded
+        assert (row["reading"] == ce.NO_EFFECT) != bounded
+
+
+def test_fieller_scales_with_the_spending_and_has_no_figure_without_pairs():
+    rng = np.random.default_rng(11)
+    residents = rng.normal(3000, 400, 5)
+    spending = 5e4 * residents + rng.normal(0, 1e7, 5)
+    one, ten = fieller(spending, residents), fieller(10 * spending, residents)
+    assert (ten.estimate, ten.low, ten.high) == pytest.approx((10 * one.estimate, 10 * one.low, 10 * one.high))
+    assert not fieller([], []).bounded and fieller([], []).pairs == 0
+    assert not fieller(spending, residents - residents.mean()).bounded  # a mean of exactly zero
+
+
+def test_the_shown_figure_and_the_periods():
+    row = {"yuan_per_added_resident": 64_123.4, "low": 52_000.0, "high": 80_456.0, "reading": ce.PER_RESIDENT}
+    assert ce.shown(row) == "64,123 (52,000 to 80,456)"
+    assert ce.shown({"yuan_per_added_resident": np.nan, "reading": ce.DOMINATED}) == DOMINATED_EN
+    assert ce.periods(2025) == [(2022, 2025)] and ce.periods(2035) == [(2022, 2025), (2022, 2035)]
+
+
+DOMINATED_EN = "more spending, fewer residents"
