@@ -66,3 +66,24 @@ def format_table(table: pd.DataFrame, title: str = "") -> str:
             f"{met:<3}  {r.name_zh}"
         )
     return "\n".join(lines)
+
+
+def first_year_reached(values: pd.DataFrame, threshold: float, by: list[str]) -> pd.Series:
+    """The first year each group's ``value`` is at least ``threshold`` (``<NA>``: not within its years).
+
+    ``values`` has columns ``by``, ``year`` and ``value`` (one row per group and year).
+    """
+    at = values[values.value >= threshold]
+    first = at.groupby(by, sort=False).year.min()
+    groups = values[by].drop_duplicates().set_index(by).index
+    return first.reindex(groups).astype("Int64")
+
+
+def share_reached_by_year(values: pd.DataFrame, threshold: float, by: str, unit: str) -> pd.DataFrame:
+    """For each ``by`` (a scenario) and year: the share of its ``unit``\\ s (replicates, uncertainty points) whose
+    ``value`` has reached ``threshold`` in that year or before (columns ``by``, ``year``, ``share``)."""
+    first = first_year_reached(values, threshold, [by, unit]).rename("first").reset_index()
+    years = values[[by, "year"]].drop_duplicates()
+    grid = years.merge(first, on=by)
+    grid["reached"] = (grid["first"] <= grid.year).fillna(False).astype(float)
+    return grid.groupby([by, "year"], sort=False, as_index=False)["reached"].mean().rename(columns={"reached": "share"})

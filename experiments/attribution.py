@@ -8,6 +8,15 @@ measure's *marginal* delivery is scenario minus scenario-without-it; its
 plan's years, counted in the figure its target counts (net arrivals from
 outside Haimen, rural-to-urban moves, or births). What the measures deliver
 together minus the sum of their marginal deliveries is the interaction.
+
+What a measure costs per resident it adds comes from the same pairs: its
+marginal spending (scenario − scenario without it, Haimen's budget over the
+plan's years) ÷ its marginal residents (the resident population gained over
+those years, the same difference), with Fieller's interval
+(:mod:`experiments.cost_effectiveness`); the measures are ranked by it (1:
+fewest yuan per added resident), those with no measurable effect on residents
+unranked. Seeds are the comparison's (:func:`replicate_seeds`), so ``abm compare
+baseline plan`` on the same seeds and scale gives the same figures.
 """
 
 from __future__ import annotations
@@ -25,9 +34,11 @@ import numpy as np
 import pandas as pd
 
 from environment.scenario import Scenario
-from environment.settings import levers
+from environment.settings import default_value, levers
 from environment.targets import PLAN_ADOPTED, measure_targets, targets
+from experiments import cost_effectiveness as ce
 from experiments.runner import RunSpec, run_many
+from experiments.sweep import derive_seed
 from experiments.uncertainty import DEFAULT_SWEEP, Members, members
 
 NET_ARRIVALS = "net arrivals from outside Haimen"  # what most measures' targets count: ranks compare those
@@ -35,6 +46,23 @@ NET_ARRIVALS = "net arrivals from outside Haimen"  # what most measures' targets
 
 def measure_levers(m: int) -> set[str]:
     return {k for k, lv in levers().items() if lv.measure == m}
+
+
+def without_measure(settings: Mapping[str, Any], m: int) -> dict[str, Any]:
+    """``settings`` with measure group ``m``'s levers back at their baseline values."""
+    mine = measure_levers(m)
+    return {k: v for k, v in settings.items() if k not in mine}
+
+
+def measures_changed(settings: Mapping[str, Any]) -> list[int]:
+    """The measure groups whose levers ``settings`` set away from their baseline values."""
+    lever = levers()
+    return sorted({lever[k].measure for k, v in settings.items() if k in lever and v != default_value(k)})
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[int]:
+    """The seeds of replicates 0…n−1 of a comparison, an attribution or a paired sweep (numpy ``SeedSequence``)."""
+    return [derive_seed(seed, k) for k in range(replicates)]
 
 
 def paired_specs(
@@ -55,9 +83,9 @@ def paired_specs(
     variants = {"scenario": settings, "none": kept}
     for m in measure_targets():
         mine = measure_levers(m)
-        variants[f"without_{m}"] = {k: v for k, v in settings.items() if k not in mine}
+        variants[f"without_{m}"] = without_measure(settings, m)
         variants[f"only_{m}"] = kept | {k: v for k, v in settings.items() if k in mine}
-    seeds = [scenario.seed + r for r in range(replicates)]
+    seeds = replicate_seeds(scenario.seed, replicates)
     return [
         (name, seed, RunSpec(values, scale=scenario.scale, seed=seed, end=end, label=name, recalibrate=recalibrate))
         for name, values in variants.items()
@@ -68,31 +96,49 @@ def paired_specs(
 def attribute(
     scenario: Scenario, replicates: int = 2, end: int | None = None, n_jobs: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The delivery table (one row per measure, plus totals) and the per-run yearly means behind it.
+    """The delivery and cost table (one row per measure, plus totals) and the per-run figures behind it.
 
     The runs go to the backend in use (``experiments.backends.using``), with ``n_jobs`` workers when given.
     """
     end = end or targets()["population"].year
     specs = paired_specs(scenario, replicates, end)
-    results = run_many([s for _, _, s in specs], n_jobs=n_jobs, tables=["summary"])
+    results = run_many([s for _, _, s in specs], n_jobs=n_jobs, tables=RUN_TABLES)
     return deliveries(specs, results, end)
+
+
+RUN_TABLES = ("summary", "spending")  # what each attribution run sends back
 
 
 def deliveries(
     specs: list[tuple[str, int, RunSpec]], results: Sequence[Mapping[str, pd.DataFrame]], end: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The delivery table and per-run yearly means from the runs of :func:`paired_specs`."""
+    """The delivery and cost table and the per-run figures from the runs of :func:`paired_specs`.
+
+    Per run: the yearly means of the summary figures the targets count, and (:func:`cost_effectiveness.run_totals`)
+    the residents gained and yuan spent over the plan's years to ``end``.
+    """
     columns = sorted({t.column for t in measure_targets().values()})
-    rows = []
+    span = [(PLAN_ADOPTED, end)]
+    rows, totals = [], []
     for (variant, seed, _), tables in zip(specs, results, strict=True):
         summary = tables["summary"]
         years = summary[(summary.year >= PLAN_ADOPTED) & (summary.year <= end)]
         rows.append({"variant": variant, "seed": seed, **{c: years[c].mean() for c in columns}})
+        population = summary.set_index("year").haimen_population
+        totals.append(ce.run_totals(population, tables.get("spending"), span).assign(variant=variant, replicate=seed))
     runs = pd.DataFrame(rows)
+    spent = pd.concat(totals, ignore_index=True)
+    runs = runs.merge(
+        spent.rename(columns={"replicate": "seed"}).drop(columns=["first", "last"]), on=["variant", "seed"]
+    )
     by = runs.set_index(["variant", "seed"])
 
     def effect(a: str, b: str, column: str) -> pd.Series:
         return by.loc[a, column] - by.loc[b, column]
+
+    def cost(a: str, b: str) -> dict:
+        (row,) = ce.cost_per_resident(spent, a, b).drop(columns=["first", "last"]).to_dict("records")
+        return row
 
     table = []
     for m, t in measure_targets().items():
@@ -110,12 +156,14 @@ def deliveries(
                 "alone": alone.mean(),
                 "alone_sd": alone.std(ddof=1),
                 "marginal_net_migration": effect("scenario", f"without_{m}", "net_migration").mean(),
+                **cost("scenario", f"without_{m}"),
             }
         )
     table = pd.DataFrame(table)
+    table["cost_rank"] = cost_ranks(table)
     together = effect("scenario", "none", "net_migration")
     interaction = together.mean() - table.marginal_net_migration.sum()
-    totals = pd.DataFrame(
+    totals_rows = pd.DataFrame(
         [
             {
                 "measure": 0,
@@ -127,6 +175,7 @@ def deliveries(
                 ),
                 "marginal": together.mean(),
                 "marginal_sd": together.std(ddof=1),
+                **cost("scenario", "none"),
             },
             {
                 "measure": -1,
@@ -137,7 +186,14 @@ def deliveries(
             },
         ]
     )
-    return pd.concat([table, totals], ignore_index=True), runs
+    return pd.concat([table, totals_rows], ignore_index=True), runs
+
+
+def cost_ranks(table: pd.DataFrame) -> pd.Series:
+    """Each measure's rank by yuan per added resident (1: fewest), among those adding residents measurably for
+    their spending; the others (no measurable effect, fewer residents) have none."""
+    ranked = table.yuan_per_added_resident.where(table.reading == ce.PER_RESIDENT)
+    return ranked.rank(method="min").astype("Int64")
 
 
 def format_table(table: pd.DataFrame, scenario: str, replicates: int, first: int, last: int) -> str:
@@ -154,7 +210,31 @@ def format_table(table: pd.DataFrame, scenario: str, replicates: int, first: int
         marginal = _pm(r.marginal, r.marginal_sd)
         alone = _pm(getattr(r, "alone", np.nan), getattr(r, "alone_sd", np.nan))
         lines.append(f"{name[:40]:<40} {target:>11} {marginal:>16} {alone:>16}  {r.counts}")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *format_costs(table, first, last)])
+
+
+def format_costs(table: pd.DataFrame, first: int, last: int) -> list[str]:
+    """The measures ranked by yuan per added resident, as aligned text (the whole scenario's figure last)."""
+    rows = table[table.measure >= 0].copy()
+    rows["order"] = rows.cost_rank.astype("Float64").fillna(99).where(rows.measure > 0, 100)
+    lines = [
+        f"Yuan per added resident — marginal spending (Haimen's budget, {first}–{last}) ÷ marginal residents "
+        f"(gained over {first}–{last}); 95 % Fieller interval; rank 1 = fewest yuan",
+        f"{'rank':>4}  {'measure':<34} {'yuan per added resident':>33} {'at low–high unit costs':>23} "
+        f"{'marginal yuan':>15} {'marginal residents':>24}",
+    ]
+    lines.append("-" * len(lines[-1]))
+    for r in rows.sort_values(["order", "measure"]).to_dict("records"):
+        name = f"{r['measure']} {r['name_en']}" if r["measure"] > 0 else "all measures (scenario − none)"
+        rank = "" if pd.isna(r["cost_rank"]) else str(int(r["cost_rank"]))
+        span = (
+            "" if pd.isna(r["at_low_unit_costs"]) else (f"{r['at_low_unit_costs']:,.0f}–{r['at_high_unit_costs']:,.0f}")
+        )
+        residents = f"{r['extra_residents']:+,.0f} ({r['residents_low']:+,.0f} to {r['residents_high']:+,.0f})"
+        lines.append(
+            f"{rank:>4}  {name[:34]:<34} {ce.shown(r):>33} {span:>23} {r['extra_yuan']:>15,.0f} {residents:>24}"
+        )
+    return lines
 
 
 def _pm(mean: float, sd: float) -> str:
@@ -199,7 +279,7 @@ def attribute_across(
     end = end or targets()["population"].year
     chosen = members(points, sweep, refit_scale)
     per_member = [paired_specs(scenario, replicates, end, values, chosen.refit) for values in chosen.settings()]
-    results = run_many([s for specs in per_member for _, _, s in specs], n_jobs=n_jobs, tables=["summary"])
+    results = run_many([s for specs in per_member for _, _, s in specs], n_jobs=n_jobs, tables=RUN_TABLES)
     tables, start = [], 0
     for member, specs in enumerate(per_member):
         table, _ = deliveries(specs, results[start : start + len(specs)], end)
@@ -211,10 +291,14 @@ def attribute_across(
 
 
 def ranking(across: pd.DataFrame) -> pd.DataFrame:
-    """Per measure: its marginal delivery's range over the members and its rank at each member."""
+    """Per measure: its marginal delivery's range over the members and its rank at each member; its yuan per added
+    resident's range over the members where it is measurable, and its cost rank at each member."""
     rows = []
     for m, part in across[across.measure > 0].groupby("measure", sort=True):
-        ranks = part.sort_values("member")["rank"]
+        part = part.sort_values("member")
+        ranks = part["rank"]
+        costs = part.yuan_per_added_resident.where(part.reading == ce.PER_RESIDENT)
+        cost_ranks = part.cost_rank
         rows.append(
             {
                 "measure": m,
@@ -228,6 +312,13 @@ def ranking(across: pd.DataFrame) -> pd.DataFrame:
                 "ranks": ",".join("" if pd.isna(r) else str(int(r)) for r in ranks),
                 "best_rank": ranks.min(),
                 "worst_rank": ranks.max(),
+                "cost_central": costs.iloc[0],
+                "cost_lowest": costs.min(),
+                "cost_highest": costs.max(),
+                "cost_measured_at": int(costs.notna().sum()),
+                "cost_ranks": ",".join("–" if pd.isna(r) else str(int(r)) for r in cost_ranks),
+                "best_cost_rank": cost_ranks.min(),
+                "worst_cost_rank": cost_ranks.max(),
             }
         )
     return pd.DataFrame(rows)
@@ -268,6 +359,7 @@ def format_ranking(chosen: Members, table: pd.DataFrame, scenario: str, replicat
     for k in (2, 3):
         top = table[table.worst_rank <= k]
         lines.append(f"- Measures in the first {k} at every member: {', '.join(map(str, top.measure)) or 'none'}.")
+    lines += ["", *format_cost_ranking(table, n, last)]
     values = chosen.values.drop(columns="member")
     lines += [
         "",
@@ -279,3 +371,30 @@ def format_ranking(chosen: Members, table: pd.DataFrame, scenario: str, replicat
     for i, row in values.iterrows():
         lines.append(f"| {i} | " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def format_cost_ranking(table: pd.DataFrame, members: int, last: int) -> list[str]:
+    """The measures' yuan per added resident across the members as Markdown: its range where measurable and the
+    rank at each member ("–": no measurable effect on residents, or too few replicates to tell)."""
+
+    def money(value: float) -> str:
+        return "" if pd.isna(value) else f"{value:,.0f}"
+
+    lines = [
+        f"## Yuan per added resident across the uncertainties, {PLAN_ADOPTED}–{last}",
+        "",
+        "Marginal spending (Haimen's budget) ÷ marginal residents (scenario − scenario without the measure), at "
+        "each member; ranked 1 = fewest yuan among the measures adding residents measurably (95 % Fieller interval "
+        "bounded); member 0 first.",
+        "",
+        "| measure | central | lowest | highest | measurable at | cost rank at each member | best–worst rank |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    order = table.assign(key=table.worst_cost_rank.astype("Float64").fillna(99)).sort_values(["key", "measure"])
+    for r in order.itertuples():
+        span = "" if pd.isna(r.best_cost_rank) else f"{int(r.best_cost_rank)}–{int(r.worst_cost_rank)}"
+        lines.append(
+            f"| {r.measure} {r.name_en} ({r.name_zh}) | {money(r.cost_central)} | {money(r.cost_lowest)} | "
+            f"{money(r.cost_highest)} | {r.cost_measured_at} of {members} | {r.cost_ranks} | {span} |"
+        )
+    return lines

@@ -26,7 +26,7 @@ from pathlib import Path
 from environment.settings import InputError, levers, run_options
 from environment.targets import PLAN_ADOPTED
 from experiments import backends
-from experiments.cli_options import backend_options, chosen_backend, run_option, whole_number
+from experiments.cli_options import backend_options, chosen_backend, run_option, uncertainty_options, whole_number
 from experiments.docs_tables import (
     _as_text,
     lever_records,
@@ -36,7 +36,7 @@ from experiments.docs_tables import (
     parameters_markdown,
     range_text,
 )
-from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
+from experiments.uncertainty import DEFAULT_POINTS
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 MAX_REPLICATES = 100
@@ -148,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         type=whole_number(PLAN_ADOPTED, run_options()["end"].high),
         help="last year counted (default: the population target's year, 2025)",
     )
-    _uncertainty_options(
+    uncertainty_options(
         p,
         0,
         "also attribute at the central values and at N recalibrated uncertainty points, with ranks "
@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
     p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
     p.add_argument("--end", type=run_option("end", "--end"), default=2035, help="last year (default 2035)")
-    _uncertainty_options(
+    uncertainty_options(
         p,
         DEFAULT_POINTS,
         "Latin-hypercube points of the parameter band, each recalibrated (default %(default)s; 0: seeds only)",
@@ -206,21 +206,6 @@ def _seed_list(text: str) -> tuple[int, ...]:
     if len(set(seeds)) < len(seeds):
         raise argparse.ArgumentTypeError(f"{text!r}: each seed once, e.g. 1,2,3")
     return seeds
-
-
-def _uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: str) -> None:
-    """--uncertainty-points, --uncertainty (a sweep file's factors) and --refit-scale."""
-    p.add_argument("--uncertainty-points", type=whole_number(0, 1000), default=points, help=help_points)
-    p.add_argument(
-        "--uncertainty",
-        default=DEFAULT_SWEEP,
-        help="sweep file whose factors and ranges are varied (default %(default)s: the README headline's)",
-    )
-    p.add_argument(
-        "--refit-scale",
-        type=run_option("scale", "--refit-scale"),
-        help="people per agent of each point's refit of the free constants (default: the sweep file's)",
-    )
 
 
 def _check_uncertainty(args) -> None:

@@ -10,6 +10,7 @@ import argparse
 
 from environment.settings import run_options
 from experiments.backends import Backend
+from experiments.uncertainty import DEFAULT_SWEEP
 
 MAX_JOBS = 256
 
@@ -65,3 +66,18 @@ def backend_options(p: argparse.ArgumentParser, jobs: int) -> None:
 def chosen_backend(args: argparse.Namespace) -> Backend:
     """The backend the flags of :func:`backend_options` name (a one-line error if they cannot be used together)."""
     return Backend(args.backend, args.jobs, args.scheduler)
+
+
+def uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: str) -> None:
+    """--uncertainty-points, --uncertainty (a sweep file's factors) and --refit-scale."""
+    p.add_argument("--uncertainty-points", type=whole_number(0, 1000), default=points, help=help_points)
+    p.add_argument(
+        "--uncertainty",
+        default=DEFAULT_SWEEP,
+        help="sweep file whose factors and ranges are varied (default %(default)s: the README headline's)",
+    )
+    p.add_argument(
+        "--refit-scale",
+        type=run_option("scale", "--refit-scale"),
+        help="people per agent of each point's refit of the free constants (default: the sweep file's)",
+    )

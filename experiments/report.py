@@ -16,7 +16,7 @@ from abm.outcomes import describe
 from environment.scenario import Scenario
 from environment.settings import NEVER, default_value, lookup
 from environment.targets import targets
-from experiments.compare import Comparison, settings_table
+from experiments.compare import Comparison, dominance, settings_table
 from experiments.sweep_store import write_atomic
 from experiments.workbook import write_workbook
 
@@ -50,7 +50,7 @@ def _figure_png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _axes(n: int = 1, width: float = 9, height: float = 3.6):
+def _axes(n: int = 1, width: float = 9, height: float = 3.6, rows: int = 1):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -61,10 +61,10 @@ def _axes(n: int = 1, width: float = 9, height: float = 3.6):
     register_cjk_font()
     from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(1, n, figsize=(width, height), squeeze=False)
-    for ax in axes[0]:
+    fig, axes = plt.subplots(rows, -(-n // rows), figsize=(width, height * rows), squeeze=False)
+    for ax in axes.flat:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, not 2020.25
-    return fig, list(axes[0])
+    return fig, list(axes.flat)
 
 
 def legend_name(s: Scenario) -> str:
@@ -72,26 +72,71 @@ def legend_name(s: Scenario) -> str:
     return "\n".join(t for t in (s.title_zh, s.title_en) if t) or s.name
 
 
+BAND_LABEL = "点线:假设区间 dotted: band across the assumptions"
+
+
+def _band_lines(ax, b: pd.DataFrame, color) -> bool:
+    """The assumptions' band of one scenario as two dotted lines (False when ``b`` has none)."""
+    if "band_low" not in b or b.band_low.isna().all():
+        return False
+    for column in ("band_low", "band_high"):
+        ax.plot(b.year, b[column], color=color, ls=":", lw=1.2)
+    return True
+
+
+def _scenario_lines(ax, table: pd.DataFrame, scenarios: list[Scenario], low: str, high: str) -> bool:
+    """A line per scenario of ``table`` (its ``mean`` by year), shaded from ``low`` to ``high``, and its band dotted
+    where it has one (returned: whether any had)."""
+    banded = False
+    for s in scenarios:
+        b = table[table.scenario == s.name].sort_values("year")
+        line = ax.plot(b.year, b["mean"], label=legend_name(s))[0]
+        ax.fill_between(b.year, b[low], b[high], color=line.get_color(), alpha=0.25)
+        banded |= _band_lines(ax, b, line.get_color())
+    return banded
+
+
+def _unit_axis(ax, unit: str) -> None:
+    """Thousands separators for people and yuan, per cent for shares; the unit as the axis label."""
+    from matplotlib.ticker import PercentFormatter, StrMethodFormatter
+
+    if unit == "share":
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylabel(unit)
+
+
 def _band_plot(c: Comparison, key: str, ax, target: float | None = None, target_label: str = "") -> None:
     bands = c.bands()
-    for s in c.scenarios:
-        b = bands[(bands.scenario == s.name) & (bands.outcome == key)].sort_values("year")
-        line = ax.plot(b.year, b["mean"], label=legend_name(s))[0]
-        ax.fill_between(b.year, b["min"], b["max"], color=line.get_color(), alpha=0.25)
+    banded = _scenario_lines(ax, bands[bands.outcome == key], c.scenarios, "min", "max")
     if target is not None:
         ax.axhline(target, color="k", ls="--", lw=1, label=target_label)
+    _finish(ax, key, banded)
+
+
+def _finish(ax, key: str, banded: bool, suffix: str = "", size: int = 10) -> None:
+    """An outcome's panel: its names as the title, its unit on the axis, the legend (with the band's entry)."""
+    if banded:
+        ax.plot([], [], color="grey", ls=":", label=BAND_LABEL)
     zh, en, unit = describe(key)
-    if unit.startswith("persons"):
-        from matplotlib.ticker import StrMethodFormatter
+    ax.set_title(f"{zh}\n{en}{suffix}", fontsize=size)
+    _unit_axis(ax, unit)
+    ax.legend(fontsize=size - 2)
 
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    elif unit == "share":
-        from matplotlib.ticker import PercentFormatter
 
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_title(f"{zh}\n{en}", fontsize=10)
-    ax.set_ylabel(unit)
-    ax.legend(fontsize=8)
+BY_YEAR_FIGURES = ("haimen_population", "added_kaifaqu", "added_gangxinqu", "added_sanxing")
+
+
+def _by_year_plot(c: Comparison) -> str:
+    """Each scenario minus the reference by year (mean, 95 % paired interval shaded, band dotted), one panel per
+    outcome of :data:`BY_YEAR_FIGURES`."""
+    fig, axes = _axes(4, width=11, height=3.4, rows=2)
+    for ax, key in zip(axes, BY_YEAR_FIGURES, strict=True):
+        banded = _scenario_lines(ax, c.by_year[c.by_year.outcome == key], c.scenarios[1:], "low", "high")
+        ax.axhline(0, color="k", lw=0.6)
+        _finish(ax, key, banded, f" − {c.reference}", size=9)
+    return _figure_png(fig)
 
 
 def plots(c: Comparison) -> dict[str, str]:
@@ -119,6 +164,8 @@ def plots(c: Comparison) -> dict[str, str]:
     fig, (ax,) = _axes()
     _band_plot(c, "working_in_shanghai", ax)
     out["shanghai"] = _figure_png(fig)
+    if not c.by_year.empty:
+        out["by_year"] = _by_year_plot(c)
     fig, (ax,) = _axes(height=4)
     wide = c.arrivals.pivot_table(index="name_zh", columns="scenario", values="people", sort=False)
     wide = wide[[s.name for s in c.scenarios if s.name in wide.columns]]
@@ -130,7 +177,7 @@ def plots(c: Comparison) -> dict[str, str]:
     ax.set_title(
         "迁入海门人口来源地(全部模拟年份合计)\nArrivals in Haimen by origin (all simulated years)", fontsize=10
     )
-    ax.set_ylabel("persons")
+    _unit_axis(ax, "persons")
     out["arrivals"] = _figure_png(fig)
     if not c.spending.empty:
         fig, (ax,) = _axes(height=4)
@@ -144,7 +191,7 @@ def plots(c: Comparison) -> dict[str, str]:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y / YI:,.1f}"))
         ax.set_ylabel("亿元 (100 million yuan)")
         ax.set_xlabel("")
-        ax.set_title("各措施补贴支出 Subsidies paid by measure (per run)", fontsize=10)
+        ax.set_title("各措施财政支出 Spending by measure (per run, all simulated years)", fontsize=10)
         out["spending"] = _figure_png(fig)
     return out
 
@@ -174,8 +221,28 @@ LABELS = {  # every table column's name in Chinese and English (the workbook's h
     "measure": "措施 measure",
     "yuan": "支出(元/次运行) yuan per run",
     "recipients": "领取人次 recipients",
-    "added_residents": "新增常住人口 added residents",
-    "yuan_per_added_resident": "每新增居民支出(元) yuan per added resident",
+    "yuan_per_added_resident": "每新增常住人口支出(元) yuan per added resident",
+    "against": "对比对象 set against",
+    "first": "起始年 first year",
+    "last": "截止年 last year",
+    "extra_yuan": "额外支出(元/次运行) extra spending (yuan per run)",
+    "extra_residents": "新增常住人口 extra residents",
+    "residents_low": "新增人口95%下限 extra residents low",
+    "residents_high": "新增人口95%上限 extra residents high",
+    "at_low_unit_costs": "按单位成本下限(元) at low unit costs",
+    "at_high_unit_costs": "按单位成本上限(元) at high unit costs",
+    "extra_external_yuan": "财政外额外投资(元) extra capital outside the budget",
+    "reading": "解读 reading",
+    "band_low": "假设区间下限 band low",
+    "band_high": "假设区间上限 band high",
+    "band_members": "假设点数 band members",
+    "members": "假设点数 band members",
+    "earliest": "最早(各次运行) earliest run",
+    "latest": "最晚(各次运行) latest run",
+    "runs_share": "达到的运行比例 share of runs",
+    "points_share": "达到的不确定性点比例 share of uncertainty points",
+    "points_until": "不确定性点截止年 points' last year",
+    "text": "说明 text",
     "setting": "设置 setting",
     "kind": "类别 kind",
     "value": "值 value",
@@ -235,8 +302,104 @@ def _html_table(
 
 ATTAINMENT_COLUMNS = ["scenario", NAMES, "year", "plan", "mean", "low", "high", "met_share"]
 DIFFERENCE_COLUMNS = ["scenario", NAMES, "year", "mean", "low", "high", "pairs"]
-SPENDING_COLUMNS = ["scenario", "measure", NAMES, "yuan", "recipients", "added_residents", "yuan_per_added_resident"]
+SPENDING_COLUMNS = ["scenario", "measure", NAMES, "yuan", "recipients"]
 SCENARIO_COLUMNS = ["scenario", "title_zh", "title_en", "description"]
+BAND = "band"  # a display column: the band's low to high as one cell
+SHOWN = {  # display-only columns of the HTML tables (the workbook keeps the numbers apart)
+    BAND: "假设区间 band across the assumptions",
+    "period": "时期 period",
+    "extra_yi": "额外支出(亿元) extra spending (100 million yuan)",
+    "residents": "新增常住人口(95%区间) extra residents (95% interval)",
+    "cost": "每新增常住人口支出(元,95%区间) yuan per added resident (95% interval)",
+    "unit_costs": "按单位成本上下限(元) at low–high unit costs",
+    "difference": "差值(95%配对区间) difference (95% paired interval)",
+}
+
+
+def _span(low, high, unit: str = "", sign: bool = False) -> str:
+    """``low to high`` as the report writes figures (empty when either is missing)."""
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{_figure(low, unit, sign)} to {_figure(high, unit, sign)}"
+
+
+def _figure(value, unit: str = "", sign: bool = False) -> str:
+    if unit == "share":
+        return f"{value:{'+' if sign else ''}.1%}"
+    return f"{value:{'+' if sign else ''},.0f}"
+
+
+def _with_band_cell(frame: pd.DataFrame, unit_col: str | None = "unit") -> pd.DataFrame:
+    """``frame`` with a :data:`BAND` text column (``low to high``) when it has band columns."""
+    if "band_low" not in frame:
+        return frame
+    units = frame[unit_col] if unit_col else [""] * len(frame)
+    cells = [_span(lo, hi, u) for lo, hi, u in zip(frame.band_low, frame.band_high, units, strict=True)]
+    return frame.assign(**{BAND: cells})
+
+
+def cost_rows(costs: pd.DataFrame) -> pd.DataFrame:
+    """The cost table as the report shows it: one text cell per figure with its interval, the reading where there
+    is no figure."""
+    from experiments.cost_effectiveness import shown
+
+    rows = []
+    for r in costs.to_dict("records"):
+        interval = _span(r["residents_low"], r["residents_high"], sign=True)
+        unit_costs = _span(r["at_low_unit_costs"], r["at_high_unit_costs"]).replace(" to ", "–")
+        rows.append(
+            {
+                "scenario": r["scenario"],
+                "measure": r["measure"],
+                "name_zh": r["name_zh"],
+                "name_en": r["name_en"],
+                "period": f"{r['first']}–{r['last']}",
+                "extra_yi": f"{r['extra_yuan'] / YI:,.1f}",
+                "residents": f"{r['extra_residents']:+,.0f} ({interval})",
+                "cost": shown(r) if pd.notna(r["yuan_per_added_resident"]) else r["reading"],
+                "unit_costs": unit_costs,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+COST_COLUMNS = ["scenario", NAMES, "period", "extra_yi", "residents", "cost", "unit_costs"]
+
+
+def by_year_rows(c: Comparison, key: str = "haimen_population") -> tuple[pd.DataFrame, list[str]]:
+    """One row per year of ``key``'s difference from the reference: for each scenario the mean with its paired
+    interval and (when there is one) its band; the value columns are returned second."""
+    d = c.by_year[c.by_year.outcome == key]
+    unit = describe(key)[2]
+    table = pd.DataFrame({"year": sorted(pd.unique(d.year))})
+    columns = []
+    for s in c.scenarios[1:]:
+        part = d[d.scenario == s.name].set_index("year")
+        shown = {
+            y: f"{_figure(r['mean'], unit, True)} ({_span(r['low'], r['high'], unit, True)})"
+            for y, r in part.iterrows()
+        }
+        table[s.name] = table.year.map(shown)
+        columns.append(s.name)
+        if "band_low" in part and part.band_low.notna().any():
+            bands = {y: _span(r["band_low"], r["band_high"], unit, True) for y, r in part.iterrows()}
+            table[f"{s.name} band"] = table.year.map(bands).fillna("")
+            columns.append(f"{s.name} band")
+    return table, columns
+
+
+def reached_rows(c: Comparison) -> tuple[pd.DataFrame, list[str]]:
+    """The share of runs (and of uncertainty points) reaching 110万 by each year, a column per scenario and kind."""
+    r = c.reached_by_year
+    table = pd.DataFrame({"year": sorted(pd.unique(r.year))})
+    columns = []
+    for s in c.scenarios:
+        part = r[r.scenario == s.name].set_index("year")
+        for kind, tag in (("runs_share", "runs"), ("points_share", "points")):
+            if part[kind].notna().any():
+                table[f"{s.name} {tag}"] = table.year.map(part[kind]).map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+                columns.append(f"{s.name} {tag}")
+    return table, columns
 
 
 def scenario_table(scenarios: list[Scenario]) -> pd.DataFrame:
@@ -306,47 +469,133 @@ def _settings_html(scenarios: list[Scenario]) -> str:
     return _html_table(table, [NAMES, "setting", "baseline", *names], labels=labels)
 
 
+def _img(figs: dict[str, str], name: str) -> str:
+    return f"<img alt='{name}' src='data:image/png;base64,{figs[name]}'>"
+
+
+def _uncertainty_html(c: Comparison) -> list[str]:
+    """Which dominates, seeds or assumptions, and where the band comes from."""
+    parts = [
+        "<h2>不确定性:随机种子与假设 Uncertainty: the seeds and the assumptions</h2>",
+        f"<p>{html.escape(dominance(c))}</p>",
+    ]
+    if c.band is not None:
+        parts.append(
+            "<p>假设区间:各不确定性点(各自重新校准)重复运行均值的最小值至最大值。"
+            f"The band across the assumptions: the lowest to the highest member mean. {html.escape(c.band.source)} "
+            "The seed columns use the constants of calibration.toml, so their mean may lie outside a narrow band.</p>"
+        )
+    return parts
+
+
+def _reached_html(c: Comparison) -> list[str]:
+    target = targets()["population"]
+    reached = c.reached.assign(
+        runs_share=c.reached.runs_share.map(lambda v: f"{v:.0%}"),
+        points_share=c.reached.points_share.map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
+    )
+    columns = ["scenario", "reading", "earliest", "latest", "runs_share"]
+    if c.reached.points_share.notna().any():
+        columns += ["points_share", "points_until"]
+    shares, share_columns = reached_rows(c)
+    labels = {
+        n: f"情景 {n.replace(' runs', '(运行) runs').replace(' points', '(不确定性点) points')}" for n in share_columns
+    }
+    return [
+        f"<h2>常住人口达到{target.value / 1e4:,.0f}万的年份 The year the population reaches {target.value:,.0f}</h2>",
+        f"<p>首次达到 {target.value:,.0f} 的年份(各次运行均值)。The first year the resident population is at least "
+        f"{target.value:,.0f} (the mean of the runs), the earliest and latest run, and the share of runs and of "
+        "uncertainty points (each the mean of its runs) that reach it by the end.</p>",
+        _html_table(reached, columns),
+        "<p>到各年份为止达到的比例 Share reaching it by each year:</p>",
+        _html_table(shares, ["year", *share_columns], labels=labels),
+    ]
+
+
+def _costs_html(c: Comparison) -> list[str]:
+    parts = [
+        "<h2>每新增常住人口支出 Yuan per added resident</h2>",
+        "<p>额外支出 ÷ 额外新增常住人口,均为配对运行(相同随机种子)之差:情景对比参照情景;"
+        "各措施为情景对比去掉该措施的情景(边际效果,同 abm attribute)。"
+        "Extra spending from Haimen's budget over the period ÷ the extra residents gained over it, both differences "
+        "of paired runs (the same seeds): a scenario against the reference, and each measure as the scenario against "
+        "the scenario without it (its marginal effect, as <code>abm attribute</code> counts it). 95% Fieller "
+        "interval; where the extra residents' interval contains 0 the reading is <i>no measurable effect</i> and no "
+        "figure is given. Beside it the figure at the low and high ends of the levers' unit costs. Capital financed "
+        "outside Haimen's budget (the transport projects) is not in it (workbook column "
+        "<code>extra_external_yuan</code>).</p>",
+    ]
+    if c.costs.empty:
+        return [*parts, "<p>无 None: the runs end before the plan's years, or there is no spending table.</p>"]
+    labels = {NAMES: "措施 measure"} | SHOWN
+    return [*parts, _html_table(cost_rows(c.costs), COST_COLUMNS, labels=labels)]
+
+
 def render_html(c: Comparison) -> str:
     """The whole report as one HTML string (for screens and for A4 paper)."""
     figs = plots(c)
     names = ", ".join(s.name for s in c.scenarios)
     first = c.scenarios[0]
-    att = c.attainment.assign(met_share=c.attainment.met_share.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0%}"))
+    att = _with_band_cell(
+        c.attainment.assign(met_share=c.attainment.met_share.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0%}"))
+    )
+    differences = _with_band_cell(c.differences)
+    banded = [BAND] if c.band is not None else []
     parts = [
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
         f"<title>情景比较 Scenario comparison: {html.escape(names)}</title><style>{CSS}</style></head><body>",
         f"<h1>海门人口集聚情景比较<br>Haimen population plan: scenarios compared ({html.escape(names)})</h1>",
         f"<p>每个情景 {len(c.runs) // len(c.scenarios)} 次配对重复运行(相同随机种子), 1:{first.scale}, "
         f"{first.start}–{first.end}. Each scenario ran {len(c.runs) // len(c.scenarios)} paired replicates "
-        f"(the same seeds), 1:{first.scale}, {first.start}–{first.end}; bands span the replicates, intervals are "
-        f"95% t-intervals of the mean. Reference 参照: <b>{html.escape(c.reference)}</b>.</p>",
+        f"(the same seeds), 1:{first.scale}, {first.start}–{first.end}; shaded bands span the replicates, intervals "
+        f"are 95% t-intervals of the mean. Reference 参照: <b>{html.escape(c.reference)}</b>.</p>",
         _html_table(scenario_table(c.scenarios), SCENARIO_COLUMNS),
         *[f"<p class='note'>{html.escape(n)}</p>" for n in c.notes],
+        *_uncertainty_html(c),
         "<h2>常住人口 Resident population</h2>",
-        f"<img alt='population' src='data:image/png;base64,{figs['population']}'>",
+        _img(figs, "population"),
+        *_reached_html(c),
         "<h2>重点片区新增人口 Added population by zone</h2>",
-        f"<img alt='zones' src='data:image/png;base64,{figs['zones']}'>",
+        _img(figs, "zones"),
         "<h2>城镇化率 Urbanization</h2>",
-        f"<img alt='urbanization' src='data:image/png;base64,{figs['urbanization']}'>",
+        _img(figs, "urbanization"),
         "<h2>迁入来源地 Arrivals by origin</h2>",
-        f"<img alt='arrivals' src='data:image/png;base64,{figs['arrivals']}'>",
+        _img(figs, "arrivals"),
         "<h2>在上海工作的居民 Residents working in Shanghai</h2>",
-        f"<img alt='shanghai' src='data:image/png;base64,{figs['shanghai']}'>",
+        _img(figs, "shanghai"),
         "<h2>目标达成 Target attainment</h2>",
-        _html_table(att, ATTAINMENT_COLUMNS, "unit", {NAMES: "目标 target", "mean": "模型均值 model mean"}),
+        _html_table(
+            att, [*ATTAINMENT_COLUMNS, *banded], "unit", {NAMES: "目标 target", "mean": "模型均值 model mean"} | SHOWN
+        ),
         f"<h2>与参照情景之差 Differences from {html.escape(c.reference)} (paired replicates)</h2>",
         _html_table(
-            c.differences, DIFFERENCE_COLUMNS, "unit", {NAMES: "结果 outcome", "mean": "差值均值 mean difference"}
+            differences,
+            [*DIFFERENCE_COLUMNS, *banded],
+            "unit",
+            {NAMES: "结果 outcome", "mean": "差值均值 mean difference"} | SHOWN,
         ),
-        "<h2>补贴支出 Spending and yuan per added resident</h2>",
     ]
+    if "by_year" in figs:
+        table, columns = by_year_rows(c)
+        labels = {n: f"情景 {n.replace(' band', ',假设区间 band')}" for n in columns}
+        parts += [
+            f"<h2>逐年差值 Differences from {html.escape(c.reference)} by year</h2>",
+            "<p>每年各情景减参照情景(配对重复的均值与95%区间;点线为假设区间)。Each scenario minus the reference, "
+            "year by year: the mean of the paired replicates with its 95% interval shaded (the band across the "
+            "assumptions dotted, where there is one). The table gives the resident population; the workbook's "
+            "sheet <i>by year</i> every outcome.</p>",
+            _img(figs, "by_year"),
+            _html_table(table, ["year", *columns], labels=labels),
+        ]
+    parts.append("<h2>财政支出 Spending from Haimen's budget</h2>")
     if c.spending.empty:
         parts.append("<p>本模型版本尚无支出表。The model has no spending table yet.</p>")
     else:
         if "spending" in figs:
-            parts.append(f"<img alt='spending' src='data:image/png;base64,{figs['spending']}'>")
+            parts.append(_img(figs, "spending"))
         parts.append(_html_table(c.spending, SPENDING_COLUMNS, labels={NAMES: "名称 name"}))
     parts += [
+        *_costs_html(c),
         "<h2>情景设置 Scenario settings (differences from baseline)</h2>",
         _settings_html(c.scenarios),
         "</body></html>",
@@ -360,15 +609,21 @@ def sheets(c: Comparison) -> dict[str, pd.DataFrame]:
     bands.insert(2, "name_zh", bands.outcome.map(lambda k: describe(k)[0]))
     bands.insert(3, "name_en", bands.outcome.map(lambda k: describe(k)[1]))
     bands.insert(4, "unit", bands.outcome.map(lambda k: describe(k)[2]))
+    notes = [dominance(c), *([c.band.source] if c.band is not None else []), *c.notes]
     return {
         "attainment 目标达成": c.attainment,
         "differences 差值": c.differences,
+        "by year 逐年差值": c.by_year,
+        "reached 达到人口目标": c.reached,
+        "reached by year 逐年达到比例": c.reached_by_year,
+        "costs 每新增人口支出": c.costs,
         "outcomes 结果": bands,
         "arrivals 来源地": c.arrivals,
         "spending 支出": c.spending,
         "scenarios 情景": scenario_table(c.scenarios),
         "runs 运行": c.runs,
         "settings 设置": settings_rows(c.scenarios),
+        "notes 说明": pd.DataFrame({"text": notes}),
     }
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from experiments import backends
-from experiments.cli_options import backend_options, chosen_backend, run_option
+from experiments.cli_options import backend_options, chosen_backend, run_option, uncertainty_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,6 +60,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=int, help="people per agent (default: the first scenario's)")
     p.add_argument("--years", help="first:last year, e.g. 2020:2030 (default: the first scenario's)")
     backend_options(p, jobs=-1)
+    p.add_argument(
+        "--measures",
+        action=argparse.BooleanOptionalAction,
+        help="yuan per added resident of each measure: also run each scenario without each measure group it "
+        "changes (default: when the reference runs every lever at baseline, as in `compare baseline plan`; "
+        "10 more runs per replicate for the plan)",
+    )
+    uncertainty_options(
+        p,
+        0,
+        "the band across the assumptions: also run every scenario at the central values and N recalibrated "
+        "uncertainty points, each on the comparison's seeds (default %(default)s: the stored headline sweeps in "
+        "results/sweeps where they match a scenario, else no band)",
+    )
     p.add_argument("--out", type=Path, help="output folder (default: results/compare-A-B…)")
     p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -205,7 +219,7 @@ def cmd_query(args) -> int:
 
 def cmd_compare(args) -> int:
     from environment import scenario as sc
-    from experiments.compare import check_distinct, compare, summary
+    from experiments.compare import check_distinct, compare, details, measure_variants, summary
     from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.report import write_report
@@ -219,6 +233,11 @@ def cmd_compare(args) -> int:
     first = scenarios[0]
     scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
     check_distinct(scenarios)
+    variants = measure_variants(scenarios, args.measures)  # a --measures the reference cannot take: refused here
+    if args.uncertainty_points:
+        from experiments.sweep import load as load_sweep
+
+        load_sweep(args.uncertainty)  # a bad sweep file is refused before any run
     backend = chosen_backend(args)
     out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
     identity = {
@@ -226,17 +245,36 @@ def cmd_compare(args) -> int:
         "scenarios": [s.name for s in scenarios],
         "replicates": args.replicates,
         "scale": first.scale,
+        "measures": len(variants) > 0,
+        "uncertainty_points": args.uncertainty_points,
     }
+    more = len(variants) * args.replicates
+    if more:
+        print(
+            f"per-measure costs: {more} more runs (each scenario without each measure it changes; --no-measures "
+            "skips them)",
+            file=sys.stderr,
+        )
     with (
         staged(out, "report", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as folder,
         backends.using(backend),
     ):
         for line in few_agents(first.settings, first.scale, first.seed, compared=[s.settings for s in scenarios]):
             print(line, file=sys.stderr)
-        result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs, progress=not args.no_progress)
+        result = compare(
+            scenarios,
+            replicates=args.replicates,
+            n_jobs=args.jobs,
+            progress=not args.no_progress,
+            measures=args.measures,
+            band_points=args.uncertainty_points,
+            band_sweep=args.uncertainty,
+            refit_scale=args.refit_scale,
+            sweeps=RESULTS_DIR / "sweeps",
+        )
         html, xlsx = write_report(result, folder)
     resolved = Path(out).resolve()
-    print(f"{summary(result)}\n\nreport: {resolved / html.name}\nworkbook: {resolved / xlsx.name}")
+    print(f"{summary(result)}\n\n{details(result)}\n\nreport: {resolved / html.name}\nworkbook: {resolved / xlsx.name}")
     return 0
 
 

@@ -17,8 +17,23 @@ import pandas as pd
 WHOLE = "#,##0"  # persons, yuan, recipients: whole units with thousands separators
 PERCENT = "0.0%"
 PLAIN = "0"  # years, seeds, counts of runs: no separators
-PLAIN_COLUMNS = {"year", "replicate", "seed", "pairs", "count", "point", "measure"}
-PERCENT_COLUMNS = {"met_share": "0%"}
+PLAIN_COLUMNS = {
+    "year",
+    "replicate",
+    "seed",
+    "pairs",
+    "count",
+    "point",
+    "measure",
+    "first",
+    "last",
+    "earliest",
+    "latest",
+    "members",
+    "band_members",
+    "points_until",
+}
+PERCENT_COLUMNS = {"met_share": "0%", "runs_share": "0%", "points_share": "0%"}
 MAX_WIDTH = 60  # characters; longer text is cut off in view (the cell keeps it)
 
 

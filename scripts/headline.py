@@ -5,7 +5,9 @@ paired), one based on the baseline and one on the plan, usually recalibrated at 
 (`recalibrate = true`), and prints a Markdown table: for each figure its median and range
 across the design points (each point the mean of its replicates), the seed noise beside it
 (the standard deviation across replicates, averaged over points), and for each target the
-share of points where the plan meets it.
+share of points where the plan meets it; then which dominates, the assumptions or the seeds,
+in a sentence, and the share of points whose resident population has reached the population
+target (110万) by each year.
 
     abm sweep headline_baseline --jobs 2 && abm sweep headline_plan --jobs 2
     .venv/bin/python scripts/headline.py results/sweeps/headline_baseline results/sweeps/headline_plan
@@ -19,6 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from environment.targets import targets
+from experiments.attainment import share_reached_by_year
+from experiments.band import which_dominates
+from experiments.paired import t_quantile
 from experiments.query import query
 
 FIGURES = {
@@ -76,6 +81,50 @@ def summarize(baseline: pd.DataFrame, plan: pd.DataFrame) -> str:
     replicates = paired.replicate.nunique()
     lines.append("")
     lines.append(f"{points} design points × {replicates} paired replicates in each scenario.")
+    lines += ["", dominance(paired)]
+    return "\n".join(lines)
+
+
+def dominance(paired: pd.DataFrame, key: str = "haimen_population") -> str:
+    """A sentence: the plan's and the effect's range across the points against a point's 95 % seed interval."""
+    rows = paired[paired.outcome == key]
+    replicates = rows.groupby("point").replicate.nunique().min()
+    parts, ratios = [], []
+    for column, what in (("value_plan", "the plan's resident population"), ("effect", "plan − baseline")):
+        by_point = rows.groupby("point")[column]
+        spread = by_point.mean().max() - by_point.mean().min()
+        seed = (2 * t_quantile(replicates) * by_point.std(ddof=1) / replicates**0.5).mean()
+        ratios.append(spread / seed)
+        parts.append(
+            f"{what} spans {spread:,.0f} across the points, {spread / seed:,.0f} times a point's 95 % seed "
+            f"interval ({seed:,.0f})"
+        )
+    return f"Which dominates: {'; '.join(parts)}: {which_dominates(ratios)}."
+
+
+def population_by_year(folder: Path) -> pd.DataFrame:
+    """Haimen's resident population per run and year, with the run's design point and replicate."""
+    return query(
+        folder,
+        "SELECT point, replicate, year, value FROM outcomes JOIN runs USING (run_id) "
+        "WHERE status = 'done' AND outcome = 'haimen_population'",
+    )
+
+
+def reached_by_year(baseline: pd.DataFrame, plan: pd.DataFrame) -> str:
+    """A Markdown table: the share of design points (each the mean of its replicates) whose resident population
+    has reached the population target in each year or before."""
+    target = targets()["population"]
+    shares = {}
+    for name, runs in (("baseline", baseline), ("plan", plan)):
+        points = runs.groupby(["point", "year"], as_index=False)["value"].mean().assign(scenario=name)
+        shares[name] = share_reached_by_year(points, target.value, "scenario", "point").set_index("year").share
+    years = sorted(set(shares["baseline"].index) & set(shares["plan"].index))
+    lines = [
+        f"| reached {target.value:,.0f} by | baseline (share of points) | plan (share of points) |",
+        "|---|---|---|",
+        *[f"| {y} | {shares['baseline'][y]:.0%} | {shares['plan'][y]:.0%} |" for y in years if y >= 2021],
+    ]
     return "\n".join(lines)
 
 
@@ -86,6 +135,8 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2025)
     args = parser.parse_args()
     print(summarize(table(args.baseline, args.year), table(args.plan, args.year)))
+    print()
+    print(reached_by_year(population_by_year(args.baseline), population_by_year(args.plan)))
 
 
 if __name__ == "__main__":

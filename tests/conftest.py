@@ -58,3 +58,34 @@ def shared_across_workers(tmp_path_factory) -> Callable[[str, Callable[[], Any]]
             return result
 
     return share
+
+
+TINY_HEADLINE = """name = "{name}"
+base = "{base}"
+seed = 20220125
+replicates = 2
+[run]
+scale = 1000
+years = "2020:2025"
+[design]
+kind = "lhs"
+samples = 2
+seed = 2025
+[vary]
+outside_pull_after_2020 = {{}}
+"""
+
+
+@pytest.fixture(scope="session")
+def stored_headline_sweeps(tmp_path_factory):
+    """A ``results/sweeps`` folder holding tiny headline sweeps (baseline and plan: 2 LHS points × 2 paired seeds,
+    1:1000 to 2025, not recalibrated), as `abm sweep headline_baseline` and `headline_plan` would write them."""
+    from experiments.sweep import load
+    from experiments.sweep_runner import run_sweep
+
+    folder = tmp_path_factory.mktemp("stored")
+    for name, base in (("headline_baseline", "baseline"), ("headline_plan", "plan")):
+        path = folder / f"{name}.toml"
+        path.write_text(TINY_HEADLINE.format(name=name, base=base), encoding="utf-8")
+        run_sweep(load(path), folder / "sweeps" / name, backend="serial", progress=False)
+    return folder / "sweeps"

@@ -14,9 +14,11 @@ from abm.outcomes import OUTCOMES, describe
 from environment.scenario import load
 from environment.targets import targets
 from experiments.attainment import attainment
-from experiments.compare import compare, spending_per_resident
-from experiments.report import LABELS, render_html, sheets, write_report
+from experiments.compare import compare
+from experiments.report import LABELS, read_workbook, render_html, sheets, write_report
 from experiments.runner import RunSpec, run_model
+
+plt = pytest.importorskip("matplotlib.pyplot")
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +27,13 @@ def plan_model():
 
 
 def synthetic_spending(years=(2022, 2023), scale: float = 1.0) -> pd.DataFrame:
-    """A spending table as the model will write it: year, measure, lever, recipients, yuan."""
+    """A spending table as the model writes it: year, measure, lever, recipients, yuan, external_yuan."""
     rows = []
     for y in years:
         rows.append({"year": y, "measure": 7, "lever": "rent_subsidy", "recipients": 100.0, "yuan": 1.2e6 * scale})
         rows.append({"year": y, "measure": 7, "lever": "talent_purchase_subsidy", "recipients": 10.0, "yuan": 5e5})
         rows.append({"year": y, "measure": 10, "lever": "childcare_subsidy", "recipients": 50.0, "yuan": 2e5})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).assign(external_yuan=0.0)
 
 
 def test_declared_outcomes_cover_the_plan_and_match_attainment(plan_model):
@@ -79,24 +81,17 @@ def test_spending_outcomes_from_a_synthetic_year():
     assert describe("spending_measure_07")[1] == "Spending from Haimen's budget (every measure) (measure 07)"
 
 
-def test_yuan_per_added_resident_by_measure():
-    years = [2021, 2022]
-    rows = []
-    for scenario, pops in (("baseline", (1000.0, 1010.0)), ("plan", (1200.0, 1210.0))):
-        for rep, pop in enumerate(pops):
-            rows.append(
-                {"scenario": scenario, "replicate": rep, "year": 2022, "outcome": "haimen_population", "value": pop}
-            )
-    table = pd.DataFrame(rows)
+def test_spending_by_measure_is_per_run_and_carries_no_artefact_ratio():
+    from experiments.compare import spending_by_measure
+
     spending = pd.concat(
-        [synthetic_spending(years).assign(scenario="plan", replicate=r) for r in (0, 1)], ignore_index=True
+        [synthetic_spending((2021, 2022)).assign(scenario="plan", replicate=r) for r in (0, 1)], ignore_index=True
     )
-    out = spending_per_resident(spending, table, "baseline").set_index(["scenario", "measure"])
-    added = out.loc[("plan", "all"), "added_residents"]
-    assert added == pytest.approx(200.0)
+    out = spending_by_measure(spending).set_index(["scenario", "measure"])
     assert out.loc[("plan", 7), "yuan"] == pytest.approx(2 * 1.7e6)
-    assert out.loc[("plan", 7), "yuan_per_added_resident"] == pytest.approx(2 * 1.7e6 / 200)
+    assert out.loc[("plan", "all"), "yuan"] == pytest.approx(2 * 1.9e6)
     assert out.loc[("plan", "all"), "name_en"] == "all"
+    assert "yuan_per_added_resident" not in out.columns  # a measure's spending over the whole scenario's gain
 
 
 class _Images(HTMLParser):
@@ -120,7 +115,7 @@ def comparison(tmp_path_factory):
     mine = tmp_path_factory.mktemp("scenarios") / "mine.toml"
     mine.write_text('base = "plan"\n[levers]\ntalent_purchase_subsidy = 300000\n', encoding="utf-8")
     scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan", mine)]
-    return compare(scenarios, replicates=2, n_jobs=1)
+    return compare(scenarios, replicates=2, n_jobs=1, measures=False)
 
 
 def _legends(c, monkeypatch) -> list[list[str]]:
@@ -133,6 +128,7 @@ def _legends(c, monkeypatch) -> list[list[str]]:
         for ax in fig.axes:
             if ax.get_legend() is not None:
                 found.append([t.get_text() for t in ax.get_legend().get_texts()])
+        plt.close(fig)
         return ""
 
     monkeypatch.setattr(report, "_figure_png", capture)
@@ -217,14 +213,19 @@ def test_the_spending_axis_reads_in_yi_yuan(comparison, monkeypatch):
         fig.canvas.draw()
         for ax in fig.axes:
             axes[ax.get_title()] = (ax.get_ylabel(), ax.yaxis.get_offset_text().get_text(), ax.get_yticklabels())
+        plt.close(fig)
         return ""
 
     monkeypatch.setattr(report, "_figure_png", capture)
     report.plots(comparison)
-    (spending,) = [v for title, v in axes.items() if "Subsidies paid by measure" in title]
+    (spending,) = [v for title, v in axes.items() if "Spending by measure" in title]
     label, offset, ticks = spending
     assert "亿元" in label and offset == ""  # no "1e9" above the axis
     assert all("e" not in t.get_text() for t in ticks) and any(t.get_text() not in ("", "0.0") for t in ticks)
+    for title, (label, offset, ticks) in axes.items():  # every figure: its unit, separators, no "1e6"
+        assert label and offset == "", title
+        numbers = [t.get_text() for t in ticks if t.get_text().lstrip("−-").replace(",", "").isdigit()]
+        assert all(len(n.lstrip("−-")) < 5 or "," in n for n in numbers), (title, numbers)
 
 
 def test_report_and_workbook_build_and_open(tmp_path):
@@ -242,8 +243,19 @@ def test_report_and_workbook_build_and_open(tmp_path):
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     text = " ".join(parser.headings)
-    for heading in ("目标达成", "Target attainment", "城镇化率", "Arrivals by origin", "Differences from baseline"):
-        assert heading in text
+    for heading in (
+        "目标达成",
+        "Target attainment",
+        "城镇化率",
+        "Arrivals by origin",
+        "Differences from baseline",
+        "Differences from baseline by year",
+        "Yuan per added resident",
+        "The year the population reaches 1,100,000",
+        "Uncertainty: the seeds and the assumptions",
+    ):
+        assert heading in text, heading
+    assert "alt='by_year'" in html_path.read_text(encoding="utf-8")
     assert "http" not in html_path.read_text(encoding="utf-8").split("<body>")[1]  # nothing fetched online
     book = load_workbook(xlsx_path, read_only=True)
     assert any(name.startswith("attainment") for name in book.sheetnames)
@@ -251,6 +263,16 @@ def test_report_and_workbook_build_and_open(tmp_path):
     att = back["attainment 目标达成"]
     assert len(att) == 2 * 6 and {LABELS[k] for k in ("plan", "mean", "low", "high")} <= set(att.columns)
     assert len(back["differences 差值"]) > 0
+    tables = read_workbook(xlsx_path)
+    assert len(tables["by year 逐年差值"]) == len(result.by_year) > 0
+    assert set(tables["by year 逐年差值"].year) == {2020, 2021, 2022}
+    costs = tables["costs 每新增人口支出"]
+    assert len(costs) == 11 and set(costs.measure) == set(range(11))  # the plan, then each measure against it
+    assert {"extra_yuan", "extra_residents", "yuan_per_added_resident", "reading"} <= set(costs.columns)
+    assert list(tables["reached 达到人口目标"].scenario) == ["baseline", "plan"]
+    assert "Which dominates" in " ".join(tables["notes 说明"].text) or "seeds (the dice) only" in " ".join(
+        tables["notes 说明"].text
+    )
 
 
 @pytest.mark.slow
@@ -364,13 +386,14 @@ def test_report_shows_spending_when_the_model_reports_it(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cmp, "run_many", with_spending)
     scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan")]
-    result = compare(scenarios, replicates=2, n_jobs=1)
+    result = compare(scenarios, replicates=2, n_jobs=1, measures=False)
     spent = result.spending.set_index(["scenario", "measure"])
     assert spent.loc[("plan", 7), "yuan"] == pytest.approx(2 * 1.7e6)
-    assert spent.loc[("plan", "all"), "yuan_per_added_resident"] > 0
+    whole = result.costs[(result.costs.measure == 0) & (result.costs.scenario == "plan")].iloc[0]
+    assert whole.extra_yuan == pytest.approx(1.9e6)  # 2022 only: the plan's years within the runs
     html_path, xlsx_path = write_report(result, tmp_path)
     text = html_path.read_text(encoding="utf-8")
-    assert "alt='spending'" in text and "yuan per added resident" in text
+    assert "alt='spending'" in text and "Yuan per added resident" in text
     assert len(pd.read_excel(xlsx_path, sheet_name="spending 支出")) == len(result.spending)
 
 

@@ -49,7 +49,9 @@ LAYOUT = r"""() => {
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
+def report(tmp_path_factory, stored_headline_sweeps) -> Path:
+    """baseline, plan and a file of the user's, to 2026, with every table: per-measure costs, the band (from
+    stored headline sweeps), differences by year."""
     folder = tmp_path_factory.mktemp("report")
     mine = folder / "mine.toml"
     mine.write_text(
@@ -57,8 +59,10 @@ def report(tmp_path_factory) -> Path:
         '[levers]\n"人才购房补贴" = 300000\n',
         encoding="utf-8",
     )
-    scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan", mine)]
-    html_path, _ = write_report(compare(scenarios, replicates=2, n_jobs=1), folder)
+    scenarios = [load(n).with_run(scale=1000, years="2020:2026") for n in ("baseline", "plan", mine)]
+    result = compare(scenarios, replicates=2, n_jobs=2, sweeps=stored_headline_sweeps)
+    assert result.band is not None and not result.costs.empty
+    html_path, _ = write_report(result, folder)
     return html_path
 
 
