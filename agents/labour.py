@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agents.census_population import resident_cluster_mix
 from agents.choice import Capacity, choose, inverse_cdf_draw, logit_probabilities, logsum
 from agents.constants import ADULT_AGE
 from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
-from agents.population_2020 import resident_cluster_mix
 from agents.streams import Channel, uniform
 from environment.inputs import constant
 from environment.places import clusters, places
