@@ -39,7 +39,9 @@ NEWTON_STEPS = 12
 REFERENCE = (10, 3)  # the scale and number of seeds the targets' tolerances are declared for
 MODEL_FOLDERS = ("agents", "abm", "environment")  # what a fit depends on (see model_digest)
 DECIMALS = 4  # the constants are written, and so tried, with this many decimals: what is measured is what runs use
-PROBE = {"asc_haimen": 0.1, "asc_rural": 0.1, "union_rate": 0.05, "cross_city_job": 0.1}  # finite-difference steps
+TRUST = 3.0  # a Newton step moves no constant by more than this many probes
+PROBE = {"asc_haimen": 0.1, "asc_rural": 0.1, "union_rate": 0.05, "cross_city_job": 0.1}  # finite differences, at
+# REFERENCE: coarser fits probe further (times the square root of their noise factor), beyond the lotteries' jumps
 
 
 def uncertainties(settings: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -90,6 +92,7 @@ def calibrate(
     lower = np.array([parameters()[k].low for k in keys])
     upper = np.array([parameters()[k].high for k in keys])
     fit = _Fit(given, scale, seeds, n_jobs)
+    probe = np.array([PROBE[k] for k in keys]) * np.sqrt(max(_noise(scale, seeds), 1.0))
     x = np.round([parameters()[k].default for k in keys], DECIMALS)  # start from the current fit
     f = fit(x)
     best = x, f
@@ -99,12 +102,14 @@ def calibrate(
         residual = (f - goal) / tolerance
         if np.linalg.norm(residual) < np.linalg.norm((best[1] - goal) / tolerance):
             best = x, f
-        pinned = np.array([_at_bound(k, v) for k, v in zip(keys, x, strict=True)])
-        if np.all((np.abs(residual) < 1) | pinned):
+        if np.all(np.abs(residual) < 1):
             break
         if jac is None:
-            jac = _jacobian(fit, x, f, tolerance, upper)
-        x_new, f_new, free = _newton_step(fit, x, residual, jac, goal, tolerance, (lower, upper))
+            jac = _jacobian(fit, x, f, tolerance, probe, upper)
+        direction, free = _direction(x, residual, jac, (lower, upper), TRUST * probe)
+        if not (free & (np.abs(residual) >= 1)).any():
+            break  # what is still off has its constant pushed against a bound: out of reach in the range
+        x_new, f_new = _line_search(fit, x, direction, residual, free, goal, tolerance, (lower, upper))
         moved, change = x_new - x, (f_new - f) / tolerance
         if np.linalg.norm(((f_new - goal) / tolerance)[free]) >= np.linalg.norm(residual[free]):
             jac = None  # no progress along this Jacobian: measure it afresh at the next point
@@ -142,12 +147,16 @@ def calibrate(
     }
 
 
+def _noise(scale: int, seeds: Sequence[int]) -> float:
+    """How much larger sampling noise is at ``scale`` with ``seeds`` than at ``REFERENCE``: √(scale/10 · 3/seeds)."""
+    reference_scale, reference_seeds = REFERENCE
+    return float(np.sqrt(scale / reference_scale * reference_seeds / len(seeds)))
+
+
 def tolerances(scale: int, seeds: Sequence[int]) -> np.ndarray:
     """Each target's tolerance for a fit at ``scale`` with ``seeds``, float[target]: the declared one (at
-    ``REFERENCE``) times √(scale/10 · 3/seeds), as sampling noise grows with fewer, heavier agents and fewer seeds."""
-    reference_scale, reference_seeds = REFERENCE
-    factor = np.sqrt(scale / reference_scale * reference_seeds / len(seeds))
-    return np.array([t["tolerance"] for t in calibration_targets().values()]) * factor
+    ``REFERENCE``) times the noise factor, as sampling noise grows with fewer, heavier agents and fewer seeds."""
+    return np.array([t["tolerance"] for t in calibration_targets().values()]) * _noise(scale, seeds)
 
 
 def _progress(step: int, keys: Sequence[str], x: np.ndarray, targets: dict, f: np.ndarray) -> str:
@@ -156,21 +165,21 @@ def _progress(step: int, keys: Sequence[str], x: np.ndarray, targets: dict, f: n
     return f"step {step}: {constants} -> {reached}"
 
 
-def _jacobian(fit: _Fit, x: np.ndarray, f: np.ndarray, tolerance: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Forward differences of the targets reached (in units of their tolerances), one constant at a time; a
-    constant at its upper bound is probed inwards (beyond it is not a valid setting)."""
-    h = np.array([PROBE[k] for k in fitted_keys()])
-    h = np.where(x + h > upper, -h, h)
+def _jacobian(fit: _Fit, x: np.ndarray, f: np.ndarray, tolerance: np.ndarray, probe: np.ndarray, upper: np.ndarray):
+    """Forward differences of the targets reached (in units of their tolerances), one constant at a time by its
+    ``probe``; a constant near its upper bound is probed inwards (beyond it is not a valid setting)."""
+    h = np.where(x + probe > upper, -probe, probe)
     return np.column_stack([(fit(x + h[i] * e) - f) / tolerance / h[i] for i, e in enumerate(np.eye(len(x)))])
 
 
-def _newton_step(fit, x, residual, jac, goal, tolerance, bounds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One damped Newton step on the residuals (in units of their tolerance) within the constants' ranges.
+def _direction(x, residual, jac, bounds, limit) -> tuple[np.ndarray, np.ndarray]:
+    """The Newton step on the residuals (in units of their tolerance; the constants move by ``-step``), each
+    constant's move at most ``limit`` (a trust region: a Jacobian measured through sampling noise can be far
+    off), and which constants are free.
 
-    Each constant is paired with its own target. A constant pinned at a bound that the step would push further out
-    is held there and its target dropped (out of reach in the range: reported as ``at_bound``); the others are
-    solved for. The step is halved while it does not reduce their residuals (lotteries make the fit noisy).
-    Returns the new constants, the targets reached there and which constants were free.
+    Each constant is paired with its own target. A constant at a bound that the step would push further out is
+    held there and its target dropped (out of reach in the range: reported as ``at_bound``); the others are solved
+    for.
     """
     lower, upper = bounds
     free = np.ones(len(x), dtype=bool)
@@ -181,13 +190,20 @@ def _newton_step(fit, x, residual, jac, goal, tolerance, bounds) -> tuple[np.nda
         if not (pushed & free).any():
             break
         free &= ~pushed
+    return step * min(1.0, float(np.min(limit / np.maximum(np.abs(step), 1e-12)))), free
+
+
+def _line_search(fit, x, step, residual, free, goal, tolerance, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """The step taken, halved while it does not reduce the free constants' residuals (at most three times): the
+    new constants (on the written grid) and the targets reached there."""
+    lower, upper = bounds
     for _ in range(4):
         candidate = np.round(np.clip(x - step, lower, upper), DECIMALS)
         measured = fit(candidate)
         if np.linalg.norm(((measured - goal) / tolerance)[free]) < np.linalg.norm(residual[free]):
-            return candidate, measured, free
+            break
         step = step / 2
-    return candidate, measured, free
+    return candidate, measured
 
 
 def _at_bound(key: str, value: float) -> bool:
