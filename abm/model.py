@@ -8,7 +8,7 @@ same household in every scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,6 +26,7 @@ from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_univ
 from agents.keys import is_returner
 from agents.labour import (
     JobProspects,
+    Matching,
     employment,
     end_jobs,
     find_jobs,
@@ -34,6 +35,7 @@ from agents.labour import (
     recruits_wanted,
     start_and_stop_work,
 )
+from agents.payments import paid_on_moving
 from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
 from agents.residence import (
@@ -44,6 +46,7 @@ from agents.residence import (
     hukou_on_arrival,
     hukou_willingness,
     newcomers_from_pool,
+    payment_features,
     residence_nests,
     residence_utility,
     rural_origin,
@@ -65,7 +68,7 @@ class YearEvents:
     births: np.ndarray  # [place]
     deaths: np.ndarray  # [place]
     flows: np.ndarray  # [alt, alt]: movers (people) from one alternative to another, students included
-    rural_to_urban_households: float = 0.0  # Haimen households moving from a rural part to a town
+    paid_at_move: dict[str, float] = field(default_factory=dict)  # payment lever -> households its rule paid moving
 
 
 @dataclass
@@ -177,6 +180,7 @@ class MigrationModel(mesa.Model):
         n = places().n
         self.events = YearEvents(np.full(n, np.nan), np.full(n, np.nan), np.zeros((places().n_alt,) * 2))
         self.handles: dict[tuple[type, int], Household | Worker] = {}
+        self.matching: Matching | None = None  # the year's job search (applications, hires, its rounds)
         self.summary: dict[str, float] = {}
         self.outcome_values: dict[str, float] = {}
         self.outcome_log: list[tuple[int, str, float]] = []  # every year's outcomes, as rows year, outcome, value
@@ -307,8 +311,8 @@ class MigrationModel(mesa.Model):
         np.add.at(self.events.flows, (d.current[moved], choice[moved]), (d.weight * d.members)[moved])
         residents = ~d.from_pool & moved
         stay_in = residents & pl.alt_in_haimen[choice]
-        to_town = stay_in & ~pl.alt_urban[d.current] & pl.alt_urban[choice]
-        self.events.rural_to_urban_households = float(d.weight[to_town].sum())
+        payments = world.policy.year(self.year).payments
+        self.events.paid_at_move = paid_on_moving(payment_features(d), choice, d.weight * residents, payments)
         h = pop.households
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
         h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]
@@ -355,12 +359,14 @@ class MigrationModel(mesa.Model):
             self.population.add(students.households, students.persons)
 
     def choose_jobs(self, prospects: JobProspects) -> None:
-        """Job seekers (new adults, movers, newcomers, quitters) choose where to work."""
+        """Job seekers (new adults, movers, newcomers, quitters, the unemployed) apply for jobs; the matching
+        function decides who is hired (kept in ``matching``)."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
-        find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
+        self.matching = find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
 
     def recruit_workers(self) -> None:
-        """Employers recruit workers from outside to the jobs still unfilled; recruits arrive holding the job."""
+        """Employers recruit workers from outside to jobs still vacant beyond the normal rate; recruits arrive
+        holding the job."""
         pl, y, pop = places(), self.year, self.population
         labour = in_labour_force(pop.persons, self.settings, y)
         flows = self.events.flows

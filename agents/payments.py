@@ -20,7 +20,8 @@ import numpy as np
 
 from agents.population import COLLECTIVE, OWNER, RENTER, Population
 from agents.streams import Channel, uniform
-from environment.settings import Payment, Settings
+from environment.policy import PaymentDue
+from environment.settings import Payment, Settings, payment_conditions
 
 
 def recipients(rule: Payment, features: Mapping[str, Any], household_of: np.ndarray | None = None) -> np.ndarray:
@@ -39,6 +40,34 @@ def recipients(rule: Payment, features: Mapping[str, Any], household_of: np.ndar
     if household_of is not None:
         holds = holds[household_of]
     return features[rule.per] * holds
+
+
+def paid_at_move(rule: Payment) -> bool:
+    """Whether a rule names a condition known only as the household moves (``rural_to_town``): counted at the move."""
+    return any(payment_conditions()[c].at_move for c in rule.who)
+
+
+def at_choice(features: Mapping[str, Any], choice: np.ndarray) -> dict[str, Any]:
+    """Each decider's payment features (``agents.residence.payment_features``: arrays [n, alt] or [n, 1], or
+    scalars) at the alternative it chose, one entry per decider."""
+    rows = np.arange(len(choice))
+    return {
+        k: v[rows, np.minimum(choice, v.shape[1] - 1)] if isinstance(v, np.ndarray) and v.ndim == 2 else v
+        for k, v in features.items()
+    }
+
+
+def paid_on_moving(
+    features: Mapping[str, Any], choice: np.ndarray, weight: np.ndarray, payments: tuple[PaymentDue, ...]
+) -> dict[str, float]:
+    """Households (weights) each payment counted at the move pays this year: the deciders whose features at the
+    alternative they chose pass its rule (the rule the residence choice weighs), where it pays anything."""
+    chosen = at_choice(features, choice)
+    return {
+        due.lever: float((weight * recipients(due.rule, chosen)).sum()) if due.amount > 0 else 0.0
+        for due in payments
+        if paid_at_move(due.rule)
+    }
 
 
 def takes_up_payments(seed: int, key: np.ndarray, settings: Settings) -> np.ndarray:
@@ -75,6 +104,17 @@ class Residents:
             return recipients(rule, {"household": True, **features})
         features[rule.per] = self.person(rule.per, rule.age_limit)
         return recipients(rule, features, household_of=self.pop.persons.household)
+
+    def since(self, rule: Payment) -> np.ndarray:
+        """The year each row :meth:`paid` counts became entitled (the amount it is paid is the one in force then):
+        a child's birth for a payment per young person, a newcomer's arrival, else this year."""
+        p = self.pop.persons
+        if rule.per != "household" and payment_conditions()[rule.per].age_limit:
+            return self.year - p.age
+        if "newcomer" in rule.who:
+            arrived = self.pop.households.arrived
+            return arrived if rule.per == "household" else arrived[p.household]
+        return np.full(len(self.pop.households) if rule.per == "household" else len(p), self.year)
 
     def household(self, name: str, age_limit: int | None = None) -> np.ndarray:
         """A household feature (``age_limit`` for the conditions that hold under one), one entry per household."""

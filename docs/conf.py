@@ -33,6 +33,7 @@ exclude_patterns = [
     "parameters.md",  # renders the same tables at build time (model/inputs.md)
     "results/generated/*.md",  # included into the results pages
     "**/.ipynb_checkpoints",
+    "evidence/*",  # the research notes, read on GitHub or locally (docs/evidence/README.md)
 ]
 
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "fieldlist", "attrs_inline", "substitution"]

@@ -5,9 +5,12 @@ vocabulary of ``data/lever_actions.toml``), where (places, clusters:
 ``data/lever_allocation.csv``) and its terms. :meth:`Policy.year` turns one year's
 lever values into a :class:`PolicyYear`, the fields the year's stages read; no
 stage reads a lever by its key. A lever's time profile (from the plan's adoption,
-2022, unless declared otherwise; index levers phased in to their ``full_year``)
-is applied in one place, :meth:`Policy.value`; a transport lever acts from its
-project's opening year instead.
+2022, unless declared otherwise; index levers phased in to their ``full_year``; a
+yearly programme ending with the plan, after which the parameter ``after_plan``
+stops, continues or phases it out) and its delivered share (``delivery``: the job
+levers' increment above the trend) are applied in one place, :meth:`Policy.value`;
+a transport lever acts from its project's opening year instead. :meth:`Policy.quantity`
+counts what a lever's unit cost is per, where the year's policy alone says it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from environment.inputs import read_csv
 from environment.places import clusters, places
 from environment.settings import LEVERS_FILE, FileError, Lever, Payment, Settings, levers
 from environment.targets import PLAN_ADOPTED
+
+INDEX_POINT = 0.01  # what an index lever's unit cost is per: 0.01 of the index
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,13 @@ class Policy:
         self._years: dict[int, PolicyYear] = {}
 
     def value(self, key: str, year: int):
-        """A lever's value in ``year`` under its time profile: its baseline outside the profile, its setting where
-        the profile is complete, in between linearly."""
+        """A lever's value in ``year`` under its time profile and delivered share: its baseline outside the profile,
+        its setting where the profile is complete (times the delivered share of the increment), in between
+        linearly."""
         lever, setting = levers()[key], self.settings[key]
-        share = self.profile_share(lever, year)
+        share = self.profile_share(lever, year, self.settings.after_plan)
+        if lever.delivery:
+            share *= self.settings[lever.delivery]
         if share == 1.0:
             return setting
         if share == 0.0:
@@ -102,16 +110,48 @@ class Policy:
         return lever.baseline + (setting - lever.baseline) * share
 
     @staticmethod
-    def profile_share(lever: Lever, year: int) -> float:
-        """How much of the lever acts in ``year`` (0–1): its time profile."""
+    def profile_share(lever: Lever, year: int, after_plan: str) -> float:
+        """How much of the lever acts in ``year`` (0–1): its time profile, its end as ``after_plan`` says (stop: none
+        after its last_full_year; phase_out: linearly down to none after its last_year; continue: no end)."""
         p = lever.profile
-        first = PLAN_ADOPTED if p.first_year is None else p.first_year
+        first = _first_year(lever)
         full = first if p.full_year is None else p.full_year
         share = float(np.clip((year - first + 1) / (full - first + 1), 0.0, 1.0))
-        if p.last_year is not None:
-            last_full = p.last_year if p.last_full_year is None else p.last_full_year
-            share = min(share, float(np.clip((p.last_year - year + 1) / (p.last_year - last_full + 1), 0.0, 1.0)))
-        return share
+        if p.last_full_year is None or after_plan == "continue":
+            return share
+        last = p.last_full_year if after_plan == "stop" else p.last_year
+        return min(share, float(np.clip((last - year + 1) / (last - p.last_full_year + 1), 0.0, 1.0)))
+
+    def amount_since(self, key: str, since: np.ndarray, year: int) -> tuple[np.ndarray, np.ndarray]:
+        """A payment lever's amount in ``year`` to recipients whose entitlement began in the years ``since`` (a
+        newcomer's arrival, a child's birth): the amount in force then, or when the payment began if that was later
+        (nothing before it begins). Returns the amounts float[n] and the distinct amounts among them.
+
+        So people who arrived under a scheme are paid its amount for its declared years, after the plan too.
+        """
+        first = min(_first_year(levers()[key]), year)
+        by_year = np.array([self.value(key, y) for y in range(first, year + 1)], dtype=float)  # few years: a lookup
+        return by_year[np.clip(since, first, year) - first], np.unique(by_year)
+
+    def quantity(self, key: str, year: int) -> float:
+        """What a lever's unit cost counts in ``year`` where the policy alone says it (``[quantity.*]`` of
+        lever_actions.toml): jobs delivered above the trend, seats or dwellings added, student-years, index points
+        (0.01) risen, projects opened, years acting; never below 0 (a lever set below its baseline saves nothing
+        here)."""
+        lever = levers()[key]
+        per = lever.cost.per
+        if per == "project":
+            return float(self.opening_year[lever.project] == year)
+        if per == "year":
+            acting = self.is_open(lever.project, year) if lever.project else self.value(key, year) != lever.baseline
+            return float(acting)
+        if per == "index_point":
+            return max(self.value(key, year) - self.value(key, year - 1), 0.0) / INDEX_POINT
+        if per == "student_year":
+            return float(sum(self.value(key, year - k) for k in range(lever.course_years)))
+        if per in ("job", "seat", "dwelling"):
+            return max(self.value(key, year) - lever.baseline, 0.0)
+        raise ValueError(f"{key}: its cost per {per} is counted from the residents, not the policy")
 
     @cached_property
     def opening_year(self) -> dict[str, int | None]:
@@ -122,8 +162,7 @@ class Policy:
         out = {}
         for lever in acting_on("transport"):
             value = self.settings[lever.key]
-            first = PLAN_ADOPTED if lever.profile.first_year is None else lever.profile.first_year
-            out[lever.project] = (first if value else None) if lever.kind == "bool" else value
+            out[lever.project] = (_first_year(lever) if value else None) if lever.kind == "bool" else value
         return out
 
     def is_open(self, project: str, year: int) -> bool:
@@ -257,6 +296,11 @@ class Policy:
         if len(limits) > 1:  # the residence choice describes its deciders under one
             raise FileError(LEVERS_FILE, "payment.age_limit", sorted(limits), "one age limit for young_graduate")
         return limits.pop() if limits else 0
+
+
+def _first_year(lever: Lever) -> int:
+    """The first year a lever acts: its profile's, else the plan's adoption."""
+    return PLAN_ADOPTED if lever.profile.first_year is None else lever.profile.first_year
 
 
 def _one(action: str) -> tuple[Lever]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from environment.inputs import read_toml
 
-KINDS = ("bool", "int", "float", "year")
+KINDS = ("bool", "int", "float", "year", "choice")  # "choice": one of a declared list of names
 NEVER = "never"  # the value of a project lever that does not open within the run
 SHOWN_CHARACTERS = 80  # longest value echoed back in an error message
 
@@ -88,13 +88,25 @@ class Setting:
     low: float | None = None
     high: float | None = None
     never: bool = False  # a year that may also be "never"
+    values: tuple[str, ...] = ()  # a choice: the names it may take
+    accepted: tuple[float, float] | None = (
+        None  # values accepted beyond [low, high] for what-ifs (sweeps use the range)
+    )
 
-    def check(self, value: Any, where: str = "") -> bool | int | float | None:
+    def check(self, value: Any, where: str = "") -> bool | int | float | str | None:
         """Return ``value`` converted to this setting's kind (``None`` for "never"), or raise SettingError."""
         value = plain(value)
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise SettingTypeError(self.key, value, "must be true or false", where)
+            return value
+        if self.kind == "choice":
+            if not isinstance(value, str):
+                raise SettingTypeError(self.key, value, f"must be a name ({self.allowed()})", where)
+            if value not in self.values:
+                close = difflib.get_close_matches(value, self.values, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise SettingError(self.key, value, f"not a choice: {self.allowed()}{hint}", where)
             return value
         if self.never and (value is None or value == NEVER):
             return None
@@ -102,7 +114,8 @@ class Setting:
             raise SettingTypeError(self.key, value, f"must be a number ({self.allowed()})", where)
         if isinstance(value, float) and not math.isfinite(value):
             raise SettingError(self.key, value, f"must be a finite number ({self.allowed()})", where)
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+        low, high = self.accepted or (self.low, self.high)
+        if (low is not None and value < low) or (high is not None and value > high):
             raise SettingError(self.key, value, f"out of range: {self.allowed()}", where)
         if self.kind in ("int", "year"):
             if value != int(value):
@@ -114,9 +127,12 @@ class Setting:
         """Human-readable allowed values."""
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.values)
         unit = f" {self.unit}" if self.unit and self.unit != self.kind else ""
         never = f', or "{NEVER}"' if self.never else ""
-        return f"{self.kind} from {_fmt(self.low)} to {_fmt(self.high)}{unit}{never}"
+        accepted = f" (what-ifs from {_fmt(self.accepted[0])} to {_fmt(self.accepted[1])})" if self.accepted else ""
+        return f"{self.kind} from {_fmt(self.low)} to {_fmt(self.high)}{unit}{accepted}{never}"
 
 
 @dataclass(frozen=True)
@@ -134,25 +150,54 @@ class Payment:
 
 @dataclass(frozen=True)
 class TimeProfile:
-    """When a lever acts: ramps up linearly from ``first_year`` to full in ``full_year``, down linearly after
-    ``last_full_year`` to nothing after ``last_year`` (outside, the lever is at its baseline). Applied in one
-    place, ``environment.policy.Policy.value``; transport levers act from their opening year instead."""
+    """When a lever acts: ramps up linearly from ``first_year`` to full in ``full_year``; a lever whose programme ends
+    with the plan declares ``last_full_year`` (the plan's last year) and ``last_year`` (the end of its phase-out).
+    After ``last_full_year`` the parameter ``after_plan`` decides: ``stop`` (nothing after it), ``phase_out``
+    (linearly down to nothing after ``last_year``) or ``continue`` (no end). Outside, the lever is at its baseline.
+    Applied in one place, ``environment.policy.Policy.value``; transport levers act from their opening year
+    instead, and a lever without ``last_full_year`` (what is built or reformed) stays."""
 
     first_year: int | None = None  # None: the plan's adoption
     full_year: int | None = None  # None: complete in its first year
-    last_full_year: int | None = None  # None: its last year
-    last_year: int | None = None  # None: to the end of the run
+    last_full_year: int | None = None  # None: no end (with last_year: both or neither)
+    last_year: int | None = None  # the phase-out's last year (acting at 1/(last_year - last_full_year + 1))
 
 
 @dataclass(frozen=True)
 class UnitCost:
-    """What one unit of a lever costs (the next issues fill these in)."""
+    """What one unit of a lever costs, in yuan, with its range: ``per`` names the quantity counted (``data/
+    lever_actions.toml`` ``[quantity.*]``), ``budget`` who pays (``haimen``: Haimen's budget; ``external``: capital
+    financed outside it, booked on its own line). Costs do not feed back into behaviour (payments act through the
+    residence choice), so the range applies to recorded quantities afterwards (``abm.recording.spending_at``)."""
 
     yuan: float
-    per: str  # the unit: "job", "dwelling", "seat", "yuan paid", ...
+    per: str  # the quantity: "job", "seat", "dwelling", "project", "yuan_paid", ...
     low: float
     high: float
     basis: str
+    budget: str = "haimen"
+
+    def at(self, level: str) -> float:
+        """The unit cost at ``level``: "low", "central" or "high"."""
+        return {"low": self.low, "central": self.yuan, "high": self.high}[level]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a unit cost is per (``data/lever_actions.toml`` ``[quantity.*]``): its meaning, the actions whose levers
+    it may count (empty: any) and the code counting it."""
+
+    key: str
+    unit_en: str
+    unit_zh: str
+    meaning_en: str
+    meaning_zh: str
+    actions: tuple[str, ...]
+    counted_by: str  # "file: function"
+
+
+BUDGETS = ("haimen", "external")
+COST_LEVELS = ("low", "central", "high")
 
 
 @dataclass(frozen=True)
@@ -175,8 +220,9 @@ class Lever(Setting):
     age_limit: int | None = None  # youth_amenity: reaches people under this age
     course_years: int | None = None  # students: stay this long
     payment: Payment | None = None  # payment: whom it pays and for how long
+    delivery: str = ""  # the parameter giving the share of its increment above baseline that is delivered
     profile: TimeProfile = TimeProfile()
-    cost: UnitCost | None = None
+    cost: UnitCost | None = None  # every modelled lever's
 
     def amount_parameter(self, action: str) -> str:
         """The parameter giving the amount of a project lever's ``action`` (its value is an opening year)."""
@@ -235,7 +281,7 @@ LEVER_KEYS = frozenset(
         *("measure", "items", "type", "unit", "name_en", "name_zh", "description_en", "description_zh"),
         *("min", "max", "never", "baseline", "plan", "plan_basis", "modelled", "reason"),
         *("acts_on", "project", "amounts", "phase_in_years", "age_limit", "course_years"),
-        *("payment", "profile", "cost"),
+        *("payment", "delivery", "profile", "cost"),
     }
 )
 PROJECT_ACTIONS = ("jobs", "amenity")  # what a transport project may bring besides travel times, by a parameter
@@ -247,6 +293,15 @@ def lever_actions() -> dict[str, Action]:
     return {
         key: Action(key=key, **{**d, "fields": tuple(d["fields"]), "read_by": tuple(d["read_by"])})
         for key, d in read_toml("lever_actions.toml")["action"].items()
+    }
+
+
+@cache
+def cost_quantities() -> dict[str, Quantity]:
+    """What a unit cost may be per: the closed vocabulary of ``cost.per`` (``data/lever_actions.toml``)."""
+    return {
+        key: Quantity(key=key, **{**d, "actions": tuple(d["actions"])})
+        for key, d in read_toml("lever_actions.toml")["quantity"].items()
     }
 
 
@@ -292,6 +347,9 @@ def _lever(key: str, d: dict) -> Lever:
         if parameter not in parameters():
             raise FileError(LEVERS_FILE, f"{key}.amounts.{action}", parameter, "not a parameter (abm parameters)")
     _needs(key, d, "phase_in_years", "jobs" in brought, "jobs brought by a project")
+    _needs(key, d, "cost", modelled, "something (every modelled lever has a unit cost)")
+    if "delivery" in d:
+        _delivery(key, d)
     return Lever(
         key=key,
         kind=d["type"],
@@ -315,8 +373,9 @@ def _lever(key: str, d: dict) -> Lever:
         age_limit=d.get("age_limit"),
         course_years=d.get("course_years"),
         payment=_payment(key, d["payment"]) if "payment" in d else None,
+        delivery=d.get("delivery", ""),
         profile=_profile(key, d.get("profile", {})),
-        cost=_cost(key, d["cost"]) if "cost" in d else None,
+        cost=_cost(key, d["cost"], acts_on) if "cost" in d else None,
     )
 
 
@@ -370,21 +429,45 @@ def _payment(key: str, d: dict) -> Payment:
 
 
 def _profile(key: str, d: dict) -> TimeProfile:
-    """A time profile, its years in order."""
+    """A time profile, its years in order, its end (last_full_year, last_year) both or neither."""
     where = f"{key}.profile"
     _known(where, d, [f.name for f in fields(TimeProfile)])
     years = [d[k] for k in ("first_year", "full_year", "last_full_year", "last_year") if k in d]
     if years != sorted(years) or not all(isinstance(y, int) for y in years):
         raise FileError(LEVERS_FILE, where, d, "whole years in order: first ≤ full ≤ last_full ≤ last")
+    if ("last_full_year" in d) != ("last_year" in d):
+        raise FileError(
+            LEVERS_FILE, where, d, "last_full_year (the plan's end) and last_year (its phase-out's) together"
+        )
     return TimeProfile(**d)
 
 
-def _cost(key: str, d: dict) -> UnitCost:
-    """A unit cost, its range around its value."""
+def _delivery(key: str, d: dict) -> None:
+    """A delivered share: a share parameter, on a lever acting by its own quantity."""
+    parameter = parameters().get(d["delivery"])
+    if parameter is None or parameter.kind != "float" or not (0 <= parameter.low <= parameter.high <= 1):
+        raise FileError(LEVERS_FILE, f"{key}.delivery", d["delivery"], "a share parameter (0–1; abm parameters)")
+    if d["type"] not in ("int", "float") or "project" in d:
+        raise FileError(LEVERS_FILE, f"{key}.delivery", d["delivery"], "only for a lever acting by its own quantity")
+
+
+def _cost(key: str, d: dict, acts_on: tuple[str, ...]) -> UnitCost:
+    """A unit cost: its quantity one the lever's actions can have, its range around its value, its budget."""
     where = f"{key}.cost"
     _known(where, d, [f.name for f in fields(UnitCost)])
+    quantities = cost_quantities()
+    quantity = quantities.get(d["per"])
+    if quantity is None or (quantity.actions and not set(quantity.actions) & set(acts_on)):
+        fitting = [k for k, q in quantities.items() if not q.actions or set(q.actions) & set(acts_on)]
+        raise FileError(
+            LEVERS_FILE, f"{where}.per", d["per"], f"a quantity of its actions; allowed: {', '.join(fitting)}"
+        )
     if not d["low"] <= d["yuan"] <= d["high"]:
         raise FileError(LEVERS_FILE, f"{where}.yuan", d["yuan"], f"within its range {d['low']}–{d['high']}")
+    if d["yuan"] == 0 and d["high"] != 0:  # the range scales the central cost (spending_at)
+        raise FileError(LEVERS_FILE, f"{where}.yuan", d["yuan"], "above 0 unless its whole range is 0")
+    if d.get("budget", "haimen") not in BUDGETS:
+        raise FileError(LEVERS_FILE, f"{where}.budget", d["budget"], f"one of {', '.join(BUDGETS)}")
     return UnitCost(**d)
 
 
@@ -401,20 +484,32 @@ def parameters() -> dict[str, Parameter]:
     out = {}
     for key, d in read_toml("parameters.toml").items():
         value = fitted[key] if d.get("calibrated") else d["value"]
-        kind = "bool" if isinstance(value, bool) else "int" if isinstance(value, int) else "float"
-        out[key] = Parameter(
+        kind = (
+            "choice"
+            if "values" in d
+            else "bool"
+            if isinstance(value, bool)
+            else "int"
+            if isinstance(value, int)
+            else "float"
+        )
+        parameter = Parameter(
             key=key,
             kind=d.get("type", kind),
             unit=d["unit"],
             name_en=d["name_en"],
             name_zh=d["name_zh"],
-            low=d["low"],
-            high=d["high"],
+            low=d.get("low"),
+            high=d.get("high"),
+            values=tuple(d.get("values", ())),
+            accepted=(d["min"], d["max"]) if "min" in d or "max" in d else None,
             group=d["group"],
             default=value,
             basis=d["basis"],
             calibrated=d.get("calibrated", False),
         )
+        _check_value(parameter, value, "parameters.toml")  # its default is one of the values it may take
+        out[key] = parameter
     return out
 
 

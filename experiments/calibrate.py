@@ -47,9 +47,10 @@ PROBE = {"asc_haimen": 0.1, "asc_rural": 0.1, "union_rate": 0.05, "cross_city_jo
 def uncertainties(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """The settings a calibration depends on: uncertain parameters that are not themselves fitted.
 
-    Levers act from the plan's adoption (2022) and the backcast ends in 2020, so they play no part.
+    Levers, and the parameters of how the plan is carried out (group ``plan``: its delivery and what follows it),
+    act from the plan's adoption (2022) and the backcast ends in 2020, so they play no part.
     """
-    fitted = {k for k, p in parameters().items() if p.calibrated}
+    fitted = {k for k, p in parameters().items() if p.calibrated or p.group == "plan"}
     return {k: v for k, v in (settings or {}).items() if k in parameters() and k not in fitted}
 
 

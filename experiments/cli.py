@@ -34,6 +34,7 @@ from experiments.docs_tables import (
     levers_text,
     parameter_records,
     parameters_markdown,
+    range_text,
 )
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 
@@ -402,8 +403,8 @@ def cmd_parameters(args) -> int:
         print(f"{'key':<30} {'group':<11} {'default':>10} {'range':<17} unit")
         for r in records:
             flag = " (calibrated)" if r["calibrated"] else ""
-            line = f"{r['key']:<30} {r['group']:<11} {_as_text(r['default'], r['unit']):>10} {r['min']:g}–{r['max']:g}"
-            print(line.ljust(70) + f"{r['unit']}{flag}")
+            line = f"{r['key']:<30} {r['group']:<11} {_as_text(r['default'], r['unit']):>10} {range_text(r, '–')}"
+            print((line + " ").ljust(70) + f"{r['unit']}{flag}")
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from environment.settings import lever_actions, levers, parameters, payment_conditions, plan_value
+from environment.settings import cost_quantities, lever_actions, levers, parameters, payment_conditions, plan_value
 
 
 def lever_records() -> list[dict]:
@@ -39,6 +39,7 @@ def lever_records() -> list[dict]:
             "project": lv.project or None,
             "amounts": dict(lv.amounts),
             "payment": asdict(lv.payment) if lv.payment else None,
+            "delivery": lv.delivery or None,
             "profile": {k: v for k, v in asdict(lv.profile).items() if v is not None},
             "cost": asdict(lv.cost) if lv.cost else None,
         }
@@ -59,6 +60,8 @@ def parameter_records() -> list[dict]:
             "default": p.default,
             "min": p.low,
             "max": p.high,
+            "values": list(p.values) or None,
+            "accepted": list(p.accepted) if p.accepted else None,
             "calibrated": p.calibrated,
             "basis": p.basis,
         }
@@ -127,7 +130,58 @@ def levers_markdown(records: list[dict]) -> str:
             )
     lines += ["", "| condition | meaning |", "|---|---|"]
     lines += [f"| `{c.key}` | {c.meaning_en}<br>{c.meaning_zh} |" for c in conditions.values()]
+    lines += [
+        "",
+        "## When each lever acts, what is delivered and what it costs",
+        "",
+        "*Acts*: from the plan's adoption (2022) unless a first year is given, complete in `full_year`, and, for a",
+        "yearly programme ending with the plan (2025), as the parameter `after_plan` says after it (stop, the",
+        "default; continue; phase_out to its last year); transport from its opening year; the rest stays.",
+        "*Delivered*: the parameter giving the share of its increment above the baseline that is delivered.",
+        "*Unit cost*: yuan per unit (central, low – high) and who pays (`haimen`: Haimen's budget, the `spending`",
+        "outcome; `external`: capital financed outside it, the `external_capital` outcome); the spending table",
+        "books one row per lever and year (`abm/recording.py`: `spending_rows`; `spending_at` gives the low and",
+        "high).",
+        "",
+        "| lever | acts | delivered | unit cost, yuan | per | budget | basis |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        if cost := r["cost"]:
+            rng = f"{_money(cost['yuan'])} ({_money(cost['low'])} – {_money(cost['high'])})"
+            delivered = f"`{r['delivery']}`" if r["delivery"] else ""
+            lines.append(
+                f"| `{r['key']}` | {_acts_text(r)} | {delivered} | {rng} | {cost['per']} | {cost['budget']} "
+                f"| {cost['basis']} |"
+            )
+    lines += ["", "| unit cost per | unit | meaning | counted by |", "|---|---|---|---|"]
+    lines += [
+        f"| `{q.key}` | {q.unit_en} / {q.unit_zh} | {q.meaning_en}<br>{q.meaning_zh} | `{q.counted_by}` |"
+        for q in cost_quantities().values()
+    ]
     return "\n".join(lines)
+
+
+def _acts_text(record: dict) -> str:
+    """When a lever acts, from its profile (or its project's opening year)."""
+    profile = record["profile"]
+    if record["project"]:
+        return "from 2022 (a switch); stays" if record["type"] == "bool" else "from its opening year; stays"
+    start = f"from {profile['first_year']}" if "first_year" in profile else "from 2022"
+    if "full_year" in profile:
+        start += f", complete in {profile['full_year']}"
+    if "last_full_year" in profile:
+        return f"{start} to {profile['last_full_year']}; after: `after_plan` (phase-out to {profile['last_year']})"
+    return f"{start}; stays"
+
+
+def _money(yuan: float) -> str:
+    """Yuan in 万 or 亿 where that reads better."""
+    if yuan >= 1e8:
+        return f"{yuan / 1e8:,.5g}亿"
+    if yuan >= 1e4:
+        return f"{yuan / 1e4:,.4g}万"
+    return f"{yuan:,.4g}"
 
 
 def parameters_markdown(records: list[dict]) -> str:
@@ -143,9 +197,18 @@ def parameters_markdown(records: list[dict]) -> str:
     for r in records:
         lines.append(
             f"| `{r['key']}` | {r['group']} | {r['name_en']}<br>{r['name_zh']} | {r['unit']} | "
-            f"{_as_text(r['default'])} | {r['min']:g} – {r['max']:g} | {r['basis']} |"
+            f"{_as_text(r['default'])} | {range_text(r)} | {r['basis']} |"
         )
     return "\n".join(lines)
+
+
+def range_text(record: dict, dash: str = " – ") -> str:
+    """A parameter's range: its values for a choice; low – high, with what-if values beyond it."""
+    if record["values"]:
+        return ", ".join(record["values"])
+    accepted = record["accepted"]
+    beyond = f" (what-ifs {accepted[0]:g}{dash}{accepted[1]:g})" if accepted else ""
+    return f"{record['min']:g}{dash}{record['max']:g}{beyond}"
 
 
 def levers_text(records: list[dict]) -> str:
@@ -166,6 +229,15 @@ def levers_text(records: list[dict]) -> str:
     lines += ["", "What a lever acts on, and the code that reads it (environment/data/lever_actions.toml):"]
     for action in lever_actions().values():
         lines.append(f"  {action.key:<15} {action.name_en} — {'; '.join(action.read_by)}")
+    lines += ["", "When it acts, and its unit cost in yuan (central, low–high; external: outside Haimen's budget):"]
+    for r in records:
+        if cost := r["cost"]:
+            budget = "  external" if cost["budget"] == "external" else ""
+            delivered = f", delivered: {r['delivery']}" if r["delivery"] else ""
+            lines.append(
+                f"  {r['key']:<26} {_acts_text(r)}{delivered}; {_money(cost['yuan'])} "
+                f"({_money(cost['low'])}–{_money(cost['high'])}) per {cost['per']}{budget}"
+            )
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ base scenario and the registries::
     beta_access = {}                          # its declared range
     hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: truncated samples)
     bus_integration = {}                             # booleans: false or true
+    after_plan = {}                                  # a choice: each of its names (stop, continue, phase_out)
     rent_subsidy = { values = [0, 500, 1000] }  # a categorical choice among values
 
 Whole-number settings are sampled over [low, high + 1) and truncated (each whole
@@ -461,6 +462,12 @@ def _factor(key: str, spec: Any, where: str) -> Factor:
         if spec:
             raise SweepError(where, at, spec, "a true/false setting: {} (both) or {values = [false, true]}")
         return Factor(key, "bool", values=(False, True))
+    if setting.kind == "choice":
+        if spec:
+            raise SweepError(
+                where, at, spec, f"a choice: {{}} (each of {', '.join(setting.values)}) or {{values = […]}}"
+            )
+        return Factor(key, "categorical", values=setting.values)
     low, high = spec.get("low", setting.low), spec.get("high", setting.high)
     for name, v in (("low", low), ("high", high)):
         try:

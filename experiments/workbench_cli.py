@@ -153,10 +153,10 @@ def _dry_run(sweep, out: Path, args) -> int:
     """``abm sweep --dry-run``: what the sweep would run and about how long it would take; nothing is written."""
     import os
 
-    from experiments import backends, sweep_store
+    from experiments import sweep_store
     from experiments.sweep import describe_design, estimate
 
-    backends.check(args.backend, args.jobs, args.scheduler)
+    chosen_backend(args)  # the flags checked as a real run checks them
     runs = sweep.runs()
     done = sweep_store.finished(out, runs, args.retry_failed) if (out / sweep_store.RUNS).is_dir() else set()
     todo = len(runs) - len(done)

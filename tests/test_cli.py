@@ -165,8 +165,11 @@ def test_parameters_json_covers_the_registry():
     records = json.loads(result.stdout)
     assert [r["key"] for r in records] == list(parameters())
     for r in records:
-        assert {"key", "group", "unit", "default", "min", "max", "basis"} <= set(r)
-        assert r["min"] <= r["default"] <= r["max"], r["key"]
+        assert {"key", "group", "unit", "default", "min", "max", "values", "basis"} <= set(r)
+        if r["values"]:  # a choice
+            assert r["default"] in r["values"] and r["min"] is None, r["key"]
+        else:
+            assert r["min"] <= r["default"] <= r["max"], r["key"]
         assert r["basis"].strip(), r["key"]
 
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from abm.model import MigrationModel
-from abm.recording import SPENDING_ORDER, paid_residents, year_counts
-from agents.payments import Residents, recipients
+from abm.recording import paid_residents, year_counts
+from agents.payments import Residents, at_choice, paid_at_move, recipients
 from agents.residence import payment_features, subsidies
 from environment.places import places
 from environment.policy import acting_on
-from environment.settings import Payment, payment_conditions
+from environment.settings import Payment
 from environment.targets import PLAN_ADOPTED
 
 YEAR = PLAN_ADOPTED + 2
@@ -44,15 +44,6 @@ def seen_twice():
     return model, captured["choices"], captured["counts"]
 
 
-def _at_choice(features: dict, choice: np.ndarray) -> dict:
-    """Each decider's features at the alternative it chose (arrays of [n, alt] or [n, 1])."""
-    rows = np.arange(len(choice))
-    return {
-        k: v[rows, np.minimum(choice, v.shape[1] - 1)] if isinstance(v, np.ndarray) and v.ndim == 2 else v
-        for k, v in features.items()
-    }
-
-
 def _by_household(model: MigrationModel, residents: Residents, rule: Payment) -> np.ndarray:
     """Recipients of ``rule`` per household of the population, as the spending table counts them."""
     paid = residents.paid(rule)
@@ -62,9 +53,7 @@ def _by_household(model: MigrationModel, residents: Residents, rule: Payment) ->
 
 
 CHOICE_PAYMENTS = [
-    lv.key
-    for lv in acting_on("payment")
-    if lv.payment.in_residence_choice and not any(payment_conditions()[c].at_move for c in lv.payment.who)
+    lv.key for lv in acting_on("payment") if lv.payment.in_residence_choice and not paid_at_move(lv.payment)
 ]
 
 
@@ -74,7 +63,7 @@ def test_choice_and_spending_pay_the_same_newcomers(seen_twice, key):
     rule = next(lv.payment for lv in acting_on("payment") if lv.key == key)
     d, choice = choices.deciders, choices.choice
     came = d.from_pool & places().alt_in_haimen[choice]
-    in_choice = recipients(rule, _at_choice(payment_features(d), choice))
+    in_choice = recipients(rule, at_choice(payment_features(d), choice))
     in_choice = np.broadcast_to(in_choice, len(d))[came].astype(float)
     assert in_choice.sum() > 0, f"no newcomer is paid {key}: the comparison would be empty"
 
@@ -86,23 +75,22 @@ def test_choice_and_spending_pay_the_same_newcomers(seen_twice, key):
     np.testing.assert_array_equal(spent[rows], in_choice, err_msg=f"{key}: the choice and the spending disagree")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN DRIFT kept for bit-identical results: the spending table counts every household moving from a "
-    "rural part of Haimen to a town (YearEvents.rural_to_urban_households), dormitory households included, while "
-    "the rule (not_dormitory) and so the choice exclude them; at 1:100 most such movers live in dormitories",
-)
 def test_choice_and_spending_pay_the_same_movers_to_town(seen_twice):
+    """The homestead compensation is counted at the move with its rule (not_dormitory included), as the choice
+    weighs it: the spending table's recipients are the movers the rule pays at the alternative they chose."""
     model, choices, _ = seen_twice
-    (lever,) = [lv for lv in acting_on("payment") if "rural_to_town" in lv.payment.who]
+    (lever,) = [lv for lv in acting_on("payment") if paid_at_move(lv.payment)]
     d, choice = choices.deciders, choices.choice
-    paid = np.broadcast_to(recipients(lever.payment, _at_choice(payment_features(d), choice)), len(d))
+    paid = np.broadcast_to(recipients(lever.payment, at_choice(payment_features(d), choice)), len(d))
     assert paid.any()
-    assert float(d.weight[paid].sum()) == model.events.rural_to_urban_households
-
-
-def test_spending_order_names_every_payment():
-    assert sorted(SPENDING_ORDER) == sorted(lv.key for lv in acting_on("payment"))
+    moving_from_a_farm = ~d.from_pool & (choice != d.current) & ~places().alt_urban[d.current]
+    assert (paid <= moving_from_a_farm).all()
+    assert (d.dorm & moving_from_a_farm & places().alt_urban[choice]).any(), "no dormitory mover: the test is empty"
+    assert float(d.weight[paid].sum()) == pytest.approx(model.events.paid_at_move[lever.key], rel=1e-12)  # same rows
+    spending = model.tables()["spending"]
+    row = spending[(spending.year == model.year) & (spending.lever == lever.key)].iloc[0]
+    assert row.recipients == model.events.paid_at_move[lever.key]
+    assert row.yuan == row.recipients * model.settings[lever.key]
 
 
 def test_a_claiming_renter_moving_in_is_paid_months_times_years_of_rent(seen_twice):

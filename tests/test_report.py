@@ -76,7 +76,7 @@ def test_spending_outcomes_from_a_synthetic_year():
     assert recipients == pytest.approx(
         {"subsidy_recipients": 160.0, "subsidy_recipients_measure_07": 110.0, "subsidy_recipients_measure_10": 50.0}
     )
-    assert describe("spending_measure_07")[1] == "Subsidies paid (measure 07)"
+    assert describe("spending_measure_07")[1] == "Spending from Haimen's budget (every measure) (measure 07)"
 
 
 def test_yuan_per_added_resident_by_measure():
