@@ -25,7 +25,7 @@ from environment.inputs import CENSUS_YEAR, fact, read_toml
 from experiments import backends
 
 START, END = census_years()[0], CENSUS_YEAR  # from the 2010 census to the 2020 census
-TABLES = ("summary", "ages")  # what a backcast run gives back
+TABLES = ("summary", "ages", "yearly")  # what a backcast run gives back (``yearly``: the places table)
 TARGET_COLUMNS = {  # the summary column each calibration target is measured in (the backcast's last year)
     "population": "haimen_population",
     "urbanization": "urbanization",

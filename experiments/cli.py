@@ -505,7 +505,7 @@ def cmd_backcast(args) -> int:
     from experiments.output_folders import staged
     from experiments.store import RESULTS_DIR
     from experiments.uncertainty import members
-    from experiments.validation.backcast import backcast_check, backcast_section
+    from experiments.validation.backcast import backcast_check, backcast_section, by_age, by_place
 
     _check_uncertainty(args)
     backend = chosen_backend(args)
@@ -536,6 +536,8 @@ def cmd_backcast(args) -> int:
         pd.concat(ages, ignore_index=True).to_csv(f / "ages.csv", index=False)
         check.cohort[0].to_csv(f / "cohort_component.csv", index=False)
         check.cohort[1].to_csv(f / "cohort_component_ages.csv", index=False)
+        by_age(check).to_csv(f / "by_age.csv", index=False)
+        by_place(check).to_csv(f / "by_place.csv", index=False)
     print("\n".join(line for line in section if line.startswith("|")))
     print(f"report in {Path(out).resolve() / 'backcast.md'} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0

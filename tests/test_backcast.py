@@ -19,6 +19,7 @@ from environment.inputs import fact
 from environment.places import places
 from environment.settings import SettingError, resolve
 from experiments.backcast import END, START, run_backcast
+from experiments.validation.backcast import backcast_section, by_age, by_place, check_of
 from experiments.validation.cohort import backcast_projection, census_persons, project
 from experiments.validation.facts import Runs, compare
 
@@ -200,6 +201,63 @@ def test_projection_starts_from_the_census_margins_and_uses_the_models_vital_rat
     assert summary.set_index("year").haimen_population[2020] == pytest.approx(s.haimen_population[2020], rel=0.01)
 
 
+# ------------------------------------------------------------------ by age and by place
+@pytest.fixture(scope="module")
+def check(backcast, tables):
+    """The report's check of the one backcast (no band), with its projections."""
+    return check_of([tables], backcast.rates)
+
+
+def test_by_age_reads_the_backcast_the_projections_and_both_censuses(check, tables):
+    t = by_age(check)
+    ages, last = tables["ages"], tables["summary"].set_index("year").loc[END]
+    assert list(t.age_band) == ["0-4", *[f"{lo}-{lo + 4}" for lo in range(5, 85, 5)], "85+"]
+    assert t.backcast.sum() == pytest.approx(last.haimen_population, rel=REL)
+    young = ages[(ages.year == END) & (ages.age_band == "20-24")]
+    assert t.set_index("age_band").backcast["20-24"] == pytest.approx(young.people.sum())
+    assert t.men_backcast.sum() == pytest.approx(ages.people[(ages.year == END) & (ages.sex == "male")].sum())
+    np.testing.assert_allclose(t[f"census_{START}"], margins(START).ages.persons)
+    np.testing.assert_allclose(t[f"census_{END}"], margins(END).ages.persons)
+    assert t[f"census_{END}"].sum() == pytest.approx(991_782, rel=1e-9)
+    assert t.cohort_component.sum() == pytest.approx(check.cohort[0].haimen_population.iloc[-1], rel=1e-9)
+    # closed: no migration, so only the ten years' survivors of the 2010 people are 10 and over
+    assert t.closed.sum() < t.cohort_component.sum() and t.closed[t.age_band == "0-4"].item() > 0
+    assert np.isnan(t.backcast_sd).all()  # one seed: no spread
+
+
+def test_by_place_reads_each_unit_and_the_census_spread_over_the_units(check, tables):
+    t = by_place(check)
+    last = tables["summary"].set_index("year").loc[END]
+    pl = places()
+    assert list(t.place) == [pl.keys[p] for p in pl.haimen]
+    assert t.backcast.sum() == pytest.approx(last.haimen_population, rel=REL)
+    urban = (t.backcast * t.urban_share_backcast).sum()
+    assert urban / t.backcast.sum() == pytest.approx(last.urbanization, rel=REL)
+    y = tables["yearly"]
+    binjiang = y[(y.year == END) & (y.place == "binjiang")]
+    assert t.set_index("place").backcast["binjiang"] == pytest.approx(binjiang.population.item())
+    for year, persons, urban_people in ((START, 907_598, 453_781), (END, 991_782, 661_983)):
+        assert t[f"census_{year}"].sum() == pytest.approx(persons, rel=1e-9)
+        assert (t[f"census_{year}"] * t[f"urban_share_{year}"]).sum() == pytest.approx(urban_people, rel=1e-9)
+    # the 2010 units are the 2020 ones moved back along the urbanization: less urban everywhere
+    assert (t[f"urban_share_{START}"] < t[f"urban_share_{END}"]).all()
+    # the assumed range is rescaled as the value is: the value sits inside it, in the same proportion
+    assert ((t.assumed_low < t[f"census_{END}"]) & (t[f"census_{END}"] < t.assumed_high)).all()
+    assert t.set_index("place").assumed_low["haimen_jd"] / t.set_index("place")[f"census_{END}"]["haimen_jd"] == (
+        pytest.approx(155_000 / 205_000)
+    )
+
+
+def test_the_backcast_section_shows_the_census_figures_ages_places_and_the_decade(check):
+    text = "\n".join(backcast_section(check))
+    for heading in ("## Backcast 2010 → 2020", "By age in 2020", "By place in 2020", "The decade year by year"):
+        assert heading in text
+    assert "| 20-24 |" in text and "| 滨江街道 Binjiang Subdistrict |" in text
+    said = int(text.split(" of 12 units end the backcast inside")[0].rsplit("\n", 1)[-1])
+    t = by_place(check)
+    assert said == int(((t.assumed_low <= t.backcast) & (t.backcast <= t.assumed_high)).sum())
+
+
 # ------------------------------------------------------------------ the command
 def test_the_backcast_command_writes_its_folder(tmp_path):
     from experiments.cli import main
@@ -208,6 +266,8 @@ def test_the_backcast_command_writes_its_folder(tmp_path):
     assert main(["backcast", "--scale", "1000", "--seeds", "1,2", "--jobs", "1", "--out", str(out)]) == 0
     files = {p.name for p in out.iterdir()}
     assert {"abm.json", "backcast.md", "backcast.csv", "summary.csv", "ages.csv", "cohort_component.csv"} <= files
+    assert {"by_age.csv", "by_place.csv"} <= files
+    assert len(pd.read_csv(out / "by_place.csv")) == len(places().haimen)
     text = (out / "backcast.md").read_text(encoding="utf-8")
     assert text.startswith("# Backcast 2010 → 2020") and "| sex ratio 2020 |" in text
     table = pd.read_csv(out / "backcast.csv")
