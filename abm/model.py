@@ -8,7 +8,7 @@ same household in every scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from abm.handles import Household, Worker
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables, year_counts
+from agents.census_population import synthesize
 from agents.choice import Capacity, choose
 from agents.constants import HAIMEN_CITY
 from agents.demography import VitalRates, age_and_die, form_unions, give_birth
@@ -37,7 +38,6 @@ from agents.labour import (
 from agents.payments import paid_on_moving
 from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
-from agents.population_2020 import synthesize
 from agents.residence import (
     Deciders,
     describe_all,
@@ -52,12 +52,12 @@ from agents.residence import (
     rural_origin,
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
-from environment.inputs import CENSUS_YEAR
+from environment.census import census_years, outside_population
 from environment.jobs import JobMarket
 from environment.places import clusters, place_values, places
 from environment.scenario import load as load_scenario
 from environment.schools import SCHOOL_AGES
-from environment.settings import Settings, resolve, run_default, run_options
+from environment.settings import SettingError, Settings, resolve, run_default, run_options
 from environment.world import World
 
 
@@ -94,8 +94,8 @@ class ResidenceChoices:
 class OutsidePlaces:
     """Aggregate stocks of the places outside Haimen: bookkeeping of their people, not a forecast."""
 
-    def __init__(self) -> None:
-        self.population = place_values("population", outside_only=True).copy()
+    def __init__(self, year: int) -> None:
+        self.population = outside_population(year).copy()  # their census population in the run's first year
         self.births = np.zeros_like(self.population)
         self.deaths = np.zeros_like(self.population)
 
@@ -121,13 +121,16 @@ class MigrationModel(mesa.Model):
     Parameters
     ----------
     scale : people per agent (households are sampled 1 in ``scale``; weights keep totals exact).
-    end : last year simulated; runs start from the 2020 census.
+    end : last year simulated (after ``start``).
     rng : seed (int) of the keyed random streams; None draws one.
     scenario : a named scenario (``abm scenarios``) or a scenario file whose levers and parameters
         are the starting point; its run options are not used (pass ``scale``, ``end``, ``rng``).
         (Mesa's own ``Scenario`` objects, which SolaraViz's reset passes, carry no settings here and are ignored.)
     settings : lever and parameter values by key (see ``abm levers`` / ``abm parameters``),
         on top of the scenario; anything not given takes its baseline (no plan) value.
+    start : the census the run starts from (``environment/data/census_margins.toml``): 2020 for every forward
+        run, 2010 for the backcast (``abm backcast``: 2010 → 2020 with the historical transport projects, the
+        2010s' vital rates and outside populations, every lever at baseline before the plan's adoption).
     """
 
     STAGES: tuple[Stage, ...] = (  # the year, in order (step() runs them; benchmarks time them)
@@ -151,11 +154,16 @@ class MigrationModel(mesa.Model):
         end: int = run_default("end"),
         rng: int | None = None,
         scenario: str | Path | None = None,
+        start: int = run_default("start"),
         **settings: Any,
     ) -> None:
         options = run_options()
         scale = options["scale"].check(scale, where="MigrationModel")
-        end = options["end"].check(end, where="MigrationModel")
+        start = options["start"].check(start, where="MigrationModel")
+        if start not in census_years():
+            years = " or ".join(map(str, census_years()))
+            raise SettingError("start", start, f"a census year with declared margins: {years}", "MigrationModel")
+        end = replace(options["end"], low=start + 1).check(end, where="MigrationModel")
         seed = None if rng is None else options["seed"].check(rng, where="MigrationModel (rng)")
         named = isinstance(scenario, str | Path)
         base = load_scenario(scenario).settings if named else {}
@@ -163,11 +171,11 @@ class MigrationModel(mesa.Model):
         super().__init__(rng=seed)
         self.settings = checked
         self.seed = seed if seed is not None else int(self.rng.integers(options["seed"].high))
-        self.scale, self.start, self.end, self.year = scale, CENSUS_YEAR, end, CENSUS_YEAR
-        self.population = synthesize(self.settings, self.scale, self.seed)
+        self.scale, self.start, self.end, self.year = scale, start, end, start
+        self.population = synthesize(self.settings, self.scale, self.seed, start)
         self.rates = VitalRates(self.settings)
         self.world = self._build_world()
-        self.outside = OutsidePlaces()
+        self.outside = OutsidePlaces(start)
         self.emigrants = Emigrants.initial(self._registered_elsewhere(), self.settings, self.start)
         n = places().n
         self.events = YearEvents(np.full(n, np.nan), np.full(n, np.nan), np.zeros((places().n_alt,) * 2))
@@ -181,7 +189,7 @@ class MigrationModel(mesa.Model):
 
     # ------------------------------------------------------------------ setup
     def _build_world(self) -> World:
-        """The 2020 world: Haimen's job stock is where its working residents choose to work.
+        """The starting year's world: Haimen's job stock is where its working residents choose to work.
 
         That first choice is not limited by the jobs it creates: each worker's choice is then
         independent of how finely the population is sampled, so the 2020 job stock (and every
@@ -207,7 +215,7 @@ class MigrationModel(mesa.Model):
         return world
 
     def _initial_ties(self) -> np.ndarray:
-        """2020 ties: non-hukou residents by origin, and Haimen's registered people living elsewhere.
+        """Starting ties: non-hukou residents by origin, and Haimen's registered people living elsewhere.
 
         Registered and resident totals are close (988,700 vs 991,782), so as many
         Haimen people are taken to live outside as outsiders live in Haimen,
@@ -225,7 +233,8 @@ class MigrationModel(mesa.Model):
         return ties
 
     def _registered_elsewhere(self) -> float:
-        """Haimen-registered people living elsewhere in 2020, taken equal to the non-local residents (as the ties)."""
+        """Haimen-registered people living elsewhere at the start, taken equal to the non-local residents (as the
+        ties)."""
         h = self.population.households
         people = h.weight * self.population.members()
         return float(people[h.origin != h.place].sum())

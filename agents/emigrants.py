@@ -45,7 +45,8 @@ class Emigrants:
 
     @classmethod
     def initial(cls, total: float, settings: Settings, year: int) -> Emigrants:
-        """The 2020 stock: ``total`` people over places like the pools, over bands by ``emigrant_age_shares``."""
+        """The stock at the start (a census year): ``total`` people over places like that year's pools, over bands by
+        ``emigrant_age_shares``."""
         where = origin_weights(settings, year)
         shares = np.asarray(constant("emigrant_age_shares"), dtype=float)
         return cls(total * np.outer(where / where.sum(), shares / shares.sum()))

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agents.census_population import resident_cluster_mix
 from agents.choice import fits_in_order, inverse_cdf_draw, logit_probabilities, logsum, note_rounds, rounds_allowed
 from agents.constants import ADULT_AGE
 from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
-from agents.population_2020 import resident_cluster_mix
 from agents.streams import Channel, uniform
 from environment.inputs import constant
 from environment.jobs import JobMarket

@@ -1,6 +1,6 @@
 """New persons' attributes drawn from keyed streams: ages within a range, degree, trade and participation.
 
-Used for the 2020 residents (:mod:`agents.population_2020`), each year's movers (:mod:`agents.pools`),
+Used for the census residents (:mod:`agents.census_population`), each year's movers (:mod:`agents.pools`),
 18-year-olds choosing a trade and newborns.
 """
 

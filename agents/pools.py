@@ -29,6 +29,7 @@ from agents.keys import (
 from agents.person_draws import new_persons, sample_ages
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Population
 from agents.streams import Channel, categorical, derive_keys, uniform, uniform_slots
+from environment.census import outside_population
 from environment.inputs import CENSUS_YEAR, constant, read_csv
 from environment.places import cluster_mix, place_values, places
 from environment.settings import Settings
@@ -90,7 +91,8 @@ def _schedule_of(peak: float, fall: float, rise: float) -> np.ndarray:
 def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
     """Potential-mover households per origin and year, float[place] (0 for Haimen).
 
-    Sized from each origin's 2020 population (not from the run's own flows, so
+    Sized from each origin's population that year (the censuses', geometric
+    between them and the 2020 census's after it: not the run's own flows, so
     every scenario faces the same pools) and its assumed mobility rate; after
     2020 scaled by ``outside_pull_after_2020`` (1: the 2010s' pull, which the
     calibration is fitted with).
@@ -100,19 +102,22 @@ def pool_households_per_year(settings: Settings, year: int) -> np.ndarray:
 
 
 def origin_weights(settings: Settings, year: int) -> np.ndarray:
-    """Potential-mover households per origin at the 2010s' pull, float[place]: where outsiders come from."""
-    people, shanghai, mean_size = _pool_people()
-    trend = np.where(shanghai, (1 + settings.shanghai_outflow_trend) ** (year - CENSUS_YEAR), 1.0)
+    """Potential-mover households per origin at the 2010s' pull, float[place]: where outsiders come from.
+
+    Shanghai's pool follows ``shanghai_outflow_trend`` after 2020 (a post-2020 trend: none before).
+    """
+    people, shanghai, mean_size = _pool_people(year)
+    trend = np.where(shanghai, (1 + settings.shanghai_outflow_trend) ** max(year - CENSUS_YEAR, 0), 1.0)
     return people * trend / mean_size
 
 
-@cache
-def _pool_people() -> tuple[np.ndarray, np.ndarray, float]:
-    """Potential movers per origin (people, float[place]), whether each place is Shanghai, and the pool kinds'
-    mean household size (read-only)."""
+@lru_cache(maxsize=64)
+def _pool_people(year: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Potential movers per origin in ``year`` (people, float[place]), whether each place is Shanghai, and the pool
+    kinds' mean household size (read-only)."""
     kinds = pool_kinds()
     mean_size = sum(k["share"] * (k["adults"] + k["children"]) for k in kinds) / sum(k["share"] for k in kinds)
-    people = place_values("population", outside_only=True) * place_values("pool_rate", outside_only=True)
+    people = outside_population(year) * place_values("pool_rate", outside_only=True)
     shanghai = np.array(places().keys) == "shanghai"
     people.flags.writeable = shanghai.flags.writeable = False
     return people, shanghai, mean_size

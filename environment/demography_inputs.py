@@ -1,4 +1,4 @@
-"""Demographic inputs derived from sourced facts: the 2020 five-year age structure and the vital-rate series.
+"""Demographic inputs derived from sourced facts: the census years' five-year age structures and the vital-rate series.
 
 Two derived tables live in ``data/`` with their derivation in every row; the
 functions ``derive_*`` recompute them from ``facts.csv`` (the tests check that
@@ -11,6 +11,12 @@ the files and the facts agree; ``scripts/derive_demography_targets.py`` writes t
   in proportion to Jiangsu's 2020 census (中国人口普查年鉴-2020 表1-5). Men per
   band follow Jiangsu's male fraction of that band, scaled by one factor so the
   total equals Haimen's census men.
+* ``age_structure_2010.csv`` (the backcast's start; written once from the research
+  note for issue 19, not re-derived here): Haimen's 2010 table was not found
+  either; its basis column says how it was derived (Haimen's exact 2020 counts
+  at 60–64 and 65+ survived back ten years, 0–14 at Nantong's 2010 share, the
+  rest in Jiangsu's 2010 shape; men with the deficit of the sex ratio 82.9 on
+  ages 20–64).
 * ``vital_rates.csv``: Haimen's crude birth and death rates (‰) for each year
   after the census with data, on the registered basis of its 2019 rates (the
   deaths a lower bound; the model's mortality is set by life expectancy, its
@@ -71,13 +77,13 @@ def band_of_age(age: np.ndarray) -> np.ndarray:
     return np.minimum(np.asarray(age) // 5, len(BAND_STARTS) - 1).astype(np.int64)
 
 
-def haimen_broad_groups() -> dict[str, float]:
-    """Haimen's 2020 census persons in the broad groups 0–14, 15–59, 60–64, 65+ (facts)."""
+def haimen_broad_groups(year: int = CENSUS_YEAR) -> dict[str, float]:
+    """Haimen's census persons in the broad groups 0–14, 15–59, 60–64, 65+ in ``year`` (facts)."""
     return {
-        "age_0_14": fact("pop_age_0_14"),
-        "age_15_59": fact("pop_age_15_59"),
-        "age_60_64": fact("pop_age_60plus") - fact("pop_age_65plus"),
-        "age_65_plus": fact("pop_age_65plus"),
+        "age_0_14": fact("pop_age_0_14", "Haimen", year),
+        "age_15_59": fact("pop_age_15_59", "Haimen", year),
+        "age_60_64": fact("pop_age_60plus", "Haimen", year) - fact("pop_age_65plus", "Haimen", year),
+        "age_65_plus": fact("pop_age_65plus", "Haimen", year),
     }
 
 
@@ -109,13 +115,18 @@ def derive_age_structure() -> AgeStructure:
 
 
 @cache
-def age_structure_2020() -> AgeStructure:
-    """The target 2020 structure as written in ``data/age_structure_2020.csv``."""
-    rows = read_csv("age_structure_2020.csv")
+def read_ages(name: str) -> AgeStructure:
+    """A five-year age table of ``data/`` (``age_structure_2020.csv``, ``age_structure_2010.csv``) as written."""
+    rows = read_csv(name)
     return AgeStructure(
         np.array([float(r["persons"]) for r in rows]),
         np.array([float(r["men"]) for r in rows]),
     )
+
+
+def age_structure_2020() -> AgeStructure:
+    """The target 2020 structure as written in ``data/age_structure_2020.csv``."""
+    return read_ages("age_structure_2020.csv")
 
 
 @dataclass(frozen=True)

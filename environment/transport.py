@@ -1,21 +1,38 @@
 """The transport network: a networkx graph of places and hubs, with projects by year.
 
 Edges carry door-to-door minutes by mode (road, rail, hsr, bus) and the project
-that builds them (none for links that existed in 2020). The commute time
-between two places in a year is the shortest path over the links open that year.
+that builds them (none for links that existed in 2010). Two kinds of project:
+the plan's, whose opening year is a lever (``environment/policy.py``), and the
+historical ones of ``data/projects.csv`` with an ``opened`` date (the 崇启大桥,
+Haimen's station, the 沪苏通铁路), data: open from the model year whose census
+day (1 November) follows that date. The commute time between two places in a
+year is the shortest path over the links open that year.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
+from datetime import date
+from functools import cache, cached_property
 
 import networkx as nx
 import numpy as np
 
-from environment.inputs import read_csv
+from environment.inputs import constant, read_csv
 from environment.places import place_values, places
 from environment.policy import Policy
 from environment.settings import Settings
+
+
+def model_year(opened: date) -> int:
+    """The first model year a project opened on ``opened`` serves: a model year ends on its census day."""
+    month, day = map(int, constant("census_day").split("-"))
+    return opened.year if (opened.month, opened.day) < (month, day) else opened.year + 1
+
+
+@cache
+def historical_openings() -> dict[str, int]:
+    """The historical projects (``projects.csv`` rows with an ``opened`` date) and their first model year."""
+    return {r["key"]: model_year(date.fromisoformat(r["opened"])) for r in read_csv("projects.csv") if r["opened"]}
 
 
 class Transport:
@@ -39,15 +56,16 @@ class Transport:
 
     @property
     def opening_year(self) -> dict[str, int | None]:
-        """Year each project opens under the run's levers (None: never)."""
-        return self.policy.opening_year
+        """Year each project opens: the plan's under the run's levers (None: never), then the historical ones."""
+        return self.policy.opening_year | historical_openings()
 
     def is_open(self, project: str, year: int) -> bool:
         return project in self.open_projects(year)
 
     def open_projects(self, year: int) -> frozenset[str]:
-        """The projects open in ``year`` (the policy's year: ``PolicyYear.open_projects``)."""
-        return self.policy.year(year).open_projects
+        """The projects open in ``year``: the policy's (``PolicyYear.open_projects``) and the historical ones."""
+        historical = frozenset(key for key, opens in historical_openings().items() if opens <= year)
+        return self.policy.year(year).open_projects | historical
 
     def place_minutes(self, year: int) -> np.ndarray:
         """Shortest door-to-door minutes between places, float[place, place] (inf if no link)."""

@@ -1,12 +1,13 @@
-"""Fitting the model's free constants to what Haimen did before the plan.
+"""Fitting the model's free constants to the decade before the plan: the backcast from the 2010 census to 2020.
 
-Four constants have no source and are fitted, each to one observed quantity
-(``environment/data/calibration_targets.toml``): the cross-city job constant to
-Haimen residents working in Shanghai in 2020, and the Haimen and rural-part
-constants and the household split rate to the 2010–2020 net migration,
-urbanization gain and fall in household size, measured over the first two
-simulated years of the baseline. The plan's targets play no part.
-Runs use common seeds, so the fit is smooth in the constants.
+Four constants have no source and are fitted, each paired with one 2020 census figure that the backcast
+(``experiments/backcast.py``: the model from Haimen's 2010 census to 2020) must reproduce
+(``environment/data/calibration_targets.toml``): the Haimen constant with the resident population, the
+rural-part constant with the urban share, the union rate with the family-household size, and the cross-city
+job constant with the Haimen residents working in Shanghai (an assumption). They are solved for together
+(Newton's method on the four targets in units of their tolerances, a finite-difference Jacobian updated by
+Broyden's rule), the runs on common seeds so the fit is smooth in the constants. Every other figure of the
+backcast's 2020 is out of sample; the plan's targets play no part.
 
 :func:`fitted_constants` refits them for any setting of the uncertain parameters
 (cached on disk), so that a sweep over behavioural uncertainties can keep every
@@ -19,171 +20,189 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 import numpy as np
 import tomli_w
 
-from abm.model import MigrationModel
-from environment.inputs import CENSUS_YEAR, DATA_DIR, read_toml
+from environment.inputs import DATA_DIR
 from environment.settings import parameters
-from experiments import backends
+from experiments.backcast import calibration_targets, measure
 from experiments.output_folders import RESULTS_DIR, write_text_atomic
 
 CACHE_DIR = RESULTS_DIR / "calibration-cache"  # one JSON file per fitted setting of the uncertainties
 
-YEARS = 2  # simulated years over which the migration targets are measured
 NEWTON_STEPS = 12
+REFERENCE = (10, 3)  # the scale and number of seeds the targets' tolerances are declared for
 MODEL_FOLDERS = ("agents", "abm", "environment")  # what a fit depends on (see model_digest)
-CONTEXT = {"outside_pull_after_2020": 1.0}  # calibration measures the 2010s' rates, so with the 2010s' pull
-
-
-def calibration_targets() -> dict:
-    """What the free constants are fitted to (``data/calibration_targets.toml``)."""
-    return read_toml("calibration_targets.toml")
+DECIMALS = 4  # the constants are written, and so tried, with this many decimals: what is measured is what runs use
+TRUST = 3.0  # a Newton step moves no constant by more than this many probes
+PROBE = {"asc_haimen": 0.1, "asc_rural": 0.1, "union_rate": 0.05, "cross_city_job": 0.1}  # finite differences, at
+# REFERENCE: coarser fits probe further (times the square root of their noise factor), beyond the lotteries' jumps
 
 
 def uncertainties(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """The settings a calibration depends on: uncertain parameters that are not themselves fitted.
 
     Levers, and the parameters of how the plan is carried out (group ``plan``: its delivery and what follows it),
-    act from the plan's adoption and calibration reads the years before it, so they play no part.
+    act from the plan's adoption (2022) and the backcast ends in 2020, so they play no part.
     """
     fitted = {k for k, p in parameters().items() if p.calibrated or p.group == "plan"}
     return {k: v for k, v in (settings or {}).items() if k in parameters() and k not in fitted}
 
 
-def _commuters(cross_city_job: float, scale: int, seeds: Sequence[int], fixed: Mapping[str, Any]) -> float:
-    values = [
-        MigrationModel(scale=scale, rng=s, cross_city_job=cross_city_job, **fixed).summary["working_in_shanghai"]
-        for s in seeds
-    ]
-    return float(np.mean(values))
+def fitted_keys() -> tuple[str, ...]:
+    """The fitted constants, in the order of their targets."""
+    return tuple(t["parameter"] for t in calibration_targets().values())
 
 
-FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "union_rate")
-FITTED_QUANTITIES = ("net_migration_rate", "urbanization_gain", "household_size_change")
+class _Fit:
+    """The targets reached at given constants (backcasts on the calibration's seeds), counted."""
 
+    def __init__(self, given: dict[str, Any], scale: int, seeds: Sequence[int], n_jobs: int | None) -> None:
+        self.given, self.scale, self.seeds, self.n_jobs = given, scale, tuple(seeds), n_jobs
+        self.evaluations = 0
 
-def _rates(settings: dict[str, Any], scale: int, seed: int) -> list[float]:
-    """One run's net migration rate, urbanization gain and household-size change per year over the first years.
-
-    A backend's job: only these three numbers travel back from a worker.
-    """
-    model = MigrationModel(scale=scale, end=CENSUS_YEAR + YEARS, rng=seed, **settings)
-    while model.running:
-        model.step()
-    summary = model.tables()["summary"]
-    later = summary[summary.year > CENSUS_YEAR]
-    net_rate = (later.net_migration / later.haimen_population).mean()
-    gain = (summary.urbanization.iloc[-1] - summary.urbanization.iloc[0]) / YEARS
-    size = (summary.average_household_size.iloc[-1] - summary.average_household_size.iloc[0]) / YEARS
-    return [net_rate, gain, size]
-
-
-def _measure(x: np.ndarray, fixed: dict, scale: int, seeds: Sequence[int], n_jobs: int | None) -> np.ndarray:
-    """Mean over ``seeds`` of :func:`_rates`, run on the backend in use (``backends.using``)."""
-    settings = fixed | dict(zip(FITTED_BY_RUNS, map(float, x), strict=True))
-    rates = backends.in_use(n_jobs).map(_rates, [(settings, scale, s) for s in seeds])
-    return np.mean(rates, axis=0)
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.evaluations += 1
+        settings = self.given | dict(zip(fitted_keys(), map(float, x), strict=True))
+        return measure(settings, self.scale, self.seeds, self.n_jobs)
 
 
 def calibrate(
     scale: int = 10,
     seeds: Sequence[int] = (1, 2, 3),
     n_jobs: int | None = None,
-    log=print,
+    log: Callable[[str], None] = print,
     settings: Mapping[str, Any] | None = None,
 ) -> dict:
     """Fit the four constants (under ``settings``' uncertain parameters) and return the calibration record.
 
-    The runs go to the backend in use (``experiments.backends.using``; joblib on all cores by default), with
+    The backcasts go to the backend in use (``experiments.backends.using``; joblib on all cores by default), with
     ``n_jobs`` workers when given.
     """
-    t = calibration_targets()
+    started = time.perf_counter()
+    targets = calibration_targets()
+    keys = fitted_keys()
     given = uncertainties(settings)
-    # 1. cross-city job constant: bisection on 2020 commuters to Shanghai (rises with the constant)
-    lo, hi = parameters()["cross_city_job"].low, parameters()["cross_city_job"].high
-    goal = t["shanghai_commuters"]["value"]
-    for _ in range(20):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if _commuters(mid, scale, seeds, given) < goal else (lo, mid)
-    cross_city = round((lo + hi) / 2, 4)
-    commuters = _commuters(cross_city, scale, seeds, given)
-    log(f"cross_city_job = {cross_city}: {commuters:,.0f} working in Shanghai (target {goal:,})")
-    # 2. Haimen and rural constants and the split rate: Newton steps with a finite-difference Jacobian
-    goal2 = np.array([t[m]["value"] for m in FITTED_QUANTITIES])
-    tolerance = np.array([0.0002, 0.0002, 0.001])
-    fixed = given | {"cross_city_job": cross_city} | CONTEXT
-    x = np.array([parameters()[k].default for k in FITTED_BY_RUNS], dtype=float)  # start from the current fit
-    lower = np.array([parameters()[k].low for k in FITTED_BY_RUNS])
-    upper = np.array([parameters()[k].high for k in FITTED_BY_RUNS])
-    f = _measure(x, fixed, scale, seeds, n_jobs)
+    goal = np.array([t["value"] for t in targets.values()])
+    tolerance = tolerances(scale, seeds)
+    lower = np.array([parameters()[k].low for k in keys])
+    upper = np.array([parameters()[k].high for k in keys])
+    fit = _Fit(given, scale, seeds, n_jobs)
+    probe = np.array([PROBE[k] for k in keys]) * np.sqrt(max(_noise(scale, seeds), 1.0))
+    x = np.round([parameters()[k].default for k in keys], DECIMALS)  # start from the current fit
+    f = fit(x)
+    best = x, f
+    jac = None  # d(reached)/d(constant), in units of the tolerances
     for step in range(NEWTON_STEPS):
-        log(
-            f"step {step}: "
-            + ", ".join(f"{k}={v:+.4f}" for k, v in zip(FITTED_BY_RUNS, x, strict=True))
-            + " -> "
-            + ", ".join(f"{m} {v:+.4f}" for m, v in zip(FITTED_QUANTITIES, f, strict=True))
-        )
-        pinned = np.array([_at_bound(k, v) for k, v in zip(FITTED_BY_RUNS, x, strict=True)])
-        if np.all((np.abs(f - goal2) < tolerance) | pinned):
+        log(_progress(step, keys, x, targets, f))
+        residual = (f - goal) / tolerance
+        if np.linalg.norm(residual) < np.linalg.norm((best[1] - goal) / tolerance):
+            best = x, f
+        if np.all(np.abs(residual) < 1):
             break
-        h = np.array([0.1, 0.1, 0.05])
-        h = np.where(x + h > upper, -h, h)  # probe inwards from an upper bound (beyond it is not a valid setting)
-        jac = np.column_stack(
-            [(_measure(x + h[i] * e, fixed, scale, seeds, n_jobs) - f) / h[i] for i, e in enumerate(np.eye(3))]
-        )
-        x, f = _newton_step(x, f, jac, goal2 / tolerance, tolerance, (lower, upper), fixed, scale, seeds, n_jobs)
-    achieved = {"shanghai_commuters": commuters} | {m: float(v) for m, v in zip(FITTED_QUANTITIES, f, strict=True)}
-    fitted = {k: round(float(v), 4) for k, v in zip(FITTED_BY_RUNS, x, strict=True)} | {"cross_city_job": cross_city}
+        if jac is None:
+            jac = _jacobian(fit, x, f, tolerance, probe, upper)
+        direction, free = _direction(x, residual, jac, (lower, upper), TRUST * probe)
+        if not (free & (np.abs(residual) >= 1)).any():
+            break  # what is still off has its constant pushed against a bound: out of reach in the range
+        x_new, f_new = _line_search(fit, x, direction, residual, free, goal, tolerance, (lower, upper))
+        moved, change = x_new - x, (f_new - f) / tolerance
+        if np.linalg.norm(((f_new - goal) / tolerance)[free]) >= np.linalg.norm(residual[free]):
+            jac = None  # no progress along this Jacobian: measure it afresh at the next point
+        elif np.any(moved):  # Broyden's update: the Jacobian now maps this step onto the change it made
+            jac = jac + np.outer(change - jac @ moved, moved) / (moved @ moved)
+        x, f = x_new, f_new
+    if np.linalg.norm((f - goal) / tolerance) < np.linalg.norm((best[1] - goal) / tolerance):
+        best = x, f
+    x, f = best  # the closest point tried (lotteries make the targets jump a little with the constants)
+    fitted = {k: float(v) for k, v in zip(keys, x, strict=True)}
     return {
         "status": "fitted",
         "date": dt.date.today().isoformat(),
         "command": f"abm calibrate --scale {scale} --seeds {','.join(map(str, seeds))}",
         "scale": scale,
         "seeds": list(seeds),
+        "measured_on": "the backcast: the model from the 2010 census to 2020 (abm backcast)",
+        "backcasts": fit.evaluations * len(seeds),
+        "seconds": round(time.perf_counter() - started, 1),
         "settings": given,
         "fitted": fitted,
         "fit": {
             key: {
-                "parameter": t[key]["parameter"],
-                "target": t[key]["value"],
-                "achieved": round(value, 6),
-                "unit": t[key]["unit"],
-                "relative_error": round(value / t[key]["value"] - 1, 4),
-                "at_bound": _at_bound(t[key]["parameter"], fitted[t[key]["parameter"]]),
+                "parameter": t["parameter"],
+                "target": round(t["value"], 6),
+                "achieved": round(float(value), 6),
+                "tolerance": round(float(tol), 6),
+                "unit": t["unit"],
+                "relative_error": round(float(value) / t["value"] - 1, 5),
+                "within_tolerance": bool(abs(value - t["value"]) < tol),
+                "at_bound": _at_bound(t["parameter"], fitted[t["parameter"]]),
             }
-            for key, value in achieved.items()
+            for (key, t), value, tol in zip(targets.items(), f, tolerance, strict=True)
         },
     }
 
 
-def _newton_step(x, f, jac, goal, tolerance, bounds, fixed, scale, seeds, n_jobs) -> tuple[np.ndarray, np.ndarray]:
-    """One damped Newton step on the residuals (in units of their tolerance) within the constants' ranges.
+def _noise(scale: int, seeds: Sequence[int]) -> float:
+    """How much larger sampling noise is at ``scale`` with ``seeds`` than at ``REFERENCE``: √(scale/10 · 3/seeds)."""
+    reference_scale, reference_seeds = REFERENCE
+    return float(np.sqrt(scale / reference_scale * reference_seeds / len(seeds)))
 
-    Each constant is paired with its own target. A constant pinned at a bound that the step would push further out
-    is held there and its target dropped (out of reach in the range: reported as ``at_bound``); the others are
-    solved for. The step is halved while it does not reduce their residuals (lotteries make the fit noisy).
+
+def tolerances(scale: int, seeds: Sequence[int]) -> np.ndarray:
+    """Each target's tolerance for a fit at ``scale`` with ``seeds``, float[target]: the declared one (at
+    ``REFERENCE``) times the noise factor, as sampling noise grows with fewer, heavier agents and fewer seeds."""
+    return np.array([t["tolerance"] for t in calibration_targets().values()]) * _noise(scale, seeds)
+
+
+def _progress(step: int, keys: Sequence[str], x: np.ndarray, targets: dict, f: np.ndarray) -> str:
+    constants = ", ".join(f"{k}={v:+.4f}" for k, v in zip(keys, x, strict=True))
+    reached = ", ".join(f"{k} {v:.6g} ({t['value']:.6g})" for (k, t), v in zip(targets.items(), f, strict=True))
+    return f"step {step}: {constants} -> {reached}"
+
+
+def _jacobian(fit: _Fit, x: np.ndarray, f: np.ndarray, tolerance: np.ndarray, probe: np.ndarray, upper: np.ndarray):
+    """Forward differences of the targets reached (in units of their tolerances), one constant at a time by its
+    ``probe``; a constant near its upper bound is probed inwards (beyond it is not a valid setting)."""
+    h = np.where(x + probe > upper, -probe, probe)
+    return np.column_stack([(fit(x + h[i] * e) - f) / tolerance / h[i] for i, e in enumerate(np.eye(len(x)))])
+
+
+def _direction(x, residual, jac, bounds, limit) -> tuple[np.ndarray, np.ndarray]:
+    """The Newton step on the residuals (in units of their tolerance; the constants move by ``-step``), each
+    constant's move at most ``limit`` (a trust region: a Jacobian measured through sampling noise can be far
+    off), and which constants are free.
+
+    Each constant is paired with its own target. A constant at a bound that the step would push further out is
+    held there and its target dropped (out of reach in the range: reported as ``at_bound``); the others are solved
+    for.
     """
     lower, upper = bounds
-    scaled = jac / tolerance[:, None]
-    residual = f / tolerance - goal
     free = np.ones(len(x), dtype=bool)
     for _ in range(len(x)):
         step = np.zeros(len(x))
-        step[free] = np.linalg.lstsq(scaled[np.ix_(free, free)], residual[free], rcond=None)[0]
+        step[free] = np.linalg.lstsq(jac[np.ix_(free, free)], residual[free], rcond=None)[0]
         pushed = ((x <= lower) & (step > 0)) | ((x >= upper) & (step < 0))
         if not (pushed & free).any():
             break
         free &= ~pushed
+    return step * min(1.0, float(np.min(limit / np.maximum(np.abs(step), 1e-12)))), free
+
+
+def _line_search(fit, x, step, residual, free, goal, tolerance, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """The step taken, halved while it does not reduce the free constants' residuals (at most three times): the
+    new constants (on the written grid) and the targets reached there."""
+    lower, upper = bounds
     for _ in range(4):
-        candidate = np.clip(x - step, lower, upper)
-        measured = _measure(candidate, fixed, scale, seeds, n_jobs)
-        if np.linalg.norm((measured / tolerance - goal)[free]) < np.linalg.norm(residual[free]):
-            return candidate, measured
+        candidate = np.round(np.clip(x - step, lower, upper), DECIMALS)
+        measured = fit(candidate)
+        if np.linalg.norm(((measured - goal) / tolerance)[free]) < np.linalg.norm(residual[free]):
+            break
         step = step / 2
     return candidate, measured
 

@@ -158,12 +158,24 @@ def _parser() -> argparse.ArgumentParser:
     _out_options(p, "results/<scenario>-attribution, or …-attribution-uncertainty with --uncertainty-points")
     p.set_defaults(func=cmd_attribute)
 
-    p = sub.add_parser("calibrate", help="refit the free constants to 2010–2020 history (writes calibration.toml)")
+    p = sub.add_parser("calibrate", help="refit the free constants: the 2010→2020 backcast reproduces the 2020 census")
     p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
     p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
     backend_options(p, jobs=-1)
     p.add_argument("--dry-run", action="store_true", help="fit and print, but do not write")
     p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser(
+        "backcast", help="run the model from the 2010 census to 2020 and compare it with the 2020 census (Markdown)"
+    )
+    p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
+    p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
+    _uncertainty_options(
+        p, 0, "also a parameter band: N recalibrated Latin-hypercube points, one seed each (default %(default)s)"
+    )
+    backend_options(p, jobs=-1)
+    _out_options(p, "results/backcast")
+    p.set_defaults(func=cmd_backcast)
 
     p = sub.add_parser("validate", help="compare a baseline run with every sourced fact (Markdown report)")
     p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
@@ -470,6 +482,52 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_backcast(args) -> int:
+    import pandas as pd
+
+    from environment.scenario import load as load_scenario
+    from experiments.backcast import END, START
+    from experiments.output_folders import staged
+    from experiments.store import RESULTS_DIR
+    from experiments.uncertainty import members
+    from experiments.validation.backcast import backcast_check, backcast_section, by_age, by_place
+
+    _check_uncertainty(args)
+    backend = chosen_backend(args)
+    out = args.out if args.out is not None else RESULTS_DIR / "backcast"
+    identity = {"scenario": "baseline", "scale": args.scale, "seeds": list(args.seeds), "years": [START, END]}
+    identity |= {"uncertainty_points": args.uncertainty_points} if args.uncertainty_points else {}
+    started = time.perf_counter()
+    with (
+        staged(out, "backcast", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f,
+        backends.using(backend),
+    ):
+        points = args.uncertainty_points
+        chosen = members(points, args.uncertainty, args.refit_scale) if points else None
+        check = backcast_check(load_scenario("baseline").settings, args.scale, args.seeds, chosen, n_jobs=args.jobs)
+        header = [
+            f"# Backcast {START} → {END}",
+            "",
+            f"scenario: baseline, scale: 1:{args.scale}, seeds: {','.join(map(str, args.seeds))}, "
+            f"command: abm {' '.join(sys.argv[1:])}",
+            "",
+        ]
+        section = backcast_section(check)
+        (f / "backcast.md").write_text("\n".join(header + section) + "\n", encoding="utf-8")
+        check.table.to_csv(f / "backcast.csv", index=False)
+        runs = [s.assign(seed=seed) for s, seed in zip(check.summaries, args.seeds, strict=True)]
+        pd.concat(runs, ignore_index=True).to_csv(f / "summary.csv", index=False)
+        ages = [a.assign(seed=seed) for a, seed in zip(check.ages, args.seeds, strict=True)]
+        pd.concat(ages, ignore_index=True).to_csv(f / "ages.csv", index=False)
+        check.cohort[0].to_csv(f / "cohort_component.csv", index=False)
+        check.cohort[1].to_csv(f / "cohort_component_ages.csv", index=False)
+        by_age(check).to_csv(f / "by_age.csv", index=False)
+        by_place(check).to_csv(f / "by_place.csv", index=False)
+    print("\n".join(line for line in section if line.startswith("|")))
+    print(f"report in {Path(out).resolve() / 'backcast.md'} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return 0
+
+
 def cmd_validate(args) -> int:
     from experiments import validate
     from experiments.output_folders import staged
@@ -495,6 +553,7 @@ def cmd_validate(args) -> int:
         )
         (f / "validation.md").write_text(result.markdown, encoding="utf-8")
         result.table.to_csv(f / "validation.csv", index=False)
+        result.backcast.table.to_csv(f / "backcast.csv", index=False)
     print(f"report in {Path(out).resolve() / 'validation.md'} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0
 

@@ -5,7 +5,9 @@ value, the model's mean and spread over seeds, the error, and whether the fact w
 calibration target or a vital-rate level: agreement there is by construction) or not (only those count as
 validation); the comparisons are data (``experiments/data/validation_facts.toml``, read by
 :mod:`experiments.validation.facts`). The report (``validation.md``, plots embedded as base64 PNG) also sets the
-model's baseline beside two naive forecasts: the 2010–2020 trend continued and a flat line.
+model's baseline beside two naive forecasts: the 2010–2020 trend continued and a flat line, and the backcast
+(the model from the 2010 census to 2020) against the 2020 census beside a plain cohort-component projection
+(:mod:`experiments.validation.backcast`).
 
 Two spreads are shown. Seeds: the model's mean and sd over the runs at the central values. Parameters: the same
 baseline at the central values and at the points of a small Latin hypercube over declared uncertainties (the
@@ -33,6 +35,7 @@ from environment.scenario import load as load_scenario
 from environment.settings import run_default
 from experiments.runner import RunSpec, run_many
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
+from experiments.validation.backcast import BackcastCheck, backcast_check, backcast_section
 from experiments.validation.band import Uncertainty, band_section, uncertainty_band
 from experiments.validation.facts import Runs, compare
 from experiments.validation.forecasts import forecast_section
@@ -51,6 +54,7 @@ class Validation:
     markdown: str
     uncertainty: Uncertainty | None = None
     pull: PullCheck | None = None
+    backcast: BackcastCheck | None = None
 
 
 def validate(
@@ -86,7 +90,10 @@ def validate(
         band = uncertainty_band(scale, seeds[0], end, uncertainty_points, uncertainty, refit_scale, n_jobs)
         table["band_low"], table["band_high"] = band.band()
         header["parameter band"] = f"{len(band.summaries)} members (see 'Parameter uncertainty')"
-    sections = [pull_section(check)] if check is not None else []
+    members = band.members if band is not None else None
+    backcast = backcast_check(settings, scale, seeds, members, seeds[0], n_jobs)
+    sections = [backcast_section(backcast)]
+    sections += [pull_section(check)] if check is not None else []
     sections.append(life_section(model.rates, model, summaries, ages))
     text = markdown(
         table,
@@ -96,4 +103,4 @@ def validate(
         forecast_section(summaries, band.populations() if band is not None else None),
         plots(summaries, ages, band),
     )
-    return Validation(table, summaries, text, band, check)
+    return Validation(table, summaries, text, band, check, backcast)

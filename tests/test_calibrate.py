@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
+from environment.inputs import read_toml
 from environment.settings import parameters
 from experiments import calibrate
+from experiments.backcast import calibration_targets, measure
 from experiments.runner import RunSpec
 from experiments.sweep import SweepError, parse
 
 SCALE, SEEDS = 100, (1,)
-TOLERANCE = {"net_migration_rate": 0.0002, "urbanization_gain": 0.0002, "household_size_change": 0.001}
 
 
 def test_sweep_file_asks_for_recalibration():
@@ -51,27 +51,50 @@ def test_only_uncertain_parameters_enter_a_calibration():
     assert given == {"beta_income": 2.0}
 
 
+def test_the_fitted_constants_reproduce_the_targets_in_the_backcast():
+    """The calibration's own measurement (the backcast at its scale and seeds) with the constants in
+    calibration.toml reaches every target within its tolerance, and no constant sits at an end of its range."""
+    record = read_toml("calibration.toml")
+    reached = measure(record["fitted"], record["scale"], record["seeds"], n_jobs=1)
+    tolerances = calibrate.tolerances(record["scale"], record["seeds"])
+    for (key, target), value, tol in zip(calibration_targets().items(), reached, tolerances, strict=True):
+        assert abs(value - target["value"]) < tol, (key, value, target["value"])
+        assert not calibrate._at_bound(target["parameter"], record["fitted"][target["parameter"]]), key
+        assert record["fit"][key]["achieved"] == pytest.approx(value, rel=1e-4), key
+
+
+def test_tolerances_grow_with_the_sampling_noise():
+    declared = [t["tolerance"] for t in calibration_targets().values()]
+    assert list(calibrate.tolerances(10, (1, 2, 3))) == declared
+    assert calibrate.tolerances(40, (1, 2, 3)) == pytest.approx([2 * d for d in declared])
+    assert calibrate.tolerances(10, (1,)) == pytest.approx([3**0.5 * d for d in declared])
+
+
+def test_each_target_is_a_census_fact_or_a_declared_assumption():
+    targets = calibration_targets()
+    assert list(targets) == ["population", "urbanization", "household_size", "shanghai_commuters"]
+    assert targets["population"]["value"] == 991_782
+    assert targets["urbanization"]["value"] == pytest.approx(661_983 / 991_782)
+    assert targets["household_size"]["value"] == pytest.approx(854_199 / 384_993)
+    commuters = targets["shanghai_commuters"]
+    assert commuters["low"] < commuters["value"] < commuters["high"] and "assumption" in commuters["basis"]
+    assert calibrate.fitted_keys() == ("asc_haimen", "asc_rural", "union_rate", "cross_city_job")
+    assert all(parameters()[k].calibrated for k in calibrate.fitted_keys())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("bound", ["low", "high"])
 def test_recalibrated_runs_reproduce_the_calibration_targets_at_extreme_settings(bound, tmp_path, monkeypatch):
     monkeypatch.setattr(calibrate, "CACHE_DIR", tmp_path)
     setting = {"beta_income": getattr(parameters()["beta_income"], bound)}
     fitted = calibrate.fitted_constants(setting, SCALE, SEEDS)
-    targets = calibrate.calibration_targets()
-    achieved = calibrate._measure(
-        np.array([fitted[k] for k in calibrate.FITTED_BY_RUNS]),
-        setting | fitted | calibrate.CONTEXT,
-        SCALE,
-        SEEDS,
-        n_jobs=1,
-    )
-    for name, value in zip(calibrate.FITTED_QUANTITIES, achieved, strict=True):
-        constant = targets[name]["parameter"]
+    reached = measure(setting | fitted, SCALE, SEEDS, n_jobs=1)
+    tolerances = calibrate.tolerances(SCALE, SEEDS)
+    for (name, target), value, tol in zip(calibration_targets().items(), reached, tolerances, strict=True):
+        constant = target["parameter"]
         # a target is reproduced, unless its constant is pinned at the end of its range (reported as at_bound)
-        reached = abs(value - targets[name]["value"]) < TOLERANCE[name]
-        assert reached or calibrate._at_bound(constant, fitted[constant]), (bound, name, value, fitted)
-    commuters = calibrate._commuters(fitted["cross_city_job"], SCALE, SEEDS, setting)
-    assert commuters == pytest.approx(targets["shanghai_commuters"]["value"], rel=0.1)
+        within = abs(value - target["value"]) < tol
+        assert within or calibrate._at_bound(constant, fitted[constant]), (bound, name, value, fitted)
     # the fit is cached: asking again refits nothing, and a recalibrated run uses it
     monkeypatch.setattr(calibrate, "calibrate", lambda **_: pytest.fail("refitted a cached point"))
     assert calibrate.fitted_constants(setting, SCALE, SEEDS) == fitted

@@ -32,6 +32,7 @@ SUBCOMMANDS = [
     "scenarios",
     "new-scenario",
     "attribute",
+    "backcast",
     "calibrate",
     "serve",
     "sweep",

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from abm import MigrationModel
-from agents.population_2020 import synthesize
+from agents.census_population import synthesize
 from environment.demography_inputs import (
     BAND_STARTS,
     age_structure_2020,

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from abm import MigrationModel
+from agents.census_population import synthesize
 from agents.constants import MAX_AGE
 from agents.demography import GAIN_BEFORE_CENSUS, VitalRates
 from agents.population import NO_JOB, Persons
-from agents.population_2020 import synthesize
 from environment.demography_inputs import total_fertility
 from environment.inputs import fact
 from environment.life_table import (

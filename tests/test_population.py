@@ -1,4 +1,4 @@
-"""The synthetic 2020 population.
+"""The synthetic population at each census a run may start from (2020 forward, 2010 the backcast).
 
 The synthesis rakes household weights so that the census totals hold exactly at
 any scale. The first year's births and deaths are tested in ``tests/test_mortality.py``.
@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.census_population import synthesize
 from agents.population import COLLECTIVE
-from agents.population_2020 import alternative_targets, census, synthesize
+from environment.census import census_years, margins
+from environment.demography_inputs import BAND_STARTS, band_of_age, read_ages
 from environment.places import places
 from environment.settings import resolve
 
@@ -26,6 +28,18 @@ CENSUS_2020 = {
     "collective_persons": 137_583,
     "family_households": 384_993,
 }
+# The 2010 census (第六次人口普查): 907,598 residents, urban 453,781 (50.00 %), sex ratio 82.9 (men 411,372),
+# 2.36 persons per family household; collective persons an assumption (9.4 % of the residents; not found).
+COLLECTIVE_2010 = 0.094 * 907_598
+CENSUS_2010 = {
+    "persons": 907_598,
+    "urban": 453_781,
+    "male": 411_372,
+    "collective_persons": COLLECTIVE_2010,
+    "family_households": (907_598 - COLLECTIVE_2010) / 2.36,
+}
+CENSUS = {2020: CENSUS_2020, 2010: CENSUS_2010}
+AGE_TABLE = {2020: "age_structure_2020.csv", 2010: "age_structure_2010.csv"}
 EXACT = 1e-6  # people (or households): the raking solves to ~1e-12 relative
 
 
@@ -47,32 +61,73 @@ def totals(pop) -> dict[str, float]:
     }
 
 
-@pytest.fixture(scope="module", params=[1000, 100, 10, 1], ids=lambda s: f"1:{s}")
+@pytest.fixture(
+    scope="module",
+    params=[(y, s) for y in (2020, 2010) for s in (1000, 100, 10, 1)],
+    ids=lambda p: f"{p[0]}-1:{p[1]}",
+)
 def synthetic(request):
-    return request.param, synthesize(resolve({}), request.param, seed=1)
+    year, scale = request.param
+    return year, scale, synthesize(resolve({}), scale, seed=1, year=year)
 
 
-def test_census_function_has_the_published_figures():
-    c = census()
-    for key, value in CENSUS_2020.items():
-        assert c[key] == value, key
-    assert c["family_persons"] + c["collective_persons"] == c["persons"]
+def test_the_census_years_are_2010_and_2020():
+    assert census_years() == (2010, 2020)
+
+
+@pytest.mark.parametrize("year", [2020, 2010])
+def test_margins_have_the_published_figures(year):
+    c = margins(year)
+    for key, value in CENSUS[year].items():
+        assert getattr(c, key, c.groups.get(key)) == pytest.approx(value, rel=1e-12), key
+    assert c.family_persons + c.collective_persons == c.persons
+    assert c.ages.persons.sum() == pytest.approx(c.persons, rel=1e-12)
+    assert c.ages.men.sum() == pytest.approx(c.male, rel=1e-12)
+
+
+def test_2010_margins_keep_the_census_ratios():
+    """50.00 % urban, sex ratio 82.9 and 2.36 persons per family household (as the censuses round them)."""
+    c = margins(2010)
+    assert round(100 * c.urban / c.persons, 2) == 50.00
+    assert round(100 * c.male / (c.persons - c.male), 1) == 82.9
+    assert c.family_persons / c.family_households == pytest.approx(2.36, rel=1e-12)
+
+
+def test_2010_age_table_is_the_declared_derived_structure():
+    """The derived 2010 table as written (research note candidate c: 0–14 10.63 %, 60+ 25.39 %, 65+ 17.28 %)."""
+    c, table = margins(2010), read_ages("age_structure_2010.csv")
+    np.testing.assert_allclose(c.ages.persons, table.persons * c.persons / table.persons.sum(), rtol=1e-12)
+    shares = 100 * c.ages.persons / c.persons
+    starts = np.array(BAND_STARTS)
+    assert shares[starts < 15].sum() == pytest.approx(10.63, abs=0.005)
+    assert shares[starts >= 60].sum() == pytest.approx(25.39, abs=0.005)
+    assert shares[starts >= 65].sum() == pytest.approx(17.28, abs=0.005)
 
 
 def test_totals_exact_at_every_scale(synthetic):
-    scale, pop = synthetic
-    got = totals(pop)
-    for key, value in CENSUS_2020.items():
-        assert got[key] == pytest.approx(value, abs=EXACT), f"1:{scale} {key}: {got[key]!r} != {value}"
-    assert got["family_persons"] == pytest.approx(census()["family_persons"], abs=EXACT)
+    year, scale, pop = synthetic
+    got, c = totals(pop), margins(year)
+    for key, value in CENSUS[year].items():
+        assert got[key] == pytest.approx(value, abs=EXACT), f"{year} 1:{scale} {key}: {got[key]!r} != {value}"
+    assert got["family_persons"] == pytest.approx(c.family_persons, abs=EXACT)
+
+
+def test_age_structure_exact_at_every_scale(synthetic):
+    """Persons and men per five-year band are the census year's table, rescaled to its margins."""
+    year, _, pop = synthetic
+    p, c = pop.persons, margins(year)
+    w = pop.person_weight()
+    band = band_of_age(p.age)
+    np.testing.assert_allclose(np.bincount(band, weights=w), c.ages.persons, rtol=1e-9, atol=EXACT)
+    np.testing.assert_allclose(np.bincount(band[~p.female], weights=w[~p.female]), c.ages.men, rtol=1e-9, atol=EXACT)
 
 
 def test_rows_and_weights_at_every_scale(synthetic):
-    scale, pop = synthetic
+    year, scale, pop = synthetic
     h, p = pop.households, pop.persons
     assert np.isfinite(h.weight).all() and (h.weight > 0).all()
     # about one row per ``scale`` households (stratification rounds per alternative)
-    households = CENSUS_2020["family_households"] + CENSUS_2020["collective_persons"]
+    households = CENSUS[year]["family_households"] + CENSUS[year]["collective_persons"]
     assert len(h) == pytest.approx(households / scale, rel=0.05, abs=places().n_alt)
     # weights stay near the design weight: raking only adjusts
     assert np.median(h.weight) == pytest.approx(scale, rel=0.25)
@@ -85,14 +140,23 @@ def test_rows_and_weights_at_every_scale(synthetic):
 
 def test_persons_per_alternative_match_targets(synthetic):
     """Persons per (unit, urban/rural part) equal the unit targets, which sum to the census."""
-    _, pop = synthetic
+    year, _, pop = synthetic
     pl, h = places(), pop.households
     alt = pl.alt(h.place, h.urban)[pop.persons.household]
     got = np.bincount(alt, weights=pop.person_weight(), minlength=pl.n_alt)
-    target = alternative_targets()
+    target = margins(year).alternatives
     np.testing.assert_allclose(got, target, rtol=1e-9, atol=EXACT)
-    assert target.sum() == pytest.approx(CENSUS_2020["persons"], abs=EXACT)
-    assert target[pl.alt_urban].sum() == pytest.approx(CENSUS_2020["urban"], abs=EXACT)
+    assert target.sum() == pytest.approx(CENSUS[year]["persons"], abs=EXACT)
+    assert target[pl.alt_urban].sum() == pytest.approx(CENSUS[year]["urban"], abs=EXACT)
+
+
+def test_2010_units_are_2020s_moved_back_along_the_urbanization():
+    """Each unit's urban part shrinks with Haimen's urban total, its rural part grows with the rural total."""
+    pl = places()
+    now, then = margins(2020).alternatives, margins(2010).alternatives
+    urban, rural = pl.alt_in_haimen & pl.alt_urban, pl.alt_in_haimen & ~pl.alt_urban
+    np.testing.assert_allclose(then[urban] / now[urban], 453_781 / 661_983, rtol=1e-12)
+    np.testing.assert_allclose(then[rural] / now[rural], (907_598 - 453_781) / 329_799, rtol=1e-12)
 
 
 def test_totals_exact_for_another_seed():

@@ -41,6 +41,12 @@ def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
     assert growth.band_high - growth.band_low > 0.1  # the post-2020 pull and the other factors move it
     assert "## Post-2020 pull against Nantong" in text
     assert "## Life expectancy, deaths and births against the evidence" in text
+    # the backcast: its 2020 against the census, each row fitted or not, with the band and the projection beside it
+    assert "## Backcast 2010 → 2020 against the 2020 census" in text
+    backcast = pd.read_csv(out / "backcast.csv").set_index("fact")
+    assert backcast.kind["resident population 2020"] == "fitted" and backcast.kind["sex ratio 2020"] == "validation"
+    assert (backcast.band_low <= backcast.band_high).all()
+    assert backcast.cohort_component[["age 60+, share 2020", "births 2019"]].notna().all()
 
 
 def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():

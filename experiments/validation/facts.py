@@ -1,9 +1,11 @@
 """The validation's comparisons with the facts: declared in ``experiments/data/validation_facts.toml``, computed here.
 
 Each comparison reads an observed value (:func:`observed_value`: a fact of ``facts.csv``, a percentage or growth
-between two, or a derived table's figure) and a model quantity (:func:`model_values`: a summary column, an age
-share, a crude rate, growth since the census, or a life-table figure of the vital rates), each kind defined once
-below. The file's header says every key.
+between two, a derived table's figure or a calibration target) and a model quantity (:func:`model_values`: a
+summary column, an age share or the sex ratio, a crude rate, growth since the census, collective-household
+persons, a yearly flow rate or a total over the run, or a life-table figure of the vital rates), each kind defined
+once below. A comparison reads the forward runs (from the 2020 census) or the backcast (from the 2010 census to
+2020: ``runs = "backcast"``). The file's header says every key.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 from agents.demography import VitalRates
 from environment.demography_inputs import BAND_STARTS, age_structure_2020, band_label, vital_rates
 from environment.inputs import CENSUS_YEAR, fact
+from experiments.backcast import calibration_targets
 
 FACTS_FILE = Path(__file__).resolve().parents[1] / "data" / "validation_facts.toml"
 FITTED, VALIDATION, NEIGHBOUR, NOT_COMPARABLE = "fitted", "validation", "neighbour check", "not comparable"
@@ -28,16 +31,22 @@ KINDS = (FITTED, VALIDATION, NEIGHBOUR, NOT_COMPARABLE)
 FITTED_BY = ("raking margin", "calibration target", "declared level", "post-2020 pull")
 BASES = ("resident", "registered")
 RELATIVE_TO = ("observed", "decade growth")
+RUNS = ("forward", "backcast")  # which runs a comparison reads
 EACH = ("five-year band", "vital-rate year")
 OBSERVED = {  # how an observed value is read: its key, and the other keys it may have
     "fact": ("percent_of", "growth_since"),
     "age_structure": ("band",),
     "vital_rate": ("year",),
+    "calibration_target": (),
 }
 MODEL = {  # the model quantities: their key, and the other keys they may have
     "summary": ("year", "times", "percent_of"),
     "age_share": ("sex",),
+    "sex_ratio": (),
     "crude_rate": ("year",),
+    "collective_persons": (),
+    "flow_rate": (),
+    "total": (),
     "growth_since_census": (),
     "yearly_growth": (),
     "life_expectancy": ("year",),
@@ -79,6 +88,7 @@ class Comparison:
     note: str = ""
     relative_to: str = "observed"
     each: str = ""
+    runs: str = "forward"
 
 
 @dataclass(frozen=True)
@@ -119,7 +129,8 @@ def comparisons(path: Path = FACTS_FILE) -> tuple[Comparison, ...]:
             if key not in entry:
                 raise wrong(key, None, "a value (required)")
         c = Comparison(**entry)
-        for key, allowed in (("kind", KINDS), ("basis", BASES), ("relative_to", RELATIVE_TO), ("each", ("", *EACH))):
+        closed = {"kind": KINDS, "basis": BASES, "relative_to": RELATIVE_TO, "each": ("", *EACH), "runs": RUNS}
+        for key, allowed in closed.items():
             if getattr(c, key) not in allowed:
                 raise wrong(key, getattr(c, key), " | ".join(allowed))
         if (c.kind == FITTED) != bool(c.fitted_by) or (c.fitted_by and c.fitted_by not in FITTED_BY):
@@ -193,6 +204,8 @@ def observed_value(spec: dict[str, Any]) -> float:
         target = age_structure_2020()
         i = [band_label(lo) for lo in BAND_STARTS].index(spec["band"])
         return 100 * getattr(target, spec["age_structure"])[i] / target.persons.sum()
+    if "calibration_target" in spec:
+        return calibration_targets()[spec["calibration_target"]]["value"]
     return getattr(vital_rates()[spec["year"]], spec["vital_rate"])
 
 
@@ -203,10 +216,14 @@ def decade_growth() -> float:
 
 # ---------------------------------------------------------------------------------------------- model quantities
 def model_year(spec: dict[str, Any]) -> int | None:
-    """The year a run-based quantity reads (None: the census year, the last year or the vital rates)."""
+    """The year a run-based quantity reads (None: the census year, the last year, the whole run or the vital
+    rates)."""
     if "summary" in spec or "crude_rate" in spec:
         return int(spec["year"])
-    return int(spec["growth_since_census"]) if "growth_since_census" in spec else None
+    for key in ("growth_since_census", "collective_persons"):
+        if key in spec:
+            return int(spec[key])
+    return None
 
 
 def model_values(spec: dict[str, Any], runs: Runs) -> list[float]:
@@ -217,11 +234,16 @@ def model_values(spec: dict[str, Any], runs: Runs) -> list[float]:
         return [runs.rates.total_fertility(spec["total_fertility"])]
     if "age_share" in spec:
         return [_age_share(a[a.year == CENSUS_YEAR], spec["age_share"], spec.get("sex")) for a in runs.ages]
+    if "sex_ratio" in spec:
+        return [_sex_ratio(a[a.year == CENSUS_YEAR]) for a in runs.ages]
     out = []
     for summary in runs.summaries:
         s = summary.set_index("year")
         population = s.haimen_population
-        if "summary" in spec:
+        read = _column(spec)
+        if read is not None and read not in s:  # a run that does not record it (the cohort-component projection)
+            out.append(float("nan"))
+        elif "summary" in spec:
             value = s.loc[spec["year"], spec["summary"]]
             out.append(
                 100 * value / _fact(spec["percent_of"]) if "percent_of" in spec else value * spec.get("times", 1.0)
@@ -231,10 +253,31 @@ def model_values(spec: dict[str, Any], runs: Runs) -> list[float]:
             out.append(1000 * s.loc[year, spec["crude_rate"]] / s.loc[year - 1, "haimen_population"])
         elif "growth_since_census" in spec:
             out.append(100 * (population[spec["growth_since_census"]] / population[CENSUS_YEAR] - 1))
+        elif "collective_persons" in spec:  # the people not in family households
+            year = spec["collective_persons"]
+            out.append(population[year] - s.loc[year, "households"] * s.loc[year, "average_household_size"])
+        elif "flow_rate" in spec:  # % a year of the population at the year's start, mean over the run's years
+            later = s.index > s.index.min()
+            out.append(100 * float((s[spec["flow_rate"]][later] / population.shift(1)[later]).mean()))
+        elif "total" in spec:  # over the run's years
+            out.append(float(s[spec["total"]][s.index > s.index.min()].sum()))
         else:  # yearly growth from the census to the last year
             last = runs.last
             out.append(100 * ((population[last] / population[CENSUS_YEAR]) ** (1 / (last - CENSUS_YEAR)) - 1))
     return out
+
+
+def _column(spec: dict[str, Any]) -> str | None:
+    """The summary column a quantity reads, if it reads one (to tell a run that does not record it)."""
+    for key in ("summary", "flow_rate", "total"):
+        if key in spec:
+            return spec[key]
+    return "households" if "collective_persons" in spec else None
+
+
+def _sex_ratio(ages: pd.DataFrame) -> float:
+    """Men per 100 women in an ages table."""
+    return 100 * ages.people[ages.sex == "male"].sum() / ages.people[ages.sex == "female"].sum()
 
 
 def _age_share(ages: pd.DataFrame, group: str, sex: str | None) -> float:
@@ -252,10 +295,12 @@ def _age_share(ages: pd.DataFrame, group: str, sex: str | None) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- the table
-def compare(runs: Runs, declared: Sequence[Comparison] | None = None) -> pd.DataFrame:
-    """Every declared comparison the runs reach, as rows of :data:`COLUMNS` (the parameter band's columns empty)."""
+def compare(runs: Runs, declared: Sequence[Comparison] | None = None, of: str = "forward") -> pd.DataFrame:
+    """Every declared comparison of the ``of`` runs ("forward" or "backcast") the runs reach, as rows of
+    :data:`COLUMNS` (the parameter band's columns empty)."""
     rows = []
-    for c in expanded(comparisons() if declared is None else declared, runs.last):
+    chosen = [c for c in (comparisons() if declared is None else declared) if c.runs == of]
+    for c in expanded(chosen, runs.last):
         year = model_year(c.model)
         if year is not None and year > runs.last:
             continue

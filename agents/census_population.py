@@ -1,13 +1,15 @@
-"""Haimen's synthetic 2020 population, raked to the census.
+"""Haimen's synthetic population at a census (2020 for every forward run, 2010 for the backcast), raked to it.
 
-The 2020 population is drawn from household templates (``data/household_templates.csv``),
+The population is drawn from household templates (``data/household_templates.csv``),
 stratified over Haimen's urban and rural parts, and then *raked*: household
 weights are calibrated (w = d·exp(Xλ)) so that the weighted totals equal the
-census exactly at any scale — persons by unit and part, the eighteen five-year
-age bands of ``data/age_structure_2020.csv`` (Jiangsu's profile within Haimen's
-census groups 0–14 / 15–59 / 60–64 / 65+, which therefore hold exactly), men
-per band (summing to the census men), collective-household persons and family
-households. All draws come from keyed streams.
+census year's margins (``environment/census.py``, declared in
+``data/census_margins.toml``) exactly at any scale — persons by unit and part,
+the eighteen five-year age bands of the year's age table (2020: Jiangsu's
+profile within Haimen's census groups 0–14 / 15–59 / 60–64 / 65+, which
+therefore hold exactly; 2010: a derived table), men per band (summing to the
+census men), collective-household persons and family households. All draws
+come from keyed streams.
 """
 
 from __future__ import annotations
@@ -25,14 +27,9 @@ from agents.pools import pool_households_per_year
 from agents.population import COLLECTIVE, OWNER, RENTER, Households, Population
 from agents.rows import distinct_sparse_rows
 from agents.streams import Channel, categorical, uniform
-from environment.demography_inputs import (
-    BAND_STARTS,
-    BROAD_GROUPS,
-    age_structure_2020,
-    band_of_age,
-    haimen_broad_groups,
-)
-from environment.inputs import CENSUS_YEAR, fact, place_value, read_csv
+from environment.census import Margins, margins
+from environment.demography_inputs import BAND_STARTS, band_of_age
+from environment.inputs import CENSUS_YEAR, read_csv
 from environment.life_table import standard_rates, stationary_persons
 from environment.places import cluster_mix, clusters, places
 from environment.settings import Settings
@@ -40,7 +37,7 @@ from environment.settings import Settings
 
 @dataclass(frozen=True)
 class Template:
-    """A kind of 2020 household: its members by role and the age range of its adults."""
+    """A kind of household at the census: its members by role and the age range of its adults."""
 
     kind: str
     collective: bool
@@ -72,10 +69,10 @@ def templates() -> tuple[Template, ...]:
     )
 
 
-def age_profile(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+def age_profile(settings: Settings, census: Margins) -> tuple[np.ndarray, np.ndarray]:
     """Relative size of each single-year cohort, and its college ratio, float[age].
 
-    Sizes follow the target five-year bands (:func:`band_targets`), even within
+    Sizes follow the census's five-year bands (``census.ages``), even within
     each band; inside the open 85+ band they follow the stationary population
     of the standard life table (``environment.life_table``; both sexes).
     """
@@ -85,61 +82,8 @@ def age_profile(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     ages = np.arange(MAX_AGE + 1)
     band = band_of_age(ages)
     thin = np.where(ages >= BAND_STARTS[-1], stationary_persons(standard_rates()).sum(axis=0), 1.0)
-    size = band_targets()[band] * thin / np.bincount(band, weights=thin)[band]
+    size = census.ages.persons[band] * thin / np.bincount(band, weights=thin)[band]
     return size, college
-
-
-def men_targets() -> np.ndarray:
-    """2020 men per five-year band, float[band]: ``age_structure_2020.csv`` rescaled to the census men exactly."""
-    men = age_structure_2020().men
-    return men * fact("pop_male") / men.sum()
-
-
-def band_targets() -> np.ndarray:
-    """2020 persons per five-year band, float[band]: ``age_structure_2020.csv`` rescaled within each census
-    broad group so that the groups' census totals hold exactly (the file rounds to 0.001 person)."""
-    persons = age_structure_2020().persons.copy()
-    starts = np.array(BAND_STARTS)
-    for name, lo, hi in BROAD_GROUPS:
-        group = (starts >= lo) & (starts <= hi)
-        persons[group] *= haimen_broad_groups()[name] / persons[group].sum()
-    return persons
-
-
-def census() -> dict[str, float]:
-    """The 2020 census totals the synthesis reproduces exactly."""
-    return {
-        "persons": fact("pop_resident_census"),
-        "urban": fact("pop_urban"),
-        "age_0_14": fact("pop_age_0_14"),
-        "age_60_64": fact("pop_age_60plus") - fact("pop_age_65plus"),
-        "age_65_plus": fact("pop_age_65plus"),
-        "male": fact("pop_male"),
-        "collective_persons": fact("pop_collective_households"),
-        "family_households": fact("households_family"),
-        "family_persons": fact("pop_family_households"),
-    }
-
-
-def alternative_targets() -> np.ndarray:
-    """2020 persons per residence alternative (0 outside Haimen), summing to the census exactly.
-
-    Unit populations are rescaled to the census total; their assumed urban
-    shares are shifted (in log-odds) so the urban total is the census figure.
-    """
-    pl, c = places(), census()
-    pops = np.array([place_value("population", pl.keys[p], True) for p in pl.haimen])
-    pops *= c["persons"] / pops.sum()
-    shares = np.array([place_value("urban_share", pl.keys[p], True) for p in pl.haimen])
-    lo, hi = -10.0, 10.0
-    for _ in range(200):  # bisection on the common log-odds shift
-        mid = (lo + hi) / 2
-        urban = pops / (1 + (1 - shares) / shares * np.exp(-mid))
-        lo, hi = (mid, hi) if urban.sum() < c["urban"] else (lo, mid)
-    out = np.zeros(pl.n_alt)
-    out[pl.alt(pl.haimen, True)] = urban
-    out[pl.alt(pl.haimen, False)] = pops - urban
-    return out
 
 
 def rake(design: np.ndarray, X: np.ndarray | sparse.csr_array, totals: np.ndarray, tol: float = 1e-12) -> np.ndarray:
@@ -164,34 +108,32 @@ def rake(design: np.ndarray, X: np.ndarray | sparse.csr_array, totals: np.ndarra
     raise RuntimeError(f"raking did not converge (largest relative gap {np.max(np.abs(gap)):.2e})")
 
 
-def template_shares(settings: Settings) -> np.ndarray:
+def template_shares(settings: Settings, c: Margins) -> np.ndarray:
     """Template frequencies raked to the census household and age totals (households per template)."""
-    c, tpl = census(), templates()
-    size, _ = age_profile(settings)
-    children_0_17 = c["age_0_14"] * size[:ADULT_AGE].sum() / size[:15].sum()
+    tpl = templates()
+    size, _ = age_profile(settings, c)
+    children_0_17 = c.groups["age_0_14"] * size[:ADULT_AGE].sum() / size[:15].sum()
     collective = np.array([t.collective for t in tpl])
     X = np.array(
         [[not t.collective, t.size * (not t.collective), t.children, t.elderly, t.collective] for t in tpl], dtype=float
     )
     prior = np.array([t.prior_share for t in tpl])
-    prior = np.where(collective, prior * c["collective_persons"], prior * c["family_households"])
-    elderly_total = c["age_60_64"] + c["age_65_plus"]
-    totals = np.array(
-        [c["family_households"], c["family_persons"], children_0_17, elderly_total, c["collective_persons"]]
-    )
+    prior = np.where(collective, prior * c.collective_persons, prior * c.family_households)
+    elderly_total = c.groups["age_60_64"] + c.groups["age_65_plus"]
+    totals = np.array([c.family_households, c.family_persons, children_0_17, elderly_total, c.collective_persons])
     return rake(prior, X, totals)
 
 
-def synthesize(settings: Settings, scale: int, seed: int) -> Population:
-    """Haimen's 2020 population with one row per ``scale`` households (weights exact)."""
-    pl, c, tpl = places(), census(), templates()
-    freq = template_shares(settings)
+def synthesize(settings: Settings, scale: int, seed: int, year: int = CENSUS_YEAR) -> Population:
+    """Haimen's population at the census of ``year`` with one row per ``scale`` households (weights exact)."""
+    pl, c, tpl = places(), margins(year), templates()
+    freq = template_shares(settings, c)
     collective = np.array([t.collective for t in tpl])
-    targets = alternative_targets()
+    targets = c.alternatives
     alts = np.flatnonzero(targets > 0)
     # stratify households over alternatives in proportion to their people
     rows_alt, rows_tpl = [], []
-    for is_coll, total in ((False, c["family_households"]), (True, c["collective_persons"])):
+    for is_coll, total in ((False, c.family_households), (True, c.collective_persons)):
         n = targets[alts] / targets.sum() * total / scale
         counts = np.maximum(1, np.round(n)).astype(np.int64)
         rows_alt.append(np.repeat(alts, counts))
@@ -221,7 +163,7 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     hi = np.select([role == 0, role == 1], [ELDERLY_AGES[1], adult_hi], CHILD_AGES[1])
     person_key = (np.uint64(INITIAL_PERSON) << np.uint64(KIND_SHIFT)) + np.arange(len(household), dtype=np.uint64)
     pu = uniform(seed, Channel.SYNTHESIS_PERSON, 0, person_key, 2)
-    cohort, college_ratio = age_profile(settings)
+    cohort, college_ratio = age_profile(settings, c)
     age = sample_ages(pu[:, 0], lo, hi, cohort)
     # couples are a man and a woman; others draw their sex (raking fixes the totals)
     pair_first = np.r_[True, household[1:] != household[:-1]] | (role != np.r_[-1, role[:-1]])
@@ -246,21 +188,20 @@ def synthesize(settings: Settings, scale: int, seed: int) -> Population:
     X = sparse.csr_array((values, (rows, columns)), shape=(n_hh, n_alts + 2 * n_bands + 2))
     totals = np.r_[
         targets[alts],
-        band_targets(),
-        men_targets(),
-        c["collective_persons"],
-        c["family_households"],
+        c.ages.persons,
+        c.ages.men,
+        c.collective_persons,
+        c.family_households,
     ]
     weight = rake(np.full(n_hh, float(scale)), X, totals)
 
     # household attributes
     nonlocal_coll = settings.collective_nonlocal_share
-    nonlocal_family = (settings.nonlocal_hukou_share * c["persons"] - nonlocal_coll * c["collective_persons"]) / c[
-        "family_persons"
-    ]
+    nonlocal_people = settings.nonlocal_hukou_share * c.persons - nonlocal_coll * c.collective_persons
+    nonlocal_family = nonlocal_people / c.family_persons
     is_nonlocal = u[:, 1] < np.where(is_coll, nonlocal_coll, nonlocal_family)
     hu = uniform(seed, Channel.INITIAL_HUKOU_TENURE, 0, hh_key, 2)
-    origin_shares = pool_households_per_year(settings, CENSUS_YEAR)
+    origin_shares = pool_households_per_year(settings, year)
     origin = np.where(is_nonlocal, categorical(hu[:, 0], origin_shares), pl.alt_place[alt])
     owner = hu[:, 1] < np.where(is_nonlocal, settings.nonlocal_owner_share, settings.owner_share)
     households = Households(
