@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from abm.outcomes import OUTCOMES
 from abm.web.measures import measure_rows
 from abm.web.runs import DemoRun
-from abm.web.text import count, lang, name, people_scale, place_name, scenario_title, t, zone_name
+from abm.web.text import count, language, name, people_scale, place_name, scenario_title, t, zone_name
 from abm.web.uncertainty import band_series, key
 from environment.inputs import CENSUS_YEAR
 from environment.settings import levers, run_default
@@ -174,7 +174,7 @@ class TargetsFigure(LiveFigure):
         # room above the stars for the zones' legend: an invisible point the axis scales to
         self.zones.relim()
         top = max(self.zones.dataLim.y1, 0.0)
-        self.zones.plot([CENSUS_YEAR], [top + 0.55 * (top - min(self.zones.dataLim.y0, 0.0))], alpha=0)
+        self.zones.plot([CENSUS_YEAR], [top + 0.55 * (top - min(self.zones.dataLim.y0, 0.0))], color="white", alpha=0)
 
 
 class OriginsFigure(LiveFigure):
@@ -185,7 +185,7 @@ class OriginsFigure(LiveFigure):
 
         fig = self.figure
         self.bars, self.shanghai = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1]})
-        fig.subplots_adjust(left=0.19 if lang.value == "zh" else 0.22, right=0.975, top=0.86, bottom=0.14, wspace=0.3)
+        fig.subplots_adjust(left=0.19 if language() == "zh" else 0.22, right=0.975, top=0.86, bottom=0.14, wspace=0.3)
         pl = places()
         self.outside = [k for k in pl.keys if not pl.in_haimen[pl.index(k)]]
         labels = [place_name(k) for k in self.outside]
@@ -216,7 +216,9 @@ class OriginsFigure(LiveFigure):
         self.bars.set_xlim(0, max([*now, *then, 0.01]) * 1.1)
         self.bars.set_title(f"{t('origins_title')} · {t('in_year', year=self.year)}", fontsize=TEXT)
         _pair(self.shanghai, self.run, self.year, "working_in_shanghai", CURRENT, people_scale())
-        self.shanghai.plot([CENSUS_YEAR], [0], alpha=0)  # the axis starts at zero: noise does not look like a collapse
+        self.shanghai.plot(
+            [CENSUS_YEAR], [0], color="white", alpha=0
+        )  # the axis starts at zero: noise does not look like a collapse
 
 
 def paying_measures() -> set[int]:
@@ -239,7 +241,7 @@ class SpendingFigure(LiveFigure):
     def setup(self) -> None:
         fig = self.figure
         self.ax = fig.subplots()
-        fig.subplots_adjust(left=0.40 if lang.value == "zh" else 0.45, right=0.97, top=0.88, bottom=0.1)
+        fig.subplots_adjust(left=0.40 if language() == "zh" else 0.45, right=0.97, top=0.88, bottom=0.1)
         self.groups = measure_targets()
         labels = [measure_label(m) for m in self.groups]
         self.ax.set_yticks(range(len(labels)), labels, fontsize=SMALL)
@@ -255,7 +257,7 @@ class SpendingFigure(LiveFigure):
 
     def draw_year(self) -> None:
         paid = self.run.breakdown("spending", year=self.year)
-        unit = 1e6 if lang.value == "en" else 1e4  # million yuan / 万元
+        unit = 1e6 if language() == "en" else 1e4  # million yuan / 万元
         values = [paid.get(f"{m:02d}", 0.0) / unit for m in self.groups]
         self.ax.barh(range(len(values)), values, color=CURRENT)
         top = max([*values, 1.0]) * 1.25
@@ -285,7 +287,7 @@ class MeasuresFigure(LiveFigure):
     def setup(self) -> None:
         fig = self.figure
         self.ax = fig.subplots()
-        fig.subplots_adjust(left=0.27 if lang.value == "zh" else 0.33, right=0.74, top=0.84, bottom=0.1)
+        fig.subplots_adjust(left=0.27 if language() == "zh" else 0.33, right=0.74, top=0.84, bottom=0.1)
         rows = sorted(measure_rows(), key=lambda r: -r.added)
         ax = self.ax
         if not rows:

@@ -27,7 +27,7 @@ from abm.web.runs import (
     reference_scenarios,
     scenario_values,
 )
-from abm.web.text import count, lang, name, scenario_title, t, unit
+from abm.web.text import count, language, name, scenario_title, t, unit
 from abm.web.uncertainty import scale_choices as scales
 from environment.settings import Lever, levers
 
@@ -109,14 +109,14 @@ def value_text(key: str, value: Any) -> str:
     if lever.kind == "year":
         if value is None or (lever.never and value >= never_stop(lever)):
             return t("never")
-        return f"{value}年" if lang.value == "zh" else str(value)
+        return f"{value}年" if language() == "zh" else str(value)
     if lever.kind == "bool":
         return "✔" if value else "✘"
     if lever.unit == "index":
         return f"+{100 * value:g} {unit(lever.unit)}".replace(" 分", "分")
     if lever.unit == "share":
         return f"{100 * value:g}%"
-    sep = "" if lang.value == "zh" else " "
+    sep = "" if language() == "zh" else " "
     return f"{count(value)}{sep}{unit(lever.unit)}"
 
 

@@ -20,7 +20,7 @@ from matplotlib.colors import TwoSlopeNorm
 
 from abm.web.charts import SMALL, TEXT, TITLE, LiveFigure
 from abm.web.runs import DemoRun
-from abm.web.text import lang, people, place_name, project_name, t
+from abm.web.text import language, people, place_name, project_name, t
 from environment.inputs import CENSUS_YEAR, read_csv
 from environment.places import places
 
@@ -98,7 +98,7 @@ def project_lines(run: DemoRun, year: int) -> str:
 
 def name_of_year(year: int) -> str:
     """The year as a heading."""
-    return f"{year}年" if lang.value == "zh" else str(year)
+    return f"{year}年" if language() == "zh" else str(year)
 
 
 class MapFigure(LiveFigure):

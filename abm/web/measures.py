@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from abm.web.text import lang, t
+from abm.web.text import language, t
 
 MEASURES_FILE = Path(__file__).with_name("measures.csv")
 COLUMNS = (
@@ -57,12 +57,12 @@ class MeasureRow:
             return spent + t("no_effect")
         if self.verdict == "no_cost_counted" or self.yuan_per_added is None:
             return t("no_cost")
-        return t("per_resident", cost=f"{self.yuan_per_added / (1e4 if lang.value == 'zh' else 1e3):,.1f}")
+        return t("per_resident", cost=f"{self.yuan_per_added / (1e4 if language() == 'zh' else 1e3):,.1f}")
 
 
 def money(yuan: float) -> str:
     """Yuan as 万元/亿元 (Chinese) or million yuan (English)."""
-    if lang.value == "zh":
+    if language() == "zh":
         return f"{yuan / 1e8:,.2f}亿元" if yuan >= 1e8 else f"{yuan / 1e4:,.0f}万元"
     return f"{yuan / 1e6:,.1f} million yuan"
 

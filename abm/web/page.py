@@ -32,7 +32,7 @@ from solara.server.kernel_context import has_current_context
 from abm.fonts import register_cjk_font
 from abm.web.address import Address, decode, encode
 from abm.web.charts import MeasuresFigure, OriginsFigure, SpendingFigure, TargetsFigure
-from abm.web.controls import changes, choices, slider, sliders
+from abm.web.controls import changes, choices, default_values, slider, sliders
 from abm.web.export import view_png
 from abm.web.map import MapFigure
 from abm.web.show import CHARTS, Show
@@ -68,7 +68,7 @@ CSS = """
 .demo-pending { font-size: 15px; font-weight: 700; color: #b71c1c; background: #fff3e0; padding: 4px 8px;
   border-left: 4px solid #e65100; line-height: 1.3; }
 .demo-note { font-size: 14px; color: #222; line-height: 1.3; }
-.demo-stories .v-btn { font-size: 15px !important; padding: 0 10px !important; }
+.demo-stories .v-btn { font-size: 15px !important; padding: 0 10px !important; height: 30px !important; }
 .demo-main { height: calc(100vh - 88px); overflow: hidden; flex-wrap: nowrap !important; }
 .demo-body { flex: 1 1 auto; min-height: 0; flex-wrap: nowrap !important; }
 .demo-banner { font-size: 17px; color: #111; line-height: 1.35; }
@@ -113,6 +113,13 @@ class Screen:
     year: int
 
 
+def warm_up() -> None:
+    """Draw a fresh page's first year and prepare its second (``abm serve`` calls this as it starts)."""
+    show = Show(default_values())
+    show.frame(CENSUS_YEAR, lang.value)
+    show.prepare(CENSUS_YEAR, lang.value)
+
+
 def tab_open() -> bool:
     """Whether this thread works for an open tab: a background task that starts after its tab closed gets no
     Solara context (it must then neither draw nor read the page's state: there is nobody to show it to)."""
@@ -154,12 +161,12 @@ def Panels(screen: solara.Reactive[Screen], panel: solara.Reactive[str], view: s
     ahead = solara.use_reactive(0)
 
     def prepare_next() -> None:
-        """In the background, while this year is read: the rest of the run (quick: the banner says when 110万
-        is reached), then the next year's charts."""
-        if tab_open() and current.run_ahead() and tab_open():
-            ahead.value += 1
+        """In the background, while this year is read: the next year's charts, then the rest of the run (the
+        banner then says when 110万 is reached)."""
         if tab_open():
             current.prepare(year, language)
+        if tab_open() and current.run_ahead() and tab_open():
+            ahead.value += 1
 
     solara.lab.use_task(prepare_next, dependencies=[current, year, language])
     with solara.Column(classes=["demo-body"], gap="4px"):
@@ -288,9 +295,10 @@ def Stories(screen: solara.Reactive[Screen], values: solara.Reactive[dict], pane
     """One button per preset: the setting applied at once, shown in the story's year."""
 
     def apply(story: Story) -> None:
+        fresh = start(story.values, story.year)  # first the run, then everything the page shows changes at once
         values.value = dict(story.values)
         panel.value = story.panel
-        screen.value = start(story.values, story.year)
+        screen.value = fresh
 
     with solara.Row(classes=["demo-stories"], gap="6px", style={"flex-wrap": "wrap"}):
         for story in presets():
@@ -338,16 +346,25 @@ def Levers(values: solara.Reactive[dict]):
 @solara.component
 def Export(screen: solara.Reactive[Screen], view: str, panel: str):
     """A button that downloads the view on screen as a PNG image."""
-    now = screen.value
+    now, language = screen.value, lang.value
     kinds = (
         [TargetsFigure, PANEL_CHARTS[panel]]
         if view == "present"
         else [MapFigure, TargetsFigure, OriginsFigure, PANEL_CHARTS["spending" if panel == "map" else panel]]
     )
     with solara.FileDownload(
-        lambda: view_png(now.show, now.year, kinds), filename=f"haimen_{now.year}.png", mime_type="image/png"
+        lambda: view_png(now.show, now.year, kinds, language),
+        filename=f"haimen_{now.year}.png",
+        mime_type="image/png",
     ):
         solara.Button(t("export"), text=True, classes=["demo-export"])
+
+
+@solara.component
+def PageAddress(screen: solara.Reactive[Screen], view: solara.Reactive[str], panel: solara.Reactive[str]):
+    """The page's address, kept equal to what it shows (re-rendered alone when the year changes)."""
+    shown = screen.value
+    PageScript(query=encode(Address(shown.show.values, shown.year, lang.value, view.value, panel.value)))
 
 
 @solara.component
@@ -362,17 +379,14 @@ def Page():
     panel = solara.use_reactive(address.panel)
 
     def switch_language() -> None:
-        with screen.value.show.lock:  # never while a frame is being drawn: each frame is in one language
-            lang.value = "en" if lang.value == "zh" else "zh"
+        lang.value = "en" if lang.value == "zh" else "zh"  # frames are drawn in the language asked for
 
-    shown = screen.value
-    query = encode(Address(shown.show.values, shown.year, lang.value, view.value, panel.value))
     present = view.value == "present"
     with solara.Column(gap="0px", classes=["demo-page"]):  # one root: no gaps above the main area
         solara.Style(CSS)
         solara.Title(t("title"))
         with solara.AppBar(), solara.Row(classes=["demo-appbar"], gap="4px"):
-            PageScript(query=query)
+            PageAddress(screen, view, panel)
             solara.Button(
                 t("workbench") if present else t("presentation"),
                 on_click=lambda: view.set("work" if present else "present"),
@@ -387,14 +401,14 @@ def Page():
             with solara.Sidebar(), solara.Column(gap="4px", classes=["demo-sidebar"]):
                 Buttons(screen, values)
                 Pending(screen, values)
-                Stories(screen, values, panel)
                 Levers(values)
         with solara.Column(classes=["demo-main", "demo-present" if present else "demo-work"], gap="4px"):
             if address.ignored:
                 solara.Warning(t("bad_address", keys=", ".join(address.ignored)), classes=["demo-bad-address"])
-            if present:
-                with solara.Row(justify="space-between", classes=["demo-present-bar"]):
-                    Stories(screen, values, panel)
+            with solara.Row(justify="space-between", classes=["demo-story-bar"]):
+                Stories(screen, values, panel)
+                if present:
                     Buttons(screen, values, compact=True)
+            if present:
                 Pending(screen, values)
             Panels(screen, panel, view.value)

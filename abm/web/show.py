@@ -5,8 +5,9 @@ draws that year's frame in the background, so a Step click only swaps it in;
 then :meth:`Show.run_ahead` steps the run on to its end (the headline says when
 110万 is reached). The run's step is deterministic, so stepping early changes no
 number. The page reads frames, never the run's state in the middle of a step:
-everything that draws or steps holds :attr:`Show.lock` (a language switch too),
-so a frame is in one language and the charts are drawn by one thread at a time.
+everything that draws or steps holds :attr:`Show.lock`, so the charts are drawn by
+one thread at a time; a frame is drawn in the language it is asked for
+(:func:`~abm.web.text.writing_in`), whatever the tab switches to meanwhile.
 
 Frames are the same for every tab that runs the same setting, so they are kept
 in one cache for the server (:data:`FRAME_CACHE` of them): a new tab, a reload or
@@ -16,6 +17,7 @@ a second viewer of a shared link finds its first year drawn.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -24,10 +26,11 @@ from typing import Any
 from abm.web.charts import LiveFigure, MeasuresFigure, OriginsFigure, SpendingFigure, TargetsFigure
 from abm.web.map import MapFigure
 from abm.web.runs import DemoRun
-from abm.web.text import lang
+from abm.web.text import language, writing_in
 
 CHARTS: tuple[type[LiveFigure], ...] = (MapFigure, TargetsFigure, OriginsFigure, SpendingFigure, MeasuresFigure)
 FRAME_CACHE = 64  # frames kept for the whole server (a frame is 5 SVGs, 0.2–0.5 MB)
+YIELD_S = 0.002  # a pause between the years stepped ahead, for whoever waits for the lock
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Show:
         found = self.ready(year, language)
         if found is not None:
             return found
-        with self.lock:
+        with self.lock, writing_in(language):
             found = self.ready(year, language)
             if found is None:
                 found = self._draw(year)
@@ -94,24 +97,26 @@ class Show:
             return found
 
     def goto(self, year: int) -> None:
-        """Step the run to ``year`` (or as far as it goes) without drawing the years between."""
+        """Step the run to ``year`` (or as far as it goes) without drawing the years between.
+
+        The lock is let go between years, and a moment given, so a Step or a language switch waiting for it
+        gets it at once (a lock re-taken at once by the same thread would keep them waiting to the end).
+        """
         while self.run.year < min(year, self.run.end) and not self.run.error:
             with self.lock:
                 if self.run.year < year:
                     self.run.step()
+            time.sleep(YIELD_S)
 
     def prepare(self, year: int, language: str) -> Frame | None:
-        """The frame of the year after ``year``: the run stepped and the frame drawn if not yet.
+        """The frame of the year after ``year`` in ``language``: the run stepped and the frame drawn if not yet.
 
-        None at the end of the run, or if the page's language is no longer ``language``.
+        None at the end of the run.
         """
         if year >= self.run.end:
             return None
         self.goto(year + 1)  # a failure is kept in run.error and becomes that year's frame
-        with self.lock:
-            if language != lang.value:  # switched while this waited: that frame is drawn on demand
-                return None
-            return self.frame(year + 1, language)
+        return self.frame(year + 1, language)
 
     def run_ahead(self) -> bool:
         """Step the run on to its end, a year per hold of the lock. True if this call did it (once per Show)."""
@@ -123,19 +128,19 @@ class Show:
         return True
 
     def chart(self, kind: type[LiveFigure]) -> LiveFigure | None:
-        """This Show's figure of ``kind`` in the page's language (caller holds the lock)."""
-        figures = self.figures.setdefault(lang.value, [_new_figure(k, self.run) for k in CHARTS])
+        """This Show's figure of ``kind`` in the language written in (caller holds the lock, inside writing_in)."""
+        figures = self.figures.setdefault(language(), [_new_figure(k, self.run) for k in CHARTS])
         return figures[CHARTS.index(kind)]
 
     def _static(self, kind: type[LiveFigure]) -> tuple[bytes, str | None]:
         """A chart that is the same for every run and year, drawn once per language (caller holds the lock)."""
-        where = (kind.__name__, lang.value)
+        where = (kind.__name__, language())
         if where not in _static:
             _static[where] = chart_svg(self.chart(kind), self.run.year)
         return _static[where]
 
     def _draw(self, year: int) -> Frame:
-        """Draw a frame in the page's language (the caller holds the lock, so it cannot change meanwhile)."""
+        """Draw a frame (the caller holds the lock and chose the language with writing_in)."""
         run = self.run
         if year > run.year or run.current is None:  # the run failed before reaching it
             return Frame(year=year, error=run.error or "the run stopped")

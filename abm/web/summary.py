@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from abm.outcomes import OUTCOMES
 from abm.web.controls import slider, value_text
 from abm.web.runs import BASE, MAIN_LEVERS, DemoRun, scenario_values
-from abm.web.text import lang, name, people, percent, scenario_title, t, zone_name
+from abm.web.text import language, name, people, percent, scenario_title, t, zone_name
 from abm.web.uncertainty import Chance, band, chance, key
 from environment.inputs import CENSUS_YEAR
 from environment.targets import Target, targets
@@ -190,7 +190,7 @@ def setting_line(run: DemoRun) -> str:
             changed.append(f"{slider(lever).label} {value_text(lever, stop)}")
     if not changed:
         return t("setting_plan") if run.base == BASE else t("setting_named", title=title)
-    return t("setting_changed", title=title, changes="、".join(changed) if lang.value == "zh" else "; ".join(changed))
+    return t("setting_changed", title=title, changes="、".join(changed) if language() == "zh" else "; ".join(changed))
 
 
 def banner(run: DemoRun, year: int) -> str:

@@ -7,6 +7,9 @@ from their registries (``name_zh`` / ``name_en``) through :func:`name`.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import solara
@@ -16,6 +19,24 @@ from environment.places import places
 LANGUAGES = ("zh", "en")
 # Per browser tab (each tab is its own Solara kernel); Chinese first.
 lang = solara.reactive("zh")
+_drawing = threading.local()
+
+
+def language() -> str:
+    """The language to write in: the one this thread draws a frame in (:func:`writing_in`), else the tab's."""
+    return getattr(_drawing, "language", None) or lang.value
+
+
+@contextmanager
+def writing_in(chosen: str) -> Iterator[None]:
+    """Write in ``chosen`` in this thread (a frame is drawn in one language whatever the tab switches to)."""
+    before = getattr(_drawing, "language", None)
+    _drawing.language = chosen
+    try:
+        yield
+    finally:
+        _drawing.language = before
+
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"zh": "海门人口集聚政策模拟", "en": "Haimen population plan simulator"},
@@ -167,25 +188,25 @@ UNIT_EN = {"index": "points", "share": "%", "yuan/yr per child under 3": "yuan/y
 
 def unit(text: str) -> str:
     """A registry unit in the page's language."""
-    return UNIT_ZH.get(text, text) if lang.value == "zh" else UNIT_EN.get(text, text)
+    return UNIT_ZH.get(text, text) if language() == "zh" else UNIT_EN.get(text, text)
 
 
 def t(key: str, **fields: Any) -> str:
     """The page text ``key`` in the tab's language, with ``fields`` filled in."""
-    text = TEXT[key][lang.value]
+    text = TEXT[key][language()]
     return text.format(**fields) if fields else text
 
 
 def name(item: Any) -> str:
     """The Chinese or English name of anything declared with ``name_zh`` and ``name_en``."""
-    return getattr(item, f"name_{lang.value}")
+    return getattr(item, f"name_{language()}")
 
 
 def scenario_title(scenario: str) -> str:
     """A scenario's shown name in the page's language (its name if it has none)."""
     from abm.web.runs import scenario_titles
 
-    return scenario_titles().get(scenario, {}).get(lang.value, scenario)
+    return scenario_titles().get(scenario, {}).get(language(), scenario)
 
 
 def people(value: float | None, signed: bool = False) -> str:
@@ -195,16 +216,16 @@ def people(value: float | None, signed: bool = False) -> str:
     if value == 0:
         return "0"
     sign = "+" if signed else ""
-    unit, suffix = (1e4, "万") if lang.value == "zh" else (1e3, "k")
+    unit, suffix = (1e4, "万") if language() == "zh" else (1e3, "k")
     if value % unit == 0:  # a round figure (a target): 110万, 4万, 1,100k
         return f"{value / unit:{sign},.0f}{suffix}"
-    digits = 2 if lang.value == "zh" and abs(value) < 1e5 else 1
+    digits = 2 if language() == "zh" and abs(value) < 1e5 else 1
     return f"{value / unit:{sign},.{digits}f}{suffix}"
 
 
 def people_scale() -> float:
     """Divisor for people on chart axes (万 or thousands)."""
-    return 1e4 if lang.value == "zh" else 1e3
+    return 1e4 if language() == "zh" else 1e3
 
 
 def percent(share: float | None, signed: bool = False, digits: int = 1) -> str:
@@ -231,7 +252,7 @@ def short(label: str) -> str:
 def place_name(key: str) -> str:
     """A place's short name in the page's language."""
     pl = places()
-    names = pl.name_zh if lang.value == "zh" else pl.name_en
+    names = pl.name_zh if language() == "zh" else pl.name_en
     return short(names[pl.index(key)])
 
 
@@ -253,9 +274,9 @@ PROJECT_SHORT = {
 
 def zone_name(zone: str) -> str:
     """A zone's short name in the page's language (its key if it has none)."""
-    return ZONE_SHORT.get(zone, {}).get(lang.value, zone)
+    return ZONE_SHORT.get(zone, {}).get(language(), zone)
 
 
 def project_name(project: str, full: dict[str, str]) -> str:
     """A transport project's short name in the page's language (else its full name, shortened)."""
-    return PROJECT_SHORT.get(project, {}).get(lang.value) or short(full[f"name_{lang.value}"])
+    return PROJECT_SHORT.get(project, {}).get(language()) or short(full[f"name_{language()}"])

@@ -6,8 +6,9 @@ per widget in flight, holding back the rest until the server has answered. A Res
 after a drag can then reach the server before the slider's last value: the model is built from
 an older value than the slider shows, and the two disagree. :func:`LeverSlider` sends its value
 once, with Vuetify's ``change`` event (on release, click or key), as an event message: unthrottled
-and in order with the button clicks that follow. The browser script (``page_script.vue``) ends a
-drag whose button was released outside the window, and keeps the page's address up to date.
+and in order with the button clicks that follow; the server takes it without echoing it back. The
+browser script (``page_script.vue``) ends a drag whose button was released outside the window, and
+keeps the page's address up to date.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def LeverSlider(spec: Slider, value: Any, on_value: Callable[[Any], None]):
         if data is None:
             return
         number = round(float(data)) if integer else round(float(data), 10)
+        # The widget takes the value the browser shows without sending it back: an echo would pull a thumb moved
+        # on meanwhile (keys held down) back to this value. (ipywidgets' own lock for values from the browser.)
+        with widget._lock_property(value=number):
+            widget.value = number
         on_value(number)
 
     with solara.Div(classes=["demo-lever", f"demo-lever-{spec.key}"]):
