@@ -198,9 +198,9 @@ class OriginsFigure(LiveFigure):
             Patch(color=CURRENT, label=t("current")),
             Patch(color=REFERENCE, label=scenario_title(self.run.reference_name)),
         ]
-        self.bars.legend(handles=legend, fontsize=SMALL, loc="upper right", framealpha=0.9)
+        self.bars.legend(handles=legend, fontsize=SMALL, loc="center right", framealpha=0.9)
         self.bars.grid(axis="x", alpha=0.3)
-        self.shanghai.set_title(name(OUTCOMES["working_in_shanghai"]), fontsize=TEXT)
+        self.shanghai.set_title(t("shanghai_title"), fontsize=TEXT)
         self.shanghai.set_ylabel(t("people_axis"), fontsize=SMALL)
         axes_years(self.shanghai)
 
@@ -287,7 +287,7 @@ class MeasuresFigure(LiveFigure):
     def setup(self) -> None:
         fig = self.figure
         self.ax = fig.subplots()
-        fig.subplots_adjust(left=0.27 if language() == "zh" else 0.33, right=0.74, top=0.84, bottom=0.1)
+        fig.subplots_adjust(left=0.27 if language() == "zh" else 0.33, right=0.74, top=0.8, bottom=0.1)
         rows = sorted(measure_rows(), key=lambda r: -r.added)
         ax = self.ax
         if not rows:
@@ -323,10 +323,10 @@ class MeasuresFigure(LiveFigure):
                 color="#b71c1c" if r.verdict else "#0d47a1",
             )
         first = rows[0]
-        fig.suptitle(t("measures_title", year=first.last_year), fontsize=TEXT, x=0.01, ha="left", weight="bold")
+        fig.suptitle(t("measures_title", year=first.last_year), fontsize=TEXT, x=0.01, y=0.99, ha="left", weight="bold")
         fig.text(
             0.01,
-            0.875,
+            0.855,
             t("measures_note", replicates=first.replicates, scale=first.scale),
             fontsize=SMALL,
             color="#424242",

@@ -78,7 +78,8 @@ class Slider:
         """Its name in the page's language."""
         if self.key == "rng":
             return t("seed_label")
-        return name(levers()[self.key])
+        lever = levers()[self.key]
+        return name(lever) + (t("index_note") if lever.unit == "index" else "")
 
 
 def slider(key: str) -> Slider:

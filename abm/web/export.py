@@ -23,9 +23,12 @@ from abm.web.text import writing_in
 DPI = 150
 
 
+SIGNS = str.maketrans({"✔": "√", "✘": "×"})  # the marks in signs the CJK font has
+
+
 def plain(markup: str) -> str:
     """HTML as plain text."""
-    return html.unescape(re.sub(r"<[^>]+>", " ", markup)).replace("  ", " ").strip()
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup)).replace("  ", " ").strip().translate(SIGNS)
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -36,8 +39,8 @@ def _banner(show: Show, year: int, width: int) -> np.ndarray:
     run = show.run
     lines = [
         (plain(headline(run, year)), 20, "bold"),
-        (plain(zones_line(run, year)), 15, "normal"),
-        (plain(uncertainty_line(run, year)), 13, "normal"),
+        (plain(uncertainty_line(run, year)), 14, "normal"),
+        (plain(zones_line(run, year)), 14, "normal"),
         (setting_line(run), 13, "normal"),
     ]
     fig = Figure(figsize=(width / DPI, 1.45), dpi=DPI)
@@ -66,6 +69,7 @@ def _sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
 
 def view_png(show: Show, year: int, kinds: list[type[LiveFigure]], language: str) -> bytes:
     """The banner and the charts of ``kinds`` (two to a row) for ``year`` in ``language``, as PNG bytes."""
+    show.goto(show.run.end)  # the run to its end, so the banner says when the target is reached
     with show.lock, writing_in(language):
         charts = [_pixels(figure.render(year, "png", DPI)) for kind in kinds if (figure := show.chart(kind))]
         rows = [charts[i : i + 2] for i in range(0, len(charts), 2)]

@@ -44,7 +44,13 @@ LABEL_AT = {
     "haiyong": ((0, -30), "center"),
 }
 LABEL_DEFAULT = ((0, 9), "center")
-REGION_LABEL_AT = {"nantong": ((-6, -6), "right", "top")}  # below left: Haimen is right of it, an arrow above
+REGION_LABEL_AT = {  # clear of the arrows and of each other
+    "nantong": ((-6, -6), "right", "top"),
+    "changzhou": ((6, -6), "left", "top"),
+    "wuxi": ((6, -6), "left", "top"),
+    "suzhou": ((-8, 0), "right", "center"),
+}
+LABEL_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1}
 
 
 @cache
@@ -102,7 +108,8 @@ def name_of_year(year: int) -> str:
 
 
 class MapFigure(LiveFigure):
-    """The region with the year's flows into Haimen (left) and Haimen's towns (right)."""
+    """The region with the year's flows into Haimen, arrows as wide as the flow (left; the numbers are in the
+    origins chart), and Haimen's towns (right)."""
 
     def setup(self) -> None:
         fig = self.figure
@@ -116,7 +123,6 @@ class MapFigure(LiveFigure):
         self.outside = [k for k in pl.keys if not pl.in_haimen[pl.index(k)]]
         self.inside = {pl.keys[i] for i in pl.haimen}
         self.centre = tuple(np.mean([where[pl.keys[i]] for i in pl.haimen], axis=0))
-        self.label_at: dict[str, tuple] = {}  # each origin's label: offset (points), alignment; its flow above it
         for key in self.outside:
             start = where.get(key, ELSEWHERE)
             self.region.plot(*start, marker="s", ms=9, color="#37474f", zorder=3)
@@ -125,7 +131,6 @@ class MapFigure(LiveFigure):
             offset, ha, va = REGION_LABEL_AT.get(key, (offset, ha, va))
             if not np.isfinite(pl.lon[pl.index(key)]):  # "elsewhere": above, clear of its arrow
                 offset, ha, va = (-6, 8), "left", "bottom"
-            self.label_at[key] = (offset, ha, va)
             self.region.annotate(
                 place_name(key),
                 start,
@@ -135,11 +140,12 @@ class MapFigure(LiveFigure):
                 va=va,
                 fontsize=TEXT,
                 zorder=4,
+                bbox=LABEL_BOX,
             )
         self.region.plot(*self.centre, marker="o", ms=20, color="#ef6c00", alpha=0.85, zorder=3)
         self.region.set_xlim(*REGION[0])
         self.region.set_ylim(*REGION[1])
-        self.region.set_title(t("map_region"), fontsize=TEXT)
+        self.region.set_title(t("map_region"), fontsize=TEXT, loc="right")
         colours = ScalarMappable(norm=GROWTH, cmap="RdBu")
         bar = fig.colorbar(
             colours,
@@ -181,22 +187,8 @@ class MapFigure(LiveFigure):
                 "shrinkA": 8,
                 "shrinkB": 14,
             }
-            ax.annotate("", xy=centre, xytext=start, zorder=2, arrowprops=arrow)
-            (dx, dy), ha, va = self.label_at[key]
-            ax.annotate(
-                people(flow),
-                start,
-                xytext=(dx, dy + 15 if va == "bottom" else dy - 15),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=SMALL,
-                color="#0d47a1",
-                weight="bold",
-                zorder=4,
-            )
+            ax.annotate("", xy=centre, xytext=start, zorder=2, arrowprops=arrow)  # the numbers: the origins chart
         total = sum(run.breakdown("town_population", year=self.year).values())
-        box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}
         ax.annotate(
             f"{t('haimen')}\n{people(total)}",
             centre,
@@ -207,7 +199,7 @@ class MapFigure(LiveFigure):
             va="bottom",
             weight="bold",
             zorder=4,
-            bbox=box,
+            bbox=LABEL_BOX,
         )
 
     def draw_towns(self) -> None:

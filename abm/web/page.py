@@ -80,6 +80,7 @@ CSS = """
 .demo-zone { display: inline-block; margin-right: 18px; white-space: nowrap; }
 .demo-setting { font-size: 15px; color: #37474f; }
 .demo-uncertainty { font-size: 15px; color: #37474f; }
+.demo-reached { font-weight: 700; color: #0d47a1; }
 .demo-grid { flex: 1 1 auto; min-height: 0; display: grid; grid-template-columns: 1fr 1fr;
   grid-template-rows: auto minmax(0, 1fr); gap: 4px 12px; }
 .demo-panel { min-width: 0; min-height: 0; display: flex; flex-direction: column; }
@@ -93,11 +94,11 @@ CSS = """
 .demo-numbers th:first-child, .demo-numbers td:first-child { text-align: left; white-space: normal; }
 .demo-numbers tr:nth-child(even) { background: #eef2f7; }
 .demo-panel-switch .v-btn { font-size: 14px !important; height: 28px !important; }
-.demo-present .demo-headline { font-size: 34px; }
+.demo-present .demo-headline { font-size: 32px; }
 .demo-present .demo-banner { font-size: 24px; }
 .demo-present .demo-setting, .demo-present .demo-uncertainty { font-size: 24px; }
 .demo-present .demo-numbers th, .demo-present .demo-numbers td { font-size: 24px; padding: 1px 8px; }
-.demo-present .demo-grid > .demo-panel:nth-child(-n+2) img.widget-image { max-height: 48vh; }
+.demo-present .demo-grid > .demo-panel:nth-child(-n+2) img.widget-image { max-height: 45vh; }
 .demo-wide { grid-column: 1 / span 2; }
 .demo-present .demo-stories .v-btn { font-size: 20px !important; height: 44px !important; }
 .demo-present .demo-panel-switch .v-btn { font-size: 18px !important; height: 34px !important; }
@@ -127,10 +128,13 @@ def tab_open() -> bool:
 
 
 def start(values: dict[str, Any], year: int) -> Screen:
-    """A new run of ``values`` stepped to ``year`` (as far as it goes), on screen."""
+    """A new run of ``values`` stepped to ``year`` (as far as it goes), its frame drawn: put on screen, it shows at
+    once, with the controls that made it."""
     show = Show(values)
     show.goto(year)
-    return Screen(show, min(year, show.run.year) if not show.run.error else show.run.year)
+    screen = Screen(show, min(year, show.run.year) if not show.run.error else show.run.year)
+    show.frame(screen.year, lang.value)
+    return screen
 
 
 @solara.component

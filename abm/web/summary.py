@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from abm.outcomes import OUTCOMES
 from abm.web.controls import slider, value_text
 from abm.web.runs import BASE, MAIN_LEVERS, DemoRun, scenario_values
-from abm.web.text import language, name, people, percent, scenario_title, t, zone_name
+from abm.web.text import language, name, outcome_name, people, percent, scenario_title, t, zone_name
 from abm.web.uncertainty import Chance, band, chance, key
 from environment.inputs import CENSUS_YEAR
 from environment.targets import Target, targets
@@ -69,9 +69,11 @@ def progress(run: DemoRun, outcome: str, year: int) -> Progress | None:
     return Progress(outcome, value, target, target.value - value, share, verdict)
 
 
-def mark(verdict: str, judged: int | None) -> str:
-    """达标 ✔ (green) / 未达标 ✘ (red) / 进行中 (grey), as HTML."""
+def mark(verdict: str, judged: int | None, short: bool = False) -> str:
+    """达标 ✔ (green) / 未达标 ✘ (red) / 进行中 (grey), as HTML (``short``: the sign alone)."""
     text = {"met": t("met"), "not_met": t("not_met"), "on_way": t("on_way")}[verdict]
+    if short and verdict != "on_way":
+        text = text.split()[0]
     when = f" {t('judged_at', year=judged)}" if judged and verdict != "on_way" else ""
     return f'<span class="demo-mark demo-{verdict.replace("_", "-")}">{text}{when}</span>'
 
@@ -121,7 +123,7 @@ def reached_text(run: DemoRun) -> str:
 
 
 def headline(run: DemoRun, year: int) -> str:
-    """The banner's first line: the year's population, gap, verdict, share done, year the target is reached."""
+    """The banner's first line: the year's population, its gap to the target, the verdict, the share done."""
     p = progress(run, HEADLINE, year)
     value = fmt(HEADLINE, run.value(HEADLINE, year=year))
     parts = [f'<span class="demo-projection">{t("projection", year=year, value=value)}</span>']
@@ -131,7 +133,6 @@ def headline(run: DemoRun, year: int) -> str:
             mark(p.verdict, p.target.year),
             f'<span class="demo-progress">{_share(p)}</span>',
         ]
-    parts.append(f'<span class="demo-reached">{reached_text(run)}</span>')
     return " · ".join(parts)
 
 
@@ -147,16 +148,18 @@ def zones_line(run: DemoRun, year: int) -> str:
         c = chance_of(run, outcome, year)
         pm = f" ±{fmt(outcome, c.sd)}" if c is not None and c.sd > 0 and outcome in ZONES else ""
         chip = t("zone_chip", name=label, value=value + pm, target=fmt(outcome, p.target.value))
-        chips.append(f'<span class="demo-zone">{chip} {_share(p)} {mark(p.verdict, None)}</span>')
+        share = percent(p.share_done, digits=0) if math.isfinite(p.share_done) else ""
+        chips.append(f'<span class="demo-zone">{chip} · {share} {mark(p.verdict, None, short=True)}</span>')
     return "".join(chips)
 
 
 def uncertainty_line(run: DemoRun, year: int) -> str:
-    """The difference from the reference with its chance, then the figure's chance and assumptions' range."""
+    """When the target is reached, the difference from the reference with its chance, then the figure's chance and
+    the assumptions' range."""
     value = run.value(HEADLINE, year=year)
     reference = run.reference_name
     diff = value - run.value(HEADLINE, "reference", year)
-    parts = []
+    parts = [reached_text(run)]
     c_diff = chance_of(run, HEADLINE, year, reference)
     pm = f" ±{fmt(HEADLINE, c_diff.sd)}" if c_diff is not None and c_diff.sd > 0 else ""
     parts.append(t("vs", reference=scenario_title(reference), difference=fmt(HEADLINE, diff, signed=True) + pm))
@@ -175,7 +178,9 @@ def uncertainty_line(run: DemoRun, year: int) -> str:
         else:
             low, high = fmt(HEADLINE, b.low), fmt(HEADLINE, b.high)
             parts.append(t("band_nearest", low=low, high=high, scenario=scenario_title(b.scenario)))
-    return " · ".join(f'<span class="demo-unc">{html.escape(part)}</span>' for part in parts)
+    spans = [f'<span class="demo-reached">{html.escape(parts[0])}</span>']
+    spans += [f'<span class="demo-unc">{html.escape(part)}</span>' for part in parts[1:]]
+    return " · ".join(spans)
 
 
 def setting_line(run: DemoRun) -> str:
@@ -198,8 +203,8 @@ def banner(run: DemoRun, year: int) -> str:
     return (
         f'<div class="demo-setting">{html.escape(setting_line(run))}</div>'
         f'<div class="demo-headline">{headline(run, year)}</div>'
-        f'<div class="demo-zones">{zones_line(run, year)}</div>'
         f'<div class="demo-uncertainty">{uncertainty_line(run, year)}</div>'
+        f'<div class="demo-zones">{zones_line(run, year)}</div>'
     )
 
 
@@ -219,8 +224,7 @@ def _pm(c: Chance | None, outcome: str) -> str:
 
 def numbers_table(run: DemoRun, year: int, compact: bool = False) -> str:
     """The outcomes in ``year``: current setting with its chance, the scenario compared with, their difference with
-    its chance, the target (``compact``: only the outcomes with a target, without the chance columns, the zones by
-    their short names)."""
+    its chance, the target (``compact``: only the outcomes with a target, without the chance columns)."""
     head = [
         t("thousands_note"),
         t("current"),
@@ -236,7 +240,7 @@ def numbers_table(run: DemoRun, year: int, compact: bool = False) -> str:
         now, ref = run.value(outcome, year=year), run.value(outcome, "reference", year)
         growth = outcome in ZONES
         first = year <= CENSUS_YEAR
-        label = zone_name(OUTCOMES[outcome].places) if compact and growth else name(OUTCOMES[outcome])
+        label = zone_name(OUTCOMES[outcome].places) if growth else outcome_name(OUTCOMES[outcome])
         cells = [
             label,
             fmt(outcome, now, signed=growth and now != 0),

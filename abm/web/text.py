@@ -67,7 +67,8 @@ TEXT: dict[str, dict[str, str]] = {
     "before_adoption": {"zh": "规划{year}年起实施,此前无补贴", "en": "the plan acts from {year}: no subsidies before"},
     "per_year_target": {"zh": "年目标{people}人", "en": "target {people}/yr"},
     "births_target": {"zh": "目标:促进生育", "en": "target: more births"},
-    "origins_title": {"zh": "从区外迁入海门的人口(按来源地)", "en": "Moves into Haimen from outside, by origin"},
+    "origins_title": {"zh": "从区外迁入海门(按来源地)", "en": "Moves in from outside, by origin"},
+    "shanghai_title": {"zh": "在上海工作的海门居民", "en": "Residents working in Shanghai"},
     "in_year": {"zh": "{year}年", "en": "{year}"},
     "error": {
         "zh": "模型出错(其他页面不受影响):{error}",
@@ -80,7 +81,7 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "规划目标(★ 2025年目标 · 实线 当前设置 · 虚线 对照情景)",
         "en": "Plan targets (★ 2025 target · solid: current setting · dashed: compared with)",
     },
-    "band_legend": {"zh": "假设不确定性范围", "en": "range across assumptions"},
+    "band_legend": {"zh": "假设不确定性范围", "en": "assumptions' range"},
     "never": {"zh": "不开通", "en": "never"},
     "compare_with": {"zh": "对照情景", "en": "Compare with"},
     "how_to": {
@@ -101,6 +102,7 @@ TEXT: dict[str, dict[str, str]] = {
     "scale_label": {"zh": "精度:每个模拟主体代表的户数", "en": "Detail: real households per simulated one"},
     "seed_label": {"zh": "偶然因素:第几组随机抽样", "en": "Chance: which random draw"},
     "seed_value": {"zh": "第{seed}组", "en": "draw {seed}"},
+    "index_note": {"zh": "(品质评分,上海=100)", "en": " (points; Shanghai = 100)"},
     "presentation": {"zh": "演示模式", "en": "Presentation"},
     "workbench": {"zh": "操作模式", "en": "Controls"},
     "export": {"zh": "导出图片", "en": "Export PNG"},
@@ -251,6 +253,8 @@ def short(label: str) -> str:
 
 def place_name(key: str) -> str:
     """A place's short name in the page's language."""
+    if key in PLACE_SHORT:
+        return PLACE_SHORT[key][language()]
     pl = places()
     names = pl.name_zh if language() == "zh" else pl.name_en
     return short(names[pl.index(key)])
@@ -258,6 +262,14 @@ def place_name(key: str) -> str:
 
 # Short names of the plan's zones (zones.csv gives their full names), and of the transport projects
 # (projects.csv), for labels on the page.
+# Short labels of the outcomes in the page's table (outcomes.toml gives their full names).
+OUTCOME_SHORT = {
+    "haimen_population": {"zh": "海门区常住人口", "en": "Residents"},
+    "urbanization": {"zh": "城镇化率", "en": "Urbanization"},
+    "net_migration": {"zh": "净迁入人口", "en": "Net migration"},
+    "working_in_shanghai": {"zh": "在上海工作", "en": "Working in Shanghai"},
+}
+PLACE_SHORT = {"nantong": {"zh": "南通主城", "en": "Nantong"}}
 ZONE_SHORT = {
     "kaifaqu": {"zh": "开发区", "en": "Development Zone"},
     "gangxinqu": {"zh": "港新区", "en": "Port New Area"},
@@ -270,6 +282,11 @@ PROJECT_SHORT = {
     "roads": {"zh": "G40/S356/G228道路", "en": "G40/S356/G228 roads"},
     "bus": {"zh": "公交一体化", "en": "Bus integration"},
 }
+
+
+def outcome_name(outcome: Any) -> str:
+    """An outcome's short label in the page's language (its registry name if it has none)."""
+    return OUTCOME_SHORT.get(outcome.key, {}).get(language()) or name(outcome)
 
 
 def zone_name(zone: str) -> str:
