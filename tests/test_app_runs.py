@@ -188,6 +188,20 @@ def test_chance_is_read_for_the_setting_measured_or_named_as_nearest():
     assert near is not None and not near.exact and near.scenario == "plan_hsr_2030"
 
 
+def test_a_difference_s_chance_comes_from_the_pair_changing_the_same_levers():
+    """More industrial jobs than the plan: its difference from the plan has the spread of "plan minus plan without
+    measure 2" (the pair that changes those levers), not that of an unrelated pair."""
+    jobs = key(scenario_values("plan") | {"industrial_jobs_kaifaqu": 10_000})
+    found = chance(100, jobs, "haimen_population", 2025, reference="plan")
+    assert found is not None and not found.exact and found.scenario == "plan_without_02_industry"
+    rows = {
+        (r["scenario"], r["reference"]): float(r["sd"])
+        for r in csv.DictReader((ROOT / "abm/web/seed_spread.csv").open(encoding="utf-8"))
+        if (r["scale"], r["outcome"], r["year"]) == ("100", "haimen_population", "2025")
+    }
+    assert found.sd == rows["plan", "plan_without_02_industry"]
+
+
 def test_the_banner_reads_targets_and_says_when_110_wan_is_reached():
     from abm.web.summary import HEADLINE, progress, reached_text, target_of
 

@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from abm.outcomes import OUTCOMES
 from abm.web.measures import measure_rows
 from abm.web.runs import DemoRun
-from abm.web.text import count, language, name, people_scale, place_name, scenario_title, t, zone_name
+from abm.web.text import count, language, name, people_scale, place_name, t, zone_name
 from abm.web.uncertainty import band_series, key
 from environment.inputs import CENSUS_YEAR
 from environment.settings import levers, run_default
@@ -196,7 +196,7 @@ class OriginsFigure(LiveFigure):
         self.bars.tick_params(axis="x", labelsize=SMALL)
         legend = [
             Patch(color=CURRENT, label=t("current")),
-            Patch(color=REFERENCE, label=scenario_title(self.run.reference_name)),
+            Patch(color=REFERENCE, label=t("reference")),  # (its name: the table and the banner)
         ]
         self.bars.legend(handles=legend, fontsize=SMALL, loc="center right", framealpha=0.9)
         self.bars.grid(axis="x", alpha=0.3)
@@ -287,7 +287,8 @@ class MeasuresFigure(LiveFigure):
     def setup(self) -> None:
         fig = self.figure
         self.ax = fig.subplots()
-        fig.subplots_adjust(left=0.27 if language() == "zh" else 0.33, right=0.74, top=0.8, bottom=0.1)
+        zh = language() == "zh"
+        fig.subplots_adjust(left=0.27 if zh else 0.3, right=0.74 if zh else 0.62, top=0.8, bottom=0.1)
         rows = sorted(measure_rows(), key=lambda r: -r.added)
         ax = self.ax
         if not rows:

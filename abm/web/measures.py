@@ -64,7 +64,7 @@ def money(yuan: float) -> str:
     """Yuan as 万元/亿元 (Chinese) or million yuan (English)."""
     if language() == "zh":
         return f"{yuan / 1e8:,.2f}亿元" if yuan >= 1e8 else f"{yuan / 1e4:,.0f}万元"
-    return f"{yuan / 1e6:,.1f} million yuan"
+    return f"{yuan / 1e6:,.0f}m yuan"
 
 
 @cache

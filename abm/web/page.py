@@ -91,7 +91,8 @@ CSS = """
 .demo-numbers table { border-collapse: collapse; width: 100%; }
 .demo-numbers th, .demo-numbers td { font-size: 15px; padding: 0 5px; text-align: right; color: #000;
   white-space: nowrap; }
-.demo-numbers th:first-child, .demo-numbers td:first-child { text-align: left; white-space: normal; }
+.demo-numbers th { white-space: normal; vertical-align: bottom; line-height: 1.15; }
+.demo-numbers th:first-child, .demo-numbers td:first-child { text-align: left; white-space: nowrap; }
 .demo-numbers tr:nth-child(even) { background: #eef2f7; }
 .demo-panel-switch .v-btn { font-size: 14px !important; height: 28px !important; }
 .demo-present .demo-headline { font-size: 32px; }

@@ -162,6 +162,8 @@ def uncertainty_line(run: DemoRun, year: int) -> str:
     parts = [reached_text(run)]
     c_diff = chance_of(run, HEADLINE, year, reference)
     pm = f" ±{fmt(HEADLINE, c_diff.sd)}" if c_diff is not None and c_diff.sd > 0 else ""
+    if pm and not c_diff.exact:  # measured for the pair that changes the same levers
+        pm += t("chance_of", scenario=scenario_title(c_diff.scenario))
     parts.append(t("vs", reference=scenario_title(reference), difference=fmt(HEADLINE, diff, signed=True) + pm))
     if year > CENSUS_YEAR:
         c = chance_of(run, HEADLINE, year)

@@ -150,7 +150,7 @@ TEXT: dict[str, dict[str, str]] = {
     "zone_chip": {"zh": "{name} {value} / {target}", "en": "{name} {value} of {target}"},
     "vs": {"zh": "对照“{reference}”:{difference}", "en": "vs “{reference}”: {difference}"},
     "chance": {"zh": "偶然因素 ±{sd}", "en": "chance ±{sd}"},
-    "chance_of": {"zh": "(按“{scenario}”实测)", "en": "(as measured for “{scenario}”)"},
+    "chance_of": {"zh": "(按“{scenario}”实测)", "en": " (as measured for “{scenario}”)"},
     "band_exact": {
         "zh": "假设不确定性:{low}–{high}({points}组假设,1:{scale})",
         "en": "range across assumptions: {low}–{high} ({points} assumption sets, 1:{scale})",

@@ -12,7 +12,9 @@ Two precomputed files beside this module, both optional (the page says what it l
 A figure measured for exactly the page's setting is shown as it is. For another setting the
 nearest measured one is used — the setting differing in the fewest levers and parameters
 (:func:`nearest`), at most :data:`NEAREST_KEYS` of them — and the page names it; farther than that,
-the page says "chance only".
+the page says "chance only". A difference's chance is taken from the measured pair of scenarios
+that changes most of the same levers (:func:`nearest_change`): a change of industrial jobs gets the
+spread of "plan minus plan without measure 2".
 """
 
 from __future__ import annotations
@@ -152,12 +154,40 @@ def chance(scale: int, setting: Key, outcome: str, year: int, reference: str | N
             return None
         sd, seeds = table[scale, found[0], ""][outcome, year]
         return Chance(sd, seeds, found[0], found[1] == 0)
-    pairs = {s if r == reference else r: (s, r) for sc, s, r in table if sc == scale and reference in (s, r) and r}
-    found = nearest(setting, tuple(sorted(pairs)))
-    if found is None or (outcome, year) not in table[(scale, *pairs[found[0]])]:
+    pairs = tuple(sorted((s, r) for sc, s, r in table if sc == scale and r))
+    found = nearest_change(setting, key(scenario_values(reference)), pairs)
+    if found is None or (outcome, year) not in table[(scale, *found[0])]:
         return None
-    sd, seeds = table[(scale, *pairs[found[0]])][outcome, year]
-    return Chance(sd, seeds, found[0], found[1] == 0)
+    sd, seeds = table[(scale, *found[0])][outcome, year]
+    return Chance(sd, seeds, found[0][0] if found[0][1] == reference else found[0][1], found[1])
+
+
+def changed(a: Key, b: Key) -> frozenset[str]:
+    """The levers and parameters two settings differ in."""
+    left, right = dict(a), dict(b)
+    return frozenset(k for k in left.keys() | right.keys() if left.get(k) != right.get(k))
+
+
+Pair = tuple[str, str]
+
+
+@lru_cache(maxsize=256)
+def nearest_change(setting: Key, reference: Key, pairs: tuple[Pair, ...]) -> tuple[Pair, bool] | None:
+    """The measured pair of scenarios whose difference is most like ``setting``'s from ``reference``: the one
+    that changes most of the same levers and parameters (the largest share in common), and whether it is exactly
+    this pair; None if no measured pair changes any of them."""
+    mine = changed(setting, reference)
+    best, score = None, 0.0
+    for pair in pairs:
+        a, b = (key(scenario_values(name)) for name in pair)
+        theirs = changed(a, b)
+        common = len(mine & theirs) / len(mine | theirs) if mine | theirs else 0.0
+        exact = {a, b} == {setting, reference}
+        if exact:
+            return pair, True
+        if common > score:
+            best, score = pair, common
+    return (best, False) if best is not None else None
 
 
 def band(setting: Key, outcome: str, year: int, value: float, reference: str = "") -> Band | None:
