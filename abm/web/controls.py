@@ -33,8 +33,6 @@ from environment.settings import Lever, levers
 
 SEED_MAX = 99  # seeds offered on the page (any seed works from the command line)
 SLIDER_STOPS = 50  # about this many stops on a slider, fewer where the plan's values need a finer step
-CHOOSERS = ("reference", "scale")
-RUN_KEYS = ("base", "reference", "scale", "rng")
 
 
 def nice_step(span: float, integer: bool) -> float:

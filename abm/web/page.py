@@ -324,27 +324,22 @@ def Levers(values: solara.Reactive[dict]):
     def change(key: str, value: Any) -> None:
         values.value = {**values.value, key: value}
 
-    solara.v.Select(
-        label=t("compare_with"),
-        items=choices("reference"),
-        v_model=current["reference"],
-        on_v_model=lambda value: change("reference", value),
-        dense=True,
-        hide_details=True,
-        class_="demo-select demo-reference",
-    )
+    def chooser(key: str, label: str) -> None:
+        solara.v.Select(
+            label=label,
+            items=choices(key),
+            v_model=current[key],
+            on_v_model=lambda value: change(key, value),
+            dense=True,
+            hide_details=True,
+            class_=f"demo-select demo-{key}",
+        )
+
+    chooser("reference", t("compare_with"))
     for spec in sliders():
         LeverSlider(spec, current[spec.key], lambda value, key=spec.key: change(key, value))
     with solara.Details(t("advanced"), expand=False):
-        solara.v.Select(
-            label=t("scale_label"),
-            items=choices("scale"),
-            v_model=current["scale"],
-            on_v_model=lambda value: change("scale", value),
-            dense=True,
-            hide_details=True,
-            class_="demo-select demo-scale",
-        )
+        chooser("scale", t("scale_label"))
         LeverSlider(slider("rng"), current["rng"], lambda value: change("rng", value))
 
 

@@ -96,14 +96,6 @@ def scale_choices() -> list[int]:
     ]
 
 
-def seconds_per_year(scale: int) -> float | None:
-    """A model's measured time per simulated year at ``scale`` (for the plan), if measured."""
-    for r in _read(SPREAD_FILE):
-        if int(r["scale"]) == scale and r["scenario"] == "plan" and not r["reference"] and r["seconds_per_year"]:
-            return float(r["seconds_per_year"])
-    return None
-
-
 def key(setting: dict[str, Any]) -> Key:
     """A setting as a hashable key."""
     return tuple(sorted(setting.items()))
