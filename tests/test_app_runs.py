@@ -326,6 +326,16 @@ def test_a_year_drawn_while_the_run_is_ahead_is_the_same():
         assert again.ready(2020, lang.value) == first  # a second tab finds the frame drawn
 
 
+def test_tabs_with_the_same_setting_share_one_run():
+    from abm.web.show import show_for
+
+    values = default_values() | {"scale": SCALE, "rng": 5}
+    first = show_for(values)
+    assert show_for(dict(values)) is first  # a second tab, a reload, a Reset of the same setting
+    other = show_for(values | {"hsr_year": 2030})
+    assert other is not first and other.run.settings["hsr_year"] == 2030
+
+
 def test_a_failure_while_preparing_shows_when_its_year_is_reached(monkeypatch):
     from abm.web.show import Show
 

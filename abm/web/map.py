@@ -33,7 +33,7 @@ MODE_STYLE = {  # mode: (colour, width)
 REGION = ((119.75, 122.0), (31.15, 32.45))  # lon, lat
 TOWNS = ((120.9, 121.66), (31.66, 32.15))
 ELSEWHERE = (119.9, 32.2)  # where the arrow from "elsewhere in China" starts
-GROWTH = TwoSlopeNorm(vmin=-0.1, vcenter=0.0, vmax=0.1)  # town colours: growth since 2020, ±10% and beyond
+GROWTH = (-0.1, 0.0, 0.1)  # town colours: growth since 2020, ±10% and beyond (lowest, centre, highest)
 # Where each town's label sits (points from its circle, horizontal alignment), so neighbours never overlap.
 LABEL_AT = {
     "haimen_jd": ((9, -22), "left"),
@@ -146,7 +146,9 @@ class MapFigure(LiveFigure):
         self.region.set_xlim(*REGION[0])
         self.region.set_ylim(*REGION[1])
         self.region.set_title(t("map_region"), fontsize=TEXT, loc="right")
-        colours = ScalarMappable(norm=GROWTH, cmap="RdBu")
+        # a norm of its own: matplotlib's callbacks on a norm shared by figures drawn in several threads break
+        self.norm = TwoSlopeNorm(vmin=GROWTH[0], vcenter=GROWTH[1], vmax=GROWTH[2])
+        colours = ScalarMappable(norm=self.norm, cmap="RdBu")
         bar = fig.colorbar(
             colours,
             cax=self.towns.inset_axes((0.04, 0.1, 0.3, 0.03)),
@@ -216,9 +218,9 @@ class MapFigure(LiveFigure):
             xy[:, 0],
             xy[:, 1],
             s=size / 400,
-            c=np.clip(growth, -0.1, 0.1),
+            c=np.clip(growth, GROWTH[0], GROWTH[2]),
             cmap="RdBu",
-            norm=GROWTH,
+            norm=self.norm,
             edgecolors="#212121",
             linewidths=0.8,
             zorder=3,

@@ -35,7 +35,7 @@ from abm.web.charts import MeasuresFigure, OriginsFigure, SpendingFigure, Target
 from abm.web.controls import changes, choices, default_values, slider, sliders
 from abm.web.export import view_png
 from abm.web.map import MapFigure
-from abm.web.show import CHARTS, Show
+from abm.web.show import CHARTS, Show, show_for
 from abm.web.stories import Story, presets
 from abm.web.summary import banner, numbers_table
 from abm.web.text import lang, t
@@ -116,10 +116,12 @@ class Screen:
 
 
 def warm_up() -> None:
-    """Draw a fresh page's first year and prepare its second (``abm serve`` calls this as it starts)."""
-    show = Show(default_values())
+    """Draw a fresh page's first year, prepare its second, run it to the end (``abm serve`` calls this as it
+    starts)."""
+    show = show_for(default_values())
     show.frame(CENSUS_YEAR, lang.value)
     show.prepare(CENSUS_YEAR, lang.value)
+    show.run_ahead()
 
 
 def tab_open() -> bool:
@@ -131,7 +133,7 @@ def tab_open() -> bool:
 def start(values: dict[str, Any], year: int) -> Screen:
     """A new run of ``values`` stepped to ``year`` (as far as it goes), its frame drawn: put on screen, it shows at
     once, with the controls that made it."""
-    show = Show(values)
+    show = show_for(values)
     show.goto(year)
     screen = Screen(show, min(year, show.run.year) if not show.run.error else show.run.year)
     show.frame(screen.year, lang.value)

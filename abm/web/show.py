@@ -9,9 +9,11 @@ everything that draws or steps holds :attr:`Show.lock`, so the charts are drawn 
 one thread at a time; a frame is drawn in the language it is asked for
 (:func:`~abm.web.text.writing_in`), whatever the tab switches to meanwhile.
 
-Frames are the same for every tab that runs the same setting, so they are kept
-in one cache for the server (:data:`FRAME_CACHE` of them): a new tab, a reload or
-a second viewer of a shared link finds its first year drawn.
+Tabs that run the same setting share one Show (:func:`show_for`; the run is
+deterministic, so it is the same run), each with its own year on screen, and
+frames are kept in one cache for the server (:data:`FRAME_CACHE` of them): a new
+tab, a reload, a second viewer of a shared link or a Reset finds its years
+stepped and drawn.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from abm.web.text import language, writing_in
 
 CHARTS: tuple[type[LiveFigure], ...] = (MapFigure, TargetsFigure, OriginsFigure, SpendingFigure, MeasuresFigure)
 FRAME_CACHE = 64  # frames kept for the whole server (a frame is 5 SVGs, 0.2–0.5 MB)
+SHOW_CACHE = 8  # runs kept for new tabs of the same setting (a run is two models: 5–20 MB at 1:100)
 YIELD_S = 0.002  # a pause between the years stepped ahead, for whoever waits for the lock
 
 
@@ -63,6 +66,26 @@ def _keep(key: tuple, frame: Frame) -> None:
             _frames.popitem(last=False)
 
 
+_shows: OrderedDict[tuple, Show] = OrderedDict()
+_shows_lock = threading.Lock()
+
+
+def show_for(values: dict[str, Any]) -> Show:
+    """The Show of the setting ``values``: the one other tabs run, or a new one."""
+    key = run_key(values)
+    with _shows_lock:
+        found = _shows.get(key)
+    if found is None:
+        made = Show(values)  # (outside the lock: other tabs need not wait for it)
+        with _shows_lock:
+            found = _shows.setdefault(key, made)
+    with _shows_lock:
+        _shows.move_to_end(key)
+        while len(_shows) > SHOW_CACHE:
+            _shows.popitem(last=False)  # tabs showing it keep it; new tabs make another
+    return found
+
+
 def run_key(values: dict[str, Any]) -> tuple:
     """A setting of the page as a key (the same setting on the same seed draws the same frames)."""
     return tuple(sorted(values.items()))
@@ -77,7 +100,6 @@ class Show:
         self.run = DemoRun(**values)
         self.lock = threading.RLock()
         self.figures: dict[str, list[LiveFigure | None]] = {}  # by language
-        self.ahead = False  # run_ahead has started
 
     def ready(self, year: int, language: str) -> Frame | None:
         """The frame of ``year`` if it is drawn (never waits)."""
@@ -119,13 +141,11 @@ class Show:
         return self.frame(year + 1, language)
 
     def run_ahead(self) -> bool:
-        """Step the run on to its end, a year per hold of the lock. True if this call did it (once per Show)."""
-        with self.lock:
-            if self.ahead:
-                return False
-            self.ahead = True
+        """Step the run on to its end, a year per hold of the lock (with whoever else does). True if it was not
+        there yet when called."""
+        behind = self.run.year < self.run.end and not self.run.error
         self.goto(self.run.end)
-        return True
+        return behind
 
     def chart(self, kind: type[LiveFigure]) -> LiveFigure | None:
         """This Show's figure of ``kind`` in the language written in (caller holds the lock, inside writing_in)."""
