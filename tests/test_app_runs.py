@@ -438,3 +438,34 @@ def test_seed_spread_script_writes_paired_differences(tmp_path):
     difference = float(by["plan", "baseline", "haimen_population"]["mean"])
     levels = float(by["plan", "", "haimen_population"]["mean"]) - float(by["baseline", "", "haimen_population"]["mean"])
     assert difference == pytest.approx(levels, abs=1)
+
+
+@pytest.mark.parametrize("chosen", ["zh", "en"])
+def test_map_labels_never_overlap_and_arrows_follow_the_run(chosen):
+    """The region map's and the towns' words stand clear of each other in both languages, early and late (the
+    towns' growth moves them apart or together), and each arrow is as wide as the run's moves from its origin."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    import abm.web.page  # noqa: F401  (fonts)
+    from abm.web.map import MapFigure
+    from abm.web.text import writing_in
+
+    run = DemoRun(scale=SCALE)
+    with writing_in(chosen):
+        for year in (2021, 2030):
+            while run.year < year:
+                run.step()
+            figure = MapFigure(run)
+            figure.redraw(year)
+            renderer = FigureCanvasAgg(figure.figure).get_renderer()
+            for ax in (figure.region, figure.towns):
+                words = [a for a in ax.texts if a.get_text().strip()]
+                boxes = [w.get_window_extent(renderer) for w in words]
+                for i, a in enumerate(boxes):
+                    for j in range(i + 1, len(boxes)):
+                        assert not a.overlaps(boxes[j]), (year, words[i].get_text(), words[j].get_text())
+            moves = run.breakdown("moves_into_haimen", year=year)
+            widths = {a.xyann: a.arrow_patch.get_linewidth() for a in figure.region.texts if a.arrow_patch is not None}
+            flows = [moves.get(k, 0.0) for k in figure.outside if moves.get(k, 0.0) > 0]
+            assert len(widths) == len(flows) > 0
+            assert sorted(widths.values()) == pytest.approx(sorted(1 + 9 * f / max(flows) for f in flows), rel=1e-6)

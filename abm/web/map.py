@@ -2,7 +2,9 @@
 
 Places stand at their lon/lat (``places.csv``), transport hubs at approximate
 positions (``map_points.csv``, for drawing only). A link of a transport project
-appears from its opening year under the current setting. Haimen's towns are
+appears from its opening year under the current setting, drawn bold (the links of
+no project are faint on the region map, under the flows' arrows, whose widths are
+the run's moves into Haimen; the numbers are in the origins chart). Haimen's towns are
 sized by population and coloured by growth since 2020 (the colour bar gives the
 numbers); the outside cities are drawn at a fixed size (their stocks are
 bookkeeping, not forecasts). The towns' map draws only the links between towns,
@@ -36,12 +38,13 @@ ELSEWHERE = (119.9, 32.2)  # where the arrow from "elsewhere in China" starts
 GROWTH = (-0.1, 0.0, 0.1)  # town colours: growth since 2020, ±10% and beyond (lowest, centre, highest)
 # Where each town's label sits (points from its circle, horizontal alignment), so neighbours never overlap.
 LABEL_AT = {
-    "haimen_jd": ((9, -22), "left"),
+    "haimen_jd": ((20, -6), "left"),
     "binjiang": ((0, -30), "center"),
     "linjiang": ((-9, -8), "right"),
     "sanxing": ((-9, 2), "right"),
     "sanchang": ((8, -24), "left"),
     "haiyong": ((0, -30), "center"),
+    "yuelai": ((9, -8), "left"),
 }
 LABEL_DEFAULT = ((0, 9), "center")
 REGION_LABEL_AT = {  # clear of the arrows and of each other
@@ -51,6 +54,7 @@ REGION_LABEL_AT = {  # clear of the arrows and of each other
     "suzhou": ((-8, 0), "right", "center"),
 }
 LABEL_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1}
+REGION_LINKS_ALPHA = 0.35  # the region's links of no project, faint under the arrows (the projects' links stay bold)
 
 
 @cache
@@ -74,20 +78,24 @@ def projects() -> dict[str, dict[str, str]]:
     return {r["key"]: r for r in read_csv("projects.csv")}
 
 
-def draw_links(ax, run: DemoRun, year: int, within: set[str] | None = None) -> None:
+def draw_links(ax, run: DemoRun, year: int, within: set[str] | None = None, alpha: float = 1.0) -> None:
     """Links open in ``year`` under the current setting, only between ``within`` places if given (one
-    collection per mode: quick to draw)."""
+    collection per mode: quick to draw); links of no project (not a lever) at opacity ``alpha``."""
     where = positions()
     transport = run.current.world.transport
-    segments: dict[str, list] = {mode: [] for mode in MODE_STYLE}
+    segments: dict[tuple[str, bool], list] = {(mode, lever): [] for mode in MODE_STYLE for lever in (False, True)}
     for a, b, mode, project in links():
         if within is not None and not (a in within and b in within):
             continue
         if a in where and b in where and not (project and not transport.is_open(project, year)):
-            segments[mode].append([where[a], where[b]])
-    for mode, lines in segments.items():
+            segments[mode, project is not None].append([where[a], where[b]])
+    for (mode, lever), lines in segments.items():
         colour, width = MODE_STYLE[mode]
-        ax.add_collection(LineCollection(lines, colors=colour, linewidths=width, zorder=1, capstyle="round"))
+        ax.add_collection(
+            LineCollection(
+                lines, colors=colour, linewidths=width, zorder=1, capstyle="round", alpha=1.0 if lever else alpha
+            )
+        )
 
 
 def project_lines(run: DemoRun, year: int) -> str:
@@ -100,6 +108,13 @@ def project_lines(run: DemoRun, year: int) -> str:
         mark = "●" if opens is not None and year >= opens else "○"
         lines.append(f"{mark} {project_name(key, row)}: {when}")
     return "\n".join(lines)
+
+
+def growth_tick(value: float) -> str:
+    """A tick of the growth colour bar: its ends stand for that much and beyond (colours are clipped there)."""
+    if value == 0:
+        return "0%"
+    return f"{'≤' if value < 0 else '≥'}{100 * value:+.0f}%"
 
 
 def name_of_year(year: int) -> str:
@@ -151,10 +166,10 @@ class MapFigure(LiveFigure):
         colours = ScalarMappable(norm=self.norm, cmap="RdBu")
         bar = fig.colorbar(
             colours,
-            cax=self.towns.inset_axes((0.04, 0.1, 0.3, 0.03)),
+            cax=self.towns.inset_axes((0.08, 0.1, 0.3, 0.03)),
             orientation="horizontal",
-            format=lambda v, _: f"{100 * v:+.0f}%",
-            ticks=[-0.1, 0, 0.1],
+            format=lambda v, _: growth_tick(v),
+            ticks=list(GROWTH),
         )
         bar.ax.tick_params(labelsize=SMALL)  # the numbers under the bar, inside the frame (its empty lower left)
         bar.ax.set_title(t("growth"), fontsize=SMALL, loc="left")
@@ -172,7 +187,7 @@ class MapFigure(LiveFigure):
     def draw_flows(self) -> None:
         """Links open this year, arrows for the year's moves into Haimen, Haimen's population."""
         ax, run, where, centre = self.region, self.run, positions(), self.centre
-        draw_links(ax, run, self.year)
+        draw_links(ax, run, self.year, alpha=REGION_LINKS_ALPHA)
         moves = run.breakdown("moves_into_haimen", year=self.year)
         biggest = max([moves.get(k, 0.0) for k in self.outside] + [1.0])
         for key in self.outside:
@@ -191,14 +206,14 @@ class MapFigure(LiveFigure):
             }
             ax.annotate("", xy=centre, xytext=start, zorder=2, arrowprops=arrow)  # the numbers: the origins chart
         total = sum(run.breakdown("town_population", year=self.year).values())
-        ax.annotate(
-            f"{t('haimen')}\n{people(total)}",
+        ax.annotate(  # to the right: the arrows come from the west and the south
+            f"{t('haimen_short')}\n{people(total)}",
             centre,
-            xytext=(0, 14),
+            xytext=(13, 0),
             textcoords="offset points",
             fontsize=TITLE,
-            ha="center",
-            va="bottom",
+            ha="left",
+            va="center",
             weight="bold",
             zorder=4,
             bbox=LABEL_BOX,

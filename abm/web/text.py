@@ -58,6 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "growth": {"zh": "较2020年", "en": "since 2020"},
     "haimen": {"zh": "海门区", "en": "Haimen District"},
+    "haimen_short": {"zh": "海门区", "en": "Haimen"},  # on the region map, beside its circle
     "opens": {"zh": "{year}年开通", "en": "opens {year}"},
     "spending_title": {
         "zh": "各措施本年补贴支出(万元;是花费,不是引来的人数)",
