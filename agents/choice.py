@@ -40,19 +40,32 @@ Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per d
 
 @dataclass
 class RoundsLog:
-    """A measuring hook (``benchmarks/child.py``): the shadow-price rounds of each capacity-limited :func:`choose`.
+    """A measuring hook (``benchmarks/child.py``): the rounds of each capacity-limited choice — the shadow-price
+    rounds of :func:`choose`, the expectation rounds of the job search (``agents.labour.directed_search``).
 
-    While installed by :func:`logging_rounds`, every choice with capacities appends ``(rounds, settled)`` to
-    ``calls``: how many rounds it ran (prices moved, choices drawn again) and whether every price came to rest
-    within them. ``limit`` replaces :data:`SHADOW_PRICE_ROUNDS` meanwhile: a what-if (0: the lottery alone fits
-    the choices), not the model, which never installs a log.
+    While installed by :func:`logging_rounds`, every such choice appends ``(rounds, settled)`` to ``calls`` (via
+    :func:`note_rounds`): how many rounds it ran and whether it came to rest within them. ``limit``, if given,
+    replaces each choice's own most rounds meanwhile (:func:`rounds_allowed`): a what-if (0: the lottery alone
+    fits the residence choice; the job search takes every pool's rate as certain), not the model, which never
+    installs a log.
     """
 
-    limit: int = SHADOW_PRICE_ROUNDS
+    limit: int | None = None
     calls: list[tuple[int, bool]] = field(default_factory=list)
 
 
 _rounds_log: RoundsLog | None = None  # the installed log (None: the model as it is)
+
+
+def rounds_allowed(default: int) -> int:
+    """The most rounds a capacity-limited choice may run: its own ``default``, or the installed log's what-if."""
+    return default if _rounds_log is None or _rounds_log.limit is None else _rounds_log.limit
+
+
+def note_rounds(rounds: int, settled: bool) -> None:
+    """Note a capacity-limited choice's rounds in the installed :class:`RoundsLog`, if any."""
+    if _rounds_log is not None:
+        _rounds_log.calls.append((rounds, settled))
 
 
 @contextmanager
@@ -283,7 +296,7 @@ def choose(
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
-    rounds = SHADOW_PRICE_ROUNDS if _rounds_log is None else _rounds_log.limit
+    rounds = rounds_allowed(SHADOW_PRICE_ROUNDS)
     for done in range(rounds):
         unsettled = False
         for demand, price in zip(demands, prices, strict=True):
@@ -311,9 +324,9 @@ def choose(
 
 
 def _log_rounds(capacities: list[Capacity], rounds: int, settled: bool) -> None:
-    """Note a choice's rounds in the installed :class:`RoundsLog`, if any (choices without capacities have none)."""
-    if _rounds_log is not None and capacities:
-        _rounds_log.calls.append((rounds, settled))
+    """Note a choice's rounds (:func:`note_rounds`; choices without capacities have none)."""
+    if capacities:
+        note_rounds(rounds, settled)
 
 
 def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Pop
 from agents.streams import Channel, categorical, derive_keys, uniform, uniform_slots
 from environment.inputs import CENSUS_YEAR, constant, read_csv
 from environment.places import cluster_mix, place_values, places
-from environment.settings import Settings, levers
+from environment.settings import Settings
 
 MOVER_CHILD_AGES: tuple[int, int] = tuple(constant("mover_child_ages"))
 
@@ -243,8 +243,11 @@ def draw_pool(settings: Settings, seed: int, year: int, scale: int) -> Populatio
     return _households_from_kinds(settings, seed, POOL_KEY_TAG, year, key, origin, weight, kind, arrived=year)
 
 
-def draw_students(settings: Settings, seed: int, year: int, scale: int, students: np.ndarray) -> Population:
-    """New vocational students from outside, as one-person collective households at their college."""
+def draw_students(
+    settings: Settings, seed: int, year: int, scale: int, students: np.ndarray, course_years: int
+) -> Population:
+    """New vocational students from outside, as one-person collective households at their college, studying for
+    ``course_years``."""
     college_place, index, weight = _rows_per_group(students, scale)
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
     origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
@@ -255,7 +258,7 @@ def draw_students(settings: Settings, seed: int, year: int, scale: int, students
     pop.persons.age[:] = ADULT_AGE
     pop.persons.job[:] = NO_JOB
     pop.persons.college[:] = True  # vocational colleges award 大专 diplomas
-    pop.persons.student_until[:] = year + levers()["vocational_places"].course_years
+    pop.persons.student_until[:] = year + course_years
     return pop
 
 

@@ -33,6 +33,7 @@ from environment.demography_inputs import (
     haimen_broad_groups,
 )
 from environment.inputs import CENSUS_YEAR, fact, place_value, read_csv
+from environment.life_table import standard_rates, stationary_persons
 from environment.places import cluster_mix, clusters, places
 from environment.settings import Settings
 
@@ -75,15 +76,15 @@ def age_profile(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     """Relative size of each single-year cohort, and its college ratio, float[age].
 
     Sizes follow the target five-year bands (:func:`band_targets`), even within
-    each band; inside the open 85+ band they are thinned by survival at the
-    Gompertz slope (parameter ``mortality_slope``).
+    each band; inside the open 85+ band they follow the stationary population
+    of the standard life table (``environment.life_table``; both sexes).
     """
     size, college = np.zeros(MAX_AGE + 1), np.zeros(MAX_AGE + 1)
     for r in read_csv("age_profile.csv"):
         college[int(r["age_min"]) : int(r["age_max"]) + 1] = float(r["college_ratio"])
     ages = np.arange(MAX_AGE + 1)
     band = band_of_age(ages)
-    thin = np.exp(-settings.mortality_slope * np.maximum(ages - BAND_STARTS[-1], 0))
+    thin = np.where(ages >= BAND_STARTS[-1], stationary_persons(standard_rates()).sum(axis=0), 1.0)
     size = band_targets()[band] * thin / np.bincount(band, weights=thin)[band]
     return size, college
 

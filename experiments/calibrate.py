@@ -48,9 +48,10 @@ def calibration_targets() -> dict:
 def uncertainties(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """The settings a calibration depends on: uncertain parameters that are not themselves fitted.
 
-    Levers act from the plan's adoption and calibration reads the years before it, so they play no part.
+    Levers, and the parameters of how the plan is carried out (group ``plan``: its delivery and what follows it),
+    act from the plan's adoption and calibration reads the years before it, so they play no part.
     """
-    fitted = {k for k, p in parameters().items() if p.calibrated}
+    fitted = {k for k, p in parameters().items() if p.calibrated or p.group == "plan"}
     return {k: v for k, v in (settings or {}).items() if k in parameters() and k not in fitted}
 
 
@@ -62,7 +63,7 @@ def _commuters(cross_city_job: float, scale: int, seeds: Sequence[int], fixed: M
     return float(np.mean(values))
 
 
-FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "household_split_rate")
+FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "union_rate")
 FITTED_QUANTITIES = ("net_migration_rate", "urbanization_gain", "household_size_change")
 
 
@@ -130,7 +131,7 @@ def calibrate(
         pinned = np.array([_at_bound(k, v) for k, v in zip(FITTED_BY_RUNS, x, strict=True)])
         if np.all((np.abs(f - goal2) < tolerance) | pinned):
             break
-        h = np.array([0.1, 0.1, 0.01])
+        h = np.array([0.1, 0.1, 0.05])
         h = np.where(x + h > upper, -h, h)  # probe inwards from an upper bound (beyond it is not a valid setting)
         jac = np.column_stack(
             [(_measure(x + h[i] * e, fixed, scale, seeds, n_jobs) - f) / h[i] for i, e in enumerate(np.eye(3))]

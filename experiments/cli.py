@@ -27,7 +27,15 @@ from environment.settings import InputError, levers, run_options
 from environment.targets import PLAN_ADOPTED
 from experiments import backends
 from experiments.cli_options import backend_options, chosen_backend, run_option, whole_number
-from experiments.docs_tables import _as_text, lever_records, levers_markdown, parameter_records, parameters_markdown
+from experiments.docs_tables import (
+    _as_text,
+    lever_records,
+    levers_markdown,
+    levers_text,
+    parameter_records,
+    parameters_markdown,
+    range_text,
+)
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -96,6 +104,7 @@ class Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(prog="abm", description="Migration simulator of Haimen's 2022 population plan.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario: write yearly tables (Parquet) and plots, print the target table")
@@ -118,6 +127,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
     p.set_defaults(func=cmd_scenarios)
+
+    p = sub.add_parser("new-scenario", help="write a commented scenario file to edit (never over an existing file)")
+    p.add_argument("file", type=Path, help="the new file, e.g. my_plan.toml (its name names the scenario)")
+    p.add_argument(
+        "--base",
+        default="baseline",
+        help="the scenario it starts from (default baseline: every lever as in 2020; e.g. plan)",
+    )
+    p.set_defaults(func=cmd_new_scenario)
 
     p = sub.add_parser("attribute", help="what each measure group delivers, from paired runs on the same draws")
     p.add_argument("scenario", help="scenario file or name (usually: plan)")
@@ -171,12 +189,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """The installed package's version (``abm.__version__``, from pyproject.toml)."""
+    from abm import __version__
+
+    return __version__
+
+
 def _seed_list(text: str) -> tuple[int, ...]:
+    """An argparse type for ``--seeds 1,2,3``: seeds, each once, no empty item (``1,,2`` is a typo, not 1,2)."""
     seed = run_option("seed", "--seeds")
-    parts = [s for s in text.split(",") if s.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds, e.g. 1,2,3")
-    return tuple(seed(s.strip()) for s in parts)
+    parts = [s.strip() for s in text.split(",")]
+    if "" in parts:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds with no empty item, e.g. 1,2,3")
+    seeds = tuple(seed(s) for s in parts)
+    if len(set(seeds)) < len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r}: each seed once, e.g. 1,2,3")
+    return seeds
 
 
 def _uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: str) -> None:
@@ -232,19 +261,25 @@ def _say(args, text: str) -> None:
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, object]:
-    """``--set key=value`` pairs as settings; values are read as TOML (numbers, true/false, "never")."""
+    """``--set key=value`` pairs as settings by key (a lever's or parameter's name in Chinese or English is taken
+    for its key); values are read as TOML (numbers, true/false, "never")."""
     import tomllib
+
+    from environment.settings import lookup
 
     out: dict[str, object] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
             raise ArgumentError("--set", pair, "KEY=VALUE, e.g. --set rent_subsidy=800")
+        key = lookup(name.strip(), where="--set").key
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
-        out[key.strip()] = value
+        if key in out:
+            raise ArgumentError("--set", pair, f"{key} is set twice: set each lever or parameter once")
+        out[key] = value
     return out
 
 
@@ -266,6 +301,7 @@ def cmd_run(args) -> int:
     settings = {**scenario.settings, **overrides}
 
     from experiments.attainment import attainment, format_table
+    from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.plots import plot_run
     from experiments.runner import RunSpec
@@ -282,6 +318,8 @@ def cmd_run(args) -> int:
         }
     )
     with staged(out, "run", identity, replace=args.replace, say=lambda line: _say(args, line)) as folder:
+        for line in few_agents(settings, scenario.scale, scenario.seed, compared=[{}, settings]):
+            print(line, file=sys.stderr)
         spec = RunSpec(settings, scale=scenario.scale, seed=scenario.seed, end=scenario.end, label=scenario.name)
         started = time.perf_counter()
         model = spec.model()
@@ -339,15 +377,7 @@ def cmd_levers(args) -> int:
     elif args.markdown:
         print(levers_markdown(records))
     else:
-        print(f"{'key':<26} {'m':>2} {'unit':<16} {'range':<14} {'baseline':>9} {'plan':>9}  name")
-        for r in records:
-            rng = "" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}"
-            note = "" if r["modelled"] else "  [not modelled]"
-            print(
-                f"{r['key']:<26} {r['measure']:>2} {r['unit'][:16]:<16} {rng:<14} "
-                f"{_as_text(r['baseline'], r['unit']):>9} {_as_text(r['plan'], r['unit']):>9}  "
-                f"{r['name_en']} / {r['name_zh']}{note}"
-            )
+        print(levers_text(records))
     return 0
 
 
@@ -361,8 +391,8 @@ def cmd_parameters(args) -> int:
         print(f"{'key':<30} {'group':<11} {'default':>10} {'range':<17} unit")
         for r in records:
             flag = " (calibrated)" if r["calibrated"] else ""
-            line = f"{r['key']:<30} {r['group']:<11} {_as_text(r['default'], r['unit']):>10} {r['min']:g}–{r['max']:g}"
-            print(line.ljust(70) + f"{r['unit']}{flag}")
+            line = f"{r['key']:<30} {r['group']:<11} {_as_text(r['default'], r['unit']):>10} {range_text(r, '–')}"
+            print((line + " ").ljust(70) + f"{r['unit']}{flag}")
     return 0
 
 
@@ -372,6 +402,16 @@ def cmd_scenarios(args) -> int:
     for path in all_scenarios():
         s = load(path)
         print(f"{s.name:<30} {s.description}")
+    return 0
+
+
+def cmd_new_scenario(args) -> int:
+    from environment.scenario import load, template
+    from experiments.output_folders import write_text_atomic
+
+    path = write_text_atomic(args.file, template(args.file, args.base), new=True)
+    load(path)  # what was written is a valid scenario
+    print(f"wrote {args.file}: {args.base} as it stands; uncomment and change what differs", file=sys.stderr)
     return 0
 
 

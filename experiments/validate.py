@@ -83,13 +83,11 @@ def validate(
     check = pull_check(scale, seeds, n_jobs) if end >= max(CHECK_YEARS) else None
     band = None
     if uncertainty_points:
-        band = uncertainty_band(
-            model.population, scale, seeds[0], end, uncertainty_points, uncertainty, refit_scale, n_jobs
-        )
+        band = uncertainty_band(scale, seeds[0], end, uncertainty_points, uncertainty, refit_scale, n_jobs)
         table["band_low"], table["band_high"] = band.band()
         header["parameter band"] = f"{len(band.summaries)} members (see 'Parameter uncertainty')"
     sections = [pull_section(check)] if check is not None else []
-    sections.append(life_section(model.rates, model.population))
+    sections.append(life_section(model.rates, model, summaries, ages))
     text = markdown(
         table,
         header,

@@ -1,6 +1,6 @@
 """Write the page's assumptions' range, ``abm/web/bands.csv``, from stored sweeps over the uncertain parameters.
 
-Reads finished sweeps (``abm sweep``), one per scenario, usually the README's headline sweeps
+Reads finished sweeps (``abm sweep``), one per scenario, usually the headline sweeps (README)
 (recalibrated at every point). For each sweep's scenario, each outcome the page shows and each
 year: the quantiles across the design points of the point's value (the mean of its replicates).
 Sweeps with the same design, seed and replicates are paired point by point, as

@@ -172,7 +172,7 @@ def _arrivals(years: int = 3, **settings) -> float:
 
 
 def test_higher_recruitment_brings_more_arrivals():
-    assert _arrivals(recruitment_rate=0.5) > _arrivals(recruitment_rate=0.1)
+    assert _arrivals(recruitment_rate=0.4) > _arrivals(recruitment_rate=0.1)
 
 
 # ------------------------------------------------------------- outside pull

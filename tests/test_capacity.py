@@ -91,7 +91,7 @@ def test_school_seats_grow_only_by_the_lever(plan_run):
     assert yearly.school_children.notna().all()
     seats = yearly.groupby("year").school_seats.sum()
     added = seats.diff().dropna()
-    expected = [model.world.policy.value("school_seats", int(y)) for y in added.index]
+    expected = [model.world.policy.year(int(y)).school_seats for y in added.index]
     assert np.allclose(added.to_numpy(), expected, rtol=1e-9, atol=1e-6)
 
 

@@ -15,7 +15,7 @@ from environment.scenario import load
 from environment.targets import targets
 from experiments.attainment import attainment
 from experiments.compare import compare, spending_per_resident
-from experiments.report import write_report
+from experiments.report import LABELS, render_html, sheets, write_report
 from experiments.runner import RunSpec, run_model
 
 
@@ -76,7 +76,7 @@ def test_spending_outcomes_from_a_synthetic_year():
     assert recipients == pytest.approx(
         {"subsidy_recipients": 160.0, "subsidy_recipients_measure_07": 110.0, "subsidy_recipients_measure_10": 50.0}
     )
-    assert describe("spending_measure_07")[1] == "Subsidies paid (measure 07)"
+    assert describe("spending_measure_07")[1] == "Spending from Haimen's budget (every measure) (measure 07)"
 
 
 def test_yuan_per_added_resident_by_measure():
@@ -114,6 +114,119 @@ class _Images(HTMLParser):
             self.headings.append(data)
 
 
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    """baseline, plan and a file of the user's without titles, 2 paired replicates at 1:1000 to 2022."""
+    mine = tmp_path_factory.mktemp("scenarios") / "mine.toml"
+    mine.write_text('base = "plan"\n[levers]\ntalent_purchase_subsidy = 300000\n', encoding="utf-8")
+    scenarios = [load(n).with_run(scale=1000, years="2020:2022") for n in ("baseline", "plan", mine)]
+    return compare(scenarios, replicates=2, n_jobs=1)
+
+
+def _legends(c, monkeypatch) -> list[list[str]]:
+    """The legend entries of every figure of the report (figures captured as they are drawn)."""
+    import experiments.report as report
+
+    found = []
+
+    def capture(fig) -> str:
+        for ax in fig.axes:
+            if ax.get_legend() is not None:
+                found.append([t.get_text() for t in ax.get_legend().get_texts()])
+        return ""
+
+    monkeypatch.setattr(report, "_figure_png", capture)
+    report.plots(c)
+    return found
+
+
+def test_legends_name_scenarios_by_their_titles(comparison, monkeypatch):
+    baseline, plan = load("baseline"), load("plan")
+    expected = [f"{baseline.title_zh}\n{baseline.title_en}", f"{plan.title_zh}\n{plan.title_en}", "mine"]
+    legends = _legends(comparison, monkeypatch)
+    assert len(legends) >= 6
+    for entries in legends:
+        shown = [e for e in entries if e in expected]  # a scenario that pays nothing has no spending bar
+        assert shown == [e for e in expected if e in shown] and len(shown) >= 2, entries
+    text = render_html(comparison)
+    assert plan.title_zh in text and plan.title_en in text
+
+
+def test_the_workbook_is_formatted_bilingual_and_keeps_full_precision(comparison, tmp_path):
+    from openpyxl import load_workbook
+
+    from experiments.workbook import MAX_WIDTH, display_width
+
+    _, xlsx_path = write_report(comparison, tmp_path)
+    book = load_workbook(xlsx_path)
+    tables = sheets(comparison)
+    assert book.sheetnames == [name[:31] for name in tables]
+    for name, frame in tables.items():
+        sheet = book[name[:31]]
+        assert sheet.freeze_panes == "A2", name
+        headers = [cell.value for cell in sheet[1]]
+        assert headers == [LABELS[c] for c in frame.columns], name  # every column has its two names
+        for header in headers:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in header) and any(
+                ch.isascii() and ch.isalpha() for ch in header
+            )
+        for j, column in enumerate(frame.columns, start=1):
+            width = sheet.column_dimensions[sheet.cell(row=1, column=j).column_letter].width
+            text = [str(v) for v in frame[column] if isinstance(v, str)]
+            needed = max([display_width(t) for t in text] + [display_width(headers[j - 1])])
+            assert min(needed, MAX_WIDTH - 2) <= width <= MAX_WIDTH, (name, column, width)
+    outcomes = book["outcomes 结果"]
+    columns = {cell.value: cell.column for cell in outcomes[1]}
+    rows = list(outcomes.iter_rows(min_row=2))
+    census = next(
+        r
+        for r in rows
+        if r[columns[LABELS["outcome"]] - 1].value == "haimen_population"
+        and r[columns[LABELS["year"]] - 1].value == 2020
+    )
+    mean = census[columns[LABELS["mean"]] - 1]
+    assert mean.number_format == "#,##0" and f"{mean.value:,.0f}" == "991,782"
+    expected = comparison.bands().query("outcome == 'haimen_population' and year == 2020")["mean"].iloc[0]
+    assert mean.value == expected  # full precision kept: only the display is rounded
+    share = next(r for r in rows if r[columns[LABELS["outcome"]] - 1].value == "urbanization")
+    assert share[columns[LABELS["mean"]] - 1].number_format == "0.0%"
+    assert census[columns[LABELS["year"]] - 1].number_format == "0"
+    runs = book["runs 运行"]
+    assert {cell.number_format for cell in runs["C"][1:]} == {"0"}  # seeds without separators
+
+
+def test_the_settings_table_names_every_setting_in_both_languages(comparison):
+    from environment.settings import lookup
+
+    text = render_html(comparison)
+    section = text.split("Scenario settings", 1)[1]
+    changed = {k for s in comparison.scenarios for k in s.settings}
+    assert changed and "talent_purchase_subsidy" in changed
+    for key in changed:
+        setting = lookup(key)
+        assert f"<td>{key}</td>" in section and setting.name_zh in section and setting.name_en in section, key
+    assert "<td>300,000 yuan</td>" in section and "<td>50,000 yuan</td>" in section and "<td>100%</td>" in section
+
+
+def test_the_spending_axis_reads_in_yi_yuan(comparison, monkeypatch):
+    import experiments.report as report
+
+    axes = {}
+
+    def capture(fig) -> str:
+        fig.canvas.draw()
+        for ax in fig.axes:
+            axes[ax.get_title()] = (ax.get_ylabel(), ax.yaxis.get_offset_text().get_text(), ax.get_yticklabels())
+        return ""
+
+    monkeypatch.setattr(report, "_figure_png", capture)
+    report.plots(comparison)
+    (spending,) = [v for title, v in axes.items() if "Subsidies paid by measure" in title]
+    label, offset, ticks = spending
+    assert "亿元" in label and offset == ""  # no "1e9" above the axis
+    assert all("e" not in t.get_text() for t in ticks) and any(t.get_text() not in ("", "0.0") for t in ticks)
+
+
 def test_report_and_workbook_build_and_open(tmp_path):
     from openpyxl import load_workbook
 
@@ -136,7 +249,7 @@ def test_report_and_workbook_build_and_open(tmp_path):
     assert any(name.startswith("attainment") for name in book.sheetnames)
     back = pd.read_excel(xlsx_path, sheet_name=None)
     att = back["attainment 目标达成"]
-    assert len(att) == 2 * 6 and {"plan", "mean", "low", "high"} <= set(att.columns)
+    assert len(att) == 2 * 6 and {LABELS[k] for k in ("plan", "mean", "low", "high")} <= set(att.columns)
     assert len(back["differences 差值"]) > 0
 
 
@@ -167,6 +280,23 @@ def test_compare_cli_refuses_bad_input(tmp_path, capsys):
     assert main(["compare", "baseline", "plan", "--scheduler", "tcp://x:1", "--out", str(tmp_path / "r")]) == 2
     assert not (tmp_path / "r").exists()
     assert len(capsys.readouterr().err.strip().splitlines()) == 5
+
+
+@pytest.mark.parametrize("given", [["plan", "plan"], ["baseline", "plan", "MINE"]], ids=["twice", "a file named plan"])
+def test_compare_refuses_a_scenario_named_twice_before_any_run(tmp_path, capsys, monkeypatch, given):
+    import experiments.compare as cmp
+    from experiments.cli import main
+
+    (tmp_path / "mine.toml").write_text('name = "plan"\nbase = "plan"\n', encoding="utf-8")
+    monkeypatch.setattr(cmp, "run_many", lambda *a, **k: pytest.fail("a run started"))
+    argv = [str(tmp_path / "mine.toml") if g == "MINE" else g for g in given]
+    assert main(["compare", *argv, "--scale", "1000", "--out", str(tmp_path / "r")]) == 2
+    (error,) = capsys.readouterr().err.strip().splitlines()
+    assert "'plan' is given twice" in error and "needs its own name" in error, error
+    assert "internal error" not in error
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(cmp.ScenarioError, match="given twice"):  # from Python as well
+        compare([load("plan"), load("plan")], replicates=1)
 
 
 def test_cjk_font_is_registered_or_falls_back_with_one_warning(monkeypatch):

@@ -212,7 +212,8 @@ def _utility_reference(d: Deciders, world: World, prospects: JobProspects, year:
     V += access[:, 0]
     V += access[:, 1]
     # amenity (with the youth bonus for young graduates) and ties
-    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * world.policy.youth_bonus(year)[None, :]
+    youth = world.policy.year(year).youth_amenity
+    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * youth[None, :]
     V += (s.beta_amenity * amenity)[d.youth_eligible.astype(np.intp)]
     ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
     V += ties[d.origin]

@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abm import MigrationModel
-from agents.life_table import implied_death_rate, life_expectancy
 from environment.demography_inputs import BAND_STARTS, vital_rates
 from environment.inputs import CENSUS_YEAR, fact
 from experiments.validation.facts import FITTED, KINDS, FactsFileError, Runs, compare, comparisons, expanded
@@ -42,13 +40,16 @@ def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
     growth = table.set_index("fact").loc["growth 2020–2022 vs Nantong's"]
     assert growth.band_high - growth.band_low > 0.1  # the post-2020 pull and the other factors move it
     assert "## Post-2020 pull against Nantong" in text
+    assert "## Life expectancy, deaths and births against the evidence" in text
 
 
 def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
     check = pull_check(scale=1000, seeds=(1,))
     g = check.growth.sort_values("pull")
     assert list(g.pull) == [0.0, check.central, 1.0]
-    assert g.growth_2022.is_monotonic_increasing and g.growth_2021.is_monotonic_increasing
+    # no pull at all is far below the others; the central 0.8 and 1 differ by less than one seed's noise at 1:1000
+    for year in (2021, 2022):
+        assert g[f"growth_{year}"].iloc[0] < g[f"growth_{year}"].iloc[1:].min() - 1.0
     middle = g.growth_2022.iloc[[0, -1]].mean()
     assert 0.0 < check.pull_for(middle) < 1.0
     assert np.isnan(check.pull_for(g.growth_2022.max() + 1))
@@ -57,14 +58,6 @@ def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
     expected, facts = check.expected, check.facts
     assert expected["same gap to Nantong"] > facts["Nantong 2022"][1]
     assert expected["same ratio to its urban districts (市区)"] < facts["Nantong 市区 2022"][1]
-
-
-def test_implied_death_rate_inverts_the_life_expectancy():
-    model = MigrationModel(scale=1000, end=2021, rng=1)
-    e0 = life_expectancy(model.rates, 2021)[0]
-    sourced = vital_rates()[2021].death_rate
-    assert implied_death_rate(model.rates, model.population, e0) == pytest.approx(sourced, rel=1e-3)
-    assert implied_death_rate(model.rates, model.population, e0 - 4) > 1.2 * sourced
 
 
 def test_facts_file_declares_every_comparison_once_with_its_kind_and_what_fitted_it():

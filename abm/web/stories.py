@@ -1,4 +1,4 @@
-"""One-click presets: the README's six stories, and the cheapest robust lever mix when the search made one.
+"""One-click presets: the six stories of the demo's documentation (docs/reference/demo.md), and the cheapest robust lever mix when the search made one.
 
 A preset is a setting of the page (a base scenario with the sliders at its values, changes on
 top, the scenario compared with, the random draw), the year to show and the panel to open. Values
@@ -44,7 +44,7 @@ def _without(measure: int | None) -> str:
 
 
 def stories() -> list[Story]:
-    """The six stories of the README's table, in its order."""
+    """The six stories of the demo's documentation table, in its order."""
     plan = default_values()
     jobs, subsidy = levers()["industrial_jobs_kaifaqu"], levers()["talent_purchase_subsidy"]
     return [

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from agents.demography import VitalRates
-from agents.population import Population
 from environment.scenario import load as load_scenario
 from environment.settings import parameters, resolve
 from experiments.runner import RunSpec, run_many
@@ -45,7 +44,6 @@ class Uncertainty:
 
 
 def uncertainty_band(
-    population: Population,
     scale: int,
     seed: int,
     end: int,
@@ -56,8 +54,7 @@ def uncertainty_band(
 ) -> Uncertainty:
     """The baseline at the central values and at ``points`` recalibrated Latin-hypercube points of ``sweep``.
 
-    Every member runs with ``seed``; its vital rates are rebuilt on ``population`` (the 2020 persons) for the
-    life-expectancy and fertility rows.
+    Every member runs with ``seed``; its vital rates are rebuilt for the life-expectancy and fertility rows.
     """
     from experiments.calibrate import fitted_constants
 
@@ -69,7 +66,7 @@ def uncertainty_band(
     fitted = pd.DataFrame([fitted_constants(s, *chosen.refit) for s in settings])  # cached by the runs
     band = Uncertainty(chosen, seed, fitted)
     for s, tables in zip(settings, results, strict=True):
-        rates = VitalRates(resolve({k: v for k, v in s.items() if k in parameters()}), population)
+        rates = VitalRates(resolve({k: v for k, v in s.items() if k in parameters()}))
         band.summaries.append(tables["summary"])
         band.tables.append(compare(Runs([tables["summary"]], [tables["ages"]], rates)))
     return band

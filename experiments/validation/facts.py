@@ -19,14 +19,13 @@ import numpy as np
 import pandas as pd
 
 from agents.demography import VitalRates
-from agents.life_table import life_expectancy, total_fertility
 from environment.demography_inputs import BAND_STARTS, age_structure_2020, band_label, vital_rates
 from environment.inputs import CENSUS_YEAR, fact
 
 FACTS_FILE = Path(__file__).resolve().parents[1] / "data" / "validation_facts.toml"
 FITTED, VALIDATION, NEIGHBOUR, NOT_COMPARABLE = "fitted", "validation", "neighbour check", "not comparable"
 KINDS = (FITTED, VALIDATION, NEIGHBOUR, NOT_COMPARABLE)
-FITTED_BY = ("raking margin", "calibration target", "vital-rate level", "post-2020 pull")
+FITTED_BY = ("raking margin", "calibration target", "declared level", "post-2020 pull")
 BASES = ("resident", "registered")
 RELATIVE_TO = ("observed", "decade growth")
 EACH = ("five-year band", "vital-rate year")
@@ -213,9 +212,9 @@ def model_year(spec: dict[str, Any]) -> int | None:
 def model_values(spec: dict[str, Any], runs: Runs) -> list[float]:
     """The model quantity a comparison's ``model`` names: one value per run, or one from the vital rates."""
     if "life_expectancy" in spec:
-        return [life_expectancy(runs.rates, spec["year"])[LIFE_EXPECTANCY.index(spec["life_expectancy"])]]
+        return [runs.rates.period_life_expectancy(spec["year"])[LIFE_EXPECTANCY.index(spec["life_expectancy"])]]
     if "total_fertility" in spec:
-        return [total_fertility(runs.rates, spec["total_fertility"])]
+        return [runs.rates.total_fertility(spec["total_fertility"])]
     if "age_share" in spec:
         return [_age_share(a[a.year == CENSUS_YEAR], spec["age_share"], spec.get("sex")) for a in runs.ages]
     out = []
