@@ -219,7 +219,7 @@ def test_the_banner_reads_targets_and_says_when_110_wan_is_reached():
     reached = run.first_year_at(HEADLINE, target.value)
     text = reached_text(run)
     if reached is None:
-        assert text == f"{run.end}年前达不到110万"
+        assert text == f"110万:{run.end}年前达不到"
     else:
         assert text.startswith(f"{reached}年达到110万")
         assert run.value(HEADLINE, year=reached) >= target.value > run.value(HEADLINE, year=reached - 1)
@@ -469,3 +469,50 @@ def test_map_labels_never_overlap_and_arrows_follow_the_run(chosen):
             flows = [moves.get(k, 0.0) for k in figure.outside if moves.get(k, 0.0) > 0]
             assert len(widths) == len(flows) > 0
             assert sorted(widths.values()) == pytest.approx(sorted(1 + 9 * f / max(flows) for f in flows), rel=1e-6)
+
+
+def test_after_plan_is_a_choice_that_reaches_the_model_and_the_address():
+    """The plan as written stops its yearly programmes after 2025; the page offers the parameter's declared values,
+    a fresh page runs the plan's, a shared link carries another, and continuing them spends more after 2025."""
+    from abm.web.summary import setting_line
+    from environment.settings import parameters
+
+    assert [c["value"] for c in choices("after_plan")] == list(parameters()["after_plan"].values)
+    assert default_values()["after_plan"] == scenario_values("plan")["after_plan"] == "stop"
+    assert scenario_setting("plan_continued")["after_plan"] == "continue"
+    address = decode("after_plan=continue")
+    assert address.values["after_plan"] == "continue" and encode(address) == "after_plan=continue"
+    assert decode("after_plan=forever").ignored == ("after_plan=forever",)
+    with pytest.raises(ValueError):
+        check("after_plan", "forever")
+    run = DemoRun(**default_values() | {"scale": SCALE, "after_plan": "continue", "reference": "plan"})
+    while run.year < 2026:
+        run.step()
+    assert run.settings["after_plan"] == "continue"
+    assert "2025年后的年度措施 按规划值延续" in setting_line(run)
+    assert run.value("spending", year=2025) == run.value("spending", "reference", 2025)  # the same until 2025
+    assert run.value("spending", year=2026) > run.value("spending", "reference", 2026)
+
+
+def test_spending_chart_shows_the_budget_by_measure_and_capital_from_outside_it():
+    """The bars are the run's spending from Haimen's budget by measure; capital financed outside it (the transport
+    projects, in their opening year) is written beside its group, and the year's total under the names."""
+    import abm.web.page  # noqa: F401  (fonts)
+    from abm.web.charts import SpendingFigure
+    from abm.web.text import big_yuan
+
+    run = DemoRun(scale=SCALE)
+    while run.year < run.end:
+        run.step()
+    outside = {y: run.breakdown("external_capital", year=y) for y in range(2022, run.end + 1)}
+    year = next(y for y, parts in outside.items() if sum(parts.values()) > 0)
+    figure = SpendingFigure(run)
+    figure.redraw(year)
+    bars = [p.get_width() for p in figure.ax.patches]
+    paid = run.breakdown("spending", year=year)
+    assert bars == pytest.approx([paid.get(f"{m:02d}", 0.0) / 1e4 for m in figure.groups])
+    words = " ".join(a.get_text() for a in [*figure.ax.texts, *figure.figure.texts])
+    for m, yuan in outside[year].items():
+        if yuan > 0:
+            assert f"另有财政外投资{big_yuan(yuan)}" in words, m
+    assert f"合计 {big_yuan(sum(paid.values()))}" in words

@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from abm.outcomes import OUTCOMES
 from abm.web.measures import measure_rows
 from abm.web.runs import DemoRun
-from abm.web.text import count, language, name, people_scale, place_name, t, zone_name
+from abm.web.text import big_yuan, count, language, name, people_scale, place_name, t, zone_name
 from abm.web.uncertainty import band_series, key
 from environment.inputs import CENSUS_YEAR
 from environment.settings import levers, run_default
@@ -221,9 +221,9 @@ class OriginsFigure(LiveFigure):
         )  # the axis starts at zero: noise does not look like a collapse
 
 
-def paying_measures() -> set[int]:
-    """Measure groups with a lever that pays money (a lever whose unit is yuan), from the lever registry."""
-    return {lv.measure for lv in levers().values() if lv.modelled and lv.unit.startswith("yuan")}
+def costed_measures() -> set[int]:
+    """Measure groups with a modelled lever that has a unit cost (``levers.toml`` ``[KEY.cost]``)."""
+    return {lv.measure for lv in levers().values() if lv.modelled and lv.cost is not None}
 
 
 def measure_label(m: int) -> str:
@@ -234,7 +234,10 @@ def measure_label(m: int) -> str:
 
 
 class SpendingFigure(LiveFigure):
-    """This year's subsidies by measure group (the ``spending`` outcome), with each group's yearly target."""
+    """This year's spending from Haimen's budget by measure group (the ``spending`` outcome: every lever at its
+    unit cost, payments at what they pay), with each group's yearly target; capital financed outside the budget
+    (``external_capital``: the transport projects, booked in their opening year) written beside its group, not
+    drawn (it is a hundred times the budget's bars); the year's total under the names."""
 
     size = (7.6, 2.8)
 
@@ -248,23 +251,31 @@ class SpendingFigure(LiveFigure):
         self.ax.set_ylim(len(labels) - 0.5, -0.5)
         self.ax.set_autoscaley_on(False)
         self.ax.tick_params(axis="x", labelsize=SMALL)
+        self.ax.xaxis.set_major_formatter("{x:,.0f}")
         self.ax.set_title(t("spending_title"), fontsize=TEXT, loc="right")
         self.ax.grid(axis="x", alpha=0.3)
-        paying = paying_measures()
+        costed = costed_measures()
         for i, m in enumerate(self.groups):
-            if m not in paying:
-                self.ax.text(0, i, " " + t("no_paying_lever"), va="center", fontsize=SMALL, color="#616161")
+            if m not in costed:
+                self.ax.text(0, i, " " + t("no_cost"), va="center", fontsize=SMALL, color="#616161")
 
     def draw_year(self) -> None:
         paid = self.run.breakdown("spending", year=self.year)
+        outside = self.run.breakdown("external_capital", year=self.year)
         unit = 1e6 if language() == "en" else 1e4  # million yuan / 万元
         values = [paid.get(f"{m:02d}", 0.0) / unit for m in self.groups]
         self.ax.barh(range(len(values)), values, color=CURRENT)
-        top = max([*values, 1.0]) * 1.25
+        noted = [v for m, v in zip(self.groups, values, strict=True) if outside.get(f"{m:02d}", 0.0) > 0]
+        top = max([*values, 4.0, *(2.5 * v for v in noted)]) * 1.25  # room for a note after its bar
         self.ax.set_xlim(0, top)
-        for i, v in enumerate(values):
-            if v > 0:
-                self.ax.text(v, i, f" {v:,.0f}", va="center", fontsize=SMALL, color="#0d47a1")
+        for i, (m, v) in enumerate(zip(self.groups, values, strict=True)):
+            words = f" {v:,.0f}" if v > 0 else ""
+            if outside.get(f"{m:02d}", 0.0) > 0:
+                words += "  " + t("external_capital", amount=big_yuan(outside[f"{m:02d}"]))
+            if words:
+                self.ax.text(v, i, words, va="center", fontsize=SMALL, color="#0d47a1")
+        if sum(paid.values()) > 0:
+            self.figure.text(0.01, 0.02, t("spending_total", amount=big_yuan(sum(paid.values()))), fontsize=SMALL)
         if self.year < PLAN_ADOPTED:
             self.ax.text(
                 top / 2,

@@ -8,7 +8,8 @@ project's opening-year slider has one stop past its range that means "never".
 
 A page's setting is a dict: ``base`` (the scenario the levers not on the page
 come from), ``reference`` (the scenario compared with), ``scale``, ``rng`` (the
-seed) and one value per lever of :data:`~abm.web.runs.MAIN_LEVERS`.
+seed), one value per lever of :data:`~abm.web.runs.MAIN_LEVERS` and one per parameter of
+:data:`~abm.web.runs.PLAN_CHOICES` (what the plan's yearly programmes do after 2025).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from abm.web.runs import (
     DEMO_SCALE,
     DEMO_SEED,
     MAIN_LEVERS,
+    PLAN_CHOICES,
     never_stop,
     reference_scenarios,
     scenario_values,
 )
 from abm.web.text import count, language, name, scenario_title, t, unit
 from abm.web.uncertainty import scale_choices as scales
-from environment.settings import Lever, levers
+from environment.settings import Lever, levers, parameters
 
 SEED_MAX = 99  # seeds offered on the page (any seed works from the command line)
 SLIDER_STOPS = 50  # about this many stops on a slider, fewer where the plan's values need a finer step
@@ -104,6 +106,8 @@ def value_text(key: str, value: Any) -> str:
         return t("scale_option", scale=value)
     if key in ("reference", "base"):
         return scenario_title(value)
+    if key in PLAN_CHOICES:
+        return t(f"{key}_{value}")
     lever = levers()[key]
     if lever.kind == "year":
         if value is None or (lever.never and value >= never_stop(lever)):
@@ -121,23 +125,28 @@ def value_text(key: str, value: Any) -> str:
 
 def choices(key: str) -> list[dict[str, Any]]:
     """A chooser's entries, {"text": shown, "value": passed to the model}: scenarios by their translated
-    names, scales as 1:N."""
+    names, a plan parameter's declared values by their translated names, scales as 1:N."""
     if key == "reference":
         return [{"text": scenario_title(n), "value": n} for n in reference_scenarios()]
+    if key in PLAN_CHOICES:
+        return [{"text": value_text(key, v), "value": v} for v in parameters()[key].values]
     return [{"text": t("scale_option", scale=n), "value": n} for n in scales()]
 
 
 def default_values() -> dict[str, Any]:
     """The page's first setting: the plan against the baseline at the demo scale and seed."""
-    return {"base": BASE, "reference": DEFAULT_REFERENCE, "scale": DEMO_SCALE, "rng": DEMO_SEED} | {
-        s.key: s.start for s in sliders()
-    }
+    plan = scenario_values(BASE)
+    return (
+        {"base": BASE, "reference": DEFAULT_REFERENCE, "scale": DEMO_SCALE, "rng": DEMO_SEED}
+        | {s.key: s.start for s in sliders()}
+        | {k: plan[k] for k in PLAN_CHOICES}
+    )
 
 
 def scenario_setting(scenario: str) -> dict[str, Any]:
-    """The page's setting for a scenario: the scenario as the base, each slider at its value there."""
+    """The page's setting for a scenario: the scenario as the base, each slider and choice at its value there."""
     values = scenario_values(scenario)
-    stops = {}
+    stops = {k: values[k] for k in PLAN_CHOICES}
     for s in sliders():
         value = values[s.key]
         stops[s.key] = s.high if value is None else value  # a project never opened: the "never" stop
@@ -158,6 +167,10 @@ def check(key: str, value: Any) -> Any:
         if int(value) not in scales():
             raise ValueError(key)
         return int(value)
+    if key in PLAN_CHOICES:
+        if value not in parameters()[key].values:
+            raise ValueError(key)
+        return value
     s = slider(key)
     number = float(value)
     integer = key == "rng" or levers()[key].kind in ("int", "year")
@@ -172,6 +185,7 @@ def changes(values: dict[str, Any], applied: dict[str, Any]) -> list[str]:
     for key, value in values.items():
         if applied.get(key) != value:
             label = {"reference": t("compare_with"), "scale": t("scale_label"), "base": ""}.get(key)
+            label = t(f"{key}_label") if key in PLAN_CHOICES else label
             label = slider(key).label if label is None else label
             out.append(f"{label}: {value_text(key, value)}" if label else value_text(key, value))
     return out

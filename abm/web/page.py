@@ -35,6 +35,7 @@ from abm.web.charts import MeasuresFigure, OriginsFigure, SpendingFigure, Target
 from abm.web.controls import changes, choices, default_values, slider, sliders
 from abm.web.export import view_png
 from abm.web.map import MapFigure
+from abm.web.runs import PLAN_CHOICES
 from abm.web.show import CHARTS, Show, show_for
 from abm.web.stories import Story, presets
 from abm.web.summary import banner, numbers_table
@@ -338,6 +339,8 @@ def Levers(values: solara.Reactive[dict]):
         )
 
     chooser("reference", t("compare_with"))
+    for key in PLAN_CHOICES:
+        chooser(key, t(f"{key}_label"))
     for spec in sliders():
         LeverSlider(spec, current[spec.key], lambda value, key=spec.key: change(key, value))
     with solara.Details(t("advanced"), expand=False):

@@ -41,6 +41,8 @@ MAIN_LEVERS = (
     "tunnel_year",
     "airport_year",
 )
+# Parameters of the plan offered on the page as a choice among their declared values (parameters.toml).
+PLAN_CHOICES = ("after_plan",)
 BASE = "plan"  # levers not on the page keep this scenario's values (unless a preset names another)
 DEFAULT_REFERENCE = "baseline"
 DEMO_SCALE = 100
@@ -102,7 +104,7 @@ class DemoRun(mesa.Model):
         del scenario  # Mesa's Reset passes its own Scenario object; the scenarios here are named ones
         super().__init__(rng=rng)
         self.scale, self.seed, self.reference_name, self.base = int(scale), int(rng), reference, base
-        self.lever_values = {k: lever_value(levers()[k], v) for k, v in lever_values.items()}
+        self.lever_values = {k: lever_value(levers()[k], v) if k in levers() else v for k, v in lever_values.items()}
         self.error: str | None = None
         self.current: MigrationModel | None = None
         self.reference: MigrationModel | None = None

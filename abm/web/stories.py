@@ -1,4 +1,5 @@
-"""One-click presets: the six stories of the demo's documentation (docs/reference/demo.md), and the cheapest robust lever mix when the search made one.
+"""One-click presets: the six stories of the demo's documentation (``docs/reference/demo.md``), and the cheapest
+robust lever mix when the search made one.
 
 A preset is a setting of the page (a base scenario with the sliders at its values, changes on
 top, the scenario compared with, the random draw), the year to show and the panel to open. Values

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from abm.outcomes import OUTCOMES
 from abm.web.controls import slider, value_text
-from abm.web.runs import BASE, MAIN_LEVERS, DemoRun, scenario_values
+from abm.web.runs import BASE, MAIN_LEVERS, PLAN_CHOICES, DemoRun, scenario_values
 from abm.web.text import language, name, outcome_name, people, percent, scenario_title, t, zone_name
 from abm.web.uncertainty import Chance, band, chance, key
 from environment.inputs import CENSUS_YEAR
@@ -195,6 +195,9 @@ def setting_line(run: DemoRun) -> str:
             value = run.settings.get(lever)
             stop = slider(lever).high if value is None else value
             changed.append(f"{slider(lever).label} {value_text(lever, stop)}")
+    for choice in PLAN_CHOICES:
+        if run.settings.get(choice) != named.get(choice):
+            changed.append(f"{t(f'{choice}_label')} {value_text(choice, run.settings.get(choice))}")
     if not changed:
         return t("setting_plan") if run.base == BASE else t("setting_named", title=title)
     return t("setting_changed", title=title, changes="、".join(changed) if language() == "zh" else "; ".join(changed))

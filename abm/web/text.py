@@ -61,11 +61,12 @@ TEXT: dict[str, dict[str, str]] = {
     "haimen_short": {"zh": "海门区", "en": "Haimen"},  # on the region map, beside its circle
     "opens": {"zh": "{year}年开通", "en": "opens {year}"},
     "spending_title": {
-        "zh": "各措施本年补贴支出(万元;是花费,不是引来的人数)",
-        "en": "Subsidies paid this year by measure (million yuan; money, not people attracted)",
+        "zh": "各措施本年海门财政支出(万元;是花费,不是引来的人数)",
+        "en": "Haimen's spending this year by measure (million yuan; money, not people)",
     },
-    "no_paying_lever": {"zh": "不发补贴", "en": "pays no subsidy"},
-    "before_adoption": {"zh": "规划{year}年起实施,此前无补贴", "en": "the plan acts from {year}: no subsidies before"},
+    "spending_total": {"zh": "合计 {amount}", "en": "Total {amount}"},
+    "external_capital": {"zh": "另有财政外投资{amount}", "en": "+{amount} outside the budget"},
+    "before_adoption": {"zh": "规划{year}年起实施,此前无支出", "en": "the plan acts from {year}: no spending before"},
     "per_year_target": {"zh": "年目标{people}人", "en": "target {people}/yr"},
     "births_target": {"zh": "目标:促进生育", "en": "target: more births"},
     "origins_title": {"zh": "从区外迁入海门(按来源地)", "en": "Moves in from outside, by origin"},
@@ -85,6 +86,11 @@ TEXT: dict[str, dict[str, str]] = {
     "band_legend": {"zh": "假设不确定性范围", "en": "assumptions' range"},
     "never": {"zh": "不开通", "en": "never"},
     "compare_with": {"zh": "对照情景", "en": "Compare with"},
+    # the parameter after_plan (parameters.toml): what the plan's yearly programmes do after 2025
+    "after_plan_label": {"zh": "2025年后的年度措施", "en": "Yearly programmes after 2025"},
+    "after_plan_stop": {"zh": "停止(规划原文)", "en": "stop (the plan as written)"},
+    "after_plan_continue": {"zh": "按规划值延续", "en": "continue at the plan's values"},
+    "after_plan_phase_out": {"zh": "至2030年逐步退出", "en": "phase out by 2030"},
     "how_to": {
         "zh": "调整后按“重置”生效;“单步”前进一年,“播放”连续运行。未列出的杠杆取规划值。",
         "en": "Adjust, then press Reset; Step advances a year, Play runs on. Levers not listed keep their plan values.",
@@ -129,7 +135,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "No precomputed table of what each measure adds (scripts/measures.py)",
     },
     "panel_map": {"zh": "地图", "en": "Map"},
-    "panel_spending": {"zh": "本年补贴", "en": "Subsidies"},
+    "panel_spending": {"zh": "本年支出", "en": "Spending"},
     "panel_measures": {"zh": "十项措施", "en": "Ten measures"},
     "bad_address": {
         "zh": "链接中的设置无效,已忽略:{keys}",
@@ -238,6 +244,13 @@ def percent(share: float | None, signed: bool = False, digits: int = 1) -> str:
     if signed and share == 0:
         return "0"
     return f"{100 * share:{'+' if signed else ''}.{digits}f}%"
+
+
+def big_yuan(yuan: float) -> str:
+    """An amount of money as words: 亿元 / 万元 in Chinese, billion / million yuan in English."""
+    if language() == "zh":
+        return f"{yuan / 1e8:,.1f}亿元" if yuan >= 1e8 else f"{yuan / 1e4:,.0f}万元"
+    return f"{yuan / 1e9:,.2f} bn yuan" if yuan >= 1e9 else f"{yuan / 1e6:,.1f} m yuan"
 
 
 def count(value: float) -> str:
