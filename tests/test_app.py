@@ -485,6 +485,29 @@ def test_pending_changes_are_shown_until_reset(server, browser):
     ctx.close()
 
 
+def test_after_2025_choice_applies_on_reset_and_stays_in_the_address(server, browser):
+    """The plan as written stops its yearly programmes after 2025; continuing them is a choice like a slider:
+    pending until Reset, then run by the model, named in the banner and kept in the address."""
+    from abm.web.text import TEXT
+
+    ctx = browser.new_context(viewport=SCREEN)
+    tab = Tab(ctx, server)
+    label, chosen = TEXT["after_plan_label"]["zh"], TEXT["after_plan_continue"]["zh"]
+    tab.choose(label, chosen)
+    pending = tab.page.locator(".demo-pending")
+    expect(pending).to_contain_text(chosen)
+    tab.reset()
+    expect(pending).to_have_count(0)
+    expect(tab.page.locator(".demo-setting")).to_contain_text(chosen)
+    for _ in range(50):  # the address follows the render
+        if applied(tab)["after_plan"] == "continue":
+            break
+        tab.page.wait_for_timeout(200)
+    assert applied(tab)["after_plan"] == "continue"
+    tab.check_clean()
+    ctx.close()
+
+
 def test_rapid_step_clicks_are_coalesced(server, browser):
     """Finding 9: ten clicks in a second advance a year or two, not ten, and nothing runs on after them."""
     ctx = browser.new_context(viewport=SCREEN)
@@ -643,7 +666,7 @@ def test_two_tabs_keep_their_own_models(server, browser):
     assert "2023" in a.status and "2021" in b.status
     b.page.get_by_role("button", name=texts("zh")["switch"]).click()
     expect(b.page.locator(".demo-projection")).to_contain_text("2021")
-    expect(b.page.get_by_text(texts("en")["title"]).first).to_be_visible()
+    expect(b.page.get_by_text(texts("en")["title"]).first).to_be_visible(timeout=30_000)  # load 20: seconds
     expect(a.page.get_by_text(texts("zh")["title"]).first).to_be_visible()
     assert "2023" in a.status
     a.check_clean()
