@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/demo.py [--scale 100] [--years 5]
 
 Prints JSON: one model's step (the plan), the page's step (both runs and their outcomes),
-and drawing the four panels as SVG (what the browser receives) as the page does it
-(figures kept, only the year's data drawn again) and afresh, each a mean over the
-years 2021 to 2020+years.
+drawing the charts as SVG (what the browser receives) as the page does it (figures kept, only
+the year's data drawn again; the ten-measures chart is drawn once) and afresh, and writing the
+headline banner and the table, each a mean over the years 2021 to 2020+years.
 """
 
 from __future__ import annotations
@@ -27,16 +27,16 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     import abm.web.page  # noqa: F401  (fonts, SVG settings)
-    from abm.web.charts import OriginsFigure, SpendingFigure, TargetsFigure
-    from abm.web.map import MapFigure
+    from abm.web.show import CHARTS
+    from abm.web.summary import banner, numbers_table
 
-    kinds = (MapFigure, TargetsFigure, OriginsFigure, SpendingFigure)
+    kinds = [kind for kind in CHARTS if not kind.static]
 
     imported = time.perf_counter() - started
     started = time.perf_counter()
     run = DemoRun(scale=args.scale)
     built = time.perf_counter() - started
-    model_step, page_step, drawing, afresh = [], [], [], []
+    model_step, page_step, drawing, afresh, words = [], [], [], [], []
     charts = [kind(run) for kind in kinds]
     model = MigrationModel(scale=args.scale, rng=1, scenario="plan")
     for _ in range(args.years):
@@ -55,6 +55,10 @@ def main() -> None:
         for kind in kinds:
             kind(run).svg()
         afresh.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        banner(run, run.year)
+        numbers_table(run, run.year)
+        words.append(time.perf_counter() - started)
     mean = lambda xs: round(statistics.mean(xs), 3)  # noqa: E731
     print(
         json.dumps(
@@ -64,8 +68,9 @@ def main() -> None:
                 "new_page_model_s": round(built, 2),
                 "model_step_s": mean(model_step),
                 "page_step_both_runs_and_outcomes_s": mean(page_step),
-                "draw_four_panels_svg_s": mean(drawing),
-                "draw_four_panels_svg_afresh_s": mean(afresh),
+                "draw_yearly_charts_svg_s": mean(drawing),
+                "draw_yearly_charts_svg_afresh_s": mean(afresh),
+                "banner_and_table_s": mean(words),
                 "load_average_1min": round(os.getloadavg()[0], 2),
             },
             indent=1,

@@ -1,8 +1,9 @@
 """The web page's model: the current lever setting and a named scenario, stepped together on the same seed.
 
 The page (``abm/web/page.py``) re-creates :class:`DemoRun` on Reset with the
-controls' values, and calls :meth:`DemoRun.step` on Step and Play (it is a
-``mesa.Model``, so Mesa's SolaraViz could drive it too). Both runs draw the same keyed
+controls' values, and steps it (:meth:`DemoRun.step`) a year ahead of the
+screen, then on to the run's end in the background (it is a ``mesa.Model``, so
+Mesa's SolaraViz could drive it too). Both runs draw the same keyed
 random numbers (same seed), so their difference is the levers'. Every figure
 the page shows is a declared outcome (``abm/outcomes.py``): each year's values,
 which the model computes as it records the year, are kept in
@@ -12,10 +13,8 @@ page to show; it never reaches the server.
 
 from __future__ import annotations
 
-import csv
 import traceback
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import mesa
@@ -25,7 +24,7 @@ from abm.model import MigrationModel
 from abm.outcomes import OUTCOMES
 from environment.scenario import all_scenarios
 from environment.scenario import load as load_scenario
-from environment.settings import NEVER, Lever, levers, run_default, run_options
+from environment.settings import NEVER, Lever, levers, resolve, run_default, run_options
 
 # The main lever of each of the ten measure groups, then the other transport projects' opening years.
 MAIN_LEVERS = (
@@ -42,11 +41,12 @@ MAIN_LEVERS = (
     "tunnel_year",
     "airport_year",
 )
-BASE = "plan"  # levers not on the page keep this scenario's values
+# Parameters of the plan offered on the page as a choice among their declared values (parameters.toml).
+PLAN_CHOICES = ("after_plan",)
+BASE = "plan"  # levers not on the page keep this scenario's values (unless a preset names another)
 DEFAULT_REFERENCE = "baseline"
 DEMO_SCALE = 100
 DEMO_SEED = run_default("seed")
-SPREAD_FILE = Path(__file__).with_name("seed_spread.csv")
 
 
 @cache
@@ -68,18 +68,9 @@ def reference_scenarios() -> list[str]:
 
 
 @cache
-def seed_spread() -> dict[int, tuple[float, int]]:
-    """s.d. across seeds of the 2025 population, by scale: {scale: (sd, seeds)} (from ``seed_spread.csv``)."""
-    if not SPREAD_FILE.is_file():
-        return {}
-    with SPREAD_FILE.open(encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["scenario"] == BASE]
-    return {int(r["scale"]): (float(r["sd_2025"]), int(r["seeds"])) for r in rows}
-
-
-def scale_choices() -> list[int]:
-    """Scales offered on the page: those whose seed spread was measured (else the demo scale)."""
-    return sorted(seed_spread()) or [DEMO_SCALE]
+def scenario_values(scenario: str) -> dict[str, Any]:
+    """Every lever and parameter of a scenario (the baseline's where the scenario says nothing)."""
+    return dict(resolve(load_scenario(scenario).settings, where=scenario))
 
 
 def never_stop(lever: Lever) -> int:
@@ -95,20 +86,25 @@ def lever_value(lever: Lever, value: Any) -> Any:
 
 
 class DemoRun(mesa.Model):
-    """Two MigrationModels on one seed: the page's lever setting, and a named scenario to compare with."""
+    """Two MigrationModels on one seed: the page's lever setting, and a named scenario to compare with.
+
+    The current setting is the scenario ``base`` (the plan unless a preset names another) with the page's
+    levers on top; the reference is the scenario ``reference`` as it stands.
+    """
 
     def __init__(
         self,
         scale: int = DEMO_SCALE,
         rng: int = DEMO_SEED,
         reference: str = DEFAULT_REFERENCE,
+        base: str = BASE,
         scenario: Any = None,
         **lever_values: Any,
     ) -> None:
         del scenario  # Mesa's Reset passes its own Scenario object; the scenarios here are named ones
         super().__init__(rng=rng)
-        self.scale, self.seed, self.reference_name = int(scale), int(rng), reference
-        self.lever_values = {k: lever_value(levers()[k], v) for k, v in lever_values.items()}
+        self.scale, self.seed, self.reference_name, self.base = int(scale), int(rng), reference, base
+        self.lever_values = {k: lever_value(levers()[k], v) if k in levers() else v for k, v in lever_values.items()}
         self.error: str | None = None
         self.current: MigrationModel | None = None
         self.reference: MigrationModel | None = None
@@ -116,7 +112,7 @@ class DemoRun(mesa.Model):
         self.year = run_options()["end"].low - 1
         self.end = end = run_default("end")
         try:
-            self.current = MigrationModel(scale=self.scale, end=end, rng=self.seed, scenario=BASE, **self.lever_values)
+            self.current = MigrationModel(scale=self.scale, end=end, rng=self.seed, scenario=base, **self.lever_values)
             self.reference = MigrationModel(scale=self.scale, end=end, rng=self.seed, scenario=reference)
             self.year = self.current.year
             self._read()
@@ -138,9 +134,15 @@ class DemoRun(mesa.Model):
             self._fail(e)
 
     def _read(self) -> None:
-        """Keep this year's declared outcomes of both runs (the model computes them from the year's rows)."""
+        """Keep this year's declared outcomes of both runs (the model computes them from the year's rows).
+
+        The page reads :attr:`figures` while the run steps on in the background, so each year is added
+        to new dicts (copy on write), never to the ones being read.
+        """
+        figures = dict(self.figures)
         for side, model in (("current", self.current), ("reference", self.reference)):
-            self.figures.setdefault(side, {})[model.year] = dict(model.outcome_values)
+            figures[side] = figures.get(side, {}) | {model.year: dict(model.outcome_values)}
+        self.figures = figures
 
     def _fail(self, e: Exception) -> None:
         traceback.print_exc()
@@ -166,3 +168,14 @@ class DemoRun(mesa.Model):
         prefix = f"{key}_{by}_"
         values = self.figures.get(run, {}).get(year, {})
         return {k.removeprefix(prefix): v for k, v in values.items() if by and k.startswith(prefix)}
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Every lever and parameter of the current setting, as the model runs it ({} if it failed)."""
+        return dict(self.current.settings) if self.current is not None else {}
+
+    def first_year_at(self, key: str, value: float, run: str = "current") -> int | None:
+        """The first year the outcome reaches ``value`` among the years run so far (None if none)."""
+        series = self.series(key, run, until=self.end)
+        reached = series[series >= value]
+        return int(reached.index[0]) if len(reached) else None

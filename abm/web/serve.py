@@ -3,7 +3,9 @@
 Solara reads its settings from the environment when it is imported, so they are
 set here first: the app, production mode, no telemetry. Assets come from the
 cache filled by ``scripts/fetch_web_assets.sh`` (``<venv>/share/solara/cdn``).
-Ctrl-C (SIGINT) or SIGTERM stop the server cleanly.
+While the server starts, a thread imports the page and draws a fresh page's first
+years (:func:`warm`), so the first tab does not wait for them. Ctrl-C (SIGINT) or
+SIGTERM stop the server cleanly.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
+import traceback
 from pathlib import Path
 
-APP = Path(__file__).with_name("page.py")
 SETTINGS = {
-    "SOLARA_APP": str(APP),
+    "SOLARA_APP": "abm.web.page",  # as a module: imported once, shared with the warm-up
     "SOLARA_MODE": "production",
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # else the server calls mixpanel and ipify
     "SOLARA_THEME_SHOW_BANNER": "false",  # Solara's "This website runs on Solara" covered the last chart
@@ -31,6 +34,16 @@ def assets_dir() -> Path:
     return Path(os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR", Path(sys.prefix) / "share" / "solara" / "cdn"))
 
 
+def warm() -> None:
+    """Import the page and draw a fresh page's first two years (kept in the server's frame cache)."""
+    try:
+        from abm.web.page import warm_up
+
+        warm_up()
+    except Exception:  # the page then draws them itself; the reason is in the log
+        traceback.print_exc()
+
+
 def serve(host: str = "127.0.0.1", port: int = 8765, say=print) -> int:
     """Run the server until interrupted; exit status 0 after Ctrl-C."""
     for key, value in SETTINGS.items():
@@ -39,6 +52,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, say=print) -> int:
         say(f"abm serve: warning: no web assets in {assets_dir()}; run scripts/fetch_web_assets.sh (needs npm)")
     import uvicorn
 
+    threading.Thread(target=warm, name="warm-up", daemon=True).start()
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     say(f"abm serve: the demo is at http://{host}:{port}/ (Ctrl-C stops it)")
