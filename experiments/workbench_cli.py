@@ -1,4 +1,5 @@
-"""The workbench's commands: ``abm sweep``, ``abm query``, ``abm compare`` and ``abm sensitivity``.
+"""The workbench's commands: ``abm sweep``, ``abm query``, ``abm compare`` and ``abm sensitivity``
+(and, from ``experiments.search_cli``, ``abm discover`` and ``abm optimize``).
 
 :func:`register` adds them to the ``abm`` parser; each command imports what it
 needs only when run, so listings and input errors stay fast. User errors
@@ -62,6 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, help="output folder (default: FOLDER/sensitivity)")
     p.set_defaults(func=cmd_sensitivity)
+
+    from experiments.search_cli import register as register_search  # discover, optimize
+
+    register_search(sub)
 
 
 def _run_option(key: str, flag: str):
