@@ -113,6 +113,18 @@ class Term:
         fill = 0.0 if owner(self.key).optional else float("nan")
         return summed.reindex(runs).fillna(fill).astype(float)
 
+    def total(self, years: np.ndarray, names: np.ndarray, values: np.ndarray) -> float:
+        """The term for one run from its outcome table's columns (what :meth:`values` gives, without pandas)."""
+        import numpy as np
+
+        from abm.outcomes import owner
+
+        chosen = values[(names == self.key) & (years >= self.first) & (years <= self.last)]
+        chosen = chosen[~np.isnan(chosen)]
+        if len(chosen) == 0:
+            return 0.0 if owner(self.key).optional else float("nan")
+        return float(chosen.sum())
+
 
 def parse_term(text: str, where: str, key: str, end: int | None = None) -> Term:
     """``KEY@YEAR`` or ``KEY@FIRST:LAST``, checked against the declared outcomes and the run's last year."""

@@ -16,6 +16,7 @@ The target is an outcome at a year (``haimen_population@2025``) with a compariso
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,8 +228,10 @@ def discover(
     from ema_workbench.analysis import cart, prim
 
     y = cases.met.astype(int)
-    found = prim.Prim(cases.x, y, peel_alpha=peel_alpha, mass_min=mass_min)
-    prim_box = found.find_box()
+    with warnings.catch_warnings():  # EMA Workbench 3.0 uses pandas' deprecated inplace=True: not ours to fix
+        warnings.filterwarnings("ignore", module="ema_workbench")
+        found = prim.Prim(cases.x, y, peel_alpha=peel_alpha, mass_min=mass_min)
+        prim_box = found.find_box()
     trajectory = prim_box.peeling_trajectory.copy()
     chosen = choose_box(trajectory, min_density) if box is None else box
     if not 0 <= chosen < len(trajectory):

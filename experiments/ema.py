@@ -22,6 +22,9 @@ What comes from where:
 - **seeds**: a ``ReplicatorModel`` whose replications are the fixed ``seeds``, so every policy under every
   scenario runs on the same seeds (paired: differences between policies are theirs, not the dice's).
 
+EMA Workbench 3.0's ``optimize`` cannot yet decode a Boolean or categorical lever (its platypus ``Subset``
+comes back as a list): give it numeric levers (``levers_searched``), or search with ``abm optimize``.
+
 With ``recalibrate=(scale, seeds)`` every scenario's free constants are refitted to the 2010–2020 history
 first (``experiments.calibrate.fitted_constants``, cached on disk); then no calibrated constant may be varied.
 """

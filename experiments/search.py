@@ -176,4 +176,4 @@ def pareto_set(problem: Problem, archive: pd.DataFrame) -> tuple[list[int], bool
     front = pool[NonDominatedSorting().do(f[pool], only_non_dominated_front=True)]
     _, first = np.unique(f[front], axis=0, return_index=True)
     chosen = sorted(front[first].tolist(), key=lambda i: tuple(f[i]))
-    return chosen, bool(feasible.any())
+    return [int(archive.index[i]) for i in chosen], bool(feasible.any())

@@ -254,5 +254,6 @@ class Evaluator:
             )
 
     def _from_result(self, result: RunResult) -> dict[Term, float]:
-        outcomes = result.outcomes.assign(run_id=result.run_id)
-        return {t: float(t.values(outcomes, run_ids=[result.run_id]).iloc[0]) for t in self.terms}
+        table = result.outcomes
+        columns = table["year"].to_numpy(), table["outcome"].to_numpy(), table["value"].to_numpy(float)
+        return {t: t.total(*columns) for t in self.terms}

@@ -170,20 +170,26 @@ def parse(raw: dict, where: str, default_name: str = "search") -> SearchSpec:
         fine_scale = sc.check_scale(fine["scale"], where, "fine.scale")
     except sc.ScenarioError as e:
         raise SearchSpecError(e.where, e.key, e.value, e.allowed) from None
-    objectives = tuple(
-        parse_objective(text, where, f"objectives[{i}]", end)
-        for i, text in enumerate(_strings(raw, "objectives", where, required=True))
-    )
+    try:
+        objectives = tuple(
+            parse_objective(text, where, f"objectives[{i}]", end)
+            for i, text in enumerate(_strings(raw, "objectives", where, required=True))
+        )
+        constraints = tuple(
+            parse_requirement(text, where, f"constraints[{i}]", end)
+            for i, text in enumerate(_strings(raw, "constraints", where))
+        )
+        listed = isinstance(raw.get("require"), list)
+        require = tuple(
+            parse_requirement(text, where, f"require[{i}]" if listed else "require", end)
+            for i, text in enumerate(_strings(raw, "require", where))
+        )
+    except SearchSpecError:
+        raise
+    except CriterionError as e:
+        raise SearchSpecError(e.where, e.key, e.value, e.allowed) from None
     if len(objectives) > MAX_OBJECTIVES:
         raise SearchSpecError(where, "objectives", len(objectives), f"at most {MAX_OBJECTIVES} objectives")
-    constraints = tuple(
-        parse_requirement(text, where, f"constraints[{i}]", end)
-        for i, text in enumerate(_strings(raw, "constraints", where))
-    )
-    require = tuple(
-        parse_requirement(text, where, f"require[{i}]" if isinstance(raw.get("require"), list) else "require", end)
-        for i, text in enumerate(_strings(raw, "require", where))
-    )
     factors = _factors(raw, where)
     sweep = uncertainty["sweep"]
     uncertain = _uncertainty_keys(sweep, where)
