@@ -289,9 +289,13 @@ def test_each_kind_of_search_file_error_is_refused_in_one_line_before_any_run(tm
 
 
 def test_example_search_files_load():
-    spec = load("reach_110wan")
-    assert len(spec.factors) == 10 and spec.points == 16 and spec.require
-    assert parse(spec.raw, "again").factors == spec.factors
+    from experiments.search_spec import SEARCH_DIR
+
+    for path in sorted(SEARCH_DIR.glob("*.toml")):
+        spec = load(path)
+        assert len(spec.factors) == 10 and spec.points == 16, path
+        assert parse(spec.raw, "again").factors == spec.factors
+    assert load("reach_110wan").require and load("residents_for_budget").constraints
 
 
 TINY = """
