@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,85 +85,59 @@ def optimize(
     """Run (or resume) the search of ``spec`` into the folder ``out``; see the module's docstring."""
     started = time.perf_counter()
     problem = problem_of(spec)
-    measures = problem.measures
-    terms = list(dict.fromkeys(m.term for m in measures))
+    terms = list(dict.fromkeys(m.term for m in problem.measures))
     values, refit = uncertainty_points(spec)
-    coarse_fidelity = Fidelity.of(spec.scale, spec.end, spec.seeds, spec.seed)
-    fine_fidelity = Fidelity.of(spec.fine_scale, spec.end, spec.fine_seeds, spec.seed) if spec.fine_seeds else None
+    coarse = Fidelity.of(spec.scale, spec.end, spec.seeds, spec.seed)
+    fine = Fidelity.of(spec.fine_scale, spec.end, spec.fine_seeds, spec.seed) if spec.fine_seeds else None
     seconds: dict[str, float] = {}
     with cluster(backend, jobs, scheduler) as address:
         say(f"{spec.name}: refitting the free constants at {len(values)} uncertainty points (cached after the first)")
         t = time.perf_counter()
         points = fit_points(values, refit, backend, jobs, address)
         seconds["calibration"] = time.perf_counter() - t
-        bar = _bar(progress, "search")
-        coarse = Evaluator(
-            out / "coarse",
-            spec.base.settings,
-            spec.base.name,
-            points,
-            coarse_fidelity,
-            terms,
-            backend,
-            jobs,
-            address,
-            run,
-            bar,
-        )
-        per_candidate = len(points.settings) * len(coarse_fidelity.seeds)
 
-        def on_generation(generation: int, new: int) -> None:
-            if bar is not None:
-                bar.total = (bar.total or 0) + new * per_candidate
-                bar.set_postfix(generation=f"{generation + 1}/{spec.generations}", refresh=False)
+        def evaluator(folder: Path, fidelity: Fidelity, bar) -> Evaluator:
+            base = spec.base.settings, spec.base.name
+            return Evaluator(folder, *base, points, fidelity, terms, backend, jobs, address, run, bar)
 
         t = time.perf_counter()
-        try:
-            result = search(
-                problem,
-                lambda candidates: measures_of(measures, coarse(candidates)),
-                Settings(spec.population, spec.generations, spec.search_seed),
-                start=[_start(spec)],
-                on_generation=on_generation,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
+        with _bar(progress, "search") as bar:
+            stage = evaluator(out / "coarse", coarse, bar)
+            result = _search(spec, problem, stage, bar)
         seconds["search"] = time.perf_counter() - t
-        fine = None
-        runs = {"coarse run": coarse.ran, "coarse read back": coarse.reused}
-        if fine_fidelity is not None:
-            chosen = fine_candidates(problem, result, spec.fine_candidates)
+        runs = {"coarse run": stage.ran, "coarse read back": stage.reused}
+        fine_measures = None
+        if fine is not None:
             t = time.perf_counter()
-            folder = out / f"fine-scale{fine_fidelity.scale}-seeds{len(fine_fidelity.seeds)}"
-            bar = _bar(progress, "fine")
-            if bar is not None:
-                bar.total = len(chosen) * len(points.settings) * len(fine_fidelity.seeds)
-            evaluator = Evaluator(
-                folder,
-                spec.base.settings,
-                spec.base.name,
-                points,
-                fine_fidelity,
-                terms,
-                backend,
-                jobs,
-                address,
-                run,
-                bar,
-            )
-            candidates = [result.candidates[i] for i in chosen]
-            try:
-                found = measures_of(measures, evaluator(candidates)) if candidates else np.empty((0, len(measures)))
-            finally:
-                if bar is not None:
-                    bar.close()
-            fine = pd.DataFrame(found, columns=[m.text for m in measures], index=pd.Index(chosen, name="candidate"))
+            chosen = fine_candidates(problem, result, spec.fine_candidates)
+            with _bar(progress, "fine", len(chosen) * len(points.settings) * len(fine.seeds)) as bar:
+                stage = evaluator(out / f"fine-scale{fine.scale}-seeds{len(fine.seeds)}", fine, bar)
+                found = measures_of(problem.measures, stage([result.candidates[i] for i in chosen]))
+            names = [m.text for m in problem.measures]
+            fine_measures = pd.DataFrame(found, columns=names, index=pd.Index(chosen, name="candidate"))
             seconds["fine"] = time.perf_counter() - t
-            runs |= {"fine run": evaluator.ran, "fine read back": evaluator.reused}
+            runs |= {"fine run": stage.ran, "fine read back": stage.reused}
     seconds["total"] = time.perf_counter() - started
     return SearchOutcome(
-        spec, problem, points, refit, result, fine, coarse_fidelity, fine_fidelity, seconds, runs, jobs, backend
+        spec, problem, points, refit, result, fine_measures, coarse, fine, seconds, runs, jobs, backend
+    )
+
+
+def _search(spec: SearchSpec, problem: Problem, evaluator: Evaluator, bar) -> SearchResult:
+    """NSGA-II over the levers, every candidate evaluated by ``evaluator``; the plan's mix in the first generation."""
+    per_candidate = len(evaluator.points.settings) * len(evaluator.fidelity.seeds)
+
+    def on_generation(generation: int, new: int) -> None:
+        if bar is not None:
+            bar.total = (bar.total or 0) + new * per_candidate
+            bar.set_postfix(generation=f"{generation + 1}/{spec.generations}", refresh=False)
+
+    return search(
+        problem,
+        lambda candidates: measures_of(problem.measures, evaluator(candidates)),
+        Settings(spec.population, spec.generations, spec.search_seed),
+        start=[_start(spec)],
+        on_generation=on_generation,
     )
 
 
@@ -216,9 +191,16 @@ def fine_candidates(problem: Problem, result: SearchResult, most: int) -> list[i
     return list(dict.fromkeys([*front, *[i for i in extra if i is not None]]))
 
 
-def _bar(progress: bool, what: str):
+@contextmanager
+def _bar(progress: bool, what: str, total: int = 0):
+    """A progress bar of runs on stderr (None without ``progress``), closed on the way out."""
     if not progress:
-        return None
+        yield None
+        return
     from tqdm import tqdm
 
-    return tqdm(total=0, unit="run", desc=what, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=total, unit="run", desc=what, file=sys.stderr, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
