@@ -92,18 +92,16 @@ def parse_target(text: str, term: Term, base: str) -> tuple[Condition, str]:
     return Condition(None, op, threshold), effect
 
 
-def load_cases(
-    folder: str | Path, outcome: str, target: str, against: str | Path | None = None, year_required: bool = True
-) -> Cases:
+def load_cases(folder: str | Path, outcome: str, target: str, against: str | Path | None = None) -> Cases:
     """Read a finished sweep and mark each design point that meets the target.
 
-    ``outcome``: ``KEY@YEAR`` (or ``KEY@FIRST:LAST`` for a flow's total); ``target``: ``OP NUMBER`` or
-    ``[BASE] effect OP NUMBER`` with ``against`` the paired sweep.
+    ``outcome``: ``KEY@YEAR`` (or ``KEY@FIRST:LAST`` for a flow's total; ``KEY`` alone: at its headline year);
+    ``target``: ``OP NUMBER`` or ``[BASE] effect OP NUMBER`` with ``against`` the paired sweep.
     """
     folder = Path(folder)
     identity = meta(folder)["identity"]
-    if "@" not in outcome and year_required:
-        raise DiscoveryError("--outcome", "outcome", outcome, "KEY@YEAR, e.g. haimen_population@2025")
+    if "@" not in outcome:
+        outcome = f"{outcome}@{_headline_year(outcome, identity['end'])}"
     term = parse_term(outcome, "--outcome", "outcome", identity["end"])
     condition, effect = parse_target(target, term, identity["base"])
     if effect and against is None:
@@ -124,6 +122,16 @@ def load_cases(
     found = Target(term, condition, effect, str(against) if against is not None else "")
     _check_both_kinds(found, values, met)
     return Cases(x.reset_index(drop=True), values, met, factors, found, folder, identity["replicates"], dropped)
+
+
+def _headline_year(key: str, end: int) -> int:
+    """The year reports read an outcome at (``abm.outcomes.Outcome.headline_year``), if ``key`` is declared."""
+    from abm.outcomes import owner
+
+    try:
+        return owner(key).headline_year(end)
+    except KeyError:
+        return end  # parse_term says what is wrong with the key
 
 
 def _run_values(folder: Path, term: Term) -> pd.Series:
@@ -178,6 +186,10 @@ def choice_label(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _shown(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
 def _check_both_kinds(target: Target, values: np.ndarray, met: np.ndarray) -> None:
     """Refuse a target that every point, or no point, meets: there is nothing to tell apart."""
     n, k = len(met), int(met.sum())
@@ -185,7 +197,8 @@ def _check_both_kinds(target: Target, values: np.ndarray, met: np.ndarray) -> No
         raise DiscoveryError("--outcome", "outcome", target.term.text, "no design point has this outcome")
     if 0 < k < n:
         return
-    spread = f"across the {n} design points the value runs from {np.nanmin(values):,.0f} to {np.nanmax(values):,.0f}"
+    spread = f"across the {n} design points the value runs from {_shown(np.nanmin(values))} to "
+    spread += _shown(np.nanmax(values))
     which = "no" if k == 0 else "every"
     raise DiscoveryError(
         "--target", "target", target.condition.text, f"{which} design point meets it ({spread}): nothing to discover"
