@@ -52,11 +52,12 @@ class SearchOutcome:
 
 
 def problem_of(spec: SearchSpec) -> Problem:
-    """The search problem of a search file: its levers, objectives, constraints and requirements, and the mean
-    of every term a share is read from (for the report: the best reachable value)."""
+    """The search problem of a search file: its levers, objectives, constraints and requirements; kept for the
+    report, its ``report`` measures and the mean of every term a share is read from (the best value reached)."""
     problem = Problem(spec.factors, spec.objectives, spec.constraints, spec.require)
     means = [Measure("mean", m.term) for m in problem.measures if m.kind == "share"]
-    return Problem(spec.factors, spec.objectives, spec.constraints, spec.require, tuple(dict.fromkeys(means)))
+    info = tuple(dict.fromkeys([*spec.report, *means]))
+    return Problem(spec.factors, spec.objectives, spec.constraints, spec.require, info)
 
 
 def measures_of(measures: list[Measure], per_term: dict) -> np.ndarray:

@@ -9,6 +9,7 @@ uncertainty points to be robust over, and how to run and search::
     objectives = ["min mean(spending@2022:2025)", "max share(haimen_population@2025 >= 110万)"]
     constraints = []                                # hard limits, e.g. "mean(spending@2022:2025) <= 50亿"
     require = "share(haimen_population@2025 >= 110万) >= 80%"   # what the answer reports on
+    report = ["share(added_kaifaqu@2025 >= 4万)"]   # further measures shown for every mix (not searched on)
 
     [levers]                                        # as a sweep's [vary]: {} the declared range,
     talent_purchase_subsidy = {}                    # {low, high} narrower, {values = [...]} a choice
@@ -52,7 +53,7 @@ from experiments.criteria import (
     Measure,
     Objective,
     Requirement,
-    Term,
+    parse_measure,
     parse_objective,
     parse_requirement,
 )
@@ -66,6 +67,7 @@ TOP_KEYS = {
     "objectives",
     "constraints",
     "require",
+    "report",
     "levers",
     "uncertainty",
     "run",
@@ -99,6 +101,7 @@ class SearchSpec:
     objectives: tuple[Objective, ...]
     constraints: tuple[Requirement, ...]
     require: tuple[Requirement, ...]
+    report: tuple[Measure, ...]
     uncertainty_sweep: str
     points: int
     recalibrate: bool
@@ -115,16 +118,6 @@ class SearchSpec:
     description: str = ""
     source: str = ""
     raw: dict = field(default_factory=dict, compare=False)
-
-    def terms(self) -> list[Term]:
-        """Every term read by an objective, constraint or requirement (each once, in order)."""
-        measures = [o.measure for o in self.objectives] + [r.measure for r in (*self.constraints, *self.require)]
-        return list(dict.fromkeys(m.term for m in measures))
-
-    def measures(self) -> list[Measure]:
-        """Every measure computed for a candidate: objectives', constraints' and requirements' (each once)."""
-        found = [o.measure for o in self.objectives] + [r.measure for r in (*self.constraints, *self.require)]
-        return list(dict.fromkeys(found))
 
 
 def find(name_or_path: str | Path) -> Path:
@@ -184,6 +177,9 @@ def parse(raw: dict, where: str, default_name: str = "search") -> SearchSpec:
             parse_requirement(text, where, f"require[{i}]" if listed else "require", end)
             for i, text in enumerate(_strings(raw, "require", where))
         )
+        report = tuple(
+            parse_measure(text, where, f"report[{i}]", end) for i, text in enumerate(_strings(raw, "report", where))
+        )
     except SearchSpecError:
         raise
     except CriterionError as e:
@@ -207,6 +203,7 @@ def parse(raw: dict, where: str, default_name: str = "search") -> SearchSpec:
         objectives=objectives,
         constraints=constraints,
         require=require,
+        report=report,
         uncertainty_sweep=sweep,
         points=_whole(uncertainty, "points", where, 1, MAX_POINTS, "uncertainty."),
         recalibrate=uncertainty["recalibrate"],
@@ -256,6 +253,7 @@ def _strings(raw: dict, key: str, where: str, required: bool = False) -> list[st
             "objectives": '["min mean(spending@2022:2025)", "max share(haimen_population@2025 >= 110万)"]',
             "constraints": '["mean(spending@2022:2025) <= 50亿"]',
             "require": '"share(haimen_population@2025 >= 110万) >= 80%"',
+            "report": '["share(added_kaifaqu@2025 >= 4万)"]',
         }[key]
         need = "at least one; " if required else ""
         raise SearchSpecError(where, key, value, f"{need}a list of strings, e.g. {key} = {example}")

@@ -269,6 +269,12 @@ BAD = [
         "fine.scales",
         "did you mean 'scale'",
     ),
+    (
+        'objectives = ["max mean(haimen_population@2025)"]\nreport = ["share(added_kaifaq@2025 >= 4万)"]\n'
+        "[levers]\nrent_subsidy = {}",
+        "report[0]",
+        "did you mean 'added_kaifaqu'",
+    ),
     ("objectives = [\n", "TOML", "not valid TOML"),
 ]
 
