@@ -233,7 +233,8 @@ def discover(
     """Run PRIM (one box, its whole peeling trajectory) and CART on ``cases``; choose a box.
 
     ``box``: the trajectory step to report (default: the one with the most coverage among those whose density
-    reaches ``min_density``; if none does, the densest).
+    reaches ``min_density`` and at least halfway from the share of all cases meeting the target to 1; if none
+    does, the densest).
     """
     from experiments.ema import import_workbench
 
@@ -246,6 +247,7 @@ def discover(
         found = prim.Prim(cases.x, y, peel_alpha=peel_alpha, mass_min=mass_min)
         prim_box = found.find_box()
     trajectory = prim_box.peeling_trajectory.copy()
+    min_density = max(min_density, (float(y.mean()) + 1) / 2)  # a real gain over the whole space, at least
     chosen = choose_box(trajectory, min_density) if box is None else box
     if not 0 <= chosen < len(trajectory):
         raise DiscoveryError("--box", "box", box, f"a step of the peeling trajectory, 0 to {len(trajectory) - 1}")
