@@ -7,10 +7,10 @@ point ``upoint``, ``seed_index``, the lever and uncertainty values and ``model_d
 again by its configuration hash (settings, scale, seed, years) and the model's digest
 (``experiments.calibrate.model_digest``), so a rerun of the same search, or another search into the
 same folder, never repeats a finished run and never reuses one from other code. Run ids number the
-folder's runs in the order they were started (``p00000-r000``, ``p00001-r000`` …); ``candidate`` is the
-candidate's number in the search that ran it.
+folder's runs in the order they were started (``p00000-r000``, ``p00001-r000`` …; the manifest's ``point``
+is that number); ``candidate`` is the candidate's number in the search that ran it.
 
->>> evaluator = Evaluator(folder, base, points, Fidelity(200, 2027, seeds), terms, backend="joblib", jobs=2)
+>>> evaluator = Evaluator(folder, plan.settings, "plan", points, Fidelity.of(100, 2027, 1, 2022), terms, "joblib", 2)
 >>> per_term = evaluator(candidates)   # term → array (candidates, points): the mean over seeds
 """
 
