@@ -37,7 +37,7 @@ from experiments import calibrate  # noqa: E402
 from experiments.optimize import optimize, problem_of, uncertainty_points  # noqa: E402
 from experiments.search_runs import Evaluator, Fidelity, cluster, fit_points  # noqa: E402
 from experiments.search_spec import load  # noqa: E402
-from experiments.store import git_commit  # noqa: E402
+from experiments.store import RESULTS_DIR, git_commit  # noqa: E402
 
 
 def load_text() -> str:
@@ -82,13 +82,43 @@ def first_calibrations(values: list[dict], refit, n: int, folder: Path) -> tuple
         calibrate.CACHE_DIR = saved
 
 
+def finished_search(folder: Path, rows: list) -> list[str]:
+    """Lines on a finished search in ``folder``: its runs, when they finished, and how long they would take at the
+    rate measured here with 2 joblib workers."""
+    import pandas as pd
+
+    from experiments import sweep_store
+
+    stores = [d for d in sorted(folder.glob("*")) if (d / sweep_store.RUNS).is_dir()] if folder.is_dir() else []
+    if not stores:
+        return []
+    lines = []
+    rate = {(b, j): r["per_minute"] for b, j, r in rows}.get(("joblib", 2))
+    for store in stores:
+        runs = sweep_store.manifest(store)
+        times = pd.to_datetime(runs.finished_at)
+        span = (times.max() - times.min()).total_seconds() / 60
+        projected = f"; at the rate measured above (joblib, 2 workers) {len(runs) / rate:.1f} min" if rate else ""
+        lines.append(
+            f"- `{store}`: {len(runs):,} runs, the first finished {times.min():%H:%M}, the last "
+            f"{times.max():%H:%M} UTC ({span:.0f} min as it ran){projected}"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", default="reach_110wan", help="search file (default reach_110wan)")
     p.add_argument("--runs", type=int, default=256, help="runs timed per backend (default 256, rounded to points)")
     p.add_argument("--calibration-points", type=int, default=2, help="points refitted with an empty cache (2)")
     p.add_argument("--skip-dask", action="store_true", help="no Dask measurement")
-    p.add_argument("--skip-search", action="store_true", help="no whole search")
+    p.add_argument("--skip-search", action="store_true", help="no whole search (see --search-folder)")
+    p.add_argument(
+        "--search-folder",
+        type=Path,
+        help="a finished search of the same file (default results/searches/NAME): its runs, and the time they "
+        "would take at the measured rate",
+    )
     p.add_argument("--out", type=Path, default=HERE / "SEARCH.md", help="report file (default benchmarks/SEARCH.md)")
     args = p.parse_args(argv)
 
@@ -125,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 + f"; load {before} → {load_text()}",
                 f"- its answer: {search_report.summary(outcome, found).splitlines()[0]}",
             ]
+    search_lines += finished_search(args.search_folder or RESULTS_DIR / "searches" / spec.name, rows)
     table = "\n".join(
         f"| {backend} | {jobs} | {r['runs']} | {r['seconds']:.1f} | **{r['per_minute']:.0f}** | {r['load']} |"
         for backend, jobs, r in rows
