@@ -339,3 +339,19 @@ def test_optimize_command_on_the_model_resumes_and_writes_its_files(tmp_path):
     assert main(["query", str(out / "coarse"), "SELECT count(*) AS n FROM runs"]) == 0
     for path in (out / "scenarios").glob("*.toml"):
         assert load_scenario(path).settings.get("hsr_year", "never") in (2027, None, "never")
+
+
+@pytest.mark.slow
+def test_dask_and_joblib_give_the_serial_pareto_set(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    tables = []
+    for backend in ("serial", "joblib", "dask"):
+        out = tmp_path / backend
+        jobs = "1" if backend == "serial" else "2"
+        assert (
+            main(["optimize", str(path), "--out", str(out), "--no-progress", "--backend", backend, "--jobs", jobs]) == 0
+        )
+        tables.append(pd.read_csv(out / "pareto.csv"))
+    pd.testing.assert_frame_equal(tables[1], tables[0])
+    pd.testing.assert_frame_equal(tables[2], tables[0])
