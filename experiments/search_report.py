@@ -20,6 +20,7 @@ import tomli_w
 
 from environment import scenario as sc
 from environment.settings import NEVER, levers, parameters
+from experiments import sweep_store
 from experiments.criteria import Measure
 from experiments.optimize import SearchOutcome, cheapest, closest, meets
 from experiments.output_folders import write_file_atomic, write_text_atomic
@@ -185,7 +186,7 @@ def write(outcome: SearchOutcome, folder: Path) -> str:
     points.insert(0, "point", range(len(points)))
     _csv(points, folder / "points.csv")
     plot(outcome, found, folder / "pareto.png")
-    text = markdown(outcome, found, table)
+    text = markdown(outcome, found, table, stored_runs(folder))
     write_text_atomic(folder / "report.md", text)
     return text
 
@@ -247,7 +248,7 @@ def write_scenarios(outcome: SearchOutcome, found: Answer, folder: Path) -> dict
 def _note(outcome: SearchOutcome, i: int, table: pd.DataFrame) -> str:
     row = table.loc[i] if i in table.index else outcome.result.archive.loc[i]
     parts = [f"{m.text} = {value_text(m, row[m.text])}" for m in outcome.problem.measures]
-    return f"Found by `abm optimize` ({outcome.spec.source}), candidate {i}: " + "; ".join(parts)
+    return f"Found by `abm optimize {Path(outcome.spec.source).name}`, candidate {i}: " + "; ".join(parts)
 
 
 def _write_toml(path: Path, record: dict) -> None:
@@ -257,7 +258,7 @@ def _write_toml(path: Path, record: dict) -> None:
 # ------------------------------------------------------------------ text
 
 
-def markdown(outcome: SearchOutcome, found: Answer, table: pd.DataFrame) -> str:
+def markdown(outcome: SearchOutcome, found: Answer, table: pd.DataFrame, stored: list[str] = ()) -> str:
     """The report: the answer, the Pareto set at both fidelities, the levers of each mix, how it was computed."""
     spec, problem = outcome.spec, outcome.problem
     coarse, fine = outcome.coarse_fidelity, outcome.fine_fidelity
@@ -291,7 +292,7 @@ def markdown(outcome: SearchOutcome, found: Answer, table: pd.DataFrame) -> str:
         values = [setting_text(outcome.result.candidates[i][f.key]) for i in table.index]
         lines.append(f"| `{f.key}` | {setting_text(levers()[f.key].plan)} | " + " | ".join(values) + " |")
     lines += ["", "![Pareto set](pareto.png)", "", "## 怎样算的 · How it was computed", ""]
-    lines += _method_lines(outcome)
+    lines += _method_lines(outcome) + list(stored)
     return "\n".join(lines) + "\n"
 
 
@@ -350,6 +351,21 @@ def _answer_lines(outcome: SearchOutcome, found: Answer) -> list[str]:
     return lines
 
 
+def stored_runs(folder: Path) -> list[str]:
+    """A line per store of runs in a search's folder: runs, their worker time, when the first and last finished
+    (over every invocation: a resumed search's own time covers only what it ran itself)."""
+    lines = []
+    for store in sorted(p for p in Path(folder).iterdir() if (p / sweep_store.RUNS).is_dir()):
+        runs = sweep_store.manifest(store)
+        done = runs[runs.status == "done"]
+        times = pd.to_datetime(done.finished_at)
+        lines.append(
+            f"- Stored in `{store.name}/`: {len(done):,} runs, {done.wall_seconds.sum() / 3600:.1f} h of worker time, "
+            f"finished from {times.min():%Y-%m-%d %H:%M} to {times.max():%H:%M} UTC"
+        )
+    return lines
+
+
 def _method_lines(outcome: SearchOutcome) -> list[str]:
     spec, seconds, runs = outcome.spec, outcome.seconds, outcome.runs
     refit = (
@@ -380,15 +396,18 @@ def _method_lines(outcome: SearchOutcome) -> list[str]:
         f"- Search 搜索: NSGA-II (pymoo), {spec.population} candidates × {spec.generations} generations, seed "
         f"{spec.search_seed}; {len(outcome.result.archive)} distinct mixes evaluated. A heuristic search: a target "
         "it does not reach is out of reach of what it tried, not proven impossible.",
-        f"- Runs 模型运行: {counts}; backend {outcome.backend}, {outcome.jobs} worker(s). Time 用时: {timing}. "
+        f"- This invocation 本次运行: {counts}; backend {outcome.backend}, {outcome.jobs} worker(s); {timing}. "
         f"Load average when the report was written: {load}.",
     ]
     return lines
 
 
+MAX_PANELS = 3  # panels of the Pareto plot: the first objective against up to this many other measures
+
+
 def plot(outcome: SearchOutcome, found: Answer, path: Path) -> None:
-    """The first objective against the second (or the first requirement's measure): every mix evaluated, the
-    Pareto set at the coarse fidelity and, linked to it, at the fine one; the answer starred."""
+    """The first objective against each other objective and requirement (a panel each): every mix evaluated,
+    the Pareto set at the coarse fidelity and, linked to it, at the fine one; the answer starred."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -397,60 +416,52 @@ def plot(outcome: SearchOutcome, found: Answer, path: Path) -> None:
     from abm.fonts import register_cjk_font
 
     register_cjk_font()
-    spec, archive = outcome.spec, outcome.result.archive
-    x_measure = spec.objectives[0].measure
+    spec = outcome.spec
+    x = spec.objectives[0].measure
     others = [o.measure for o in spec.objectives[1:]] + [r.measure for r in spec.require]
-    y_measure = others[0] if others else x_measure
-    scale_x = 1e8 if x_measure.term.labels()[2].startswith("yuan") and x_measure.kind == "mean" else 1.0
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    if archive.empty:
-        ax.text(0.5, 0.5, "nothing evaluated", ha="center")
-    else:
-        ax.scatter(archive[x_measure.text] / scale_x, archive[y_measure.text], s=8, c="0.75", label="evaluated 已评估")
-        front = archive.loc[outcome.result.pareto]
-        ax.scatter(
-            front[x_measure.text] / scale_x, front[y_measure.text], s=30, c="tab:blue", label="Pareto (coarse 粗)"
-        )
-        if outcome.fine is not None and len(outcome.fine):
-            fine = outcome.fine
-            ax.scatter(
-                fine[x_measure.text] / scale_x,
-                fine[y_measure.text],
-                s=36,
-                marker="s",
-                c="tab:red",
-                label="Pareto (fine 细)",
-            )
-            for i in fine.index:
-                ax.plot(
-                    [archive.loc[i, x_measure.text] / scale_x, fine.loc[i, x_measure.text] / scale_x],
-                    [archive.loc[i, y_measure.text], fine.loc[i, y_measure.text]],
-                    c="tab:red",
-                    lw=0.6,
-                    alpha=0.6,
-                )
-        if found.candidate is not None:
-            table, _ = measured(outcome)
-            row = table.loc[found.candidate] if found.candidate in table.index else archive.loc[found.candidate]
-            ax.scatter(
-                [row[x_measure.text] / scale_x],
-                [row[y_measure.text]],
-                s=220,
-                marker="*",
-                c="gold",
-                edgecolors="k",
-                zorder=5,
-                label="answer 答案",
-            )
-        for r in spec.require:
-            if r.measure == y_measure:
-                ax.axhline(r.bound, c="crimson", ls="--", lw=1, label=f"required 要求 {r.text}")
-    zh_x, en_x, unit_x = x_measure.labels()
-    zh_y, en_y, _ = y_measure.labels()
-    ax.set_xlabel(f"{zh_x}\n{en_x} ({'亿 yuan' if scale_x != 1 else unit_x})", fontsize=8)
-    ax.set_ylabel(f"{zh_y}\n{en_y}", fontsize=8)
-    ax.set_title(f"abm optimize {spec.name}", fontsize=9)
-    ax.legend(fontsize=7, loc="best")
+    panels = list(dict.fromkeys(others))[:MAX_PANELS] or [x]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
+    for ax, y in zip(axes[0], panels, strict=True):
+        _panel(ax, outcome, found, x, y)
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.suptitle(f"abm optimize {spec.name}", fontsize=9)
     fig.tight_layout()
     write_file_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
+
+
+def _panel(ax, outcome: SearchOutcome, found: Answer, x: Measure, y: Measure) -> None:
+    archive = outcome.result.archive
+    scale = 1e8 if x.kind == "mean" and x.term.labels()[2].startswith("yuan") else 1.0
+    if archive.empty:
+        ax.text(0.5, 0.5, "nothing evaluated", ha="center")
+        return
+    ax.scatter(archive[x.text] / scale, archive[y.text], s=8, c="0.75", label="evaluated 已评估")
+    front = archive.loc[outcome.result.pareto]
+    ax.scatter(front[x.text] / scale, front[y.text], s=30, c="tab:blue", label="Pareto (coarse 粗)")
+    fine = outcome.fine
+    if fine is not None and len(fine):
+        ax.scatter(fine[x.text] / scale, fine[y.text], s=36, marker="s", c="tab:red", label="re-evaluated (fine 细)")
+        for i in fine.index:
+            xs = [archive.loc[i, x.text] / scale, fine.loc[i, x.text] / scale]
+            ax.plot(xs, [archive.loc[i, y.text], fine.loc[i, y.text]], c="tab:red", lw=0.6, alpha=0.6)
+    if found.candidate is not None:
+        table, _ = measured(outcome)
+        row = table.loc[found.candidate] if found.candidate in table.index else archive.loc[found.candidate]
+        ax.scatter(
+            [row[x.text] / scale],
+            [row[y.text]],
+            s=220,
+            marker="*",
+            c="gold",
+            edgecolors="k",
+            zorder=5,
+            label="answer 答案",
+        )
+    for r in outcome.spec.require:
+        if r.measure == y:
+            ax.axhline(r.bound, c="crimson", ls="--", lw=1, label=f"required 要求 {r.text}")
+    zh_x, en_x, unit_x = x.labels()
+    zh_y, en_y, _ = y.labels()
+    ax.set_xlabel(f"{zh_x}\n{en_x} ({'亿 yuan' if scale != 1 else unit_x})", fontsize=7)
+    ax.set_ylabel(f"{zh_y}\n{en_y}", fontsize=7)
