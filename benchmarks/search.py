@@ -82,7 +82,7 @@ def first_calibrations(values: list[dict], refit, n: int, folder: Path) -> tuple
         calibrate.CACHE_DIR = saved
 
 
-def finished_search(folder: Path, rows: list) -> list[str]:
+def finished_search(folder: Path, rows: list, scale: int) -> list[str]:
     """Lines on a finished search in ``folder``: its runs, when they finished, and how long they would take at the
     rate measured here with 2 joblib workers."""
     import pandas as pd
@@ -98,7 +98,10 @@ def finished_search(folder: Path, rows: list) -> list[str]:
         runs = sweep_store.manifest(store)
         times = pd.to_datetime(runs.finished_at)
         span = (times.max() - times.min()).total_seconds() / 60
-        projected = f"; at the rate measured above (joblib, 2 workers) {len(runs) / rate:.1f} min" if rate else ""
+        same_scale = sweep_store.meta(store)["identity"].get("scale") == scale
+        projected = ""
+        if rate and same_scale:
+            projected = f"; at the rate measured above (joblib, 2 workers) {len(runs) / rate:.1f} min"
         lines.append(
             f"- `{store}`: {len(runs):,} runs, the first finished {times.min():%H:%M}, the last "
             f"{times.max():%H:%M} UTC ({span:.0f} min as it ran){projected}"
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 + f"; load {before} → {load_text()}",
                 f"- its answer: {search_report.summary(outcome, found).splitlines()[0]}",
             ]
-    search_lines += finished_search(args.search_folder or RESULTS_DIR / "searches" / spec.name, rows)
+    search_lines += finished_search(args.search_folder or RESULTS_DIR / "searches" / spec.name, rows, spec.scale)
     table = "\n".join(
         f"| {backend} | {jobs} | {r['runs']} | {r['seconds']:.1f} | **{r['per_minute']:.0f}** | {r['load']} |"
         for backend, jobs, r in rows
@@ -186,7 +189,9 @@ took part of the 2 cores
 {table}
 
 2 workers against 1: {", ".join(speedups)}. Runs through the search's evaluator: the model, its declared outcomes,
-the Parquet store (written every 2 s) and the bookkeeping, as in a search.
+the Parquet store (written every 2 s) and the bookkeeping, as in a search. joblib with 1 worker runs the models in
+this process (as `abm optimize --jobs 1` does), so the store and the bookkeeping wait for them; a Dask worker is a
+process of its own even when there is one.
 
 ## Calibrations of the uncertainty points
 
