@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from environment import scenario as sc
 from environment.settings import levers, parameters
 from experiments.ema import NEVER_IS_LAST_PLUS, ema_model, import_workbench
 
@@ -41,7 +42,12 @@ def test_perform_experiments_and_prim_and_feature_scoring_with_no_glue():
 
     model = tiny()
     experiments, outcomes = ema.perform_experiments(
-        model, scenarios=6, policies=2, evaluator=ema.SequentialEvaluator(model)
+        model,
+        scenarios=6,
+        policies=2,
+        evaluator=ema.SequentialEvaluator(model),
+        uncertainty_sampling_kwargs={"rng": 1},  # a fixed design: PRIM's box below is then always the same
+        lever_sampling_kwargs={"rng": 2},
     )
     assert len(experiments) == 12 and set(outcomes) == {"haimen_population_2022", "spending_2022"}
     assert np.all(outcomes["haimen_population_2022"] > 9e5)
@@ -51,6 +57,28 @@ def test_perform_experiments_and_prim_and_feature_scoring_with_no_glue():
     assert box.find_box().peeling_trajectory.density.iloc[-1] > y.mean()
     scores = feature_scoring.get_feature_scores_all(x, outcomes)
     assert set(scores.index) == set(UNCERTAINTIES + LEVERS)
+
+
+def test_an_experiment_is_the_mean_of_the_runners_runs_on_the_seeds():
+    from experiments.runner import RunSpec, run_model
+
+    model = tiny(seeds=(1, 2))
+    point = {"beta_access": 0.7, "beta_income": 1.9, "retirement_age_male": 62}
+    policy = {"rent_subsidy": 1200, "hsr_year": 2035 + NEVER_IS_LAST_PLUS, "bus_integration": True}
+    _, outcomes = ema.perform_experiments(
+        model,
+        scenarios=[ema.Sample("s", **point)],
+        policies=[ema.Sample("p", **policy)],
+        evaluator=ema.SequentialEvaluator(model),
+    )
+    settings = dict(sc.load("plan").settings) | point | policy | {"hsr_year": None}  # last year + 1 is never
+    expected = {"haimen_population_2022": 0.0, "spending_2022": 0.0}
+    for seed in (1, 2):
+        table = run_model(RunSpec(settings, scale=1000, seed=seed, end=2022)).outcomes()
+        for key in ("haimen_population", "spending"):
+            expected[f"{key}_2022"] += table.loc[(table.outcome == key) & (table.year == 2022), "value"].item() / 2
+    for name, value in expected.items():
+        assert outcomes[name][0] == pytest.approx(value, rel=1e-12)
 
 
 def test_policies_under_a_scenario_share_their_seeds_and_never_is_the_last_year_plus_one():
