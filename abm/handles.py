@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from agents.constants import ELDERLY_AGES
 from agents.population import COLLECTIVE, OWNER
-from agents.synthesis import ELDERLY_AGES
 from environment.places import clusters, places
 
 if TYPE_CHECKING:

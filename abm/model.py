@@ -8,9 +8,9 @@ same household in every scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -19,10 +19,13 @@ import pandas as pd
 from abm.handles import Household, Worker
 from abm.recording import current_outcomes, make_collector, record_tables, summarize, tables, year_counts
 from agents.choice import Capacity, choose
-from agents.demography import VitalRates, age_and_die, give_birth, split_households
+from agents.constants import HAIMEN_CITY
+from agents.demography import VitalRates, age_and_die, form_unions, give_birth
 from agents.emigrants import BANDS, Emigrants, haimen_registered, leave_for_university, leave_home
+from agents.keys import is_returner
 from agents.labour import (
     JobProspects,
+    Matching,
     employment,
     end_jobs,
     find_jobs,
@@ -31,7 +34,10 @@ from agents.labour import (
     recruits_wanted,
     start_and_stop_work,
 )
+from agents.payments import paid_on_moving
+from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
+from agents.population_2020 import synthesize
 from agents.residence import (
     Deciders,
     describe_all,
@@ -40,21 +46,12 @@ from agents.residence import (
     hukou_on_arrival,
     hukou_willingness,
     newcomers_from_pool,
+    payment_features,
     residence_nests,
     residence_utility,
     rural_origin,
 )
 from agents.streams import Channel, LazyRows, gumbel, uniform
-from agents.synthesis import (
-    HAIMEN_CITY,
-    draw_pool,
-    draw_recruits,
-    draw_returners,
-    draw_students,
-    is_returner,
-    pool_households_per_year,
-    synthesize,
-)
 from environment.inputs import CENSUS_YEAR
 from environment.jobs import JobMarket
 from environment.places import clusters, place_values, places
@@ -71,7 +68,7 @@ class YearEvents:
     births: np.ndarray  # [place]
     deaths: np.ndarray  # [place]
     flows: np.ndarray  # [alt, alt]: movers (people) from one alternative to another, students included
-    rural_to_urban_households: float = 0.0  # Haimen households moving from a rural part to a town
+    paid_at_move: dict[str, float] = field(default_factory=dict)  # payment lever -> households its rule paid moving
 
 
 @dataclass
@@ -110,6 +107,14 @@ class OutsidePlaces:
         self.population = np.where(outside, self.population + self.births - self.deaths + arrivals - departures, 0.0)
 
 
+class Stage(NamedTuple):
+    """One stage of the year: the model's method, the earlier stages' results it takes, and the name of its own."""
+
+    method: str
+    takes: tuple[str, ...] = ()
+    gives: str = ""
+
+
 class MigrationModel(mesa.Model):
     """Agent-based model of migration into, out of and within Haimen.
 
@@ -124,6 +129,21 @@ class MigrationModel(mesa.Model):
     settings : lever and parameter values by key (see ``abm levers`` / ``abm parameters``),
         on top of the scenario; anything not given takes its baseline (no plan) value.
     """
+
+    STAGES: tuple[Stage, ...] = (  # the year, in order (step() runs them; benchmarks time them)
+        Stage("demography"),
+        Stage("young_adults", gives="leavers"),
+        Stage("labour", gives="prospects"),
+        Stage("choose_residences", takes=("prospects", "leavers"), gives="choices"),
+        Stage("apply_moves", takes=("choices",)),
+        Stage("enrol_students"),
+        Stage("choose_jobs", takes=("prospects",)),
+        Stage("recruit_workers"),
+        Stage("markets", gives="counted"),
+        Stage("settle"),
+        Stage("advance_outside_places"),
+        Stage("record", takes=("counted",)),
+    )
 
     def __init__(
         self,
@@ -145,13 +165,14 @@ class MigrationModel(mesa.Model):
         self.seed = seed if seed is not None else int(self.rng.integers(options["seed"].high))
         self.scale, self.start, self.end, self.year = scale, CENSUS_YEAR, end, CENSUS_YEAR
         self.population = synthesize(self.settings, self.scale, self.seed)
-        self.rates = VitalRates(self.settings, self.population, first_year=self.start + 1)
+        self.rates = VitalRates(self.settings)
         self.world = self._build_world()
         self.outside = OutsidePlaces()
         self.emigrants = Emigrants.initial(self._registered_elsewhere(), self.settings, self.start)
         n = places().n
         self.events = YearEvents(np.full(n, np.nan), np.full(n, np.nan), np.zeros((places().n_alt,) * 2))
         self.handles: dict[tuple[type, int], Household | Worker] = {}
+        self.matching: Matching | None = None  # the year's job search (applications, hires, its rounds)
         self.summary: dict[str, float] = {}
         self.outcome_values: dict[str, float] = {}
         self.outcome_log: list[tuple[int, str, float]] = []  # every year's outcomes, as rows year, outcome, value
@@ -211,30 +232,22 @@ class MigrationModel(mesa.Model):
 
     # ---------------------------------------------------------------- the year
     def step(self) -> None:
-        """One year, each stage a method named for what it changes."""
+        """One year: the stages of :attr:`STAGES` in order, each handed the earlier results it takes."""
         self.year += 1
-        self.demography()
-        leavers = self.young_adults()
-        prospects = self.labour()
-        choices = self.choose_residences(prospects, leavers)
-        self.apply_moves(choices)
-        self.enrol_students()
-        self.choose_jobs(prospects)
-        self.recruit_workers()
-        counted = self.markets()
-        self.settle()
-        self.advance_outside_places()
-        self.record(counted)
+        results: dict[str, Any] = {}
+        for stage in self.STAGES:
+            result = getattr(self, stage.method)(*(results[name] for name in stage.takes))
+            if stage.gives:
+                results[stage.gives] = result
         self.running = self.year < self.end
 
     def demography(self) -> None:
-        """Everyone ages; deaths, births and new households (adults leaving their parents' home)."""
+        """Everyone ages; deaths, births and new couples (young adults living alone moving in together)."""
         pop, n = self.population, places().n
         deaths = age_and_die(pop, self.rates, self.seed, self.year, n)
-        births = give_birth(pop, self.rates, self.world.policy, self.seed, self.year, n)
-        self.events = YearEvents(births=births, deaths=deaths, flows=np.zeros((places().n_alt,) * 2))
-        alt_of_person = self._alt_of_households()[pop.persons.household]
-        split_households(pop, self.settings, self.seed, self.year, self.free_dwellings(), alt_of_person)
+        births = give_birth(pop, self.rates, self.world.policy.year(self.year), self.seed, self.year, n)
+        unions = form_unions(pop, self.settings, self.seed, self.year)
+        self.events = YearEvents(births=births, deaths=deaths, flows=unions)
 
     def young_adults(self) -> np.ndarray:
         """18-year-olds leave for university; young adults leave their parents' home (returns their new households)."""
@@ -245,7 +258,7 @@ class MigrationModel(mesa.Model):
     def labour(self) -> JobProspects:
         """New adults get a trade, retirements, the levers' new jobs, quits and layoffs; returns the job prospects."""
         labour = start_and_stop_work(self.population, self.settings, self.seed, self.year)
-        self.world.jobs.grow(self.year, self.world.policy, self.world.airport_year)
+        self.world.jobs.grow(self.world.policy.year(self.year))
         employed = end_jobs(self.population, self.world, labour, self.seed, self.year)
         return job_prospects(self.world, self.year, employed)
 
@@ -289,8 +302,8 @@ class MigrationModel(mesa.Model):
         np.add.at(self.events.flows, (d.current[moved], choice[moved]), (d.weight * d.members)[moved])
         residents = ~d.from_pool & moved
         stay_in = residents & pl.alt_in_haimen[choice]
-        to_town = stay_in & ~pl.alt_urban[d.current] & pl.alt_urban[choice]
-        self.events.rural_to_urban_households = float(d.weight[to_town].sum())
+        payments = world.policy.year(self.year).payments
+        self.events.paid_at_move = paid_on_moving(payment_features(d), choice, d.weight * residents, payments)
         h = pop.households
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
         h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]
@@ -326,8 +339,10 @@ class MigrationModel(mesa.Model):
     def enrol_students(self) -> None:
         """The year's new vocational-college students from outside Haimen move into their colleges' dormitories."""
         pl = places()
-        places_by_lever = self.world.policy.vocational_students(self.year)
-        students = draw_students(self.settings, self.seed, self.year, self.scale, places_by_lever)
+        policy = self.world.policy.year(self.year)
+        students = draw_students(
+            self.settings, self.seed, self.year, self.scale, policy.vocational_students, policy.course_years
+        )
         if len(students.households):
             origin_alt = pl.alt(students.households.origin, True)
             college_alt = pl.alt(students.households.place, True)
@@ -335,12 +350,14 @@ class MigrationModel(mesa.Model):
             self.population.add(students.households, students.persons)
 
     def choose_jobs(self, prospects: JobProspects) -> None:
-        """Job seekers (new adults, movers, newcomers, quitters) choose where to work."""
+        """Job seekers (new adults, movers, newcomers, quitters, the unemployed) apply for jobs; the matching
+        function decides who is hired (kept in ``matching``)."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
-        find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
+        self.matching = find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
 
     def recruit_workers(self) -> None:
-        """Employers recruit workers from outside to the jobs still unfilled; recruits arrive holding the job."""
+        """Employers recruit workers from outside to jobs still vacant beyond the normal rate; recruits arrive
+        holding the job."""
         pl, y, pop = places(), self.year, self.population
         labour = in_labour_force(pop.persons, self.settings, y)
         flows = self.events.flows
@@ -362,8 +379,8 @@ class MigrationModel(mesa.Model):
         world.jobs.adjust(counted.filled)
         occupied = self.occupied_dwellings()
         world.housing.update_prices(occupied)
-        world.housing.build(y, world.policy, occupied)
-        world.schools.expand(y, world.policy, counted.children)
+        world.housing.build(world.policy.year(y), occupied)
+        world.schools.expand(world.policy.year(y), counted.children)
         return counted
 
     def settle(self) -> None:
@@ -442,7 +459,7 @@ class MigrationModel(mesa.Model):
             use=dwelling_use(d, world),
             room=np.where(haimen_alt, self.free_dwellings(), np.inf),
         )
-        admitted = world.policy.value("nonlocal_school_access", self.year)
+        admitted = world.policy.year(self.year).school_access
         seat_use = d.weight * d.school_children * admitted * ~gets_hukou
         spare = np.maximum(world.schools.seats - self.school_children(), 0.0)
         seats = Capacity(of_alt=np.where(haimen_alt, pl.alt_place, -1), use=seat_use, room=spare)
@@ -487,7 +504,7 @@ class MigrationModel(mesa.Model):
     def outcomes(self) -> Any:
         """The declared outcomes of every year so far (``environment/data/outcomes.toml``): ``year, outcome, value``.
 
-        Collected as the years are recorded (the same figures as ``abm.outcomes.outcomes(model.tables())``).
+        Collected as the years are recorded (``abm.outcomes.Outcome.in_year``).
         """
         frame = pd.DataFrame(self.outcome_log, columns=["year", "outcome", "value"])
         return frame.astype({"year": int, "outcome": str, "value": float})

@@ -1,11 +1,12 @@
-"""The declared outcomes of a run (``environment/data/outcomes.toml``), computed from its tables.
+"""The declared outcomes of a run (``environment/data/outcomes.toml``), computed as the model records each year.
 
 One declaration per outcome (key, unit, names in both languages, how it is
-computed); sweeps, the comparison report, sensitivity analysis and Mesa's
-``batch_run`` read the same list. Computation is plain pandas over a run's
-tables, so it works on a finished run's tables as well as on files read back.
+computed); the model's reporters, sweeps, the comparison report, sensitivity
+analysis, the web page and Mesa's ``batch_run`` read the same list. The model
+computes a year's outcomes from that year's rows as it records them
+(:meth:`Outcome.in_year`) and keeps every year's:
 
->>> table = outcomes(model.tables())   # columns year, outcome, value
+>>> model.outcomes()   # columns year, outcome, value
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import pandas as pd
 
 from environment.inputs import read_toml
 from environment.places import area_places, places
 from environment.targets import targets
 
-COLUMNS = ["year", "outcome", "value"]
 KEYS = {"name_zh", "name_en", "unit", "from", "places", "since", "by", "target", "year", "sensitivity", "optional"}
 
 
@@ -53,28 +52,6 @@ class Outcome:
         year = self.year or (targets()[self.target].year if self.target else None) or last
         return min(year, last)
 
-    def compute(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-        """This outcome (and its ``by`` breakdown and target gap) as rows ``year, outcome, value``."""
-        frame = tables.get(self.table)
-        if frame is None:
-            if self.optional:
-                return pd.DataFrame(columns=COLUMNS)
-            raise KeyError(f"outcome {self.key}: the run has no {self.table!r} table")
-        if self.places:
-            frame = frame[frame[_place_column(frame)].isin(area_places(self.places))]
-        parts = [_series(frame, self.column, self.since).rename(self.key)]
-        if self.by:  # one grouping for the whole breakdown
-            wide = frame.groupby(["year", self.by], sort=True)[self.column].sum(min_count=1).unstack(self.by)
-            wide.index = wide.index.astype(int)
-            if self.since is not None:
-                wide = wide - (wide.loc[self.since] if self.since in wide.index else np.nan)
-            for value in wide.columns:
-                parts.append(wide[value].dropna().astype(float).rename(f"{self.key}_{self.by}_{_tag(value)}"))
-        rows = _long(parts)
-        if self.target:
-            rows = _concat([rows, self._gap(parts[0])])
-        return rows
-
     def in_year(
         self, now: Mapping[str, Mapping[str, Sequence]], year: int, census: Mapping[str, Sequence], last: int
     ) -> dict[str, float]:
@@ -82,8 +59,7 @@ class Outcome:
 
         ``now`` holds the year's rows of each table as columns (lists or numpy arrays); ``census`` the yearly
         table's census-year rows (for ``since``); ``last`` is the run's last year (where targets without a year
-        are read). The same figures as :meth:`compute`, in numpy, cheaply enough to report every step; only the
-        columns it reads are converted.
+        are read). Numpy, cheap enough to report every step; only the columns it reads are converted.
         """
         columns = now.get(self.table)
         if not columns or len(columns["year"]) == 0:
@@ -114,14 +90,6 @@ class Outcome:
             out[f"{self.key}_gap"] = value - targets()[self.target].value
         return out
 
-    def _gap(self, series: pd.Series) -> pd.DataFrame:
-        target = targets()[self.target]
-        year = target.year if target.year is not None else int(series.index.max())
-        if year not in series.index:  # the run ends before the target's year: no gap to report
-            return pd.DataFrame(columns=COLUMNS)
-        value = float(series[year]) - target.value
-        return pd.DataFrame({"year": [year], "outcome": [f"{self.key}_gap"], "value": [value]})
-
 
 def _total(values: np.ndarray) -> float:
     """Sum ignoring NaN; NaN when there is no number at all (as pandas' ``sum(min_count=1)``)."""
@@ -139,41 +107,6 @@ def _in_area(labels: Sequence[str], area: str) -> np.ndarray:
     """Whether each place key in ``labels`` is one of an area's places (as ``np.isin``, without sorting)."""
     keys = _area_keys(area)
     return np.fromiter(map(keys.__contains__, labels), dtype=bool, count=len(labels))
-
-
-def _place_column(frame: pd.DataFrame) -> str:
-    """The column ``places`` filters on: a yearly row's place, a flow's destination."""
-    return "place" if "place" in frame.columns else "destination"
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The non-empty frames one after the other (an empty ``year, outcome, value`` frame if none)."""
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-
-
-def _series(frame: pd.DataFrame, column: str, since: int | None) -> pd.Series:
-    """``column`` summed by year (NaN where every row is NaN), less its value in ``since``."""
-    years = frame["year"].to_numpy()
-    if len(years) == len(np.unique(years)):  # one row per year (the summary): nothing to sum
-        by_year = pd.Series(frame[column].to_numpy(float), index=years.astype(int), name=column)
-    else:
-        by_year = frame.groupby("year")[column].sum(min_count=1).astype(float)
-        by_year.index = by_year.index.astype(int)
-    if since is not None:
-        by_year = by_year - by_year.get(since, np.nan)
-    return by_year
-
-
-def _long(parts: list[pd.Series]) -> pd.DataFrame:
-    """Named yearly series as one frame of rows ``year, outcome, value`` (built once: it runs for every sweep run)."""
-    return pd.DataFrame(
-        {
-            "year": np.concatenate([s.index.to_numpy(int) for s in parts]),
-            "outcome": np.concatenate([np.full(len(s), s.name, dtype=object) for s in parts]),
-            "value": np.concatenate([s.to_numpy(float) for s in parts]),
-        }
-    )
 
 
 def _tag(value) -> str:
@@ -215,13 +148,6 @@ def registry() -> dict[str, Outcome]:
 OUTCOMES: Mapping[str, Outcome] = registry()
 
 
-def outcomes(tables: Mapping[str, pd.DataFrame], keys: list[str] | None = None) -> pd.DataFrame:
-    """Every declared outcome (or those in ``keys``) of one run, as rows ``year, outcome, value``."""
-    chosen = [OUTCOMES[k] for k in keys] if keys else list(OUTCOMES.values())
-    table = _concat([o.compute(tables) for o in chosen])
-    return table.astype({"year": int, "outcome": str, "value": float})[COLUMNS]
-
-
 def owner(key: str) -> Outcome:
     """The declared outcome an outcome key comes from (itself, its ``_gap`` or a ``by`` breakdown)."""
     if key in OUTCOMES:
@@ -230,13 +156,6 @@ def owner(key: str) -> Outcome:
         if (key == f"{o.key}_gap" and o.target) or (o.by and key.startswith(f"{o.key}_{o.by}_")):
             return o
     raise KeyError(f"{key!r}: not a declared outcome (see environment/data/outcomes.toml)")
-
-
-def outcome_at(tables: Mapping[str, pd.DataFrame], key: str, year: int) -> float:
-    """One outcome's value in one year (NaN if the run has none), e.g. for a DataCollector reporter."""
-    rows = owner(key).compute(tables)
-    hit = rows[(rows.outcome == key) & (rows.year == year)]
-    return float(hit.value.iloc[0]) if len(hit) else float("nan")
 
 
 def describe(key: str) -> tuple[str, str, str]:

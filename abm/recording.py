@@ -23,11 +23,14 @@ import pandas as pd
 from mesa import DataCollector
 
 from abm.outcomes import OUTCOMES
-from agents.population import COLLECTIVE, OWNER, RENTER
-from agents.residence import takes_up_payments
-from agents.synthesis import HAIMEN_CITY
+from agents.constants import HAIMEN_CITY
+from agents.payments import Residents, paid_at_move
+from agents.population import COLLECTIVE
+from environment.demography_inputs import BAND_STARTS, band_label, band_of_age
 from environment.places import clusters, places
-from environment.settings import levers
+from environment.policy import PaymentDue
+from environment.schools import SCHOOL_AGES
+from environment.settings import COST_LEVELS, Lever, levers
 
 if TYPE_CHECKING:
     from abm.model import Headcounts, MigrationModel
@@ -75,10 +78,8 @@ TABLES = {
     "flows": ["year", "origin", "origin_part", "destination", "destination_part", "people"],
     "jobs": ["year", "place", "cluster", "jobs", "filled", "wage"],
     "ages": ["year", "age_band", "sex", "people"],
-    "spending": ["year", "measure", "lever", "recipients", "yuan"],
+    "spending": ["year", "measure", "lever", "quantity", "unit", "recipients", "yuan", "external_yuan"],
 }
-AGE_BANDS = [(a, a + 4) for a in range(0, 85, 5)] + [(85, 200)]
-CHILDCARE_AGES = (0, 2)  # the childcare subsidy is paid per child under three (lever description)
 
 
 def summary_value(model: MigrationModel, name: str) -> float:
@@ -127,10 +128,6 @@ def current_outcomes(model: MigrationModel) -> dict[str, float]:
     for outcome in OUTCOMES.values():
         values |= outcome.in_year(now, model.year, census, model.end)
     return values
-
-
-def band_label(lo: int, hi: int) -> str:
-    return f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
 
 
 def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
@@ -357,71 +354,132 @@ def _job_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, lis
 @cache
 def _age_labels() -> tuple[list[str], list[str]]:
     """The ages table's age band and sex of each row: every band, male then female."""
-    return [band_label(lo, hi) for lo, hi in AGE_BANDS for _ in range(2)], ["male", "female"] * len(AGE_BANDS)
+    return [band_label(lo) for lo in BAND_STARTS for _ in range(2)], ["male", "female"] * len(BAND_STARTS)
 
 
 def _age_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
     p = model.population.persons
     in_haimen = counts["in_haimen"]
-    band_of_age = np.searchsorted([lo for lo, _ in AGE_BANDS], np.arange(int(p.age.max(initial=0)) + 1), side="right")
-    row_of_age = 2 * (band_of_age - 1)  # by age, looked up (one search per age, not per person)
+    row_of_age = 2 * band_of_age(np.arange(int(p.age.max(initial=0)) + 1))  # by age, looked up (not per person)
     w = counts["person_weight"]
     weight = w if in_haimen.all() else w * in_haimen  # as usual, all live in Haimen: the weights as they are
-    by_band = np.bincount(np.take(row_of_age, p.age) + p.female, weights=weight, minlength=2 * len(AGE_BANDS))
+    by_band = np.bincount(np.take(row_of_age, p.age) + p.female, weights=weight, minlength=2 * len(BAND_STARTS))
     age_band, sex = _age_labels()
     return {"age_band": age_band, "sex": sex, "people": by_band.tolist()}
 
 
 def spending_rows(model: MigrationModel, counts: dict[str, Any]) -> list[dict]:
-    """What the plan's payments cost this year: recipients and yuan per paying lever.
+    """What every lever costs this year: its quantity (``unit``: what its unit cost is per, or, for a payment, its
+    recipients), payment recipients, and yuan from Haimen's budget or, for capital financed outside it
+    (``budget = "external"``), in ``external_yuan``; a row per lever with a quantity or yuan, in declaration order.
 
-    Recipients are the households (or persons) in Haimen the lever pays this
-    year, as the model defines eligibility: renting newcomers for the rent
-    subsidy and working college newcomers for the talent allowance (each for the
-    lever's ``duration_years``), this year's college newcomers who bought for
-    the purchase subsidy, this year's young college newcomers for the graduate
-    subsidy (newcomers counted only if they claim: ``subsidy_take_up``), households
-    moving from a rural part to a town for the homestead compensation, and
-    children under three for the childcare subsidy.
+    Quantities the policy alone gives (jobs delivered above the trend, seats, dwellings, student-years, index
+    points, projects, years) come from :meth:`environment.policy.Policy.quantity`; the others from the residents:
+    a payment's recipients and yuan (:func:`payment_spending`), residents covered (:func:`covered_residents`),
+    pupils admitted (:func:`admitted_pupils`). Yuan are at the central unit cost (:func:`spending_at` gives the
+    low and high).
     """
     if model.year == model.start:
         return []
-    pop, policy, y = model.population, model.world.policy, model.year
-    h, p = pop.households, pop.persons
-    in_haimen = counts["household_in_haimen"]
-    newcomer = in_haimen & (h.arrived > 0) & (h.tenure != COLLECTIVE)
-    newcomer[newcomer] = takes_up_payments(model.seed, h.key[newcomer], model.settings)  # if they claim
-    member_w = counts["person_weight"]
-    college = np.flatnonzero(p.college)  # the rows of persons with a college degree
-    college_household = p.household[college]
-    college_adult = np.bincount(college_household, minlength=len(h)) > 0
-    lv = levers()
-
-    def within(key: str) -> np.ndarray:
-        return newcomer & (h.arrived > y - lv[key].duration_years)
-
-    young_college_household = college_household[p.age[college] < lv["graduate_subsidy"].age_limit]
-    young_graduate = np.bincount(young_college_household, minlength=len(h)) > 0
-    labour = counts["labour"]
-    talent_workers = (p.college & labour & within("talent_allowance")[p.household]) * member_w
-    under_three = (p.age >= CHILDCARE_AGES[0]) & (p.age <= CHILDCARE_AGES[1]) & counts["in_haimen"]
-    recipients = {
-        "rent_subsidy": (h.weight * (within("rent_subsidy") & (h.tenure == RENTER))).sum(),
-        "talent_allowance": talent_workers.sum(),
-        "talent_purchase_subsidy": (
-            h.weight * (newcomer & (h.arrived == y) & college_adult & (h.tenure == OWNER))
-        ).sum(),
-        "graduate_subsidy": (h.weight * (newcomer & (h.arrived == y) & young_graduate)).sum(),
-        "homestead_compensation": model.events.rural_to_urban_households,
-        "childcare_subsidy": (member_w * under_three).sum(),
-    }
-    per_recipient = {"rent_subsidy": 12.0}  # monthly amount paid for twelve months
+    policy, y = model.world.policy, model.year
+    due = {d.lever: d for d in policy.year(y).payments}
+    residents = paid_residents(model, counts)
     rows = []
-    for key, count in recipients.items():
-        amount = policy.value(key, y) * per_recipient.get(key, 1.0)
-        if amount > 0:
-            rows.append({"measure": lv[key].measure, "lever": key, "recipients": count, "yuan": count * amount})
+    for lever in costed_levers():
+        cost, recipients = lever.cost, 0.0
+        if cost.per == "yuan_paid":
+            recipients, yuan = payment_spending(model, counts, residents, due[lever.key])
+            quantity, unit = recipients, lever.payment.per
+        else:
+            counted = {"resident_year": covered_residents, "admitted_pupil": admitted_pupils}.get(cost.per)
+            quantity = counted(model, counts, lever) if counted else policy.quantity(lever.key, y)
+            unit, yuan = cost.per, quantity * cost.yuan
+        if quantity > 0 or yuan > 0:
+            external = cost.budget == "external"
+            rows.append(
+                {
+                    "measure": lever.measure,
+                    "lever": lever.key,
+                    "quantity": quantity,
+                    "unit": unit,
+                    "recipients": recipients,
+                    "yuan": 0.0 if external else yuan,
+                    "external_yuan": yuan if external else 0.0,
+                }
+            )
     return rows
+
+
+@cache
+def costed_levers() -> tuple[Lever, ...]:
+    """The levers with a unit cost (every modelled one), in declaration order."""
+    return tuple(lv for lv in levers().values() if lv.cost is not None)
+
+
+def paid_residents(model: MigrationModel, counts: dict[str, Any]) -> Residents:
+    """The features payment rules read of this year's households and persons, as the spending table counts them."""
+    return Residents(
+        model.population,
+        household_in_haimen=counts["household_in_haimen"],
+        labour=counts["labour"],
+        seed=model.seed,
+        settings=model.settings,
+        year=model.year,
+    )
+
+
+def payment_spending(
+    model: MigrationModel, counts: dict[str, Any], residents: Residents, due: PaymentDue
+) -> tuple[float, float]:
+    """Recipients (weights) a payment pays this year and the yuan paid: each the amount in force when it became
+    entitled (``Residents.since``; the year's for a payment at the move, counted there) times its months."""
+    months = due.rule.months
+    if paid_at_move(due.rule):  # known only at the move: counted there
+        count = model.events.paid_at_move.get(due.lever, 0.0)
+        return count, count * (due.amount * months)
+    weight = model.population.households.weight if due.rule.per == "household" else counts["person_weight"]
+    paid = weight * residents.paid(due.rule)
+    amount, amounts = model.world.policy.amount_since(due.lever, residents.since(due.rule), model.year)
+    if len(amounts) == 1:  # one amount for everyone (a payment unchanged since it began): count × amount
+        count = float(paid.sum()) if amounts[0] > 0 else 0.0
+        return count, count * (amounts[0] * months)
+    count = yuan = 0.0
+    for value in amounts[amounts > 0]:
+        part = float(paid[amount == value].sum())
+        count, yuan = count + part, yuan + part * (value * months)
+    return count, yuan
+
+
+def covered_residents(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
+    """Residents of Haimen without a Haimen hukou covered this year beyond the baseline's share (persons)."""
+    h = model.population.households
+    nonlocal_ = (counts["household_in_haimen"] & (h.hukou_city != HAIMEN_CITY))[model.population.persons.household]
+    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
+    return max(extra, 0.0) * float(counts["person_weight"][nonlocal_].sum())
+
+
+def admitted_pupils(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
+    """Children of compulsory-school age without a Haimen hukou who arrived in Haimen this year, admitted beyond the
+    baseline's share (persons)."""
+    p, h = model.population.persons, model.population.households
+    arrived = counts["household_in_haimen"] & (h.arrived == model.year) & (h.hukou_city != HAIMEN_CITY)
+    pupils = arrived[p.household] & (p.age >= SCHOOL_AGES[0]) & (p.age <= SCHOOL_AGES[1])
+    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
+    return max(extra, 0.0) * float(counts["person_weight"][pupils].sum())
+
+
+def spending_at(spending: pd.DataFrame, level: str) -> pd.DataFrame:
+    """A run's spending table at the ``low``, ``central`` or ``high`` unit costs of its levers (``[KEY.cost]``).
+
+    Costs do not feed back into behaviour (payments act through the residence choice, and cost what they pay), so
+    the range applies to the recorded quantities afterwards: each row's ``yuan`` and ``external_yuan`` scaled by
+    its lever's unit cost at ``level`` over the central one (a cost whose range is 0 stays 0).
+    """
+    if level not in COST_LEVELS:
+        raise ValueError(f"level = {level!r}: one of {', '.join(COST_LEVELS)}")
+    costs = {lv.key: lv.cost for lv in costed_levers()}
+    ratio = spending.lever.map(lambda key: costs[key].at(level) / costs[key].yuan if costs[key].yuan else 0.0)
+    return spending.assign(yuan=spending.yuan * ratio, external_yuan=spending.external_yuan * ratio)
 
 
 def tables(dc: DataCollector) -> dict[str, pd.DataFrame]:

@@ -20,8 +20,9 @@ where they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -35,6 +36,47 @@ PRICE_STEP_OVER = 0.05  # added to the log over-demand ratio, so a price rises e
 PRICE_STEP_IDLE = 0.5  # share of the log ratio by which an idle resource's price falls (damped, to avoid oscillation)
 
 Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per decider) -> choices
+
+
+@dataclass
+class RoundsLog:
+    """A measuring hook (``benchmarks/child.py``): the rounds of each capacity-limited choice — the shadow-price
+    rounds of :func:`choose`, the expectation rounds of the job search (``agents.labour.directed_search``).
+
+    While installed by :func:`logging_rounds`, every such choice appends ``(rounds, settled)`` to ``calls`` (via
+    :func:`note_rounds`): how many rounds it ran and whether it came to rest within them. ``limit``, if given,
+    replaces each choice's own most rounds meanwhile (:func:`rounds_allowed`): a what-if (0: the lottery alone
+    fits the residence choice; the job search takes every pool's rate as certain), not the model, which never
+    installs a log.
+    """
+
+    limit: int | None = None
+    calls: list[tuple[int, bool]] = field(default_factory=list)
+
+
+_rounds_log: RoundsLog | None = None  # the installed log (None: the model as it is)
+
+
+def rounds_allowed(default: int) -> int:
+    """The most rounds a capacity-limited choice may run: its own ``default``, or the installed log's what-if."""
+    return default if _rounds_log is None or _rounds_log.limit is None else _rounds_log.limit
+
+
+def note_rounds(rounds: int, settled: bool) -> None:
+    """Note a capacity-limited choice's rounds in the installed :class:`RoundsLog`, if any."""
+    if _rounds_log is not None:
+        _rounds_log.calls.append((rounds, settled))
+
+
+@contextmanager
+def logging_rounds(log: RoundsLog) -> Iterator[RoundsLog]:
+    """Install ``log`` for the choices made inside the ``with`` block."""
+    global _rounds_log
+    previous, _rounds_log = _rounds_log, log
+    try:
+        yield log
+    finally:
+        _rounds_log = previous
 
 
 def logit_probabilities(V: np.ndarray) -> np.ndarray:
@@ -51,11 +93,6 @@ def logsum(V: np.ndarray, axis: int = -1, scratch: np.ndarray | None = None) -> 
     top = V.max(axis=axis, keepdims=True)
     z = np.subtract(V, top, out=scratch)
     return np.squeeze(top, axis=axis) + np.log(np.exp(z, out=z).sum(axis=axis))
-
-
-def flat_draw(errors: np.ndarray) -> Draw:
-    """Plain multinomial logit: the alternative with the highest ``V + errors`` (Gumbel errors per decider)."""
-    return lambda V, kind: np.argmax(V[kind] + errors, axis=1)
 
 
 def inverse_cdf_draw(u: np.ndarray) -> Draw:
@@ -259,11 +296,13 @@ def choose(
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
-    for _ in range(SHADOW_PRICE_ROUNDS):
+    rounds = rounds_allowed(SHADOW_PRICE_ROUNDS)
+    for done in range(rounds):
         unsettled = False
         for demand, price in zip(demands, prices, strict=True):
             unsettled |= price.update(demand(choice))
         if not unsettled:
+            _log_rounds(capacities, done, settled=True)
             return choice
         cost_of_combo = np.zeros((len(combo_uses), base.shape[1]))  # the same sums per kind, done per combination
         for price, users in zip(prices, combo_uses.T, strict=True):
@@ -280,7 +319,14 @@ def choose(
             shown[rows] = (base[rows] - cost).astype(V.dtype)
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
+    _log_rounds(capacities, rounds, settled=False)
     return _lottery(choice, current, capacities, priority, demands)
+
+
+def _log_rounds(capacities: list[Capacity], rounds: int, settled: bool) -> None:
+    """Note a choice's rounds (:func:`note_rounds`; choices without capacities have none)."""
+    if capacities:
+        note_rounds(rounds, settled)
 
 
 def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:

@@ -1,104 +1,119 @@
 """Ageing, deaths, births and new households.
 
-Mortality has a Gompertz–Makeham shape by age and sex; fertility the shape of
-China's 2020 age-specific fertility (census, facts ``asfr_*``; five-year steps
-over 15–49). Their *levels* follow Haimen's yearly crude rates in
-``data/vital_rates.csv`` for 2021–2024 (Haimen's 2019 rates moved with
-Jiangsu's yearly change, China's for Jiangsu's missing 2023, which carries the
-early-2023 excess deaths; see ``environment/demography_inputs.py``). Each
-year's levels are fitted on a deterministic projection of the 2020 synthetic
-population without migration, so they are the same in every scenario and the
-first year's (2021) expected births and deaths equal the 2021 rates exactly.
-The series itself is uncertain (parameters ``death_rate_factor`` and
-``birth_rate_factor``, default 1). After the last data year, mortality falls by
-``mortality_improvement`` and fertility changes by ``fertility_trend`` a year
-(parameters with ranges); the childcare lever raises fertility on top.
+Mortality is a relational model on a standard life table: Jiangsu's 2020
+census shape by age and sex at Jiangsu's official life expectancy
+(``environment/life_table.py``), times one level a year (proportional hazards)
+chosen so that Haimen's resident life expectancy at birth equals the declared
+path: ``life_expectancy_2020`` in 2020, rising by Jiangsu's 2010–2020 gain
+(facts ``life_expectancy`` Jiangsu 2010 and 2020) before 2020 and by
+``life_expectancy_gain`` a year after it, with the early-2023 excess deaths a
+one-year factor on the rates (``covid_mortality_2023``).
+
+Fertility is China's 2020 age pattern (census, facts ``asfr_*``; five-year
+steps over 15–49) at Haimen's total fertility rate of the year
+(``data/total_fertility.csv`` from 2010 to 2024, then changing by
+``fertility_trend`` a year), times ``fertility_factor``; the childcare lever
+raises it on top (``fertility_support_elasticity``). Births therefore follow
+the women the model has, not a crude rate.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.choice import fits_in_order
+from agents.constants import ADULT_AGE, MAX_AGE
+from agents.person_draws import draw_participation
 from agents.population import COLLECTIVE, NO_JOB, Persons, Population
 from agents.streams import Channel, derive_keys, uniform
-from agents.synthesis import MAX_AGE, draw_participation
-from environment.demography_inputs import asfr_by_age, vital_rates
-from environment.inputs import CENSUS_YEAR, constant
-from environment.policy import Policy
+from environment.demography_inputs import asfr_by_age, total_fertility
+from environment.inputs import CENSUS_YEAR, constant, fact
+from environment.life_table import both_sexes, level_for, life_expectancy, standard_rates
+from environment.places import places
+from environment.policy import PolicyYear
 from environment.settings import Settings
 
 FERTILE_AGES: tuple[int, int] = tuple(constant("fertile_ages"))
-SPLIT_AGES: tuple[int, int] = tuple(constant("split_ages"))
+UNION_AGES: tuple[int, int] = tuple(constant("union_ages"))  # ages of women who may form a union
+UNION_AGE_GAP: tuple[int, int] = tuple(constant("union_age_gap"))  # man's age minus woman's, lowest and highest
 PARENT_GAP: int = constant("parent_gap")  # years: someone this much older marks a parental household
+COVID_YEAR = 2023  # the year of the early-2023 excess deaths (parameter covid_mortality_2023)
+# Jiangsu's yearly gain in life expectancy 2010–2020 (years a year): Haimen's path before 2020
+GAIN_BEFORE_CENSUS = (fact("life_expectancy", "Jiangsu", 2020) - fact("life_expectancy", "Jiangsu", 2010)) / 10
+
+
+def birth_pattern() -> np.ndarray:
+    """Share of a woman's children born at each age (China's 2020 pattern over the fertile ages), float[age]."""
+    shape = asfr_by_age(MAX_AGE)
+    ages = np.arange(MAX_AGE + 1)
+    shape[(ages < FERTILE_AGES[0]) | (ages > FERTILE_AGES[1])] = 0.0
+    return shape / shape.sum()
 
 
 class VitalRates:
-    """Yearly death and birth probabilities; levels fitted to Haimen's yearly crude rates (``vital_rates.csv``).
+    """Yearly death and birth probabilities by sex and age: the declared life expectancy and total fertility."""
 
-    ``death_levels[year]`` and ``birth_levels[year]`` scale the shapes so that,
-    on the 2020 population projected without migration to the start of that
-    year (everyone a year older), expected deaths and births (of mothers who
-    survive the year) equal the year's rate (‰) times that population. Years
-    after the data continue from the last data year's levels with the trend
-    parameters.
-    """
-
-    def __init__(self, settings: Settings, pop: Population, first_year: int = CENSUS_YEAR + 1) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.first_year = first_year
-        ages = np.arange(MAX_AGE + 1)
-        male_shape = settings.makeham_share + np.exp(settings.mortality_slope * (ages - 60))
-        self.death_shape = np.stack([male_shape, male_shape * settings.female_mortality_ratio])  # [sex, age]
-        self.birth_shape = asfr_by_age(MAX_AGE)
-        self.birth_shape[(ages < FERTILE_AGES[0]) | (ages > FERTILE_AGES[1])] = 0.0
-        p, w = pop.persons, pop.person_weight()
-        people = np.zeros((2, MAX_AGE + 1))  # [sex, age] at the census
-        np.add.at(people, (p.female.astype(int), np.minimum(p.age, MAX_AGE)), w)
-        self.death_levels: dict[int, float] = {}
-        self.birth_levels: dict[int, float] = {}
-        targets = vital_rates()
-        self.last_data_year = max(max(targets), first_year)
-        boy_share = settings.sex_ratio_at_birth / (1 + settings.sex_ratio_at_birth)
-        for year in range(first_year, self.last_data_year + 1):
-            people = np.concatenate([np.zeros((2, 1)), people[:, :-2], people[:, -2:].sum(axis=1, keepdims=True)], 1)
-            total = people.sum()
-            rate = targets.get(year, targets[max(targets)])
-            deaths = rate.death_rate * settings.death_rate_factor / 1000 * total
-            death_level = _level(people.ravel(), self.death_shape.ravel(), deaths)
-            survive = np.exp(-death_level * self.death_shape)
-            women = people[1] * survive[1]
-            birth_level = _level(women, self.birth_shape, rate.birth_rate * settings.birth_rate_factor / 1000 * total)
-            self.death_levels[year], self.birth_levels[year] = death_level, birth_level
-            births = (women * (1 - np.exp(-birth_level * self.birth_shape))).sum()
-            people = people * survive
-            people[:, 0] += births * np.array([boy_share, 1 - boy_share])
+        self.boy_share = settings.sex_ratio_at_birth / (1 + settings.sex_ratio_at_birth)
+        self.birth_shape = birth_pattern()
+        self.fertility_years = total_fertility()
+        self._rates: dict[int, np.ndarray] = {}
 
-    def death_level(self, year: int) -> float:
-        """Mortality level in ``year`` (scales ``death_shape``; rates per year)."""
-        last = self.last_data_year
-        if year <= last:
-            return self.death_levels[max(year, self.first_year)]
-        return self.death_levels[last] * (1 - self.settings.mortality_improvement) ** (year - last)
+    def life_expectancy(self, year: int) -> float:
+        """Declared resident life expectancy at birth in ``year`` (years, both sexes), before the 2023 factor."""
+        s = self.settings
+        gain = GAIN_BEFORE_CENSUS if year < CENSUS_YEAR else s.life_expectancy_gain
+        return s.life_expectancy_2020 + gain * (year - CENSUS_YEAR)
 
-    def birth_level(self, year: int) -> float:
-        """Fertility level in ``year`` before the childcare lever (scales ``birth_shape``)."""
-        last = self.last_data_year
-        if year <= last:
-            return self.birth_levels[max(year, self.first_year)]
-        return self.birth_levels[last] * (1 + self.settings.fertility_trend) ** (year - last)
+    def death_rates(self, year: int) -> np.ndarray:
+        """Death rates (hazards per year) by sex and age in ``year``, float[sex, age] (read-only)."""
+        if year not in self._rates:
+            level = level_for(self.life_expectancy(year), self.boy_share)
+            if year == COVID_YEAR:
+                level *= self.settings.covid_mortality_2023
+            rates = level * standard_rates()
+            rates.flags.writeable = False
+            self._rates[year] = rates
+        return self._rates[year]
+
+    def period_life_expectancy(self, year: int) -> tuple[float, float, float]:
+        """Life expectancy at birth of ``year``'s rates (2023's factor included): both sexes, men, women."""
+        e0 = life_expectancy(self.death_rates(year))
+        return both_sexes(e0, self.boy_share), float(e0[0]), float(e0[1])
+
+    def total_fertility(self, year: int) -> float:
+        """Total fertility rate in ``year`` before the childcare lever (children per woman)."""
+        years = self.fertility_years
+        first, last = min(years), max(years)
+        trend = (1 + self.settings.fertility_trend) ** max(year - last, 0)
+        return years[min(max(year, first), last)].tfr * trend * self.settings.fertility_factor
 
     def death_probability(self, persons: Persons, year: int) -> np.ndarray:
-        """Probability of dying this year (computed per sex and age, then looked up)."""
-        by_sex_age = 1.0 - np.exp(-(self.death_level(year) * self.death_shape))
-        return _by_sex_and_age(by_sex_age, persons)
+        """Probability of dying this year for persons already a year older (computed per sex and age, then looked up).
+
+        A person aged x at the start of the year (x + 1 once aged) lives the year half at age x and half at x + 1
+        on average, so the rate is the mean of the two ages' rates: on the census population this gives the
+        period crude death rate Σ persons_x × m_x, to within the half-year.
+        """
+        return _by_sex_and_age(-np.expm1(-during_year(self.death_rates(year))), persons)
 
     def birth_probability(self, persons: Persons, year: int, support: float) -> np.ndarray:
-        """Probability of giving birth this year, with ``support`` yuan/yr per young child (per sex and age,
-        then looked up)."""
-        level = self.birth_level(year) * (1 + self.settings.fertility_support_elasticity * support / 10_000)
-        by_sex_age = 1.0 - np.exp(-(level * self.birth_shape[None, :] * np.array([False, True])[:, None]))
+        """Probability of giving birth this year for persons already a year older, with ``support`` yuan/yr per
+        young child (per sex and age, then looked up; their sum over a woman's ages is the total fertility)."""
+        tfr = self.total_fertility(year) * (1 + self.settings.fertility_support_elasticity * support / 10_000)
+        by_sex_age = np.zeros((2, MAX_AGE + 1))
+        by_sex_age[1] = np.minimum(tfr * during_year(self.birth_shape, first=0.0), 1.0)
         return _by_sex_and_age(by_sex_age, persons)
+
+
+def during_year(by_age: np.ndarray, first: float | None = None) -> np.ndarray:
+    """Rates by age x at the start of the year, float[..., age], re-indexed by age x + 1 (the age the model gives
+    everyone before the year's events): the mean of ages x and x + 1, since a person aged x at the start of the
+    year is on average half of it at each. ``first``: the value for age 0 (default: age 0's own rate)."""
+    before = np.concatenate(
+        [by_age[..., :1] if first is None else np.full(by_age[..., :1].shape, first), by_age[..., :-1]], axis=-1
+    )
+    return (by_age + before) / 2
 
 
 def _by_sex_and_age(table: np.ndarray, persons: Persons) -> np.ndarray:
@@ -106,18 +121,6 @@ def _by_sex_and_age(table: np.ndarray, persons: Persons) -> np.ndarray:
     index = np.minimum(persons.age, MAX_AGE).astype(np.intp)
     index += persons.female * (MAX_AGE + 1)
     return np.take(table.ravel(), index)
-
-
-def _level(weight: np.ndarray, shape: np.ndarray, wanted: float) -> float:
-    """Level L such that Σ weight·(1 − exp(−L·shape)) = wanted (Newton steps; the sum rises with L)."""
-    level = wanted / (weight * shape).sum()
-    for _ in range(50):
-        survive = np.exp(-level * shape)
-        gap = (weight * (1.0 - survive)).sum() - wanted
-        if abs(gap) < 1e-9 * wanted:
-            break
-        level -= gap / (weight * shape * survive).sum()
-    return level
 
 
 def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_places: int) -> np.ndarray:
@@ -131,20 +134,21 @@ def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_plac
     return deaths
 
 
-def give_birth(pop: Population, rates: VitalRates, policy: Policy, seed: int, year: int, n_places: int) -> np.ndarray:
+def give_birth(
+    pop: Population, rates: VitalRates, policy: PolicyYear, seed: int, year: int, n_places: int
+) -> np.ndarray:
     """Mothers give birth; babies join their household. Returns births per place, float[place]."""
     p = pop.persons
-    probability = rates.birth_probability(p, year, policy.value("childcare_subsidy", year))
+    probability = rates.birth_probability(p, year, policy.birth_support)
     women = np.flatnonzero(probability > 0)  # only they draw (a draw below 0 never happens)
     mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability[women]]
     key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)
     n = len(mothers)
-    boy_share = rates.settings.sex_ratio_at_birth / (1 + rates.settings.sex_ratio_at_birth)
     babies = Persons(
         key=key,
         household=p.household[mothers],
         age=np.zeros(n, np.int16),
-        female=uniform(seed, Channel.BIRTH_SEX, year, key) >= boy_share,
+        female=uniform(seed, Channel.BIRTH_SEX, year, key) >= rates.boy_share,
         college=np.zeros(n, bool),
         participates=draw_participation(rates.settings, seed, key),
         cluster=np.full(n, -1, np.int8),
@@ -157,28 +161,88 @@ def give_birth(pop: Population, rates: VitalRates, policy: Policy, seed: int, ye
     )
 
 
-def split_households(
-    pop: Population, settings: Settings, seed: int, year: int, room: np.ndarray, alt_of: np.ndarray
-) -> None:
-    """Adults of 22–34 living with someone much older may set up their own household.
+def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
+    """Young women living alone in Haimen form couples and move in with their partner.
 
-    ``room[alt]`` is free dwellings; splits stop where it runs out (keyed lottery order).
+    A woman of ``union_ages`` living alone (a family household of one) finds a partner at yearly rate
+    ``union_rate``: a man whose age differs from hers by ``union_age_gap``, in the same kind of part of Haimen
+    (towns or countryside), who lives alone or with his parents (someone ``parent_gap`` years older, and no
+    younger adult woman), drawn uniformly in keyed order; a man (or household) drawn twice goes to the first.
+    She moves into his household (from 夫居, the common pattern; a household of one fewer).
+
+    Returns the moves between alternatives, float[alt, alt] (people).
     """
-    h, p = pop.households, pop.persons
+    h, p, pl = pop.households, pop.persons, places()
+    flows = np.zeros((pl.n_alt, pl.n_alt))
+    size = pop.members()
+    family = (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]
+    alone = (size == 1)[p.household] & family[p.household]
+    women = np.flatnonzero(alone & p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
+    draw = uniform(seed, Channel.UNION, year, p.key[women], 2)
+    seeking = draw[:, 0] < settings.union_rate
+    women, draw = women[seeking], draw[seeking, 1]
     oldest = np.zeros(len(h), dtype=np.int16)
     np.maximum.at(oldest, p.household, p.age)
-    candidate = (
-        (p.age >= SPLIT_AGES[0])
-        & (p.age <= SPLIT_AGES[1])
-        & (oldest[p.household] - p.age >= PARENT_GAP)
-        & (h.tenure[p.household] != COLLECTIVE)
-    )
-    candidate = np.flatnonzero(candidate)
-    draw = uniform(seed, Channel.SPLIT, year, p.key[candidate])  # drawn for the candidates only
-    splits = draw < settings.household_split_rate
-    leaving, draw = candidate[splits], draw[splits]
-    if len(leaving) == 0:
-        return
-    alt = alt_of[leaving]
-    leaving = leaving[fits_in_order(alt, h.weight[p.household[leaving]], draw, room)]
-    pop.split_off(leaving, derive_keys(p.key[leaving], tag=int(Channel.SPLIT), year=year))
+    youngest_woman = np.full(len(h), np.iinfo(np.int16).max, dtype=np.int16)
+    adult_women = p.female & (p.age >= ADULT_AGE)
+    np.minimum.at(youngest_woman, p.household[adult_women], p.age[adult_women])
+    with_parents = (oldest[p.household] - p.age >= PARENT_GAP) & (youngest_woman[p.household] >= p.age + PARENT_GAP)
+    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE) & family[p.household] & (alone | with_parents))
+    if len(women) == 0 or len(men) == 0:
+        return flows
+    rank = lambda rows, age: h.urban[p.household[rows]] * 1000 + age  # noqa: E731  part, then age
+    men = men[np.lexsort((p.key[men], rank(men, p.age[men])))]
+    men_rank = rank(men, p.age[men])
+    lo = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[0]), side="left")
+    hi = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[1]), side="right")
+    found = hi > lo
+    women, draw, lo, hi = women[found], draw[found], lo[found], hi[found]
+    partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
+    order = np.argsort(p.key[women], kind="stable")  # keyed priority where two women draw the same household
+    _, first = np.unique(p.household[partner[order]], return_index=True)
+    women, partner = women[order[first]], partner[order[first]]
+    _move_in(pop, women, p.household[partner], year, flows)
+    return flows
+
+
+def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, flows: np.ndarray) -> None:
+    """Persons ``movers`` (each alone in a household) move into the households ``hosts`` (distinct rows).
+
+    Rows stand for different numbers of households (weights), so each move carries the smaller weight: a
+    heavier mover's row leaves a copy of its person of the host's weight to move and keeps the rest; a heavier
+    host's row gives a copy of itself (all its members) of the mover's weight to take the mover in, and keeps
+    the rest. Moves between alternatives are added to ``flows`` (people).
+    """
+    h, p, pl = pop.households, pop.persons, places()
+    own = p.household[movers]
+    weight = np.minimum(h.weight[own], h.weight[hosts])
+    origin, destination = pl.alt(h.place[own], h.urban[own]), pl.alt(h.place[hosts], h.urban[hosts])
+    moved = origin != destination
+    np.add.at(flows, (origin[moved], destination[moved]), weight[moved])
+    tag = int(Channel.UNION)
+    split_host = h.weight[hosts] > weight * (1 + 1e-12)
+    hosts = hosts.copy()
+    if split_host.any():  # the host's row divides: a copy of weight ``weight`` takes the mover in
+        rows = hosts[split_host]
+        copies = h.take(rows)
+        copies.key = derive_keys(copies.key, tag=tag, year=year)
+        copies.weight = weight[split_host]
+        h.weight[rows] -= weight[split_host]
+        new_row = np.full(len(h), -1)
+        new_row[rows] = len(h) + np.arange(len(rows))
+        h.extend(copies)
+        members = np.flatnonzero(new_row[p.household] >= 0)
+        people = p.take(members)
+        people.key = derive_keys(people.key, tag=tag, year=year)
+        people.household = new_row[p.household[members]]
+        p.extend(people)
+        hosts[split_host] = new_row[rows]
+    split_mover = h.weight[own] > weight * (1 + 1e-12)
+    if split_mover.any():  # the mover's row divides: a copy of weight ``weight`` moves, the rest stays alone
+        copies = p.take(movers[split_mover])
+        copies.key = derive_keys(copies.key, tag=tag, year=year)
+        copies.household = hosts[split_mover]
+        h.weight[own[split_mover]] -= weight[split_mover]
+        p.extend(copies)
+    p.household[movers[~split_mover]] = hosts[~split_mover]
+    pop.remove_persons(np.zeros(len(p), dtype=bool))  # drops the movers' rows left empty

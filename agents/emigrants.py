@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from agents.choice import fits_in_order
+from agents.constants import ADULT_AGE, HAIMEN_CITY
+from agents.pools import origin_weights
 from agents.population import COLLECTIVE, Population
 from agents.streams import Channel, categorical, derive_keys, uniform
-from agents.synthesis import ADULT_AGE, HAIMEN_CITY, origin_weights
 from environment.inputs import constant
 from environment.places import places
 from environment.settings import Settings

@@ -5,7 +5,13 @@ place ``w`` and cluster ``c'`` at ``β_wage·log wage[w,c'] − β_commute·minu
 − β_long·(minutes beyond an hour) + μ·log openings[w,c'] + κ·[another city] − switch·[c' ≠ c]``; taking it makes
 ``c'`` the worker's cluster. The logit over jobs gives each worker's expected wage
 and, as a logsum without the wage, the job accessibility that enters the
-household's residence choice. Haimen's jobs are limited per place and cluster.
+household's residence choice.
+
+Seekers apply for one job a year, weighing each also by the chance of being
+hired there (directed search); in each place and cluster a matching function
+of applicants and vacancies decides how many are hired (Haimen's jobs are
+limited per place and cluster; the other places are large markets). Those not
+hired stay unemployed for the year and seek again the next.
 """
 
 from __future__ import annotations
@@ -14,14 +20,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.choice import Capacity, choose, inverse_cdf_draw, logit_probabilities, logsum
+from agents.choice import fits_in_order, inverse_cdf_draw, logit_probabilities, logsum, note_rounds, rounds_allowed
+from agents.constants import ADULT_AGE
+from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
+from agents.population_2020 import resident_cluster_mix
 from agents.streams import Channel, uniform
-from agents.synthesis import ADULT_AGE, draw_clusters, resident_cluster_mix
 from environment.inputs import constant
+from environment.jobs import JobMarket
 from environment.places import clusters, places
 from environment.settings import Settings
 from environment.world import World
+
+NO_CONNECTION_MINUTES = 1e4  # the commute standing in for no connection at all: far beyond any job's reach
 
 
 def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
@@ -62,7 +73,7 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     n_clusters = clusters().n
     minutes = world.transport.commute_minutes(year)  # [alt, place]
     cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
-    minutes = np.where(np.isfinite(minutes), minutes, 1e4)
+    minutes = np.where(np.isfinite(minutes), minutes, NO_CONNECTION_MINUTES)
     extra = np.maximum(minutes - constant("long_commute"), 0.0)
     commute = s.beta_commute * minutes + s.beta_long_commute * extra
     place_part = -commute + s.cross_city_job * cross_city
@@ -128,6 +139,17 @@ def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year:
     return employment(pop, labour)
 
 
+@dataclass
+class Matching:
+    """The year's job search: what seekers expected, where they applied and who was hired."""
+
+    finding_rate: np.ndarray  # float[place * cluster]: the share of applicants hired, as seekers expected it
+    applicants: np.ndarray  # float[place * cluster]: people who applied
+    hired: np.ndarray  # float[place * cluster]: people hired
+    rounds: int  # rounds of the seekers' expectations before they settled (or the most allowed)
+    settled: bool  # whether the expectations came to rest within the rounds allowed
+
+
 def find_jobs(
     pop: Population,
     world: World,
@@ -137,35 +159,121 @@ def find_jobs(
     year: int,
     *,
     limited: bool = True,
-) -> None:
-    """Every job seeker in the labour force chooses a job; Haimen's vacancies limit hiring unless not ``limited``
-    (the 2020 start, whose job stock is taken from where residents choose to work)."""
+) -> Matching | None:
+    """Every job seeker in the labour force applies for one job; the matching function decides who is hired.
+
+    Seekers direct their applications (:func:`directed_search`): each weighs a job by its utility and by the
+    chance of being hired there. In each pool an applicant is hired with the finding rate at which that search
+    came to rest (the matching function of the expected applications, so the same at any scale), in the order
+    of a keyed lottery and never beyond the pool's vacancies; those not hired stay unemployed this year. Unless
+    ``limited`` (the 2020 start, whose job stock is taken from where residents choose to work), every seeker is
+    hired where they applied. Returns the year's matching (None at the start or without seekers).
+    """
     p, pl = pop.persons, places()
     n_clusters = clusters().n
     seekers = np.flatnonzero(labour & (p.job == NO_JOB))
     if len(seekers) == 0:
-        return
+        return None
     home = p.household[seekers]
     alt = pl.alt(pop.households.place[home], pop.households.urban[home])
     weight = pop.households.weight[home]  # the seekers' person_weight()
     n_jobs = pl.n * n_clusters
-    no_job = n_jobs  # an extra alternative where seekers start: chosen only if turned away
-    job_place = np.repeat(np.arange(pl.n), n_clusters)
-    of_alt = np.append(np.where(pl.in_haimen[job_place], np.arange(n_jobs), -1), -1)
     u = uniform(seed, Channel.JOB, year, p.key[seekers])
     priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
-    # one kind per (worker's cluster, home alternative): V[cluster * n_alt + alt, job], plus the "no job" column
-    V = np.concatenate([prospects.utility.reshape(-1, n_jobs), np.full((n_clusters * pl.n_alt, 1), -np.inf)], axis=1)
-    kind = p.cluster[seekers].astype(np.int64) * pl.n_alt + alt
-    current = np.full(len(seekers), no_job)
-    capacities = []
-    if limited:
-        room = world.jobs.vacant(employment(pop, labour)).ravel()  # [place * cluster]
-        capacities.append(Capacity(of_alt=of_alt, use=weight, room=room))
-    chosen = choose(V, kind, current, capacities, priority, draw=inverse_cdf_draw(u))
-    hired = chosen < no_job
-    p.job[seekers[hired]] = chosen[hired] // n_clusters
-    p.cluster[seekers[hired]] = chosen[hired] % n_clusters
+    V, kind = _job_utilities(prospects, p, seekers, alt, world.settings)
+    present, kind = np.unique(kind, return_inverse=True)
+    V = V[present]
+    if not limited:
+        _take_jobs(p, seekers, inverse_cdf_draw(u)(V, kind))
+        return None
+    employed = employment(pop, labour)
+    search = directed_search(V, np.bincount(kind, weights=weight, minlength=len(V)), world.jobs, employed)
+    applied = inverse_cdf_draw(u)(V + search.log_rate, kind)
+    candidates = np.flatnonzero(priority < np.exp(search.log_rate)[applied])  # hired at the pool's rate
+    room = world.jobs.open_vacancies(employed).ravel()
+    fits = fits_in_order(applied[candidates], weight[candidates], priority[candidates], np.append(room, 0.0))
+    hired = candidates[fits]
+    _take_jobs(p, seekers[hired], applied[hired])
+    return Matching(
+        finding_rate=np.exp(search.log_rate[:n_jobs]),
+        applicants=np.bincount(applied, weights=weight, minlength=n_jobs + 1)[:n_jobs],
+        hired=np.bincount(applied[hired], weights=weight[hired], minlength=n_jobs),
+        rounds=search.rounds,
+        settled=search.settled,
+    )
+
+
+def _take_jobs(p: Persons, seekers: np.ndarray, job: np.ndarray) -> None:
+    """The seekers take the jobs ``job`` (``place * n_clusters + cluster``); a job's cluster becomes their trade."""
+    n_clusters = clusters().n
+    p.job[seekers] = job // n_clusters
+    p.cluster[seekers] = job % n_clusters
+
+
+def _job_utilities(
+    prospects: JobProspects, p: Persons, seekers: np.ndarray, alt: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Utilities per kind of seeker, float[kind, job + 1] (the last column, no job, never chosen), and each
+    seeker's kind: the trade and home alternative, and whether past the retirement age of every other trade.
+
+    Farmers work longer than others (``farmer_retirement_age``): one past the age at which the other trades
+    retire may take only farm jobs (a job in another trade would end at once).
+    """
+    n_clusters, n_alt, farm = clusters().n, places().n_alt, clusters().agriculture
+    n_jobs = prospects.utility.shape[2]
+    V = prospects.utility.reshape(-1, n_jobs)
+    farm_rows = V[farm * n_alt : (farm + 1) * n_alt]
+    farm_only = np.where(np.arange(n_jobs) % n_clusters == farm, farm_rows, -np.inf)
+    V = np.concatenate([np.concatenate([V, farm_only]), np.full((len(V) + n_alt, 1), -np.inf)], axis=1)
+    other_trades_retire = retirement_ages(settings)[p.female[seekers].view(np.uint8)]
+    past = p.age[seekers] >= other_trades_retire
+    kind = np.where(past, n_clusters * n_alt, p.cluster[seekers].astype(np.int64) * n_alt) + alt
+    return V, kind
+
+
+SEARCH_ROUNDS = 12  # most rounds of the seekers' expected finding rates
+SEARCH_TOLERANCE = 0.01  # change of a log finding rate below which the expectations have settled
+SEARCH_DAMPING = 0.5  # share of the change taken each round (½ makes the rounds a contraction, see directed_search)
+
+
+@dataclass
+class Search:
+    """Seekers' expected finding rates at rest (:func:`directed_search`)."""
+
+    log_rate: np.ndarray  # float[job + 1]: log of the expected finding rate (last: "no job", 0)
+    rounds: int
+    settled: bool
+
+
+def directed_search(V: np.ndarray, seekers: np.ndarray, jobs: JobMarket, employed: np.ndarray) -> Search:
+    """The finding rates at which seekers' applications and the matching function agree (directed search).
+
+    A seeker of kind ``k`` applies to job ``j`` with the logit probability of ``V[k, j] + log f[j]``: a job
+    counts as much as the chance of getting it (the log of an alternative's availability added to its utility,
+    Cascetta and Papola 2001), and ``f`` is what the matching function gives for the expected applications
+    (``seekers[k]`` people of each kind, float[kind]). Found by damped rounds on the expected applications
+    (closed-form probabilities, no draws), which provably settle: a pool's log applicants rise with its own log
+    rate by a share below 1 and fall with the others' by no more in all, and its rate falls with its log
+    applicants by a share of at most 1 (1 − α, or 1 where it fills all its vacancies), so the half step has row
+    sums of absolute derivatives at most ½ and each round at least halves the largest distance to the rest point
+    (6–7 rounds a year at a tolerance of 0.01). Pools without vacancies are closed (rate 0) from the start.
+    """
+    n_jobs = V.shape[1] - 1
+    pl, n_clusters = places(), clusters().n
+    log_rate = np.zeros(n_jobs + 1)
+    log_rate[:n_jobs][jobs.open_vacancies(employed).ravel() == 0] = -np.inf
+    most = rounds_allowed(SEARCH_ROUNDS)
+    with np.errstate(divide="ignore", invalid="ignore"):  # closed pools: log 0, and −inf less −inf (set to 0)
+        for rounds in range(1, most + 1):
+            applicants = seekers @ logit_probabilities(V + log_rate)
+            target = np.log(jobs.finding_rates(applicants[:n_jobs].reshape(pl.n, n_clusters), employed).ravel())
+            change = np.where(np.isfinite(target), target - log_rate[:n_jobs], 0.0)
+            log_rate[:n_jobs] += SEARCH_DAMPING * change
+            if np.abs(change).max() < SEARCH_TOLERANCE:
+                note_rounds(rounds, settled=True)
+                return Search(log_rate=log_rate, rounds=rounds, settled=True)
+    note_rounds(most, settled=False)
+    return Search(log_rate=log_rate, rounds=most, settled=False)
 
 
 def recruits_wanted(
@@ -173,8 +281,8 @@ def recruits_wanted(
 ) -> np.ndarray:
     """Workers Haimen's employers recruit from outside this year, float[place, cluster] (people).
 
-    A share ``recruitment_rate`` of the jobs still unfilled after local hiring,
-    bounded twice: recruits are at most ``work_motive_share`` of the year's
+    A share ``recruitment_rate`` of the jobs vacant beyond the normal rate after
+    local hiring, bounded twice: recruits are at most ``work_motive_share`` of the year's
     arrivals (so at most s/(1−s) times the other arrivals), and each place
     recruits no more than its free dwellings can house, whoever of them ends up
     in a dormitory (each recruit is counted as a whole dwelling, the most one
@@ -183,7 +291,7 @@ def recruits_wanted(
     """
     s = world.settings
     haimen = places().in_haimen[:, None]
-    wanted = s.recruitment_rate * world.jobs.vacant(employed) * haimen
+    wanted = s.recruitment_rate * world.jobs.excess(employed) * haimen
     bound = s.work_motive_share / (1.0 - s.work_motive_share) * max(other_arrivals, 0.0)
     total = wanted.sum()
     if total > bound:

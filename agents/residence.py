@@ -1,6 +1,6 @@
 """Households choosing where to live: who weighs a move, what they weigh, where they go.
 
-The residence utility of household ``n`` for alternative ``j`` is
+The residence utility of household ``n`` for alternative ``j`` is::
 
     β_inc·log(income[n,j] − housing[n,j] + subsidy[n,j])
   + β_acc·Σ_workers accessibility[c,j]               (commute and openings)
@@ -16,13 +16,14 @@ than for other cities. The size term (with the nest's scale λ as its
 coefficient, so shares within the nest grow in proportion to homes) makes a
 unit's pull grow with its dwellings.
 
-Subsidies count only for newcomers to Haimen who are eligible and claim them
-(``subsidy_take_up``) and do not live in a dormitory: the purchase subsidy for
-college-educated buyers, the rent subsidy for renters, the graduate subsidy and
-talent allowance for the college-educated (homestead compensation only for rural
-households moving to a Haimen town). Whether a newcomer would buy or take a
-dormitory is drawn before the choice. Temporary payments last their lever's
-``duration_years``, and payments are spread over ``subsidy_horizon`` years.
+Subsidies are the plan's payments as their rules (``agents.payments``) find the
+household in each alternative: newcomers to Haimen who claim them
+(``subsidy_take_up``) and do not live in a dormitory, for the purchase subsidy
+college-educated buyers, for the rent subsidy renters, for the graduate subsidy
+and talent allowance the college-educated; the homestead compensation for rural
+households moving to a Haimen town. Whether a newcomer would buy or take a
+dormitory is drawn before the choice. A payment counts its months a year times
+its years, spread over ``subsidy_horizon`` years.
 A Haimen hukou is worth its access to schools and services only to newcomers
 who would take it up: a share that depends on rural or urban origin.
 """
@@ -31,11 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from agents.choice import Nests
+from agents.constants import ADULT_AGE, HAIMEN_CITY
 from agents.labour import JobProspects, in_labour_force, wage_factor
+from agents.payments import recipients, takes_up_payments
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population, taken_lazily
 from agents.rows import (
     Entries,
@@ -48,12 +52,11 @@ from agents.rows import (
     rows_by_appearance,
 )
 from agents.streams import Channel, uniform, uniform_slots
-from agents.synthesis import ADULT_AGE, HAIMEN_CITY
 from environment.inputs import constant
 from environment.jobs import income_index
 from environment.places import clusters, place_values, places
 from environment.schools import SCHOOL_AGES
-from environment.settings import Settings, levers
+from environment.settings import Settings
 from environment.world import World
 
 
@@ -71,7 +74,7 @@ class Deciders(Columns):
     earnings: np.ndarray  # float[n, cluster]: workers' wage factors by cluster
     other_adults: np.ndarray  # adults outside work (pensions)
     school_children: np.ndarray
-    graduate_eligible: np.ndarray  # bool: a college-educated adult under the graduate subsidy's age limit
+    graduate_eligible: np.ndarray  # bool: a college-educated adult under the payments' young_graduate age limit
     youth_eligible: np.ndarray  # bool: a college-educated adult under the youth amenity's age limit
     college: np.ndarray  # bool: a college-educated adult
     college_workers: np.ndarray
@@ -142,14 +145,9 @@ def rural_origin(seed: int, key: np.ndarray, origin: np.ndarray, hukou_city: np.
     return (uniform(seed, Channel.RURAL_ORIGIN, 0, key) < share) & (hukou_city != HAIMEN_CITY)
 
 
-def takes_up_payments(seed: int, key: np.ndarray, settings: Settings) -> np.ndarray:
-    """Whether each household claims the plan's payments it is eligible for (a trait drawn once), bool[n]."""
-    return uniform(seed, Channel.SUBSIDY_TAKE_UP, 0, key) < settings.subsidy_take_up
-
-
 def hukou_share_on_arrival(rural: np.ndarray, world: World, year: int) -> np.ndarray:
     """Share of newcomers like each one who take a Haimen hukou on arriving: allowed (lever) and willing, float[n]."""
-    return world.policy.value("hukou_on_arrival", year) * hukou_willingness(rural, world.settings)
+    return world.policy.year(year).hukou_on_arrival * hukou_willingness(rural, world.settings)
 
 
 def hukou_willingness(rural: np.ndarray, settings: Settings) -> np.ndarray:
@@ -166,7 +164,7 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
     Potential movers from the pools also draw whether they would buy, or (single)
     take a dormitory, on arriving in Haimen.
     """
-    pl, s, n_clusters = places(), world.settings, clusters().n
+    pl, s, n_clusters, policy = places(), world.settings, clusters().n, world.policy.year(year)
     starts = np.cumsum([0] + [len(rows) for _, rows, _ in parts])
     n = int(starts[-1])
     members_of = [_members(pop, rows) for pop, rows, _ in parts]
@@ -213,8 +211,8 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
         earnings=earnings,
         other_adults=count(adult & ~labour),
         school_children=count((age >= SCHOOL_AGES[0]) & (age <= SCHOOL_AGES[1])),
-        graduate_eligible=count_graduates(age[graduates] < levers()["graduate_subsidy"].age_limit) > 0,
-        youth_eligible=count_graduates(age[graduates] < levers()["youth_amenity"].age_limit) > 0,
+        graduate_eligible=count_graduates(age[graduates] < policy.graduate_age_limit) > 0,
+        youth_eligible=count_graduates(age[graduates] < policy.youth_age_limit) > 0,
         college=count_graduates() > 0,
         college_workers=count_graduates(labour[graduates]),
         hukou_city=hukou_city,
@@ -287,28 +285,41 @@ def moving_cost(d: Deciders, world: World) -> np.ndarray:
     return cost
 
 
+def payment_features(d: Deciders) -> dict[str, Any]:
+    """What the payment rules read of each decider if it moved to each alternative (``agents.payments``), arrays
+    of [n, alt] or [n, 1]: moving to Haimen from outside makes a newcomer (arriving now), from a rural part of
+    Haimen to a Haimen town a rural_to_town move; the rest are the decider's own (it would rent unless it buys or
+    takes a dormitory)."""
+    pl = places()
+    in_haimen = pl.in_haimen[pl.alt_place[d.current]]
+    rural_home = in_haimen & ~pl.alt_urban[d.current]
+    return {
+        "household": True,
+        "newcomer": ~in_haimen[:, None] & pl.alt_in_haimen[None, :],
+        "years_here": 0,
+        "claims": d.takes_up[:, None],
+        "not_dormitory": ~d.dorm[:, None],
+        "renting": (~d.buys & ~d.dorm)[:, None],
+        "buying": d.buys[:, None],
+        "college": d.college[:, None],
+        "young_graduate": d.graduate_eligible[:, None],
+        "college_worker": d.college_workers[:, None],
+        "rural_to_town": rural_home[:, None] & (pl.alt_in_haimen & pl.alt_urban)[None, :],
+    }
+
+
 def subsidies(d: Deciders, world: World, year: int) -> np.ndarray:
-    """Yearly value of the plan's payments to a household moving to each alternative, yuan: float[n, alt]."""
-    s, pl, policy = world.settings, places(), world.policy
-    horizon = s.subsidy_horizon
-    haimen = pl.alt_in_haimen[None, :]
-    newcomer = ~pl.in_haimen[pl.alt_place[d.current]]
-    months = 12 * levers()["rent_subsidy"].duration_years
-    yearly = (
-        (d.takes_up & ~d.dorm)  # claims, and not in an employer's dormitory (as abm.recording.spending_rows)
-        * (
-            months * policy.value("rent_subsidy", year) * ~d.buys
-            + (d.college & d.buys) * policy.value("talent_purchase_subsidy", year)
-            + d.graduate_eligible * policy.value("graduate_subsidy", year)
-            + levers()["talent_allowance"].duration_years * d.college_workers * policy.value("talent_allowance", year)
-        )
-        / horizon
-    )
-    out = np.where(newcomer[:, None] & haimen, yearly[:, None], 0.0)
-    rural_home = pl.in_haimen[pl.alt_place[d.current]] & ~pl.alt_urban[d.current] & ~d.collective
-    homestead = policy.value("homestead_compensation", year) / horizon
-    out += np.where(rural_home[:, None] & haimen & pl.alt_urban[None, :], homestead, 0.0)
-    return out
+    """Yearly value of the plan's payments to a household moving to each alternative, yuan: float[n, alt].
+
+    Each payment the choice weighs, by its rule (``agents.payments.recipients``), at its months a year × years ×
+    amount, spread over ``subsidy_horizon`` years.
+    """
+    features = payment_features(d)
+    total = np.zeros((len(d), places().n_alt))  # whole yuan: the sum is exact, whatever the payments' order
+    for due in world.policy.year(year).payments:
+        if due.rule.in_residence_choice:
+            total += recipients(due.rule, features) * (due.rule.months * due.rule.years * due.amount)
+    return total / world.settings.subsidy_horizon
 
 
 def residence_utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> tuple[np.ndarray, np.ndarray]:
@@ -353,7 +364,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
 
     housing = _per_group(d, lambda g: housing_cost(g, world), d.members, d.current)
     V = np.subtract(income, _spread(*housing, scratch))  # net income
-    payments = _per_group(
+    payments = _per_group(  # by the features payment_features reads
         d,
         lambda g: subsidies(g, world, year),
         d.current,
@@ -362,7 +373,6 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         d.buys,
         d.college,
         d.graduate_eligible,
-        d.collective,
         d.college_workers.astype(np.int64),
     )
     V += _spread(*payments, scratch)
@@ -381,7 +391,8 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     V += _spread(terms[:, 0], group, scratch)
     V += _spread(terms[:, 1], group, scratch)
     # amenity (with the youth bonus for young graduates) and ties
-    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * world.policy.youth_bonus(year)[None, :]
+    youth = world.policy.year(year).youth_amenity
+    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * youth[None, :]
     V += _spread(s.beta_amenity * amenity, d.youth_eligible.astype(np.intp), scratch)
     ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
     V += _spread(ties, d.origin, scratch)
@@ -411,8 +422,9 @@ def access_terms(d: Deciders, world: World, year: int) -> np.ndarray:
     takes_hukou = hukou_share_on_arrival(d.rural_origin, world, year)
     on_arrival = np.where(newcomer[:, None] & haimen[None, :], takes_hukou[:, None], 0.0)
     p_local = np.where(local, 1.0, on_arrival)
-    school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(year, world.policy)[None, :]
-    quality = world.schools.quality(year, world.policy)
+    policy = world.policy.year(year)
+    school_access = p_local + (1 - p_local) * world.schools.nonlocal_access(policy)[None, :]
+    quality = world.schools.quality(policy)
     school = s.beta_school * (d.school_children > 0)[:, None] * quality[None, :] * school_access
     service = p_local + (1 - p_local) * world.nonlocal_service_access(year)[None, :]
     return np.stack([school, s.beta_service * service], axis=1)

@@ -38,7 +38,7 @@ class Channel(IntEnum):
     PARTICIPATION = 12
     CLUSTER = 13  # the industrial cluster of a new adult's trade
     COLLEGE = 14
-    SPLIT = 15
+    # 15 was SPLIT (household splits, replaced by UNION): not reused
     TENURE = 16  # newcomer's tenure: buys, or a dormitory (slot 0 unused)
     INITIAL_HUKOU_TENURE = 17  # 2020 household's origin and tenure
     LAYOFF = 18  # order in which jobs are lost where a place's jobs shrink
@@ -56,6 +56,7 @@ class Channel(IntEnum):
     RECRUIT_DORM = 31  # whether a recruited worker lives in a dormitory
     UNIVERSITY = 32  # whether an 18-year-old leaves Haimen for university (slot 0), and where to (slot 1)
     LEAVE_HOME = 33  # whether a young adult living with parents leaves home
+    UNION = 34  # whether a woman living alone forms a union (slot 0), and with whom (slot 1)
 
 
 def _mix_int(x: int) -> int:

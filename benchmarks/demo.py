@@ -16,8 +16,8 @@ import os
 import statistics
 import time
 
-from abm.app_runs import DEMO_SCALE, DemoRun
 from abm.model import MigrationModel
+from abm.web.runs import DEMO_SCALE, DemoRun
 
 
 def main() -> None:
@@ -26,9 +26,9 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5)
     args = parser.parse_args()
     started = time.perf_counter()
-    import abm.app  # noqa: F401  (fonts, SVG settings)
-    from abm.app_charts import OriginsFigure, SpendingFigure, TargetsFigure
-    from abm.app_map import MapFigure
+    import abm.web.page  # noqa: F401  (fonts, SVG settings)
+    from abm.web.charts import OriginsFigure, SpendingFigure, TargetsFigure
+    from abm.web.map import MapFigure
 
     kinds = (MapFigure, TargetsFigure, OriginsFigure, SpendingFigure)
 

@@ -13,8 +13,8 @@ Everything is measured in one run, so ratios compare like with like:
    both simulate the same model), interleaved with today's;
 3. the choice kernel per decider and alternative against the bare numpy floor
    (``benchmarks/kernel.py``);
-4. where a 1:1 year's time goes, stage by stage (the stage methods of
-   ``MigrationModel.step`` timed on the instance);
+4. where a 1:1 year's time goes, stage by stage (the stages ``MigrationModel.STAGES``
+   declares, timed on the instance by ``benchmarks/child.py``);
 5. the shadow-price rounds of the capacity-limited choices: how many each year
    runs, and the time of the same runs with none (a what-if, not the model).
 
@@ -50,101 +50,9 @@ from benchmarks.kernel import KernelRow, kernel_rows  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
 from benchmarks.naive import ShareTest, SpeedRow, capture, compare, resample, share_test  # noqa: E402
 
-STAGES = (  # MigrationModel.step's stages in order (a commit without one skips it)
-    "demography",
-    "young_adults",
-    "labour",
-    "choose_residences",
-    "apply_moves",
-    "enrol_students",
-    "choose_jobs",
-    "recruit_workers",
-    "markets",
-    "settle",
-    "advance_outside_places",
-    "record",
-)
-
 # Goals of issue 11 (the 1:1 run is 2020–2035).
 GOAL_SPEEDUP, GOAL_EXPONENT, GOAL_KERNEL_RATIO = 30.0, 1.1, 3.0
 GOAL_RUN_S, GOAL_PEAK_MB, GOAL_YEAR_100_S, GOAL_SETUP_S = 8.0, 1024.0, 0.015, 1.0
-
-# One model run in a fresh process. Run with ``-c`` from the root of the tree measured (the current one, or a
-# baseline worktree), so that tree's packages are the ones imported; stage methods are timed on the instance.
-CHILD = r"""
-import json, os, resource, sys, time
-import abm
-from abm import MigrationModel
-scale, end, scenario, stages = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4].split(",")
-rounds = []  # BENCH_COUNT_ROUNDS: per capacity-limited choice, [year, which, rounds, settled]
-if "BENCH_SHADOW_PRICE_ROUNDS" in os.environ:  # a what-if: the choices with this many shadow-price rounds
-    import agents.choice
-    agents.choice.SHADOW_PRICE_ROUNDS = int(os.environ["BENCH_SHADOW_PRICE_ROUNDS"])
-if os.environ.get("BENCH_COUNT_ROUNDS"):
-    import abm.model, agents.choice, agents.labour
-    updated = []  # each price update's result (unsettled) in the current choice
-    update = agents.choice.ShadowPrice.update
-    def counted_update(price, demand):
-        updated.append(update(price, demand))
-        return updated[-1]
-    agents.choice.ShadowPrice.update = counted_update
-    def counted(which, choose):
-        def run(V, kind, current, capacities, *args, **kwargs):
-            updated.clear()
-            try:
-                return choose(V, kind, current, capacities, *args, **kwargs)
-            finally:
-                if capacities:  # rounds: the redraws after a price change; settled: at rest before the last
-                    n, year = len(capacities), getattr(globals().get("model"), "year", 0)
-                    checks, settled = len(updated) // n, not any(updated[-n:])
-                    rounds.append([year, which, checks - (settled and checks > 0), settled])
-        return run
-    abm.model.choose = counted("residence", abm.model.choose)
-    agents.labour.choose = counted("jobs", agents.labour.choose)
-settings = {}
-if scenario != "baseline":
-    from environment.scenario import load
-    settings = dict(load(scenario).settings)
-if len(sys.argv) > 5:  # parameter values pinned for a fair comparison: those this tree declares
-    from environment.settings import parameters
-    known = parameters()
-    settings |= {k: v for k, v in json.loads(sys.argv[5]).items() if k in known}
-started, cpu_started = time.perf_counter(), time.process_time()
-model = MigrationModel(scale=scale, end=end, rng=1, **settings)
-setup = time.perf_counter() - started
-persons_start, households_start = len(model.population.persons), len(model.population.households)
-rounds.clear()  # the years' choices only
-stage_times = {}
-
-def timed(name, method):
-    def run(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            stage_times[name].append(time.perf_counter() - t)
-    return run
-
-for name in stages:
-    if callable(getattr(model, name, None)):
-        stage_times[name] = []
-        setattr(model, name, timed(name, getattr(model, name)))
-steps, cpu_steps = [], []
-while model.running:
-    t, c = time.perf_counter(), time.process_time()
-    model.step()
-    steps.append(time.perf_counter() - t)
-    cpu_steps.append(time.process_time() - c)
-t = time.perf_counter()
-model.tables()
-tables = time.perf_counter() - t
-total, cpu_total = time.perf_counter() - started, time.process_time() - cpu_started
-print(json.dumps({"setup": setup, "steps": steps, "stages": stage_times, "tables": tables, "total": total,
-                  "cpu_steps": cpu_steps, "cpu_total": cpu_total, "rounds": rounds,
-                  "persons_start": persons_start, "households_start": households_start,
-                  "persons_end": len(model.population.persons), "package": abm.__file__,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
 
 
 @dataclass
@@ -188,16 +96,18 @@ QUICK = Config(
 
 # ----------------------------------------------------------------------------- part 2: model runs
 def measure(
-    scale: int, end: int, tree: Path = ROOT, scenario: str = "baseline", pinned: str = "", env: dict | None = None
+    scale: int, end: int, tree: Path = ROOT, scenario: str = "baseline", pinned: str = "", options: tuple = ()
 ) -> dict:
-    """One run 2020–``end`` at 1:``scale`` in a fresh process, with the model code of ``tree``.
+    """One run 2020–``end`` at 1:``scale`` in a fresh process (``benchmarks/child.py``), with the model of ``tree``.
 
-    ``pinned`` (JSON) sets parameter values, e.g. today's defaults in an older commit's run; ``env`` adds
-    environment variables (``BENCH_COUNT_ROUNDS``, ``BENCH_SHADOW_PRICE_ROUNDS``: see part 5).
+    ``pinned`` (JSON) sets parameter values, e.g. today's defaults in an older commit's run; ``options`` are the
+    child's (``--count-rounds``, ``--shadow-price-rounds N``: see part 5). ``tree`` comes first on the path, this
+    tree after it, so an older commit's run uses this tree's child (``benchmarks`` is a namespace package).
     """
-    env = os.environ | (env or {}) | {"PYTHONPATH": str(tree)}
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(dict.fromkeys([str(tree), str(ROOT)]))}
+    pinning = ("--pinned", pinned) if pinned else ()
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(scale), str(end), scenario, ",".join(STAGES), *([pinned] if pinned else [])],
+        [sys.executable, "-m", "benchmarks.child", str(scale), str(end), scenario, *pinning, *options],
         capture_output=True,
         text=True,
         cwd=tree,
@@ -543,7 +453,7 @@ def part_profile(runs: ScaleRuns) -> list[str]:
     lines = [
         f"## 4. Where the time goes (1:{runs.scale})",
         "",
-        "Each stage method of `MigrationModel.step` timed on the instance (wall time, ms), in the run of part 2 "
+        "Each stage `MigrationModel.STAGES` declares, timed on the instance (wall time, ms), in the run of part 2 "
         f"with the median time per year (of {len(ordered)}): the first simulated year (2021), and the mean year.",
         "",
     ]
@@ -572,9 +482,8 @@ def run_rounds(config: Config) -> list[RoundRuns]:
     for scale in config.scales:
         found = RoundRuns(scale, [], [])
         for _ in range(config.repeats.get(scale, 1)):
-            found.counted.append(measure(scale, config.end, env={"BENCH_COUNT_ROUNDS": "1"}))
-            without = {"BENCH_COUNT_ROUNDS": "1", "BENCH_SHADOW_PRICE_ROUNDS": "0"}  # counted: none ran
-            found.without.append(measure(scale, config.end, env=without))
+            found.counted.append(measure(scale, config.end, options=("--count-rounds",)))
+            found.without.append(measure(scale, config.end, options=("--shadow-price-rounds", "0")))  # counted: none
         out.append(found)
     return out
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from environment.inputs import constant, place_value
 from environment.places import places
-from environment.policy import Policy
+from environment.policy import PolicyYear
 from environment.settings import Settings
 
 
@@ -54,10 +54,10 @@ class Housing:
         chance = np.minimum(self.public_new / np.maximum(newcomers, 1.0), 1.0)
         return self.settings.public_rent_discount * chance
 
-    def build(self, year: int, policy: Policy, occupied: np.ndarray) -> None:
-        """Add the market's new dwellings (more where occupancy is high) and the levers' for ``year``."""
+    def build(self, policy: PolicyYear, occupied: np.ndarray) -> None:
+        """Add the market's new dwellings (more where occupancy is high) and the levers' for the policy's year."""
         s = self.settings
-        added, public = policy.new_dwellings(year)
+        added, public = policy.new_dwellings, policy.public_rental
         haimen = places().alt_in_haimen
         tight = np.maximum(occupied[haimen] / self.stock[haimen] - s.target_occupancy, 0.0)
         self.stock[haimen] += self.stock[haimen] * (s.housing_supply_rate + s.supply_response * tight) + added[haimen]

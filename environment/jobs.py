@@ -1,10 +1,13 @@
-"""Jobs by place and industrial cluster, wages and openings.
+"""Jobs by place and industrial cluster, wages, openings and the matching function.
 
-Haimen's 2020 job stock is the residents employed there plus the assumed vacancy
+Haimen's 2020 job stock is the residents employed there plus the normal vacancy
 rate; each year the levers add jobs (where: ``data/lever_allocation.csv``), the
-airport adds its jobs once open, and farm jobs decline. Where jobs stay vacant
-beyond the frictional rate, they pay a premium and some are withdrawn. Other places are large
-labour markets whose openings are a share of their jobs.
+airport adds its jobs once open, and farm jobs decline. Applicants are hired at
+the rate a matching function gives for each pool's vacancies and applicants.
+Where jobs stay vacant beyond the normal rate after the year's hiring, they pay
+a premium and a share of them is withdrawn, so vacancies tend to the normal
+rate. Other places are large labour markets whose openings are a share of their
+jobs.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import numpy as np
 
 from environment.inputs import CENSUS_YEAR, place_input
 from environment.places import cluster_mix, clusters, place_values, places
-from environment.policy import Policy
+from environment.policy import PolicyYear
 from environment.settings import Settings
 
+MIN_VACANT = 1.0  # people: a pool with fewer vacancies hires nobody (it could not take one person)
 MIN_OPENINGS = 1e-3  # numerical guard: openings enter as a log, so a (place, cluster) without any stays finite
 
 
@@ -45,28 +49,50 @@ class JobMarket:
 
     def openings(self, employed: np.ndarray) -> np.ndarray:
         """Openings over the year: vacancies plus replacement hiring, float[place, cluster]."""
-        vacant = np.maximum(self.jobs - employed, 0.0)
-        haimen = vacant + self.settings.hiring_rate * employed
+        haimen = self.vacant(employed) + self.settings.hiring_rate * employed
         return np.maximum(np.where(places().in_haimen[:, None], haimen, self.external_openings), MIN_OPENINGS)
 
-    def vacant(self, employed: np.ndarray) -> np.ndarray:
-        """Jobs that can be filled this year, float[place, cluster].
+    def finding_rates(self, applicants: np.ndarray, employed: np.ndarray) -> np.ndarray:
+        """Share of each pool's applicants hired this year, float[place, cluster].
 
-        A frictional share (the 2020 vacancy rate) stays open at any time.
+        The matching function ``hires = A·applicants^α·vacancies^(1−α)`` (Petrongolo and Pissarides 2001), with
+        ``A`` such that at the normal ratio θ* of vacancies to applicants an applicant is hired with the normal
+        rate f*: ``f = f*·(θ/θ*)^(1−α)``, never more than all applicants or all vacancies (``f ≤ min(1, θ)``).
+        The other places are large markets, at their normal ratio whoever of Haimen applies.
         """
+        s = self.settings
+        room = self.open_vacancies(employed)
+        theta = np.divide(room, applicants, out=np.where(room > 0, np.inf, 0.0), where=applicants > 0)
+        rate = s.job_finding_rate * (theta / s.normal_tightness) ** (1.0 - s.matching_elasticity)
+        rate = np.minimum(np.minimum(rate, theta), 1.0)
+        return np.where(places().in_haimen[:, None], rate, s.job_finding_rate)
+
+    def open_vacancies(self, employed: np.ndarray) -> np.ndarray:
+        """Vacancies seekers may fill this year, float[place, cluster]: Haimen's vacant jobs (none where not one
+        person could be hired) and, in the other places' large markets, no limit."""
+        vacant = self.vacant(employed)
+        return np.where(places().in_haimen[:, None], np.where(vacant >= MIN_VACANT, vacant, 0.0), np.inf)
+
+    def vacant(self, employed: np.ndarray) -> np.ndarray:
+        """Haimen's vacant jobs, float[place, cluster] (0 elsewhere)."""
+        return np.maximum(self.jobs - employed, 0.0)
+
+    def excess(self, employed: np.ndarray) -> np.ndarray:
+        """Jobs vacant beyond the normal rate (``vacancy_rate``), float[place, cluster]."""
         return np.maximum(self.jobs * (1.0 - self.settings.vacancy_rate) - employed, 0.0)
 
     def adjust(self, employed: np.ndarray) -> None:
-        """Where Haimen's jobs stay vacant beyond the frictional rate, pay a premium and withdraw some of them."""
+        """Where Haimen's jobs stay vacant beyond the normal rate, pay a premium and withdraw a share
+        ``unfilled_job_decay`` of those beyond it."""
         s = self.settings
         haimen = places().in_haimen[:, None]
-        excess = np.maximum(self.jobs * (1.0 - s.vacancy_rate) - employed, 0.0) * haimen  # [place, cluster]
+        excess = self.excess(employed) * haimen  # [place, cluster]
         share = np.divide(excess, self.jobs, out=np.zeros_like(excess), where=self.jobs > 0)
         self.wage = self.base_wage * np.exp(s.wage_response * share)
         self.jobs -= s.unfilled_job_decay * excess
 
-    def grow(self, year: int, policy: Policy, airport_opens: int | None) -> None:
-        """Add the levers' and the airport's jobs for ``year``; shrink farm jobs."""
+    def grow(self, policy: PolicyYear) -> None:
+        """Add the levers' and the opened projects' jobs for the policy's year; shrink farm jobs."""
         self.jobs[:, clusters().agriculture] *= 1.0 - self.settings.agriculture_decline
         haimen = places().in_haimen[:, None]
-        self.jobs += (policy.new_jobs(year) + policy.airport_jobs(year, airport_opens)) * haimen
+        self.jobs += policy.new_jobs * haimen

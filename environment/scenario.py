@@ -30,6 +30,8 @@ the file, the key, the value and what is allowed.
 from __future__ import annotations
 
 import difflib
+import itertools
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -38,14 +40,18 @@ from typing import Any
 
 from environment.inputs import CENSUS_YEAR
 from environment.settings import (
+    NEVER,
     FileError,
     SettingError,
     check_setting,
     levers,
     parameters,
+    plan_value,
     run_default,
     run_options,
+    setting_key,
     shown,
+    suggestion,
 )
 from environment.targets import measure_targets
 
@@ -53,6 +59,7 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "title_zh", "title_en", "description", "base", "plan_measures", "levers", "parameters", "run"}
 RUN_KEYS = {"scale", "seed", "years"}
 NAME = re.compile(r"[A-Za-z0-9_-]+")
+BARE_NAME = re.compile(r"^[ \t]*([^\s\"'#\[=][^=\n]*?[^\x00-\x7f][^=\n]*?)[ \t]*=", re.MULTILINE)  # 中文 = 1
 MAX_BASE_DEPTH = 20  # scenarios built on scenarios: deeper chains are refused as a likely mistake
 
 
@@ -109,7 +116,7 @@ def find(name_or_path: str | Path) -> Path:
 
 def load(name_or_path: str | Path) -> Scenario:
     """Read, resolve and check a scenario file (and its bases)."""
-    return _load(find(name_or_path), seen=())
+    return _load(find(name_or_path), chain=())
 
 
 def read_file(path: Path) -> dict:
@@ -128,7 +135,9 @@ def read_file(path: Path) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(where, "TOML", None, f"not valid TOML ({shown(str(e))[1:-1]})") from None
+        bare = next((m.group(1) for m in BARE_NAME.finditer(text)), None)
+        hint = f'; a name as a key goes in quotes: "{bare}" = …' if bare else ""
+        raise ScenarioError(where, "TOML", None, f"not valid TOML ({shown(str(e))[1:-1]}){hint}") from None
 
 
 def _base_file(path: Path, base: str) -> Path:
@@ -142,20 +151,21 @@ def _base_file(path: Path, base: str) -> Path:
     )
 
 
-def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
+def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
+    """``path`` read and resolved; ``chain``: the files that led to it, the one the user gave first."""
     where = str(path)
-    if path.resolve() in seen:
-        raise ScenarioError(where, "base", path.stem, "scenarios' bases form a cycle")
-    if len(seen) >= MAX_BASE_DEPTH:
-        raise ScenarioError(where, "base", path.stem, f"a chain of bases may be at most {MAX_BASE_DEPTH} deep")
+    if path.resolve() in {p.resolve() for p in chain}:
+        raise _chain_error(chain, path, "scenarios' bases form a cycle")
+    if len(chain) > MAX_BASE_DEPTH:
+        raise _chain_error(chain, path, f"a scenario may build on at most {MAX_BASE_DEPTH} bases, one on another")
     raw = read_file(path)
     for key in raw:
         if key not in TOP_KEYS:
-            raise ScenarioError(where, key, raw[key], _unknown(key, TOP_KEYS, "top-level keys"))
+            raise ScenarioError(where, key, raw[key], _unknown(key, TOP_KEYS))
     if "base" in raw:
         if not isinstance(raw["base"], str):
             raise ScenarioError(where, "base", raw["base"], "must be the name of another scenario")
-        base = _load(_base_file(path, raw["base"]), (*seen, path.resolve()))
+        base = _load(_base_file(path, raw["base"]), (*chain, path))
     else:
         base = Scenario(name="baseline")
     settings = dict(base.settings)
@@ -170,7 +180,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
         raise ScenarioError(where, "run", run, "must be a table: [run]")
     for key in run:
         if key not in RUN_KEYS:
-            raise ScenarioError(where, f"run.{key}", run[key], _unknown(key, RUN_KEYS, "run keys"))
+            raise ScenarioError(where, f"run.{key}", run[key], _unknown(key, RUN_KEYS))
     start, end = parse_years(run["years"], where, "run.years") if "years" in run else (base.start, base.end)
     for key in ("name", "title_zh", "title_en", "description"):
         value = raw.get(key)
@@ -189,8 +199,15 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
         seed=check_seed(run.get("seed", base.seed), where, "run.seed"),
         start=start,
         end=end,
-        source=where,
+        source=str(path.resolve()),  # one source however the file is named (relative, absolute, linked)
     )
+
+
+def _chain_error(chain: tuple[Path, ...], path: Path, why: str) -> ScenarioError:
+    """An error about a chain of bases, naming the file the user gave, the base it names and the chain."""
+    files = [p.stem for p in (*chain, path)]
+    shown = files if len(files) <= 6 else [*files[:3], "…", *files[-2:]]
+    return ScenarioError(str(chain[0]), "base", files[1], f"{why} ({' → '.join(shown)})")
 
 
 def _default(key: str) -> Any:
@@ -202,7 +219,7 @@ MEASURES = tuple(measure_targets())
 
 def measures_at_plan(measures: list[int]) -> dict[str, Any]:
     """Lever values with the given measure groups at their plan values (others at baseline)."""
-    return {k: lv.plan for k, lv in levers().items() if lv.measure in measures and lv.modelled}
+    return {k: plan_value(k) for k, lv in levers().items() if lv.measure in measures and lv.modelled}
 
 
 def _measures(value: Any, where: str) -> list[int]:
@@ -218,26 +235,30 @@ def _section(raw: dict, name: str, registry: dict, where: str, other: tuple[str,
     table = raw.get(name, {})
     if not isinstance(table, dict):
         raise ScenarioError(where, name, table, f"must be a table: [{name}]")
-    out = {}
-    for key, value in table.items():
+    out, given_as = {}, {}
+    for given, value in table.items():
+        key = setting_key(given)  # the key, or a lever's or parameter's name in Chinese or English
         if key not in registry:
             if key in other[1]:
                 raise ScenarioError(
-                    where, f"{name}.{key}", value, f"is one of the {other[0]}: put it under [{other[0]}]"
+                    where, f"{name}.{given}", value, f"is one of the {other[0]}: put it under [{other[0]}]"
                 )
-            raise ScenarioError(where, f"{name}.{key}", value, _unknown(key, registry, name))
+            hint = suggestion(given) or f"see `abm {name}`"
+            raise ScenarioError(where, f"{name}.{given}", value, f"unknown key; {hint}")
+        if key in out:
+            raise ScenarioError(where, f"{name}.{given}", value, f"{key} is already set here (as {given_as[key]!r})")
         try:
             out[key] = check_setting(key, value)
         except SettingError as e:
-            raise ScenarioError(where, f"{name}.{key}", value, e.allowed) from None
+            raise ScenarioError(where, f"{name}.{given}", value, e.allowed) from None
+        given_as[key] = given
     return out
 
 
-def _unknown(key: str, known, what: str) -> str:
+def _unknown(key: str, known) -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    listing = f"see `abm {what}`" if what in ("levers", "parameters") else "allowed: " + ", ".join(sorted(known))
-    return f"unknown key ({listing}){hint}"
+    return f"unknown key (allowed: {', '.join(sorted(known))}){hint}"
 
 
 def parse_years(value: Any, where: str, key: str = "years") -> tuple[int, int]:
@@ -272,3 +293,73 @@ def check_seed(value: Any, where: str, key: str = "seed") -> int:
 
 def all_scenarios() -> list[Path]:
     return sorted(SCENARIO_DIR.glob("*.toml"))
+
+
+def template(path: Path, base: str = "baseline") -> str:
+    """A commented scenario file for ``path`` building on ``base``: valid as it stands (it is the base), with every
+    lever and parameter commented out at the base's value, with its names, unit and range, ready to uncomment.
+
+    ``base`` is found as a file's ``base`` is (beside ``path`` first, then built in); a bad one is a ScenarioError.
+    """
+    name = path.stem
+    if path.suffix != ".toml" or not NAME.fullmatch(name):
+        raise ScenarioError(
+            str(path),
+            "file",
+            None,
+            "a name ending in .toml, made of letters, digits, '_' and '-' (it names the scenario)",
+        )
+    start = _load(_base_file(path, base), chain=(path,))
+    value = {**{k: lv.baseline for k, lv in levers().items()}, **{k: p.default for k, p in parameters().items()}}
+    value |= start.settings
+    lines = [
+        f"# Scenario {name}: written by `abm new-scenario` to start from {base!r}. As it stands it is {base!r} itself.",
+        "# A scenario states only what differs from its base: uncomment a lever (remove the leading '# ') and change",
+        "# its value. A lever's or parameter's Chinese or English name may stand for its key, in quotes:",
+        '# "人才购房补贴" = 80000. Every key is described in the README ("Scenario files"); check the file with',
+        f"# `abm run {path.name} --years 2020:2021 --scale 100`.",
+        "",
+        f"name = {_toml(name)}  # names the results folder: letters, digits, '_' and '-'",
+        '# title_zh = "…"  # shown in reports\' legends and on the web page (not inherited; default: the name)',
+        '# title_en = "…"',
+        f"description = {_toml(f'Starts from {base}: say here what differs')}",
+        f"base = {_toml(base)}  # the scenario this one starts from (a file beside this one, or `abm scenarios`);",
+        '# without a base line a file starts from "baseline": every lever as in 2020, every parameter at its default',
+        '# plan_measures = "all"  # or [1, 2]: these measure groups\' levers at plan values, the others at baseline',
+        "",
+        "[levers]  # the plan's measures (`abm levers`)",
+    ]
+    measures = measure_targets()
+    for number, group in itertools.groupby(levers().values(), key=lambda lv: lv.measure):
+        lines.append(f"# --- measure {number} {measures[number].name_zh} {measures[number].name_en} ---")
+        for lv in group:
+            plan = f"plan {_toml(lv.plan)}" if lv.modelled else f"not modelled: only {_toml(lv.baseline)}"
+            lines.append(f"# {lv.name_zh} · {lv.name_en}: {lv.allowed()}; baseline {_toml(lv.baseline)}, {plan}")
+            lines.append(f"# {lv.key} = {_toml(value[lv.key])}")
+    lines += ["", "[parameters]  # what we do not know, at its default (`abm parameters`); change one to test it"]
+    for group, members in itertools.groupby(parameters().values(), key=lambda p: p.group):
+        lines.append(f"# --- {group} ---")
+        for p in members:
+            fitted = "; calibrated (changing it undoes the fit to 2010–2020)" if p.calibrated else ""
+            lines.append(f"# {p.key} = {_toml(value[p.key])}  # {p.name_zh} · {p.name_en}: {p.allowed()}{fitted}")
+    scale, seed, end = (run_options()[k] for k in ("scale", "seed", "end"))
+    lines += [
+        "",
+        f"[run]  # how it is run, unless the command line says otherwise (--scale, --seed, --years); {base!r}'s:",
+        f"# scale = {start.scale}  # {scale.name_en}: {scale.allowed()}; payments reach few agents above 100",
+        f"# seed = {start.seed}  # {seed.allowed()}",
+        f'# years = "{start.start}:{start.end}"  # "{CENSUS_YEAR}:END", END from {end.low} to {end.high}',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML value (``None``: a project that never opens, ``"never"``)."""
+    if value is None:
+        return f'"{NEVER}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)

@@ -1,6 +1,6 @@
 """Compulsory-school seats (ages 6–14) per Haimen unit, quality and access.
 
-Seats grow only by what the education levers pay for (``school_seats``), placed
+Seats grow only by what the education levers pay for (the year's policy), placed
 where the children are: when children outnumber seats, children arriving without
 a Haimen hukou find no spare seat (the capacity in ``abm.model``), and only a
 lever-set share of them is admitted to public schools. Quality is an index (0–1) per
@@ -13,7 +13,7 @@ import numpy as np
 
 from environment.inputs import constant, place_value
 from environment.places import places
-from environment.policy import Policy
+from environment.policy import PolicyYear
 from environment.settings import Settings
 
 SCHOOL_AGES: tuple[int, int] = tuple(constant("school_ages"))
@@ -34,17 +34,17 @@ class Schools:
                 access[a] = place_value("nonlocal_school_access", key, haimen)
         self.base_quality, self.external_access = quality, access
 
-    def quality(self, year: int, policy: Policy) -> np.ndarray:
-        """School-quality index per alternative in ``year``."""
-        return self.base_quality + policy.school_quality_bonus(year)
+    def quality(self, policy: PolicyYear) -> np.ndarray:
+        """School-quality index per alternative in the policy's year."""
+        return self.base_quality + policy.school_quality
 
-    def nonlocal_access(self, year: int, policy: Policy) -> np.ndarray:
+    def nonlocal_access(self, policy: PolicyYear) -> np.ndarray:
         """Share of children without the place's hukou admitted to public schools, float[alt]."""
         haimen = places().alt_in_haimen
-        return np.where(haimen, policy.value("nonlocal_school_access", year), self.external_access)
+        return np.where(haimen, policy.school_access, self.external_access)
 
-    def expand(self, year: int, policy: Policy, children: np.ndarray) -> None:
-        """Add the lever's seats, shared over Haimen's units in proportion to their children (nothing else is built)."""
+    def expand(self, policy: PolicyYear, children: np.ndarray) -> None:
+        """Add the levers' seats, shared over Haimen's units in proportion to their children (nothing else is built)."""
         haimen = places().in_haimen
         share = children[haimen] / max(children[haimen].sum(), 1e-9)
-        self.seats[haimen] += policy.value("school_seats", year) * share
+        self.seats[haimen] += policy.school_seats * share

@@ -14,15 +14,16 @@ import numpy as np
 
 from environment.inputs import read_csv
 from environment.places import place_values, places
-from environment.settings import Settings, levers
-from environment.targets import PLAN_ADOPTED
+from environment.policy import Policy
+from environment.settings import Settings
 
 
 class Transport:
-    """Travel and commute times for any year under a run's settings."""
+    """Travel and commute times for any year under a run's settings (projects open as the policy's year says)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, policy: Policy) -> None:
         self.settings = settings
+        self.policy = policy
         self.graph = nx.MultiGraph()
         pl = places()
         self.graph.add_nodes_from(pl.keys)
@@ -36,25 +37,17 @@ class Transport:
             )
         self._cache: dict[frozenset[str], np.ndarray] = {}
 
-    @cached_property
+    @property
     def opening_year(self) -> dict[str, int | None]:
-        """Year each project opens under the run's levers (None: never).
-
-        A project's lever is its opening year (or "never"); a switch (bool) opens it at the plan's adoption.
-        """
-        out = {}
-        for key, lever in levers().items():
-            if lever.project:
-                value = self.settings[key]
-                out[lever.project] = (PLAN_ADOPTED if value else None) if lever.kind == "bool" else value
-        return out
+        """Year each project opens under the run's levers (None: never)."""
+        return self.policy.opening_year
 
     def is_open(self, project: str, year: int) -> bool:
-        opens = self.opening_year[project]
-        return opens is not None and year >= opens
+        return project in self.open_projects(year)
 
     def open_projects(self, year: int) -> frozenset[str]:
-        return frozenset(p for p in self.opening_year if self.is_open(p, year))
+        """The projects open in ``year`` (the policy's year: ``PolicyYear.open_projects``)."""
+        return self.policy.year(year).open_projects
 
     def place_minutes(self, year: int) -> np.ndarray:
         """Shortest door-to-door minutes between places, float[place, place] (inf if no link)."""

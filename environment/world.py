@@ -29,7 +29,7 @@ class World:
         pl = places()
         self.settings = settings
         self.policy = Policy(settings)
-        self.transport = Transport(settings)
+        self.transport = Transport(settings, self.policy)
         self.housing = Housing(settings, occupied)
         self.jobs = JobMarket(settings, employed)
         self.schools = Schools(settings, children)
@@ -48,16 +48,12 @@ class World:
             ]
         )
 
-    @property
-    def airport_year(self) -> int | None:
-        return self.transport.opening_year["airport"]
-
     def amenity(self, year: int) -> np.ndarray:
-        """Amenity index per alternative, with the levers and the airport, float[alt]."""
-        airport = self.settings.airport_amenity if self.transport.is_open("airport", year) else 0.0
-        return self.base_amenity + self.policy.amenity_bonus(year) + airport * places().alt_in_haimen
+        """Amenity index per alternative, with the levers and the projects open (the airport), float[alt]."""
+        policy = self.policy.year(year)
+        return self.base_amenity + policy.amenity + policy.project_amenity
 
     def nonlocal_service_access(self, year: int) -> np.ndarray:
         """Public-service access of residents without the place's hukou, float[alt]."""
         haimen = places().alt_in_haimen
-        return np.where(haimen, self.policy.value("nonlocal_service_access", year), self.external_service_access)
+        return np.where(haimen, self.policy.year(year).service_access, self.external_service_access)

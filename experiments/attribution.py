@@ -13,7 +13,7 @@ together minus the sum of their marginal deliveries is the interaction.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +66,20 @@ def paired_specs(
 
 
 def attribute(
-    scenario: Scenario, replicates: int = 2, end: int | None = None, n_jobs: int = -1
+    scenario: Scenario, replicates: int = 2, end: int | None = None, n_jobs: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The delivery table (one row per measure, plus totals) and the per-run yearly means behind it."""
+    """The delivery table (one row per measure, plus totals) and the per-run yearly means behind it.
+
+    The runs go to the backend in use (``experiments.backends.using``), with ``n_jobs`` workers when given.
+    """
     end = end or targets()["population"].year
     specs = paired_specs(scenario, replicates, end)
-    results = run_many([s for _, _, s in specs], n_jobs=n_jobs)
+    results = run_many([s for _, _, s in specs], n_jobs=n_jobs, tables=["summary"])
     return deliveries(specs, results, end)
 
 
 def deliveries(
-    specs: list[tuple[str, int, RunSpec]], results: list[dict[str, pd.DataFrame]], end: int
+    specs: list[tuple[str, int, RunSpec]], results: Sequence[Mapping[str, pd.DataFrame]], end: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The delivery table and per-run yearly means from the runs of :func:`paired_specs`."""
     columns = sorted({t.column for t in measure_targets().values()})
@@ -186,7 +189,7 @@ def attribute_across(
     replicates: int = 1,
     end: int | None = None,
     refit_scale: int | None = None,
-    n_jobs: int = -1,
+    n_jobs: int | None = None,
 ) -> tuple[Members, pd.DataFrame]:
     """The attribution at the central values and at ``points`` recalibrated uncertainty points.
 
@@ -196,7 +199,7 @@ def attribute_across(
     end = end or targets()["population"].year
     chosen = members(points, sweep, refit_scale)
     per_member = [paired_specs(scenario, replicates, end, values, chosen.refit) for values in chosen.settings()]
-    results = run_many([s for specs in per_member for _, _, s in specs], n_jobs=n_jobs)
+    results = run_many([s for specs in per_member for _, _, s in specs], n_jobs=n_jobs, tables=["summary"])
     tables, start = [], 0
     for member, specs in enumerate(per_member):
         table, _ = deliveries(specs, results[start : start + len(specs)], end)

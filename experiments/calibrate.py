@@ -29,8 +29,8 @@ import tomli_w
 from abm.model import MigrationModel
 from environment.inputs import CENSUS_YEAR, DATA_DIR, read_toml
 from environment.settings import parameters
+from experiments import backends
 from experiments.output_folders import RESULTS_DIR, write_text_atomic
-from experiments.runner import RunSpec, run_many
 
 CACHE_DIR = RESULTS_DIR / "calibration-cache"  # one JSON file per fitted setting of the uncertainties
 
@@ -48,9 +48,10 @@ def calibration_targets() -> dict:
 def uncertainties(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """The settings a calibration depends on: uncertain parameters that are not themselves fitted.
 
-    Levers act from the plan's adoption and calibration reads the years before it, so they play no part.
+    Levers, and the parameters of how the plan is carried out (group ``plan``: its delivery and what follows it),
+    act from the plan's adoption and calibration reads the years before it, so they play no part.
     """
-    fitted = {k for k, p in parameters().items() if p.calibrated}
+    fitted = {k for k, p in parameters().items() if p.calibrated or p.group == "plan"}
     return {k: v for k, v in (settings or {}).items() if k in parameters() and k not in fitted}
 
 
@@ -62,33 +63,45 @@ def _commuters(cross_city_job: float, scale: int, seeds: Sequence[int], fixed: M
     return float(np.mean(values))
 
 
-FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "household_split_rate")
+FITTED_BY_RUNS = ("asc_haimen", "asc_rural", "union_rate")
 FITTED_QUANTITIES = ("net_migration_rate", "urbanization_gain", "household_size_change")
 
 
-def _measure(x: np.ndarray, fixed: dict, scale: int, seeds: Sequence[int], n_jobs: int) -> np.ndarray:
-    """Mean net migration rate, urbanization gain and household-size change over the first years."""
+def _rates(settings: dict[str, Any], scale: int, seed: int) -> list[float]:
+    """One run's net migration rate, urbanization gain and household-size change per year over the first years.
+
+    A backend's job: only these three numbers travel back from a worker.
+    """
+    model = MigrationModel(scale=scale, end=CENSUS_YEAR + YEARS, rng=seed, **settings)
+    while model.running:
+        model.step()
+    summary = model.tables()["summary"]
+    later = summary[summary.year > CENSUS_YEAR]
+    net_rate = (later.net_migration / later.haimen_population).mean()
+    gain = (summary.urbanization.iloc[-1] - summary.urbanization.iloc[0]) / YEARS
+    size = (summary.average_household_size.iloc[-1] - summary.average_household_size.iloc[0]) / YEARS
+    return [net_rate, gain, size]
+
+
+def _measure(x: np.ndarray, fixed: dict, scale: int, seeds: Sequence[int], n_jobs: int | None) -> np.ndarray:
+    """Mean over ``seeds`` of :func:`_rates`, run on the backend in use (``backends.using``)."""
     settings = fixed | dict(zip(FITTED_BY_RUNS, map(float, x), strict=True))
-    results = run_many([RunSpec(settings, scale=scale, seed=s, end=CENSUS_YEAR + YEARS) for s in seeds], n_jobs=n_jobs)
-    rates = []
-    for tables in results:
-        summary = tables["summary"]
-        later = summary[summary.year > CENSUS_YEAR]
-        net_rate = (later.net_migration / later.haimen_population).mean()
-        gain = (summary.urbanization.iloc[-1] - summary.urbanization.iloc[0]) / YEARS
-        size = (summary.average_household_size.iloc[-1] - summary.average_household_size.iloc[0]) / YEARS
-        rates.append([net_rate, gain, size])
+    rates = backends.in_use(n_jobs).map(_rates, [(settings, scale, s) for s in seeds])
     return np.mean(rates, axis=0)
 
 
 def calibrate(
     scale: int = 10,
     seeds: Sequence[int] = (1, 2, 3),
-    n_jobs: int = -1,
+    n_jobs: int | None = None,
     log=print,
     settings: Mapping[str, Any] | None = None,
 ) -> dict:
-    """Fit the four constants (under ``settings``' uncertain parameters) and return the calibration record."""
+    """Fit the four constants (under ``settings``' uncertain parameters) and return the calibration record.
+
+    The runs go to the backend in use (``experiments.backends.using``; joblib on all cores by default), with
+    ``n_jobs`` workers when given.
+    """
     t = calibration_targets()
     given = uncertainties(settings)
     # 1. cross-city job constant: bisection on 2020 commuters to Shanghai (rises with the constant)
@@ -118,7 +131,7 @@ def calibrate(
         pinned = np.array([_at_bound(k, v) for k, v in zip(FITTED_BY_RUNS, x, strict=True)])
         if np.all((np.abs(f - goal2) < tolerance) | pinned):
             break
-        h = np.array([0.1, 0.1, 0.01])
+        h = np.array([0.1, 0.1, 0.05])
         h = np.where(x + h > upper, -h, h)  # probe inwards from an upper bound (beyond it is not a valid setting)
         jac = np.column_stack(
             [(_measure(x + h[i] * e, fixed, scale, seeds, n_jobs) - f) / h[i] for i, e in enumerate(np.eye(3))]

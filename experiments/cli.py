@@ -23,12 +23,23 @@ import traceback
 import unicodedata
 from pathlib import Path
 
-from environment.settings import InputError, levers, parameters, run_options
+from environment.settings import InputError, levers, run_options
 from environment.targets import PLAN_ADOPTED
+from experiments import backends
+from experiments.cli_options import backend_options, chosen_backend, run_option, whole_number
+from experiments.docs_tables import (
+    _as_text,
+    lever_records,
+    levers_markdown,
+    levers_text,
+    parameter_records,
+    parameters_markdown,
+    range_text,
+)
 from experiments.uncertainty import DEFAULT_POINTS, DEFAULT_SWEEP
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
-MAX_JOBS, MAX_REPLICATES = 256, 100
+MAX_REPLICATES = 100
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,39 +94,6 @@ class ArgumentError(InputError):
         super().__init__(f"{flag} = {shown(value)}: {allowed}")
 
 
-def run_option(key: str, flag: str):
-    """An argparse type checking a run option (scale, seed, end) against its declaration."""
-
-    def parse(text: str) -> int:
-        option = run_options()[key]
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r}: {option.allowed()}") from None
-        if not option.low <= value <= option.high:
-            raise argparse.ArgumentTypeError(f"{value}: {option.allowed()}")
-        return value
-
-    parse.__name__ = flag
-    return parse
-
-
-def whole_number(low: int, high: int, also: tuple[int, ...] = ()):
-    """An argparse type for a whole number from ``low`` to ``high`` (or one of ``also``)."""
-
-    def parse(text: str) -> int:
-        allowed = f"a whole number from {low} to {high}" + "".join(f" or {a}" for a in also)
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r}: {allowed}") from None
-        if not (low <= value <= high or value in also):
-            raise argparse.ArgumentTypeError(f"{value}: {allowed}")
-        return value
-
-    return parse
-
-
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``abm: error: <what>`` and exit status 2."""
 
@@ -126,6 +104,7 @@ class Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(prog="abm", description="Migration simulator of Haimen's 2022 population plan.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario: write yearly tables (Parquet) and plots, print the target table")
@@ -149,6 +128,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
     p.set_defaults(func=cmd_scenarios)
 
+    p = sub.add_parser("new-scenario", help="write a commented scenario file to edit (never over an existing file)")
+    p.add_argument("file", type=Path, help="the new file, e.g. my_plan.toml (its name names the scenario)")
+    p.add_argument(
+        "--base",
+        default="baseline",
+        help="the scenario it starts from (default baseline: every lever as in 2020; e.g. plan)",
+    )
+    p.set_defaults(func=cmd_new_scenario)
+
     p = sub.add_parser("attribute", help="what each measure group delivers, from paired runs on the same draws")
     p.add_argument("scenario", help="scenario file or name (usually: plan)")
     _run_options(p)
@@ -166,14 +154,14 @@ def _parser() -> argparse.ArgumentParser:
         "also attribute at the central values and at N recalibrated uncertainty points, with ranks "
         "(default %(default)s)",
     )
-    _jobs_option(p)
+    backend_options(p, jobs=-1)
     _out_options(p, "results/<scenario>-attribution, or …-attribution-uncertainty with --uncertainty-points")
     p.set_defaults(func=cmd_attribute)
 
     p = sub.add_parser("calibrate", help="refit the free constants to 2010–2020 history (writes calibration.toml)")
     p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
     p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
-    _jobs_option(p)
+    backend_options(p, jobs=-1)
     p.add_argument("--dry-run", action="store_true", help="fit and print, but do not write")
     p.set_defaults(func=cmd_calibrate)
 
@@ -186,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
         DEFAULT_POINTS,
         "Latin-hypercube points of the parameter band, each recalibrated (default %(default)s; 0: seeds only)",
     )
-    _jobs_option(p)
+    backend_options(p, jobs=-1)
     _out_options(p, "results/validation")
     p.set_defaults(func=cmd_validate)
 
@@ -201,12 +189,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """The installed package's version (``abm.__version__``, from pyproject.toml)."""
+    from abm import __version__
+
+    return __version__
+
+
 def _seed_list(text: str) -> tuple[int, ...]:
+    """An argparse type for ``--seeds 1,2,3``: seeds, each once, no empty item (``1,,2`` is a typo, not 1,2)."""
     seed = run_option("seed", "--seeds")
-    parts = [s for s in text.split(",") if s.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds, e.g. 1,2,3")
-    return tuple(seed(s.strip()) for s in parts)
+    parts = [s.strip() for s in text.split(",")]
+    if "" in parts:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated seeds with no empty item, e.g. 1,2,3")
+    seeds = tuple(seed(s) for s in parts)
+    if len(set(seeds)) < len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r}: each seed once, e.g. 1,2,3")
+    return seeds
 
 
 def _uncertainty_options(p: argparse.ArgumentParser, points: int, help_points: str) -> None:
@@ -230,15 +229,6 @@ def _check_uncertainty(args) -> None:
 
     if args.uncertainty_points:
         load_sweep(args.uncertainty)
-
-
-def _jobs_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--jobs",
-        type=whole_number(1, MAX_JOBS, also=(-1,)),
-        default=-1,
-        help="parallel processes, or -1 for all cores (default)",
-    )
 
 
 def _out_options(p: argparse.ArgumentParser, default: str) -> None:
@@ -271,19 +261,25 @@ def _say(args, text: str) -> None:
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, object]:
-    """``--set key=value`` pairs as settings; values are read as TOML (numbers, true/false, "never")."""
+    """``--set key=value`` pairs as settings by key (a lever's or parameter's name in Chinese or English is taken
+    for its key); values are read as TOML (numbers, true/false, "never")."""
     import tomllib
+
+    from environment.settings import lookup
 
     out: dict[str, object] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
             raise ArgumentError("--set", pair, "KEY=VALUE, e.g. --set rent_subsidy=800")
+        key = lookup(name.strip(), where="--set").key
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
-        out[key.strip()] = value
+        if key in out:
+            raise ArgumentError("--set", pair, f"{key} is set twice: set each lever or parameter once")
+        out[key] = value
     return out
 
 
@@ -305,6 +301,7 @@ def cmd_run(args) -> int:
     settings = {**scenario.settings, **overrides}
 
     from experiments.attainment import attainment, format_table
+    from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.plots import plot_run
     from experiments.runner import RunSpec
@@ -321,6 +318,8 @@ def cmd_run(args) -> int:
         }
     )
     with staged(out, "run", identity, replace=args.replace, say=lambda line: _say(args, line)) as folder:
+        for line in few_agents(settings, scenario.scale, scenario.seed, compared=[{}, settings]):
+            print(line, file=sys.stderr)
         spec = RunSpec(settings, scale=scenario.scale, seed=scenario.seed, end=scenario.end, label=scenario.name)
         started = time.perf_counter()
         model = spec.model()
@@ -371,51 +370,6 @@ def _scenario_toml(scenario, settings: dict) -> dict:
     }
 
 
-def lever_records() -> list[dict]:
-    """The lever registry as plain records (what ``abm levers --json`` prints)."""
-    return [
-        {
-            "key": lv.key,
-            "measure": lv.measure,
-            "items": list(lv.items),
-            "name_zh": lv.name_zh,
-            "name_en": lv.name_en,
-            "description_zh": lv.description_zh,
-            "description_en": lv.description_en,
-            "unit": lv.unit,
-            "type": lv.kind,
-            "min": lv.low,
-            "max": lv.high,
-            "baseline": lv.baseline,
-            "plan": lv.plan,
-            "plan_basis": lv.plan_basis,
-            "modelled": lv.modelled,
-            "reason": lv.reason,
-        }
-        for lv in levers().values()
-    ]
-
-
-def parameter_records() -> list[dict]:
-    """The parameter registry as plain records (what ``abm parameters --json`` prints)."""
-    return [
-        {
-            "key": p.key,
-            "group": p.group,
-            "name_en": p.name_en,
-            "name_zh": p.name_zh,
-            "unit": p.unit,
-            "type": p.kind,
-            "default": p.default,
-            "min": p.low,
-            "max": p.high,
-            "calibrated": p.calibrated,
-            "basis": p.basis,
-        }
-        for p in parameters().values()
-    ]
-
-
 def cmd_levers(args) -> int:
     records = lever_records()
     if args.json:
@@ -423,47 +377,8 @@ def cmd_levers(args) -> int:
     elif args.markdown:
         print(levers_markdown(records))
     else:
-        print(f"{'key':<26} {'m':>2} {'unit':<16} {'range':<14} {'baseline':>9} {'plan':>9}  name")
-        for r in records:
-            rng = "" if r["type"] == "bool" else f"{r['min']:g}–{r['max']:g}"
-            note = "" if r["modelled"] else "  [not modelled]"
-            print(
-                f"{r['key']:<26} {r['measure']:>2} {r['unit'][:16]:<16} {rng:<14} "
-                f"{_as_text(r['baseline'], r['unit']):>9} {_as_text(r['plan'], r['unit']):>9}  "
-                f"{r['name_en']} / {r['name_zh']}{note}"
-            )
+        print(levers_text(records))
     return 0
-
-
-def levers_markdown(records: list[dict]) -> str:
-    """The docs page of levers (docs/levers.md), generated from the registry."""
-    lines = [
-        "# Policy levers",
-        "",
-        "Generated by `abm levers --markdown` from `environment/data/levers.toml`; do not edit by hand.",
-        "",
-        "| key | measure | items | lever | unit | range | baseline | plan | plan value from |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in records:
-        rng = "true/false" if r["type"] == "bool" else f"{r['min']:g} – {r['max']:g}"
-        name = f"{r['name_en']}<br>{r['name_zh']}" + ("" if r["modelled"] else f"<br>**not modelled**: {r['reason']}")
-        items = ", ".join(map(str, r["items"]))
-        lines.append(
-            f"| `{r['key']}` | {r['measure']} | {items} | {name} | {r['unit']} | {rng} "
-            f"| {_as_text(r['baseline'], r['unit'])} | {_as_text(r['plan'], r['unit'])} | {r['plan_basis']} |"
-        )
-    return "\n".join(lines)
-
-
-def _as_text(value, unit: str = "") -> str:
-    if value is None:
-        return "never"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if unit == "year":
-        return str(value)
-    return f"{value:g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def cmd_parameters(args) -> int:
@@ -471,26 +386,13 @@ def cmd_parameters(args) -> int:
     if args.json:
         print(json.dumps(records, ensure_ascii=False, indent=1))
     elif args.markdown:
-        lines = [
-            "# Uncertain parameters",
-            "",
-            "Generated by `abm parameters --markdown` from `environment/data/parameters.toml`.",
-            "",
-            "| key | group | meaning | unit | default | range | basis |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for r in records:
-            lines.append(
-                f"| `{r['key']}` | {r['group']} | {r['name_en']}<br>{r['name_zh']} | {r['unit']} | "
-                f"{_as_text(r['default'])} | {r['min']:g} – {r['max']:g} | {r['basis']} |"
-            )
-        print("\n".join(lines))
+        print(parameters_markdown(records))
     else:
         print(f"{'key':<30} {'group':<11} {'default':>10} {'range':<17} unit")
         for r in records:
             flag = " (calibrated)" if r["calibrated"] else ""
-            line = f"{r['key']:<30} {r['group']:<11} {_as_text(r['default'], r['unit']):>10} {r['min']:g}–{r['max']:g}"
-            print(line.ljust(70) + f"{r['unit']}{flag}")
+            line = f"{r['key']:<30} {r['group']:<11} {_as_text(r['default'], r['unit']):>10} {range_text(r, '–')}"
+            print((line + " ").ljust(70) + f"{r['unit']}{flag}")
     return 0
 
 
@@ -500,6 +402,16 @@ def cmd_scenarios(args) -> int:
     for path in all_scenarios():
         s = load(path)
         print(f"{s.name:<30} {s.description}")
+    return 0
+
+
+def cmd_new_scenario(args) -> int:
+    from environment.scenario import load, template
+    from experiments.output_folders import write_text_atomic
+
+    path = write_text_atomic(args.file, template(args.file, args.base), new=True)
+    load(path)  # what was written is a valid scenario
+    print(f"wrote {args.file}: {args.base} as it stands; uncomment and change what differs", file=sys.stderr)
     return 0
 
 
@@ -515,12 +427,16 @@ def cmd_attribute(args) -> int:
     from experiments.store import RESULTS_DIR
 
     _check_uncertainty(args)
+    backend = chosen_backend(args)
     folder = f"{scenario.name}-attribution" + ("-uncertainty" if args.uncertainty_points else "")
     out = args.out if args.out is not None else RESULTS_DIR / folder
     identity = {"scenario": scenario.name, "source": scenario.source, "scale": scenario.scale, "seed": scenario.seed}
     started = time.perf_counter()
     last = args.end or attribution.targets()["population"].year
-    with staged(out, "attribution", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
+    with (
+        staged(out, "attribution", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f,
+        backends.using(backend),
+    ):
         if args.uncertainty_points:
             chosen, across = attribution.attribute_across(
                 scenario,
@@ -550,7 +466,7 @@ def cmd_attribute(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from abm.serve import serve
+    from abm.web.serve import serve
 
     return serve(args.host, args.port, say=lambda line: print(line, file=sys.stderr, flush=True))
 
@@ -558,9 +474,10 @@ def cmd_serve(args) -> int:
 def cmd_calibrate(args) -> int:
     from experiments import calibrate
 
-    record = calibrate.calibrate(
-        scale=args.scale, seeds=args.seeds, n_jobs=args.jobs, log=lambda text: print(text, file=sys.stderr)
-    )
+    with backends.using(chosen_backend(args)):
+        record = calibrate.calibrate(
+            scale=args.scale, seeds=args.seeds, n_jobs=args.jobs, log=lambda text: print(text, file=sys.stderr)
+        )
     print(json.dumps(record, indent=1))
     if not args.dry_run:
         calibrate.write(record)
@@ -574,10 +491,14 @@ def cmd_validate(args) -> int:
     from experiments.store import RESULTS_DIR
 
     _check_uncertainty(args)
+    backend = chosen_backend(args)
     out = args.out if args.out is not None else RESULTS_DIR / "validation"
     identity = {"scenario": "baseline", "scale": args.scale, "seeds": list(args.seeds), "end": args.end}
     started = time.perf_counter()
-    with staged(out, "validation", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f:
+    with (
+        staged(out, "validation", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as f,
+        backends.using(backend),
+    ):
         result = validate.validate(
             scale=args.scale,
             seeds=args.seeds,

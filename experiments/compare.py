@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from abm.outcomes import OUTCOMES, describe, outcomes
+from abm.outcomes import OUTCOMES, describe, owner
 from environment.places import area_places, places
-from environment.scenario import Scenario
+from environment.scenario import Scenario, ScenarioError
 from environment.settings import levers
 from experiments.attainment import attainment
 from experiments.runner import RunSpec, run_many
@@ -60,21 +60,44 @@ def interval(mean, std, n) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(mean) - half, np.asarray(mean) + half
 
 
-def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int = -1) -> Comparison:
-    """Run every scenario ``replicates`` times on paired seeds and summarise against the plan."""
+def check_distinct(scenarios: list[Scenario]) -> None:
+    """Refuse a comparison naming one scenario twice (by name: every table is keyed by it), before any run."""
+    first: dict[str, Scenario] = {}
+    for s in scenarios:
+        if s.name in first:
+            sources = f"{first[s.name].source} and {s.source}" if first[s.name].source != s.source else s.source
+            raise ScenarioError(
+                "compare",
+                "scenarios",
+                [x.name for x in scenarios],
+                f"{s.name!r} is given twice ({sources}); each scenario compared needs its own name "
+                "(a file's `name` sets it)",
+            )
+        first[s.name] = s
+
+
+def compare(
+    scenarios: list[Scenario], replicates: int = 3, n_jobs: int | None = None, progress: bool = False
+) -> Comparison:
+    """Run every scenario ``replicates`` times on paired seeds and summarise against the plan.
+
+    The runs go to the backend in use (``experiments.backends.using``; joblib on all cores by default), with
+    ``n_jobs`` workers when given; ``progress``: a bar.
+    """
+    check_distinct(scenarios)
     seeds = [derive_seed(scenarios[0].seed, k) for k in range(replicates)]
     keys = [(s, k) for s in scenarios for k in range(replicates)]
     specs = [RunSpec(s.settings, scale=s.scale, seed=seeds[k], end=s.end, label=s.name) for s, k in keys]
-    results = run_many(specs, n_jobs=n_jobs)
+    results = run_many(specs, n_jobs=n_jobs, progress=progress, tables=("yearly", "flows", "spending"))
     runs = pd.DataFrame([{"scenario": s.name, "replicate": k, "seed": seeds[k]} for s, k in keys])
     frames, reached, arrivals, spent = [], [], [], []
-    for (s, k), tables in zip(keys, results, strict=True):
+    for (s, k), result in zip(keys, results, strict=True):
         tag = {"scenario": s.name, "replicate": k}
-        frames.append(outcomes(tables).assign(**tag))
-        reached.append(attainment(tables["yearly"]).assign(**tag))
-        arrivals.append(arrivals_by_origin(tables["flows"]).assign(**tag))
-        if "spending" in tables:
-            spent.append(tables["spending"].assign(**tag))
+        frames.append(by_outcome(result.outcomes).assign(**tag))
+        reached.append(attainment(result["yearly"]).assign(**tag))
+        arrivals.append(arrivals_by_origin(result["flows"]).assign(**tag))
+        if "spending" in result:
+            spent.append(result["spending"].assign(**tag))
     table = pd.concat(frames, ignore_index=True)
     notes = []
     if not spent:
@@ -91,6 +114,18 @@ def compare(scenarios: list[Scenario], replicates: int = 3, n_jobs: int = -1) ->
         ),
         notes=notes,
     )
+
+
+def by_outcome(table: pd.DataFrame) -> pd.DataFrame:
+    """A run's outcomes (collected year by year) outcome by outcome, as declared: each outcome's years, then its
+    breakdowns', then its gap."""
+
+    def rank(key: str) -> tuple[int, int, str]:
+        o = owner(key)
+        return list(OUTCOMES).index(o.key), 0 if key == o.key else 2 if key == f"{o.key}_gap" else 1, key
+
+    order = {key: i for i, key in enumerate(sorted(pd.unique(table.outcome), key=rank))}
+    return table.sort_values(["outcome", "year"], key=lambda c: c.map(order) if c.name == "outcome" else c)
 
 
 def summarise_attainment(table: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +172,9 @@ def paired_differences(table: pd.DataFrame, reference: str) -> pd.DataFrame:
                 }
             )
     order = {s: i for i, s in enumerate(table.scenario.unique())}
-    return pd.DataFrame(rows).sort_values("scenario", key=lambda s: s.map(order), kind="stable", ignore_index=True)
+    columns = ["scenario", "reference", "outcome", "name_zh", "name_en", "unit", "year", "mean", "low", "high", "pairs"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("scenario", key=lambda s: s.map(order), kind="stable", ignore_index=True)
 
 
 def arrivals_by_origin(flows: pd.DataFrame) -> pd.DataFrame:
@@ -198,3 +235,49 @@ def settings_table(scenarios: list[Scenario]) -> pd.DataFrame:
             kind = "lever" if key in levers() else "parameter"
             rows.append({"scenario": s.name, "setting": key, "kind": kind, "value": value})
     return pd.DataFrame(rows, columns=["scenario", "setting", "kind", "value"])
+
+
+def summary(result: Comparison) -> str:
+    """The report in one paragraph: the first declared target for each scenario, each scenario's paired difference
+    from the reference in the first declared outcome, and how many targets each scenario meets in every run."""
+    first = result.scenarios[0]
+    n = int(result.runs.replicate.nunique())
+    text = (
+        f"{len(result.scenarios)} scenarios on {n} paired replicates each (1:{first.scale}, {first.start}–{first.end})."
+    )
+    att = result.attainment.dropna(subset=["mean"])  # targets of years the runs reach
+    if not att.empty:
+        target = att[att.target == att.target.iloc[0]]
+        row = target.iloc[0]
+        levels = "; ".join(
+            f"{r.scenario} {_amount(r['mean'], r.unit)} ({_amount(r.low, r.unit)} to {_amount(r.high, r.unit)})"
+            for _, r in target.iterrows()
+        )
+        text += (
+            f" {row.name_en} in {row.year}, mean and 95 % interval, against the plan's {_amount(row.plan, row.unit)}: "
+            f"{levels}."
+        )
+    diff = result.differences
+    if not diff.empty:
+        lead = diff[diff.outcome == diff.outcome.iloc[0]]
+        d = lead.iloc[0]
+        changes = "; ".join(
+            f"{r.scenario} {_amount(r['mean'], r.unit, sign=True)} "
+            f"({_amount(r.low, r.unit, sign=True)} to {_amount(r.high, r.unit, sign=True)})"
+            for _, r in lead.iterrows()
+        )
+        text += f" {d.name_en} in {d.year} against {result.reference}, paired: {changes}."
+    total = result.attainment.target.nunique()
+    met = att.groupby("scenario", sort=False)["met_share"].agg(lambda s: int((s == 1).sum()))
+    within = att.target.nunique()
+    of = f"of {total}" if within == total else f"of the {within} of {total} within the runs' years"
+    scores = ", ".join(f"{s} {met.get(s, 0)}" for s in result.runs.scenario.unique())
+    return text + f" Targets met in every run ({of}): {scores}."
+
+
+def _amount(value: float, unit: str, sign: bool = False) -> str:
+    """A figure as the report shows it: shares in per cent, everything else in whole numbers with separators."""
+    plus = "+" if sign else ""
+    if unit == "share":
+        return f"{100 * value:{plus}.1f} %"
+    return f"{value:{plus},.0f}"

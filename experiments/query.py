@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from environment.settings import InputError
@@ -66,6 +67,34 @@ def query(folder: str | Path, sql: str) -> pd.DataFrame:
         raise QueryError(f"query: {str(e).splitlines()[0]} (views: {', '.join(views(Path(folder)))})") from None
     finally:
         con.close()
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its float columns as text for reading (``abm query``'s table; ``--csv`` keeps every digit).
+
+    A column of whole numbers between 1900 and 2200 (years, e.g. an opening year with "never" as NaN) is shown as
+    plain integers; other values of 1,000 or more with thousands separators and no decimals (people, yuan);
+    smaller ones with four significant digits. Never in scientific notation; missing values as ``NA``.
+    """
+    out = table.copy()
+    for name in table.columns:
+        column = table[name]
+        if not pd.api.types.is_float_dtype(column):
+            continue
+        finite = column[np.isfinite(column)]
+        years = len(finite) > 0 and bool(((finite % 1 == 0) & (finite >= 1900) & (finite <= 2200)).all())
+        out[name] = [_number(x, years) for x in column]
+    return out
+
+
+def _number(x: float, years: bool) -> str:
+    if not np.isfinite(x):
+        return "NA" if np.isnan(x) else f"{x}"
+    if years:
+        return f"{x:.0f}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return np.format_float_positional(x, precision=4, unique=False, fractional=False, trim="-")
 
 
 def _quote(text: str) -> str:

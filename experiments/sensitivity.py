@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from abm.outcomes import OUTCOMES, describe, owner
+from environment.inputs import CENSUS_YEAR
 from experiments.sweep import Factor, SweepError
 from experiments.sweep_store import meta
 
@@ -34,8 +35,9 @@ def parse_outcome(text: str, end: int, where: str = "--outcome") -> tuple[str, i
         raise SweepError(where, "outcome", key, f"one of {', '.join(OUTCOMES)}") from None
     if not year:
         return key, declared.headline_year(end)
-    if not year.isdigit() or not 2021 <= int(year) <= end:
-        raise SweepError(where, "year", year, f"a year from 2021 to {end} (the sweep's last)")
+    first = CENSUS_YEAR + 1  # the first simulated year
+    if not year.isdigit() or not first <= int(year) <= end:
+        raise SweepError(where, "year", year, f"a year from {first} to {end} (the sweep's last)")
     return key, int(year)
 
 
@@ -73,7 +75,22 @@ def analyse(folder: str | Path, outcomes: list[str] | None = None) -> pd.DataFra
             row.update(outcome=key, year=year, method=_method(kind))
     table = pd.DataFrame(rows)
     first = ["outcome", "year", "factor", "method"]
-    return table[first + [c for c in table.columns if c not in first]]
+    table = table[first + [c for c in table.columns if c not in first]]
+    return table.assign(note=np.where(no_effect(table), f"{NO_EFFECT} (1:{identity['scale']})", ""))
+
+
+NO_EFFECT = "no effect at this scale — rerun at a finer scale"
+
+
+def no_effect(table: pd.DataFrame) -> np.ndarray:
+    """Rows whose factor changed the outcome not at all: every elementary effect zero (Morris μ* = 0), or no
+    variance from it (Sobol ST = 0). At a coarse scale a lever reaching few agents can do that (see
+    :mod:`experiments.eligibility`). Rank correlations cannot tell, so they are never flagged."""
+    zero = np.zeros(len(table), dtype=bool)
+    for method, column in (("morris", "mu_star"), ("sobol", "ST")):
+        if column in table:
+            zero |= (table.method == method).to_numpy() & (table[column] == 0).to_numpy()
+    return zero
 
 
 def _method(kind: str) -> str:
@@ -115,23 +132,54 @@ def _indices(kind: str, problem: dict, design: pd.DataFrame, factors: list[Facto
     return [{"factor": n, "spearman": float(ranks[f"raw_{n}"].corr(yr))} for n in names]
 
 
+IMPORTANCE = {"morris": "mu_star", "sobol": "ST", "spearman": "spearman"}  # the index factors are ranked by
+
+
+def by_importance(block: pd.DataFrame) -> pd.DataFrame:
+    """One outcome's rows, the most important factor first (μ*, ST or the absolute ρ, by the block's method)."""
+    column = IMPORTANCE[block.method.iloc[0]]
+    return block.sort_values(column, key=lambda v: -v.abs(), kind="stable")
+
+
+def decimals(values: pd.DataFrame | pd.Series) -> int:
+    """Decimals that show the largest absolute value with four significant digits (0 from 1,000 up; at most 6)."""
+    largest = float(np.nanmax(np.abs(np.asarray(values, dtype=float)), initial=0.0))
+    if not np.isfinite(largest) or largest == 0:
+        return 3
+    return int(np.clip(3 - np.floor(np.log10(largest)), 0, 6))
+
+
 def format_table(table: pd.DataFrame) -> str:
-    """The indices as aligned text, one block per outcome."""
+    """The indices as aligned text, one block per outcome, factors by importance, one fixed-point notation a block."""
     lines = []
     for (key, year), block in table.groupby(["outcome", "year"], sort=False):
         zh, en, unit = describe(key)
-        lines.append(f"{zh} {en} ({unit}), {year} — {block.method.iloc[0]}")
-        cols = [c for c in block.columns if c not in ("outcome", "year", "factor", "method")]
-        lines.append(f"  {'factor':<28}" + "".join(f"{c:>14}" for c in cols))
-        for r in block.itertuples(index=False):
-            values = "".join(f"{getattr(r, c):>14.4g}" for c in cols)
-            lines.append(f"  {r.factor:<28}{values}")
+        method = block.method.iloc[0]
+        lines.append(f"{zh} {en} ({unit}), {year} — {method}, most important first")
+        cols = [c for c in block.columns if c not in ("outcome", "year", "factor", "method", "note")]
+        ordered = by_importance(block)
+        digits = decimals(block[cols])
+        cells = [[f"{v:,.{digits}f}" for v in row] for row in ordered[cols].to_numpy(float)]
+        width = max(14, *(len(c) + 2 for row in cells for c in row))
+        factors = ordered.factor
+        notes = ordered.note if "note" in ordered else [""] * len(ordered)
+        key_width = max(28, *(len(f) + 2 for f in factors))
+        lines.append(f"  {'factor':<{key_width}}" + "".join(f"{c:>{width}}" for c in cols))
+        for factor, row, note in zip(factors, cells, notes, strict=True):
+            lines.append(
+                f"  {factor:<{key_width}}" + "".join(f"{c:>{width}}" for c in row) + (f"  {note}" if note else "")
+            )
         lines.append("")
+    flagged = table[table.note != ""].factor.unique() if "note" in table else []
+    if len(flagged):
+        lines.append(f"{', '.join(flagged)}: {NO_EFFECT} (on some outcomes, exactly zero: see `note`)")
     return "\n".join(lines)
 
 
 def plot(table: pd.DataFrame, path: Path) -> Path:
-    """One panel per outcome: μ* against σ (Morris), S1 and ST bars (Sobol) or rank correlations."""
+    """One panel per outcome, horizontal bars with the factors' names beside them (they cannot overlap), the most
+    important on top: μ* with its 95 % interval and σ as a marker (Morris), S1 and ST with intervals (Sobol), or
+    the rank correlation."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -140,28 +188,32 @@ def plot(table: pd.DataFrame, path: Path) -> Path:
     from abm.fonts import register_cjk_font
 
     register_cjk_font()
-    groups = list(table.groupby(["outcome", "year"], sort=False))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 3.2 * len(groups)), squeeze=False)
+    groups = [(key, by_importance(block).iloc[::-1]) for key, block in table.groupby(["outcome", "year"], sort=False)]
+    heights = [1.2 + 0.32 * len(block) for _, block in groups]
+    fig, axes = plt.subplots(
+        len(groups), 1, figsize=(8.5, sum(heights)), squeeze=False, gridspec_kw={"height_ratios": heights}
+    )
     for ax, ((key, year), block) in zip(axes[:, 0], groups, strict=True):
-        zh, en, _ = describe(key)
+        zh, en, unit = describe(key)
         method = block.method.iloc[0]
+        pos = np.arange(len(block))
         if method == "morris":
-            ax.errorbar(block.mu_star, block.sigma, xerr=block.mu_star_conf, fmt="o")
-            for r in block.itertuples():
-                ax.annotate(r.factor, (r.mu_star, r.sigma), fontsize=8)
-            ax.set_xlabel("μ* 平均绝对基本效应 mean |elementary effect|")
-            ax.set_ylabel("σ")
+            ax.barh(pos, block.mu_star, 0.6, xerr=block.mu_star_conf, label="μ* ± 95 %", color="C0")
+            ax.plot(block.sigma, pos, "D", color="C1", label="σ")
+            ax.set_xlabel(f"平均绝对基本效应 mean |elementary effect| ({unit})")
+        elif method == "sobol":
+            ax.barh(pos + 0.2, block.ST, 0.4, xerr=block.ST_conf, label="ST 总效应", color="C0")
+            ax.barh(pos - 0.2, block.S1, 0.4, xerr=block.S1_conf, label="S1 一阶", color="C1")
+            ax.set_xlabel("方差份额 share of variance")
         else:
-            pos = np.arange(len(block))
-            if method == "sobol":
-                ax.bar(pos - 0.2, block.S1, 0.4, yerr=block.S1_conf, label="S1 一阶")
-                ax.bar(pos + 0.2, block.ST, 0.4, yerr=block.ST_conf, label="ST 总效应")
-                ax.legend()
-            else:
-                ax.bar(pos, block.spearman, 0.6)
-                ax.set_ylabel("Spearman ρ 秩相关")
-            ax.set_xticks(pos, block.factor, rotation=30, ha="right", fontsize=8)
-        ax.set_title(f"{zh} {en}, {year} ({method})")
+            ax.barh(pos, block.spearman, 0.6, color="C0")
+            ax.axvline(0, color="0.5", lw=0.8)
+            ax.set_xlabel("Spearman ρ 秩相关 rank correlation")
+        if method != "spearman":
+            ax.legend(loc="lower right", fontsize=8)
+        ax.set_yticks(pos, block.factor, fontsize=8)
+        ax.set_ylim(-0.6, len(block) - 0.4)
+        ax.set_title(f"{zh} {en}, {year} ({method})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

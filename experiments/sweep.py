@@ -22,18 +22,20 @@ base scenario and the registries::
 
     [vary]
     beta_access = {}                          # its declared range
-    hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: int levers)
+    hsr_year = { low = 2027, high = 2032 }    # a narrower range (whole numbers: truncated samples)
     bus_integration = {}                             # booleans: false or true
+    after_plan = {}                                  # a choice: each of its names (stop, continue, phase_out)
     rent_subsidy = { values = [0, 500, 1000] }  # a categorical choice among values
 
-Whole-number settings are rounded, booleans and categorical choices are drawn
-as equal shares of the unit interval, and calibrated constants are varied only
-when named. Every problem raises :class:`SweepError` (file, key, value, what is
+Whole-number settings are sampled over [low, high + 1) and truncated (each whole
+number an equal share), booleans and categorical choices are drawn as equal shares,
+and calibrated constants are varied only when named. Every problem raises :class:`SweepError` (file, key, value, what is
 allowed) when the file is loaded, before any run starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import math
@@ -45,7 +47,18 @@ import numpy as np
 import pandas as pd
 
 from environment import scenario as sc
-from environment.settings import FileError, Lever, Parameter, Setting, SettingError, levers, parameters, plain
+from environment.settings import (
+    FileError,
+    Lever,
+    Parameter,
+    Setting,
+    SettingError,
+    levers,
+    parameters,
+    plain,
+    setting_key,
+    suggestion,
+)
 from experiments.runner import RunSpec
 
 SWEEP_DIR = Path(__file__).parent / "sweeps"
@@ -274,7 +287,8 @@ def load(name_or_path: str | Path, recalibrate: bool = False, run: dict[str, Any
         raw = raw | {"recalibrate": True}
     if run and isinstance(raw.get("run", {}), dict):
         raw = raw | {"run": raw.get("run", {}) | run}
-    return parse(raw, str(path), default_name=path.stem)
+    sweep = parse(raw, str(path), default_name=path.stem)
+    return dataclasses.replace(sweep, source=str(path.resolve()))  # one source however the file is named
 
 
 def parse(raw: dict, where: str, default_name: str = "sweep") -> Sweep:
@@ -395,16 +409,19 @@ def _factors(raw: dict, where: str) -> tuple[Factor, ...]:
         bad = include if not isinstance(include, list) else [g for g in include if g not in _groups()]
         raise SweepError(where, "include", bad, f"a list of: {', '.join(sorted(_groups()))}")
     chosen: dict[str, Any] = {}
+    named: dict[str, str] = {}  # key -> as given in [vary]
     for group in include:
         for key, s in [*levers().items(), *parameters().items()]:
             if _in_group(s, group):
                 chosen[key] = {}
-    for key, spec in vary.items():
-        if key not in levers() and key not in parameters():
-            close = difflib.get_close_matches(key, [*levers(), *parameters()], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else " (see `abm levers` and `abm parameters`)"
-            raise SweepError(where, f"vary.{key}", spec, f"unknown lever or parameter{hint}")
-        chosen[key] = spec
+    for given, spec in vary.items():
+        key = setting_key(given)  # the key, or a lever's or parameter's name in Chinese or English
+        if key is None:
+            hint = suggestion(given) or "see `abm levers` and `abm parameters`"
+            raise SweepError(where, f"vary.{given}", spec, f"unknown lever or parameter; {hint}")
+        if key in named:
+            raise SweepError(where, f"vary.{given}", spec, f"{key} is already varied here (as {named[key]!r})")
+        chosen[key], named[key] = spec, given
     if not chosen:
         raise SweepError(where, "vary", vary, "name at least one lever or parameter to vary (or use `include`)")
     return tuple(_factor(key, spec, where) for key, spec in chosen.items())
@@ -446,6 +463,12 @@ def _factor(key: str, spec: Any, where: str) -> Factor:
         if spec:
             raise SweepError(where, at, spec, "a true/false setting: {} (both) or {values = [false, true]}")
         return Factor(key, "bool", values=(False, True))
+    if setting.kind == "choice":
+        if spec:
+            raise SweepError(
+                where, at, spec, f"a choice: {{}} (each of {', '.join(setting.values)}) or {{values = […]}}"
+            )
+        return Factor(key, "categorical", values=setting.values)
     low, high = spec.get("low", setting.low), spec.get("high", setting.high)
     for name, v in (("low", low), ("high", high)):
         try:
@@ -467,3 +490,58 @@ def _unknown(key: str, known) -> str:
 def all_sweeps() -> list[Path]:
     """The example sweep files in ``experiments/sweeps``."""
     return sorted(SWEEP_DIR.glob("*.toml"))
+
+
+# ------------------------------------------------------------------ sizing a sweep before running it
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The time a sweep will take, from one short run timed at the sweep's scale (seconds, on this machine)."""
+
+    setup: float  # building a model (the 2020 population and world)
+    year: float  # one simulated year (mean of the timed years)
+    years: int  # years each run simulates
+    timed_years: int
+
+    @property
+    def run(self) -> float:
+        """One run: setup and every year (writing its results adds a few per cent)."""
+        return self.setup + self.years * self.year
+
+    def total(self, runs: int, workers: int) -> float:
+        """``runs`` runs on ``workers`` processes running side by side at full speed."""
+        return math.ceil(runs / max(workers, 1)) * self.run
+
+
+def estimate(sweep: Sweep, timed_years: int = 2) -> Estimate:
+    """Time one run of the sweep's first design point at its scale: building the model, then ``timed_years`` years
+    (fewer if the sweep's runs are shorter). A refit of the free constants (``recalibrate``) is not timed."""
+    import time
+
+    first = sweep.runs()[0].spec
+    years = first.end - sweep.base.start
+    timed = max(1, min(timed_years, years))
+    spec = RunSpec(first.settings, scale=first.scale, seed=first.seed, end=sweep.base.start + timed)
+    started = time.perf_counter()
+    model = spec.model()
+    built = time.perf_counter()
+    while model.running:
+        model.step()
+    stepped = time.perf_counter()
+    return Estimate(setup=built - started, year=(stepped - built) / timed, years=years, timed_years=timed)
+
+
+def describe_design(sweep: Sweep) -> list[str]:
+    """The design and each varied factor with its range or values, as lines of text."""
+    detail = {
+        "grid": f"{sweep.levels} levels a numeric factor",
+        "lhs": f"{sweep.samples} points",
+        "morris": f"{sweep.samples} trajectories, {sweep.levels} levels",
+        "sobol": f"{sweep.samples} base samples, first-order and total indices",
+    }[sweep.design]
+    lines = [f"design: {sweep.design} ({detail}), design seed {sweep.design_seed}; {len(sweep.factors)} factors:"]
+    for f in sweep.factors:
+        span = f"{f.low:g} to {f.high:g}" if f.kind in ("float", "int") else ", ".join(map(str, f.values))
+        lines.append(f"  {f.key:<28} {f.kind:<12} {span}")
+    return lines

@@ -54,18 +54,16 @@ def run_sweep(
 
     ``flush_seconds``: finished runs wait at most this long to be written together (0: each at once).
     """
-    backends.check(backend, jobs, scheduler)
+    where = backends.Backend(backend, jobs, scheduler)
     started = time.perf_counter()
     with locked(out, "sweep", {"source": sweep.source, "sweep": sweep.name}) as folder:
-        return _run_into(sweep, folder, backend, jobs, scheduler, progress, retry_failed, flush_seconds, started)
+        return _run_into(sweep, folder, where, progress, retry_failed, flush_seconds, started)
 
 
 def _run_into(
     sweep: Sweep,
     out: Path,
-    backend: str,
-    jobs: int,
-    scheduler: str | None,
+    where: backends.Backend,
     progress: bool,
     retry_failed: bool,
     flush_seconds: float,
@@ -82,7 +80,7 @@ def _run_into(
     bar = _bar(len(runs), len(done), progress)
     failed = 0
     try:
-        for result in backends.completed(attempt, [(r.run_id, r.spec) for r in todo], backend, jobs, scheduler):
+        for result in where.completed(attempt, [(r.run_id, r.spec) for r in todo]):
             writer.add(by_id[result.run_id], result)
             failed += result.status != "done"
             if bar is not None:

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
 
-from experiments.output_folders import write_file_atomic
+from experiments.output_folders import package_versions, write_file_atomic
 from experiments.runner import RunResult
 from experiments.sweep import Sweep, SweepError, SweepRun
 
@@ -88,7 +88,13 @@ def prepare(out: Path, sweep: Sweep, code_version: str) -> None:
     raw = pd.DataFrame(sweep.sample(), columns=[f"raw_{f.key}" for f in sweep.factors])
     write_atomic(out / "design.parquet", _parquet(pd.concat([points, raw], axis=1)))
     write_atomic(out / "sweep.toml", lambda tmp: tmp.write_text(tomli_w.dumps(sweep.raw), encoding="utf-8"))
-    record = {"identity": ident, "source": sweep.source, "description": sweep.description, "code_version": code_version}
+    record = {
+        "identity": ident,
+        "source": sweep.source,
+        "description": sweep.description,
+        "code_version": code_version,
+        "packages": package_versions(),
+    }
     write_atomic(meta, lambda tmp: tmp.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8"))
 
 
@@ -206,6 +212,7 @@ def _row(run: SweepRun, result: RunResult, scenario: str, code_version: str) -> 
         **run.values,
         "config_hash": run.spec.config_hash(),
         "code_version": code_version,
+        "packages": _packages_text(),
         "wall_seconds": round(result.seconds, 4),
         "model_seconds": round(result.model_seconds, 4),
         "status": result.status,
@@ -213,6 +220,11 @@ def _row(run: SweepRun, result: RunResult, scenario: str, code_version: str) -> 
         "traceback": result.traceback,
         "finished_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
     }
+
+
+def _packages_text() -> str:
+    """The package versions of the process that writes the row (the sweep's driver), as compact JSON text."""
+    return json.dumps(package_versions(), separators=(",", ":"))
 
 
 def _stacked(parts: list[tuple[str, pd.DataFrame]]) -> pa.Table:

@@ -12,20 +12,26 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments import backends
+from experiments.cli_options import backend_options, chosen_backend, run_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the workbench's subcommands to ``sub`` (the ``abm`` parser's subparsers)."""
     p = sub.add_parser("sweep", help="run a sweep file: many runs over levers and parameters, resumable")
     p.add_argument("file", help="sweep file, or the name of one in experiments/sweeps (e.g. uncertainty_lhs)")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1: all cores; default 1)")
-    p.add_argument("--backend", default="joblib", help="joblib (default), serial or dask")
-    p.add_argument("--scheduler", help="address of a Dask scheduler (with --backend dask; default: a LocalCluster)")
+    backend_options(p, jobs=1)
     p.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>[-scaleK][-toEND])")
-    p.add_argument("--scale", type=_run_option("scale", "--scale"), help="people per agent (instead of the file's)")
+    p.add_argument("--scale", type=run_option("scale", "--scale"), help="people per agent (instead of the file's)")
     years = p.add_mutually_exclusive_group()
     years.add_argument("--years", type=_years, help="first:last year, e.g. 2020:2030 (instead of the file's)")
-    years.add_argument("--end", type=_run_option("end", "--end"), help="last year (as --years 2020:END)")
+    years.add_argument("--end", type=run_option("end", "--end"), help="last year (as --years 2020:END)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (finished ones are skipped)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the runs, the design and an estimate of the time (from one short run timed here); run nothing",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--flush",
@@ -44,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("query", help="DuckDB SQL over a sweep's results (views: runs, outcomes, yearly, …)")
     p.add_argument("folder", type=Path, help="a sweep's results folder")
     p.add_argument("sql", help='e.g. "SELECT outcome, avg(value) FROM outcomes WHERE year = 2025 GROUP BY 1"')
-    p.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    p.add_argument(
+        "--csv", action="store_true", help="print CSV (every digit) instead of a table (rounded for reading)"
+    )
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("compare", help="report comparing scenarios on paired replicates (HTML + xlsx)")
@@ -52,8 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replicates", type=int, default=3, help="paired seeds per scenario (default 3)")
     p.add_argument("--scale", type=int, help="people per agent (default: the first scenario's)")
     p.add_argument("--years", help="first:last year, e.g. 2020:2030 (default: the first scenario's)")
-    p.add_argument("--jobs", type=int, default=-1, help="parallel processes (default: all cores)")
+    backend_options(p, jobs=-1)
     p.add_argument("--out", type=Path, help="output folder (default: results/compare-A-B…)")
+    p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("sensitivity", help="Morris or Sobol indices of the outcomes, from a finished sweep")
@@ -62,6 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--outcome", action="append", help="KEY or KEY@YEAR (repeatable; default: the declared ones at 2025)"
     )
     p.add_argument("--out", type=Path, help="output folder (default: FOLDER/sensitivity)")
+    p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
     p.set_defaults(func=cmd_sensitivity)
 
     from experiments.search_cli import register as register_search  # discover, optimize
@@ -69,10 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_search(sub)
 
 
-def _run_option(key: str, flag: str):
-    from experiments.cli import run_option
-
-    return run_option(key, flag)
+_REPLACE_HELP = "replace an earlier result of this tool even if other inputs made it (never files of yours)"
 
 
 def _years(text: str) -> str:
@@ -99,6 +107,7 @@ def _flush(text: str) -> float:
 
 def cmd_sweep(args) -> int:
     from environment.inputs import CENSUS_YEAR
+    from experiments.eligibility import few_agents
     from experiments.store import RESULTS_DIR
     from experiments.sweep import load
     from experiments.sweep_runner import run_sweep
@@ -112,11 +121,15 @@ def cmd_sweep(args) -> int:
     )
     out = args.out or RESULTS_DIR / "sweeps" / f"{sweep.name}{suffix}"
     runs = len(sweep.runs())
+    for line in few_agents(sweep.base.settings, sweep.scale, sweep.seed, factors=[f.key for f in sweep.factors]):
+        print(line, file=sys.stderr)
     print(
         f"{sweep.name}: {sweep.design} design, {runs // sweep.replicates} points × {sweep.replicates} replicates "
         f"= {runs} runs of {sweep.base.name} (1:{sweep.scale}, 2020–{sweep.end}) → {out}",
         file=sys.stderr,
     )
+    if args.dry_run:
+        return _dry_run(sweep, out, args)
     try:
         summary = run_sweep(
             sweep,
@@ -141,23 +154,64 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def _dry_run(sweep, out: Path, args) -> int:
+    """``abm sweep --dry-run``: what the sweep would run and about how long it would take; nothing is written."""
+    import os
+
+    from experiments import sweep_store
+    from experiments.sweep import describe_design, estimate
+
+    chosen_backend(args)  # the flags checked as a real run checks them
+    runs = sweep.runs()
+    done = sweep_store.finished(out, runs, args.retry_failed) if (out / sweep_store.RUNS).is_dir() else set()
+    todo = len(runs) - len(done)
+    print("\n".join(describe_design(sweep)))
+    print(f"runs: {len(runs):,} ({len(done):,} already finished in {out}, {todo:,} to run)")
+    e = estimate(sweep)
+    print(
+        f"a run: about {e.run:.2f} s (building the model {e.setup:.2f} s + {e.years} years × {e.year:.3f} s; "
+        f"timed here on the first design point at 1:{sweep.scale} over {e.timed_years} years)"
+    )
+    if args.backend == "dask" and args.scheduler:
+        print(f"estimate: {e.total(todo, 1):,.0f} s of work, divided among the cluster's worker processes")
+    else:
+        workers = 1 if args.backend == "serial" else (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
+        print(
+            f"estimate: about {_duration(e.total(todo, workers))} for {todo:,} runs on {workers} worker"
+            f"{'s' if workers > 1 else ''} at full speed (slower on a busy machine; writing adds a few per cent"
+            + ("; each point's refit of the free constants, cached, comes on top" if sweep.recalibrate else "")
+            + ")"
+        )
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``3.5 min`` or ``2.1 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def cmd_query(args) -> int:
     import pandas as pd
 
-    from experiments.query import query
+    from experiments.query import query, readable
 
     table = query(args.folder, args.sql)
     if args.csv:
         table.to_csv(sys.stdout, index=False)
     else:
         with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
-            print(table.to_string(index=False))
+            print(readable(table).to_string(index=False))
     return 0
 
 
 def cmd_compare(args) -> int:
     from environment import scenario as sc
-    from experiments.compare import compare
+    from experiments.compare import check_distinct, compare, summary
+    from experiments.eligibility import few_agents
     from experiments.output_folders import staged
     from experiments.report import write_report
     from experiments.store import RESULTS_DIR
@@ -169,6 +223,8 @@ def cmd_compare(args) -> int:
     scenarios = [sc.load(name).with_run(scale=args.scale, years=args.years) for name in args.scenarios]
     first = scenarios[0]
     scenarios = [s.with_run(scale=first.scale, years=f"{first.start}:{first.end}") for s in scenarios]
+    check_distinct(scenarios)
+    backend = chosen_backend(args)
     out = args.out or RESULTS_DIR / ("compare-" + "-".join(s.name for s in scenarios))
     identity = {
         "source": "+".join(s.source for s in scenarios),
@@ -176,11 +232,16 @@ def cmd_compare(args) -> int:
         "replicates": args.replicates,
         "scale": first.scale,
     }
-    with staged(out, "report", identity, say=lambda line: print(line, file=sys.stderr)) as folder:
-        result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs)
+    with (
+        staged(out, "report", identity, replace=args.replace, say=lambda line: print(line, file=sys.stderr)) as folder,
+        backends.using(backend),
+    ):
+        for line in few_agents(first.settings, first.scale, first.seed, compared=[s.settings for s in scenarios]):
+            print(line, file=sys.stderr)
+        result = compare(scenarios, replicates=args.replicates, n_jobs=args.jobs, progress=not args.no_progress)
         html, xlsx = write_report(result, folder)
     resolved = Path(out).resolve()
-    print(f"report: {resolved / html.name}\nworkbook: {resolved / xlsx.name}")
+    print(f"{summary(result)}\n\nreport: {resolved / html.name}\nworkbook: {resolved / xlsx.name}")
     return 0
 
 
@@ -190,7 +251,7 @@ def cmd_sensitivity(args) -> int:
 
     table = analyse(args.folder, args.outcome)
     out = args.out or args.folder / "sensitivity"
-    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}) as folder:
+    with staged(out, "sensitivity", {"source": str(Path(args.folder).resolve())}, replace=args.replace) as folder:
         text = write(table, folder)
     print(text)
     print(f"tables and plot in {out}", file=sys.stderr)

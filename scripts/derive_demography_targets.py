@@ -1,4 +1,5 @@
-"""Write ``environment/data/age_structure_2020.csv`` and ``vital_rates.csv`` from the sourced facts.
+"""Write ``environment/data/age_structure_2020.csv``, ``vital_rates.csv`` and ``total_fertility.csv`` from the
+sourced facts.
 
 Run after changing a fact they derive from: ``.venv/bin/python scripts/derive_demography_targets.py``.
 The derivations are in ``environment/demography_inputs.py``; tests check the files agree with them.
@@ -17,6 +18,7 @@ from environment.demography_inputs import (
     PROFILE_PLACE,
     band_label,
     derive_age_structure,
+    derive_total_fertility,
     derive_vital_rates,
 )
 from environment.inputs import DATA_DIR
@@ -52,6 +54,11 @@ def main() -> None:
         w.writerow(["year", "birth_rate", "death_rate", "unit", "basis"])
         for r in derive_vital_rates():
             w.writerow([r.year, f"{r.birth_rate:.4f}", f"{r.death_rate:.4f}", "per mille", r.basis])
+    with open(DATA_DIR / "total_fertility.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["year", "tfr", "unit", "basis"])
+        for r in derive_total_fertility():
+            w.writerow([r.year, f"{r.tfr:.4f}", "children per woman", r.basis])
 
 
 if __name__ == "__main__":

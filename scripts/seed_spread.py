@@ -1,6 +1,6 @@
 """Measure the spread across seeds of the 2025 population, and the time per simulated year, at each scale.
 
-Writes ``abm/seed_spread.csv`` (read by the web page, ``abm serve``, to show the
+Writes ``abm/web/seed_spread.csv`` (read by the web page, ``abm serve``, to show the
 ± next to its 2025 figure and to offer only measured scales):
 
     .venv/bin/python scripts/seed_spread.py [--seeds 8] [--scales 500,200,100,50,20,10]
@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 from abm.model import MigrationModel
-from abm.outcomes import outcome_at
 
-OUT = Path(__file__).resolve().parents[1] / "abm" / "seed_spread.csv"
+OUT = Path(__file__).resolve().parents[1] / "abm" / "web" / "seed_spread.csv"
 YEAR = 2025
 
 
@@ -33,7 +32,7 @@ def measure(scenario: str, scale: int, seeds: int) -> dict[str, object]:
             started = time.perf_counter()
             model.step()
             steps.append(time.perf_counter() - started)
-        values.append(outcome_at(model.tables(), "haimen_population", YEAR))
+        values.append(model.outcome_values["haimen_population"])  # the declared outcome, in the last year
     return {
         "scenario": scenario,
         "scale": scale,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with Python >= 3.12 and install the project with its test tools.
-# Safe to call repeatedly: it reinstalls only when pyproject.toml changed.
+# Create .venv with Python >= 3.12 and install the project with its test and docs tools, every package
+# at the version pinned in requirements.lock (hashes checked; scripts/lock.sh regenerates it).
+# Safe to call repeatedly: it reinstalls only when pyproject.toml or requirements.lock changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +26,16 @@ pick_python() {
 if [ ! -x .venv/bin/python ]; then
   "$(pick_python)" -m venv .venv
 fi
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+  .venv/bin/python -m pip install --quiet --no-deps -e .
+  if ! .venv/bin/python -m pip check >/dev/null; then
+    .venv/bin/python -m pip check >&2 || true
+    echo "setup: requirements.lock does not provide what pyproject.toml asks for: run scripts/lock.sh" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

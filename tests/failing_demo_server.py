@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from abm.model import MigrationModel
-from abm.serve import serve
+from abm.web.serve import serve
 
 FAILING_SEED = 7
 MESSAGE = "injected failure for seed 7"

@@ -242,8 +242,8 @@ class Tab:
 
 def texts(lang: str) -> dict[str, str]:
     """Labels the tests look for, from the page's own tables and the registries."""
-    from abm.app_runs import scenario_titles
-    from abm.app_text import TEXT, UNIT_ZH
+    from abm.web.runs import scenario_titles
+    from abm.web.text import TEXT, UNIT_ZH
     from environment.settings import levers, run_options
 
     jobs = levers()["industrial_jobs_kaifaqu"]
@@ -310,9 +310,9 @@ def test_slider_and_steps_change_the_charts(server, browser):
     TIMINGS["load_average_1min_while_stepping"] = round(os.getloadavg()[0], 2)
     assert "2026" in tab.status
     assert all(a != b for a, b in zip(tab.images(), charts, strict=True))
-    from abm.app import status
-    from abm.app_controls import default_values
-    from abm.app_runs import DemoRun
+    from abm.web.controls import default_values
+    from abm.web.page import status
+    from abm.web.runs import DemoRun
 
     run = DemoRun(**default_values() | {"industrial_jobs_kaifaqu": 10_000})
     for _ in range(6):

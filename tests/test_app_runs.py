@@ -6,9 +6,9 @@ import matplotlib
 import pytest
 from mesa.visualization.solara_viz import _build_model_init_kwargs
 
-from abm.app_controls import choices, model_params
-from abm.app_runs import MAIN_LEVERS, DemoRun, never_stop, reference_scenarios, scale_choices, scenario_titles
-from abm.app_text import UNIT_ZH, lang, people
+from abm.web.controls import choices, model_params
+from abm.web.runs import MAIN_LEVERS, DemoRun, never_stop, reference_scenarios, scale_choices, scenario_titles
+from abm.web.text import UNIT_ZH, lang, people
 from environment.settings import levers
 from environment.targets import measure_targets
 
@@ -75,7 +75,7 @@ def test_every_named_scenario_is_offered():
 
 
 def test_people_in_wan_and_thousands():
-    from abm.app_text import lang
+    from abm.web.text import lang
 
     assert people(1_067_100) == "106.7万"
     assert people(-1234, signed=True) == "-0.12万"
@@ -104,9 +104,9 @@ def test_scenario_chooser_shows_translated_names(english):
 
 
 def test_charts_redrawn_year_by_year_match_charts_drawn_afresh():
-    import abm.app  # noqa: F401  (fonts, SVG settings)
-    from abm.app_charts import OriginsFigure, SpendingFigure, TargetsFigure
-    from abm.app_map import MapFigure
+    import abm.web.page  # noqa: F401  (fonts, SVG settings)
+    from abm.web.charts import OriginsFigure, SpendingFigure, TargetsFigure
+    from abm.web.map import MapFigure
 
     kinds = (MapFigure, TargetsFigure, OriginsFigure, SpendingFigure)
     with matplotlib.rc_context({"svg.hashsalt": "test"}):  # the same ids in both drawings
@@ -122,7 +122,7 @@ def test_charts_redrawn_year_by_year_match_charts_drawn_afresh():
 
 
 def test_a_year_drawn_while_the_run_is_a_year_ahead_is_the_same():
-    from abm.app import Show
+    from abm.web.page import Show
 
     with matplotlib.rc_context({"svg.hashsalt": "test"}):
         show = Show(DemoRun(scale=SCALE))
@@ -137,7 +137,7 @@ def test_a_year_drawn_while_the_run_is_a_year_ahead_is_the_same():
 
 
 def test_a_failure_while_preparing_shows_when_its_year_is_reached(monkeypatch):
-    from abm.app import Show
+    from abm.web.page import Show
 
     show = Show(DemoRun(scale=SCALE))
 

@@ -53,12 +53,23 @@ def test_sweep_benchmark_runs_and_reports_medians_load_and_identical_results(tmp
     assert "results identical (every round): yes" in text and "median of the rounds' ratios" in text
 
 
-def test_profile_times_every_stage_of_the_year():
-    """The stage profile names each stage ``MigrationModel.step`` calls, in order (none left in "rest of step")."""
-    import inspect
-    import re
-
+def test_child_times_every_declared_stage_and_step_runs_them_in_order():
+    """The stage profile times each stage ``MigrationModel.STAGES`` declares, once a year, through the instance's
+    methods (so ``step`` calls them by name, in order), and tags each choice's rounds with the year and choice."""
     from abm.model import MigrationModel
+    from benchmarks import child
 
-    called = re.findall(r"self\.(\w+)\(", inspect.getsource(MigrationModel.step))
-    assert tuple(called) == run.STAGES
+    stages = [s.method for s in MigrationModel.STAGES]
+    model = MigrationModel(scale=1000, end=2021, rng=1)
+    called = []
+    for name in stages:
+        method = getattr(model, name)
+        setattr(model, name, lambda *args, _name=name, _method=method: called.append(_name) or _method(*args))
+    model.step()
+    assert called == stages
+
+    run = child.measure(1000, 2022, count_rounds=True)
+    assert list(run["stages"]) == stages and all(len(t) == 2 for t in run["stages"].values())
+    assert {(year, which) for year, which, _, _ in run["rounds"]} == {
+        (y, w) for y in (2021, 2022) for w in ("residence", "jobs")
+    }

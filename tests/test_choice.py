@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_draws import flat_draw
 from scipy import stats
 
-import agents.choice
 from abm import MigrationModel
-from agents.choice import Capacity, Nests, choose, flat_draw, logit_probabilities, logsum
+from agents.choice import (
+    SHADOW_PRICE_ROUNDS,
+    Capacity,
+    Nests,
+    RoundsLog,
+    choose,
+    inverse_cdf_draw,
+    logging_rounds,
+    logit_probabilities,
+    logsum,
+)
 from agents.residence import residence_nests
 from agents.rows import group_codes
 from agents.streams import Channel, LazyRows, gumbel, uniform
@@ -88,11 +98,6 @@ def test_unavailable_alternative_never_chosen():
     assert_matches(counts_by_kind(choice, V.shape[1]), logit_probabilities(W))
 
 
-inverse_cdf_draw = getattr(agents.choice, "inverse_cdf_draw", None)
-needs_inverse_cdf = pytest.mark.skipif(inverse_cdf_draw is None, reason="agents.choice has no inverse_cdf_draw")
-
-
-@needs_inverse_cdf
 def test_inverse_cdf_draw_reproduces_logit():
     """The one-uniform-per-decider draw (used for jobs) has the logit probabilities too, zeros included."""
     W = V.copy()
@@ -185,7 +190,7 @@ def _capacity(n: int, n_alt: int) -> list[Capacity]:
 
 
 @pytest.mark.parametrize("with_capacity", [False, True], ids=["free", "capacity"])
-@pytest.mark.parametrize("kind_of_draw", ["flat", "nested", pytest.param("inverse_cdf", marks=needs_inverse_cdf)])
+@pytest.mark.parametrize("kind_of_draw", ["flat", "nested", "inverse_cdf"])
 def test_choose_per_kind_equals_per_decider(with_capacity, kind_of_draw):
     n = 20_000
     keys = KEYS[:n]
@@ -208,6 +213,32 @@ def test_choose_per_kind_equals_per_decider(with_capacity, kind_of_draw):
         np.testing.assert_array_equal(per_kind, draw()(V, kind))
     else:
         assert (per_kind != draw()(V, kind)).any(), "the capacities should bind in this set-up"
+
+
+def test_rounds_log_counts_the_rounds_and_leaves_the_choice_alone():
+    """The benchmark's measuring hook logs each capacity-limited choice's rounds without changing the choice; its
+    limit is a what-if (0: the lottery alone fits the choices); outside ``logging_rounds`` nothing is logged."""
+    n = 20_000
+    kind, current = KIND[:n], np.where(KIND[:n] % 2 == 0, 4, 5)
+    capacities, priority = _capacity(n, V.shape[1]), uniform(SEED, Channel.LOTTERY, YEAR, KEYS[:n])
+
+    def chosen(limits: list[Capacity]) -> np.ndarray:
+        return choose(V, kind, current, limits, priority, flat_draw(gumbel(SEED, Channel.RESIDENCE, YEAR, KEYS[:n], 6)))
+
+    plain = chosen(capacities)
+    with logging_rounds(RoundsLog()) as log:
+        np.testing.assert_array_equal(chosen(capacities), plain)
+        chosen([])  # no capacities, no rounds: not logged
+    ((rounds, settled),) = log.calls
+    assert 0 < rounds <= SHADOW_PRICE_ROUNDS and settled == (rounds < SHADOW_PRICE_ROUNDS)
+    with logging_rounds(RoundsLog(limit=0)) as none:
+        lottery_only = chosen(capacities)
+    assert none.calls == [(0, False)]
+    assert (lottery_only != plain).any()
+    for c in capacities:
+        assert (c.net_demand(lottery_only, current) <= c.room + 1e-9).all()
+    chosen(capacities)
+    assert len(log.calls) == 1 and len(none.calls) == 1
 
 
 # ---------------------------------------------------------------- housing cost lowers inflow

@@ -19,7 +19,7 @@ from abm.recording import SUMMARY, TABLES
 from environment.places import places
 from environment.scenario import load
 from environment.settings import levers, parameters
-from experiments.output_folders import MARKER, make_marker, strict_json
+from experiments.output_folders import MARKER, staged
 from experiments.store import RESULTS_DIR, write_atomically, write_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ SUBCOMMANDS = [
     "levers",
     "parameters",
     "scenarios",
+    "new-scenario",
     "attribute",
     "calibrate",
     "serve",
@@ -48,9 +49,9 @@ RUN_COLUMNS = [
 
 
 def documented_columns() -> dict[str, list[str]]:
-    """The README's "Output files" table: file name -> its columns."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Output files", 1)[1].split("\n## ", 1)[0]
+    """The documented table of a run's files (docs/reference/outputs.md): file name -> its columns."""
+    text = (ROOT / "docs" / "reference" / "outputs.md").read_text(encoding="utf-8")
+    section = text.split("## A run's files", 1)[1].split("\n## ", 1)[0]
     out = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -122,13 +123,14 @@ def test_levers_json_covers_the_registry():
         lv = levers()[r["key"]]
         assert isinstance(r["measure"], int) and 1 <= r["measure"] <= 10
         assert isinstance(r["unit"], str)
-        assert (r["measure"], r["min"], r["max"], r["baseline"], r["plan"]) == (
+        assert (r["measure"], r["min"], r["max"], r["baseline"], r["plan_intent"]) == (
             lv.measure,
             lv.low,
             lv.high,
             lv.baseline,
             lv.plan,
         )
+        assert r["plan"] == (lv.plan if lv.modelled else lv.baseline), r["key"]  # what the model takes
         if r["type"] == "bool":
             assert isinstance(r["baseline"], bool) and isinstance(r["plan"], bool)
         else:
@@ -139,23 +141,45 @@ def test_levers_json_covers_the_registry():
     assert {r["measure"] for r in records} == set(range(1, 11))
 
 
+@pytest.mark.parametrize("value", ["baseline", "plan"])
+def test_every_advertised_lever_value_is_accepted_by_the_model(value):
+    from abm import MigrationModel
+    from environment.settings import check_setting
+    from experiments.docs_tables import lever_records
+
+    records = lever_records()
+    assert json.loads(json.dumps(records)) == json.loads(abm("levers", "--json").stdout)
+    advertised = {r["key"]: r[value] for r in records}
+    for key, setting in advertised.items():
+        assert check_setting(key, setting) == setting, key
+    model = MigrationModel(scale=1000, end=2021, rng=1, **advertised)  # the model's own checks, all at once
+    assert {key: model.settings[key] for key in advertised} == advertised
+    if value == "plan":  # the plan scenario runs exactly the advertised plan values
+        assert {k: v for k, v in advertised.items() if v != levers()[k].baseline} == {
+            k: v for k, v in load("plan").settings.items() if k in advertised
+        }
+
+
 def test_parameters_json_covers_the_registry():
     result = abm("parameters", "--json")
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout)
     assert [r["key"] for r in records] == list(parameters())
     for r in records:
-        assert {"key", "group", "unit", "default", "min", "max", "basis"} <= set(r)
-        assert r["min"] <= r["default"] <= r["max"], r["key"]
+        assert {"key", "group", "unit", "default", "min", "max", "values", "basis"} <= set(r)
+        if r["values"]:  # a choice
+            assert r["default"] in r["values"] and r["min"] is None, r["key"]
+        else:
+            assert r["min"] <= r["default"] <= r["max"], r["key"]
         assert r["basis"].strip(), r["key"]
 
 
 def test_levers_table_flags_not_modelled_levers():
-    out = abm("levers").stdout
-    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    table = abm("levers").stdout.split("\n\n")[0]  # the levers' lines, before what their actions are
+    lines = {line.split()[0]: line for line in table.splitlines()[1:] if line.strip()}
     assert set(lines) == set(levers())
     for key, lv in levers().items():
-        assert ("[not modelled]" in lines[key]) == (not lv.modelled), key
+        assert ("[not modelled; the plan intends " in lines[key]) == (not lv.modelled), key
 
 
 @pytest.mark.parametrize(("command", "page"), [("levers", "docs/levers.md"), ("parameters", "docs/parameters.md")])
@@ -164,6 +188,18 @@ def test_docs_page_is_what_the_registry_generates(command, page):
     assert result.returncode == 0, result.stderr
     committed = (ROOT / page).read_text(encoding="utf-8")
     assert result.stdout == committed, f"{page} is stale: regenerate it with `abm {command} --markdown > {page}`"
+
+
+def test_new_scenario_writes_a_valid_template_and_never_overwrites(tmp_path):
+    result = abm("new-scenario", "my_plan.toml", "--base", "plan", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert load(tmp_path / "my_plan.toml").settings == load("plan").settings
+    written = (tmp_path / "my_plan.toml").read_bytes()
+    again = abm("new-scenario", "my_plan.toml", cwd=tmp_path)
+    _assert_user_error(again, "my_plan.toml", "already exists")
+    assert (tmp_path / "my_plan.toml").read_bytes() == written
+    _assert_user_error(abm("new-scenario", "other.toml", "--base", "plann", cwd=tmp_path), "base = 'plann'")
+    assert _listing(tmp_path) == {"my_plan.toml"}
 
 
 def test_scenarios_lists_every_scenario_file():
@@ -236,8 +272,21 @@ def test_bad_scenario_file_writes_nothing_to_the_default_results_folder(tmp_path
         (["baseline", "--set", "rent_subsidy=nan"], ["--set", "rent_subsidy", "nan"]),
         (["baseline", "--set", "rent_subsidy"], ["--set", "KEY=VALUE"]),
         (["baseline", "--set", "rent_subsidie=5"], ["--set", "did you mean 'rent_subsidy'"]),
+        (["baseline", "--set", "rent_subsidy=5", "--set", "rent_subsidy=6"], ["--set", "rent_subsidy is set twice"]),
+        (["baseline", "--set", "rent_subsidy=5", "--set", "市场租房补贴=6"], ["--set", "rent_subsidy is set twice"]),
+        (["baseline", "--set", "购房补贴=5"], ["--set", "did you mean 'talent_purchase_subsidy' (人才购房补贴"]),
     ],
-    ids=["years 2099", "unknown name", "missing file", "set NaN", "set without value", "set unknown key"],
+    ids=[
+        "years 2099",
+        "unknown name",
+        "missing file",
+        "set NaN",
+        "set without value",
+        "set unknown key",
+        "set twice",
+        "set twice by name",
+        "set part of a name",
+    ],
 )
 def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, fragments):
     before = _results_snapshot()
@@ -258,9 +307,18 @@ def test_bad_run_option_is_a_one_line_error_and_writes_nothing(tmp_path, args, f
         (["attribute", "plan", "--end", "0"], ["--end", "0"]),
         (["attribute", "plan", "--jobs", "0"], ["--jobs", "0", "-1"]),
         (["calibrate", "--seeds", "-1"], ["--seeds", "-1"]),
+        (["calibrate", "--seeds", "1,,2"], ["--seeds", "'1,,2'", "no empty item"]),
+        (["calibrate", "--seeds", "1,2,"], ["--seeds", "'1,2,'", "no empty item"]),
+        (["calibrate", "--seeds", ","], ["--seeds", "','", "no empty item"]),
+        (["calibrate", "--seeds", "1,2,1"], ["--seeds", "'1,2,1'", "each seed once"]),
+        (["validate", "--seeds", "1,,2"], ["--seeds", "'1,,2'", "no empty item"]),
+        (["compare", "baseline", ""], ["''", "give a scenario file or name"]),
         (["calibrate", "--seeds", "1" * 23], ["--seeds"]),
         (["calibrate", "--jobs", "0"], ["--jobs", "0"]),
         (["calibrate", "--scale", "5000"], ["--scale", "5000"]),
+        (["calibrate", "--backend", "spark"], ["--backend", "'spark'", "dask"]),
+        (["validate", "--scheduler", "tcp://x:1"], ["--scheduler", "only with --backend dask"]),
+        (["attribute", "plan", "--backend", "serial", "--scheduler", "tcp://x:1"], ["--scheduler"]),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
@@ -379,6 +437,16 @@ def test_good_run_records_what_produced_it(good_run):
     assert (again.name, again.settings, again.scale, again.seed, again.end) == ("baseline", {}, 200, 1, 2023)
 
 
+def test_set_takes_a_levers_chinese_name_for_its_key():
+    from experiments.cli import parse_overrides
+
+    assert parse_overrides(["人才购房补贴=80000", "Rent subsidy=900", "hsr_year=never"]) == {
+        "talent_purchase_subsidy": 80000,
+        "rent_subsidy": 900,
+        "hsr_year": "never",
+    }
+
+
 def test_run_writes_the_scenarios_settings(tmp_path):
     (tmp_path / "mine.toml").write_text(
         'name = "mine"\n[levers]\nrent_subsidy = 600\n[parameters]\nbeta_income = 2.0\n'
@@ -399,11 +467,10 @@ def test_run_writes_the_scenarios_settings(tmp_path):
 
 
 # ---------------------------------------------------------------- atomicity
-def _old_results(out: Path, kind: str = "output") -> None:
-    """Earlier results of this tool (marked with abm.json) in ``out``."""
-    out.mkdir(parents=True)
-    (out / "old.txt").write_text("old results")
-    (out / MARKER).write_text(strict_json(make_marker(kind)))
+def _old_results(out: Path, kind: str = "output", identity: dict | None = None) -> None:
+    """Earlier results of this tool (marked with abm.json, which lists old.txt) in ``out``."""
+    with staged(out, kind, identity, say=lambda line: None) as folder:
+        (folder / "old.txt").write_text("old results")
 
 
 def _fill_then_fail(folder: Path) -> None:
@@ -515,6 +582,97 @@ def test_a_failing_disk_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "No space left on device" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_ctrl_c_right_after_the_staging_folder_is_made_leaves_nothing(tmp_path, monkeypatch, capsys):
+    from experiments import cli
+
+    real_mkdir = Path.mkdir
+
+    def mkdir_then_interrupt(self, *args, **kwargs):  # SIGINT between the staging folder's mkdir and its try
+        real_mkdir(self, *args, **kwargs)
+        if ".abm-staging-" in self.name:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_interrupt)
+    code = cli.main(["run", "baseline", *SHORT, "--out", str(tmp_path / "r")])
+    assert code == 130 and capsys.readouterr().err.strip() == "abm: interrupted; nothing written"
+    assert _listing(tmp_path) == set()
+
+
+def test_a_users_file_in_an_earlier_result_is_kept_and_named(tmp_path):
+    out = tmp_path / "R"
+    assert abm("run", "baseline", "--scale", "1000", "--years", "2020:2021", "--out", out).returncode == 0
+    (out / "notes.txt").write_text("hi\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    result = abm("run", "baseline", "--scale", "1000", "--years", "2020:2021", "--out", out)
+    _assert_user_error(result, str(out), "notes.txt", "did not write")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert _listing(tmp_path) == {"R"}
+
+
+# every command that writes a results folder, with arguments that would make it do very little
+WRITERS = {
+    "run": ["run", "baseline", *SHORT],
+    "attribute": ["attribute", "plan", "--scale", "1000", "--replicates", "1", "--jobs", "1"],
+    "validate": ["validate", "--scale", "1000", "--seeds", "1", "--end", "2021", "--uncertainty-points", "0"],
+    "compare": ["compare", "baseline", "plan", "--scale", "1000", "--replicates", "1", "--years", "2020:2021"],
+    "sweep": ["sweep", "transport_grid", "--scale", "1000", "--end", "2021", "--no-progress"],
+}
+
+
+def _accepts(command: str, flag: str) -> bool:
+    from experiments.cli import _parser
+
+    (subparsers,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return any(flag in action.option_strings for action in subparsers.choices[command]._actions)
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_every_writer_keeps_a_users_file_and_names_it(tmp_path, command, capsys):
+    from experiments import cli
+
+    out = tmp_path / "R"
+    _old_results(out, kind="run")
+    (out / "notes.txt").write_text("mine")
+    assert cli.main([*WRITERS[command], "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("abm: error: "), error
+    if command != "sweep":  # a sweep only ever adds to its folder: refused as another kind of output
+        assert "notes.txt" in error, error
+    assert _listing(out) == {"old.txt", "notes.txt", MARKER} and (out / "notes.txt").read_text() == "mine"
+    assert _listing(tmp_path) == {"R"}
+
+
+@pytest.mark.parametrize("command", [*WRITERS, "sensitivity"])
+def test_a_refusal_suggests_replace_only_where_the_command_accepts_it(tmp_path, command, capsys):
+    from experiments import cli
+
+    out = tmp_path / "R"
+    _old_results(out, kind="something else", identity={"source": "elsewhere"})
+    argv = [*WRITERS[command], "--out", str(out)] if command in WRITERS else ["sensitivity", str(tmp_path), "--out"]
+    if command == "sensitivity":  # the analysis needs a sweep; the refusal is checked on its output folder alone
+        from experiments.output_folders import OutputRefused, check
+
+        with pytest.raises(OutputRefused) as refused:
+            check(out, "sensitivity", {"source": str(tmp_path)})
+        error = str(refused.value)
+    else:
+        assert cli.main(argv) == 2
+        error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "something else output" in error, error
+    assert ("--replace" in error) == _accepts(command, "--replace"), error
+    assert _listing(out) == {"old.txt", MARKER}
+
+
+def test_the_same_file_by_relative_and_absolute_path_is_one_source(tmp_path):
+    (tmp_path / "mine.toml").write_text('name = "mine"\n[levers]\nrent_subsidy = 600\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert abm("run", "mine.toml", *SHORT, "--out", out, cwd=tmp_path).returncode == 0
+    again = abm("run", tmp_path / "mine.toml", *SHORT[:-1], "--out", out, cwd=ROOT)
+    assert again.returncode == 0, again.stderr
+    assert "replaced" in again.stderr
+    assert json.loads((out / MARKER).read_text())["source"] == str((tmp_path / "mine.toml").resolve())
 
 
 def test_serve_help_is_fast_and_names_its_flags():

@@ -1,9 +1,10 @@
-"""The 2020 five-year age structure, the yearly vital rates and the validation report.
+"""The 2020 five-year age structure, the yearly vital rates and total fertility (the validation report:
+``test_validate.py``).
 
 Targets: ``environment/data/age_structure_2020.csv`` (Jiangsu's 2020 census
-profile within Haimen's census broad groups) and ``vital_rates.csv`` (Haimen's
-2019 rates moved with Jiangsu's yearly change); both are re-derived here from
-``facts.csv`` so the files cannot drift from their sources.
+profile within Haimen's census broad groups), ``vital_rates.csv`` (Haimen's
+2019 rates moved with Jiangsu's yearly change) and ``total_fertility.csv``;
+all are re-derived here from ``facts.csv`` so the files cannot drift from their sources.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import numpy as np
 import pytest
 
 from abm import MigrationModel
-from agents.synthesis import synthesize
+from agents.population_2020 import synthesize
 from environment.demography_inputs import (
     BAND_STARTS,
     age_structure_2020,
     band_of_age,
     derive_age_structure,
+    derive_total_fertility,
     derive_vital_rates,
     haimen_broad_groups,
+    implied_total_fertility,
+    jiangsu_total_fertility,
+    total_fertility,
     vital_rates,
 )
 from environment.inputs import fact
@@ -90,92 +95,45 @@ def test_census_totals_still_exact_with_band_margins():
     assert w[~pop.persons.female].sum() == pytest.approx(fact("pop_male"), abs=1e-6)
 
 
-def _expected(model: MigrationModel, year: int) -> dict[str, tuple[float, float]]:
-    """Expected births and deaths per mille of the start-of-year population, with their sampling SE."""
-    pop = model.population
-    persons = copy.deepcopy(pop.persons)
-    persons.age = persons.age + 1
-    w = pop.person_weight()
-    die = model.rates.death_probability(persons, year)
-    birth = model.rates.birth_probability(persons, year, 0.0) * (1 - die)
-    out = {}
-    for name, prob in (("births", birth), ("deaths", die)):
-        out[name] = (1000 * (w * prob).sum() / w.sum(), 1000 * np.sqrt((w**2 * prob * (1 - prob)).sum()) / w.sum())
-    return out
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_first_year_rates_equal_the_sourced_2021_rates(seed):
-    """Expected 2021 births and deaths equal the 2021 rates exactly; the 1:10 draws within 4 sampling SE."""
-    model = MigrationModel(scale=10, end=2021, rng=seed)
-    people = model.population.person_weight().sum()
-    expected = _expected(model, 2021)
-    model.step()
-    s = model.tables()["summary"].set_index("year").loc[2021]
-    sourced = {"births": vital_rates()[2021].birth_rate, "deaths": vital_rates()[2021].death_rate}
-    simulated = {"births": 1000 * s.births / people, "deaths": 1000 * s.deaths / people}
-    for event, rate in sourced.items():
-        mean, se = expected[event]
-        assert mean == pytest.approx(rate, rel=1e-6), event
-        assert abs(simulated[event] - rate) <= 4 * se, f"{event}: {simulated[event]:.2f} vs {rate:.2f} ± {se:.2f}"
-
-
 def test_registered_population_is_residents_with_a_haimen_hukou(baseline_tables):
     s = baseline_tables["summary"].set_index("year")
     assert (s.registered_population > 0).all()
     assert (s.registered_population <= s.haimen_population).all()
 
 
-def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
-    from experiments import calibrate
-    from experiments.cli import main
-
-    monkeypatch.setattr(calibrate, "CACHE_DIR", tmp_path / "cache")
-    out = tmp_path / "validation"
-    args = ["validate", "--scale", "1000", "--seeds", "1,2", "--end", "2024", "--jobs", "1", "--out", str(out)]
-    args += ["--uncertainty-points", "2", "--refit-scale", "1000"]
-    assert main(args) == 0
-    text = (out / "validation.md").read_text(encoding="utf-8")
-    import pandas as pd
-
-    assert text.startswith("# Validation of the baseline")
-    assert text.count("data:image/png;base64,") == 3
-
-    table = pd.read_csv(out / "validation.csv")
-    assert {"fitted", "validation", "neighbour check"} <= set(table.kind)
-    assert table.loc[table.kind != "not comparable", "model"].notna().all()
-    assert "birth rate 2023" in set(table.fact)
-    # the parameter band: three recalibrated members (central + 2 points), said in the report
-    assert "## Parameter uncertainty" in text and "`outside_pull_after_2020` | 0 to 1" in text
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 3
-    assert (table.band_low <= table.band_high).all()
-    growth = table.set_index("fact").loc["growth 2020–2022 vs Nantong's"]
-    assert growth.band_high - growth.band_low > 0.1  # the post-2020 pull and the other factors move it
-    assert "## Post-2020 pull against Nantong" in text
-
-
-def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
-    from experiments import validate
-
-    check = validate.pull_check(scale=1000, seeds=(1,))
-    g = check.growth.sort_values("pull")
-    assert list(g.pull) == [0.0, check.central, 1.0]
-    assert g.growth_2022.is_monotonic_increasing and g.growth_2021.is_monotonic_increasing
-    middle = g.growth_2022.iloc[[0, -1]].mean()
-    assert 0.0 < check.pull_for(middle) < 1.0
-    assert np.isnan(check.pull_for(g.growth_2022.max() + 1))
-    # Haimen grew faster than Nantong and slower than its urban districts in 2010–2020, so the carried-over
-    # estimates lie above Nantong's 2020–22 growth (gap/ratio to Nantong) and below the districts' (to 市区)
-    expected, facts = check.expected, check.facts
-    assert expected["same gap to Nantong"] > facts["Nantong 2022"][1]
-    assert expected["same ratio to its urban districts (市区)"] < facts["Nantong 市区 2022"][1]
-
-
 def test_implied_death_rate_inverts_the_life_expectancy():
-    from experiments import validate
+    """The report's arithmetic: the crude death rate a life expectancy implies on the 2020 population a year
+    older is the model's own expected 2021 rate at the declared value, and the inverse recovers it."""
+    from experiments.validation import life as vital_check
 
     model = MigrationModel(scale=1000, end=2021, rng=1)
-    e0 = validate.life_expectancy(model.rates, 2021)[0]
-    sourced = vital_rates()[2021].death_rate
-    assert validate.implied_death_rate(model.rates, model, e0) == pytest.approx(sourced, rel=1e-3)
-    assert validate.implied_death_rate(model.rates, model, e0 - 4) > 1.2 * sourced
+    rates, pop = model.rates, model.population
+    persons = copy.deepcopy(pop.persons)
+    persons.age = persons.age + 1
+    w = pop.person_weight()
+    expected = 1000 * (w * rates.death_probability(persons, 2021)).sum() / w.sum()
+    e0 = rates.life_expectancy(2021)
+    assert vital_check.implied_death_rate(rates, model, e0) == pytest.approx(expected, rel=1e-9)
+    assert vital_check.implied_life_expectancy(rates, model, expected, 2021) == pytest.approx(e0, abs=1e-4)
+    assert vital_check.implied_death_rate(rates, model, e0 - 2) > 1.15 * expected
+
+
+def test_total_fertility_file_matches_its_derivation():
+    derived = derive_total_fertility()
+    assert [r.year for r in derived] == sorted(total_fertility()) and derived[0].year == 2010
+    for r in derived:
+        assert total_fertility()[r.year].tfr == pytest.approx(r.tfr, abs=1e-4), r.year
+
+
+def test_fertility_arithmetic_reproduces_the_research_note():
+    """2019's 6,682 registered births imply 1.04 on the model's 2020 women (facts tfr_implied); the crude-rate
+    series' 2021 rate implies 0.65; the standardised method gives Jiangsu's census-based 2020 value (1.01)."""
+    assert implied_total_fertility(fact("births", "Haimen", 2019)) == pytest.approx(
+        fact("tfr_implied", "Haimen", 2019), abs=0.01
+    )
+    persons = fact("pop_resident_census")
+    assert implied_total_fertility(vital_rates()[2021].birth_rate / 1000 * persons) == pytest.approx(0.65, abs=0.01)
+    assert jiangsu_total_fertility(2020) == pytest.approx(fact("tfr_indirect_estimate", "Jiangsu", 2020), abs=0.03)
+    path = {y: r.tfr for y, r in total_fertility().items()}
+    assert all(0.6 <= path[y] <= 0.8 for y in range(2021, 2025)), "the 2021–24 evidence: 0.6–0.8"
+    assert all(0.9 <= path[y] <= 1.2 for y in range(2010, 2020)), "the 2010s: about 1.0–1.2"

@@ -100,6 +100,8 @@ def test_every_project_year_has_an_effect_without_another_switch():
 def _value(setting, draw):
     if setting.kind == "bool":
         return draw(st.booleans())
+    if setting.kind == "choice":
+        return draw(st.sampled_from(setting.values))
     if setting.kind in ("int", "year"):
         values = st.integers(int(setting.low), int(setting.high))
         return draw(st.one_of(st.none(), values) if setting.never else values)
@@ -156,9 +158,14 @@ def test_any_value_outside_its_range_is_refused_naming_it(key, data):
     setting = levers().get(key) or parameters()[key]
     if setting.kind == "bool":
         value = data.draw(st.one_of(st.integers(), st.floats(), st.text(max_size=3)))
+    elif setting.kind == "choice":
+        value = data.draw(st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=12)))
+        if value in setting.values:
+            return
     else:
-        above = st.floats(min_value=setting.high, exclude_min=True, allow_infinity=True)
-        below = st.floats(max_value=setting.low, exclude_max=True, allow_infinity=True)
+        low, high = setting.accepted or (setting.low, setting.high)  # what-ifs beyond the range are accepted
+        above = st.floats(min_value=high, exclude_min=True, allow_infinity=True)
+        below = st.floats(max_value=low, exclude_max=True, allow_infinity=True)
         value = data.draw(st.one_of(above, below, st.just(float("nan")), st.text(max_size=3)))
     if value == "never" and getattr(setting, "never", False):
         return

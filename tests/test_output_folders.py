@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -157,6 +158,78 @@ def test_other_output_is_refused_unless_replace(tmp_path, kind, identity, why):
     write_atomically(out, _write_new, kind=kind, identity=identity, replace=True, say=said.append)
     assert _listing(out) == {"new.txt", MARKER}
     assert len(said) == 1
+
+
+# ------------------------------------------------------------------ the user's own files
+def test_the_marker_lists_every_file_the_tool_wrote(tmp_path):
+    out = tmp_path / "plan"
+
+    def fill(folder: Path) -> None:
+        (folder / "plots").mkdir()
+        (folder / "plots" / "a.png").write_bytes(b"png")
+        (folder / "table.csv").write_text("x\n1\n")
+
+    write_atomically(out, fill, kind="run", identity=PLAN)
+    files = read_marker(out)["files"]
+    assert sorted(files) == ["plots/a.png", "table.csv"]
+    assert files["table.csv"]["bytes"] == 4 and len(files["table.csv"]["sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda out: (out / "notes.txt").write_text("hi"), "notes.txt"),
+        (lambda out: (out / "mine").mkdir(), "mine/"),
+        (lambda out: (out / "old.txt").write_text("edited by the user"), "old.txt (changed)"),
+        (lambda out: (out / "old.txt").unlink() or (out / "old.txt").symlink_to("/etc/hostname"), "old.txt (changed)"),
+    ],
+    ids=["a new file", "a new folder", "a changed file", "a file replaced by a link"],
+)
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_folder_holding_the_users_files_is_refused_naming_them(tmp_path, change, named, replace):
+    out = tmp_path / "plan"
+    _earlier_output(out)
+    change(out)
+    before = {p.name: (p.is_symlink(), p.is_file() and p.read_bytes()) for p in out.iterdir()}
+    with pytest.raises(OutputRefused) as refused:
+        write_atomically(out, _fill_must_not_run, kind="run", identity=PLAN, replace=replace)
+    assert named in str(refused.value) and str(out) in str(refused.value) and "\n" not in str(refused.value)
+    assert {p.name: (p.is_symlink(), p.is_file() and p.read_bytes()) for p in out.iterdir()} == before
+    assert _listing(tmp_path) == {"plan"}
+
+
+def test_a_file_the_user_adds_while_the_tool_runs_is_kept(tmp_path):
+    out = tmp_path / "plan"
+    _earlier_output(out)
+
+    def fill(folder: Path) -> None:
+        (folder / "new.txt").write_text("new")
+        (out / "notes.txt").write_text("written meanwhile")
+
+    with pytest.raises(OutputRefused, match=re.escape("notes.txt")):
+        write_atomically(out, fill, kind="run", identity=PLAN)
+    assert _listing(out) == {"old.txt", "notes.txt", MARKER}
+    assert _listing(tmp_path) == {"plan"}
+
+
+def test_many_foreign_files_are_counted_not_all_named(tmp_path):
+    out = tmp_path / "plan"
+    _earlier_output(out)
+    for i in range(8):
+        (out / f"note{i}.txt").write_text("mine")
+    with pytest.raises(OutputRefused, match=re.escape("note4.txt and 3 more")):
+        check(out, "run", PLAN)
+
+
+def test_a_marker_without_a_file_list_is_never_replaced(tmp_path):
+    out = tmp_path / "plan"
+    _earlier_output(out)
+    marker = read_marker(out)
+    del marker["files"]
+    (out / MARKER).write_text(json.dumps(marker))
+    with pytest.raises(OutputRefused, match="does not list the files"):
+        write_atomically(out, _fill_must_not_run, kind="run", identity=PLAN, replace=True)
+    assert _listing(out) == {"old.txt", MARKER}
 
 
 # ------------------------------------------------------------------ lock and killed runs
@@ -327,6 +400,41 @@ def test_keyboard_interrupt_leaves_the_old_content_and_no_staging(tmp_path):
     assert _listing(tmp_path) == {"plan"}
 
 
+def test_an_interrupt_right_after_the_staging_folder_is_made_leaves_nothing(tmp_path, monkeypatch):
+    out = tmp_path / "plan"
+    _earlier_output(out)
+    real_mkdir = Path.mkdir
+
+    def mkdir_then_interrupt(self, *args, **kwargs):  # Ctrl-C arriving just after the staging folder is made
+        real_mkdir(self, *args, **kwargs)
+        if ".abm-staging-" in self.name:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_interrupt)
+    with pytest.raises(KeyboardInterrupt), staged(out, "run", PLAN):
+        pytest.fail("the caller's block ran")
+    assert _listing(out) == {"old.txt", MARKER}
+    assert _listing(tmp_path) == {"plan"}
+
+
+def test_an_interrupt_right_after_a_temporary_file_is_made_leaves_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "calibration.toml"
+    path.write_text("old = 1\n")
+    real_open = os.open
+
+    def open_then_interrupt(name, *args, **kwargs):
+        fd = real_open(name, *args, **kwargs)
+        if ".abm-tmp-" in str(name):
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_text_atomic(path, "new = 2\n")
+    assert _listing(tmp_path) == {"calibration.toml"} and path.read_text() == "old = 1\n"
+
+
 # ------------------------------------------------------------------ permissions and marker
 @pytest.mark.parametrize(("umask", "folder_mode", "file_mode"), [(0o022, 0o755, 0o644), (0o077, 0o700, 0o600)])
 def test_modes_follow_the_umask(tmp_path, umask, folder_mode, file_mode):
@@ -352,7 +460,7 @@ def test_the_marker_is_strict_json(tmp_path):
     marker = json.loads((tmp_path / "plan" / MARKER).read_text(encoding="utf-8"), parse_constant=_no_constants)
     assert {key: marker[key] for key in ("tool", "format", "kind")} == {
         "tool": "haimen-abm",
-        "format": 1,
+        "format": 2,
         "kind": "sweep",
     }
     assert (marker["source"], marker["loss"], marker["gain"], marker["nested"]) == ("plan.toml", None, None, [None, 1])
@@ -368,13 +476,23 @@ def test_locked_creates_resumes_and_refuses(tmp_path):
     with locked(out, "sweep", PLAN) as folder:
         (folder / "part2.csv").write_text("2")
     assert _listing(out) == {"part1.csv", "part2.csv", MARKER}
-    with pytest.raises(OutputRefused), locked(out, "sweep", PLAN | {"source": "other.toml"}):
+    (out / "notes.txt").write_text("mine")  # a folder only ever added to: the user's files may stay
+    with locked(out, "sweep", PLAN) as folder:
+        (folder / "part3.csv").write_text("3")
+    with pytest.raises(OutputRefused) as refused, locked(out, "sweep", PLAN | {"source": "other.toml"}):
         pass
-    said: list[str] = []
-    with locked(out, "sweep", PLAN | {"source": "other.toml"}, replace=True, say=said.append):
-        pass
-    assert _listing(out) == {MARKER} and read_marker(out)["source"] == "other.toml" and len(said) == 1
+    assert "--replace" not in str(refused.value) and "choose another output folder" in str(refused.value)
+    assert _listing(out) == {"part1.csv", "part2.csv", "part3.csv", "notes.txt", MARKER}
     assert _listing(tmp_path) == {"sweep"}
+
+
+def test_a_folder_written_incrementally_is_never_replaced_whole(tmp_path):
+    out = tmp_path / "sweep"
+    with locked(out, "sweep", PLAN) as folder:
+        (folder / "part1.csv").write_text("1")
+    with pytest.raises(OutputRefused, match="does not list the files"):
+        write_atomically(out, _fill_must_not_run, kind="sweep", identity=PLAN, replace=True)
+    assert _listing(out) == {"part1.csv", MARKER}
 
 
 # ------------------------------------------------------------------ single files
@@ -389,3 +507,14 @@ def test_write_text_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, mo
     assert _listing(tmp_path) == {"calibration.toml"}
     write_text_atomic(path, "new = 2\n")
     assert path.read_text() == "new = 2\n"
+
+
+def test_a_new_file_never_replaces_one_made_meanwhile(tmp_path, monkeypatch):
+    path = tmp_path / "my_plan.toml"
+    write_text_atomic(path, "name = 'mine'\n", new=True)
+    with pytest.raises(OutputRefused, match="already exists"):
+        write_text_atomic(path, "x = 1\n", new=True)
+    monkeypatch.setattr(os.path, "lexists", lambda p: False)  # as if it appeared after the first look
+    with pytest.raises(OutputRefused, match="already exists"):
+        write_text_atomic(path, "x = 1\n", new=True)
+    assert path.read_text() == "name = 'mine'\n" and _listing(tmp_path) == {"my_plan.toml"}

@@ -1,24 +1,16 @@
-"""The synthetic 2020 population and the first year's natural change.
+"""The synthetic 2020 population.
 
 The synthesis rakes household weights so that the census totals hold exactly at
-any scale; the vital rates are levelled on Haimen's 2021 crude rates of
-``environment/data/vital_rates.csv`` (its published 2019 rates moved with
-Jiangsu's change since 2019: births ≈ 4.19 ‰, deaths ≈ 9.27 ‰). Until 2026-11
-these tests asserted the 2019 rates themselves (6.7 ‰, 9.6 ‰) in 2021.
+any scale. The first year's births and deaths are tested in ``tests/test_mortality.py``.
 """
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
-from abm import MigrationModel
-from agents.demography import VitalRates
 from agents.population import COLLECTIVE
-from agents.synthesis import alternative_targets, census, synthesize
-from environment.demography_inputs import vital_rates
+from agents.population_2020 import alternative_targets, census, synthesize
 from environment.places import places
 from environment.settings import resolve
 
@@ -35,7 +27,6 @@ CENSUS_2020 = {
     "family_households": 384_993,
 }
 EXACT = 1e-6  # people (or households): the raking solves to ~1e-12 relative
-SOURCED_2021 = {"births": vital_rates()[2021].birth_rate, "deaths": vital_rates()[2021].death_rate}  # per mille
 
 
 def totals(pop) -> dict[str, float]:
@@ -129,59 +120,3 @@ def test_initial_age_shares_match_census(baseline_tables):
         assert share == pytest.approx(CENSUS_2020[key] / CENSUS_2020["persons"], rel=1e-9), key
     urbanization = baseline_tables["summary"].set_index("year").urbanization[2020]
     assert urbanization == pytest.approx(CENSUS_2020["urban"] / CENSUS_2020["persons"], rel=1e-9)
-
-
-# ------------------------------------------------------------------ natural change
-def _expected_rates(pop, rates: VitalRates, year: int, aged: bool) -> dict[str, tuple[float, float]]:
-    """Expected births and deaths per mille of the population (and their sampling SE), from the probabilities."""
-    persons = copy.deepcopy(pop.persons)
-    if aged:
-        persons.age = persons.age + 1
-    w = pop.person_weight()
-    people = w.sum()
-    die = rates.death_probability(persons, year)
-    birth = rates.birth_probability(persons, year, 0.0) * (1 - die)
-    out = {}
-    for name, prob in (("births", birth), ("deaths", die)):
-        mean = (w * prob).sum()
-        se = np.sqrt((w**2 * prob * (1 - prob)).sum())
-        out[name] = (1000 * mean / people, 1000 * se / people)
-    return out
-
-
-@pytest.mark.parametrize("event", ["deaths", "births"])
-def test_vital_rates_reproduce_2021_rates_in_the_first_year(event):
-    """As documented in agents/demography.py: in the first simulated year (everyone a year older than at
-    the census), the expected deaths and births of the 2020 population equal the sourced 2021 rates.
-    No sampling is involved (sums of probabilities), so 0.5 % is generous."""
-    settings = resolve({})
-    pop = synthesize(settings, 10, seed=1)
-    expected = _expected_rates(pop, VitalRates(settings, pop, first_year=2021), 2021, aged=True)
-    assert expected[event][0] == pytest.approx(SOURCED_2021[event], rel=0.005)
-
-
-def test_first_year_natural_change_near_sourced_2021_rate():
-    """The first simulated year (2021) lands on the sourced 2021 rates (births ≈ 4.19, deaths ≈ 9.27 per mille).
-
-    The levels are fitted to them in expectation, so the model's expected rates
-    must be within 0.15 per mille (mothers who die before giving birth, and
-    rounding); the simulated rates at 1:10 must then match those expectations
-    within 4 sampling standard errors (the binomial variance of the weighted
-    draws), which checks the draws themselves.
-    """
-    model = MigrationModel(scale=10, end=2021, rng=1)
-    pop = model.population
-    people = pop.person_weight().sum()
-    expected = _expected_rates(pop, model.rates, 2021, aged=True)
-    model.step()
-    s = model.tables()["summary"].set_index("year").loc[2021]
-    simulated = {"births": 1000 * s.births / people, "deaths": 1000 * s.deaths / people}
-    for event, published in SOURCED_2021.items():
-        mean, se = expected[event]
-        assert abs(mean - published) <= 0.15, f"expected {event} {mean:.2f} per mille vs published {published}"
-        assert abs(simulated[event] - mean) <= 4 * se, f"{event}: simulated {simulated[event]:.2f}, {mean:.2f}±{se:.2f}"
-    natural = expected["births"][0] - expected["deaths"][0]
-    sourced = SOURCED_2021["births"] - SOURCED_2021["deaths"]
-    assert natural == pytest.approx(sourced, abs=1.0)
-    se = np.hypot(expected["births"][1], expected["deaths"][1])
-    assert simulated["births"] - simulated["deaths"] == pytest.approx(sourced, abs=1.0 + 4 * se)

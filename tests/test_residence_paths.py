@@ -14,7 +14,9 @@ import pytest
 
 import abm.model
 from abm.model import MigrationModel
+from agents.constants import ADULT_AGE
 from agents.labour import JobProspects
+from agents.pools import draw_pool
 from agents.population import COLLECTIVE, OWNER, Population, taken_lazily
 from agents.residence import (
     Deciders,
@@ -37,7 +39,6 @@ from agents.rows import (
     rows_by_appearance,
 )
 from agents.streams import Channel, uniform
-from agents.synthesis import ADULT_AGE, draw_pool
 from environment.inputs import constant
 from environment.jobs import income_index
 from environment.places import places
@@ -211,7 +212,8 @@ def _utility_reference(d: Deciders, world: World, prospects: JobProspects, year:
     V += access[:, 0]
     V += access[:, 1]
     # amenity (with the youth bonus for young graduates) and ties
-    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * world.policy.youth_bonus(year)[None, :]
+    youth = world.policy.year(year).youth_amenity
+    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * youth[None, :]
     V += (s.beta_amenity * amenity)[d.youth_eligible.astype(np.intp)]
     ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
     V += ties[d.origin]

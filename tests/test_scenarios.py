@@ -45,7 +45,7 @@ def test_scenario_loads(path: Path):
     assert isinstance(s, Scenario)
     assert s.name == path.stem  # the default output folder is results/<file name>
     assert s.description.strip()
-    assert s.source == str(path)
+    assert s.source == str(path.resolve())
     assert load(path.stem) == s  # by name as well as by path
     resolve(s.settings)  # every setting is a valid lever or parameter value
     assert s.start == 2020 and 2020 < s.end <= run_options()["end"].high
@@ -181,7 +181,7 @@ def _write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
 # (file text, key, value as shown, what is allowed)
 BAD_FILES = {
     "unknown top-level key": ('colour = "red"\n', "colour", "'red'", "allowed: base, description"),
-    "unknown lever": ("[levers]\nhsr_yaer = 2030\n", "levers.hsr_yaer", "2030", "did you mean 'hsr_year'?"),
+    "unknown lever": ("[levers]\nhsr_yaer = 2030\n", "levers.hsr_yaer", "2030", "did you mean 'hsr_year' ("),
     "unknown parameter": ("[parameters]\nbeta_incme = 2\n", "parameters.beta_incme", "2", "beta_income"),
     "parameter under levers": ("[levers]\nbeta_income = 2\n", "levers.beta_income", "2", "put it under [parameters]"),
     "lever under parameters": ("[parameters]\nhsr_year = 2030\n", "parameters.hsr_year", "2030", "under [levers]"),
@@ -251,6 +251,113 @@ def test_bad_file_raises_scenario_error_naming_file_key_value_and_allowed(tmp_pa
     assert info.value.key == key and info.value.where == str(path)
 
 
+def test_the_same_file_by_any_path_is_one_source(tmp_path, monkeypatch):
+    from experiments.sweep import load as load_sweep
+
+    path = _write(tmp_path, 'base = "plan"\n', "mine.toml")
+    (tmp_path / "link.toml").symlink_to(path)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    sources = {load(p).source for p in (path, "../mine.toml", tmp_path / "sub" / ".." / "mine.toml", "../link.toml")}
+    assert sources == {str(path.resolve())}
+    sweep = _write(tmp_path, '[design]\nkind = "grid"\n[vary]\nrent_subsidy = { values = [0, 600] }\n', "s.toml")
+    assert load_sweep("../s.toml").source == load_sweep(sweep).source == str(sweep.resolve())
+
+
+# ------------------------------------------------------------ names in Chinese and English
+def test_a_levers_chinese_or_english_name_is_taken_for_its_key(tmp_path):
+    path = _write(
+        tmp_path,
+        '[levers]\n"人才购房补贴" = 80000\n"北沿江高铁(海门北站)开通年份" = 2030\n"Rent subsidy" = 900\n'
+        '[parameters]\n"跨城市迁移成本" = 5.0\n',
+        "mine.toml",
+    )  # the HSR's name with ASCII brackets where levers.toml has full-width ones
+    assert load(path).settings == {
+        "talent_purchase_subsidy": 80000,
+        "hsr_year": 2030,
+        "rent_subsidy": 900,
+        "moving_cost_intercity": 5.0,
+    }
+    settings = resolve({"人才购房补贴": 80000})
+    assert settings["talent_purchase_subsidy"] == 80000 and "人才购房补贴" not in settings
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ('[levers]\n"购房补贴" = 1\n', ["levers.购房补贴", "did you mean 'talent_purchase_subsidy' (人才购房补贴 / "]),
+        ('[levers]\n"高铁开通" = 2030\n', ["levers.高铁开通", "did you mean 'hsr_year' (北沿江高铁"]),
+        ('[levers]\n"跨城市迁移成本" = 5.0\n', ["levers.跨城市迁移成本", "put it under [parameters]"]),
+        (
+            '[levers]\nrent_subsidy = 1\n"市场租房补贴" = 2\n',
+            ["levers.市场租房补贴", "already set here (as 'rent_subsidy')"],
+        ),
+        ("[levers]\n人才购房补贴 = 1\n", ["not valid TOML", 'a name as a key goes in quotes: "人才购房补贴" = …']),
+    ],
+    ids=["part of a name", "characters of a name", "a parameter under levers", "set twice", "name without quotes"],
+)
+def test_a_near_miss_of_a_name_suggests_the_key(tmp_path, text, fragments):
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    for fragment in fragments:
+        assert fragment in str(info.value), str(info.value)
+
+
+def test_a_sweep_varies_a_lever_named_in_chinese(tmp_path):
+    from experiments.sweep import SweepError
+    from experiments.sweep import load as load_sweep
+
+    design = '[design]\nkind = "grid"\n[vary]\n'
+    sweep = _write(tmp_path, design + '"人才购房补贴" = { values = [0, 50000] }\n', "s.toml")
+    assert [f.key for f in load_sweep(sweep).factors] == ["talent_purchase_subsidy"]
+    twice = _write(tmp_path, design + 'rent_subsidy = {}\n"市场租房补贴" = {}\n', "t.toml")
+    with pytest.raises(SweepError, match="rent_subsidy is already varied here"):
+        load_sweep(twice)
+    near = _write(tmp_path, design + '"购房补贴" = {}\n', "u.toml")
+    with pytest.raises(SweepError, match="did you mean 'talent_purchase_subsidy'"):
+        load_sweep(near)
+
+
+# ------------------------------------------------------------ the template (abm new-scenario)
+@pytest.mark.parametrize("base", ["baseline", "plan", "plan_hsr_2030"])
+def test_the_template_is_its_base_and_lists_every_setting(tmp_path, base):
+    path = tmp_path / "my_plan.toml"
+    text = sc.template(path, base)
+    path.write_text(text, encoding="utf-8")
+    mine, start = load(path), load(base)
+    assert mine.name == "my_plan" and mine.settings == start.settings
+    assert (mine.scale, mine.seed, mine.start, mine.end) == (start.scale, start.seed, start.start, start.end)
+    assert f'base = "{base}"' in text and 'without a base line a file starts from "baseline"' in text
+    lines = text.splitlines()
+    for key, lv in levers().items():
+        at = lines.index(f"# {key} = {sc._toml(start.settings.get(key, lv.baseline))}")
+        assert lines[at - 1].startswith(f"# {lv.name_zh} · {lv.name_en}: {lv.allowed()}; "), key
+    for key, p in parameters().items():
+        assert any(line.startswith(f"# {key} = ") and p.name_zh in line and p.name_en in line for line in lines), key
+    # every commented setting, uncommented as written, is valid and changes nothing
+    uncommented = re.sub(r"^# (\w+ = )", r"\1", text, flags=re.MULTILINE)
+    path.write_text(uncommented, encoding="utf-8")
+    assert load(path).settings == start.settings
+    assert (load(path).scale, load(path).end) == (start.scale, start.end)
+
+
+def test_the_template_refuses_a_bad_file_name_or_base(tmp_path):
+    for name in ("my plan.toml", "notes.txt"):
+        with pytest.raises(ScenarioError, match=r"a name ending in \.toml"):
+            sc.template(tmp_path / name)
+    with pytest.raises(ScenarioError, match="base = 'plann': no scenario of that name"):
+        sc.template(tmp_path / "mine.toml", "plann")
+
+
+def test_the_docs_document_every_key_of_a_scenario_file():
+    section = (Path(__file__).resolve().parent.parent / "docs/reference/scenarios.md").read_text(encoding="utf-8")
+    for key in [*sc.TOP_KEYS, *sc.RUN_KEYS]:
+        assert f"`{key}`" in section or f"`[{key}]`" in section, key
+    assert f"at most\n**{sc.MAX_BASE_DEPTH} bases**" in section or f"**{sc.MAX_BASE_DEPTH} bases**" in section
+    assert '**`base` defaults to `"baseline"`**' in section
+
+
 def test_missing_file(tmp_path):
     path = tmp_path / "nowhere.toml"
     with pytest.raises(ScenarioError, match=re.escape(f"{path}: file: no such scenario file")):
@@ -273,7 +380,9 @@ def test_cyclic_bases(tmp_path):
     for name in ("a", "b", "self"):
         with pytest.raises(ScenarioError, match=r"base = '\w+': scenarios' bases form a cycle") as info:
             load(tmp_path / f"{name}.toml")
-        assert str(tmp_path) in str(info.value)
+        assert str(info.value).startswith(f"{tmp_path / name}.toml: ")  # the file given
+    with pytest.raises(ScenarioError, match=re.escape("cycle (a → b → a)")):
+        load(tmp_path / "a.toml")
 
 
 def test_base_errors_name_the_file_at_fault(tmp_path):
@@ -325,13 +434,20 @@ def test_huge_value_is_cut_in_the_message(tmp_path):
     assert len(str(info.value)) < 400 and "…" in str(info.value)
 
 
-def test_base_chain_has_a_depth_limit(tmp_path):
-    for i in range(sc.MAX_BASE_DEPTH + 5):
+def test_base_chain_has_a_depth_limit_and_names_the_file_given(tmp_path, monkeypatch):
+    deepest = sc.MAX_BASE_DEPTH + 5
+    for i in range(deepest):
         _write(tmp_path, f'base = "s{i + 1}"\n', f"s{i}.toml")
-    _write(tmp_path, "[levers]\nschool_seats = 5\n", f"s{sc.MAX_BASE_DEPTH + 5}.toml")
-    with pytest.raises(ScenarioError, match=f"at most {sc.MAX_BASE_DEPTH} deep"):
-        load(tmp_path / "s0.toml")
-    assert load(tmp_path / "s10.toml").settings == {"school_seats": 5}
+    _write(tmp_path, "[levers]\nschool_seats = 5\n", f"s{deepest}.toml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ScenarioError) as info:
+        load("s0.toml")  # 25 bases
+    message = str(info.value)
+    assert message.startswith(f"s0.toml: base = 's1': a scenario may build on at most {sc.MAX_BASE_DEPTH} bases")
+    assert info.value.where == "s0.toml" and "(s0 → s1 → s2 → … →" in message
+    assert load(f"s{deepest - sc.MAX_BASE_DEPTH}.toml").settings == {"school_seats": 5}  # exactly the limit
+    with pytest.raises(ScenarioError, match=r"^s4\.toml: base = 's5': a scenario may build on at most"):
+        load(f"s{deepest - sc.MAX_BASE_DEPTH - 1}.toml")  # one more
 
 
 def test_a_file_anywhere_may_build_on_a_built_in_scenario(tmp_path):

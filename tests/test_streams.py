@@ -142,9 +142,9 @@ def test_every_channel_gives_distinct_draws(keys):
 def test_derived_keys_are_distinct():
     parents = np.arange(100_000, dtype=np.uint64)
     births = derive_keys(parents, tag=int(Channel.BIRTH), year=2021)
-    splits = derive_keys(parents, tag=int(Channel.SPLIT), year=2021)
+    unions = derive_keys(parents, tag=int(Channel.UNION), year=2021)
     next_year = derive_keys(parents, tag=int(Channel.BIRTH), year=2022)
-    everything = np.concatenate([parents, births, splits, next_year])
+    everything = np.concatenate([parents, births, unions, next_year])
     assert len(np.unique(everything)) == len(everything)
 
 

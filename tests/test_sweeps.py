@@ -100,7 +100,9 @@ def test_missing_sweep_file_and_bad_backend_exit_2(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "nope.toml")]) == 2
     path = write(tmp_path, SMALL)
     assert main(["sweep", str(path), "--backend", "spark", "--out", str(tmp_path / "o")]) == 2
-    assert main(["sweep", str(path), "--jobs", "0", "--out", str(tmp_path / "o")]) == 2
+    with pytest.raises(SystemExit) as refused:  # argparse refuses the flag itself (one line, exit status 2)
+        main(["sweep", str(path), "--jobs", "0", "--out", str(tmp_path / "o")])
+    assert refused.value.code == 2
     assert main(["sweep", str(path), "--scheduler", "tcp://x:1", "--out", str(tmp_path / "o")]) == 2
     assert "--backend 'spark'" in capsys.readouterr().err
     assert not (tmp_path / "o" / "runs").exists()

@@ -1,6 +1,6 @@
 """The leadership demo: a Solara page of the plan on a Mesa model, started by ``abm serve``.
 
-Each browser tab gets its own :class:`~abm.app_runs.DemoRun` (made inside the
+Each browser tab gets its own :class:`~abm.web.runs.DemoRun` (made inside the
 page component, never at module level, where all tabs would share it), its own
 language and its own controls. The page is built from Solara components and
 Mesa's :func:`~mesa.visualization.solara_viz.UserInputs` (the sliders) rather
@@ -32,13 +32,13 @@ import solara
 from mesa.visualization.solara_viz import UserInputs
 from solara.server.kernel_context import has_current_context
 
-from abm.app_charts import LiveFigure, OriginsFigure, SpendingFigure, TargetsFigure
-from abm.app_controls import choices, default_values, model_params
-from abm.app_map import MapFigure
-from abm.app_runs import DemoRun, seed_spread
-from abm.app_text import lang, name, people, percent, scenario_title, t
 from abm.fonts import register_cjk_font
 from abm.outcomes import OUTCOMES
+from abm.web.charts import LiveFigure, OriginsFigure, SpendingFigure, TargetsFigure
+from abm.web.controls import choices, default_values, model_params
+from abm.web.map import MapFigure
+from abm.web.runs import DemoRun, seed_spread
+from abm.web.text import lang, name, people, percent, scenario_title, t
 from environment.targets import targets
 
 register_cjk_font()

@@ -11,6 +11,8 @@ from typing import Any
 
 import solara
 
+from environment.places import places
+
 LANGUAGES = ("zh", "en")
 # Per browser tab (each tab is its own Solara kernel); Chinese first.
 lang = solara.reactive("zh")
@@ -114,7 +116,7 @@ def name(item: Any) -> str:
 
 def scenario_title(scenario: str) -> str:
     """A built-in scenario's shown name in the page's language (its name if it has none)."""
-    from abm.app_runs import scenario_titles
+    from abm.web.runs import scenario_titles
 
     return scenario_titles().get(scenario, {}).get(lang.value, scenario)
 
@@ -137,3 +139,16 @@ def people_scale() -> float:
 def percent(share: float) -> str:
     """A share as a percentage."""
     return "–" if share is None or not math.isfinite(share) else f"{100 * share:.1f}%"
+
+
+def short(label: str) -> str:
+    """A place name without its parenthesised remark or its kind (Town, Subdistrict)."""
+    label = label.split("(")[0].split(" (")[0].strip()
+    return label.removesuffix(" Town").removesuffix(" Subdistrict")
+
+
+def place_name(key: str) -> str:
+    """A place's short name in the page's language."""
+    pl = places()
+    names = pl.name_zh if lang.value == "zh" else pl.name_en
+    return short(names[pl.index(key)])

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from abm.app_runs import DEFAULT_REFERENCE, DEMO_SCALE, DEMO_SEED, MAIN_LEVERS, never_stop, reference_scenarios
-from abm.app_runs import scale_choices as scales
-from abm.app_text import name, scenario_title, t, unit
+from abm.web.runs import DEFAULT_REFERENCE, DEMO_SCALE, DEMO_SEED, MAIN_LEVERS, never_stop, reference_scenarios
+from abm.web.runs import scale_choices as scales
+from abm.web.text import name, scenario_title, t, unit
 from environment.settings import Lever, levers, run_options
 
 SEED_MAX = 99  # seeds offered on the page (any seed works from the command line)

@@ -20,9 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from abm.app_runs import DemoRun
-from abm.app_text import lang, name, people_scale, scenario_title, t
 from abm.outcomes import OUTCOMES
+from abm.web.runs import DemoRun
+from abm.web.text import lang, name, people_scale, place_name, scenario_title, t
 from environment.inputs import CENSUS_YEAR
 from environment.settings import run_default
 from environment.targets import measure_targets, targets
@@ -141,7 +141,6 @@ class OriginsFigure(LiveFigure):
     """This year's moves into Haimen by origin, and Haimen residents working in Shanghai."""
 
     def setup(self) -> None:
-        from abm.app_map import place_name
         from environment.places import places
 
         fig = self.figure

@@ -1,6 +1,6 @@
 """The web page's model: the current lever setting and a named scenario, stepped together on the same seed.
 
-The page (``abm/app.py``) re-creates :class:`DemoRun` on Reset with the
+The page (``abm/web/page.py``) re-creates :class:`DemoRun` on Reset with the
 controls' values, and calls :meth:`DemoRun.step` on Step and Play (it is a
 ``mesa.Model``, so Mesa's SolaraViz could drive it too). Both runs draw the same keyed
 random numbers (same seed), so their difference is the levers'. Every figure

@@ -16,9 +16,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import TwoSlopeNorm
 
-from abm.app_charts import LiveFigure
-from abm.app_runs import DemoRun
-from abm.app_text import lang, people, t
+from abm.web.charts import LiveFigure
+from abm.web.runs import DemoRun
+from abm.web.text import lang, people, place_name, short, t
 from environment.inputs import CENSUS_YEAR, read_csv
 from environment.places import places
 
@@ -53,19 +53,6 @@ def links() -> list[tuple[str, str, str, str | None]]:
 def projects() -> dict[str, dict[str, str]]:
     """Transport projects with their names (``projects.csv``)."""
     return {r["key"]: r for r in read_csv("projects.csv")}
-
-
-def short(label: str) -> str:
-    """A place name without its parenthesised remark or its kind (Town, Subdistrict)."""
-    label = label.split("(")[0].split(" (")[0].strip()
-    return label.removesuffix(" Town").removesuffix(" Subdistrict")
-
-
-def place_name(key: str) -> str:
-    """A place's short name in the page's language."""
-    pl = places()
-    names = pl.name_zh if lang.value == "zh" else pl.name_en
-    return short(names[pl.index(key)])
 
 
 def draw_links(ax, run: DemoRun, year: int) -> None:

@@ -1,4 +1,4 @@
-"""Serve the web demo (``abm/app.py``) with Solara's server, offline and quietly.
+"""Serve the web demo (``abm/web/page.py``) with Solara's server, offline and quietly.
 
 Solara reads its settings from the environment when it is imported, so they are
 set here first: the app, production mode, no telemetry. Assets come from the
@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-APP = Path(__file__).with_name("app.py")
+APP = Path(__file__).with_name("page.py")
 SETTINGS = {
     "SOLARA_APP": str(APP),
     "SOLARA_MODE": "production",
