@@ -33,9 +33,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.machine import machine  # noqa: E402
-from experiments import calibrate  # noqa: E402
+from experiments import backends, calibrate  # noqa: E402
+from experiments.backends import Backend  # noqa: E402
 from experiments.optimize import optimize, problem_of, uncertainty_points  # noqa: E402
-from experiments.search_runs import Evaluator, Fidelity, cluster, fit_points  # noqa: E402
+from experiments.search_runs import Evaluator, Fidelity, fit_points  # noqa: E402
 from experiments.search_spec import load  # noqa: E402
 from experiments.store import RESULTS_DIR, git_commit  # noqa: E402
 
@@ -57,8 +58,8 @@ def throughput(spec, points, folder: Path, backend: str, jobs: int, n_candidates
     fidelity = Fidelity.of(spec.scale, spec.end, spec.seeds, spec.seed)
     terms = list(dict.fromkeys(m.term for m in problem_of(spec).measures))
     before = load_text()
-    with cluster(backend, jobs, None) as address:
-        args = (spec.base.settings, spec.base.name, points, fidelity, terms, backend, jobs, address)
+    with backends.using(Backend(backend, jobs)) as where:
+        args = (spec.base.settings, spec.base.name, points, fidelity, terms, where)
         Evaluator(folder / "warm", *args)(candidates(spec, max(jobs, 1), seed=99))  # start workers, import
         evaluator = Evaluator(folder / "timed", *args)
         started = time.perf_counter()
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = load(args.spec)
     values, refit = uncertainty_points(spec)
     started = time.perf_counter()
-    points = fit_points(values, refit, "joblib", 2)
+    points = fit_points(values, refit, Backend("joblib", 2))
     cached_s = time.perf_counter() - started
     n_candidates = max(args.runs // (len(values) * spec.seeds), 1)
     rows, search_lines = [], []
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             print(backend, jobs, result, file=sys.stderr)
         if not args.skip_search:
             before = load_text()
-            outcome = optimize(spec, tmp / "search", "joblib", 2, progress=False)
+            outcome = optimize(spec, tmp / "search", Backend("joblib", 2), progress=False)
             from experiments import search_report
 
             found = search_report.answer(outcome)

@@ -12,8 +12,9 @@ What comes from where:
 - **uncertainties**: the uncertain parameters of ``environment/data/parameters.toml`` (default: every one
   that is not a calibrated constant; a calibrated constant only when named), each over its declared range;
 - **levers**: the modelled levers of ``environment/data/levers.toml`` (default: all), each over its declared
-  range, defaulting to the base scenario's value; a true/false lever is a ``BooleanParameter``, a whole number
-  an ``IntegerParameter``, a number a ``RealParameter``; an opening year that may be "never" is an
+  range, defaulting to the base scenario's value; a true/false lever is a ``BooleanParameter``, a choice among
+  names (such as the parameter ``after_plan``) a ``CategoricalParameter``, a whole number an ``IntegerParameter``,
+  a number a ``RealParameter``; an opening year that may be "never" is an
   ``IntegerParameter`` from its first year to its last year + 1, where last + 1 stands for **never**
   (:data:`NEVER_IS_LAST_PLUS`: PRIM and the optimisers then read "never" as "later than any year");
 - **outcomes**: declared outcomes (``environment/data/outcomes.toml``) at chosen years, ``KEY@YEAR`` or a yearly
@@ -65,6 +66,8 @@ def parameter(setting: Setting, default: Any = None):
     key = setting.key
     if setting.kind == "bool":
         return ema.BooleanParameter(key, default=default)
+    if setting.kind == "choice":
+        return ema.CategoricalParameter(key, list(setting.values), default=default)
     if setting.kind in ("int", "year"):
         high = int(setting.high) + (NEVER_IS_LAST_PLUS if setting.never else 0)
         return ema.IntegerParameter(key, int(setting.low), high, default=encode(setting, default))

@@ -27,9 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import backends
+from experiments.backends import Backend
 from experiments.criteria import Measure
 from experiments.search import Problem, SearchResult, Settings, search
-from experiments.search_runs import Evaluator, Fidelity, Points, Run, cluster, evaluate_run, fit_points
+from experiments.search_runs import SERIAL, Evaluator, Fidelity, Points, Run, evaluate_run, fit_points
 from experiments.search_spec import SearchSpec
 
 
@@ -47,8 +49,7 @@ class SearchOutcome:
     fine_fidelity: Fidelity | None
     seconds: dict[str, float] = field(default_factory=dict)  # calibration, search, fine, total
     runs: dict[str, int] = field(default_factory=dict)  # run now and read back, per stage
-    jobs: int = 1
-    backend: str = "serial"
+    backend: Backend = SERIAL
 
 
 def problem_of(spec: SearchSpec) -> Problem:
@@ -76,9 +77,7 @@ def uncertainty_points(spec: SearchSpec) -> tuple[list[dict[str, Any]], tuple[in
 def optimize(
     spec: SearchSpec,
     out: Path,
-    backend: str = "joblib",
-    jobs: int = 1,
-    scheduler: str | None = None,
+    backend: Backend = SERIAL,
     progress: bool = True,
     run: Run = evaluate_run,
     say=lambda line: print(line, file=sys.stderr),
@@ -91,15 +90,15 @@ def optimize(
     coarse = Fidelity.of(spec.scale, spec.end, spec.seeds, spec.seed)
     fine = Fidelity.of(spec.fine_scale, spec.end, spec.fine_seeds, spec.seed) if spec.fine_seeds else None
     seconds: dict[str, float] = {}
-    with cluster(backend, jobs, scheduler) as address:
+    with backends.using(backend) as where:  # a Dask LocalCluster, if asked for, started once for the search
         say(f"{spec.name}: refitting the free constants at {len(values)} uncertainty points (cached after the first)")
         t = time.perf_counter()
-        points = fit_points(values, refit, backend, jobs, address)
+        points = fit_points(values, refit, where)
         seconds["calibration"] = time.perf_counter() - t
 
         def evaluator(folder: Path, fidelity: Fidelity, bar) -> Evaluator:
             base = spec.base.settings, spec.base.name
-            return Evaluator(folder, *base, points, fidelity, terms, backend, jobs, address, run, bar)
+            return Evaluator(folder, *base, points, fidelity, terms, where, run, bar)
 
         t = time.perf_counter()
         with _bar(progress, "search") as bar:
@@ -119,9 +118,7 @@ def optimize(
             seconds["fine"] = time.perf_counter() - t
             runs |= {"fine run": stage.ran, "fine read back": stage.reused}
     seconds["total"] = time.perf_counter() - started
-    return SearchOutcome(
-        spec, problem, points, refit, result, fine_measures, coarse, fine, seconds, runs, jobs, backend
-    )
+    return SearchOutcome(spec, problem, points, refit, result, fine_measures, coarse, fine, seconds, runs, backend)
 
 
 def _search(spec: SearchSpec, problem: Problem, evaluator: Evaluator, bar) -> SearchResult:

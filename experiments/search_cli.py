@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments.cli_options import backend_options, chosen_backend
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``discover`` and ``optimize`` to ``sub`` (the ``abm`` parser's subparsers)."""
@@ -29,11 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("optimize", help="robust lever search: what it would take to reach a target, at what cost")
     p.add_argument("file", help="search file, or the name of one in experiments/searches (e.g. reach_110wan)")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers (-1: all cores; default 1)")
-    p.add_argument("--backend", default="joblib", help="joblib (default), serial or dask")
-    p.add_argument("--scheduler", help="address of a Dask scheduler (with --backend dask; default: a LocalCluster)")
+    backend_options(p, jobs=1)
     p.add_argument("--out", type=Path, help="results folder (default: results/searches/<name>)")
-    p.add_argument("--replace", action="store_true", help="replace a folder holding another search file's results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_optimize)
 
@@ -76,7 +75,7 @@ def cmd_discover(args) -> int:
 
 
 def cmd_optimize(args) -> int:
-    from experiments import backends, search_report
+    from experiments import search_report
     from experiments.optimize import optimize
     from experiments.output_folders import locked
     from experiments.search_runs import SearchFailed
@@ -84,13 +83,13 @@ def cmd_optimize(args) -> int:
     from experiments.store import RESULTS_DIR
 
     spec = load(args.file)
-    backends.check(args.backend, args.jobs, args.scheduler)
+    backend = chosen_backend(args)
     out = args.out or RESULTS_DIR / "searches" / spec.name
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
     identity = {"source": str(Path(spec.source).resolve()), "search": spec.name}
     try:
-        with locked(out, "search", identity, replace=args.replace, say=say) as folder:
-            outcome = optimize(spec, folder, args.backend, args.jobs, args.scheduler, not args.no_progress, say=say)
+        with locked(out, "search", identity) as folder:
+            outcome = optimize(spec, folder, backend, not args.no_progress, say=say)
             search_report.write(outcome, folder)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are in {out}; the same command goes on from there", file=sys.stderr)

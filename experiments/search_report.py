@@ -396,7 +396,8 @@ def _method_lines(outcome: SearchOutcome) -> list[str]:
         f"- Search 搜索: NSGA-II (pymoo), {spec.population} candidates × {spec.generations} generations, seed "
         f"{spec.search_seed}; {len(outcome.result.archive)} distinct mixes evaluated. A heuristic search: a target "
         "it does not reach is out of reach of what it tried, not proven impossible.",
-        f"- This invocation 本次运行: {counts}; backend {outcome.backend}, {outcome.jobs} worker(s); {timing}. "
+        f"- This invocation 本次运行: {counts}; backend {outcome.backend.kind}, {outcome.backend.jobs} worker(s); "
+        f"{timing}. "
         f"Load average when the report was written: {load}.",
     ]
     return lines

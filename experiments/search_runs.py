@@ -10,7 +10,8 @@ same folder, never repeats a finished run and never reuses one from other code. 
 folder's runs in the order they were started (``p00000-r000``, ``p00001-r000`` …; the manifest's ``point``
 is that number); ``candidate`` is the candidate's number in the search that ran it.
 
->>> evaluator = Evaluator(folder, plan.settings, "plan", points, Fidelity.of(100, 2027, 1, 2022), terms, "joblib", 2)
+>>> fidelity = Fidelity.of(100, 2027, 1, 2022)
+>>> evaluator = Evaluator(folder, plan.settings, "plan", points, fidelity, terms, Backend("joblib", 2))
 >>> per_term = evaluator(candidates)   # term → array (candidates, points): the mean over seeds
 """
 
@@ -19,20 +20,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from experiments import backends, sweep_store
+from experiments import sweep_store
+from experiments.backends import Backend
 from experiments.criteria import Term
 from experiments.output_folders import write_text_atomic
 from experiments.runner import RunResult, RunSpec, attempt
 from experiments.sweep import SweepRun, derive_seed, run_id
 
 Run = Callable[[str, RunSpec], RunResult]
+SERIAL = Backend("serial")
 
 
 class SearchFailed(RuntimeError):
@@ -69,18 +71,14 @@ class Points:
 
 
 def fit_points(
-    values: list[dict[str, Any]],
-    refit: tuple[int, tuple[int, ...]] | None,
-    backend: str = "serial",
-    jobs: int = 1,
-    scheduler: str | None = None,
+    values: list[dict[str, Any]], refit: tuple[int, tuple[int, ...]] | None, backend: Backend = SERIAL
 ) -> Points:
     """Each point's free constants refitted to the 2010–2020 targets under its uncertainties
-    (``experiments.calibrate.fitted_constants``, cached on disk), on the backend; ``refit`` None: not refitted."""
+    (``experiments.calibrate.fitted_constants``, cached on disk), on ``backend``; ``refit`` None: not refitted."""
     if refit is None:
         return Points(values, [dict(v) for v in values])
     calls = [(i, v, refit[0], refit[1]) for i, v in enumerate(values)]
-    fitted = dict(backends.completed(_fit, calls, backend, jobs, scheduler))
+    fitted = dict(backend.completed(_fit, calls))
     return Points(values, [dict(v) | fitted[i] for i, v in enumerate(values)])
 
 
@@ -88,22 +86,6 @@ def _fit(i: int, values: dict, scale: int, seeds: tuple[int, ...]) -> tuple[int,
     from experiments.calibrate import fitted_constants
 
     return i, fitted_constants(values, scale, seeds)
-
-
-@contextmanager
-def cluster(backend: str, jobs: int, scheduler: str | None):
-    """The scheduler address to send runs to: a Dask LocalCluster started once for the whole search (not once per
-    generation) when ``--backend dask`` has no address; otherwise ``scheduler`` as given."""
-    if backend != "dask" or scheduler:
-        yield scheduler
-        return
-    import os
-
-    from dask.distributed import LocalCluster
-
-    workers = (os.cpu_count() or 1) if jobs == -1 else jobs
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as local:
-        yield local.scheduler_address
 
 
 class Evaluator:
@@ -118,9 +100,7 @@ class Evaluator:
         points: Points,
         fidelity: Fidelity,
         terms: Sequence[Term],
-        backend: str = "serial",
-        jobs: int = 1,
-        scheduler: str | None = None,
+        backend: Backend = SERIAL,
         run: Run = evaluate_run,
         bar: Any = None,
         flush_seconds: float = sweep_store.FLUSH_SECONDS,
@@ -130,7 +110,7 @@ class Evaluator:
 
         self.folder, self.base, self.scenario, self.points = Path(folder), dict(base), scenario, points
         self.fidelity, self.terms, self.run, self.bar = fidelity, list(terms), run, bar
-        self.backend, self.jobs, self.scheduler, self.flush_seconds = backend, jobs, scheduler, flush_seconds
+        self.backend, self.flush_seconds = backend, flush_seconds
         self.digest, self.version = model_digest(), git_commit()
         self.ids: dict[tuple, int] = {}
         self.ran = self.reused = 0
@@ -231,7 +211,7 @@ class Evaluator:
         failed: RunResult | None = None
         try:
             calls = [(r.run_id, r.spec) for r, _ in todo]
-            for result in backends.completed(self.run, calls, self.backend, self.jobs, self.scheduler):
+            for result in self.backend.completed(self.run, calls):
                 sweep_run, (c, u, k) = where[result.run_id]
                 writer.add(sweep_run, result)
                 if result.status != "done":

@@ -18,7 +18,7 @@ OUTCOMES = ("haimen_population@2022", "spending@2022")
 def tiny(seeds=(1, 2), **kwargs):
     """The model at 1:1000 to 2022 (about 0.1 s a run)."""
     args = {"uncertainties": UNCERTAINTIES, "levers_searched": LEVERS, "outcomes": OUTCOMES, "directions": {}}
-    return ema_model(scale=1000, end=2022, seeds=seeds, **(args | kwargs))
+    return ema_model(scale=1000, seeds=seeds, **({"end": 2022} | args | kwargs))
 
 
 def test_parameters_kinds_ranges_and_defaults_come_from_the_registries():
@@ -29,6 +29,9 @@ def test_parameters_kinds_ranges_and_defaults_come_from_the_registries():
     assert isinstance(by_name["bus_integration"], ema.BooleanParameter)
     assert isinstance(by_name["rent_subsidy"], ema.IntegerParameter) and by_name["rent_subsidy"].upper_bound == 3000
     assert isinstance(by_name["beta_income"], ema.RealParameter) and by_name["beta_income"].lower_bound == 0.8
+    after_plan = by_name["after_plan"]  # a choice among names
+    assert isinstance(after_plan, ema.CategoricalParameter)
+    assert [c.name for c in after_plan.categories] == list(parameters()["after_plan"].values)
     hsr = by_name["hsr_year"]  # 2025–2035, or never (= 2036)
     assert (hsr.lower_bound, hsr.upper_bound) == (2025, 2035 + NEVER_IS_LAST_PLUS) and hsr.default == 2027
     assert by_name["rent_subsidy"].default == levers()["rent_subsidy"].plan  # the base scenario's (plan) value
@@ -79,6 +82,16 @@ def test_an_experiment_is_the_mean_of_the_runners_runs_on_the_seeds():
             expected[f"{key}_2022"] += table.loc[(table.outcome == key) & (table.year == 2022), "value"].item() / 2
     for name, value in expected.items():
         assert outcomes[name][0] == pytest.approx(value, rel=1e-12)
+
+
+def test_a_choice_parameter_reaches_the_model():
+    model = tiny(uncertainties=["after_plan"], levers_searched=[], outcomes=("haimen_population@2027",), end=2027)
+    choices = [ema.Sample(c, after_plan=c) for c in ("stop", "continue")]
+    experiments, outcomes = ema.perform_experiments(model, scenarios=choices, evaluator=ema.SequentialEvaluator(model))
+    by_choice = dict(zip(experiments.after_plan.astype(str), outcomes["haimen_population_2027"], strict=True))
+    assert (
+        by_choice["continue"] > by_choice["stop"]
+    )  # the plan's yearly programmes continuing after 2025 bring more people by 2027
 
 
 def test_policies_under_a_scenario_share_their_seeds_and_never_is_the_last_year_plus_one():

@@ -11,6 +11,7 @@ import pytest
 
 from environment.scenario import load as load_scenario
 from experiments import search_report, sweep_store
+from experiments.backends import Backend
 from experiments.cli import main
 from experiments.criteria import parse_objective, parse_requirement
 from experiments.optimize import optimize
@@ -22,6 +23,7 @@ from experiments.sweep import Factor
 MIN_COST = parse_objective("min mean(spending@2022:2025)", "t", "o")
 MAX_SHARE = parse_objective("max share(haimen_population@2025 >= 110万)", "t", "o")
 ROBUST = parse_requirement("share(haimen_population@2025 >= 110万) >= 80%", "t", "r")
+SERIAL = Backend("serial")
 
 
 # ------------------------------------------------------------------ the search core on a stub evaluation
@@ -156,7 +158,7 @@ def spec_file(tmp_path: Path, generations: int = 12) -> Path:
 
 def test_whole_search_on_a_stub_model_reaches_the_known_optimum_and_writes_loadable_scenarios(tmp_path):
     spec = load(spec_file(tmp_path))
-    outcome = optimize(spec, tmp_path / "out", backend="serial", progress=False, run=stub_model, say=lambda _: None)
+    outcome = optimize(spec, tmp_path / "out", SERIAL, progress=False, run=stub_model, say=lambda _: None)
     found = search_report.answer(outcome)
     assert found.reachable and found.fidelity == "fine"
     cost = outcome.fine.loc[found.candidate, MIN_COST.measure.text]
@@ -180,7 +182,7 @@ def test_whole_search_on_a_stub_model_reaches_the_known_optimum_and_writes_loada
 def test_an_unreachable_target_is_said_plainly_with_the_best_value_reached(tmp_path):
     path = spec_file(tmp_path, generations=4)
     path.write_text(path.read_text().replace("110万", "130万"), encoding="utf-8")
-    outcome = optimize(load(path), tmp_path / "out", "serial", progress=False, run=stub_model, say=lambda _: None)
+    outcome = optimize(load(path), tmp_path / "out", SERIAL, progress=False, run=stub_model, say=lambda _: None)
     found = search_report.answer(outcome)
     assert not found.reachable
     text = search_report.write(outcome, tmp_path / "out")
@@ -206,11 +208,11 @@ class Interrupt:
 
 def test_an_interrupted_search_resumed_gives_the_same_pareto_set_without_repeating_a_run(tmp_path):
     spec = load(spec_file(tmp_path, generations=6))
-    straight = optimize(spec, tmp_path / "straight", "serial", progress=False, run=stub_model, say=lambda _: None)
+    straight = optimize(spec, tmp_path / "straight", SERIAL, progress=False, run=stub_model, say=lambda _: None)
     for after in (37, 250):  # killed twice: in the first generation, and later on
         with pytest.raises(KeyboardInterrupt):
-            optimize(spec, tmp_path / "resumed", "serial", progress=False, run=Interrupt(after), say=lambda _: None)
-    resumed = optimize(spec, tmp_path / "resumed", "serial", progress=False, run=stub_model, say=lambda _: None)
+            optimize(spec, tmp_path / "resumed", SERIAL, progress=False, run=Interrupt(after), say=lambda _: None)
+    resumed = optimize(spec, tmp_path / "resumed", SERIAL, progress=False, run=stub_model, say=lambda _: None)
     assert resumed.result.pareto == straight.result.pareto
     pd.testing.assert_frame_equal(resumed.result.archive, straight.result.archive)
     pd.testing.assert_frame_equal(resumed.fine, straight.fine)
