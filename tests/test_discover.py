@@ -29,6 +29,7 @@ FACTORS = {
     "bus_integration": {},
     "tunnel_year": {"values": [2028, 2031, "never"]},
     "beta_income": {},
+    "after_plan": {},  # a choice among names (stop, continue, phase_out): no part of the true box
 }
 
 
@@ -112,6 +113,7 @@ def test_bad_terms_say_what_is_allowed(text, allowed):
 def test_prim_finds_the_true_box_on_each_kind_of_factor(sweep_folder):
     cases = load_cases(sweep_folder, "haimen_population@2025", ">= 110万")
     assert str(cases.x.bus_integration.dtype) == "category" and str(cases.x.tunnel_year.dtype) == "category"
+    assert list(cases.x.after_plan.cat.categories) == ["stop", "continue", "phase_out"]
     found = discover(cases)
     step = found.trajectory.loc[found.chosen]
     assert step.coverage >= 0.95 and step.density >= 0.9
