@@ -224,13 +224,12 @@ def parse(raw: dict, where: str, default_name: str = "search") -> SearchSpec:
 
 
 def _base(value: Any, where: str) -> sc.Scenario:
-    if not isinstance(value, str):
-        raise SearchSpecError(where, "base", value, "the name or file of a scenario (see `abm scenarios`)")
+    from experiments.sweep import _base as sweep_base  # one reading of a base: a name, or a file beside this one
+
     try:
-        path = Path(where).parent / value
-        return sc.load(path if path.suffix == ".toml" and path.is_file() else value)
-    except sc.ScenarioError as e:
-        raise SearchSpecError(where, "base", value, f"{e.where}: {e.key}: {e.allowed}") from None
+        return sweep_base(value, where)
+    except SweepError as e:
+        raise SearchSpecError(e.where, e.key, e.value, e.allowed) from None
 
 
 def _table(raw: dict, key: str, where: str) -> dict:
