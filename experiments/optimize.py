@@ -30,7 +30,7 @@ import pandas as pd
 from experiments import backends
 from experiments.backends import Backend
 from experiments.criteria import Measure
-from experiments.search import Problem, SearchResult, Settings, search
+from experiments.search import GeneticSettings, Problem, SearchResult, search
 from experiments.search_runs import SERIAL, Evaluator, Fidelity, Points, Run, evaluate_run, fit_points
 from experiments.search_spec import SearchSpec
 
@@ -133,7 +133,7 @@ def _search(spec: SearchSpec, problem: Problem, evaluator: Evaluator, bar) -> Se
     return search(
         problem,
         lambda candidates: measures_of(problem.measures, evaluator(candidates)),
-        Settings(spec.population, spec.generations, spec.search_seed),
+        GeneticSettings(spec.population, spec.generations, spec.search_seed),
         start=[_start(spec)],
         on_generation=on_generation,
     )

@@ -79,7 +79,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class Settings:
+class GeneticSettings:
     """The genetic search's settings: candidates per generation, generations and the seed."""
 
     population: int = 32
@@ -102,7 +102,7 @@ class SearchResult:
 def search(
     problem: Problem,
     evaluate: Evaluate,
-    settings: Settings = Settings(),
+    settings: GeneticSettings = GeneticSettings(),
     start: Sequence[Candidate] = (),
     on_generation: Callable[[int, int], None] | None = None,
 ) -> SearchResult:

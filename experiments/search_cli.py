@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--density", type=_share, default=0.8, help="the box: widest one at least this dense (0.8)")
     p.add_argument("--box", type=_step, help="report this step of PRIM's peeling trajectory instead")
     p.add_argument("--out", type=Path, help="output folder (default: FOLDER/discovery/<target>)")
+    p.add_argument(
+        "--replace", action="store_true", help="replace an earlier discovery even if another sweep or target made it"
+    )
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("optimize", help="robust lever search: what it would take to reach a target, at what cost")
@@ -63,7 +66,8 @@ def cmd_discover(args) -> int:
     found = discover(cases, box=args.box, min_density=args.density)
     out = args.out or Path(args.folder) / "discovery" / slug(cases.target)
     identity = {"source": str(Path(args.folder).resolve()), "target": cases.target.text}
-    with staged(out, "discovery", identity, say=lambda line: print(line, file=sys.stderr)) as folder:
+    say = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    with staged(out, "discovery", identity, replace=args.replace, say=say) as folder:
         discover_report.write(found, folder)
     step = found.trajectory.loc[found.chosen]
     zh, en = in_words(found.limits)

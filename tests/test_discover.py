@@ -194,3 +194,20 @@ def test_discover_refuses_in_one_line_and_writes_nothing(sweep_folder, tmp_path,
     err = capsys.readouterr().err.strip()
     assert err.startswith("abm: error:") and message in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_another_sweeps_discovery_is_replaced_only_with_replace(sweep_folder, tmp_path, capsys):
+    import shutil
+
+    other = shutil.copytree(sweep_folder, tmp_path / "other", ignore=shutil.ignore_patterns("discovery"))
+    out = tmp_path / "out"
+    target = ["--outcome", "haimen_population@2025", "--target", ">= 110万", "--out", str(out)]
+    assert main(["discover", str(sweep_folder), *target]) == 0
+    first = (out / "discovery.md").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["discover", str(other), *target]) == 2  # another sweep's discovery is in the folder
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("abm: error:") and "--replace" in err and len(err.splitlines()) == 1
+    assert (out / "discovery.md").read_text(encoding="utf-8") == first
+    assert main(["discover", str(other), *target, "--replace"]) == 0
+    assert str(other) in (out / "discovery.md").read_text(encoding="utf-8")

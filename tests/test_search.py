@@ -16,7 +16,7 @@ from experiments.cli import main
 from experiments.criteria import parse_objective, parse_requirement
 from experiments.optimize import optimize
 from experiments.runner import RunResult, RunSpec
-from experiments.search import Problem, Settings, pareto_set, search
+from experiments.search import GeneticSettings, Problem, pareto_set, search
 from experiments.search_spec import SearchSpecError, load, parse
 from experiments.sweep import Factor
 
@@ -54,7 +54,7 @@ STUB = Problem(
 
 
 def test_search_finds_the_known_cheapest_robust_mix_and_a_monotone_front():
-    result = search(STUB, stub_evaluate, Settings(population=24, generations=30, seed=3))
+    result = search(STUB, stub_evaluate, GeneticSettings(population=24, generations=30, seed=3))
     front = result.archive.loc[result.pareto]
     cost, share = front[MIN_COST.measure.text].to_numpy(), front[MAX_SHARE.measure.text].to_numpy()
     assert np.all(np.diff(cost) > 0) and np.all(np.diff(share) > 0)  # more reach costs more: a true trade-off
@@ -65,7 +65,7 @@ def test_search_finds_the_known_cheapest_robust_mix_and_a_monotone_front():
 
 
 def test_search_is_deterministic_and_a_replay_asks_for_nothing_new():
-    settings = Settings(population=12, generations=6, seed=5)
+    settings = GeneticSettings(population=12, generations=6, seed=5)
     first = search(STUB, stub_evaluate, settings)
     asked: list[dict] = []
     known = {tuple(c.items()): m for c, m in zip(first.candidates, stub_evaluate(first.candidates), strict=True)}
