@@ -197,7 +197,8 @@ class Sweep:
         points = self.points()
         for row in points.to_dict("records"):
             point = int(row.pop("point"))
-            values = {k: plain(v) for k, v in row.items()}
+            # a choice of "never" (None) comes back from the points' table as NaN: it is None again here
+            values = {k: None if isinstance(v, float) and math.isnan(v) else plain(v) for k, v in row.items()}
             settings = {**self.base.settings, **values}
             for rep in range(self.replicates):
                 seed = derive_seed(self.seed, rep, point=None if self.paired else point)

@@ -1,4 +1,5 @@
-"""The workbench's commands: ``abm sweep``, ``abm query``, ``abm compare`` and ``abm sensitivity``.
+"""The workbench's commands: ``abm sweep``, ``abm query``, ``abm compare`` and ``abm sensitivity``
+(and, from ``experiments.search_cli``, ``abm discover`` and ``abm optimize``).
 
 :func:`register` adds them to the ``abm`` parser; each command imports what it
 needs only when run, so listings and input errors stay fast. User errors
@@ -87,6 +88,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="output folder (default: FOLDER/sensitivity)")
     p.add_argument("--replace", action="store_true", help=_REPLACE_HELP)
     p.set_defaults(func=cmd_sensitivity)
+
+    from experiments.search_cli import register as register_search  # discover, optimize
+
+    register_search(sub)
 
 
 _REPLACE_HELP = "replace an earlier result of this tool even if other inputs made it (never files of yours)"

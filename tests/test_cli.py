@@ -40,6 +40,8 @@ SUBCOMMANDS = [
     "compare",
     "sensitivity",
     "validate",
+    "discover",
+    "optimize",
 ]
 RUN_COLUMNS = [
     *("year", "place", "in_haimen", "population", "urban_population"),
