@@ -170,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--scale", type=run_option("scale", "--scale"), default=10, help="people per agent (default 10)")
     p.add_argument("--seeds", type=_seed_list, default=(1, 2, 3), help="comma-separated seeds (default 1,2,3)")
-    _uncertainty_options(
+    uncertainty_options(
         p, 0, "also a parameter band: N recalibrated Latin-hypercube points, one seed each (default %(default)s)"
     )
     backend_options(p, jobs=-1)
