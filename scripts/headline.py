@@ -49,14 +49,14 @@ def _fmt(key: str, value: float) -> str:
     return f"{value:.1%}" if key == "urbanization" else f"{value:+,.0f}" if key.startswith("added") else f"{value:,.0f}"
 
 
-def summarize(baseline: pd.DataFrame, plan: pd.DataFrame) -> str:
-    """The Markdown table of ranges, seed noise and attainment."""
+def summarize(baseline: pd.DataFrame, plan: pd.DataFrame, year: int = 2025) -> str:
+    """The Markdown table of ranges, seed noise and attainment in ``year``."""
     paired = plan.merge(baseline, on=["point", "replicate", "outcome"], suffixes=("_plan", "_baseline"))
     paired["effect"] = paired.value_plan - paired.value_baseline
     by_point = paired.groupby(["outcome", "point"])[["value_baseline", "value_plan", "effect"]].mean()
     noise = paired.groupby(["outcome", "point"])[["value_plan", "effect"]].std(ddof=1).groupby("outcome").mean()
     goals = {t.places if t.places != "haimen" else t.key: t for t in targets().values()}
-    header = ("2025", "baseline (median, range)", "plan (median, range)", "plan − baseline (median, range)")
+    header = (str(year), "baseline (median, range)", "plan (median, range)", "plan − baseline (median, range)")
     header += ("seed noise (s.d.)", "plan meets target")
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for key, name in FIGURES.items():
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("plan", type=Path)
     parser.add_argument("--year", type=int, default=2025)
     args = parser.parse_args()
-    print(summarize(table(args.baseline, args.year), table(args.plan, args.year)))
+    print(summarize(table(args.baseline, args.year), table(args.plan, args.year), args.year))
     print()
     print(reached_by_year(population_by_year(args.baseline), population_by_year(args.plan)))
 
