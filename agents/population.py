@@ -23,7 +23,8 @@ class Columns:
     Appended rows (:meth:`extend`) are written into spare room after each column's rows: the column is the first
     ``len`` rows of a buffer (a view), and only a column without room (full, kept anew, or assigned anew) is copied,
     into a buffer of twice the rows needed. The same values, dtypes and row order as concatenating; a column read
-    before an append keeps its rows.
+    before an append keeps its rows, but shares them with the table: write into a column read anew, not into one
+    kept from before an append (the write would reach the table's rows, where a concatenation would not).
     """
 
     def __len__(self) -> int:
