@@ -8,6 +8,7 @@ objects (``abm.handles``) are thin handles over these rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Self
 
 import numpy as np
@@ -17,29 +18,66 @@ NO_JOB = -1
 
 
 class Columns:
-    """Equal-length numpy columns, one row per agent (a struct of arrays)."""
+    """Equal-length numpy columns, one row per agent (a struct of arrays).
+
+    Appended rows (:meth:`extend`) are written into spare room after each column's rows: the column is the first
+    ``len`` rows of a buffer (a view), and only a column without room (full, kept anew, or assigned anew) is copied,
+    into a buffer of twice the rows needed. The same values, dtypes and row order as concatenating; a column read
+    before an append keeps its rows, but shares them with the table: write into a column read anew, not into one
+    kept from before an append (the write would reach the table's rows, where a concatenation would not).
+    """
 
     def __len__(self) -> int:
-        return len(getattr(self, fields(self)[0].name))
+        return len(getattr(self, _names(type(self))[0]))
 
     def take(self, index: np.ndarray) -> Self:
         """The rows at ``index`` (indices or a boolean mask) as a new table."""
-        return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return type(self)(**{name: getattr(self, name)[index] for name in _names(type(self))})
 
     @classmethod
     def concat(cls, *tables: Self) -> Self:
         """The rows of ``tables``, one after the other, as a new table."""
-        return cls(**{f.name: np.concatenate([getattr(t, f.name) for t in tables]) for f in fields(cls)})
+        return cls(**{name: np.concatenate([getattr(t, name) for t in tables]) for name in _names(cls)})
 
     def extend(self, other: Self) -> None:
-        """Append the rows of ``other``."""
-        for f in fields(self):
-            setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
+        """Append the rows of ``other`` (written into each column's spare room where it has enough)."""
+        n, added = len(self), len(other)
+        for name in _names(type(self)):
+            column, new = getattr(self, name), getattr(other, name)
+            if np.result_type(column, new) != column.dtype or column.shape[1:] != new.shape[1:]:
+                setattr(self, name, np.concatenate([column, new]))  # a wider type: as concatenating gives it
+                continue
+            buffer = self._buffer_of(name, column)
+            if buffer is None or len(buffer) < n + added:
+                buffer = np.empty((2 * (n + added) + _SPARE_ROWS, *column.shape[1:]), dtype=column.dtype)
+                buffer[:n] = column
+            buffer[n : n + added] = new
+            self._hold(name, buffer, n + added)
 
     def keep(self, mask: np.ndarray) -> None:
-        """Keep the rows where ``mask`` is true."""
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name)[mask])
+        """Keep the rows where ``mask`` is true (as new arrays: the next :meth:`extend` gives them room)."""
+        for name in _names(type(self)):
+            setattr(self, name, getattr(self, name)[mask])
+
+    def _buffer_of(self, name: str, column: np.ndarray) -> np.ndarray | None:
+        """The buffer whose first rows ``column`` is, if it is still the one :meth:`_hold` set (not assigned anew)."""
+        held = self.__dict__.get("_buffers", {}).get(name)
+        return held[1] if held is not None and held[0] is column else None
+
+    def _hold(self, name: str, buffer: np.ndarray, n: int) -> None:
+        """Make the column ``name`` the first ``n`` rows of ``buffer``."""
+        view = buffer[:n]
+        self.__dict__.setdefault("_buffers", {})[name] = (view, buffer)
+        setattr(self, name, view)
+
+
+_SPARE_ROWS = 64  # at least this much room in a buffer (small tables)
+
+
+@cache
+def _names(table: type) -> tuple[str, ...]:
+    """The column names of a :class:`Columns` class, in order (``dataclasses.fields``, looked up once)."""
+    return tuple(f.name for f in fields(table))
 
 
 def taken_lazily[T](table: T, index: np.ndarray) -> T:

@@ -1,9 +1,10 @@
 """One model run, measured, in a fresh process: what ``benchmarks/run.py`` starts for each run of parts 2, 4 and 5.
 
-    python -m benchmarks.child SCALE END SCENARIO [--pinned JSON] [--count-rounds] [--shadow-price-rounds N]
+    python benchmarks/child.py SCALE END SCENARIO [--pinned JSON] [--count-rounds] [--shadow-price-rounds N]
 
-Run from the root of the tree measured with that tree first on ``PYTHONPATH`` (this tree's, or a baseline
-commit's worktree), so that tree's model is the one imported. Prints one JSON line: setup, each year's wall
+Run by its path (this tree's measuring code, whatever tree is measured) from the root of the tree measured, with
+that tree first on ``PYTHONPATH`` (this tree's, or a baseline commit's worktree), so that tree's model is the one
+imported. Prints one JSON line: setup, each year's wall
 and CPU time, each stage's time per year, peak memory, rows, and the shadow-price rounds.
 
 It measures through the model's declared hooks only: the stages are ``MigrationModel.STAGES`` (each stage
@@ -35,19 +36,29 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def settings_of(scenario: str, pinned: str) -> dict[str, Any]:
-    """The scenario's settings, with the ``pinned`` parameter values this tree declares (for a fair comparison)."""
+def settings_of(scenario: str, pinned: str) -> tuple[dict[str, Any], list[str]]:
+    """The scenario's settings, with the ``pinned`` parameter values this tree accepts (for a fair comparison), and
+    the pinned keys it does not accept (see :func:`pinned_settings`)."""
     settings: dict[str, Any] = {}
     if scenario != "baseline":
         from environment.scenario import load
 
         settings = dict(load(scenario).settings)
-    if pinned:
-        from environment.settings import parameters
+    return pinned_settings(settings, pinned)
 
-        known = parameters()
-        settings |= {k: v for k, v in json.loads(pinned).items() if k in known}
-    return settings
+
+def pinned_settings(settings: dict[str, Any], pinned: str) -> tuple[dict[str, Any], list[str]]:
+    """``settings`` with the ``pinned`` values (JSON) this tree declares and accepts, and the keys it does not (an
+    older commit may not know a newer lever or parameter, or allow its value: its own value stays)."""
+    from environment.settings import SettingError, check_setting
+
+    settings, unpinned = dict(settings), []
+    for key, value in json.loads(pinned or "{}").items():
+        try:
+            settings[key] = check_setting(key, value, "pinned")
+        except SettingError:
+            unpinned.append(key)
+    return settings, unpinned
 
 
 def measure(
@@ -68,7 +79,7 @@ def measure(
         from agents.choice import RoundsLog, logging_rounds
 
         log = RoundsLog() if rounds_limit is None else RoundsLog(limit=rounds_limit)
-    settings = settings_of(scenario, pinned)
+    settings, unpinned = settings_of(scenario, pinned)
     with contextlib.ExitStack() as stack:
         if log is not None:
             stack.enter_context(logging_rounds(log))
@@ -116,6 +127,7 @@ def measure(
         "persons_start": persons_start,
         "households_start": households_start,
         "persons_end": len(model.population.persons),
+        "unpinned": unpinned,
         "package": abm.__file__,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

@@ -21,7 +21,7 @@ weighted by the sex ratio at birth, equals the declared value.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from scipy.optimize import brentq
@@ -109,8 +109,10 @@ def both_sexes(e0: np.ndarray, boy_share: float) -> float:
     return float(boy_share * e0[0] + (1 - boy_share) * e0[1])
 
 
+@lru_cache(maxsize=1024)
 def level_for(e0: float, boy_share: float) -> float:
-    """The level k at which ``k × standard_rates()`` gives life expectancy ``e0`` (both sexes), to 1e-9 years."""
+    """The level k at which ``k × standard_rates()`` gives life expectancy ``e0`` (both sexes), to 1e-9 years
+    (solved once per pair of values: runs with the same parameters share the years' levels)."""
     standard = standard_rates()
     return float(
         brentq(lambda k: both_sexes(life_expectancy(k * standard), boy_share) - e0, 0.05, 20.0, xtol=1e-13, rtol=1e-14)

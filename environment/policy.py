@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from functools import cache, cached_property
+from typing import Any
 
 import numpy as np
 
@@ -94,11 +95,17 @@ class Policy:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._years: dict[int, PolicyYear] = {}
+        self._values: dict[tuple[str, int], Any] = {}  # value(key, year), computed once (the settings are read-only)
 
     def value(self, key: str, year: int):
         """A lever's value in ``year`` under its time profile and delivered share: its baseline outside the profile,
         its setting where the profile is complete (times the delivered share of the increment), in between
         linearly."""
+        if (key, year) not in self._values:
+            self._values[key, year] = self._value(key, year)
+        return self._values[key, year]
+
+    def _value(self, key: str, year: int):
         lever, setting = levers()[key], self.settings[key]
         share = self.profile_share(lever, year, self.settings.after_plan)
         if lever.delivery:

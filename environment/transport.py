@@ -12,7 +12,7 @@ year is the shortest path over the links open that year.
 from __future__ import annotations
 
 from datetime import date
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import networkx as nx
 import numpy as np
@@ -35,24 +35,52 @@ def historical_openings() -> dict[str, int]:
     return {r["key"]: model_year(date.fromisoformat(r["opened"])) for r in read_csv("projects.csv") if r["opened"]}
 
 
+@lru_cache(maxsize=8)
+def network(travel_time_factor: float) -> nx.MultiGraph:
+    """The links of ``transport.csv`` (every project's), their minutes times ``travel_time_factor`` (frozen: runs with
+    the same factor share it)."""
+    graph = nx.MultiGraph()
+    graph.add_nodes_from(places().keys)
+    for row in read_csv("transport.csv"):
+        graph.add_edge(
+            row["a"],
+            row["b"],
+            mode=row["mode"],
+            project=row["project"] or None,
+            minutes=float(row["minutes"]) * travel_time_factor,
+        )
+    return nx.freeze(graph)
+
+
+@lru_cache(maxsize=256)
+def shortest_minutes(travel_time_factor: float, projects: frozenset[str]) -> np.ndarray:
+    """Shortest door-to-door minutes between places over the links open with ``projects``, float[place, place]
+    (inf if no link): computed once per factor and set of open projects, the values a run's levers give (read-only,
+    shared by runs)."""
+    graph = network(travel_time_factor)
+    open_graph = nx.Graph()
+    open_graph.add_nodes_from(graph.nodes)
+    for a, b, d in graph.edges(data=True):
+        if d["project"] is None or d["project"] in projects:
+            old = open_graph.get_edge_data(a, b, {"minutes": np.inf})["minutes"]
+            open_graph.add_edge(a, b, minutes=min(old, d["minutes"]))
+    keys = places().keys
+    minutes = np.full((len(keys), len(keys)), np.inf)
+    for i, source in enumerate(keys):
+        lengths = nx.single_source_dijkstra_path_length(open_graph, source, weight="minutes")
+        for j, target in enumerate(keys):
+            minutes[i, j] = lengths.get(target, np.inf)
+    minutes.flags.writeable = False
+    return minutes
+
+
 class Transport:
     """Travel and commute times for any year under a run's settings (projects open as the policy's year says)."""
 
     def __init__(self, settings: Settings, policy: Policy) -> None:
         self.settings = settings
         self.policy = policy
-        self.graph = nx.MultiGraph()
-        pl = places()
-        self.graph.add_nodes_from(pl.keys)
-        for row in read_csv("transport.csv"):
-            self.graph.add_edge(
-                row["a"],
-                row["b"],
-                mode=row["mode"],
-                project=row["project"] or None,
-                minutes=float(row["minutes"]) * settings.travel_time_factor,
-            )
-        self._cache: dict[frozenset[str], np.ndarray] = {}
+        self.graph = network(settings.travel_time_factor)  # shared by runs with the same factor: read-only
 
     @property
     def opening_year(self) -> dict[str, int | None]:
@@ -68,26 +96,8 @@ class Transport:
         return self.policy.year(year).open_projects | historical
 
     def place_minutes(self, year: int) -> np.ndarray:
-        """Shortest door-to-door minutes between places, float[place, place] (inf if no link)."""
-        projects = self.open_projects(year)
-        if projects not in self._cache:
-            self._cache[projects] = self._shortest_paths(projects)
-        return self._cache[projects]
-
-    def _shortest_paths(self, projects: frozenset[str]) -> np.ndarray:
-        open_graph = nx.Graph()
-        open_graph.add_nodes_from(self.graph.nodes)
-        for a, b, d in self.graph.edges(data=True):
-            if d["project"] is None or d["project"] in projects:
-                old = open_graph.get_edge_data(a, b, {"minutes": np.inf})["minutes"]
-                open_graph.add_edge(a, b, minutes=min(old, d["minutes"]))
-        keys = places().keys
-        minutes = np.full((len(keys), len(keys)), np.inf)
-        for i, source in enumerate(keys):
-            lengths = nx.single_source_dijkstra_path_length(open_graph, source, weight="minutes")
-            for j, target in enumerate(keys):
-                minutes[i, j] = lengths.get(target, np.inf)
-        return minutes
+        """Shortest door-to-door minutes between places, float[place, place] (inf if no link; read-only)."""
+        return shortest_minutes(self.settings.travel_time_factor, self.open_projects(year))
 
     @cached_property
     def local_minutes(self) -> np.ndarray:

@@ -21,13 +21,22 @@ def test_quick_benchmark_runs_and_shares_agree(tmp_path):
     results = run.main(["--quick", "--scales", "1000", "--end", "2022", "--out", str(out)])
     text = out.read_text(encoding="utf-8")
     for heading in (
+        "## Goals (issue 24)",
         "## 1. Against the naive Mesa",
         "## 2. Scale",
         "## 3. Against the hardware",
         "## 4. Where the time",
         "## 5. The shadow-price rounds",
+        "## 6. The lever search's throughput",
     ):
         assert heading in text
+    (scale,) = results["scales"]  # the whole process outlasts the run inside it
+    assert all(r["process"] > r["total"] > r["setup"] > 0 for r in scale.runs)
+    (today,) = results["throughput"]  # warm runs serial and on 2 workers, with what a fresh worker pays first
+    (round_,) = today.rounds
+    assert today.commit == "today" and len(round_["run_cpu"]) == round_["runs"] == 4 and min(round_["run_cpu"]) > 0
+    assert round_["import"] > 0 and round_["setup_first"] > 0 and round_["unpinned"] == []
+    assert today.per_minute("serial") > 0 and today.per_minute("workers") > 0
     assert "`choose_residences`" in text
     (rounds,) = results["rounds"]  # the rounds were counted, and the what-if ran none
     counted = [r[2] for r in rounds.counted[0]["rounds"]]

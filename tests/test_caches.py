@@ -1,0 +1,68 @@
+"""Caches that runs share (keyed on the values they depend on) never give a stale value when a value changes.
+
+The lever search and the page run the model many times in one process with different lever and parameter values:
+what is computed once per value (transport minutes, life-table levels) or once per run (a lever's yearly value) must
+follow every change of value, back and forth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from environment import life_table, transport
+from environment.policy import Policy
+from environment.settings import resolve
+
+
+def fresh_minutes(factor: float, projects: frozenset[str]) -> np.ndarray:
+    """The minutes computed anew, no cache consulted (the network too)."""
+    transport.network.cache_clear()
+    transport.shortest_minutes.cache_clear()
+    return transport.shortest_minutes.__wrapped__(factor, projects)
+
+
+def test_transport_minutes_follow_the_travel_time_factor_and_the_projects_open():
+    every = frozenset({"hsr", "tunnel", "airport", "roads", "bus"})
+    fresh = {(f, p): fresh_minutes(f, p) for f in (0.8, 1.0, 1.2) for p in (frozenset(), every)}
+    assert not np.array_equal(fresh[0.8, every], fresh[1.2, every])  # a change of value changes the minutes
+    assert not np.array_equal(fresh[1.0, frozenset()], fresh[1.0, every])
+    for factor, projects in [(0.8, every), (1.2, every), (1.0, frozenset()), (0.8, every), (1.0, every), (1.2, every)]:
+        cached = transport.shortest_minutes(factor, projects)
+        np.testing.assert_array_equal(cached, fresh[factor, projects])
+        assert not cached.flags.writeable  # shared by runs: nobody may change it
+        assert transport.network(factor).edges == transport.network.__wrapped__(factor).edges
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.2])
+def test_a_runs_commute_minutes_are_those_of_its_own_factor(factor):
+    settings, default = resolve({"travel_time_factor": factor}), resolve({})
+    anew = {s.travel_time_factor: _commute_anew(s) for s in (settings, default)}
+    assert not np.array_equal(anew[factor], anew[default.travel_time_factor])
+    for order in ((settings, default), (default, settings)):  # either order: each run its own minutes
+        for s in order:
+            minutes = transport.Transport(s, Policy(s)).commute_minutes(2030)
+            np.testing.assert_array_equal(minutes, anew[s.travel_time_factor])
+
+
+def _commute_anew(settings) -> np.ndarray:
+    transport.network.cache_clear()
+    transport.shortest_minutes.cache_clear()
+    return transport.Transport(settings, Policy(settings)).commute_minutes(2030)
+
+
+def test_life_table_levels_follow_the_life_expectancy():
+    values = [(78.0, 0.52), (82.5, 0.52), (78.0, 0.53), (78.0, 0.52)]
+    levels = [life_table.level_for(e0, boys) for e0, boys in values]
+    assert levels == [life_table.level_for.__wrapped__(e0, boys) for e0, boys in values]
+    assert len(set(levels)) == 3  # each distinct pair its own level
+
+
+def test_a_levers_yearly_value_is_its_own_runs():
+    """Each run's policy keeps its own values: a second run with another setting does not read the first's."""
+    low, high = Policy(resolve({"rent_subsidy": 500})), Policy(resolve({"rent_subsidy": 2500}))
+    years = range(2020, 2036)
+    first = [low.value("rent_subsidy", y) for y in years]
+    assert [high.value("rent_subsidy", y) for y in years] == [high._value("rent_subsidy", y) for y in years]
+    assert [low.value("rent_subsidy", y) for y in years] == first == [low._value("rent_subsidy", y) for y in years]
+    assert max(first) == 500 and max(high.value("rent_subsidy", y) for y in years) == 2500

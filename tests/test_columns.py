@@ -1,0 +1,69 @@
+"""Row tables kept in buffers with spare room (``agents.population.Columns``): appending gives exactly what
+concatenating gives, and never changes a column someone read before."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.population import Households
+
+
+def households(n: int, start: int = 0) -> Households:
+    rows = np.arange(start, start + n)
+    return Households(
+        key=rows.astype(np.uint64),
+        place=(rows % 7).astype(np.int16),
+        urban=rows % 2 == 0,
+        tenure=(rows % 3).astype(np.int8),
+        hukou_city=(rows % 5).astype(np.int8),
+        weight=rows * 0.5,
+        origin=(rows % 11).astype(np.int16),
+        arrived=np.full(n, 2020, dtype=np.int16),
+    )
+
+
+def concatenated(*tables: Households) -> Households:
+    return Households.concat(*tables)
+
+
+def assert_same(table: Households, expected: Households) -> None:
+    for name, column in vars(expected).items():
+        got = getattr(table, name)
+        assert got.dtype == column.dtype, name
+        np.testing.assert_array_equal(got, column, err_msg=name)
+
+
+def test_appends_into_spare_room_give_what_concatenating_gives_and_keep_earlier_reads():
+    table, parts = households(5), [households(5)]
+    read = {}
+    for k, n in enumerate([3, 0, 40, 1, 200, 7]):  # small appends into the room, and some larger than it
+        before, seen = len(table), table.weight
+        part = households(n, start=100 * (k + 1))
+        table.extend(part)
+        parts.append(part)
+        assert_same(table, concatenated(*parts))
+        np.testing.assert_array_equal(seen, concatenated(*parts).weight[:before])  # a column read before: unchanged
+        read[k] = table.place
+    table.keep(table.place != 3)
+    kept = concatenated(*parts).take(concatenated(*parts).place != 3)
+    assert_same(table, kept)
+    table.place[:2] = 6  # written in place: the buffer's rows, read by the next append
+    kept.place[:2] = 6
+    table.extend(households(4, start=5000))
+    assert_same(table, concatenated(kept, households(4, start=5000)))
+
+
+def test_a_column_assigned_anew_or_appended_with_a_wider_type_is_not_written_over():
+    table = households(10)
+    table.extend(households(2, start=10))  # now in a buffer with room
+    replaced = np.full(12, 9, dtype=np.int16)
+    table.place = replaced  # assigned anew: its own array, not the old buffer's rows
+    table.extend(households(3, start=12))
+    np.testing.assert_array_equal(replaced, np.full(12, 9))  # not appended to in place
+    expected = concatenated(households(10), households(2, start=10), households(3, start=12))
+    expected.place[:12] = 9
+    assert_same(table, expected)
+    wider = households(2, start=20)
+    wider.place = wider.place.astype(np.int64)  # as np.concatenate: the wider type
+    table.extend(wider)
+    assert table.place.dtype == np.int64 and len(table) == 17
