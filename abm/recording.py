@@ -209,6 +209,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
     w, household_in_haimen = counts["person_weight"], counts["household_in_haimen"]
     registered = (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household]
     working_weight, job = _working_in_haimen(model, counts)
+    shanghai = np.flatnonzero(pl.city == pl.city[pl.index("shanghai")])  # Shanghai's places, Chongming included
     family = household_in_haimen & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
     return {
@@ -224,7 +225,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         "departures": departures,
         "net_migration": arrivals - departures,
         "rural_to_urban": rural_to_urban,
-        "working_in_shanghai": working_weight[job == pl.index("shanghai")].sum(),
+        "working_in_shanghai": working_weight[np.isin(job, shanghai)].sum(),
         "workers": working_weight.sum(),
         "unemployed": working_weight[job < 0].sum(),
         "households": households,
