@@ -5,7 +5,11 @@ Each scenario runs in this process (recruits are noted as the model asks for the
 any checkout: put its folder first on the path to measure it (a checkout without in-commuters reports none).
 
     PYTHONPATH=. .venv/bin/python scripts/commuting_measure.py [--scale 20] [--seeds 1,2,3] [--end 2035]
-        [--set in_commuting_constant=-2.95]
+        [--set in_commuting_constant=-2.95] [--versus plan] [--only KEY=VALUE ...]
+
+``--versus`` names the scenario run against the baseline (default the plan) and ``--only`` sets levers or
+parameters in it alone: ``--versus baseline --only industrial_jobs_kaifaqu=3500 ...`` measures the plan's job
+levers by themselves.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from environment.places import places
 YEARS = (2025, 2035)
 
 
-def one_run(scenario: str, seed: int, scale: int, end: int, settings: dict) -> pd.DataFrame:
+def one_run(arm: str, scenario: str, seed: int, scale: int, end: int, settings: dict) -> pd.DataFrame:
     """A run's yearly figures: population, in-commuters by zone, recruits and delivered jobs (cumulative)."""
     recruits: dict[int, float] = {}
     wanted_by = abm.model.recruits_wanted
@@ -55,7 +59,7 @@ def one_run(scenario: str, seed: int, scale: int, end: int, settings: dict) -> p
             )
     finally:
         abm.model.recruits_wanted = wanted_by
-    return pd.DataFrame(rows).assign(scenario=scenario, seed=seed)
+    return pd.DataFrame(rows).assign(scenario=arm, seed=seed)
 
 
 def main() -> None:
@@ -64,17 +68,22 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--end", type=int, default=2035)
     parser.add_argument("--set", action="append", default=[], help="KEY=VALUE for both scenarios")
+    parser.add_argument("--versus", default="plan", help="the scenario run against the baseline")
+    parser.add_argument("--only", action="append", default=[], help="KEY=VALUE for the --versus scenario alone")
     args = parser.parse_args()
     settings = {k: float(v) for k, v in (s.split("=", 1) for s in args.set)}
+    variant = settings | {k: float(v) for k, v in (s.split("=", 1) for s in args.only)}
     seeds = [int(s) for s in args.seeds.split(",")]
+    arms = {"baseline": ("baseline", settings), "plan": (args.versus, variant)}
     runs = pd.concat(
-        [one_run(sc, seed, args.scale, args.end, settings) for sc in ("baseline", "plan") for seed in seeds]
+        [one_run(arm, sc, seed, args.scale, args.end, s) for arm, (sc, s) in arms.items() for seed in seeds]
     )
     mean = runs.groupby(["scenario", "year"]).mean(numeric_only=True).drop(columns="seed")
     paired = runs.set_index(["scenario", "seed", "year"])
     diff = paired.loc["plan"] - paired.loc["baseline"]
     pd.set_option("display.width", 200)
     print(f"scale 1:{args.scale}, seeds {seeds}, settings {settings or 'default'}")
+    print(f"'plan' below: {args.versus} with {variant or 'its own settings'}")
     print("\nmeans over seeds by year (in-commuters by zone, recruits a year):")
     print(mean.round(0).to_string())
     for year in YEARS:
