@@ -29,8 +29,10 @@ from agents.labour import (
     Matching,
     employment,
     end_jobs,
+    filled_jobs,
     find_jobs,
     in_labour_force,
+    initial_in_commuters,
     job_prospects,
     recruits_wanted,
     start_and_stop_work,
@@ -77,7 +79,7 @@ class Headcounts:
     changes only tenure and hukou, which none of them depends on)."""
 
     labour: np.ndarray  # bool[person]: in the labour force
-    filled: np.ndarray  # float[place, cluster]: jobs filled by place of work and cluster
+    filled: np.ndarray  # float[place, cluster]: jobs filled by place of work and cluster (in-commuters included)
     children: np.ndarray  # float[place]: children of compulsory-school age
 
 
@@ -189,7 +191,8 @@ class MigrationModel(mesa.Model):
 
     # ------------------------------------------------------------------ setup
     def _build_world(self) -> World:
-        """The starting year's world: Haimen's job stock is where its working residents choose to work.
+        """The starting year's world: Haimen's job stock is where its working residents choose to work, and the
+        jobs the outside places' workers would hold there (the in-commuters).
 
         That first choice is not limited by the jobs it creates: each worker's choice is then
         independent of how finely the population is sampled, so the 2020 job stock (and every
@@ -210,8 +213,10 @@ class MigrationModel(mesa.Model):
             children=self.school_children(),
             ties=self._initial_ties(),
         )
-        find_jobs(pop, world, job_prospects(world, self.start, at_home), labour, self.seed, self.start, limited=False)
-        world.jobs = JobMarket(self.settings, employment(pop, labour))
+        prospects = job_prospects(world, self.start, at_home)
+        find_jobs(pop, world, prospects, labour, self.seed, self.start, limited=False)
+        in_commuters = initial_in_commuters(world, prospects, self.start)
+        world.jobs = JobMarket(self.settings, employment(pop, labour), in_commuters)
         return world
 
     def _initial_ties(self) -> np.ndarray:
@@ -359,21 +364,22 @@ class MigrationModel(mesa.Model):
             self.population.add(students.households, students.persons)
 
     def choose_jobs(self, prospects: JobProspects) -> None:
-        """Job seekers (new adults, movers, newcomers, quitters, the unemployed) apply for jobs; the matching
-        function decides who is hired (kept in ``matching``)."""
+        """Job seekers (new adults, movers, newcomers, quitters, the unemployed) and the outside places' workers
+        who seek a job apply for jobs; the matching function decides who is hired (kept in ``matching``): those
+        from outside commute in."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
         self.matching = find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
 
     def recruit_workers(self) -> None:
-        """Employers recruit workers from outside to jobs still vacant beyond the normal rate; recruits arrive
-        holding the job."""
+        """Employers recruit workers from outside to jobs still vacant beyond the normal rate after the residents'
+        and in-commuters' hires; recruits arrive holding the job."""
         pl, y, pop = places(), self.year, self.population
         labour = in_labour_force(pop.persons, self.settings, y)
         flows = self.events.flows
         other_arrivals = float(flows[np.ix_(~pl.alt_in_haimen, pl.alt_in_haimen)].sum())
         free = np.zeros(pl.n)
         free[pl.haimen] = self.free_dwellings()[pl.alt(pl.haimen, True)]
-        wanted = recruits_wanted(self.world, employment(pop, labour), other_arrivals, free)
+        wanted = recruits_wanted(self.world, filled_jobs(pop, self.world, labour), other_arrivals, free)
         recruits = draw_recruits(self.settings, self.seed, y, self.scale, wanted)
         if len(recruits.households):
             h = recruits.households
@@ -430,9 +436,11 @@ class MigrationModel(mesa.Model):
         return places().alt(h.place, h.urban)
 
     def headcounts(self) -> Headcounts:
-        """The labour force, the jobs it fills and the children of school age, as the persons are now."""
+        """The labour force, the jobs filled (by it and the in-commuters) and the children of school age, as the
+        persons are now."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
-        return Headcounts(labour=labour, filled=employment(self.population, labour), children=self.school_children())
+        filled = filled_jobs(self.population, self.world, labour)
+        return Headcounts(labour=labour, filled=filled, children=self.school_children())
 
     def occupied_dwellings(self) -> np.ndarray:
         """Dwellings occupied per alternative, float[alt]."""
@@ -507,7 +515,8 @@ class MigrationModel(mesa.Model):
 
     # ---------------------------------------------------------------- outputs
     def tables(self) -> dict[str, Any]:
-        """The run's tables as pandas DataFrames: yearly (by place), summary, flows, jobs, ages, spending."""
+        """The run's tables as pandas DataFrames: yearly (by place), summary, flows, jobs, commuting, ages,
+        spending."""
         return tables(self.datacollector)
 
     def outcomes(self) -> Any:

@@ -21,7 +21,20 @@ from environment.inputs import read_toml
 from environment.places import area_places, places
 from environment.targets import targets
 
-KEYS = {"name_zh", "name_en", "unit", "from", "places", "since", "by", "target", "year", "sensitivity", "optional"}
+KEYS = {
+    "name_zh",
+    "name_en",
+    "unit",
+    "from",
+    "places",
+    "place_column",
+    "since",
+    "by",
+    "target",
+    "year",
+    "sensitivity",
+    "optional",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class Outcome:
     table: str
     column: str
     places: str = ""
+    place_column: str = ""  # the column ``places`` selects rows by (default: place, else destination)
     since: int | None = None
     by: str = ""
     target: str = ""
@@ -71,7 +85,8 @@ class Outcome:
             base = np.asarray(census[self.column], dtype=float)
             census_groups = np.asarray(census[self.by]) if self.by else None
         if self.places:
-            chosen = _in_area(columns["place" if "place" in columns else "destination"], self.places)
+            column = self.place_column or ("place" if "place" in columns else "destination")
+            chosen = _in_area(columns[column], self.places)
             values, groups = values[chosen], (groups[chosen] if self.by else None)
             if base is not None:
                 in_census = _in_area(census["place"], self.places)
@@ -135,6 +150,7 @@ def registry() -> dict[str, Outcome]:
             table=table,
             column=column,
             places=d.get("places", ""),
+            place_column=d.get("place_column", ""),
             since=d.get("since"),
             by=d.get("by", ""),
             target=d.get("target", ""),

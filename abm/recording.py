@@ -2,8 +2,11 @@
 
 Model-level reporters give Haimen's totals (:data:`SUMMARY`, read from
 ``model.summary``); tables give one row per year and place (``places``, written
-as ``yearly.parquet``), flows between places, jobs by place and cluster,
-Haimen's age structure and what the plan's payments cost (``spending``).
+as ``yearly.parquet``), flows between places, jobs by place and cluster
+(``filled`` counts the in-commuters too), commuting across Haimen's border
+(``commuting``: in-commuters by home and Haimen place, Haimen's residents
+working outside by home and job place), Haimen's age structure and what the
+plan's payments cost (``spending``).
 ``registered_population`` counts the people living in Haimen whose household
 holds a Haimen hukou (户籍); Haimen-registered people living elsewhere are not
 tracked by the model, so it is not the official registered population (which
@@ -77,6 +80,7 @@ TABLES = {
     ],
     "flows": ["year", "origin", "origin_part", "destination", "destination_part", "people"],
     "jobs": ["year", "place", "cluster", "jobs", "filled", "wage"],
+    "commuting": ["year", "home", "work", "people"],
     "ages": ["year", "age_band", "sex", "people"],
     "spending": ["year", "measure", "lever", "quantity", "unit", "recipients", "yuan", "external_yuan"],
 }
@@ -122,6 +126,7 @@ def current_outcomes(model: MigrationModel) -> dict[str, float]:
         "yearly": {c: v[-n:] for c, v in recorded["places"].items()},
         "spending": this_year("spending"),
         "flows": this_year("flows"),
+        "commuting": this_year("commuting"),
     }
     census = {c: v[:n] for c, v in recorded["places"].items()}
     values: dict[str, float] = {}
@@ -204,6 +209,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
     w, household_in_haimen = counts["person_weight"], counts["household_in_haimen"]
     registered = (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household]
     working_weight, job = _working_in_haimen(model, counts)
+    shanghai = np.flatnonzero(pl.city == pl.city[pl.index("shanghai")])  # Shanghai's places, Chongming included
     family = household_in_haimen & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
     return {
@@ -219,7 +225,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         "departures": departures,
         "net_migration": arrivals - departures,
         "rural_to_urban": rural_to_urban,
-        "working_in_shanghai": working_weight[job == pl.index("shanghai")].sum(),
+        "working_in_shanghai": working_weight[np.isin(job, shanghai)].sum(),
         "workers": working_weight.sum(),
         "unemployed": working_weight[job < 0].sum(),
         "households": households,
@@ -242,6 +248,7 @@ def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
     append_rows(dc, "places", y, _place_columns(model, counts))
     append_rows(dc, "flows", y, _flow_columns(model))
     append_rows(dc, "jobs", y, _job_columns(model, counts))
+    append_rows(dc, "commuting", y, _commuting_columns(model, counts))
     append_rows(dc, "ages", y, _age_columns(model, counts))
     append_rows(dc, "spending", y, _as_columns(spending_rows(model, counts), TABLES["spending"][1:]))
 
@@ -348,6 +355,25 @@ def _job_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, lis
         "jobs": jobs.jobs[haimen].ravel().tolist(),
         "filled": counts["filled"][haimen].ravel().tolist(),
         "wage": jobs.wage[haimen].ravel().tolist(),
+    }
+
+
+def _commuting_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
+    """People working on the other side of Haimen's border from their home, by home and job place (rows with
+    anyone): the in-commuters holding Haimen's jobs (``JobMarket.in_commuters``), then Haimen's residents in the
+    labour force holding a job outside Haimen; rows in the order of home and job place."""
+    pl = places()
+    across = model.world.jobs.in_commuters.sum(axis=2)  # [home, work]: homes outside, jobs in Haimen
+    working = counts["working"]
+    job = model.population.persons.job[working].astype(np.intp)
+    out = np.flatnonzero((job >= 0) & counts["in_haimen"][working])
+    out = out[~pl.in_haimen[job[out]]]  # residents working outside Haimen
+    np.add.at(across, (counts["home"][working[out]], job[out]), counts["working_weight"][out])
+    home, work = np.nonzero(across)
+    return {
+        "home": [pl.keys[i] for i in home],
+        "work": [pl.keys[i] for i in work],
+        "people": across[home, work].tolist(),
     }
 
 
@@ -483,10 +509,10 @@ def spending_at(spending: pd.DataFrame, level: str) -> pd.DataFrame:
 
 
 def tables(dc: DataCollector) -> dict[str, pd.DataFrame]:
-    """A run's tables as pandas DataFrames: yearly (by place), summary, flows, jobs, ages, spending."""
+    """A run's tables as pandas DataFrames: yearly (by place), summary, flows, jobs, commuting, ages, spending."""
     summary = dc.get_model_vars_dataframe().reset_index(drop=True)[list(SUMMARY)]
     out = {"yearly": dc.get_table_dataframe("places"), "summary": summary}
-    for name in ("flows", "jobs", "ages", "spending"):
+    for name in ("flows", "jobs", "commuting", "ages", "spending"):
         frame = dc.get_table_dataframe(name)
         out[name] = frame if len(frame) else pd.DataFrame(columns=TABLES[name])
     return out

@@ -12,6 +12,13 @@ hired there (directed search); in each place and cluster a matching function
 of applicants and vacancies decides how many are hired (Haimen's jobs are
 limited per place and cluster; the other places are large markets). Those not
 hired stay unemployed for the year and seek again the next.
+
+The outside places' workers are aggregates, not agents: each year a share of
+them (``job_switch_rate``, as of Haimen's workers) seeks a job, weighing every
+job by the same utility from where they live, Haimen's jobs with
+``in_commuting_constant`` added, and those who apply to Haimen's pools enter the
+same directed search and matching. Hired, they commute in: they hold the job
+(``JobMarket.in_commuters``) without becoming residents.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
 from agents.streams import Channel, uniform
 from environment.inputs import constant
-from environment.jobs import JobMarket
-from environment.places import clusters, places
+from environment.jobs import JobMarket, outside_workers
+from environment.places import cluster_mix, clusters, places
 from environment.settings import Settings
 from environment.world import World
 
@@ -104,6 +111,12 @@ def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
     return np.bincount(job, weights=weight, minlength=places().n * n_clusters).reshape(places().n, n_clusters)
 
 
+def filled_jobs(pop: Population, world: World, labour: np.ndarray) -> np.ndarray:
+    """Jobs filled by place and cluster: the residents employed (:func:`employment`) and the in-commuters,
+    float[place, cluster] (people)."""
+    return employment(pop, labour) + world.jobs.in_commuting()
+
+
 def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
     """Give new adults the cluster of their trade and end the jobs of those leaving work; returns the labour force."""
     p, pl = pop.persons, places()
@@ -117,18 +130,23 @@ def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: in
 
 
 def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year: int) -> np.ndarray:
-    """Job switchers quit; where a place's jobs shrank below the employed, the last in the layoff order lose theirs.
+    """Job switchers quit, residents and in-commuters alike; where a place's jobs shrank below those filled, the
+    in-commuters lose their share of the excess and the last residents in the layoff order the rest.
 
-    Returns the employment that remains (:func:`employment`).
+    Returns the jobs filled that remain (:func:`filled_jobs`).
     """
     p = pop.persons
     employed = np.flatnonzero(p.job >= 0)  # only they draw
     p.job[employed[uniform(seed, Channel.JOB_SWITCH, year, p.key[employed]) < world.settings.job_switch_rate]] = NO_JOB
-    remaining = employment(pop, labour)
-    excess = remaining - world.jobs.jobs
+    world.jobs.commuters_leave(world.settings.job_switch_rate)
+    residents, commuting = employment(pop, labour), world.jobs.in_commuting()
+    excess = residents + commuting - world.jobs.jobs
     excess[~places().in_haimen] = 0.0
     if not (excess > 1e-9).any():
-        return remaining
+        return residents + commuting
+    over = excess > 1e-9
+    world.jobs.commuters_leave(np.divide(excess, residents + commuting, out=np.zeros_like(excess), where=over))
+    excess *= np.divide(residents, residents + commuting, out=np.zeros_like(excess), where=over)  # the residents' part
     priority = uniform(seed, Channel.LAYOFF, year, p.key)
     weight = pop.person_weight()
     for w, c in zip(*np.nonzero(excess > 1e-9), strict=True):
@@ -136,7 +154,7 @@ def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year:
         order = holders[np.argsort(-priority[holders], kind="stable")]
         lose = order[np.cumsum(weight[order]) - weight[order] < excess[w, c] - 1e-9]
         p.job[lose] = NO_JOB
-    return employment(pop, labour)
+    return filled_jobs(pop, world, labour)
 
 
 @dataclass
@@ -144,8 +162,10 @@ class Matching:
     """The year's job search: what seekers expected, where they applied and who was hired."""
 
     finding_rate: np.ndarray  # float[place * cluster]: the share of applicants hired, as seekers expected it
-    applicants: np.ndarray  # float[place * cluster]: people who applied
-    hired: np.ndarray  # float[place * cluster]: people hired
+    applicants: np.ndarray  # float[place * cluster]: residents who applied
+    hired: np.ndarray  # float[place * cluster]: residents hired
+    commuter_applicants: np.ndarray  # float[place * cluster]: outside places' workers who applied (expected)
+    commuters_hired: np.ndarray  # float[home place, place * cluster]: in-commuters hired, by where they live
     rounds: int  # rounds of the seekers' expectations before they settled (or the most allowed)
     settled: bool  # whether the expectations came to rest within the rounds allowed
 
@@ -167,7 +187,9 @@ def find_jobs(
     came to rest (the matching function of the expected applications, so the same at any scale), in the order
     of a keyed lottery and never beyond the pool's vacancies; those not hired stay unemployed this year. Unless
     ``limited`` (the 2020 start, whose job stock is taken from where residents choose to work), every seeker is
-    hired where they applied. Returns the year's matching (None at the start or without seekers).
+    hired where they applied. The outside places' seekers (:func:`commuters`) search alongside; the expected
+    number hired at each pool's rate commute in (``JobMarket.hire_commuters``) and the residents are hired into the
+    vacancies left. Returns the year's matching (None at the start or without seekers).
     """
     p, pl = pop.persons, places()
     n_clusters = clusters().n
@@ -186,11 +208,18 @@ def find_jobs(
     if not limited:
         _take_jobs(p, seekers, inverse_cdf_draw(u)(V, kind))
         return None
-    employed = employment(pop, labour)
-    search = directed_search(V, np.bincount(kind, weights=weight, minlength=len(V)), world.jobs, employed)
+    employed = filled_jobs(pop, world, labour)
+    outside = commuters(world, prospects, year)
+    share = world.settings.job_switch_rate  # of the outside places' workers, seeking a job this year
+    residents = np.bincount(kind, weights=weight, minlength=len(V))
+    search = directed_search(
+        np.concatenate([V, outside.utility]), np.append(residents, share * outside.workers), world.jobs, employed
+    )
+    commuter_applicants, commuters_hired = outside.taking(search.log_rate, share)
+    world.jobs.hire_commuters(commuters_hired.reshape(world.jobs.in_commuters.shape))
     applied = inverse_cdf_draw(u)(V + search.log_rate, kind)
     candidates = np.flatnonzero(priority < np.exp(search.log_rate)[applied])  # hired at the pool's rate
-    room = world.jobs.open_vacancies(employed).ravel()
+    room = np.maximum(world.jobs.open_vacancies(employed).ravel() - commuters_hired.sum(axis=0), 0.0)
     fits = fits_in_order(applied[candidates], weight[candidates], priority[candidates], np.append(room, 0.0))
     hired = candidates[fits]
     _take_jobs(p, seekers[hired], applied[hired])
@@ -198,9 +227,57 @@ def find_jobs(
         finding_rate=np.exp(search.log_rate[:n_jobs]),
         applicants=np.bincount(applied, weights=weight, minlength=n_jobs + 1)[:n_jobs],
         hired=np.bincount(applied[hired], weights=weight[hired], minlength=n_jobs),
+        commuter_applicants=commuter_applicants.sum(axis=0),
+        commuters_hired=commuters_hired,
         rounds=search.rounds,
         settled=search.settled,
     )
+
+
+@dataclass
+class Commuters:
+    """The outside places' workers weighing Haimen's jobs, as aggregates: one kind per home place and trade."""
+
+    home: np.ndarray  # int[kind]: the outside place they live in
+    utility: np.ndarray  # float[kind, job + 1]: the job utility from home, Haimen's jobs with in_commuting_constant
+    workers: np.ndarray  # float[kind]: people
+
+    def taking(self, log_rate: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+        """A ``share`` of the workers of each kind apply, each with the logit of utility plus ``log_rate`` (the log
+        finding rates, float[job + 1]), and are hired at the rate: the expected applicants to and hires into each of
+        Haimen's jobs by home place, float[place, job] each (people)."""
+        pl, n_clusters = places(), clusters().n
+        haimen_jobs = np.repeat(pl.in_haimen, n_clusters)
+        applying = logit_probabilities(self.utility + log_rate)[:, :-1] * haimen_jobs
+        applying *= (share * self.workers)[:, None]
+        applicants = np.zeros((pl.n, len(haimen_jobs)))
+        np.add.at(applicants, self.home, applying)
+        return applicants, applicants * np.exp(log_rate[:-1])  # closed pools (log rate −inf): none hired
+
+
+def commuters(world: World, prospects: JobProspects, year: int) -> Commuters:
+    """The workers of the outside places that have a road or rail link to Haimen (:class:`Commuters`): their job
+    utility from where they live (``prospects``), the same as a resident's there, with ``in_commuting_constant``
+    on each of Haimen's jobs: the declared propensity of a neighbour's worker to look for work across the border."""
+    s, pl, n_clusters = world.settings, places(), clusters().n
+    linked = np.isfinite(world.transport.place_minutes(year)[:, pl.haimen]).any(axis=1) & ~pl.in_haimen
+    home = np.repeat(np.flatnonzero(linked), n_clusters)
+    trade = np.tile(np.arange(n_clusters), linked.sum())
+    utility = prospects.utility[trade, pl.alt(home, True), :] + s.in_commuting_constant * np.repeat(
+        pl.in_haimen, n_clusters
+    )
+    utility = np.append(utility, np.full((len(home), 1), -np.inf), axis=1)
+    return Commuters(home=home, utility=utility, workers=outside_workers(s)[home] * cluster_mix()[home, trade])
+
+
+def initial_in_commuters(world: World, prospects: JobProspects, year: int) -> np.ndarray:
+    """The census year's in-commuters, float[home place, place, cluster] (people): the outside places' workers who
+    would hold each of Haimen's jobs where every pool hires at the normal rate (``job_finding_rate``), the stock
+    that the yearly seekers hired at that rate keep as those leaving at ``job_switch_rate`` are replaced."""
+    s = world.settings
+    outside = commuters(world, prospects, year)
+    log_rate = np.full(outside.utility.shape[1], np.log(s.job_finding_rate))
+    return outside.taking(log_rate, share=1.0)[1].reshape(world.jobs.in_commuters.shape)
 
 
 def _take_jobs(p: Persons, seekers: np.ndarray, job: np.ndarray) -> None:
@@ -282,8 +359,9 @@ def recruits_wanted(
     """Workers Haimen's employers recruit from outside this year, float[place, cluster] (people).
 
     A share ``recruitment_rate`` of the jobs vacant beyond the normal rate after
-    local hiring, bounded twice: recruits are at most ``work_motive_share`` of the year's
-    arrivals (so at most s/(1−s) times the other arrivals), and each place
+    the residents' and in-commuters' hires (``employed``: the jobs filled), bounded
+    twice: recruits are at most ``work_motive_share`` of the year's arrivals (so
+    at most s/(1−s) times the other arrivals), and each place
     recruits no more than its free dwellings can house, whoever of them ends up
     in a dormitory (each recruit is counted as a whole dwelling, the most one
     can use, so the random dormitory draw never over-fills a place).

@@ -8,6 +8,12 @@ Where jobs stay vacant beyond the normal rate after the year's hiring, they pay
 a premium and a share of them is withdrawn, so vacancies tend to the normal
 rate. Other places are large labour markets whose openings are a share of their
 jobs.
+
+Residents of the outside places (the neighbours above all) hold some of Haimen's
+jobs without living there: the market keeps them as a stock by home place,
+Haimen place and cluster (``in_commuters``), counted among the filled jobs; they
+leave at the rate residents switch jobs and are hired in the year's matching
+(``agents.labour.find_jobs``).
 """
 
 from __future__ import annotations
@@ -33,19 +39,44 @@ def income_index(settings: Settings) -> np.ndarray:
     return income / income[pl.haimen[0]]
 
 
-class JobMarket:
-    """Job stock, wages and openings, each float[place, cluster] (stock: Haimen only)."""
+def outside_workers(settings: Settings) -> np.ndarray:
+    """Workers living in each outside place (its jobs per resident times its residents), float[place] (0 in
+    Haimen)."""
+    return place_values("population", outside_only=True) * settings.employment_rate_external
 
-    def __init__(self, settings: Settings, employed: np.ndarray) -> None:
+
+class JobMarket:
+    """Job stock, wages and openings, each float[place, cluster] (stock: Haimen only), and the in-commuters who hold
+    some of Haimen's jobs, float[home place, place, cluster] (people; homes outside Haimen, jobs in it).
+
+    ``employed`` is the residents employed by place and cluster; the census year's jobs are they and the
+    ``in_commuters`` at the normal vacancy rate.
+    """
+
+    def __init__(self, settings: Settings, employed: np.ndarray, in_commuters: np.ndarray | None = None) -> None:
         pl = places()
         self.settings = settings
         self.base_wage = settings.base_wage * clusters().wage_multiplier[None, :] * income_index(settings)[:, None]
         self.wage = self.base_wage.copy()
-        self.jobs = np.where(pl.in_haimen[:, None], employed / (1.0 - settings.vacancy_rate), 0.0)
-        external_jobs = place_values("population") * settings.employment_rate_external
+        n = (pl.n, pl.n, clusters().n)
+        self.in_commuters = np.zeros(n) if in_commuters is None else np.array(in_commuters, dtype=float)
+        filled = employed + self.in_commuting()
+        self.jobs = np.where(pl.in_haimen[:, None], filled / (1.0 - settings.vacancy_rate), 0.0)
         self.external_openings = (
-            external_jobs[:, None] * cluster_mix() * (settings.vacancy_rate + settings.hiring_rate)
+            outside_workers(settings)[:, None] * cluster_mix() * (settings.vacancy_rate + settings.hiring_rate)
         ) * (~pl.in_haimen)[:, None]
+
+    def in_commuting(self) -> np.ndarray:
+        """Haimen's jobs held by in-commuters, float[place, cluster] (people)."""
+        return self.in_commuters.sum(axis=0)
+
+    def commuters_leave(self, share: np.ndarray | float) -> None:
+        """A ``share`` of the in-commuters in each pool (float[place, cluster], or one for all) leave their jobs."""
+        self.in_commuters *= 1.0 - np.asarray(share)
+
+    def hire_commuters(self, hired: np.ndarray) -> None:
+        """In-commuters hired this year by home place, place and cluster, float[home, place, cluster] (people)."""
+        self.in_commuters += hired
 
     def openings(self, employed: np.ndarray) -> np.ndarray:
         """Openings over the year: vacancies plus replacement hiring, float[place, cluster]."""

@@ -1,6 +1,7 @@
 """Places and the residence alternatives built on them.
 
-Places are Shanghai, Suzhou, Wuxi, Changzhou, Nantong main city, elsewhere in
+Places are Shanghai, Suzhou, Wuxi, Changzhou, Nantong main city, the
+neighbours Qidong, Tongzhou and Chongming (Shanghai's district), elsewhere in
 China, and Haimen's twelve units. A residence *alternative* is a place, and for
 Haimen units also its urban or rural part: alternative ``a`` has
 ``alt_place[a]`` and ``alt_urban[a]``. Zones (开发区, 港新区, 三星镇) group units.

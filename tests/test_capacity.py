@@ -14,7 +14,7 @@ from reference_draws import flat_draw
 
 from abm import MigrationModel
 from agents.choice import SHADOW_PRICE_ROUNDS, Capacity, choose
-from agents.labour import employment, in_labour_force
+from agents.labour import filled_jobs, in_labour_force
 from agents.streams import Channel, gumbel, uniform
 from environment.places import places
 from environment.scenario import load
@@ -36,7 +36,7 @@ def plan_run():
         notes[model.year] = {
             "occupied": model.occupied_dwellings().copy(),
             "stock": world.housing.stock.copy(),
-            "employed": employment(pop, labour),
+            "employed": filled_jobs(pop, world, labour),
             "jobs": world.jobs.jobs.copy(),
         }
         return markets()

@@ -13,7 +13,7 @@ from abm import MigrationModel
 from environment.scenario import load
 from experiments.runner import RunSpec, run, run_many
 
-TABLES = ("yearly", "summary", "flows", "jobs", "ages", "spending")
+TABLES = ("yearly", "summary", "flows", "jobs", "commuting", "ages", "spending")
 BASELINE_SCALE, BASELINE_END, BASELINE_SEED = 100, 2025, 1  # as the ``baseline_tables`` fixture (conftest.py)
 
 

@@ -201,19 +201,23 @@ def test_plan_recruits_stay_below_haimen_urban_new_jobs():
 
 
 # ------------------------------------------------------------------ more jobs
-def _with_jobs(jobs: int) -> tuple[float, float]:
-    """Haimen's filled jobs five years on and the arrivals till then, with ``jobs`` new industrial jobs a year in
-    the Development Zone (paired seed)."""
+def _with_jobs(jobs: int) -> tuple[float, float, float]:
+    """Haimen's jobs and filled jobs (in-commuters included) five years on and the arrivals till then, with ``jobs``
+    new industrial jobs a year in the Development Zone (paired seed)."""
     model = MigrationModel(scale=SCALE, end=SETTLED_FROM, rng=SEED, industrial_jobs_kaifaqu=jobs)
     while model.running:
         model.step()
     summary = model.tables()["summary"].set_index("year")
-    filled = model.headcounts().filled[places().in_haimen].sum()
-    return float(filled), float(summary.loc[CENSUS_YEAR + 1 :, "arrivals"].sum())
+    haimen = places().in_haimen
+    filled = model.headcounts().filled[haimen].sum()
+    arrivals = summary.loc[CENSUS_YEAR + 1 :, "arrivals"].sum()
+    return float(model.world.jobs.jobs[haimen].sum()), float(filled), float(arrivals)
 
 
-def test_more_jobs_raise_employment_and_arrivals_with_diminishing_returns():
-    """Equal steps of the lever add employment and arrivals, each step less (labour scarce in the zone's pools)."""
-    filled, arrivals = np.array([_with_jobs(j) for j in (600, 5300, 10000)]).T
-    assert (np.diff(filled) > 0).all() and (np.diff(arrivals) > 0).all()
-    assert np.diff(filled)[1] < np.diff(filled)[0]
+def test_more_jobs_raise_employment_and_arrivals_but_not_all_are_filled():
+    """Equal steps of the lever add jobs, employment and arrivals; fewer jobs are filled than added (vacancies where
+    labour is scarce in the zone's pools). (Whether each step adds less than the one before is below the seed noise at
+    this scale since in-commuters make the zone's labour supply more elastic.)"""
+    jobs, filled, arrivals = np.array([_with_jobs(j) for j in (600, 5300, 10000)]).T
+    assert (np.diff(jobs) > 0).all() and (np.diff(filled) > 0).all() and (np.diff(arrivals) > 0).all()
+    assert (np.diff(filled) < np.diff(jobs)).all()

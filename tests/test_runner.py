@@ -11,7 +11,7 @@ from experiments import backends
 from experiments.backends import Backend, BackendError
 from experiments.runner import RunResult, RunSpec, run_many, run_model
 
-TABLES = ("yearly", "summary", "flows", "jobs", "ages", "spending")
+TABLES = ("yearly", "summary", "flows", "jobs", "commuting", "ages", "spending")
 SPECS = [
     RunSpec(scale=1000, seed=4, end=2022, label="baseline"),
     RunSpec(load("plan").settings, scale=1000, seed=4, end=2022, label="plan"),

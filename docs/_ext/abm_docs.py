@@ -277,7 +277,7 @@ def outcomes_table() -> str:
 
     rows = []
     for o in OUTCOMES.values():
-        places = f" ({o.places})" if o.places else ""
+        places = f" ({o.place_column + ' in ' if o.place_column else ''}{o.places})" if o.places else ""
         extra = [
             f"since {o.since}" if o.since else "",
             f"by {o.by}" if o.by else "",
