@@ -75,10 +75,11 @@ def test_a_start_without_a_census_or_an_end_not_after_it_is_refused(start, end, 
 
 def test_outside_places_start_at_their_2010_census_and_grow_to_2020s():
     pl = places()
-    shanghai, nantong = pl.index("shanghai"), pl.index("nantong")
+    shanghai, chongming, nantong = pl.index("shanghai"), pl.index("chongming"), pl.index("nantong")
     at_2010, at_2020, at_2015 = outside_population(2010), outside_population(2020), outside_population(2015)
-    assert at_2010[shanghai] == fact("pop_resident_census", "Shanghai", 2010)
-    assert at_2020[shanghai] == fact("pop_resident_census", "Shanghai", 2020)
+    for year, at in ((2010, at_2010), (2020, at_2020)):  # Chongming, a Shanghai district, is a place of its own
+        assert at[chongming] == fact("pop_resident_census", "Chongming (Shanghai 崇明区)", year)
+        assert at[shanghai] + at[chongming] == fact("pop_resident_census", "Shanghai", year)
     assert at_2015[nantong] == pytest.approx(np.sqrt(at_2010[nantong] * at_2020[nantong]), rel=1e-12)
     assert (at_2010[pl.haimen] == 0).all() and outside_population(2030) is at_2020
     for year, at in ((2010, at_2010), (2020, at_2020)):  # a place added outside must be taken from elsewhere
