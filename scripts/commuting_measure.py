@@ -5,7 +5,7 @@ Each scenario runs in this process (recruits are noted as the model asks for the
 any checkout: put its folder first on the path to measure it (a checkout without in-commuters reports none).
 
     PYTHONPATH=. .venv/bin/python scripts/commuting_measure.py [--scale 20] [--seeds 1,2,3] [--end 2035]
-        [--set in_commuting_constant=-2.95] [--versus plan] [--only KEY=VALUE ...]
+        [--set in_commuting_constant=-2.1] [--versus plan] [--only KEY=VALUE ...]
 
 ``--versus`` names the scenario run against the baseline (default the plan) and ``--only`` sets levers or
 parameters in it alone: ``--versus baseline --only industrial_jobs_kaifaqu=3500 ...`` measures the plan's job

@@ -12,6 +12,7 @@ import pytest
 
 from environment.demography_inputs import BAND_STARTS, vital_rates
 from environment.inputs import CENSUS_YEAR, fact
+from environment.settings import parameters
 from experiments.validation.facts import FITTED, KINDS, FactsFileError, Runs, compare, comparisons, expanded
 from experiments.validation.pull import pull_check
 
@@ -34,7 +35,7 @@ def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
     assert table.loc[table.kind != "not comparable", "model"].notna().all()
     assert "birth rate 2023" in set(table.fact)
     # the parameter band: three recalibrated members (central + 2 points), said in the report
-    assert "## Parameter uncertainty" in text and "`outside_pull_after_2020` | 0 to 1" in text
+    assert "## Parameter uncertainty" in text and "`outside_pull_after_2020` | 0.2 to 0.8" in text
     assert len(list((tmp_path / "cache").glob("*.json"))) == 3
     assert (table.band_low <= table.band_high).all()
     growth = table.set_index("fact").loc["growth 2020–2022 vs Nantong's"]
@@ -52,12 +53,12 @@ def test_validation_report_builds_and_parses(tmp_path, monkeypatch):
 def test_pull_check_orders_growth_by_pull_and_finds_the_pull_for_a_fact():
     check = pull_check(scale=1000, seeds=(1,))
     g = check.growth.sort_values("pull")
-    assert list(g.pull) == [0.0, check.central, 1.0]
-    # no pull at all is far below the others; the central 0.8 and 1 differ by less than one seed's noise at 1:1000
-    for year in (2021, 2022):
-        assert g[f"growth_{year}"].iloc[0] < g[f"growth_{year}"].iloc[1:].min() - 1.0
+    pull = parameters()["outside_pull_after_2020"]
+    assert list(g.pull) == [pull.low, check.central, pull.high]
+    # more pull, more growth: the range's ends 0.6 apart differ by well over one seed's noise at 1:1000 by 2022
+    assert g.growth_2022.is_monotonic_increasing and g.growth_2022.iloc[-1] > g.growth_2022.iloc[0] + 1.0
     middle = g.growth_2022.iloc[[0, -1]].mean()
-    assert 0.0 < check.pull_for(middle) < 1.0
+    assert pull.low < check.pull_for(middle) < pull.high
     assert np.isnan(check.pull_for(g.growth_2022.max() + 1))
     # Haimen grew faster than Nantong and slower than its urban districts in 2010–2020, so the carried-over
     # estimates lie above Nantong's 2020–22 growth (gap/ratio to Nantong) and below the districts' (to 市区)
