@@ -16,13 +16,11 @@ plans=(headline_plan headline_plan_continued headline_plan_phased_out)  # the pl
 for sweep in headline_baseline "${plans[@]}"; do
     .venv/bin/abm sweep "$sweep" --jobs 2 --no-progress --out "$work/$sweep"
 done
-: > "$out/headline.md"
 for plan in "${plans[@]}"; do
     for year in 2025 2035; do
         .venv/bin/python scripts/headline.py "$work/headline_baseline" "$work/$plan" --year "$year" > "$out/${plan}_$year.md"
     done
 done
-cp "$out/headline_plan_2025.md" "$out/headline.md"
 .venv/bin/python scripts/bands.py "$work/headline_baseline" "${plans[@]/#/$work/}"
 cp "$work/validation/validation.md" "$out/validation.md"
 .venv/bin/python - "$work" "$out/made.json" <<'PY'
