@@ -554,7 +554,7 @@ def test_rerun_replaces_its_own_result_and_says_so(tmp_path):
 def test_ctrl_c_prints_one_line_and_writes_nothing(tmp_path):
     env = os.environ | {"PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg"}
     process = subprocess.Popen(
-        [*COMMAND, "run", "baseline", "--scale", "100", "--out", str(tmp_path / "out")],
+        [*COMMAND, "run", "baseline", "--scale", "10", "--out", str(tmp_path / "out")],
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
@@ -562,7 +562,7 @@ def test_ctrl_c_prints_one_line_and_writes_nothing(tmp_path):
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(p.name.startswith(".out") for p in tmp_path.iterdir()):
-        time.sleep(0.05)  # wait until the run has staged its folder and is simulating
+        time.sleep(0.05)  # wait until the run has staged its folder and is simulating (1:10: a 1:100 run can end first)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

@@ -52,6 +52,8 @@ REGION_LABEL_AT = {  # clear of the arrows and of each other
     "changzhou": ((6, -6), "left", "top"),
     "wuxi": ((6, -6), "left", "top"),
     "suzhou": ((-8, 0), "right", "center"),
+    "qidong": ((0, -9), "center", "top"),  # below: Haimen's total sits to its west
+    "chongming": ((-6, -4), "right", "top"),  # below-left of its square: clear of Changzhou's and Wuxi's labels
 }
 LABEL_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1}
 REGION_LINKS_ALPHA = 0.35  # the region's links of no project, faint under the arrows (the projects' links stay bold)
