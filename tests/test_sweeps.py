@@ -495,3 +495,18 @@ def test_code_version_is_the_commit_with_a_dirty_flag(tmp_path):
     inner = tmp_path / "venv" / "site-packages"  # an installed copy inside a user's repository
     inner.mkdir(parents=True)
     assert git_commit(inner) == "haimen-abm 0.1.0 (no git checkout)"
+
+
+HEADLINE_SWEEPS = ("headline_baseline", "headline_plan", "headline_plan_continued", "headline_plan_phased_out")
+
+
+def test_the_headline_sweeps_share_their_design_so_they_pair_point_by_point():
+    """scripts/headline.py and scripts/bands.py pair the four headline sweeps point by point: the files may differ
+    only in name, description and base scenario (an edit to one file's factors or design must reach all four)."""
+    sweeps = [load(name) for name in HEADLINE_SWEEPS]
+    shared = ("factors", "design", "samples", "levels", "seed", "design_seed", "replicates", "paired", "scale", "end")
+    first = sweeps[0]
+    for other in sweeps[1:]:
+        assert {k: getattr(other, k) for k in shared} == {k: getattr(first, k) for k in shared}, other.name
+        assert other.recalibrate == first.recalibrate, other.name
+    assert len({s.base.name for s in sweeps}) == len(sweeps)
