@@ -18,7 +18,6 @@ from matplotlib.image import imread, imsave
 from abm.web.charts import LiveFigure
 from abm.web.show import Show
 from abm.web.summary import headline, setting_line, uncertainty_line, zones_line
-from abm.web.text import writing_in
 
 DPI = 150
 
@@ -70,11 +69,11 @@ def _sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
 def view_png(show: Show, year: int, kinds: list[type[LiveFigure]], language: str) -> bytes:
     """The banner and the charts of ``kinds`` (two to a row) for ``year`` in ``language``, as PNG bytes."""
     show.goto(show.run.end)  # the run to its end, so the banner says when the target is reached
-    with show.lock, writing_in(language):
+    with show.drawing(language):
         charts = [_pixels(figure.render(year, "png", DPI)) for kind in kinds if (figure := show.chart(kind))]
         rows = [charts[i : i + 2] for i in range(0, len(charts), 2)]
         width = max(sum(im.shape[1] for im in row) for row in rows) if rows else 1600
         sheet = _sheet([[_banner(show, year, width)], *rows])
-    out = io.BytesIO()
-    imsave(out, sheet, format="png")
+        out = io.BytesIO()
+        imsave(out, sheet, format="png")
     return out.getvalue()

@@ -7,7 +7,8 @@ then :meth:`Show.run_ahead` steps the run on to its end (the headline says when
 number. The page reads frames, never the run's state in the middle of a step:
 everything that draws or steps holds :attr:`Show.lock`, so the charts are drawn by
 one thread at a time; a frame is drawn in the language it is asked for
-(:func:`~abm.web.text.writing_in`), whatever the tab switches to meanwhile.
+(:func:`~abm.web.text.writing_in`), whatever the tab switches to meanwhile, and with the
+server's matplotlib settings, not the asking tab's (:meth:`Show.drawing`).
 
 Tabs that run the same setting share one Show (:func:`show_for`; the run is
 deterministic, so it is the same run), each with its own year on screen, and
@@ -22,8 +23,12 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from solara.server import kernel_context
 
 from abm.web.charts import LiveFigure, MeasuresFigure, OriginsFigure, SpendingFigure, TargetsFigure
 from abm.web.map import MapFigure
@@ -86,6 +91,26 @@ def show_for(values: dict[str, Any]) -> Show:
     return found
 
 
+@contextmanager
+def outside_the_tab() -> Iterator[None]:
+    """Leave the Solara tab (kernel context) this thread serves while the block runs.
+
+    Solara keeps matplotlib's settings per tab. A Show's figures are shared by every tab of its setting, so they
+    are drawn with the server's settings; and a tab closed while its frame is drawn (the end of a demo) would take
+    its settings away from under the drawing.
+    """
+    key = kernel_context.get_current_thread_key()
+    tab = kernel_context.current_context.get(key)
+    kernel_context.current_context[key] = None
+    try:
+        yield
+    finally:
+        if tab is not None and not tab.closed_event.is_set():
+            kernel_context.current_context[key] = tab
+        else:  # it was closed meanwhile (its close let this thread be) or there was none
+            kernel_context.current_context.pop(key, None)
+
+
 def run_key(values: dict[str, Any]) -> tuple:
     """A setting of the page as a key (the same setting on the same seed draws the same frames)."""
     return tuple(sorted(values.items()))
@@ -110,13 +135,19 @@ class Show:
         found = self.ready(year, language)
         if found is not None:
             return found
-        with self.lock, writing_in(language):
+        with self.drawing(language):
             found = self.ready(year, language)
             if found is None:
                 found = self._draw(year)
                 if not found.error or year <= self.run.year:  # a failure is kept; an unreached year is not
                     _keep((self.key, year, language), found)
             return found
+
+    @contextmanager
+    def drawing(self, language: str) -> Iterator[None]:
+        """Hold the lock and draw in ``language`` with the server's matplotlib settings (:func:`outside_the_tab`)."""
+        with self.lock, writing_in(language), outside_the_tab():
+            yield
 
     def goto(self, year: int) -> None:
         """Step the run to ``year`` (or as far as it goes) without drawing the years between.
@@ -148,19 +179,19 @@ class Show:
         return behind
 
     def chart(self, kind: type[LiveFigure]) -> LiveFigure | None:
-        """This Show's figure of ``kind`` in the language written in (caller holds the lock, inside writing_in)."""
+        """This Show's figure of ``kind`` in the language written in (the caller is inside :meth:`drawing`)."""
         figures = self.figures.setdefault(language(), [_new_figure(k, self.run) for k in CHARTS])
         return figures[CHARTS.index(kind)]
 
     def _static(self, kind: type[LiveFigure]) -> tuple[bytes, str | None]:
-        """A chart that is the same for every run and year, drawn once per language (caller holds the lock)."""
+        """A chart the same for every run and year, drawn once per language (the caller is inside :meth:`drawing`)."""
         where = (kind.__name__, language())
         if where not in _static:
             _static[where] = chart_svg(self.chart(kind), self.run.year)
         return _static[where]
 
     def _draw(self, year: int) -> Frame:
-        """Draw a frame (the caller holds the lock and chose the language with writing_in)."""
+        """Draw a frame (the caller is inside :meth:`drawing`)."""
         run = self.run
         if year > run.year or run.current is None:  # the run failed before reaching it
             return Frame(year=year, error=run.error or "the run stopped")
