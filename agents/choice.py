@@ -329,19 +329,40 @@ def _log_rounds(capacities: list[Capacity], rounds: int, settled: bool) -> None:
         note_rounds(rounds, settled)
 
 
-def fits_in_order(target: np.ndarray, use: np.ndarray, priority: np.ndarray, room: np.ndarray) -> np.ndarray:
+def fits_in_order(
+    target: np.ndarray,
+    use: np.ndarray,
+    priority: np.ndarray,
+    room: np.ndarray,
+    partial: np.ndarray | None = None,
+    most: np.ndarray | None = None,
+) -> np.ndarray:
     """Which candidates fit when each target's ``room`` is handed out in ``priority`` order, bool[candidate].
 
     A candidate fits if it and every candidate before it for the same target
-    (lower priority value) together use no more than the room.
+    (lower priority value) together use no more than the room. With ``partial``
+    (uniforms, float[candidate]), the first candidate of a target who fits only
+    in part also fits, with the chance of the part that fits (randomized
+    rounding: the room is filled exactly on average whatever the rows' weights,
+    so a coarse run is not biased towards leaving it unused), as long as the
+    target's ``most`` (float[target]) still holds it whole.
     """
     order = np.lexsort((priority, target))
     sorted_target, sorted_use = target[order], use[order]
     cumulative = np.cumsum(sorted_use)
     starts = np.concatenate(([0], np.flatnonzero(sorted_target[1:] != sorted_target[:-1]) + 1))
     before_group = np.repeat(cumulative[starts] - sorted_use[starts], np.diff(starts, append=len(order)))
+    within = cumulative - before_group  # used by the target's candidates up to and including this one
+    fits_sorted = within <= room[sorted_target] + 1e-9
+    if partial is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):  # a candidate of no use fits whole or not at all
+            part = (room[sorted_target] - (within - sorted_use)) / sorted_use  # the share of this one that fits
+        first_over = ~fits_sorted & (part > 0)  # only the first who does not fit whole has a part that fits
+        if most is not None:
+            first_over &= within <= most[sorted_target] + 1e-9
+        fits_sorted |= first_over & (partial[order] < part)
     fits = np.empty(len(target), dtype=bool)
-    fits[order] = cumulative - before_group <= room[sorted_target] + 1e-9
+    fits[order] = fits_sorted
     return fits
 
 

@@ -32,7 +32,7 @@ from agents.choice import fits_in_order, inverse_cdf_draw, logit_probabilities, 
 from agents.constants import ADULT_AGE
 from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
-from agents.streams import Channel, uniform
+from agents.streams import Channel, uniform, uniform_slots
 from environment.inputs import constant
 from environment.jobs import JobMarket, outside_workers
 from environment.places import cluster_mix, clusters, places
@@ -183,13 +183,17 @@ def find_jobs(
     """Every job seeker in the labour force applies for one job; the matching function decides who is hired.
 
     Seekers direct their applications (:func:`directed_search`): each weighs a job by its utility and by the
-    chance of being hired there. In each pool an applicant is hired with the finding rate at which that search
-    came to rest (the matching function of the expected applications, so the same at any scale), in the order
-    of a keyed lottery and never beyond the pool's vacancies; those not hired stay unemployed this year. Unless
-    ``limited`` (the 2020 start, whose job stock is taken from where residents choose to work), every seeker is
-    hired where they applied. The outside places' seekers (:func:`commuters`) search alongside; the expected
-    number hired at each pool's rate commute in (``JobMarket.hire_commuters``) and the residents are hired into the
-    vacancies left. Returns the year's matching (None at the start or without seekers).
+    chance of being hired there, the finding rate at which that search came to rest. The outside places' seekers
+    (:func:`commuters`) search alongside; the expected number hired at each pool's rate commute in
+    (``JobMarket.hire_commuters``). Each pool then hires as many residents as the matching function gives for
+    the applications made (the residents' drawn, the commuters' expected), up to the vacancies the commuters
+    left, in the order of a keyed lottery; the last one who fits only in part is hired with the chance of that
+    part where the vacancies hold them whole (:func:`~agents.choice.fits_in_order`), so a pool hires what the
+    matching function gives on average at any scale, and never more than its vacancies (hiring each
+    applicant by an independent draw at the rate would leave vacancies unfilled wherever more were drawn than
+    fit, the more so the coarser the run). Those not hired stay unemployed this year. Unless ``limited`` (the
+    2020 start, whose job stock is taken from where residents choose to work), every seeker is hired where they
+    applied. Returns the year's matching (None at the start or without seekers).
     """
     p, pl = pop.persons, places()
     n_clusters = clusters().n
@@ -218,16 +222,21 @@ def find_jobs(
     commuter_applicants, commuters_hired = outside.taking(search.log_rate, share)
     world.jobs.hire_commuters(commuters_hired.reshape(world.jobs.in_commuters.shape))
     applied = inverse_cdf_draw(u)(V + search.log_rate, kind)
-    candidates = np.flatnonzero(priority < np.exp(search.log_rate)[applied])  # hired at the pool's rate
+    applicants = np.bincount(applied, weights=weight, minlength=n_jobs + 1)[:n_jobs]
+    # each pool hires what the matching function gives for the applications made, up to its vacancies left
+    commuters_applied = commuter_applicants.sum(axis=0)
+    rate = world.jobs.finding_rates((applicants + commuters_applied).reshape(pl.n, n_clusters), employed).ravel()
     room = np.maximum(world.jobs.open_vacancies(employed).ravel() - commuters_hired.sum(axis=0), 0.0)
-    fits = fits_in_order(applied[candidates], weight[candidates], priority[candidates], np.append(room, 0.0))
-    hired = candidates[fits]
+    room = np.append(room, 0.0)  # and none for "no job"
+    to_hire = np.minimum(np.append(rate * applicants, 0.0), room)
+    partial = uniform_slots(seed, Channel.PART_ROW, year, p.key[seekers], (0,))[:, 0]
+    hired = np.flatnonzero(fits_in_order(applied, weight, priority, to_hire, partial, most=room))  # in lottery order
     _take_jobs(p, seekers[hired], applied[hired])
     return Matching(
         finding_rate=np.exp(search.log_rate[:n_jobs]),
-        applicants=np.bincount(applied, weights=weight, minlength=n_jobs + 1)[:n_jobs],
+        applicants=applicants,
         hired=np.bincount(applied[hired], weights=weight[hired], minlength=n_jobs),
-        commuter_applicants=commuter_applicants.sum(axis=0),
+        commuter_applicants=commuters_applied,
         commuters_hired=commuters_hired,
         rounds=search.rounds,
         settled=search.settled,

@@ -57,6 +57,8 @@ class Channel(IntEnum):
     UNIVERSITY = 32  # whether an 18-year-old leaves Haimen for university (slot 0), and where to (slot 1)
     LEAVE_HOME = 33  # whether a young adult living with parents leaves home
     UNION = 34  # whether a woman living alone forms a union (slot 0), and with whom (slot 1)
+    PART_ROW = 35  # whether the last hire of a job pool, who fits only in part, is taken (slot 0; by chance in
+    # proportion to the part, so a coarse run hires what the matching function gives exactly on average)
 
 
 def _mix_int(x: int) -> int:

@@ -21,6 +21,7 @@ from agents.choice import (
     Nests,
     RoundsLog,
     choose,
+    fits_in_order,
     inverse_cdf_draw,
     logging_rounds,
     logit_probabilities,
@@ -282,3 +283,23 @@ def test_group_codes_as_unique():
         _, first, group = np.unique(code, return_index=True, return_inverse=True)
         got_first, got_group = group_codes(code)
         assert np.array_equal(got_first, first) and np.array_equal(got_group, group.ravel())
+
+
+def test_fits_in_order_with_partial_rows_fills_the_room_exactly_on_average():
+    """Rows of weight 100 into rooms of 250 and 30: whole rows leave 50 and 30 unused every time; with the last row
+    taken by chance in proportion to its part, the room is filled exactly on average (and never by a row more)."""
+    target = np.repeat([0, 1], 5)
+    use, priority = np.full(10, 100.0), np.tile(np.linspace(0.1, 0.9, 5), 2)
+    room = np.array([250.0, 30.0])
+    whole = fits_in_order(target, use, priority, room)
+    assert np.bincount(target, weights=use * whole).tolist() == [200.0, 0.0]
+    n = 20_000
+    u = uniform(1, Channel.PART_ROW, 2021, np.arange(10 * n, dtype=np.uint64)).reshape(n, 10)
+    filled = np.array([np.bincount(target, weights=use * fits_in_order(target, use, priority, room, row)) for row in u])
+    assert filled.max(axis=0).tolist() == [300.0, 100.0] and filled.min(axis=0).tolist() == [200.0, 0.0]
+    se = filled.std(axis=0) / np.sqrt(n)
+    assert (abs(filled.mean(axis=0) - room) < 4 * se).all(), filled.mean(axis=0)
+    first = fits_in_order(target, use, priority, room, np.zeros(10))  # the first candidates, in priority order
+    assert first.tolist() == [True, True, True, False, False, True, False, False, False, False]
+    held = fits_in_order(target, use, priority, room, np.zeros(10), most=np.array([300.0, 99.0]))
+    assert held.tolist() == [True, True, True, False, False, False, False, False, False, False]  # never beyond most

@@ -133,12 +133,6 @@ def test_vacancies_tend_to_the_normal_rate(baseline):
     assert (abs(settled - model.settings.vacancy_rate) <= 0.02).all(), settled.round(4).to_dict()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss at the decade constants (2026-12-06): the 1:100 baseline's unemployment is 4.8 % in 2025 and "
-    "5.0–5.4 % in 2026–2030, above the evidence's 5.2 % (China's surveyed urban rate) from 2027; `job_finding_rate` "
-    "was set for about 2.5 % at the earlier constants",
-)
 def test_unemployment_within_the_evidence(baseline):
     _, summary, _, _ = baseline
     rate = (summary.unemployed / summary.workers)[summary.index >= SETTLED_FROM]
