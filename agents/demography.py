@@ -174,24 +174,20 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     """
     h, p, pl = pop.households, pop.persons, places()
     flows = np.zeros((pl.n_alt, pl.n_alt))
-    size = pop.members()
-    family = (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]
-    alone = (size == 1)[p.household] & family[p.household]
-    women = np.flatnonzero(alone & p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
+    alone = (pop.members() == 1) & (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # family of one, per household
+    women = np.flatnonzero(p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
+    women = women[alone[p.household[women]]]
     draw = uniform(seed, Channel.UNION, year, p.key[women], 2)
     seeking = draw[:, 0] < settings.union_rate
     women, draw = women[seeking], draw[seeking, 1]
-    oldest = np.zeros(len(h), dtype=np.int16)
-    np.maximum.at(oldest, p.household, p.age)
-    youngest_woman = np.full(len(h), np.iinfo(np.int16).max, dtype=np.int16)
-    adult_women = p.female & (p.age >= ADULT_AGE)
-    np.minimum.at(youngest_woman, p.household[adult_women], p.age[adult_women])
-    with_parents = (oldest[p.household] - p.age >= PARENT_GAP) & (youngest_woman[p.household] >= p.age + PARENT_GAP)
-    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE) & family[p.household] & (alone | with_parents))
-    if len(women) == 0 or len(men) == 0:
+    if len(women) == 0:
+        return flows
+    men = _single_men(pop, alone)
+    if len(men) == 0:
         return flows
     rank = lambda rows, age: h.urban[p.household[rows]] * 1000 + age  # noqa: E731  part, then age
-    men = men[np.lexsort((p.key[men], rank(men, p.age[men])))]
+    by_key = np.argsort(p.key[men], kind="stable")  # by key, then (stably) by rank: as np.lexsort, faster
+    men = men[by_key[np.argsort(rank(men[by_key], p.age[men[by_key]]).astype(np.int16), kind="stable")]]
     men_rank = rank(men, p.age[men])
     lo = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[0]), side="left")
     hi = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[1]), side="right")
@@ -203,6 +199,25 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     women, partner = women[order[first]], partner[order[first]]
     _move_in(pop, women, p.household[partner], year, flows)
     return flows
+
+
+def _single_men(pop: Population, alone: np.ndarray) -> np.ndarray:
+    """Adult men in Haimen's family households who live alone (``alone``: bool[household]) or with their parents
+    (someone ``parent_gap`` years older, and no adult woman younger than that above them): their rows, in order."""
+    h, p, pl = pop.households, pop.persons, places()
+    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE))
+    household = p.household[men]
+    in_family = (h.tenure[household] != COLLECTIVE) & pl.in_haimen[h.place[household]]
+    men, household = men[in_family], household[in_family]
+    oldest = np.zeros(len(h), dtype=np.int16)
+    np.maximum.at(oldest, p.household, p.age)
+    nobody = np.iinfo(np.int16).max  # the youngest adult woman's age where there is none
+    youngest_woman = np.full(len(h), nobody, dtype=np.int16)
+    adult_woman = p.female & (p.age >= ADULT_AGE)
+    np.minimum.at(youngest_woman, p.household, np.where(adult_woman, p.age, np.int16(nobody)))  # all rows: faster
+    age = p.age[men]
+    with_parents = (oldest[household] - age >= PARENT_GAP) & (youngest_woman[household] >= age + PARENT_GAP)
+    return men[alone[household] | with_parents]
 
 
 def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, flows: np.ndarray) -> None:
@@ -245,4 +260,4 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
         h.weight[own[split_mover]] -= weight[split_mover]
         p.extend(copies)
     p.household[movers[~split_mover]] = hosts[~split_mover]
-    pop.remove_persons(np.zeros(len(p), dtype=bool))  # drops the movers' rows left empty
+    pop.drop_vacated(own[~split_mover])  # each mover lived alone: a row whose whole weight moved is left empty

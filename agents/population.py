@@ -184,6 +184,12 @@ class Population:
         if empty.any():  # no person lives in them: only the household rows go
             self._drop_household_rows(empty)
 
+    def drop_vacated(self, rows: np.ndarray) -> None:
+        """Drop the household rows ``rows``, which no person lives in any more (persons moved out of them)."""
+        gone = np.zeros(len(self.households), dtype=bool)
+        gone[rows] = True
+        self._drop_household_rows(gone)
+
     def remove_households(self, gone: np.ndarray) -> None:
         """Drop household rows and all their persons."""
         self.persons.keep(~gone[self.persons.household])
