@@ -23,7 +23,7 @@ import numpy as np
 
 from agents.constants import ADULT_AGE, MAX_AGE
 from agents.person_draws import draw_participation
-from agents.population import COLLECTIVE, NO_JOB, Persons, Population
+from agents.population import COLLECTIVE, NO_JOB, Persons, Population, taken_lazily
 from agents.streams import Channel, derive_keys, uniform
 from environment.demography_inputs import asfr_by_age, total_fertility
 from environment.inputs import CENSUS_YEAR, constant, fact
@@ -139,9 +139,11 @@ def give_birth(
 ) -> np.ndarray:
     """Mothers give birth; babies join their household. Returns births per place, float[place]."""
     p = pop.persons
-    probability = rates.birth_probability(p, year, policy.birth_support)
-    women = np.flatnonzero(probability > 0)  # only they draw (a draw below 0 never happens)
-    mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability[women]]
+    # women of the fertile ages (once a year older: up to one past the last), the only ones who may give birth
+    women = np.flatnonzero(p.female & (p.age >= FERTILE_AGES[0]) & (p.age <= FERTILE_AGES[1] + 1))
+    probability = rates.birth_probability(taken_lazily(p, women), year, policy.birth_support)
+    women, probability = women[probability > 0], probability[probability > 0]  # only they draw (never below 0)
+    mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability]
     key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)
     n = len(mothers)
     babies = Persons(
