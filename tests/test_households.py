@@ -9,6 +9,8 @@ family-household size (2.36 → 2.22).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,18 @@ def _population(weights: list[float], ages: list[list[int]], females: list[list[
 
 def _people(pop: Population) -> float:
     return float(pop.person_weight().sum())
+
+
+def test_dropping_vacated_households_renumbers_their_persons_as_dropping_every_empty_one():
+    pop = _population([1.0, 2.0, 3.0, 4.0], [[30], [40, 10], [25], [50]], [[True], [False, True], [True], [False]])
+    pop.persons.household[[0, 3]] = [1, 1]  # the first and third households' only persons move into the second
+    expected = copy.deepcopy(pop)
+    expected.remove_persons(np.zeros(len(expected.persons), dtype=bool))  # drops every household left empty
+    pop.drop_vacated(np.array([0, 2]))
+    assert pop.households.key.tolist() == [2, 4] and pop.persons.household.tolist() == [0, 0, 0, 0, 1]
+    for table, wanted in ((pop.households, expected.households), (pop.persons, expected.persons)):
+        for name, column in vars(wanted).items():
+            np.testing.assert_array_equal(getattr(table, name), column, err_msg=name)
 
 
 @pytest.mark.parametrize(
