@@ -186,6 +186,8 @@ class Population:
 
     def drop_vacated(self, rows: np.ndarray) -> None:
         """Drop the household rows ``rows``, which no person lives in any more (persons moved out of them)."""
+        if len(rows) == 0:
+            return
         gone = np.zeros(len(self.households), dtype=bool)
         gone[rows] = True
         self._drop_household_rows(gone)
