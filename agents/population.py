@@ -59,6 +59,11 @@ class Columns:
         for name in _names(type(self)):
             setattr(self, name, getattr(self, name)[mask])
 
+    def __getstate__(self) -> dict:
+        """The columns without their buffers: a copy or an unpickled table has columns of its own (a copied view
+        and a copied buffer no longer share rows, so the buffer would miss the column's later writes)."""
+        return {name: value for name, value in self.__dict__.items() if name != "_buffers"}
+
     def _buffer_of(self, name: str, column: np.ndarray) -> np.ndarray | None:
         """The buffer whose first rows ``column`` is, if it is still the one :meth:`_hold` set (not assigned anew)."""
         held = self.__dict__.get("_buffers", {}).get(name)
