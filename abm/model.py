@@ -258,7 +258,7 @@ class MigrationModel(mesa.Model):
     def demography(self) -> None:
         """Everyone ages; deaths, births and new couples (young adults living alone moving in together)."""
         pop, n = self.population, places().n
-        deaths = age_and_die(pop, self.rates, self.seed, self.year, n)
+        deaths = age_and_die(pop, self.rates, self.seed, self.year, n, drop_empty=False)  # the unions drop them
         births = give_birth(pop, self.rates, self.world.policy.year(self.year), self.seed, self.year, n)
         unions = form_unions(pop, self.settings, self.seed, self.year)
         self.events = YearEvents(births=births, deaths=deaths, flows=unions)

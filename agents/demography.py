@@ -123,14 +123,17 @@ def _by_sex_and_age(table: np.ndarray, persons: Persons) -> np.ndarray:
     return np.take(table.ravel(), index)
 
 
-def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_places: int) -> np.ndarray:
-    """Everyone ages a year; those who die are removed. Returns deaths per place, float[place]."""
+def age_and_die(
+    pop: Population, rates: VitalRates, seed: int, year: int, n_places: int, drop_empty: bool = True
+) -> np.ndarray:
+    """Everyone ages a year; those who die are removed, and the households left empty unless not ``drop_empty``
+    (then a later step drops them: :func:`form_unions` does). Returns deaths per place, float[place]."""
     p = pop.persons
     p.age += 1
     dies = uniform(seed, Channel.DEATH, year, p.key) < rates.death_probability(p, year)
     household = p.household[np.flatnonzero(dies)]  # few: by index (not every person's weight gathered)
     deaths = np.bincount(pop.households.place[household], weights=pop.households.weight[household], minlength=n_places)
-    pop.remove_persons(dies)
+    pop.remove_persons(dies, drop_empty)
     return deaths
 
 
@@ -170,12 +173,21 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     ``union_rate``: a man whose age differs from hers by ``union_age_gap``, in the same kind of part of Haimen
     (towns or countryside), who lives alone or with his parents (someone ``parent_gap`` years older, and no
     younger adult woman), drawn uniformly in keyed order; a man (or household) drawn twice goes to the first.
-    She moves into his household (from 夫居, the common pattern; a household of one fewer).
+    She moves into his household (from 夫居, the common pattern; a household of one fewer). Households left empty
+    (hers, and any an earlier step left so) are dropped.
 
     Returns the moves between alternatives, float[alt, alt] (people).
     """
+    flows = np.zeros((places().n_alt,) * 2)
+    women, partner = _couples(pop, settings, seed, year)
+    _move_in(pop, women, pop.persons.household[partner], year, flows)
+    return flows
+
+
+def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """The year's couples of :func:`form_unions`: the women's rows and their partners' rows (in the same order)."""
     h, p, pl = pop.households, pop.persons, places()
-    flows = np.zeros((pl.n_alt, pl.n_alt))
+    none = np.zeros(0, dtype=np.int64)
     alone = (pop.members() == 1) & (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # family of one, per household
     women = np.flatnonzero(p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
     women = women[alone[p.household[women]]]
@@ -183,10 +195,10 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     seeking = draw[:, 0] < settings.union_rate
     women, draw = women[seeking], draw[seeking, 1]
     if len(women) == 0:
-        return flows
+        return none, none
     men = _single_men(pop, alone)
     if len(men) == 0:
-        return flows
+        return none, none
     rank = lambda rows, age: h.urban[p.household[rows]] * 1000 + age  # noqa: E731  part, then age
     by_key = np.argsort(p.key[men], kind="stable")  # by key, then (stably) by rank: as np.lexsort, faster
     men = men[by_key[np.argsort(rank(men[by_key], p.age[men[by_key]]).astype(np.int16), kind="stable")]]
@@ -198,9 +210,7 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
     order = np.argsort(p.key[women], kind="stable")  # keyed priority where two women draw the same household
     _, first = np.unique(p.household[partner[order]], return_index=True)
-    women, partner = women[order[first]], partner[order[first]]
-    _move_in(pop, women, p.household[partner], year, flows)
-    return flows
+    return women[order[first]], partner[order[first]]
 
 
 def _single_men(pop: Population, alone: np.ndarray) -> np.ndarray:
@@ -228,7 +238,7 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
     Rows stand for different numbers of households (weights), so each move carries the smaller weight: a
     heavier mover's row leaves a copy of its person of the host's weight to move and keeps the rest; a heavier
     host's row gives a copy of itself (all its members) of the mover's weight to take the mover in, and keeps
-    the rest. Moves between alternatives are added to ``flows`` (people).
+    the rest. Moves between alternatives are added to ``flows`` (people). Households left empty are dropped.
     """
     h, p, pl = pop.households, pop.persons, places()
     own = p.household[movers]
@@ -262,4 +272,4 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
         h.weight[own[split_mover]] -= weight[split_mover]
         p.extend(copies)
     p.household[movers[~split_mover]] = hosts[~split_mover]
-    pop.drop_vacated(own[~split_mover])  # each mover lived alone: a row whose whole weight moved is left empty
+    pop.drop_empty()  # the movers' rows whose whole weight moved (and any household left empty before)

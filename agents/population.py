@@ -182,20 +182,18 @@ class Population:
         p.household[leaving] = rows
         return rows
 
-    def remove_persons(self, gone: np.ndarray) -> None:
-        """Drop person rows (deaths); households left empty are dropped too."""
+    def remove_persons(self, gone: np.ndarray, drop_empty: bool = True) -> None:
+        """Drop person rows (deaths); households left empty are dropped too, unless not ``drop_empty`` (then the
+        caller drops them with :meth:`drop_empty`, in one pass with others)."""
         self.persons.keep(~gone)
+        if drop_empty:
+            self.drop_empty()
+
+    def drop_empty(self) -> None:
+        """Drop the household rows no person lives in."""
         empty = self.members() == 0
         if empty.any():  # no person lives in them: only the household rows go
             self._drop_household_rows(empty)
-
-    def drop_vacated(self, rows: np.ndarray) -> None:
-        """Drop the household rows ``rows``, which no person lives in any more (persons moved out of them)."""
-        if len(rows) == 0:
-            return
-        gone = np.zeros(len(self.households), dtype=bool)
-        gone[rows] = True
-        self._drop_household_rows(gone)
 
     def remove_households(self, gone: np.ndarray) -> None:
         """Drop household rows and all their persons."""
