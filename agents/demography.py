@@ -215,7 +215,8 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
 
 def _single_men(pop: Population, alone: np.ndarray) -> np.ndarray:
     """Adult men in Haimen's family households who live alone (``alone``: bool[household]) or with their parents
-    (someone ``parent_gap`` years older, and no adult woman younger than that above them): their rows, in order."""
+    (someone ``parent_gap`` years older, and no adult woman less than ``parent_gap`` years older): their rows, in
+    row order."""
     h, p, pl = pop.households, pop.persons, places()
     men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE))
     household = p.household[men]
