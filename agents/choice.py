@@ -128,12 +128,9 @@ class Nests:
         return [slice(m[0], m[-1] + 1) if m[-1] - m[0] + 1 == len(m) else m for m in self.members]
 
     @cached_property
-    def one_block(self) -> tuple[int, int] | None:
-        """First and past-the-last alternative of the only nest of several alternatives, if they are consecutive."""
-        larger = [c for m, c in zip(self.members, self.columns, strict=True) if len(m) > 1]
-        if len(larger) == 1 and isinstance(larger[0], slice):
-            return int(larger[0].start), int(larger[0].stop)
-        return None
+    def larger(self) -> list[tuple[int, np.ndarray, slice | np.ndarray]]:
+        """The nests of several alternatives: each one's number, alternatives and columns."""
+        return [(k, m, c) for k, (m, c) in enumerate(zip(self.members, self.columns, strict=True)) if len(m) > 1]
 
     @cached_property
     def single(self) -> np.ndarray:
@@ -170,17 +167,19 @@ class Nests:
                 changed = (kept["V"] != V).any(axis=1)  # kinds whose utilities changed
                 rows = np.flatnonzero(changed[kind])
                 choice = kept["choice"].copy()
-                if len(rows):
-                    choice[rows] = pick(V, kind, rows)
+                if len(rows):  # their nests' values computed for the changed kinds alone (few: the same numbers)
+                    kinds = np.flatnonzero(changed)
+                    position = np.cumsum(changed) - 1  # each changed kind's row among them
+                    choice[rows] = pick(V[kinds], position[kind[rows]], rows)
             else:
                 choice = pick(V, kind)
             kept.update(kind=kind, V=V, choice=choice.copy())
             return choice
 
-        def pick(V: np.ndarray, kind: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
-            """The choices of ``deciders`` (all if None)."""
+        def pick(V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
+            """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
             inner, values = self.inclusive(V)
-            of, eps = (kind, eps_nest) if deciders is None else (kind[deciders], eps_nest[deciders])
+            eps = eps_nest if deciders is None else eps_nest[deciders]
             scores = values[of]  # a new array: the errors added in place
             scores += eps
             nest = np.argmax(scores, axis=1)
@@ -189,19 +188,24 @@ class Nests:
             if len(rows) == 0:
                 return choice
             errors = eps_alt(rows if deciders is None else deciders[rows])
-            if self.one_block is not None:  # the only larger nest, of consecutive alternatives: just their columns
-                start, stop = self.one_block
-                within = inner[of[rows], start:stop]  # a new array: the errors added in place
-                within += errors[:, start:stop]
+            for k, members, columns in self.larger:  # each larger nest's choosers, on its own columns
+                mine = np.flatnonzero(nest[rows] == k)
+                if len(mine) == 0:
+                    continue
+                within = _gathered(inner, of[rows[mine]], columns)  # a new array: the errors added in place
+                within += _gathered(errors, mine, columns)
                 best = np.argmax(within, axis=1)
-                # as an argmax over all columns with the others at -inf: column 0 when all are -inf
-                choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, start + best)
-                return choice
-            inside = self.of_alt[None, :] == nest[rows, None]
-            choice[rows] = np.argmax(np.where(inside, inner[of[rows]] + errors, -np.inf), axis=1)
+                # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
+                top = np.take_along_axis(within, best[:, None], axis=1)[:, 0]
+                choice[rows[mine]] = np.where(top == -np.inf, 0, members[best])
             return choice
 
         return draw
+
+
+def _gathered(a: np.ndarray, rows: np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
+    """``a[rows][:, columns]`` in one gather (a new array)."""
+    return a[rows, columns] if isinstance(columns, slice) else a[rows[:, None], columns]
 
 
 @dataclass
