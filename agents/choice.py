@@ -139,10 +139,19 @@ class Nests:
 
     def inclusive(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Within-nest utilities ``V/λ`` and each nest's inclusive value ``λ·logsum(V/λ)``."""
-        inner = V / self.scale[self.of_alt].astype(V.dtype)
+        return V / self.scale[self.of_alt].astype(V.dtype), self._values(V)[1]
+
+    def _values(self, V: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Each larger nest's within-nest utilities ``V/λ`` on its own columns (in the order of :attr:`larger`), and
+        each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns)."""
         values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
-        for k, (members, columns) in enumerate(zip(self.members, self.columns, strict=True)):
-            values[:, k] = V[:, members[0]] if len(members) == 1 else self.scale[k] * logsum(inner[:, columns], axis=1)
+        alone = self.single >= 0
+        values[:, alone] = V[:, self.single[alone]]
+        inner = []
+        for k, _, columns in self.larger:
+            within = V[:, columns] / self.scale[k].astype(V.dtype)
+            values[:, k] = self.scale[k] * logsum(within, axis=1)
+            inner.append(within)
         return inner, values
 
     def probabilities(self, V: np.ndarray) -> np.ndarray:
@@ -178,7 +187,7 @@ class Nests:
 
         def pick(V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
             """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
-            inner, values = self.inclusive(V)
+            inner, values = self._values(V)
             eps = eps_nest if deciders is None else eps_nest[deciders]
             scores = values[of]  # a new array: the errors added in place
             scores += eps
@@ -188,11 +197,11 @@ class Nests:
             if len(rows) == 0:
                 return choice
             errors = eps_alt(rows if deciders is None else deciders[rows])
-            for k, members, columns in self.larger:  # each larger nest's choosers, on its own columns
+            for (k, members, columns), nest_inner in zip(self.larger, inner, strict=True):  # on its own columns
                 mine = np.flatnonzero(nest[rows] == k)
                 if len(mine) == 0:
                     continue
-                within = _gathered(inner, of[rows[mine]], columns)  # a new array: the errors added in place
+                within = nest_inner[of[rows[mine]]]  # a new array: the errors added in place
                 within += _gathered(errors, mine, columns)
                 best = np.argmax(within, axis=1)
                 # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
