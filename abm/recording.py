@@ -463,9 +463,13 @@ def payment_spending(
     if paid_at_move(due.rule):  # known only at the move: counted there
         count = model.events.paid_at_move.get(due.lever, 0.0)
         return count, count * (due.amount * months)
+    policy = model.world.policy
+    amounts = policy.amounts(due.lever, model.year)[2]
+    if amounts[-1] <= 0:  # pays nothing (as below, without finding the recipients)
+        return 0.0, (0.0 * (amounts[0] * months) if len(amounts) == 1 else 0.0)
     weight = model.population.households.weight if due.rule.per == "household" else counts["person_weight"]
     paid = weight * residents.paid(due.rule)
-    amount, amounts = model.world.policy.amount_since(due.lever, residents.since(due.rule), model.year)
+    amount, amounts = policy.amount_since(due.lever, residents.since(due.rule), model.year)
     if len(amounts) == 1:  # one amount for everyone (a payment unchanged since it began): count × amount
         count = float(paid.sum()) if amounts[0] > 0 else 0.0
         return count, count * (amounts[0] * months)
