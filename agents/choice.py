@@ -146,7 +146,7 @@ class Nests:
         each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns)."""
         values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
         alone = self.single >= 0
-        values[:, alone] = V[:, self.single[alone]]
+        values[:, alone] = np.take(V, self.single[alone], axis=1)
         inner = []
         for k, _, columns in self.larger:
             within = V[:, columns] / self.scale[k].astype(V.dtype)
@@ -179,7 +179,7 @@ class Nests:
                 if len(rows):  # their nests' values computed for the changed kinds alone (few: the same numbers)
                     kinds = np.flatnonzero(changed)
                     position = np.cumsum(changed) - 1  # each changed kind's row among them
-                    choice[rows] = pick(V[kinds], position[kind[rows]], rows)
+                    choice[rows] = pick(_rows(V, kinds), position[kind[rows]], rows)
             else:
                 choice = pick(V, kind)
             kept.update(kind=kind, V=V, choice=choice.copy())
@@ -188,8 +188,8 @@ class Nests:
         def pick(V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
             """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
             inner, values = self._values(V)
-            eps = eps_nest if deciders is None else eps_nest[deciders]
-            scores = values[of]  # a new array: the errors added in place
+            eps = eps_nest if deciders is None else _rows(eps_nest, deciders)
+            scores = _rows(values, of)  # a new array: the errors added in place
             scores += eps
             nest = np.argmax(scores, axis=1)
             choice = self.single[nest]
@@ -201,7 +201,7 @@ class Nests:
                 mine = np.flatnonzero(nest[rows] == k)
                 if len(mine) == 0:
                     continue
-                within = nest_inner[of[rows[mine]]]  # a new array: the errors added in place
+                within = _rows(nest_inner, of[rows[mine]])  # a new array: the errors added in place
                 within += _gathered(errors, mine, columns)
                 best = np.argmax(within, axis=1)
                 # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
@@ -210,6 +210,11 @@ class Nests:
             return choice
 
         return draw
+
+
+def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]`` (a new array), by ``np.take``: several times faster than indexing for rows of a 2-D array."""
+    return np.take(a, rows, axis=0)
 
 
 def _gathered(a: np.ndarray, rows: np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
@@ -301,7 +306,7 @@ def choose(
     for users in uses.T:
         code = 2 * code + users
     first, sub = group_codes(code)
-    base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
+    base, sub_uses, sub_current = _rows(V, kind[first]), uses[first], current[first]
     prices = [ShadowPrice(c) for c in capacities]
     demands = [c.demand_from(current) for c in capacities]
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
@@ -323,13 +328,13 @@ def choose(
         # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
         moved = cost_of_combo != shown_cost  # [combination, alt]
         rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
-        cost = cost_of_combo[combo[rows]]
+        cost = _rows(cost_of_combo, combo[rows])
         cost[np.arange(len(rows)), sub_current[rows]] = 0.0
         if len(rows) == len(first):  # all of them (job choices): no copy of the others
             shown = (base - cost).astype(V.dtype, copy=False)
         else:
             shown = shown.copy()
-            shown[rows] = (base[rows] - cost).astype(V.dtype)
+            shown[rows] = (_rows(base, rows) - cost).astype(V.dtype)
         shown_cost = cost_of_combo
         choice = draw(shown, sub)
     _log_rounds(capacities, rounds, settled=False)
