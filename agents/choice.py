@@ -161,55 +161,78 @@ class Nests:
         within = np.exp(inner - values[:, self.of_alt] / self.scale[self.of_alt])
         return p_nest[:, self.of_alt] * within
 
-    def drawer(self, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> Draw:
-        """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage.
+    def drawer(self, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> NestedDraw:
+        """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage
+        (:class:`NestedDraw`)."""
+        return NestedDraw(self, eps_nest, eps_alt)
 
-        ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are
-        only needed (and drawn) for deciders whose chosen nest has several alternatives.
-        A decider's choice depends only on its kind's utilities and its own errors: called again with the
-        same ``kind`` array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn.
+
+class NestedDraw:
+    """A nested-logit draw (a :data:`Draw`) with Gumbel errors for the nest stage and, inside larger nests, the
+    alternative stage.
+
+    ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are only needed (and drawn) for
+    deciders whose chosen nest has several alternatives. A decider's choice depends only on its kind's utilities
+    and its own errors: called again with the same ``kind`` array (shadow-price rounds), only deciders whose kind's
+    utilities changed are redrawn, found by comparing the utilities, or told (:meth:`redraw`).
+    """
+
+    def __init__(self, nests: Nests, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.nests, self.eps_nest, self.eps_alt = nests, eps_nest, eps_alt
+        self.kind: np.ndarray | None = None  # the last call's kind array, utilities (None: not kept) and choices
+        self.V: np.ndarray | None = None
+        self.choice = np.zeros(0, dtype=np.int64)
+
+    def __call__(self, V: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Each decider's choice, int[n]; ``V`` float[kind, alt], ``kind[n]`` the row of ``V`` of each decider."""
+        if self.kind is kind and self.V is not None:
+            return self.redraw(V, kind, np.flatnonzero((self.V != V).any(axis=1)))  # the kinds whose utilities changed
+        choice = self._pick(V, kind)
+        self.kind, self.V, self.choice = kind, V, choice.copy()
+        return choice
+
+    def redraw(self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray) -> np.ndarray:
+        """The choices again, for the same ``kind`` array as the last call, whose utilities have changed only for
+        the kinds ``changed`` (int[k]; more is allowed): the same choices as a call, without comparing.
+
+        ``V`` may be the last call's array, changed in place: the utilities are not kept for a later call to
+        compare with (it then draws everyone).
         """
-        kept: dict[str, np.ndarray] = {}  # the last call's kind, utilities and choices
+        choice = self.choice.copy()
+        if len(changed):
+            is_changed = np.zeros(len(V), dtype=bool)
+            is_changed[changed] = True
+            rows = np.flatnonzero(is_changed[kind])
+            if len(rows):  # their nests' values computed for the changed kinds alone (few: the same numbers)
+                position = np.cumsum(is_changed) - 1  # each changed kind's row among them
+                choice[rows] = self._pick(_rows(V, np.flatnonzero(is_changed)), position[kind[rows]], rows)
+        self.kind, self.V, self.choice = kind, None, choice.copy()
+        return choice
 
-        def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
-            if kept.get("kind") is kind:
-                changed = (kept["V"] != V).any(axis=1)  # kinds whose utilities changed
-                rows = np.flatnonzero(changed[kind])
-                choice = kept["choice"].copy()
-                if len(rows):  # their nests' values computed for the changed kinds alone (few: the same numbers)
-                    kinds = np.flatnonzero(changed)
-                    position = np.cumsum(changed) - 1  # each changed kind's row among them
-                    choice[rows] = pick(_rows(V, kinds), position[kind[rows]], rows)
-            else:
-                choice = pick(V, kind)
-            kept.update(kind=kind, V=V, choice=choice.copy())
+    def _pick(self, V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
+        """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
+        nests = self.nests
+        inner, values = nests._values(V)
+        eps = self.eps_nest if deciders is None else _rows(self.eps_nest, deciders)
+        scores = _rows(values, of)  # a new array: the errors added in place
+        scores += eps
+        nest = np.argmax(scores, axis=1)
+        choice = nests.single[nest]
+        rows = np.flatnonzero(choice < 0)
+        if len(rows) == 0:
             return choice
-
-        def pick(V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
-            """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
-            inner, values = self._values(V)
-            eps = eps_nest if deciders is None else _rows(eps_nest, deciders)
-            scores = _rows(values, of)  # a new array: the errors added in place
-            scores += eps
-            nest = np.argmax(scores, axis=1)
-            choice = self.single[nest]
-            rows = np.flatnonzero(choice < 0)
-            if len(rows) == 0:
-                return choice
-            errors = eps_alt(rows if deciders is None else deciders[rows])
-            for (k, members, columns), nest_inner in zip(self.larger, inner, strict=True):  # on its own columns
-                mine = np.flatnonzero(nest[rows] == k)
-                if len(mine) == 0:
-                    continue
-                within = _rows(nest_inner, of[rows[mine]])  # a new array: the errors added in place
-                within += _gathered(errors, mine, columns)
-                best = np.argmax(within, axis=1)
-                # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
-                top = np.take_along_axis(within, best[:, None], axis=1)[:, 0]
-                choice[rows[mine]] = np.where(top == -np.inf, 0, members[best])
-            return choice
-
-        return draw
+        errors = self.eps_alt(rows if deciders is None else deciders[rows])
+        for (k, members, columns), nest_inner in zip(nests.larger, inner, strict=True):  # on its own columns
+            mine = np.flatnonzero(nest[rows] == k)
+            if len(mine) == 0:
+                continue
+            within = _rows(nest_inner, of[rows[mine]])  # a new array: the errors added in place
+            within += _gathered(errors, mine, columns)
+            best = np.argmax(within, axis=1)
+            # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
+            top = np.take_along_axis(within, best[:, None], axis=1)[:, 0]
+            choice[rows[mine]] = np.where(top == -np.inf, 0, members[best])
+        return choice
 
 
 def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -298,7 +321,8 @@ def choose(
 
     ``V`` is per kind (float[kind, alt]); ``current[n]`` must be the same for
     deciders of one kind. Staying at ``current`` never needs room. ``priority``
-    (uniforms) orders the final lottery, lower values first.
+    (uniforms) orders the final lottery, lower values first. A ``draw`` with a ``redraw`` method
+    (:meth:`NestedDraw.redraw`) is told each round which kinds' utilities changed.
     """
     # a kind for each combination of decider kind and which capacities it uses (its code: kind, then a bit each)
     uses = np.column_stack([c.use > 0 for c in capacities]) if capacities else np.zeros((len(kind), 0), bool)
@@ -314,6 +338,7 @@ def choose(
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
+    redraw = getattr(draw, "redraw", None)  # told which kinds changed (NestedDraw), a draw need not compare them
     rounds = rounds_allowed(SHADOW_PRICE_ROUNDS)
     for done in range(rounds):
         unsettled = False
@@ -333,10 +358,11 @@ def choose(
         if len(rows) == len(first):  # all of them (job choices): no copy of the others
             shown = (base - cost).astype(V.dtype, copy=False)
         else:
-            shown = shown.copy()
+            if redraw is None or shown is base:  # a plain draw compares with the last round's utilities: a copy
+                shown = shown.copy()
             shown[rows] = (_rows(base, rows) - cost).astype(V.dtype)
         shown_cost = cost_of_combo
-        choice = draw(shown, sub)
+        choice = draw(shown, sub) if redraw is None else redraw(shown, sub, rows)
     _log_rounds(capacities, rounds, settled=False)
     return _lottery(choice, current, capacities, priority, demands)
 
