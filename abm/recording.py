@@ -482,20 +482,24 @@ def payment_spending(
 
 def covered_residents(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
     """Residents of Haimen without a Haimen hukou covered this year beyond the baseline's share (persons)."""
+    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
+    if extra <= 0:  # none beyond the baseline (as below, without counting them)
+        return 0.0
     h = model.population.households
     nonlocal_ = (counts["household_in_haimen"] & (h.hukou_city != HAIMEN_CITY))[model.population.persons.household]
-    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
-    return max(extra, 0.0) * float(counts["person_weight"][nonlocal_].sum())
+    return extra * float(counts["person_weight"][nonlocal_].sum())
 
 
 def admitted_pupils(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
     """Children of compulsory-school age without a Haimen hukou who arrived in Haimen this year, admitted beyond the
     baseline's share (persons)."""
+    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
+    if extra <= 0:  # none beyond the baseline (as below, without counting them)
+        return 0.0
     p, h = model.population.persons, model.population.households
     arrived = counts["household_in_haimen"] & (h.arrived == model.year) & (h.hukou_city != HAIMEN_CITY)
     pupils = arrived[p.household] & (p.age >= SCHOOL_AGES[0]) & (p.age <= SCHOOL_AGES[1])
-    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
-    return max(extra, 0.0) * float(counts["person_weight"][pupils].sum())
+    return extra * float(counts["person_weight"][pupils].sum())
 
 
 def spending_at(spending: pd.DataFrame, level: str) -> pd.DataFrame:
