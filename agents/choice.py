@@ -245,6 +245,17 @@ def _gathered(a: np.ndarray, rows: np.ndarray, columns: slice | np.ndarray) -> n
     return a[rows, columns] if isinstance(columns, slice) else a[rows[:, None], columns]
 
 
+Moves = tuple[np.ndarray, np.ndarray, np.ndarray]  # the deciders who move, where to and where from
+Demand = Callable[..., np.ndarray]  # (choice, moves=None) -> net demand per resource (Capacity.demand_from)
+
+
+def find_moves(choice: np.ndarray, current: np.ndarray) -> Moves:
+    """The deciders whose choice is not their current alternative (in order), their choices and their current
+    alternatives: what every capacity's :meth:`Capacity.net_demand` looks up (most stay: only movers are)."""
+    moving = np.flatnonzero(choice != current)
+    return moving, choice[moving], current[moving]
+
+
 @dataclass
 class Capacity:
     """Limited room that choosing an alternative uses.
@@ -258,18 +269,19 @@ class Capacity:
     use: np.ndarray
     room: np.ndarray
 
-    def net_demand(self, choice: np.ndarray, current: np.ndarray) -> np.ndarray:
-        """Units wanted minus units freed, per resource, float[resource]."""
-        moving = np.flatnonzero(choice != current)  # most stay: only movers are looked up (same order, same sums)
-        into, out_of, use = self.of_alt[choice[moving]], self.of_alt[current[moving]], self.use[moving]
+    def net_demand(self, choice: np.ndarray, current: np.ndarray, moves: Moves | None = None) -> np.ndarray:
+        """Units wanted minus units freed, per resource, float[resource]; ``moves``: :func:`find_moves` of the
+        choice, if already found."""
+        moving, to, away_from = moves if moves is not None else find_moves(choice, current)
+        into, out_of, use = self.of_alt[to], self.of_alt[away_from], self.use[moving]
         arrive, leave = into >= 0, out_of >= 0
         n = len(self.room)
         return np.bincount(into[arrive], weights=use[arrive], minlength=n) - np.bincount(
             out_of[leave], weights=use[leave], minlength=n
         )
 
-    def demand_from(self, current: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """``net_demand(·, current)``, for many choices from the same ``current``.
+    def demand_from(self, current: np.ndarray) -> Demand:
+        """``net_demand(·, current, ·)``, for many choices from the same ``current``.
 
         When every decider starts at the same unlimited alternative (job seekers, nearly all of whom move), each
         decider's use is counted at its choice's resource in one pass, with that alternative and the other
@@ -278,10 +290,10 @@ class Capacity:
         n = len(self.room)
         count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
         if len(current) == 0 or count_of_alt[current[0]] < n or not (current == current[0]).all():
-            return lambda choice: self.net_demand(choice, current)
+            return lambda choice, moves=None: self.net_demand(choice, current, moves)
         counted_at = count_of_alt.copy()
         counted_at[current[0]] = n  # staying there frees and takes nothing
-        return lambda choice: np.bincount(counted_at.take(choice), weights=self.use, minlength=n + 1)[:n]
+        return lambda choice, moves=None: np.bincount(counted_at.take(choice), weights=self.use, minlength=n + 1)[:n]
 
 
 class ShadowPrice:
@@ -342,8 +354,9 @@ def choose(
     rounds = rounds_allowed(SHADOW_PRICE_ROUNDS)
     for done in range(rounds):
         unsettled = False
+        moves = find_moves(choice, current)  # once for every capacity
         for demand, price in zip(demands, prices, strict=True):
-            unsettled |= price.update(demand(choice))
+            unsettled |= price.update(demand(choice, moves))
         if not unsettled:
             _log_rounds(capacities, done, settled=True)
             return choice
@@ -394,7 +407,7 @@ def _lottery(
     current: np.ndarray,
     capacities: list[Capacity],
     priority: np.ndarray,
-    demands: list[Callable[[np.ndarray], np.ndarray]],
+    demands: list[Demand],
 ) -> np.ndarray:
     """Admit movers in priority order so every resource fits; those left out stay put.
 
