@@ -79,9 +79,11 @@ def logging_rounds(log: RoundsLog) -> Iterator[RoundsLog]:
         _rounds_log = previous
 
 
-def logit_probabilities(V: np.ndarray) -> np.ndarray:
-    """Closed-form choice probabilities ``softmax(V)`` along the last axis."""
-    z = V - V.max(axis=-1, keepdims=True)
+def logit_probabilities(V: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """Closed-form choice probabilities ``softmax(V)`` along the last axis; ``overwrite``: written over ``V`` (a
+    float array the caller no longer needs: no new array of its size, the same numbers)."""
+    top = V.max(axis=-1, keepdims=True)
+    z = np.subtract(V, top, out=V if overwrite else None)
     np.exp(z, out=z)  # in place on the new array, as below
     z /= z.sum(axis=-1, keepdims=True)
     return z

@@ -166,6 +166,15 @@ def test_nested_redraw_told_the_changed_kinds_is_exact():
         np.testing.assert_array_equal(draw(W, KIND), nested_draw(nests, KEYS)(W.copy(), KIND))
 
 
+def test_logit_probabilities_written_over_their_utilities_are_the_same_numbers():
+    W = np.vstack([V, np.where(np.arange(V.shape[1]) % 2, V[0], -np.inf)])  # a row with unavailable alternatives
+    expected = logit_probabilities(W)
+    scratch = W.copy()
+    written = logit_probabilities(scratch, overwrite=True)
+    assert written is scratch
+    np.testing.assert_array_equal(written, expected)
+
+
 def test_nested_logit_closed_form():
     of_alt, scale = NEST_STRUCTURES["one nest of three, λ=0.5"]
     nests = Nests(of_alt, scale)
