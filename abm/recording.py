@@ -463,9 +463,13 @@ def payment_spending(
     if paid_at_move(due.rule):  # known only at the move: counted there
         count = model.events.paid_at_move.get(due.lever, 0.0)
         return count, count * (due.amount * months)
+    policy = model.world.policy
+    amounts = policy.amounts(due.lever, model.year)[2]
+    if amounts[-1] <= 0:  # pays nothing (as below, without finding the recipients)
+        return 0.0, (0.0 * (amounts[0] * months) if len(amounts) == 1 else 0.0)
     weight = model.population.households.weight if due.rule.per == "household" else counts["person_weight"]
     paid = weight * residents.paid(due.rule)
-    amount, amounts = model.world.policy.amount_since(due.lever, residents.since(due.rule), model.year)
+    amount, amounts = policy.amount_since(due.lever, residents.since(due.rule), model.year)
     if len(amounts) == 1:  # one amount for everyone (a payment unchanged since it began): count × amount
         count = float(paid.sum()) if amounts[0] > 0 else 0.0
         return count, count * (amounts[0] * months)
@@ -478,20 +482,24 @@ def payment_spending(
 
 def covered_residents(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
     """Residents of Haimen without a Haimen hukou covered this year beyond the baseline's share (persons)."""
+    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
+    if extra <= 0:  # none beyond the baseline (as below, without counting them)
+        return 0.0
     h = model.population.households
     nonlocal_ = (counts["household_in_haimen"] & (h.hukou_city != HAIMEN_CITY))[model.population.persons.household]
-    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
-    return max(extra, 0.0) * float(counts["person_weight"][nonlocal_].sum())
+    return extra * float(counts["person_weight"][nonlocal_].sum())
 
 
 def admitted_pupils(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
     """Children of compulsory-school age without a Haimen hukou who arrived in Haimen this year, admitted beyond the
     baseline's share (persons)."""
+    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
+    if extra <= 0:  # none beyond the baseline (as below, without counting them)
+        return 0.0
     p, h = model.population.persons, model.population.households
     arrived = counts["household_in_haimen"] & (h.arrived == model.year) & (h.hukou_city != HAIMEN_CITY)
     pupils = arrived[p.household] & (p.age >= SCHOOL_AGES[0]) & (p.age <= SCHOOL_AGES[1])
-    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
-    return max(extra, 0.0) * float(counts["person_weight"][pupils].sum())
+    return extra * float(counts["person_weight"][pupils].sum())
 
 
 def spending_at(spending: pd.DataFrame, level: str) -> pd.DataFrame:

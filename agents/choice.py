@@ -79,9 +79,11 @@ def logging_rounds(log: RoundsLog) -> Iterator[RoundsLog]:
         _rounds_log = previous
 
 
-def logit_probabilities(V: np.ndarray) -> np.ndarray:
-    """Closed-form choice probabilities ``softmax(V)`` along the last axis."""
-    z = V - V.max(axis=-1, keepdims=True)
+def logit_probabilities(V: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """Closed-form choice probabilities ``softmax(V)`` along the last axis; ``overwrite``: written over ``V`` (a
+    float array the caller no longer needs: no new array of its size, the same numbers)."""
+    top = V.max(axis=-1, keepdims=True)
+    z = np.subtract(V, top, out=V if overwrite else None)
     np.exp(z, out=z)  # in place on the new array, as below
     z /= z.sum(axis=-1, keepdims=True)
     return z
@@ -128,12 +130,9 @@ class Nests:
         return [slice(m[0], m[-1] + 1) if m[-1] - m[0] + 1 == len(m) else m for m in self.members]
 
     @cached_property
-    def one_block(self) -> tuple[int, int] | None:
-        """First and past-the-last alternative of the only nest of several alternatives, if they are consecutive."""
-        larger = [c for m, c in zip(self.members, self.columns, strict=True) if len(m) > 1]
-        if len(larger) == 1 and isinstance(larger[0], slice):
-            return int(larger[0].start), int(larger[0].stop)
-        return None
+    def larger(self) -> list[tuple[int, np.ndarray, slice | np.ndarray]]:
+        """The nests of several alternatives: each one's number, alternatives and columns."""
+        return [(k, m, c) for k, (m, c) in enumerate(zip(self.members, self.columns, strict=True)) if len(m) > 1]
 
     @cached_property
     def single(self) -> np.ndarray:
@@ -142,10 +141,19 @@ class Nests:
 
     def inclusive(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Within-nest utilities ``V/λ`` and each nest's inclusive value ``λ·logsum(V/λ)``."""
-        inner = V / self.scale[self.of_alt].astype(V.dtype)
+        return V / self.scale[self.of_alt].astype(V.dtype), self._values(V)[1]
+
+    def _values(self, V: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Each larger nest's within-nest utilities ``V/λ`` on its own columns (in the order of :attr:`larger`), and
+        each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns)."""
         values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
-        for k, (members, columns) in enumerate(zip(self.members, self.columns, strict=True)):
-            values[:, k] = V[:, members[0]] if len(members) == 1 else self.scale[k] * logsum(inner[:, columns], axis=1)
+        alone = self.single >= 0
+        values[:, alone] = np.take(V, self.single[alone], axis=1)
+        inner = []
+        for k, _, columns in self.larger:
+            within = V[:, columns] / self.scale[k].astype(V.dtype)
+            values[:, k] = self.scale[k] * logsum(within, axis=1)
+            inner.append(within)
         return inner, values
 
     def probabilities(self, V: np.ndarray) -> np.ndarray:
@@ -155,53 +163,99 @@ class Nests:
         within = np.exp(inner - values[:, self.of_alt] / self.scale[self.of_alt])
         return p_nest[:, self.of_alt] * within
 
-    def drawer(self, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> Draw:
-        """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage.
+    def drawer(self, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> NestedDraw:
+        """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage
+        (:class:`NestedDraw`)."""
+        return NestedDraw(self, eps_nest, eps_alt)
 
-        ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are
-        only needed (and drawn) for deciders whose chosen nest has several alternatives.
-        A decider's choice depends only on its kind's utilities and its own errors: called again with the
-        same ``kind`` array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn.
+
+class NestedDraw:
+    """A nested-logit draw (a :data:`Draw`) with Gumbel errors for the nest stage and, inside larger nests, the
+    alternative stage.
+
+    ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are only needed (and drawn) for
+    deciders whose chosen nest has several alternatives. A decider's choice depends only on its kind's utilities
+    and its own errors: called again with the same ``kind`` array (shadow-price rounds), only deciders whose kind's
+    utilities changed are redrawn, found by comparing the utilities, or told (:meth:`redraw`).
+    """
+
+    def __init__(self, nests: Nests, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.nests, self.eps_nest, self.eps_alt = nests, eps_nest, eps_alt
+        self.kind: np.ndarray | None = None  # the last call's kind array, utilities (None: not kept) and choices
+        self.V: np.ndarray | None = None
+        self.choice = np.zeros(0, dtype=np.int64)
+
+    def __call__(self, V: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Each decider's choice, int[n]; ``V`` float[kind, alt], ``kind[n]`` the row of ``V`` of each decider."""
+        if self.kind is kind and self.V is not None:
+            return self.redraw(V, kind, np.flatnonzero((self.V != V).any(axis=1)))  # the kinds whose utilities changed
+        choice = self._pick(V, kind)
+        self.kind, self.V, self.choice = kind, V, choice.copy()
+        return choice
+
+    def redraw(self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray) -> np.ndarray:
+        """The choices again, for the same ``kind`` array as the last call, whose utilities have changed only for
+        the kinds ``changed`` (int[k]; more is allowed): the same choices as a call, without comparing.
+
+        ``V`` may be the last call's array, changed in place: the utilities are not kept for a later call to
+        compare with (it then draws everyone).
         """
-        kept: dict[str, np.ndarray] = {}  # the last call's kind, utilities and choices
+        choice = self.choice.copy()
+        if len(changed):
+            is_changed = np.zeros(len(V), dtype=bool)
+            is_changed[changed] = True
+            rows = np.flatnonzero(is_changed[kind])
+            if len(rows):  # their nests' values computed for the changed kinds alone (few: the same numbers)
+                position = np.cumsum(is_changed) - 1  # each changed kind's row among them
+                choice[rows] = self._pick(_rows(V, np.flatnonzero(is_changed)), position[kind[rows]], rows)
+        self.kind, self.V, self.choice = kind, None, choice.copy()
+        return choice
 
-        def draw(V: np.ndarray, kind: np.ndarray) -> np.ndarray:
-            if kept.get("kind") is kind:
-                changed = (kept["V"] != V).any(axis=1)  # kinds whose utilities changed
-                rows = np.flatnonzero(changed[kind])
-                choice = kept["choice"].copy()
-                if len(rows):
-                    choice[rows] = pick(V, kind, rows)
-            else:
-                choice = pick(V, kind)
-            kept.update(kind=kind, V=V, choice=choice.copy())
+    def _pick(self, V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
+        """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
+        nests = self.nests
+        inner, values = nests._values(V)
+        eps = self.eps_nest if deciders is None else _rows(self.eps_nest, deciders)
+        scores = _rows(values, of)  # a new array: the errors added in place
+        scores += eps
+        nest = np.argmax(scores, axis=1)
+        choice = nests.single[nest]
+        rows = np.flatnonzero(choice < 0)
+        if len(rows) == 0:
             return choice
+        errors = self.eps_alt(rows if deciders is None else deciders[rows])
+        for (k, members, columns), nest_inner in zip(nests.larger, inner, strict=True):  # on its own columns
+            mine = np.flatnonzero(nest[rows] == k)
+            if len(mine) == 0:
+                continue
+            within = _rows(nest_inner, of[rows[mine]])  # a new array: the errors added in place
+            within += _gathered(errors, mine, columns)
+            best = np.argmax(within, axis=1)
+            # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
+            top = np.take_along_axis(within, best[:, None], axis=1)[:, 0]
+            choice[rows[mine]] = np.where(top == -np.inf, 0, members[best])
+        return choice
 
-        def pick(V: np.ndarray, kind: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
-            """The choices of ``deciders`` (all if None)."""
-            inner, values = self.inclusive(V)
-            of, eps = (kind, eps_nest) if deciders is None else (kind[deciders], eps_nest[deciders])
-            scores = values[of]  # a new array: the errors added in place
-            scores += eps
-            nest = np.argmax(scores, axis=1)
-            choice = self.single[nest]
-            rows = np.flatnonzero(choice < 0)
-            if len(rows) == 0:
-                return choice
-            errors = eps_alt(rows if deciders is None else deciders[rows])
-            if self.one_block is not None:  # the only larger nest, of consecutive alternatives: just their columns
-                start, stop = self.one_block
-                within = inner[of[rows], start:stop]  # a new array: the errors added in place
-                within += errors[:, start:stop]
-                best = np.argmax(within, axis=1)
-                # as an argmax over all columns with the others at -inf: column 0 when all are -inf
-                choice[rows] = np.where(within[np.arange(len(rows)), best] == -np.inf, 0, start + best)
-                return choice
-            inside = self.of_alt[None, :] == nest[rows, None]
-            choice[rows] = np.argmax(np.where(inside, inner[of[rows]] + errors, -np.inf), axis=1)
-            return choice
 
-        return draw
+def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]`` (a new array), by ``np.take``: several times faster than indexing for rows of a 2-D array."""
+    return np.take(a, rows, axis=0)
+
+
+def _gathered(a: np.ndarray, rows: np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
+    """``a[rows][:, columns]`` in one gather (a new array)."""
+    return a[rows, columns] if isinstance(columns, slice) else a[rows[:, None], columns]
+
+
+Moves = tuple[np.ndarray, np.ndarray, np.ndarray]  # the deciders who move, where to and where from
+Demand = Callable[..., np.ndarray]  # (choice, moves=None) -> net demand per resource (Capacity.demand_from)
+
+
+def find_moves(choice: np.ndarray, current: np.ndarray) -> Moves:
+    """The deciders whose choice is not their current alternative (in order), their choices and their current
+    alternatives: what every capacity's :meth:`Capacity.net_demand` looks up (most stay: only movers are)."""
+    moving = np.flatnonzero(choice != current)
+    return moving, choice[moving], current[moving]
 
 
 @dataclass
@@ -217,18 +271,19 @@ class Capacity:
     use: np.ndarray
     room: np.ndarray
 
-    def net_demand(self, choice: np.ndarray, current: np.ndarray) -> np.ndarray:
-        """Units wanted minus units freed, per resource, float[resource]."""
-        moving = np.flatnonzero(choice != current)  # most stay: only movers are looked up (same order, same sums)
-        into, out_of, use = self.of_alt[choice[moving]], self.of_alt[current[moving]], self.use[moving]
+    def net_demand(self, choice: np.ndarray, current: np.ndarray, moves: Moves | None = None) -> np.ndarray:
+        """Units wanted minus units freed, per resource, float[resource]; ``moves``: :func:`find_moves` of the
+        choice, if already found."""
+        moving, to, away_from = moves if moves is not None else find_moves(choice, current)
+        into, out_of, use = self.of_alt[to], self.of_alt[away_from], self.use[moving]
         arrive, leave = into >= 0, out_of >= 0
         n = len(self.room)
         return np.bincount(into[arrive], weights=use[arrive], minlength=n) - np.bincount(
             out_of[leave], weights=use[leave], minlength=n
         )
 
-    def demand_from(self, current: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """``net_demand(·, current)``, for many choices from the same ``current``.
+    def demand_from(self, current: np.ndarray) -> Demand:
+        """``net_demand(·, current, ·)``, for many choices from the same ``current``.
 
         When every decider starts at the same unlimited alternative (job seekers, nearly all of whom move), each
         decider's use is counted at its choice's resource in one pass, with that alternative and the other
@@ -237,10 +292,10 @@ class Capacity:
         n = len(self.room)
         count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
         if len(current) == 0 or count_of_alt[current[0]] < n or not (current == current[0]).all():
-            return lambda choice: self.net_demand(choice, current)
+            return lambda choice, moves=None: self.net_demand(choice, current, moves)
         counted_at = count_of_alt.copy()
         counted_at[current[0]] = n  # staying there frees and takes nothing
-        return lambda choice: np.bincount(counted_at.take(choice), weights=self.use, minlength=n + 1)[:n]
+        return lambda choice, moves=None: np.bincount(counted_at.take(choice), weights=self.use, minlength=n + 1)[:n]
 
 
 class ShadowPrice:
@@ -280,7 +335,8 @@ def choose(
 
     ``V`` is per kind (float[kind, alt]); ``current[n]`` must be the same for
     deciders of one kind. Staying at ``current`` never needs room. ``priority``
-    (uniforms) orders the final lottery, lower values first.
+    (uniforms) orders the final lottery, lower values first. A ``draw`` with a ``redraw`` method
+    (:meth:`NestedDraw.redraw`) is told each round which kinds' utilities changed.
     """
     # a kind for each combination of decider kind and which capacities it uses (its code: kind, then a bit each)
     uses = np.column_stack([c.use > 0 for c in capacities]) if capacities else np.zeros((len(kind), 0), bool)
@@ -288,7 +344,7 @@ def choose(
     for users in uses.T:
         code = 2 * code + users
     first, sub = group_codes(code)
-    base, sub_uses, sub_current = V[kind[first]], uses[first], current[first]
+    base, sub_uses, sub_current = _rows(V, kind[first]), uses[first], current[first]
     prices = [ShadowPrice(c) for c in capacities]
     demands = [c.demand_from(current) for c in capacities]
     # the capacities a kind uses, as a number (bit i: capacity i), and each such number's bits
@@ -296,11 +352,13 @@ def choose(
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
+    redraw = getattr(draw, "redraw", None)  # told which kinds changed (NestedDraw), a draw need not compare them
     rounds = rounds_allowed(SHADOW_PRICE_ROUNDS)
     for done in range(rounds):
         unsettled = False
+        moves = find_moves(choice, current)  # once for every capacity
         for demand, price in zip(demands, prices, strict=True):
-            unsettled |= price.update(demand(choice))
+            unsettled |= price.update(demand(choice, moves))
         if not unsettled:
             _log_rounds(capacities, done, settled=True)
             return choice
@@ -310,15 +368,16 @@ def choose(
         # recomputed only for kinds whose cost changed at an alternative other than their current one (never charged)
         moved = cost_of_combo != shown_cost  # [combination, alt]
         rows = np.flatnonzero(moved.sum(axis=1)[combo] > moved[combo, sub_current])
-        cost = cost_of_combo[combo[rows]]
+        cost = _rows(cost_of_combo, combo[rows])
         cost[np.arange(len(rows)), sub_current[rows]] = 0.0
         if len(rows) == len(first):  # all of them (job choices): no copy of the others
             shown = (base - cost).astype(V.dtype, copy=False)
         else:
-            shown = shown.copy()
-            shown[rows] = (base[rows] - cost).astype(V.dtype)
+            if redraw is None or shown is base:  # a plain draw compares with the last round's utilities: a copy
+                shown = shown.copy()
+            shown[rows] = (_rows(base, rows) - cost).astype(V.dtype)
         shown_cost = cost_of_combo
-        choice = draw(shown, sub)
+        choice = draw(shown, sub) if redraw is None else redraw(shown, sub, rows)
     _log_rounds(capacities, rounds, settled=False)
     return _lottery(choice, current, capacities, priority, demands)
 
@@ -371,7 +430,7 @@ def _lottery(
     current: np.ndarray,
     capacities: list[Capacity],
     priority: np.ndarray,
-    demands: list[Callable[[np.ndarray], np.ndarray]],
+    demands: list[Demand],
 ) -> np.ndarray:
     """Admit movers in priority order so every resource fits; those left out stay put.
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from agents.constants import ADULT_AGE, MAX_AGE
 from agents.person_draws import draw_participation
-from agents.population import COLLECTIVE, NO_JOB, Persons, Population
+from agents.population import COLLECTIVE, NO_JOB, Persons, Population, taken_lazily
 from agents.streams import Channel, derive_keys, uniform
 from environment.demography_inputs import asfr_by_age, total_fertility
 from environment.inputs import CENSUS_YEAR, constant, fact
@@ -123,14 +123,17 @@ def _by_sex_and_age(table: np.ndarray, persons: Persons) -> np.ndarray:
     return np.take(table.ravel(), index)
 
 
-def age_and_die(pop: Population, rates: VitalRates, seed: int, year: int, n_places: int) -> np.ndarray:
-    """Everyone ages a year; those who die are removed. Returns deaths per place, float[place]."""
+def age_and_die(
+    pop: Population, rates: VitalRates, seed: int, year: int, n_places: int, drop_empty: bool = True
+) -> np.ndarray:
+    """Everyone ages a year; those who die are removed, and the households left empty unless not ``drop_empty``
+    (then a later step drops them: :func:`form_unions` does). Returns deaths per place, float[place]."""
     p = pop.persons
     p.age += 1
     dies = uniform(seed, Channel.DEATH, year, p.key) < rates.death_probability(p, year)
     household = p.household[np.flatnonzero(dies)]  # few: by index (not every person's weight gathered)
     deaths = np.bincount(pop.households.place[household], weights=pop.households.weight[household], minlength=n_places)
-    pop.remove_persons(dies)
+    pop.remove_persons(dies, drop_empty)
     return deaths
 
 
@@ -139,9 +142,11 @@ def give_birth(
 ) -> np.ndarray:
     """Mothers give birth; babies join their household. Returns births per place, float[place]."""
     p = pop.persons
-    probability = rates.birth_probability(p, year, policy.birth_support)
-    women = np.flatnonzero(probability > 0)  # only they draw (a draw below 0 never happens)
-    mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability[women]]
+    # women of the fertile ages (once a year older: up to one past the last), the only ones who may give birth
+    women = np.flatnonzero(p.female & (p.age >= FERTILE_AGES[0]) & (p.age <= FERTILE_AGES[1] + 1))
+    probability = rates.birth_probability(taken_lazily(p, women), year, policy.birth_support)
+    women, probability = women[probability > 0], probability[probability > 0]  # only they draw (never below 0)
+    mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability]
     key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)
     n = len(mothers)
     babies = Persons(
@@ -168,30 +173,35 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     ``union_rate``: a man whose age differs from hers by ``union_age_gap``, in the same kind of part of Haimen
     (towns or countryside), who lives alone or with his parents (someone ``parent_gap`` years older, and no
     younger adult woman), drawn uniformly in keyed order; a man (or household) drawn twice goes to the first.
-    She moves into his household (from 夫居, the common pattern; a household of one fewer).
+    She moves into his household (from 夫居, the common pattern; a household of one fewer). Households left empty
+    (hers, and any an earlier step left so) are dropped.
 
     Returns the moves between alternatives, float[alt, alt] (people).
     """
+    flows = np.zeros((places().n_alt,) * 2)
+    women, partner = _couples(pop, settings, seed, year)
+    _move_in(pop, women, pop.persons.household[partner], year, flows)
+    return flows
+
+
+def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """The year's couples of :func:`form_unions`: the women's rows and their partners' rows (in the same order)."""
     h, p, pl = pop.households, pop.persons, places()
-    flows = np.zeros((pl.n_alt, pl.n_alt))
-    size = pop.members()
-    family = (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]
-    alone = (size == 1)[p.household] & family[p.household]
-    women = np.flatnonzero(alone & p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
+    none = np.zeros(0, dtype=np.int64)
+    alone = (pop.members() == 1) & (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # family of one, per household
+    women = np.flatnonzero(p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
+    women = women[alone[p.household[women]]]
     draw = uniform(seed, Channel.UNION, year, p.key[women], 2)
     seeking = draw[:, 0] < settings.union_rate
     women, draw = women[seeking], draw[seeking, 1]
-    oldest = np.zeros(len(h), dtype=np.int16)
-    np.maximum.at(oldest, p.household, p.age)
-    youngest_woman = np.full(len(h), np.iinfo(np.int16).max, dtype=np.int16)
-    adult_women = p.female & (p.age >= ADULT_AGE)
-    np.minimum.at(youngest_woman, p.household[adult_women], p.age[adult_women])
-    with_parents = (oldest[p.household] - p.age >= PARENT_GAP) & (youngest_woman[p.household] >= p.age + PARENT_GAP)
-    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE) & family[p.household] & (alone | with_parents))
-    if len(women) == 0 or len(men) == 0:
-        return flows
+    if len(women) == 0:
+        return none, none
+    men = _single_men(pop, alone)
+    if len(men) == 0:
+        return none, none
     rank = lambda rows, age: h.urban[p.household[rows]] * 1000 + age  # noqa: E731  part, then age
-    men = men[np.lexsort((p.key[men], rank(men, p.age[men])))]
+    by_key = np.argsort(p.key[men], kind="stable")  # by key, then (stably) by rank: as np.lexsort, faster
+    men = men[by_key[np.argsort(rank(men[by_key], p.age[men[by_key]]).astype(np.int16), kind="stable")]]
     men_rank = rank(men, p.age[men])
     lo = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[0]), side="left")
     hi = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[1]), side="right")
@@ -200,9 +210,27 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
     order = np.argsort(p.key[women], kind="stable")  # keyed priority where two women draw the same household
     _, first = np.unique(p.household[partner[order]], return_index=True)
-    women, partner = women[order[first]], partner[order[first]]
-    _move_in(pop, women, p.household[partner], year, flows)
-    return flows
+    return women[order[first]], partner[order[first]]
+
+
+def _single_men(pop: Population, alone: np.ndarray) -> np.ndarray:
+    """Adult men in Haimen's family households who live alone (``alone``: bool[household]) or with their parents
+    (someone ``parent_gap`` years older, and no adult woman less than ``parent_gap`` years older): their rows, in
+    row order."""
+    h, p, pl = pop.households, pop.persons, places()
+    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE))
+    household = p.household[men]
+    in_family = (h.tenure[household] != COLLECTIVE) & pl.in_haimen[h.place[household]]
+    men, household = men[in_family], household[in_family]
+    oldest = np.zeros(len(h), dtype=np.int16)
+    np.maximum.at(oldest, p.household, p.age)
+    nobody = np.iinfo(np.int16).max  # the youngest adult woman's age where there is none
+    youngest_woman = np.full(len(h), nobody, dtype=np.int16)
+    adult_woman = p.female & (p.age >= ADULT_AGE)
+    np.minimum.at(youngest_woman, p.household, np.where(adult_woman, p.age, np.int16(nobody)))  # all rows: faster
+    age = p.age[men]
+    with_parents = (oldest[household] - age >= PARENT_GAP) & (youngest_woman[household] >= age + PARENT_GAP)
+    return men[alone[household] | with_parents]
 
 
 def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, flows: np.ndarray) -> None:
@@ -211,7 +239,7 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
     Rows stand for different numbers of households (weights), so each move carries the smaller weight: a
     heavier mover's row leaves a copy of its person of the host's weight to move and keeps the rest; a heavier
     host's row gives a copy of itself (all its members) of the mover's weight to take the mover in, and keeps
-    the rest. Moves between alternatives are added to ``flows`` (people).
+    the rest. Moves between alternatives are added to ``flows`` (people). Households left empty are dropped.
     """
     h, p, pl = pop.households, pop.persons, places()
     own = p.household[movers]
@@ -245,4 +273,4 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
         h.weight[own[split_mover]] -= weight[split_mover]
         p.extend(copies)
     p.household[movers[~split_mover]] = hosts[~split_mover]
-    pop.remove_persons(np.zeros(len(p), dtype=bool))  # drops the movers' rows left empty
+    pop.drop_empty()  # the movers' rows whose whole weight moved (and any household left empty before)

@@ -110,14 +110,9 @@ def leave_home(pop: Population, settings: Settings, seed: int, year: int, room: 
     h, p, pl = pop.households, pop.persons, places()
     oldest = np.zeros(len(h), dtype=np.int16)
     np.maximum.at(oldest, p.household, p.age)
-    candidate = (
-        (p.age >= ADULT_AGE)
-        & (p.age < constant("young_single_age"))
-        & (oldest[p.household] - p.age >= constant("parent_gap"))
-        & (h.tenure[p.household] != COLLECTIVE)
-        & (p.student_until < year)
-    )
-    candidate = np.flatnonzero(candidate)
+    candidate = np.flatnonzero((p.age >= ADULT_AGE) & (p.age < constant("young_single_age")) & (p.student_until < year))
+    home = p.household[candidate]  # the rest is read for the young adults only
+    candidate = candidate[(oldest[home] - p.age[candidate] >= constant("parent_gap")) & (h.tenure[home] != COLLECTIVE)]
     draw = uniform(seed, Channel.LEAVE_HOME, year, p.key[candidate])  # drawn for the candidates only
     leaves = draw < settings.leave_home_rate
     leaving, draw = candidate[leaves], draw[leaves]

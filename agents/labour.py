@@ -257,7 +257,7 @@ class Commuters:
         Haimen's jobs by home place, float[place, job] each (people)."""
         pl, n_clusters = places(), clusters().n
         haimen_jobs = np.repeat(pl.in_haimen, n_clusters)
-        applying = logit_probabilities(self.utility + log_rate)[:, :-1] * haimen_jobs
+        applying = logit_probabilities(self.utility + log_rate, overwrite=True)[:, :-1] * haimen_jobs
         applying *= (share * self.workers)[:, None]
         applicants = np.zeros((pl.n, len(haimen_jobs)))
         np.add.at(applicants, self.home, applying)
@@ -351,7 +351,7 @@ def directed_search(V: np.ndarray, seekers: np.ndarray, jobs: JobMarket, employe
     most = rounds_allowed(SEARCH_ROUNDS)
     with np.errstate(divide="ignore", invalid="ignore"):  # closed pools: log 0, and −inf less −inf (set to 0)
         for rounds in range(1, most + 1):
-            applicants = seekers @ logit_probabilities(V + log_rate)
+            applicants = seekers @ logit_probabilities(V + log_rate, overwrite=True)
             target = np.log(jobs.finding_rates(applicants[:n_jobs].reshape(pl.n, n_clusters), employed).ravel())
             change = np.where(np.isfinite(target), target - log_rate[:n_jobs], 0.0)
             log_rate[:n_jobs] += SEARCH_DAMPING * change

@@ -59,6 +59,11 @@ class Columns:
         for name in _names(type(self)):
             setattr(self, name, getattr(self, name)[mask])
 
+    def __getstate__(self) -> dict:
+        """The columns without their buffers: a copy or an unpickled table has columns of its own (a copied view
+        and a copied buffer no longer share rows, so the buffer would miss the column's later writes)."""
+        return {name: value for name, value in self.__dict__.items() if name != "_buffers"}
+
     def _buffer_of(self, name: str, column: np.ndarray) -> np.ndarray | None:
         """The buffer whose first rows ``column`` is, if it is still the one :meth:`_hold` set (not assigned anew)."""
         held = self.__dict__.get("_buffers", {}).get(name)
@@ -177,9 +182,15 @@ class Population:
         p.household[leaving] = rows
         return rows
 
-    def remove_persons(self, gone: np.ndarray) -> None:
-        """Drop person rows (deaths); households left empty are dropped too."""
+    def remove_persons(self, gone: np.ndarray, drop_empty: bool = True) -> None:
+        """Drop person rows (deaths); households left empty are dropped too, unless not ``drop_empty`` (then the
+        caller drops them with :meth:`drop_empty`, in one pass with others)."""
         self.persons.keep(~gone)
+        if drop_empty:
+            self.drop_empty()
+
+    def drop_empty(self) -> None:
+        """Drop the household rows no person lives in."""
         empty = self.members() == 0
         if empty.any():  # no person lives in them: only the household rows go
             self._drop_household_rows(empty)

@@ -395,10 +395,10 @@ class LazyRows:
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         missing = rows[self.position[rows] < 0]
         if len(missing) == 0:
-            return self.values[self.position[rows]]
+            return np.take(self.values, self.position[rows], axis=0)
         computed = self.compute(missing)
         self.position[missing] = len(self.values) + np.arange(len(missing))
         self.values = np.concatenate([self.values, computed]) if len(self.values) else computed
         if len(missing) == len(rows):  # all new (as in the first round): just computed, in the order asked
             return computed
-        return self.values[self.position[rows]]
+        return np.take(self.values, self.position[rows], axis=0)

@@ -96,6 +96,7 @@ class Policy:
         self.settings = settings
         self._years: dict[int, PolicyYear] = {}
         self._values: dict[tuple[str, int], Any] = {}  # value(key, year), computed once (the settings are read-only)
+        self._amounts: dict[tuple[str, int], tuple[int, np.ndarray, np.ndarray]] = {}  # amounts(key, year), as values
 
     def value(self, key: str, year: int):
         """A lever's value in ``year`` under its time profile and delivered share: its baseline outside the profile,
@@ -123,11 +124,11 @@ class Policy:
         p = lever.profile
         first = _first_year(lever)
         full = first if p.full_year is None else p.full_year
-        share = float(np.clip((year - first + 1) / (full - first + 1), 0.0, 1.0))
+        share = _unit_interval((year - first + 1) / (full - first + 1))
         if p.last_full_year is None or after_plan == "continue":
             return share
         last = p.last_full_year if after_plan == "stop" else p.last_year
-        return min(share, float(np.clip((last - year + 1) / (last - p.last_full_year + 1), 0.0, 1.0)))
+        return min(share, _unit_interval((last - year + 1) / (last - p.last_full_year + 1)))
 
     def amount_since(self, key: str, since: np.ndarray, year: int) -> tuple[np.ndarray, np.ndarray]:
         """A payment lever's amount in ``year`` to recipients whose entitlement began in the years ``since`` (a
@@ -136,9 +137,18 @@ class Policy:
 
         So people who arrived under a scheme are paid its amount for its declared years, after the plan too.
         """
-        first = min(_first_year(levers()[key]), year)
-        by_year = np.array([self.value(key, y) for y in range(first, year + 1)], dtype=float)  # few years: a lookup
-        return by_year[np.clip(since, first, year) - first], np.unique(by_year)
+        first, by_year, distinct = self.amounts(key, year)
+        return by_year[np.clip(since, first, year) - first], distinct
+
+    def amounts(self, key: str, year: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """A payment lever's amounts as :meth:`amount_since` reads them in ``year`` (computed once): the first year
+        it reads, the amount in force in each year from then to ``year`` (float[years], read-only) and the distinct
+        amounts among them (float, ascending, read-only)."""
+        if (key, year) not in self._amounts:
+            first = min(_first_year(levers()[key]), year)
+            by_year = np.array([self.value(key, y) for y in range(first, year + 1)], dtype=float)  # a lookup
+            self._amounts[key, year] = first, _read_only(by_year), _read_only(np.unique(by_year))
+        return self._amounts[key, year]
 
     def quantity(self, key: str, year: int) -> float:
         """What a lever's unit cost counts in ``year`` where the policy alone says it (``[quantity.*]`` of
@@ -303,6 +313,11 @@ class Policy:
         if len(limits) > 1:  # the residence choice describes its deciders under one
             raise FileError(LEVERS_FILE, "payment.age_limit", sorted(limits), "one age limit for young_graduate")
         return limits.pop() if limits else 0
+
+
+def _unit_interval(x: float) -> float:
+    """``x`` clipped to [0, 1] (as ``np.clip``, without its overhead on one number)."""
+    return min(max(x, 0.0), 1.0)
 
 
 def _first_year(lever: Lever) -> int:

@@ -66,3 +66,21 @@ def test_a_levers_yearly_value_is_its_own_runs():
     assert [high.value("rent_subsidy", y) for y in years] == [high._value("rent_subsidy", y) for y in years]
     assert [low.value("rent_subsidy", y) for y in years] == first == [low._value("rent_subsidy", y) for y in years]
     assert max(first) == 500 and max(high.value("rent_subsidy", y) for y in years) == 2500
+
+
+def test_a_payments_amounts_are_its_own_runs_and_its_own_years():
+    """``Policy.amounts`` (kept per lever and year) gives each run and year the amounts of its own setting, as
+    computed anew from the yearly values; ``amount_since`` reads them."""
+    runs = {amount: Policy(resolve({"rent_subsidy": amount})) for amount in (0, 500, 2500)}
+    for _ in range(2):  # the second pass reads the kept amounts
+        for amount, policy in runs.items():
+            for year in (2021, 2025, 2035):
+                first, by_year, distinct = policy.amounts("rent_subsidy", year)
+                anew = [policy._value("rent_subsidy", y) for y in range(first, year + 1)]
+                np.testing.assert_array_equal(by_year, anew)
+                np.testing.assert_array_equal(distinct, np.unique(anew))
+                assert not by_year.flags.writeable and not distinct.flags.writeable
+                since = np.array([2010, first, year])
+                paid, _ = policy.amount_since("rent_subsidy", since, year)
+                np.testing.assert_array_equal(paid, [anew[0], anew[0], anew[-1]])
+            assert runs[amount].amounts("rent_subsidy", 2035)[2].max() == amount

@@ -149,6 +149,33 @@ def test_nested_draw_repeated_is_exact():
             np.testing.assert_array_equal(draw(W, kind), expected)
 
 
+def test_nested_redraw_told_the_changed_kinds_is_exact():
+    """``NestedDraw.redraw`` (as ``choose`` calls it each shadow-price round, on utilities changed in place) gives
+    exactly a fresh draw's choices, told the kinds that changed or more; a plain call after it draws everyone."""
+    for of_alt, scale in NEST_STRUCTURES.values():
+        nests = Nests(of_alt, scale)
+        draw = nested_draw(nests, KEYS)
+        W = V.astype(np.float32)
+        draw(W, KIND)
+        for changed, shift in ((np.array([1]), 0.7), (np.array([0, 2]), -0.4), (np.arange(len(V)), 0.0)):
+            W[changed] += shift * (of_alt == 0)  # in place: the draw keeps no copy to compare with
+            fresh = nested_draw(nests, KEYS)(W.copy(), KIND)
+            np.testing.assert_array_equal(draw.redraw(W, KIND, changed), fresh)
+            superset = np.union1d(changed, [len(V) - 1])
+            np.testing.assert_array_equal(draw.redraw(W, KIND, superset), fresh)
+        W[0] -= 1.0
+        np.testing.assert_array_equal(draw(W, KIND), nested_draw(nests, KEYS)(W.copy(), KIND))
+
+
+def test_logit_probabilities_written_over_their_utilities_are_the_same_numbers():
+    W = np.vstack([V, np.where(np.arange(V.shape[1]) % 2, V[0], -np.inf)])  # a row with unavailable alternatives
+    expected = logit_probabilities(W)
+    scratch = W.copy()
+    written = logit_probabilities(scratch, overwrite=True)
+    assert written is scratch
+    np.testing.assert_array_equal(written, expected)
+
+
 def test_nested_logit_closed_form():
     of_alt, scale = NEST_STRUCTURES["one nest of three, λ=0.5"]
     nests = Nests(of_alt, scale)

@@ -3,7 +3,11 @@ concatenating gives, and never changes a column someone read before."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
+import pytest
 
 from agents.population import Households
 
@@ -67,3 +71,16 @@ def test_a_column_assigned_anew_or_appended_with_a_wider_type_is_not_written_ove
     wider.place = wider.place.astype(np.int64)  # as np.concatenate: the wider type
     table.extend(wider)
     assert table.place.dtype == np.int64 and len(table) == 17
+
+
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))], ids=["copy", "pickle"])
+def test_a_copied_or_unpickled_table_appends_after_the_writes_into_its_columns(duplicate):
+    table = households(10)
+    table.extend(households(2, start=10))  # now in a buffer with room
+    copied = duplicate(table)
+    copied.weight[0] = -1.0  # a write into the copy's column, then an append
+    copied.extend(households(3, start=12))
+    expected = concatenated(households(10), households(2, start=10), households(3, start=12))
+    expected.weight[0] = -1.0
+    assert_same(copied, expected)
+    assert table.weight[0] == 0.0, "the original is not written"

@@ -9,6 +9,8 @@ family-household size (2.36 → 2.22).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,21 @@ def _population(weights: list[float], ages: list[list[int]], females: list[list[
 
 def _people(pop: Population) -> float:
     return float(pop.person_weight().sum())
+
+
+def test_households_emptied_by_deaths_and_dropped_later_end_as_if_dropped_at_once():
+    """The year's deaths leave their empty households to the unions' pass (one pass over the households)."""
+    pop = _population([1.0, 2.0, 3.0, 4.0], [[30], [40, 10], [25], [50]], [[True], [False, True], [True], [False]])
+    gone = np.isin(np.arange(len(pop.persons)), [0, 3])  # the first and third households' only persons
+    at_once = copy.deepcopy(pop)
+    at_once.remove_persons(gone)
+    pop.remove_persons(gone, drop_empty=False)
+    assert len(pop.households) == 4 and (pop.members() == 0).sum() == 2
+    pop.drop_empty()
+    assert pop.households.key.tolist() == [2, 4] and pop.persons.household.tolist() == [0, 0, 1]
+    for table, wanted in ((pop.households, at_once.households), (pop.persons, at_once.persons)):
+        for name, column in vars(wanted).items():
+            np.testing.assert_array_equal(getattr(table, name), column, err_msg=name)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import pytest
 from abm import MigrationModel
 from agents.census_population import synthesize
 from agents.constants import MAX_AGE
-from agents.demography import GAIN_BEFORE_CENSUS, VitalRates
+from agents.demography import FERTILE_AGES, GAIN_BEFORE_CENSUS, VitalRates
 from agents.population import NO_JOB, Persons
 from environment.demography_inputs import total_fertility
 from environment.inputs import fact
@@ -154,7 +154,8 @@ def test_first_year_draws_match_the_expected_events(seed):
 def test_total_fertility_of_the_models_births_is_the_declared_path():
     """Each year 2021–2023 at 1:10: births over the births expected per child of total fertility (the women of
     the year, their survival and the age pattern) equal the declared total fertility within 4 sampling SE;
-    and the probabilities' sum over a woman's ages is the declared value exactly."""
+    and the probabilities' sum over a woman's ages is the declared value exactly, each positive only at the fertile
+    ages (a year older: up to one past the last)."""
     rates = VitalRates(resolve({}))
     ages = np.arange(MAX_AGE + 1)
     women = Persons(
@@ -170,6 +171,8 @@ def test_total_fertility_of_the_models_births_is_the_declared_path():
     )
     for year in (2021, 2030):
         assert rates.birth_probability(women, year, 0.0).sum() == pytest.approx(rates.total_fertility(year), rel=1e-12)
+        positive = ages[rates.birth_probability(women, year, 0.0) > 0]  # give_birth draws for these ages only
+        assert positive.min() >= FERTILE_AGES[0] and positive.max() <= FERTILE_AGES[1] + 1
     model = MigrationModel(scale=10, end=2023, rng=3)
     for year in (2021, 2022, 2023):
         pop = model.population

@@ -158,9 +158,9 @@ def _record_decisions(monkeypatch, settings: dict) -> dict[int, dict]:
     log: dict[int, dict] = {}
     age_and_die, weighing = abm.model.age_and_die, abm.model.households_weighing_a_move
 
-    def spy_deaths(pop, rates, seed, year, n):
+    def spy_deaths(pop, rates, seed, year, n, **options):
         before = pop.persons.key.copy()
-        out = age_and_die(pop, rates, seed, year, n)
+        out = age_and_die(pop, rates, seed, year, n, **options)
         log.setdefault(year, {}).update(persons=before, died=np.setdiff1d(before, pop.persons.key))
         return out
 
