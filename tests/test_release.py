@@ -29,7 +29,7 @@ def test_citation_matches_the_package():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert cff["cff-version"] == "1.2.0"
     assert str(cff["version"]) == _pyproject()["version"]
-    assert cff["license"] == _pyproject()["license"]["text"] == "MIT"
+    assert cff["license"] == _pyproject()["license"] == "MIT"
     assert cff["authors"] and cff["title"] and cff["message"]
 
 
