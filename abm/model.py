@@ -37,7 +37,7 @@ from agents.labour import (
     recruits_wanted,
     start_and_stop_work,
 )
-from agents.payments import paid_at_move, paid_on_moving
+from agents.payments import paid_on_moving
 from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
 from agents.residence import (
@@ -317,9 +317,7 @@ class MigrationModel(mesa.Model):
         residents = ~d.from_pool & moved
         stay_in = residents & pl.alt_in_haimen[choice]
         payments = world.policy.year(self.year).payments
-        paying = any(due.amount > 0 and paid_at_move(due.rule) for due in payments)  # else nobody's features are read
-        features = payment_features(d) if paying else {}  # (arrays [decider, alt]: costly for 1:1's 400k deciders)
-        self.events.paid_at_move = paid_on_moving(features, choice, d.weight * residents, payments)
+        self.events.paid_at_move = paid_on_moving(lambda: payment_features(d), choice, d.weight * residents, payments)
         h = pop.households
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
         h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]

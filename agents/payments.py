@@ -13,7 +13,7 @@ Haimen this year (:class:`Residents`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -58,15 +58,19 @@ def at_choice(features: Mapping[str, Any], choice: np.ndarray) -> dict[str, Any]
 
 
 def paid_on_moving(
-    features: Mapping[str, Any], choice: np.ndarray, weight: np.ndarray, payments: tuple[PaymentDue, ...]
+    features: Callable[[], Mapping[str, Any]], choice: np.ndarray, weight: np.ndarray, payments: tuple[PaymentDue, ...]
 ) -> dict[str, float]:
     """Households (weights) each payment counted at the move pays this year: the deciders whose features at the
-    alternative they chose pass its rule (the rule the residence choice weighs), where it pays anything."""
-    chosen = at_choice(features, choice)
+    alternative they chose pass its rule (the rule the residence choice weighs), where it pays anything.
+
+    ``features()`` gives the deciders' payment features; it is called only in a year such a payment pays anything
+    (the arrays are [decider, alt]: costly for a full-scale year's 400k deciders).
+    """
+    counted = [due for due in payments if paid_at_move(due.rule)]
+    paying = [due for due in counted if due.amount > 0]
+    chosen = at_choice(features(), choice) if paying else {}
     return {
-        due.lever: float((weight * recipients(due.rule, chosen)).sum()) if due.amount > 0 else 0.0
-        for due in payments
-        if paid_at_move(due.rule)
+        due.lever: float((weight * recipients(due.rule, chosen)).sum()) if due.amount > 0 else 0.0 for due in counted
     }
 
 
