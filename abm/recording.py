@@ -464,14 +464,14 @@ def payment_spending(
         count = model.events.paid_at_move.get(due.lever, 0.0)
         return count, count * (due.amount * months)
     policy = model.world.policy
-    amounts = policy.amounts(due.lever, model.year)[2]
-    if amounts[-1] <= 0:  # pays nothing (as below, without finding the recipients)
-        return 0.0, (0.0 * (amounts[0] * months) if len(amounts) == 1 else 0.0)
+    amounts = policy.amounts(due.lever, model.year)[2]  # the distinct amounts in force, ascending
+    if amounts[-1] <= 0:  # pays nothing: no recipients to find
+        return 0.0, 0.0
     weight = model.population.households.weight if due.rule.per == "household" else counts["person_weight"]
     paid = weight * residents.paid(due.rule)
-    amount, amounts = policy.amount_since(due.lever, residents.since(due.rule), model.year)
+    amount = policy.amount_since(due.lever, residents.since(due.rule), model.year)[0]
     if len(amounts) == 1:  # one amount for everyone (a payment unchanged since it began): count × amount
-        count = float(paid.sum()) if amounts[0] > 0 else 0.0
+        count = float(paid.sum())
         return count, count * (amounts[0] * months)
     count = yuan = 0.0
     for value in amounts[amounts > 0]:
@@ -480,10 +480,15 @@ def payment_spending(
     return count, yuan
 
 
+def beyond_baseline(model: MigrationModel, lever: Lever) -> float:
+    """How far a share lever stands above its baseline this year (0 where it does not: nobody is counted)."""
+    return max(model.world.policy.value(lever.key, model.year) - lever.baseline, 0.0)
+
+
 def covered_residents(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
     """Residents of Haimen without a Haimen hukou covered this year beyond the baseline's share (persons)."""
-    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
-    if extra <= 0:  # none beyond the baseline (as below, without counting them)
+    extra = beyond_baseline(model, lever)
+    if not extra:
         return 0.0
     h = model.population.households
     nonlocal_ = (counts["household_in_haimen"] & (h.hukou_city != HAIMEN_CITY))[model.population.persons.household]
@@ -493,8 +498,8 @@ def covered_residents(model: MigrationModel, counts: dict[str, Any], lever: Leve
 def admitted_pupils(model: MigrationModel, counts: dict[str, Any], lever: Lever) -> float:
     """Children of compulsory-school age without a Haimen hukou who arrived in Haimen this year, admitted beyond the
     baseline's share (persons)."""
-    extra = model.world.policy.value(lever.key, model.year) - lever.baseline
-    if extra <= 0:  # none beyond the baseline (as below, without counting them)
+    extra = beyond_baseline(model, lever)
+    if not extra:
         return 0.0
     p, h = model.population.persons, model.population.households
     arrived = counts["household_in_haimen"] & (h.arrived == model.year) & (h.hukou_city != HAIMEN_CITY)
