@@ -222,8 +222,7 @@ def _single_men(pop: Population, alone: np.ndarray) -> np.ndarray:
     household = p.household[men]
     in_family = (h.tenure[household] != COLLECTIVE) & pl.in_haimen[h.place[household]]
     men, household = men[in_family], household[in_family]
-    oldest = np.zeros(len(h), dtype=np.int16)
-    np.maximum.at(oldest, p.household, p.age)
+    oldest = pop.oldest()
     nobody = np.iinfo(np.int16).max  # the youngest adult woman's age where there is none
     youngest_woman = np.full(len(h), nobody, dtype=np.int16)
     adult_woman = p.female & (p.age >= ADULT_AGE)

@@ -108,8 +108,7 @@ def leave_home(pop: Population, settings: Settings, seed: int, year: int, room: 
     ``room[alt]`` is free dwellings; leaving stops where it runs out (keyed order).
     """
     h, p, pl = pop.households, pop.persons, places()
-    oldest = np.zeros(len(h), dtype=np.int16)
-    np.maximum.at(oldest, p.household, p.age)
+    oldest = pop.oldest()
     candidate = np.flatnonzero((p.age >= ADULT_AGE) & (p.age < constant("young_single_age")) & (p.student_until < year))
     home = p.household[candidate]  # the rest is read for the young adults only
     candidate = candidate[(oldest[home] - p.age[candidate] >= constant("parent_gap")) & (h.tenure[home] != COLLECTIVE)]

@@ -152,6 +152,12 @@ class Population:
         """Person rows per household, int[household]."""
         return np.bincount(self.persons.household, minlength=len(self.households))
 
+    def oldest(self) -> np.ndarray:
+        """The age of each household's oldest member, int16[household] (0 where nobody lives)."""
+        oldest = np.zeros(len(self.households), dtype=np.int16)
+        np.maximum.at(oldest, self.persons.household, self.persons.age)
+        return oldest
+
     def add(self, households: Households, persons: Persons) -> None:
         """Append new households with their persons (``persons.household`` indexes ``households``)."""
         persons.household = persons.household + len(self.households)
