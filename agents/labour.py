@@ -45,9 +45,13 @@ NO_CONNECTION_MINUTES = 1e4  # the commute standing in for no connection at all:
 def in_labour_force(persons: Persons, settings: Settings, year: int) -> np.ndarray:
     """Persons of working age who take part in the labour market, bool[person]."""
     farmer = persons.cluster == clusters().agriculture
-    group = (farmer.view(np.uint8) << 1) | persons.female.view(np.uint8)  # small codes, looked up (cheaper than where)
-    retire = retirement_ages(settings)[group]
-    return persons.participates & (persons.age >= ADULT_AGE) & (persons.age < retire) & (persons.student_until < year)
+    group = farmer.view(np.uint8) << 1
+    group |= persons.female.view(np.uint8)  # small codes, looked up (cheaper than where)
+    working = persons.age < np.take(retirement_ages(settings), group)  # np.take: far cheaper than [group] on uint8
+    working &= persons.age >= ADULT_AGE
+    working &= persons.participates
+    working &= persons.student_until < year
+    return working
 
 
 def retirement_ages(settings: Settings) -> np.ndarray:
@@ -103,12 +107,20 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
 
 def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
     """Weighted workers by job place and cluster, float[place, cluster]."""
-    p, n_clusters = pop.persons, clusters().n
-    has_job = np.flatnonzero(labour & (p.job >= 0))
-    job = p.job[has_job].astype(np.int64) * n_clusters + p.cluster[has_job]
-    weight = pop.households.weight[p.household[has_job]]
+    has_job = labour & (pop.persons.job >= 0)
+    pool, weight = _pools_held(pop, np.flatnonzero(has_job))
     # bincount adds in row order, as np.add.at would: the same sums to the bit
-    return np.bincount(job, weights=weight, minlength=places().n * n_clusters).reshape(places().n, n_clusters)
+    return np.bincount(pool, weights=weight, minlength=places().n * clusters().n).reshape(places().n, clusters().n)
+
+
+def _pools_held(pop: Population, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The job pool (``place * n_clusters + cluster``, intp) held by each person at ``rows`` and the people each row
+    stands for (float)."""
+    p = pop.persons
+    pool = p.job[rows].astype(np.intp)
+    pool *= clusters().n
+    pool += p.cluster[rows]
+    return pool, pop.households.weight[p.household[rows]]
 
 
 def filled_jobs(pop: Population, world: World, labour: np.ndarray) -> np.ndarray:
@@ -120,12 +132,13 @@ def filled_jobs(pop: Population, world: World, labour: np.ndarray) -> np.ndarray
 def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
     """Give new adults the cluster of their trade and end the jobs of those leaving work; returns the labour force."""
     p, pl = pop.persons, places()
-    new_adult = (p.age >= ADULT_AGE) & (p.cluster < 0)
-    if new_adult.any():
-        alt = pl.alt(pop.households.place[p.household[new_adult]], pop.households.urban[p.household[new_adult]])
+    new_adult = np.flatnonzero((p.age >= ADULT_AGE) & (p.cluster < 0))
+    if len(new_adult):
+        home = p.household[new_adult]
+        alt = pl.alt(pop.households.place[home], pop.households.urban[home])
         p.cluster[new_adult] = draw_clusters(seed, year, p.key[new_adult], resident_cluster_mix(settings), alt)
     labour = in_labour_force(p, settings, year)
-    p.job[~labour] = NO_JOB
+    p.job[np.flatnonzero(~labour & (p.job >= 0))] = NO_JOB  # few rows: by index (a mask over all costs far more)
     return labour
 
 
@@ -147,13 +160,17 @@ def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year:
     over = excess > 1e-9
     world.jobs.commuters_leave(np.divide(excess, residents + commuting, out=np.zeros_like(excess), where=over))
     excess *= np.divide(residents, residents + commuting, out=np.zeros_like(excess), where=over)  # the residents' part
-    priority = uniform(seed, Channel.LAYOFF, year, p.key)
-    weight = pop.person_weight()
-    for w, c in zip(*np.nonzero(excess > 1e-9), strict=True):
-        holders = np.flatnonzero((p.job == w) & (p.cluster == c) & labour)
+    cutting = (excess > 1e-9).ravel()
+    held = np.flatnonzero(labour & (p.job >= 0))
+    pool, weight = _pools_held(pop, held)
+    in_cut = cutting[pool]
+    held, pool, weight = held[in_cut], pool[in_cut], weight[in_cut]  # the holders of the pools that shed jobs
+    priority = uniform(seed, Channel.LAYOFF, year, p.key[held])  # keyed: each row's draw as if all had drawn
+    for cut in np.flatnonzero(cutting):
+        holders = np.flatnonzero(pool == cut)
         order = holders[np.argsort(-priority[holders], kind="stable")]
-        lose = order[np.cumsum(weight[order]) - weight[order] < excess[w, c] - 1e-9]
-        p.job[lose] = NO_JOB
+        lose = order[np.cumsum(weight[order]) - weight[order] < excess.ravel()[cut] - 1e-9]
+        p.job[held[lose]] = NO_JOB
     return filled_jobs(pop, world, labour)
 
 
@@ -207,8 +224,6 @@ def find_jobs(
     u = uniform(seed, Channel.JOB, year, p.key[seekers])
     priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
     V, kind = _job_utilities(prospects, p, seekers, alt, world.settings)
-    present, kind = np.unique(kind, return_inverse=True)
-    V = V[present]
     if not limited:
         _take_jobs(p, seekers, inverse_cdf_draw(u)(V, kind))
         return None
@@ -225,8 +240,9 @@ def find_jobs(
     applicants = np.bincount(applied, weights=weight, minlength=n_jobs + 1)[:n_jobs]
     # each pool hires what the matching function gives for the applications made, up to its vacancies left
     commuters_applied = commuter_applicants.sum(axis=0)
-    rate = world.jobs.finding_rates((applicants + commuters_applied).reshape(pl.n, n_clusters), employed).ravel()
-    room = np.maximum(world.jobs.open_vacancies(employed).ravel() - commuters_hired.sum(axis=0), 0.0)
+    vacancies = world.jobs.open_vacancies(employed)
+    rate = world.jobs.finding_rates_at((applicants + commuters_applied).reshape(pl.n, n_clusters), vacancies).ravel()
+    room = np.maximum(vacancies.ravel() - commuters_hired.sum(axis=0), 0.0)
     room = np.append(room, 0.0)  # and none for "no job"
     to_hire = np.minimum(np.append(rate * applicants, 0.0), room)
     partial = uniform_slots(seed, Channel.PART_ROW, year, p.key[seekers], (0,))[:, 0]
@@ -299,22 +315,30 @@ def _take_jobs(p: Persons, seekers: np.ndarray, job: np.ndarray) -> None:
 def _job_utilities(
     prospects: JobProspects, p: Persons, seekers: np.ndarray, alt: np.ndarray, settings: Settings
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Utilities per kind of seeker, float[kind, job + 1] (the last column, no job, never chosen), and each
-    seeker's kind: the trade and home alternative, and whether past the retirement age of every other trade.
+    """Utilities per kind of seeker present, float[kind, job + 1] (the last column, no job, never chosen), and each
+    seeker's kind: the trade and home alternative, and whether past the retirement age of every other trade (kinds
+    numbered in that order, only those of some seeker).
 
     Farmers work longer than others (``farmer_retirement_age``): one past the age at which the other trades
     retire may take only farm jobs (a job in another trade would end at once).
     """
     n_clusters, n_alt, farm = clusters().n, places().n_alt, clusters().agriculture
     n_jobs = prospects.utility.shape[2]
-    V = prospects.utility.reshape(-1, n_jobs)
-    farm_rows = V[farm * n_alt : (farm + 1) * n_alt]
-    farm_only = np.where(np.arange(n_jobs) % n_clusters == farm, farm_rows, -np.inf)
-    V = np.concatenate([np.concatenate([V, farm_only]), np.full((len(V) + n_alt, 1), -np.inf)], axis=1)
-    other_trades_retire = retirement_ages(settings)[p.female[seekers].view(np.uint8)]
+    other_trades_retire = np.take(retirement_ages(settings), p.female[seekers].view(np.uint8))
     past = p.age[seekers] >= other_trades_retire
-    kind = np.where(past, n_clusters * n_alt, p.cluster[seekers].astype(np.int64) * n_alt) + alt
-    return V, kind
+    kind = np.where(past, n_clusters * n_alt, p.cluster[seekers].astype(np.intp) * n_alt)
+    kind += alt
+    # the kinds present, in order, and each seeker's among them (a counting pass: kinds are few)
+    present = np.flatnonzero(np.bincount(kind, minlength=(n_clusters + 1) * n_alt))
+    number = np.zeros((n_clusters + 1) * n_alt, dtype=np.intp)
+    number[present] = np.arange(len(present))
+    utility = prospects.utility.reshape(-1, n_jobs)
+    V = np.full((len(present), n_jobs + 1), -np.inf)
+    trade = present < n_clusters * n_alt
+    V[trade, :n_jobs] = utility[present[trade]]
+    farm_rows = utility[farm * n_alt + present[~trade] - n_clusters * n_alt]  # past the others' age: farm jobs only
+    V[np.flatnonzero(~trade)[:, None], np.arange(farm, n_jobs, n_clusters)] = farm_rows[:, farm::n_clusters]
+    return V, number[kind]
 
 
 SEARCH_ROUNDS = 12  # most rounds of the seekers' expected finding rates
@@ -347,12 +371,13 @@ def directed_search(V: np.ndarray, seekers: np.ndarray, jobs: JobMarket, employe
     n_jobs = V.shape[1] - 1
     pl, n_clusters = places(), clusters().n
     log_rate = np.zeros(n_jobs + 1)
-    log_rate[:n_jobs][jobs.open_vacancies(employed).ravel() == 0] = -np.inf
+    room = jobs.open_vacancies(employed)
+    log_rate[:n_jobs][room.ravel() == 0] = -np.inf
     most = rounds_allowed(SEARCH_ROUNDS)
     with np.errstate(divide="ignore", invalid="ignore"):  # closed pools: log 0, and −inf less −inf (set to 0)
         for rounds in range(1, most + 1):
             applicants = seekers @ logit_probabilities(V + log_rate, overwrite=True)
-            target = np.log(jobs.finding_rates(applicants[:n_jobs].reshape(pl.n, n_clusters), employed).ravel())
+            target = np.log(jobs.finding_rates_at(applicants[:n_jobs].reshape(pl.n, n_clusters), room).ravel())
             change = np.where(np.isfinite(target), target - log_rate[:n_jobs], 0.0)
             log_rate[:n_jobs] += SEARCH_DAMPING * change
             if np.abs(change).max() < SEARCH_TOLERANCE:

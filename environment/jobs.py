@@ -91,8 +91,12 @@ class JobMarket:
         rate f*: ``f = f*·(θ/θ*)^(1−α)``, never more than all applicants or all vacancies (``f ≤ min(1, θ)``).
         The other places are large markets, at their normal ratio whoever of Haimen applies.
         """
+        return self.finding_rates_at(applicants, self.open_vacancies(employed))
+
+    def finding_rates_at(self, applicants: np.ndarray, room: np.ndarray) -> np.ndarray:
+        """:meth:`finding_rates` at the vacancies ``room`` open to seekers (:meth:`open_vacancies`), for callers that
+        weigh many counts of applicants against the same vacancies."""
         s = self.settings
-        room = self.open_vacancies(employed)
         theta = np.divide(room, applicants, out=np.where(room > 0, np.inf, 0.0), where=applicants > 0)
         rate = s.job_finding_rate * (theta / s.normal_tightness) ** (1.0 - s.matching_elasticity)
         rate = np.minimum(np.minimum(rate, theta), 1.0)
