@@ -27,9 +27,9 @@ from agents.keys import is_returner
 from agents.labour import (
     JobProspects,
     Matching,
+    Workforce,
     employment,
     end_jobs,
-    filled_jobs,
     find_jobs,
     in_labour_force,
     initial_in_commuters,
@@ -39,7 +39,7 @@ from agents.labour import (
 )
 from agents.payments import paid_on_moving
 from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
-from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Population
+from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Population
 from agents.residence import (
     Deciders,
     describe_all,
@@ -75,12 +75,14 @@ class YearEvents:
 
 @dataclass
 class Headcounts:
-    """Counts read off the persons that the markets and the record both need (settling in, between them,
-    changes only tenure and hukou, which none of them depends on)."""
+    """Counts read off the persons and households once the year's last arrivals (the recruits) are in, that the
+    markets and the record both need (settling in, between them, changes only hukou and renters' tenure, which
+    none of them depends on)."""
 
     labour: np.ndarray  # bool[person]: in the labour force
     filled: np.ndarray  # float[place, cluster]: jobs filled by place of work and cluster (in-commuters included)
     children: np.ndarray  # float[place]: children of compulsory-school age
+    occupied: np.ndarray  # float[alt]: dwellings occupied
 
 
 @dataclass
@@ -142,9 +144,9 @@ class MigrationModel(mesa.Model):
         Stage("choose_residences", takes=("prospects", "leavers"), gives="choices"),
         Stage("apply_moves", takes=("choices",)),
         Stage("enrol_students"),
-        Stage("choose_jobs", takes=("prospects",)),
-        Stage("recruit_workers"),
-        Stage("markets", gives="counted"),
+        Stage("choose_jobs", takes=("prospects",), gives="workforce"),
+        Stage("recruit_workers", takes=("workforce",), gives="counted"),
+        Stage("markets", takes=("counted",)),
         Stage("settle"),
         Stage("advance_outside_places"),
         Stage("record", takes=("counted",)),
@@ -363,40 +365,43 @@ class MigrationModel(mesa.Model):
             np.add.at(self.events.flows, (origin_alt, college_alt), students.households.weight)
             self.population.add(students.households, students.persons)
 
-    def choose_jobs(self, prospects: JobProspects) -> None:
+    def choose_jobs(self, prospects: JobProspects) -> Workforce:
         """Job seekers (new adults, movers, newcomers, quitters, the unemployed) and the outside places' workers
         who seek a job apply for jobs; the matching function decides who is hired (kept in ``matching``): those
-        from outside commute in."""
+        from outside commute in. Returns the workforce after the hires."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
         self.matching = find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
+        return Workforce(labour, employment(self.population, labour))
 
-    def recruit_workers(self) -> None:
+    def recruit_workers(self, workforce: Workforce) -> Headcounts:
         """Employers recruit workers from outside to jobs still vacant beyond the normal rate after the residents'
-        and in-commuters' hires; recruits arrive holding the job."""
+        and in-commuters' hires (``workforce``); recruits arrive holding the job. Returns the headcounts with them,
+        the year's last arrivals."""
         pl, y, pop = places(), self.year, self.population
-        labour = in_labour_force(pop.persons, self.settings, y)
         flows = self.events.flows
         other_arrivals = float(flows[np.ix_(~pl.alt_in_haimen, pl.alt_in_haimen)].sum())
+        occupied = self.occupied_dwellings()
         free = np.zeros(pl.n)
-        free[pl.haimen] = self.free_dwellings()[pl.alt(pl.haimen, True)]
-        wanted = recruits_wanted(self.world, filled_jobs(pop, self.world, labour), other_arrivals, free)
+        free[pl.haimen] = (self.world.housing.stock - occupied)[pl.alt(pl.haimen, True)]
+        wanted = recruits_wanted(self.world, workforce.employed + self.world.jobs.in_commuting(), other_arrivals, free)
         recruits = draw_recruits(self.settings, self.seed, y, self.scale, wanted)
         if len(recruits.households):
             h = recruits.households
             np.add.at(flows, (pl.alt(h.origin, True), pl.alt(h.place, True)), h.weight)
+            workforce = workforce.joined_by(recruits, self.settings, y)
+            occupied = self._occupied_by(h, occupied)
             pop.add(recruits.households, recruits.persons)
+        filled = workforce.employed + self.world.jobs.in_commuting()
+        return Headcounts(labour=workforce.labour, filled=filled, children=self.school_children(), occupied=occupied)
 
-    def markets(self) -> Headcounts:
-        """Wages respond to vacancies, prices to occupancy; builders and the levers add dwellings and school seats.
-        Returns the headcounts they respond to (for the record)."""
+    def markets(self, counted: Headcounts) -> None:
+        """Wages respond to vacancies, prices to occupancy; builders and the levers add dwellings and school seats
+        (``counted``: the year's headcounts, :meth:`recruit_workers`)."""
         world, y = self.world, self.year
-        counted = self.headcounts()
         world.jobs.adjust(counted.filled)
-        occupied = self.occupied_dwellings()
-        world.housing.update_prices(occupied)
-        world.housing.build(world.policy.year(y), occupied)
+        world.housing.update_prices(counted.occupied)
+        world.housing.build(world.policy.year(y), counted.occupied)
         world.schools.expand(world.policy.year(y), counted.children)
-        return counted
 
     def settle(self) -> None:
         """Settling in: renters who have lived in Haimen a year may buy, others take its hukou (at a rate scaled by
@@ -421,7 +426,7 @@ class MigrationModel(mesa.Model):
 
     def record(self, counted: Headcounts | None = None) -> None:
         """Collect the year's summary figures and tables (reads the state, changes nothing else); ``counted``: the
-        headcounts of the persons as they are now, if already counted (by :meth:`markets`)."""
+        headcounts of the persons as they are now, if already counted (by :meth:`recruit_workers`)."""
         counts = year_counts(self, counted if counted is not None else self.headcounts())
         self.summary = summarize(self, counts)
         record_tables(self, counts)
@@ -431,22 +436,28 @@ class MigrationModel(mesa.Model):
         self._release_handles()
 
     # ------------------------------------------------------------ state read
-    def _alt_of_households(self) -> np.ndarray:
-        h = self.population.households
-        return places().alt(h.place, h.urban)
-
     def headcounts(self) -> Headcounts:
-        """The labour force, the jobs filled (by it and the in-commuters) and the children of school age, as the
-        persons are now."""
-        labour = in_labour_force(self.population.persons, self.settings, self.year)
-        filled = filled_jobs(self.population, self.world, labour)
-        return Headcounts(labour=labour, filled=filled, children=self.school_children())
+        """The labour force, the jobs filled (by it and the in-commuters), the children of school age and the
+        dwellings occupied, as the persons and households are now."""
+        workforce = Workforce.counted(self.population, self.settings, self.year)
+        filled = workforce.employed + self.world.jobs.in_commuting()
+        children, occupied = self.school_children(), self.occupied_dwellings()
+        return Headcounts(labour=workforce.labour, filled=filled, children=children, occupied=occupied)
 
     def occupied_dwellings(self) -> np.ndarray:
         """Dwellings occupied per alternative, float[alt]."""
-        h = self.population.households
+        return self._occupied_by(self.population.households)
+
+    def _occupied_by(self, h: Households, counted: np.ndarray | None = None) -> np.ndarray:
+        """Dwellings the households ``h`` occupy per alternative, float[alt]; with ``counted`` (those of households
+        before them), added to it row by row as a count of all would add them (the same numbers, to the bit)."""
         use = h.weight * np.where(h.tenure == COLLECTIVE, self.settings.collective_space, 1.0)
-        return np.bincount(self._alt_of_households(), weights=use, minlength=places().n_alt)
+        alt = places().alt(h.place, h.urban)
+        if counted is None:
+            return np.bincount(alt, weights=use, minlength=places().n_alt)
+        occupied = counted.copy()
+        np.add.at(occupied, alt, use)
+        return occupied
 
     def free_dwellings(self) -> np.ndarray:
         """Free dwellings per alternative (inf outside Haimen), float[alt]."""

@@ -31,7 +31,7 @@ from agents.census_population import resident_cluster_mix
 from agents.choice import fits_in_order, inverse_cdf_draw, logit_probabilities, logsum, note_rounds, rounds_allowed
 from agents.constants import ADULT_AGE
 from agents.person_draws import draw_clusters
-from agents.population import NO_JOB, Persons, Population
+from agents.population import NO_JOB, Persons, Population, taken_lazily
 from agents.streams import Channel, uniform, uniform_slots
 from environment.inputs import constant
 from environment.jobs import JobMarket, outside_workers
@@ -123,6 +123,30 @@ def _pools_held(pop: Population, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return pool, pop.households.weight[p.household[rows]]
 
 
+@dataclass
+class Workforce:
+    """The labour force and where its residents work, as counted once the persons last changed."""
+
+    labour: np.ndarray  # bool[person]: in the labour force
+    employed: np.ndarray  # float[place, cluster]: residents employed by place of work and cluster (:func:`employment`)
+
+    @classmethod
+    def counted(cls, pop: Population, settings: Settings, year: int) -> Workforce:
+        """The workforce of ``pop`` as it is now."""
+        labour = in_labour_force(pop.persons, settings, year)
+        return cls(labour, employment(pop, labour))
+
+    def joined_by(self, newcomers: Population, settings: Settings, year: int) -> Workforce:
+        """The workforce once ``newcomers`` are appended to the population it counts: their labour force after its
+        rows, and their jobs added to its counts row by row, as :func:`employment` adds them (the same numbers, to
+        the bit, as counting every row again)."""
+        labour = in_labour_force(newcomers.persons, settings, year)
+        pool, weight = _pools_held(newcomers, np.flatnonzero(labour & (newcomers.persons.job >= 0)))
+        employed = self.employed.copy()
+        np.add.at(employed.reshape(-1), pool, weight)
+        return Workforce(np.concatenate([self.labour, labour]), employed)
+
+
 def filled_jobs(pop: Population, world: World, labour: np.ndarray) -> np.ndarray:
     """Jobs filled by place and cluster: the residents employed (:func:`employment`) and the in-commuters,
     float[place, cluster] (people)."""
@@ -210,7 +234,8 @@ def find_jobs(
     applicant by an independent draw at the rate would leave vacancies unfilled wherever more were drawn than
     fit, the more so the coarser the run). Those not hired stay unemployed this year. Unless ``limited`` (the
     2020 start, whose job stock is taken from where residents choose to work), every seeker is hired where they
-    applied. Returns the year's matching (None at the start or without seekers).
+    applied. ``labour`` is kept current (a job's trade sets the retirement age of those hired). Returns the year's
+    matching (None at the start or without seekers).
     """
     p, pl = pop.persons, places()
     n_clusters = clusters().n
@@ -248,6 +273,7 @@ def find_jobs(
     partial = uniform_slots(seed, Channel.PART_ROW, year, p.key[seekers], (0,))[:, 0]
     hired = np.flatnonzero(fits_in_order(applied, weight, priority, to_hire, partial, most=room))  # in lottery order
     _take_jobs(p, seekers[hired], applied[hired])
+    labour[seekers[hired]] = in_labour_force(taken_lazily(p, seekers[hired]), world.settings, year)
     return Matching(
         finding_rate=np.exp(search.log_rate[:n_jobs]),
         applicants=applicants,

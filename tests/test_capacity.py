@@ -30,7 +30,7 @@ def plan_run():
     notes: dict[int, dict[str, np.ndarray]] = {}
     markets = model.markets
 
-    def noting_markets():
+    def noting_markets(counted):
         pop, world = model.population, model.world
         labour = in_labour_force(pop.persons, model.settings, model.year)
         notes[model.year] = {
@@ -38,8 +38,10 @@ def plan_run():
             "stock": world.housing.stock.copy(),
             "employed": filled_jobs(pop, world, labour),
             "jobs": world.jobs.jobs.copy(),
+            "passed": counted,  # the headcounts the stages carried to the markets, to compare with fresh ones
+            "fresh": model.headcounts(),
         }
-        return markets()
+        return markets(counted)
 
     model.markets = noting_markets
     while model.running:
@@ -50,6 +52,16 @@ def plan_run():
 def test_every_year_noted(plan_run):
     _, notes = plan_run
     assert sorted(notes) == list(range(2021, END + 1))
+
+
+def test_headcounts_carried_equal_fresh(plan_run):
+    """The headcounts the stages carry to the markets and the record (the job search's and the recruits' counts
+    continued, not counted again) are those a fresh count gives, to the bit."""
+    _, notes = plan_run
+    for year, n in notes.items():
+        for name in ("labour", "filled", "children", "occupied"):
+            passed, fresh = getattr(n["passed"], name), getattr(n["fresh"], name)
+            assert passed.dtype == fresh.dtype and np.array_equal(passed, fresh), f"{year}: {name} differs"
 
 
 def test_dwellings_never_overfilled(plan_run):
