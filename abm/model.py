@@ -368,7 +368,7 @@ class MigrationModel(mesa.Model):
     def choose_jobs(self, prospects: JobProspects) -> Workforce:
         """Job seekers (new adults, movers, newcomers, quitters, the unemployed) and the outside places' workers
         who seek a job apply for jobs; the matching function decides who is hired (kept in ``matching``): those
-        from outside commute in. Returns the workforce after the hires."""
+        from outside commute in. Returns the workforce after the hires (whose labour force they leave as it was)."""
         labour = in_labour_force(self.population.persons, self.settings, self.year)
         self.matching = find_jobs(self.population, self.world, prospects, labour, self.seed, self.year)
         return Workforce(labour, employment(self.population, labour))

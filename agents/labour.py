@@ -31,7 +31,7 @@ from agents.census_population import resident_cluster_mix
 from agents.choice import fits_in_order, inverse_cdf_draw, logit_probabilities, logsum, note_rounds, rounds_allowed
 from agents.constants import ADULT_AGE
 from agents.person_draws import draw_clusters
-from agents.population import NO_JOB, Persons, Population, taken_lazily
+from agents.population import NO_JOB, Persons, Population
 from agents.streams import Channel, uniform, uniform_slots
 from environment.inputs import constant
 from environment.jobs import JobMarket, outside_workers
@@ -234,8 +234,9 @@ def find_jobs(
     applicant by an independent draw at the rate would leave vacancies unfilled wherever more were drawn than
     fit, the more so the coarser the run). Those not hired stay unemployed this year. Unless ``limited`` (the
     2020 start, whose job stock is taken from where residents choose to work), every seeker is hired where they
-    applied. ``labour`` is kept current (a job's trade sets the retirement age of those hired). Returns the year's
-    matching (None at the start or without seekers).
+    applied. Hiring leaves the labour force ``labour`` as it was: a job's trade may change a worker's retirement
+    age, but farmers retire last (``farmer_retirement_age`` ranges above the others) and one past the others' age
+    takes only farm jobs. Returns the year's matching (None at the start or without seekers).
     """
     p, pl = pop.persons, places()
     n_clusters = clusters().n
@@ -246,8 +247,9 @@ def find_jobs(
     alt = pl.alt(pop.households.place[home], pop.households.urban[home])
     weight = pop.households.weight[home]  # the seekers' person_weight()
     n_jobs = pl.n * n_clusters
-    u = uniform(seed, Channel.JOB, year, p.key[seekers])
-    priority = uniform(seed, Channel.JOB_LOTTERY, year, p.key[seekers])
+    key = p.key[seekers]
+    u = uniform(seed, Channel.JOB, year, key)
+    priority = uniform(seed, Channel.JOB_LOTTERY, year, key)
     V, kind = _job_utilities(prospects, p, seekers, alt, world.settings)
     if not limited:
         _take_jobs(p, seekers, inverse_cdf_draw(u)(V, kind))
@@ -270,10 +272,9 @@ def find_jobs(
     room = np.maximum(vacancies.ravel() - commuters_hired.sum(axis=0), 0.0)
     room = np.append(room, 0.0)  # and none for "no job"
     to_hire = np.minimum(np.append(rate * applicants, 0.0), room)
-    partial = uniform_slots(seed, Channel.PART_ROW, year, p.key[seekers], (0,))[:, 0]
+    partial = uniform_slots(seed, Channel.PART_ROW, year, key, (0,))[:, 0]
     hired = np.flatnonzero(fits_in_order(applied, weight, priority, to_hire, partial, most=room))  # in lottery order
     _take_jobs(p, seekers[hired], applied[hired])
-    labour[seekers[hired]] = in_labour_force(taken_lazily(p, seekers[hired]), world.settings, year)
     return Matching(
         finding_rate=np.exp(search.log_rate[:n_jobs]),
         applicants=applicants,

@@ -17,7 +17,7 @@ from agents.labour import SEARCH_ROUNDS, SEARCH_TOLERANCE, directed_search
 from environment.inputs import CENSUS_YEAR, fact
 from environment.jobs import JobMarket
 from environment.places import clusters, places
-from environment.settings import resolve
+from environment.settings import parameters, resolve
 
 SCALE, SEED, END = 100, 1, CENSUS_YEAR + 10
 SETTLED_FROM = CENSUS_YEAR + 5  # the first year by which the market has moved from its start to its normal rates
@@ -116,6 +116,19 @@ def baseline():
     tables = model.tables()
     yearly = tables["yearly"][tables["yearly"].in_haimen].groupby("year")[["jobs", "jobs_filled"]].sum()
     return model, tables["summary"].set_index("year"), 1.0 - yearly.jobs_filled / yearly.jobs, notes
+
+
+def test_farmers_retire_last_so_a_hire_never_ends_a_working_life():
+    """The job search leaves the labour force as it was (``find_jobs``; the workforce after the hires is not counted
+    again): a hire into farming moves a worker's retirement age to the farmers', which must not come before the
+    others' for any value the settings accept."""
+    p = parameters()
+
+    def accepted(key: str) -> tuple[float, float]:
+        return p[key].accepted or (p[key].low, p[key].high)
+
+    others = max(accepted("retirement_age_male")[1], accepted("retirement_age_female")[1])
+    assert accepted("farmer_retirement_age")[0] >= others
 
 
 def test_the_census_job_stock_is_at_the_normal_vacancy_rate(baseline):
