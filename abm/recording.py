@@ -138,9 +138,9 @@ def current_outcomes(model: MigrationModel) -> dict[str, float]:
 def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     """What the year's summary and tables share, counted once: people, urban people and workers per place
     (Haimen's units; outside places from their stocks), the labour force, jobs filled and school children
-    (``counted``), births, deaths and the moves between places (None in the census year); per person row
-    its people, home place and whether that is in Haimen; the rows in the labour force and their people; and
-    whether each household lives in Haimen."""
+    (``counted``), births, deaths and the moves between places (None in the census year); households per place;
+    per person row its people, home place and whether that is in Haimen; the rows in the labour force, their people
+    and place of work; and whether each household lives in Haimen."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
@@ -151,14 +151,17 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     labour = counted.labour
     working = np.flatnonzero(labour)  # the others would add zeros
     working_weight = w[working]
+    household_in_haimen = pl.in_haimen[place]
     births, deaths = _births_deaths(model)
     return {
         "population": np.where(pl.in_haimen, people, model.outside.population),
         "urban_population": np.where(pl.in_haimen, urban, np.nan),
         "workers": np.bincount(home[working], weights=working_weight, minlength=pl.n),
+        "households": np.bincount(place, weights=h.weight, minlength=pl.n),
         "labour": labour,
         "working": working,
         "working_weight": working_weight,
+        "working_job": p.job[working],
         "filled": counted.filled,
         "children": counted.children,
         "births": births,
@@ -166,8 +169,9 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
         "place_flows": None if model.year == model.start else model.place_flows(),
         "person_weight": w,
         "home": home,
-        "in_haimen": pl.in_haimen[home],
-        "household_in_haimen": pl.in_haimen[place],
+        # as usual everyone lives in Haimen: no lookup per person
+        "in_haimen": np.ones(len(p), dtype=bool) if household_in_haimen.all() else pl.in_haimen[home],
+        "household_in_haimen": household_in_haimen,
     }
 
 
@@ -208,8 +212,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         rural_to_urban = model.events.flows[rural_urban].sum()
     w, household_in_haimen = counts["person_weight"], counts["household_in_haimen"]
     registered = (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household]
-    working_weight, job = _working_in_haimen(model, counts)
-    shanghai = np.flatnonzero(pl.city == pl.city[pl.index("shanghai")])  # Shanghai's places, Chongming included
+    working_weight, job = _working_in_haimen(counts)
     family = household_in_haimen & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
     return {
@@ -225,7 +228,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         "departures": departures,
         "net_migration": arrivals - departures,
         "rural_to_urban": rural_to_urban,
-        "working_in_shanghai": working_weight[np.isin(job, shanghai)].sum(),
+        "working_in_shanghai": working_weight[np.take(_in_shanghai(), job)].sum(),
         "workers": working_weight.sum(),
         "unemployed": working_weight[job < 0].sum(),
         "households": households,
@@ -233,13 +236,21 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
     }
 
 
-def _working_in_haimen(model: MigrationModel, counts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _working_in_haimen(counts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """People and place of work of the person rows in the labour force and in Haimen, in row order."""
-    working, weight = counts["working"], counts["working_weight"]
-    job, in_haimen = model.population.persons.job[working], counts["in_haimen"][working]
-    if in_haimen.all():  # as usual: the rows already gathered
+    weight, job = counts["working_weight"], counts["working_job"]
+    if counts["household_in_haimen"].all():  # as usual: the rows already gathered
         return weight, job
+    in_haimen = counts["in_haimen"][counts["working"]]
     return weight[in_haimen], job[in_haimen]
+
+
+@cache
+def _in_shanghai() -> np.ndarray:
+    """Whether a place of work is in Shanghai (Chongming included), bool[place + 1], indexed by place (the last
+    entry, read for -1: no job, false)."""
+    pl = places()
+    return np.append(pl.city == pl.city[pl.index("shanghai")], False)
 
 
 def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
@@ -275,13 +286,13 @@ def _as_columns(rows: list[dict], names: list[str]) -> dict[str, list]:
 
 
 def _place_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, list]:
-    pop, pl, world = model.population, places(), model.world
+    pl, world = places(), model.world
     hm, pf = pl.in_haimen, counts["place_flows"]
     if pf is None:
         arrivals = departures = np.full(pl.n, np.nan)
     else:
         arrivals, departures = pf.sum(axis=0) - np.diag(pf), pf.sum(axis=1) - np.diag(pf)
-    households = np.bincount(pop.households.place, weights=pop.households.weight, minlength=pl.n)
+    households = counts["households"]
     price, rent = world.housing.price, world.housing.rent()
     urban_alt, rural_alt = pl.alt_of[:, 0], pl.alt_of[:, 1]
 
@@ -364,17 +375,26 @@ def _commuting_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[st
     labour force holding a job outside Haimen; rows in the order of home and job place."""
     pl = places()
     across = model.world.jobs.in_commuters.sum(axis=2)  # [home, work]: homes outside, jobs in Haimen
-    working = counts["working"]
-    job = model.population.persons.job[working].astype(np.intp)
-    out = np.flatnonzero((job >= 0) & counts["in_haimen"][working])
-    out = out[~pl.in_haimen[job[out]]]  # residents working outside Haimen
-    np.add.at(across, (counts["home"][working[out]], job[out]), counts["working_weight"][out])
+    working, job = counts["working"], counts["working_job"]
+    outside = np.take(_job_outside_haimen(), job)
+    if not counts["household_in_haimen"].all():
+        outside &= counts["in_haimen"][working]
+    out = np.flatnonzero(outside)  # residents working outside Haimen
+    at = counts["home"][working[out]] * pl.n + job[out]  # flat [home, work]: added one by one in row order, as before
+    np.add.at(across.reshape(-1), at, counts["working_weight"][out])
     home, work = np.nonzero(across)
     return {
         "home": [pl.keys[i] for i in home],
         "work": [pl.keys[i] for i in work],
         "people": across[home, work].tolist(),
     }
+
+
+@cache
+def _job_outside_haimen() -> np.ndarray:
+    """Whether a place of work is outside Haimen, bool[place + 1], indexed by place (the last entry, read for -1: no
+    job, false)."""
+    return np.append(~places().in_haimen, False)
 
 
 @cache
@@ -389,7 +409,9 @@ def _age_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[str, lis
     row_of_age = 2 * band_of_age(np.arange(int(p.age.max(initial=0)) + 1))  # by age, looked up (not per person)
     w = counts["person_weight"]
     weight = w if in_haimen.all() else w * in_haimen  # as usual, all live in Haimen: the weights as they are
-    by_band = np.bincount(np.take(row_of_age, p.age) + p.female, weights=weight, minlength=2 * len(BAND_STARTS))
+    row = np.take(row_of_age.astype(np.int16), p.age)  # small codes: cheaper to look up and count
+    row += p.female
+    by_band = np.bincount(row, weights=weight, minlength=2 * len(BAND_STARTS))
     age_band, sex = _age_labels()
     return {"age_band": age_band, "sex": sex, "people": by_band.tolist()}
 
