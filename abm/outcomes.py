@@ -96,8 +96,7 @@ class Outcome:
             value = 0.0 if year == self.since else value - _total(base)
         out = {self.key: value}
         if self.by:
-            for group in np.unique(groups):
-                part = _total(values[groups == group])
+            for group, part in _totals_by(values, groups).items():
                 if base is not None:
                     part = 0.0 if year == self.since else part - _total(base[census_groups == group])
                 out[f"{self.key}_{self.by}_{_tag(group)}"] = part
@@ -110,6 +109,16 @@ def _total(values: np.ndarray) -> float:
     """Sum ignoring NaN; NaN when there is no number at all (as pandas' ``sum(min_count=1)``)."""
     present = values[~np.isnan(values)]
     return float(present.sum()) if len(present) else float("nan")
+
+
+def _totals_by(values: np.ndarray, groups: np.ndarray) -> dict:
+    """:func:`_total` of the values of each group, in the groups' sorted order: each group's values gathered in row
+    order (a stable sort, not a comparison per group), the same numbers summed alike."""
+    labels, code = np.unique(groups, return_inverse=True)
+    present = ~np.isnan(values)
+    values, code = values[present], code.ravel()[present]
+    parts = np.split(values[np.argsort(code, kind="stable")], np.cumsum(np.bincount(code, minlength=len(labels)))[:-1])
+    return {group: float(part.sum()) if len(part) else float("nan") for group, part in zip(labels, parts, strict=True)}
 
 
 @cache

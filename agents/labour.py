@@ -273,7 +273,8 @@ def find_jobs(
     room = np.append(room, 0.0)  # and none for "no job"
     to_hire = np.minimum(np.append(rate * applicants, 0.0), room)
     partial = uniform_slots(seed, Channel.PART_ROW, year, key, (0,))[:, 0]
-    hired = np.flatnonzero(fits_in_order(applied, weight, priority, to_hire, partial, most=room))  # in lottery order
+    # in lottery order; the pools as int16: the same order, sorted faster (a radix sort for 16-bit keys)
+    hired = np.flatnonzero(fits_in_order(applied.astype(np.int16), weight, priority, to_hire, partial, most=room))
     _take_jobs(p, seekers[hired], applied[hired])
     return Matching(
         finding_rate=np.exp(search.log_rate[:n_jobs]),
