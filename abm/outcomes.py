@@ -117,8 +117,12 @@ def _totals_by(values: np.ndarray, groups: np.ndarray) -> dict:
     labels, code = np.unique(groups, return_inverse=True)
     present = ~np.isnan(values)
     values, code = values[present], code.ravel()[present]
-    parts = np.split(values[np.argsort(code, kind="stable")], np.cumsum(np.bincount(code, minlength=len(labels)))[:-1])
-    return {group: float(part.sum()) if len(part) else float("nan") for group, part in zip(labels, parts, strict=True)}
+    ordered = values[np.argsort(code, kind="stable")]
+    ends = np.cumsum(np.bincount(code, minlength=len(labels))).tolist()
+    return {
+        group: float(ordered[start:end].sum()) if end > start else float("nan")
+        for group, start, end in zip(labels, [0, *ends[:-1]], ends, strict=True)
+    }
 
 
 @cache

@@ -108,7 +108,11 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
 def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
     """Weighted workers by job place and cluster, float[place, cluster]."""
     has_job = labour & (pop.persons.job >= 0)
-    pool, weight = _pools_held(pop, np.flatnonzero(has_job))
+    return _by_pool(*_pools_held(pop, np.flatnonzero(has_job)))
+
+
+def _by_pool(pool: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """People by job pool, float[place, cluster], given each row's pool and people (in row order)."""
     # bincount adds in row order, as np.add.at would: the same sums to the bit
     return np.bincount(pool, weights=weight, minlength=places().n * clusters().n).reshape(places().n, clusters().n)
 
@@ -174,9 +178,13 @@ def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year:
     """
     p = pop.persons
     employed = np.flatnonzero(p.job >= 0)  # only they draw
-    p.job[employed[uniform(seed, Channel.JOB_SWITCH, year, p.key[employed]) < world.settings.job_switch_rate]] = NO_JOB
+    quits = uniform(seed, Channel.JOB_SWITCH, year, p.key[employed]) < world.settings.job_switch_rate
+    p.job[employed[quits]] = NO_JOB
     world.jobs.commuters_leave(world.settings.job_switch_rate)
-    residents, commuting = employment(pop, labour), world.jobs.in_commuting()
+    held = employed[~quits]
+    held = held[labour[held]]  # the residents still employed, in row order (as employment() counts them)
+    pool, weight = _pools_held(pop, held)
+    residents, commuting = _by_pool(pool, weight), world.jobs.in_commuting()
     excess = residents + commuting - world.jobs.jobs
     excess[~places().in_haimen] = 0.0
     if not (excess > 1e-9).any():
@@ -185,8 +193,6 @@ def end_jobs(pop: Population, world: World, labour: np.ndarray, seed: int, year:
     world.jobs.commuters_leave(np.divide(excess, residents + commuting, out=np.zeros_like(excess), where=over))
     excess *= np.divide(residents, residents + commuting, out=np.zeros_like(excess), where=over)  # the residents' part
     cutting = (excess > 1e-9).ravel()
-    held = np.flatnonzero(labour & (p.job >= 0))
-    pool, weight = _pools_held(pop, held)
     in_cut = cutting[pool]
     held, pool, weight = held[in_cut], pool[in_cut], weight[in_cut]  # the holders of the pools that shed jobs
     priority = uniform(seed, Channel.LAYOFF, year, p.key[held])  # keyed: each row's draw as if all had drawn
