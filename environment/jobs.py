@@ -18,6 +18,8 @@ leave at the rate residents switch jobs and are hired in the year's matching
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from environment.inputs import CENSUS_YEAR, place_input
@@ -30,13 +32,21 @@ MIN_OPENINGS = 1e-3  # numerical guard: openings enter as a log, so a (place, cl
 
 
 def income_index(settings: Settings) -> np.ndarray:
-    """Per-capita income of each place relative to Haimen, brought to the census year, float[place]."""
+    """Per-capita income of each place relative to Haimen, brought to the census year, float[place] (read-only)."""
+    return _income_index(settings.income_growth_nominal)
+
+
+@cache
+def _income_index(growth: float) -> np.ndarray:
+    """:func:`income_index` at a nominal income growth rate (computed once per rate: read every year)."""
     pl = places()
     income = np.empty(pl.n)
     for p, (key, haimen) in enumerate(zip(pl.keys, pl.in_haimen, strict=True)):
         row = place_input("income_per_capita", key, haimen)
-        income[p] = float(row["value"]) / (1 + settings.income_growth_nominal) ** (int(row["year"]) - CENSUS_YEAR)
-    return income / income[pl.haimen[0]]
+        income[p] = float(row["value"]) / (1 + growth) ** (int(row["year"]) - CENSUS_YEAR)
+    index = income / income[pl.haimen[0]]
+    index.flags.writeable = False  # shared by runs: nobody may change it
+    return index
 
 
 def outside_workers(settings: Settings) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from environment import life_table, transport
+from environment import jobs, life_table, transport
 from environment.policy import Policy
 from environment.settings import resolve
 
@@ -84,3 +84,12 @@ def test_a_payments_amounts_are_its_own_runs_and_its_own_years():
                 paid, _ = policy.amount_since("rent_subsidy", since, year)
                 np.testing.assert_array_equal(paid, [anew[0], anew[0], anew[-1]])
             assert runs[amount].amounts("rent_subsidy", 2035)[2].max() == amount
+
+
+def test_income_index_follows_the_income_growth():
+    rates = [0.04, 0.07, 0.04, 0.055, 0.07]
+    indices = [jobs.income_index(resolve({"income_growth_nominal": g})) for g in rates]
+    for g, index in zip(rates, indices, strict=True):
+        np.testing.assert_array_equal(index, jobs._income_index.__wrapped__(g))
+        assert not index.flags.writeable  # shared by runs: nobody may change it
+    assert not np.array_equal(indices[0], indices[1])  # a change of value changes the index
