@@ -139,8 +139,9 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     """What the year's summary and tables share, counted once: people, urban people and workers per place
     (Haimen's units; outside places from their stocks), the labour force, jobs filled and school children
     (``counted``), births, deaths and the moves between places (None in the census year); households per place;
-    per person row its people, home place and whether that is in Haimen; the rows in the labour force, their people
-    and place of work; and whether each household lives in Haimen."""
+    per person row its people, home place, whether that is in Haimen and whether it is registered there (lives in
+    Haimen in a household with its hukou); the rows in the labour force, their people and place of work; and whether
+    each household lives in Haimen."""
     pop, pl = model.population, places()
     p, h = pop.persons, pop.households
     w = pop.person_weight()
@@ -172,6 +173,7 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
         # as usual everyone lives in Haimen: no lookup per person
         "in_haimen": np.ones(len(p), dtype=bool) if household_in_haimen.all() else pl.in_haimen[home],
         "household_in_haimen": household_in_haimen,
+        "registered": (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household],
     }
 
 
@@ -198,7 +200,7 @@ def _summary_blocks() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
 def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]:
     """Haimen's summary figures for the model's current year (``counts``: :func:`year_counts`)."""
     pop, pl = model.population, places()
-    p, h = pop.persons, pop.households
+    h = pop.households
     hm = pl.in_haimen
     births, deaths = counts["births"], counts["deaths"]
     people = counts["population"][hm].sum()
@@ -211,7 +213,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         arrivals, departures = pf[into].sum(), pf[out_of].sum()
         rural_to_urban = model.events.flows[rural_urban].sum()
     w, household_in_haimen = counts["person_weight"], counts["household_in_haimen"]
-    registered = (household_in_haimen & (h.hukou_city == HAIMEN_CITY))[p.household]
+    registered = counts["registered"]
     working_weight, job = _working_in_haimen(counts)
     family = household_in_haimen & (h.tenure != COLLECTIVE)
     households = h.weight[family].sum()
@@ -491,10 +493,10 @@ def payment_spending(
         return 0.0, 0.0
     weight = model.population.households.weight if due.rule.per == "household" else counts["person_weight"]
     paid = weight * residents.paid(due.rule)
-    amount = policy.amount_since(due.lever, residents.since(due.rule), model.year)[0]
     if len(amounts) == 1:  # one amount for everyone (a payment unchanged since it began): count × amount
         count = float(paid.sum())
         return count, count * (amounts[0] * months)
+    amount = policy.amount_since(due.lever, residents.since(due.rule), model.year)[0]  # each row's
     count = yuan = 0.0
     for value in amounts[amounts > 0]:
         part = float(paid[amount == value].sum())
@@ -512,8 +514,9 @@ def covered_residents(model: MigrationModel, counts: dict[str, Any], lever: Leve
     extra = beyond_baseline(model, lever)
     if not extra:
         return 0.0
-    h = model.population.households
-    nonlocal_ = (counts["household_in_haimen"] & (h.hukou_city != HAIMEN_CITY))[model.population.persons.household]
+    nonlocal_ = ~counts["registered"]
+    if not counts["household_in_haimen"].all():  # as usual everyone lives in Haimen
+        nonlocal_ &= counts["in_haimen"]
     return extra * float(counts["person_weight"][nonlocal_].sum())
 
 
