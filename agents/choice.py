@@ -163,23 +163,27 @@ class Nests:
         within = np.exp(inner - values[:, self.of_alt] / self.scale[self.of_alt])
         return p_nest[:, self.of_alt] * within
 
-    def drawer(self, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> NestedDraw:
+    def drawer(self, eps_nest: np.ndarray, eps_alt: NestErrors) -> NestedDraw:
         """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage
         (:class:`NestedDraw`)."""
         return NestedDraw(self, eps_nest, eps_alt)
+
+
+NestErrors = Callable[[int, np.ndarray], np.ndarray]  # (nest, deciders) -> errors on its alternatives, float32[n, m]
 
 
 class NestedDraw:
     """A nested-logit draw (a :data:`Draw`) with Gumbel errors for the nest stage and, inside larger nests, the
     alternative stage.
 
-    ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are only needed (and drawn) for
-    deciders whose chosen nest has several alternatives. A decider's choice depends only on its kind's utilities
-    and its own errors: called again with the same ``kind`` array (shadow-price rounds), only deciders whose kind's
-    utilities changed are redrawn, found by comparing the utilities, or told (:meth:`redraw`).
+    ``eps_alt(k, deciders)`` gives those deciders' alternative-stage errors on the alternatives of the larger nest
+    ``k`` (``Nests.members[k]``, in that order); they are only needed (and drawn) for deciders who chose that nest.
+    A decider's choice depends only on its kind's utilities and its own errors: called again with the same ``kind``
+    array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn, found by comparing the
+    utilities, or told (:meth:`redraw`).
     """
 
-    def __init__(self, nests: Nests, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> None:
+    def __init__(self, nests: Nests, eps_nest: np.ndarray, eps_alt: NestErrors) -> None:
         self.nests, self.eps_nest, self.eps_alt = nests, eps_nest, eps_alt
         self.kind: np.ndarray | None = None  # the last call's kind array, utilities (None: not kept) and choices
         self.V: np.ndarray | None = None
@@ -220,31 +224,22 @@ class NestedDraw:
         scores += eps
         nest = np.argmax(scores, axis=1)
         choice = nests.single[nest]
-        rows = np.flatnonzero(choice < 0)
-        if len(rows) == 0:
-            return choice
-        errors = self.eps_alt(rows if deciders is None else deciders[rows])
-        for (k, members, columns), nest_inner in zip(nests.larger, inner, strict=True):  # on its own columns
-            mine = np.flatnonzero(nest[rows] == k)
+        for (k, members, _), nest_inner in zip(nests.larger, inner, strict=True):  # on its own columns
+            mine = np.flatnonzero(nest == k)
             if len(mine) == 0:
                 continue
-            within = _rows(nest_inner, of[rows[mine]])  # a new array: the errors added in place
-            within += _gathered(errors, mine, columns)
+            within = _rows(nest_inner, of[mine])  # a new array: the errors added in place
+            within += self.eps_alt(k, mine if deciders is None else deciders[mine])
             best = np.argmax(within, axis=1)
             # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
             top = np.take_along_axis(within, best[:, None], axis=1)[:, 0]
-            choice[rows[mine]] = np.where(top == -np.inf, 0, members[best])
+            choice[mine] = np.where(top == -np.inf, 0, members[best])
         return choice
 
 
 def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``a[rows]`` (a new array), by ``np.take``: several times faster than indexing for rows of a 2-D array."""
     return np.take(a, rows, axis=0)
-
-
-def _gathered(a: np.ndarray, rows: np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
-    """``a[rows][:, columns]`` in one gather (a new array)."""
-    return a[rows, columns] if isinstance(columns, slice) else a[rows[:, None], columns]
 
 
 Moves = tuple[np.ndarray, np.ndarray, np.ndarray]  # the deciders who move, where to and where from

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.choice import Nests
+from agents.choice import NestedDraw, Nests
 from agents.constants import ADULT_AGE, HAIMEN_CITY
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.payments import recipients, takes_up_payments
@@ -51,7 +51,7 @@ from agents.rows import (
     row_codes,
     rows_by_appearance,
 )
-from agents.streams import Channel, uniform, uniform_slots
+from agents.streams import Channel, LazyRows, gumbel, uniform, uniform_slots
 from environment.inputs import constant
 from environment.jobs import income_index
 from environment.places import clusters, place_values, places
@@ -437,6 +437,23 @@ def residence_nests(world: World) -> Nests:
     codes, of_alt = np.unique(city, return_inverse=True)
     scale = np.where(codes == HAIMEN_CITY, world.settings.nest_scale_haimen, 1.0)
     return Nests(of_alt=of_alt, scale=scale)
+
+
+def residence_draw(nests: Nests, seed: int, year: int, key: np.ndarray) -> NestedDraw:
+    """The residence choice's draw for deciders with keys ``key``: keyed Gumbel errors for the nest stage, and for
+    the alternative stage on each larger nest's own alternatives, hashed only for deciders who choose that nest
+    (each once, however often they are asked for)."""
+    eps_nest = gumbel(seed, Channel.RESIDENCE_NEST, year, key, len(nests.scale))
+    within = {
+        k: LazyRows(len(key), len(members), _alt_errors(seed, year, key, tuple(members.tolist())))
+        for k, members, _ in nests.larger
+    }
+    return nests.drawer(eps_nest, lambda k, rows: within[k](rows))
+
+
+def _alt_errors(seed: int, year: int, key: np.ndarray, slots: tuple[int, ...]) -> Callable[[np.ndarray], np.ndarray]:
+    """The alternative-stage errors of the deciders ``rows`` on the alternatives ``slots``, float32[rows, slots]."""
+    return lambda rows: gumbel(seed, Channel.RESIDENCE, year, key[rows], slots)
 
 
 def dwelling_use(d: Deciders, world: World) -> np.ndarray:

@@ -27,9 +27,9 @@ from agents.choice import (
     logit_probabilities,
     logsum,
 )
-from agents.residence import residence_nests
+from agents.residence import residence_draw, residence_nests
 from agents.rows import group_codes
-from agents.streams import Channel, LazyRows, gumbel, uniform
+from agents.streams import Channel, gumbel, uniform
 from environment.places import places
 
 N = 200_000
@@ -117,9 +117,8 @@ NEST_STRUCTURES = {
 
 
 def nested_draw(nests: Nests, keys: np.ndarray):
-    eps_nest = gumbel(SEED, Channel.RESIDENCE_NEST, YEAR, keys, len(nests.scale))
-    eps_alt = LazyRows(len(keys), len(nests.of_alt), lambda rows: gumbel(SEED, Channel.RESIDENCE, YEAR, keys[rows], 6))
-    return nests.drawer(eps_nest, eps_alt)
+    """The residence choice's keyed draw (``residence_draw``): each larger nest's errors hashed on its own columns."""
+    return residence_draw(nests, SEED, YEAR, keys)
 
 
 @pytest.mark.parametrize("structure", NEST_STRUCTURES, ids=list(NEST_STRUCTURES))
