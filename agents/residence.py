@@ -344,26 +344,21 @@ def _per_group(
     return term(taken_lazily(d, first)), group
 
 
-def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``values[group]``, written into ``out`` (scratch space reused term after term: no new large array each)."""
-    return np.take(values, group, axis=0, out=out, mode="wrap")  # as values[group]; "wrap" avoids a buffered copy
+_UTILITY_BLOCK_ROWS = 2048  # kinds whose utilities are summed at once: the block's arrays stay in the CPU's cache
 
 
 def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
-    """The terms of the utility added in a fixed order into one array, in place (the same operations, each
-    value's in the same order, as adding whole arrays term by term); grouped terms are spread into scratch space."""
+    """The terms of the utility added in a fixed order, in place (the same operations, each value's in the same
+    order, as adding whole arrays term by term); each term is computed per group of the few features it reads,
+    then spread to the rows and added block of rows by block (in the CPU's cache, not passes over all rows)."""
     s, pl = world.settings, places()
     haimen = pl.alt_in_haimen
     # income net of housing cost
-    first, group = rows_by_appearance(d.earnings)  # few distinct rows: each row's product is its own (see dot)
-    income = dot(d.earnings[first], prospects.expected_wage)[group]
-    scratch = np.empty_like(income)
+    income_of, income_group = rows_by_appearance(d.earnings)  # few distinct rows: each row's product is its own
+    income_of = dot(d.earnings[income_of], prospects.expected_wage)  # (see dot)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
     pension = _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
-    income += _spread(*pension, scratch)
-
     housing = _per_group(d, lambda g: housing_cost(g, world), d.members, d.current)
-    V = np.subtract(income, _spread(*housing, scratch))  # net income
     payments = _per_group(  # by the features payment_features reads
         d,
         lambda g: subsidies(g, world, year),
@@ -375,34 +370,63 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         d.graduate_eligible,
         d.college_workers.astype(np.int64),
     )
-    V += _spread(*payments, scratch)
-    floor = np.multiply(income, constant("income_floor_share"), out=scratch)
-    floor += constant("income_floor_yuan")
-    np.maximum(V, floor, out=V)
-    np.log(V, out=V)
-    V *= s.beta_income
+    floor_share, floor_yuan = constant("income_floor_share"), constant("income_floor_yuan")
     # jobs: accessibility of openings for each worker's trade
     jobs = _per_group(d, lambda g: s.beta_access * dot(g.workers, prospects.accessibility), *d.workers.T)
-    V += _spread(*jobs, scratch)
-
     # hukou-linked access to schools and services
     access = (d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
-    terms, group = _per_group(d, lambda g: access_terms(g, world, year), *access)
-    V += _spread(terms[:, 0], group, scratch)
-    V += _spread(terms[:, 1], group, scratch)
+    access_of, access_group = _per_group(d, lambda g: access_terms(g, world, year), *access)
     # amenity (with the youth bonus for young graduates) and ties
     youth = world.policy.year(year).youth_amenity
-    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * youth[None, :]
-    V += _spread(s.beta_amenity * amenity, d.youth_eligible.astype(np.intp), scratch)
+    amenity = s.beta_amenity * (world.amenity(year)[None, :] + np.array([False, True])[:, None] * youth[None, :])
     ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
-    V += _spread(ties, d.origin, scratch)
     stock = world.housing.stock
     size = np.log(stock / stock[haimen].mean(), where=haimen, out=np.zeros_like(stock)) * s.nest_scale_haimen
-    V += size[None, :]
-    V[np.arange(len(d)), d.current] -= size[d.current]
-    V -= _spread(*_per_group(d, lambda g: moving_cost(g, world), d.current, d.owner), scratch)
-    V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
-    return V.astype(np.float32)
+    moving = _per_group(d, lambda g: moving_cost(g, world), d.current, d.owner)
+    constants = s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
+    added = [  # the terms after the income's, in order: (values per group, each row's group)
+        jobs,
+        (access_of[:, 0], access_group),
+        (access_of[:, 1], access_group),
+        (amenity, d.youth_eligible.astype(np.intp)),
+        (ties, d.origin),
+    ]
+    out = np.empty((len(d), pl.n_alt), dtype=np.float32)
+    m = min(len(d), _UTILITY_BLOCK_ROWS)
+    income_rows, V_rows, scratch_rows = (np.empty((m, pl.n_alt)) for _ in range(3))
+    for start in range(0, len(d), _UTILITY_BLOCK_ROWS):
+        rows = slice(start, min(start + _UTILITY_BLOCK_ROWS, len(d)))
+        n = rows.stop - start
+        income, V, scratch = income_rows[:n], V_rows[:n], scratch_rows[:n]
+
+        def spread(
+            term: tuple[np.ndarray, np.ndarray], rows: slice = rows, scratch: np.ndarray = scratch
+        ) -> np.ndarray:
+            return _spread(term[0], term[1][rows], scratch)
+
+        _spread(income_of, income_group[rows], income)
+        income += spread(pension)
+        np.subtract(income, spread(housing), out=V)  # net income
+        V += spread(payments)
+        floor = np.multiply(income, floor_share, out=scratch)
+        floor += floor_yuan
+        np.maximum(V, floor, out=V)
+        np.log(V, out=V)
+        V *= s.beta_income
+        for term in added:
+            V += spread(term)
+        V += size[None, :]
+        current = d.current[rows]
+        V[np.arange(n), current] -= size[current]
+        V -= spread(moving)
+        V += constants
+        out[rows] = V
+    return out
+
+
+def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``values[group]``, written into ``out`` (scratch space reused term after term: no new large array each)."""
+    return np.take(values, group, axis=0, out=out, mode="wrap")  # as values[group]; "wrap" avoids a buffered copy
 
 
 def housing_cost(d: Deciders, world: World) -> np.ndarray:
