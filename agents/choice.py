@@ -92,6 +92,10 @@ def logit_probabilities(V: np.ndarray, overwrite: bool = False) -> np.ndarray:
 def logsum(V: np.ndarray, axis: int = -1, scratch: np.ndarray | None = None) -> np.ndarray:
     """Expected maximum utility ``log Σ exp V`` (the accessibility of a choice set); ``scratch``, float like ``V``
     (C-contiguous), is written over instead of new memory."""
+    if V.ndim == 2 and axis in (1, -1) and V.shape[1] == 2:  # two columns: column by column (no short rows)
+        first, second = V[:, 0], V[:, 1]
+        top = np.maximum(first, second)  # the max (but the sign of a zero: no difference, as in _top)
+        return top + np.log(np.exp(first - top) + np.exp(second - top))  # a sum of two, in either order
     top = _top(V, axis)
     z = np.subtract(V, top, out=scratch)
     return np.squeeze(top, axis=axis) + np.log(np.exp(z, out=z).sum(axis=axis))

@@ -166,6 +166,21 @@ def test_nested_redraw_told_the_changed_kinds_is_exact():
         np.testing.assert_array_equal(draw(W, KIND), nested_draw(nests, KEYS)(W.copy(), KIND))
 
 
+def test_logsum_of_two_columns_and_of_short_rows_are_numpy_max_and_sum_bit_for_bit():
+    """``logsum`` finds the maximum by argmax, and for two columns works column by column: the same numbers as
+    numpy's max and sum along the rows, unavailable (-inf) alternatives included."""
+    rng = np.random.default_rng(7)
+    for dtype in (np.float32, np.float64):
+        for width in (2, 3, 24):
+            W = (rng.normal(size=(5000, width)) * rng.choice([1e-3, 1.0, 40.0], size=(5000, width))).astype(dtype)
+            W[:40, 0] = -np.inf
+            W[40:60] = 0.0
+            top = W.max(axis=1, keepdims=True)
+            expected = top[:, 0] + np.log(np.exp(W - top).sum(axis=1))
+            np.testing.assert_array_equal(logsum(W, axis=1), expected)
+            np.testing.assert_array_equal(logsum(W), expected)
+
+
 def test_logit_probabilities_written_over_their_utilities_are_the_same_numbers():
     W = np.vstack([V, np.where(np.arange(V.shape[1]) % 2, V[0], -np.inf)])  # a row with unavailable alternatives
     expected = logit_probabilities(W)
