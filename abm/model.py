@@ -309,7 +309,9 @@ class MigrationModel(mesa.Model):
         pop, pl, world = self.population, places(), self.world
         d, choice = choices.deciders, choices.choice
         moved = choice != d.current
-        np.add.at(self.events.flows, (d.current[moved], choice[moved]), (d.weight * d.members)[moved])
+        flows = self.events.flows.reshape(-1)  # (a view: one flat index per move, numpy's fast add.at; the same sums)
+        assert np.shares_memory(flows, self.events.flows)
+        np.add.at(flows, d.current[moved] * pl.n_alt + choice[moved], (d.weight * d.members)[moved])
         residents = ~d.from_pool & moved
         stay_in = residents & pl.alt_in_haimen[choice]
         payments = world.policy.year(self.year).payments

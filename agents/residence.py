@@ -172,15 +172,17 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
     age, college = _joined([m.age for m, _ in members_of]), _joined([m.college for m, _ in members_of])
     labours = [in_labour_force(m, s, year) for m, _ in members_of]
     labour = _joined(labours)
-    by_cluster = i * n_clusters
-    by_cluster += np.where(labour, _joined([m.cluster for m, _ in members_of]), 0)
+    working = np.flatnonzero(labour)  # (the others add nothing to the sums by cluster: left out)
+    by_cluster = i[working] * n_clusters
+    by_cluster += _joined([m.cluster for m, _ in members_of])[working]
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)
 
-    workers = np.bincount(by_cluster, weights=labour, minlength=n * n_clusters).reshape(n, n_clusters)
-    wages = _joined([works * wage_factor(m, s) for works, (m, _) in zip(labours, members_of, strict=True)])
-    earnings = np.bincount(by_cluster, weights=wages, minlength=n * n_clusters).reshape(n, n_clusters)
+    cells = n * n_clusters
+    workers = np.bincount(by_cluster, minlength=cells).astype(float).reshape(n, n_clusters)  # counts: whole numbers
+    wages = _joined([wage_factor(m, s) for m, _ in members_of])[working]
+    earnings = np.bincount(by_cluster, weights=wages, minlength=cells).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
     graduates = np.flatnonzero(college)  # the college-educated members (few): their counts from them alone
     graduates_in = i[graduates]
