@@ -106,7 +106,7 @@ def _top(V: np.ndarray, axis: int) -> np.ndarray:
     several times slower on short rows). The same numbers, but the sign of a zero maximum, which changes neither
     ``V - top`` as a difference nor ``top + log(...)`` where log gives +0."""
     if V.ndim == 2 and axis in (1, -1) and V.shape[1] > 0:
-        return np.take_along_axis(V, V.argmax(axis=1)[:, None], axis=1)
+        return V[np.arange(len(V)), V.argmax(axis=1)][:, None]  # (as take_along_axis, without its overhead)
     return V.max(axis=axis, keepdims=True)
 
 
@@ -152,6 +152,12 @@ class Nests:
         """The alternative of each one-alternative nest (-1 for larger nests)."""
         return np.array([m[0] if len(m) == 1 else -1 for m in self.members])
 
+    @cached_property
+    def alone(self) -> tuple[np.ndarray, np.ndarray]:
+        """The one-alternative nests and their alternatives."""
+        nests = np.flatnonzero(self.single >= 0)
+        return nests, self.single[nests]
+
     def inclusive(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Within-nest utilities ``V/λ`` and each nest's inclusive value ``λ·logsum(V/λ)``."""
         return V / self.scale[self.of_alt].astype(V.dtype), self._values(V)[1]
@@ -160,13 +166,13 @@ class Nests:
         """Each larger nest's within-nest utilities ``V/λ`` on its own columns (in the order of :attr:`larger`), and
         each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns)."""
         values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
-        alone = self.single >= 0
-        values[:, alone] = np.take(V, self.single[alone], axis=1)
+        nests, alternatives = self.alone
+        values[:, nests] = np.take(V, alternatives, axis=1)
         inner = []
         for k, _, columns in self.larger:
-            within = (
-                V[:, columns] if self.scale[k] == 1 else V[:, columns] / self.scale[k].astype(V.dtype)
-            )  # (x/1 is x)
+            within = V[:, columns]
+            if self.scale[k] != 1:  # (x/1 is x)
+                within = within / self.scale[k].astype(V.dtype)
             values[:, k] = self.scale[k] * logsum(within, axis=1)
             inner.append(within)
         return inner, values
@@ -247,7 +253,7 @@ class NestedDraw:
             within += self.eps_alt(k, mine if deciders is None else deciders[mine])
             best = np.argmax(within, axis=1)
             # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
-            top = np.take_along_axis(within, best[:, None], axis=1)[:, 0]
+            top = within[np.arange(len(best)), best]
             choice[mine] = np.where(top == -np.inf, 0, members[best])
         return choice
 
@@ -317,7 +323,7 @@ class ShadowPrice:
         self.price = np.zeros(len(room))
         self.full = room + 1e-9  # demand above this is over the room
         self.idle = room * (1.0 - IDLE_TOLERANCE) - 1e-9  # demand below this leaves room idle
-        self.room_plus_one = room + 1.0
+        self.room_plus_one = np.where(np.isfinite(room), room + 1.0, 1.0)  # (unlimited: any finite number, never used)
         self.limited, self.resource = capacity.of_alt >= 0, np.maximum(capacity.of_alt, 0)
 
     def update(self, demand: np.ndarray) -> bool:
@@ -327,8 +333,7 @@ class ShadowPrice:
         idle &= self.price > 0  # priced too high
         if not (over.any() or idle.any()):
             return False  # every price stays as it is (a change of 0)
-        with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
-            step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)
+        step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)  # (no log of 0: no errstate to set)
         change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
         self.price = np.maximum(self.price + change, 0.0)
         return True
