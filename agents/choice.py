@@ -185,8 +185,8 @@ class Nests:
         return p_nest[:, self.of_alt] * within
 
     def drawer(self, eps_nest: np.ndarray, eps_alt: NestErrors) -> NestedDraw:
-        """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage
-        (:class:`NestedDraw`)."""
+        """A draw with Gumbel errors for the nest stage, float32[nest, decider], and, inside larger nests, the
+        alternative stage (:class:`NestedDraw`)."""
         return NestedDraw(self, eps_nest, eps_alt)
 
 
@@ -197,9 +197,10 @@ class NestedDraw:
     """A nested-logit draw (a :data:`Draw`) with Gumbel errors for the nest stage and, inside larger nests, the
     alternative stage.
 
-    ``eps_alt(k, deciders)`` gives those deciders' alternative-stage errors on the alternatives of the larger nest
-    ``k`` (``Nests.members[k]``, in that order); they are only needed (and drawn) for deciders who chose that nest.
-    A decider's choice depends only on its kind's utilities and its own errors: called again with the same ``kind``
+    ``eps_nest`` are the nest stage's errors laid out nest by nest, float32[nest, decider]. ``eps_alt(k, deciders)``
+    gives those deciders' alternative-stage errors on the alternatives of the larger nest ``k``
+    (``Nests.members[k]``, in that order); they are only needed (and drawn) for deciders who chose that nest. A
+    decider's choice depends only on its kind's utilities and its own errors: called again with the same ``kind``
     array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn, found by comparing the
     utilities, or told (:meth:`redraw`).
     """
@@ -240,10 +241,8 @@ class NestedDraw:
         """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
         nests = self.nests
         inner, values = nests._values(V)
-        eps = self.eps_nest if deciders is None else _rows(self.eps_nest, deciders)
-        scores = _rows(values, of)  # a new array: the errors added in place
-        scores += eps
-        nest = np.argmax(scores, axis=1)
+        eps = self.eps_nest if deciders is None else np.take(self.eps_nest, deciders, axis=1)
+        nest = _best_nest(values, of, eps)
         choice = nests.single[nest]
         for (k, members, _), nest_inner in zip(nests.larger, inner, strict=True):  # on its own columns
             mine = np.flatnonzero(nest == k)
@@ -256,6 +255,25 @@ class NestedDraw:
             top = within[np.arange(len(best)), best]
             choice[mine] = np.where(top == -np.inf, 0, members[best])
         return choice
+
+
+def _best_nest(values: np.ndarray, of: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """``argmax(values[of] + eps.T, axis=1)`` (``values`` float[kind, nest], ``eps`` float[nest, decider]): nest by
+    nest, each decider's best so far kept, a later nest taking over only if strictly better (so the first of equal
+    scores, as argmax); numpy's argmax is slow on rows of a few nests. Rows with a NaN score are argmax's."""
+    best = np.take(values[:, 0], of)
+    best += eps[0]
+    nest = np.zeros(len(of), dtype=np.intp)
+    score = np.empty_like(best)
+    for k in range(1, values.shape[1]):
+        np.take(values[:, k], of, out=score, mode="wrap")  # ("wrap": no buffered copy; the rows are valid)
+        score += eps[k]
+        np.copyto(nest, k, where=score > best)
+        np.maximum(best, score, out=best)
+    unsure = np.flatnonzero(np.isnan(best))  # (a NaN makes the maximum NaN)
+    if len(unsure):
+        nest[unsure] = np.argmax(_rows(values, of[unsure]) + eps[:, unsure].T, axis=1)
+    return nest
 
 
 def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:

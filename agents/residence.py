@@ -469,7 +469,7 @@ def residence_draw(nests: Nests, seed: int, year: int, key: np.ndarray) -> Neste
     """The residence choice's draw for deciders with keys ``key``: keyed Gumbel errors for the nest stage, and for
     the alternative stage on each larger nest's own alternatives, hashed only for deciders who choose that nest
     (each once, however often they are asked for)."""
-    eps_nest = gumbel(seed, Channel.RESIDENCE_NEST, year, key, len(nests.scale))
+    eps_nest = gumbel(seed, Channel.RESIDENCE_NEST, year, key, len(nests.scale), by_slot=True)
     within = {
         k: LazyRows(len(key), len(members), _alt_errors(seed, year, key, tuple(members.tolist())))
         for k, members, _ in nests.larger

@@ -171,13 +171,16 @@ def _uniforms(seed: int, channel: Channel, year: int, keys: np.ndarray, offsets:
     return out
 
 
-def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int | Sequence[int]) -> np.ndarray:
+def gumbel(
+    seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int | Sequence[int], by_slot: bool = False
+) -> np.ndarray:
     """Standard Gumbel draws, the random-utility errors (23-bit uniforms): float32[len(keys), slots] for
-    ``slots`` alternatives; for a sequence of slots, those columns of a draw over more (only they hashed)."""
+    ``slots`` alternatives; for a sequence of slots, those columns of a draw over more (only they hashed).
+    ``by_slot``: laid out slot by slot instead, float32[slots, len(keys)] (the transpose, the same numbers)."""
     keys = np.asarray(keys, dtype=np.uint64)
     base = np.uint64(_base(seed, int(channel), year))
     offsets = _slot_offsets(range(slots) if isinstance(slots, int) else slots)
-    out = np.empty((len(keys), len(offsets)), dtype=np.float32)
+    out = np.empty((len(offsets), len(keys)) if by_slot else (len(keys), len(offsets)), dtype=np.float32)
     with np.errstate(over="ignore"):
         for rows, h in _hashed_blocks(keys, base, offsets, low_bits=False):  # the top 23 bits only
             h >>= np.uint64(41)
@@ -188,7 +191,7 @@ def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int 
             np.log(u, out=u)
             np.negative(u, out=u)
             np.log(u, out=u)
-            np.negative(u, out=out[rows].T)
+            np.negative(u, out=out[:, rows] if by_slot else out[rows].T)
     return out
 
 

@@ -20,6 +20,7 @@ from agents.choice import (
     Capacity,
     Nests,
     RoundsLog,
+    _best_nest,
     choose,
     fits_in_order,
     inverse_cdf_draw,
@@ -179,6 +180,19 @@ def test_logsum_of_two_columns_and_of_short_rows_are_numpy_max_and_sum_bit_for_b
             expected = top[:, 0] + np.log(np.exp(W - top).sum(axis=1))
             np.testing.assert_array_equal(logsum(W, axis=1), expected)
             np.testing.assert_array_equal(logsum(W), expected)
+
+
+def test_best_nest_is_argmax_ties_unavailable_and_nan_included():
+    rng = np.random.default_rng(11)
+    values = rng.normal(size=(50, 7)).astype(np.float32)
+    values[3] = -np.inf  # nothing available
+    values[4, 2:] = values[4, 0]  # ties
+    values[5, 4] = np.nan
+    of = rng.integers(0, 50, 4000)
+    eps = gumbel(SEED, Channel.RESIDENCE_NEST, YEAR, KEYS[:4000], 7, by_slot=True)
+    eps[:, of == 4] = 0.0  # the ties left as they are
+    expected = np.argmax(values[of] + eps.T, axis=1)
+    np.testing.assert_array_equal(_best_nest(values, of, eps), expected)
 
 
 def test_logit_probabilities_written_over_their_utilities_are_the_same_numbers():
