@@ -162,18 +162,31 @@ class Nests:
         """Within-nest utilities ``V/λ`` and each nest's inclusive value ``λ·logsum(V/λ)``."""
         return V / self.scale[self.of_alt].astype(V.dtype), self._values(V)[1]
 
-    def _values(self, V: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    def _values(
+        self, V: np.ndarray, known: np.ndarray | None = None, changed: np.ndarray | None = None
+    ) -> tuple[list[np.ndarray], np.ndarray]:
         """Each larger nest's within-nest utilities ``V/λ`` on its own columns (in the order of :attr:`larger`), and
-        each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns)."""
-        values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
+        each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns).
+
+        ``known``: the rows' inclusive values before their utilities changed at the alternatives ``changed``
+        (bool[alt]) only; the values of the nests without such an alternative are taken from it, not computed again.
+        """
+        redo = np.ones(len(self.scale), dtype=bool)
+        if known is None:
+            values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
+        else:
+            values, redo[:] = known.copy(), False
+            redo[self.of_alt[changed]] = True
         nests, alternatives = self.alone
-        values[:, nests] = np.take(V, alternatives, axis=1)
+        if redo[nests].any():
+            values[:, nests] = np.take(V, alternatives, axis=1)
         inner = []
         for k, _, columns in self.larger:
             within = V[:, columns]
             if self.scale[k] != 1:  # (x/1 is x)
                 within = within / self.scale[k].astype(V.dtype)
-            values[:, k] = self.scale[k] * logsum(within, axis=1)
+            if redo[k]:
+                values[:, k] = self.scale[k] * logsum(within, axis=1)
             inner.append(within)
         return inner, values
 
@@ -210,18 +223,22 @@ class NestedDraw:
         self.kind: np.ndarray | None = None  # the last call's kind array, utilities (None: not kept) and choices
         self.V: np.ndarray | None = None
         self.choice = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros((0, len(nests.scale)), dtype=np.float32)  # each kind's inclusive values, as last drawn
 
     def __call__(self, V: np.ndarray, kind: np.ndarray) -> np.ndarray:
         """Each decider's choice, int[n]; ``V`` float[kind, alt], ``kind[n]`` the row of ``V`` of each decider."""
         if self.kind is kind and self.V is not None:
             return self.redraw(V, kind, np.flatnonzero((self.V != V).any(axis=1)))  # the kinds whose utilities changed
-        choice = self._pick(V, kind)
+        choice, self.values = self._pick(V, kind)
         self.kind, self.V, self.choice = kind, V, choice.copy()
         return choice
 
-    def redraw(self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    def redraw(
+        self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray, alternatives: np.ndarray | None = None
+    ) -> np.ndarray:
         """The choices again, for the same ``kind`` array as the last call, whose utilities have changed only for
-        the kinds ``changed`` (int[k]; more is allowed): the same choices as a call, without comparing.
+        the kinds ``changed`` (int[k]; more is allowed) and, if given, only at the ``alternatives`` (bool[alt];
+        more is allowed): the same choices as a call, without comparing.
 
         ``V`` may be the last call's array, changed in place: the utilities are not kept for a later call to
         compare with (it then draws everyone).
@@ -232,15 +249,26 @@ class NestedDraw:
             is_changed[changed] = True
             rows = np.flatnonzero(is_changed[kind])
             if len(rows):  # their nests' values computed for the changed kinds alone (few: the same numbers)
+                kinds = np.flatnonzero(is_changed)
                 position = np.cumsum(is_changed) - 1  # each changed kind's row among them
-                choice[rows] = self._pick(_rows(V, np.flatnonzero(is_changed)), position[kind[rows]], rows)
+                known = None if alternatives is None else _rows(self.values, kinds)
+                choice[rows], values = self._pick(_rows(V, kinds), position[kind[rows]], rows, known, alternatives)
+                self.values[kinds] = values
         self.kind, self.V, self.choice = kind, None, choice.copy()
         return choice
 
-    def _pick(self, V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
-        """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
+    def _pick(
+        self,
+        V: np.ndarray,
+        of: np.ndarray,
+        deciders: np.ndarray | None = None,
+        known: np.ndarray | None = None,
+        alternatives: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them, and
+        the inclusive values of the rows of ``V`` (``known`` and ``alternatives``: as :meth:`Nests._values`)."""
         nests = self.nests
-        inner, values = nests._values(V)
+        inner, values = nests._values(V, known, alternatives)
         eps = self.eps_nest if deciders is None else np.take(self.eps_nest, deciders, axis=1)
         nest = _best_nest(values, of, eps)
         choice = nests.single[nest]
@@ -254,7 +282,7 @@ class NestedDraw:
             # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
             top = within[np.arange(len(best)), best]
             choice[mine] = np.where(top == -np.inf, 0, members[best])
-        return choice
+        return choice, values
 
 
 def _best_nest(values: np.ndarray, of: np.ndarray, eps: np.ndarray) -> np.ndarray:
@@ -410,7 +438,7 @@ def choose(
                 shown = shown.copy()
             shown[rows] = (_rows(base, rows) - cost).astype(V.dtype)
         shown_cost = cost_of_combo
-        choice = draw(shown, sub) if redraw is None else redraw(shown, sub, rows)
+        choice = draw(shown, sub) if redraw is None else redraw(shown, sub, rows, moved.any(axis=0))
     _log_rounds(capacities, rounds, settled=False)
     return _lottery(choice, current, capacities, priority, demands)
 

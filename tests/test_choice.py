@@ -161,6 +161,9 @@ def test_nested_redraw_told_the_changed_kinds_is_exact():
             W[changed] += shift * (of_alt == 0)  # in place: the draw keeps no copy to compare with
             fresh = nested_draw(nests, KEYS)(W.copy(), KIND)
             np.testing.assert_array_equal(draw.redraw(W, KIND, changed), fresh)
+            told = nested_draw(nests, KEYS)  # told the alternatives too: the other nests' values are kept
+            told(W - shift * (of_alt == 0) * np.isin(np.arange(len(V)), changed)[:, None], KIND)
+            np.testing.assert_array_equal(told.redraw(W, KIND, changed, of_alt == 0), fresh)
             superset = np.union1d(changed, [len(V) - 1])
             np.testing.assert_array_equal(draw.redraw(W, KIND, superset), fresh)
         W[0] -= 1.0
