@@ -285,10 +285,18 @@ class NestedDraw:
         return choice, values
 
 
+_FEW_FOR_ARGMAX = 1 << 14  # deciders whose best nest _best_nest finds by argmax alone
+
+
 def _best_nest(values: np.ndarray, of: np.ndarray, eps: np.ndarray) -> np.ndarray:
     """``argmax(values[of] + eps.T, axis=1)`` (``values`` float[kind, nest], ``eps`` float[nest, decider]): nest by
     nest, each decider's best so far kept, a later nest taking over only if strictly better (so the first of equal
-    scores, as argmax); numpy's argmax is slow on rows of a few nests. Rows with a NaN score are argmax's."""
+    scores, as argmax); numpy's argmax is slow on many rows of a few nests. Rows with a NaN score are argmax's; few
+    rows are all argmax's (the loop's fixed costs would outweigh it)."""
+    if len(of) < _FEW_FOR_ARGMAX:
+        scores = _rows(values, of)  # a new array: the errors added in place
+        scores += eps.T
+        return np.argmax(scores, axis=1)
     best = np.take(values[:, 0], of)
     best += eps[0]
     nest = np.zeros(len(of), dtype=np.intp)

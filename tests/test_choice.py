@@ -191,11 +191,12 @@ def test_best_nest_is_argmax_ties_unavailable_and_nan_included():
     values[3] = -np.inf  # nothing available
     values[4, 2:] = values[4, 0]  # ties
     values[5, 4] = np.nan
-    of = rng.integers(0, 50, 4000)
-    eps = gumbel(SEED, Channel.RESIDENCE_NEST, YEAR, KEYS[:4000], 7, by_slot=True)
-    eps[:, of == 4] = 0.0  # the ties left as they are
-    expected = np.argmax(values[of] + eps.T, axis=1)
-    np.testing.assert_array_equal(_best_nest(values, of, eps), expected)
+    for n in (4000, 40_000):  # found by argmax, and nest by nest
+        of = rng.integers(0, 50, n)
+        eps = gumbel(SEED, Channel.RESIDENCE_NEST, YEAR, KEYS[:n], 7, by_slot=True)
+        eps[:, of == 4] = 0.0  # the ties left as they are
+        expected = np.argmax(values[of] + eps.T, axis=1)
+        np.testing.assert_array_equal(_best_nest(values, of, eps), expected)
 
 
 def test_logit_probabilities_written_over_their_utilities_are_the_same_numbers():
