@@ -139,10 +139,14 @@ class Deciders(Columns):
 def rural_origin(seed: int, key: np.ndarray, origin: np.ndarray, hukou_city: np.ndarray) -> np.ndarray:
     """Whether each household holds a rural hukou (a trait drawn once from its origin's ``pool_rural_share``), bool[n].
 
-    Households with a Haimen hukou count as not rural here: the choice of hukou concerns newcomers.
+    Households with a Haimen hukou count as not rural here: the choice of hukou concerns newcomers (their draws
+    are not hashed).
     """
-    share = place_values("pool_rural_share", outside_only=True)[origin]
-    return (uniform(seed, Channel.RURAL_ORIGIN, 0, key) < share) & (hukou_city != HAIMEN_CITY)
+    rural = hukou_city != HAIMEN_CITY
+    others = np.flatnonzero(rural)
+    share = place_values("pool_rural_share", outside_only=True)[origin[others]]
+    rural[others] = uniform(seed, Channel.RURAL_ORIGIN, 0, key[others]) < share
+    return rural
 
 
 def hukou_share_on_arrival(rural: np.ndarray, world: World, year: int) -> np.ndarray:
@@ -489,8 +493,11 @@ def dwelling_use(d: Deciders, world: World) -> np.ndarray:
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
     """Whether each decider would take a Haimen hukou on arriving (allowed, and willing; keyed draw), bool[n]."""
-    granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < hukou_share_on_arrival(d.rural_origin, world, year)
-    return (d.hukou_city == HAIMEN_CITY) | (granted & d.from_pool)
+    gets = d.hukou_city == HAIMEN_CITY
+    pool = np.flatnonzero(d.from_pool & ~gets)  # (only their draws hashed)
+    share = hukou_share_on_arrival(d.rural_origin[pool], world, year)
+    gets[pool] = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key[pool]) < share
+    return gets
 
 
 def newcomers_from_pool(
