@@ -355,8 +355,8 @@ class Capacity:
     def demand_from(self, current: np.ndarray) -> Demand:
         """``net_demand(·, current, ·)``, for many choices from the same ``current``.
 
-        When few deciders need room here, only their moves are looked at. When every decider starts at the same
-        unlimited alternative (job seekers, nearly all of whom move), each
+        When few deciders need room here (school seats), only their moves are looked at: the others' add nothing.
+        When every decider starts at the same unlimited alternative (job seekers, nearly all of whom move), each
         decider's use is counted at its choice's resource in one pass, with that alternative and the other
         unlimited ones in a spare count past the last (the same sums, in the same order, as the movers' alone).
         """
@@ -364,8 +364,8 @@ class Capacity:
         count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
         if len(current) == 0 or count_of_alt[current[0]] < n or not (current == current[0]).all():
             users = np.flatnonzero(self.use != 0)
-            if 2 * len(users) < len(current):  # few need room here (school seats): their own moves alone (the others
-                own, current_of_users = Capacity(self.of_alt, self.use[users], self.room), current[users]  # add 0)
+            if 2 * len(users) < len(current):
+                own, current_of_users = Capacity(self.of_alt, self.use[users], self.room), current[users]
                 return lambda choice, moves=None: own.net_demand(choice[users], current_of_users)
             return lambda choice, moves=None: self.net_demand(choice, current, moves)
         counted_at = count_of_alt.copy()

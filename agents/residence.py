@@ -404,30 +404,30 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         rows = slice(start, min(start + _UTILITY_BLOCK_ROWS, len(d)))
         n = rows.stop - start
         income, V, scratch = income_rows[:n], V_rows[:n], scratch_rows[:n]
-
-        def spread(
-            term: tuple[np.ndarray, np.ndarray], rows: slice = rows, scratch: np.ndarray = scratch
-        ) -> np.ndarray:
-            return _spread(term[0], term[1][rows], scratch)
-
         _spread(income_of, income_group[rows], income)
-        income += spread(pension)
-        np.subtract(income, spread(housing), out=V)  # net income
-        V += spread(payments)
+        income += _spread(*_of_rows(pension, rows), scratch)
+        np.subtract(income, _spread(*_of_rows(housing, rows), scratch), out=V)  # net income
+        V += _spread(*_of_rows(payments, rows), scratch)
         floor = np.multiply(income, floor_share, out=scratch)
         floor += floor_yuan
         np.maximum(V, floor, out=V)
         np.log(V, out=V)
         V *= s.beta_income
         for term in added:
-            V += spread(term)
+            V += _spread(*_of_rows(term, rows), scratch)
         V += size[None, :]
         current = d.current[rows]
         V[np.arange(n), current] -= size[current]
-        V -= spread(moving)
+        V -= _spread(*_of_rows(moving, rows), scratch)
         V += constants
         out[rows] = V
     return out
+
+
+def _of_rows(term: tuple[np.ndarray, np.ndarray], rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """A term given per group (values per group, each row's group), for the rows ``rows`` only."""
+    values, group = term
+    return values, group[rows]
 
 
 def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:

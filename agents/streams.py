@@ -81,8 +81,8 @@ def _mix_in_place(x: np.ndarray, scratch: np.ndarray, low_bits: bool = True) -> 
     """SplitMix64 finaliser on the uint64 array ``x``, in place; ``scratch`` (uint64, ``x``'s shape) is written over.
 
     ``low_bits=False`` skips the last step, ``x ^= x >> 31``, which changes only the lowest 33 bits: for draws
-    that read only higher ones (the same bits there). Working in place on arrays already allocated is several
-    times faster than on new ones (fresh memory must be paged in).
+    that read only higher ones (the same bits there). Working in place on arrays already allocated is faster than
+    on new ones.
     """
     np.right_shift(x, _SHIFTS[0], out=scratch)
     x ^= scratch
@@ -120,19 +120,17 @@ def _hashed_blocks(
     """The keyed 64-bit hashes of ``keys`` block by block (:func:`_blocks`): each block's rows and their hashes,
     uint64[m], or uint64[len(offsets), m] for those slots (few slots: laid out slot by slot, so that the rows'
     hashes plus a slot's offset take one pass, not a short pass per row; many: a view of rows of slots);
-    ``low_bits=False``: only the bits above the lowest 33 are right
-    (:func:`_mix_in_place`). The hashes are scratch space, written over by the next block."""
+    ``low_bits=False``: only the bits above the lowest 33 are right (:func:`_mix_in_place`). The hashes are
+    scratch space, written over by the next block."""
     width = 1 if offsets is None else len(offsets)
-    step = max(1, _BLOCK_CELLS // width)
-    m = min(len(keys), step)
+    m = min(len(keys), max(1, _BLOCK_CELLS // width))  # rows in a block
     row_hash, row_scratch = np.empty(m, dtype=np.uint64), np.empty(m, dtype=np.uint64)
     by_slot = width < 16  # few slots: laid out slot by slot (many: row by row, where one row's pass is long enough)
     if offsets is not None:
         shape = (width, m) if by_slot else (m, width)
         cell_hash, cell_scratch = np.empty(shape, dtype=np.uint64), np.empty(shape, dtype=np.uint64)
-    for start in range(0, len(keys), step):
-        rows = slice(start, min(start + step, len(keys)))
-        size = rows.stop - start
+    for rows in _blocks(len(keys), width):
+        size = min(rows.stop, len(keys)) - rows.start
         h = np.bitwise_xor(keys[rows], base, out=row_hash[:size])
         _mix_in_place(h, row_scratch[:size], low_bits or offsets is not None)
         if offsets is not None:
