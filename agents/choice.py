@@ -363,8 +363,8 @@ class Capacity:
         n = len(self.room)
         count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
         if len(current) == 0 or count_of_alt[current[0]] < n or not (current == current[0]).all():
-            users = np.flatnonzero(self.use != 0)
-            if 2 * len(users) < len(current):
+            if 2 * np.count_nonzero(self.use) < len(current):
+                users = np.flatnonzero(self.use)
                 own, current_of_users = Capacity(self.of_alt, self.use[users], self.room), current[users]
                 return lambda choice, moves=None: own.net_demand(choice[users], current_of_users)
             return lambda choice, moves=None: self.net_demand(choice, current, moves)
