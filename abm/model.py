@@ -49,11 +49,12 @@ from agents.residence import (
     hukou_willingness,
     newcomers_from_pool,
     payment_features,
+    residence_draw,
     residence_nests,
     residence_utility,
     rural_origin,
 )
-from agents.streams import Channel, LazyRows, gumbel, uniform
+from agents.streams import Channel, uniform
 from environment.census import census_years, outside_population
 from environment.jobs import JobMarket
 from environment.places import clusters, place_values, places
@@ -281,7 +282,7 @@ class MigrationModel(mesa.Model):
     def choose_residences(self, prospects: JobProspects, leavers: np.ndarray) -> ResidenceChoices:
         """Residents weighing a move (young adults who left home among them), the outside pools and Haimen's
         emigrants weighing a return choose where to live (nothing is moved yet)."""
-        pop, world, pl, y = self.population, self.world, places(), self.year
+        pop, world, y = self.population, self.world, self.year
         pool = draw_pool(self.settings, self.seed, y, self.scale)
         stock, graduates = self.emigrants.weighing_return(self.settings, y)
         returners = draw_returners(self.settings, self.seed, y, self.scale, stock, graduates, BANDS)
@@ -294,11 +295,6 @@ class MigrationModel(mesa.Model):
             [(pop, residents, False), (pool, np.arange(len(pool.households)), True)], world, y, seed=self.seed
         )
         V, kind = residence_utility(d, world, prospects, y)
-        nests = residence_nests(world)
-        eps_nest = gumbel(self.seed, Channel.RESIDENCE_NEST, y, d.key, len(nests.scale))
-        eps_alt = LazyRows(
-            len(d), pl.n_alt, lambda rows: gumbel(self.seed, Channel.RESIDENCE, y, d.key[rows], pl.n_alt)
-        )
         gets_hukou = hukou_on_arrival(d, world, self.seed, y)
         choice = choose(
             V,
@@ -306,7 +302,7 @@ class MigrationModel(mesa.Model):
             d.current,
             self._capacities(d, gets_hukou),
             uniform(self.seed, Channel.LOTTERY, y, d.key),
-            draw=nests.drawer(eps_nest, eps_alt),
+            draw=residence_draw(residence_nests(world), self.seed, y, d.key),
         )
         return ResidenceChoices(deciders=d, choice=choice, pool=pool, gets_hukou=gets_hukou)
 
@@ -315,7 +311,9 @@ class MigrationModel(mesa.Model):
         pop, pl, world = self.population, places(), self.world
         d, choice = choices.deciders, choices.choice
         moved = choice != d.current
-        np.add.at(self.events.flows, (d.current[moved], choice[moved]), (d.weight * d.members)[moved])
+        flows = self.events.flows.reshape(-1)  # (a view: one flat index per move, numpy's fast add.at; the same sums)
+        assert np.shares_memory(flows, self.events.flows)
+        np.add.at(flows, d.current[moved] * pl.n_alt + choice[moved], (d.weight * d.members)[moved])
         residents = ~d.from_pool & moved
         stay_in = residents & pl.alt_in_haimen[choice]
         payments = world.policy.year(self.year).payments

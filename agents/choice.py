@@ -82,7 +82,7 @@ def logging_rounds(log: RoundsLog) -> Iterator[RoundsLog]:
 def logit_probabilities(V: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """Closed-form choice probabilities ``softmax(V)`` along the last axis; ``overwrite``: written over ``V`` (a
     float array the caller no longer needs: no new array of its size, the same numbers)."""
-    top = V.max(axis=-1, keepdims=True)
+    top = _top(V, axis=-1)
     z = np.subtract(V, top, out=V if overwrite else None)
     np.exp(z, out=z)  # in place on the new array, as below
     z /= z.sum(axis=-1, keepdims=True)
@@ -92,9 +92,22 @@ def logit_probabilities(V: np.ndarray, overwrite: bool = False) -> np.ndarray:
 def logsum(V: np.ndarray, axis: int = -1, scratch: np.ndarray | None = None) -> np.ndarray:
     """Expected maximum utility ``log Σ exp V`` (the accessibility of a choice set); ``scratch``, float like ``V``
     (C-contiguous), is written over instead of new memory."""
-    top = V.max(axis=axis, keepdims=True)
+    if V.ndim == 2 and axis in (1, -1) and V.shape[1] == 2:  # two columns: column by column (no short rows)
+        first, second = V[:, 0], V[:, 1]
+        top = np.maximum(first, second)  # the max (but the sign of a zero: no difference, as in _top)
+        return top + np.log(np.exp(first - top) + np.exp(second - top))  # a sum of two, in either order
+    top = _top(V, axis)
     z = np.subtract(V, top, out=scratch)
     return np.squeeze(top, axis=axis) + np.log(np.exp(z, out=z).sum(axis=axis))
+
+
+def _top(V: np.ndarray, axis: int) -> np.ndarray:
+    """``V.max(axis=axis, keepdims=True)``; along the rows of a 2-D array found by ``argmax`` (numpy's max is
+    several times slower on short rows). The same numbers, but the sign of a zero maximum, which changes neither
+    ``V - top`` as a difference nor ``top + log(...)`` where log gives +0."""
+    if V.ndim == 2 and axis in (1, -1) and V.shape[1] > 0:
+        return V[np.arange(len(V)), V.argmax(axis=1)][:, None]  # (as take_along_axis, without its overhead)
+    return V.max(axis=axis, keepdims=True)
 
 
 def inverse_cdf_draw(u: np.ndarray) -> Draw:
@@ -139,20 +152,41 @@ class Nests:
         """The alternative of each one-alternative nest (-1 for larger nests)."""
         return np.array([m[0] if len(m) == 1 else -1 for m in self.members])
 
+    @cached_property
+    def alone(self) -> tuple[np.ndarray, np.ndarray]:
+        """The one-alternative nests and their alternatives."""
+        nests = np.flatnonzero(self.single >= 0)
+        return nests, self.single[nests]
+
     def inclusive(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Within-nest utilities ``V/λ`` and each nest's inclusive value ``λ·logsum(V/λ)``."""
         return V / self.scale[self.of_alt].astype(V.dtype), self._values(V)[1]
 
-    def _values(self, V: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    def _values(
+        self, V: np.ndarray, known: np.ndarray | None = None, changed: np.ndarray | None = None
+    ) -> tuple[list[np.ndarray], np.ndarray]:
         """Each larger nest's within-nest utilities ``V/λ`` on its own columns (in the order of :attr:`larger`), and
-        each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns)."""
-        values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
-        alone = self.single >= 0
-        values[:, alone] = np.take(V, self.single[alone], axis=1)
+        each nest's inclusive value (as :meth:`inclusive`, without dividing the other columns).
+
+        ``known``: the rows' inclusive values before their utilities changed at the alternatives ``changed``
+        (bool[alt]) only; the values of the nests without such an alternative are taken from it, not computed again.
+        """
+        redo = np.ones(len(self.scale), dtype=bool)
+        if known is None:
+            values = np.empty((V.shape[0], len(self.scale)), dtype=V.dtype)
+        else:
+            values, redo[:] = known.copy(), False
+            redo[self.of_alt[changed]] = True
+        nests, alternatives = self.alone
+        if redo[nests].any():
+            values[:, nests] = np.take(V, alternatives, axis=1)
         inner = []
         for k, _, columns in self.larger:
-            within = V[:, columns] / self.scale[k].astype(V.dtype)
-            values[:, k] = self.scale[k] * logsum(within, axis=1)
+            within = V[:, columns]
+            if self.scale[k] != 1:  # (x/1 is x)
+                within = within / self.scale[k].astype(V.dtype)
+            if redo[k]:
+                values[:, k] = self.scale[k] * logsum(within, axis=1)
             inner.append(within)
         return inner, values
 
@@ -163,39 +197,48 @@ class Nests:
         within = np.exp(inner - values[:, self.of_alt] / self.scale[self.of_alt])
         return p_nest[:, self.of_alt] * within
 
-    def drawer(self, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> NestedDraw:
-        """A draw with Gumbel errors for the nest stage and, inside larger nests, the alternative stage
-        (:class:`NestedDraw`)."""
+    def drawer(self, eps_nest: np.ndarray, eps_alt: NestErrors) -> NestedDraw:
+        """A draw with Gumbel errors for the nest stage, float32[nest, decider], and, inside larger nests, the
+        alternative stage (:class:`NestedDraw`)."""
         return NestedDraw(self, eps_nest, eps_alt)
+
+
+NestErrors = Callable[[int, np.ndarray], np.ndarray]  # (nest, deciders) -> errors on its alternatives, float32[n, m]
 
 
 class NestedDraw:
     """A nested-logit draw (a :data:`Draw`) with Gumbel errors for the nest stage and, inside larger nests, the
     alternative stage.
 
-    ``eps_alt(rows)`` gives those deciders' alternative-stage errors; they are only needed (and drawn) for
-    deciders whose chosen nest has several alternatives. A decider's choice depends only on its kind's utilities
-    and its own errors: called again with the same ``kind`` array (shadow-price rounds), only deciders whose kind's
-    utilities changed are redrawn, found by comparing the utilities, or told (:meth:`redraw`).
+    ``eps_nest`` are the nest stage's errors laid out nest by nest, float32[nest, decider]. ``eps_alt(k, deciders)``
+    gives those deciders' alternative-stage errors on the alternatives of the larger nest ``k``
+    (``Nests.members[k]``, in that order); they are only needed (and drawn) for deciders who chose that nest. A
+    decider's choice depends only on its kind's utilities and its own errors: called again with the same ``kind``
+    array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn, found by comparing the
+    utilities, or told (:meth:`redraw`).
     """
 
-    def __init__(self, nests: Nests, eps_nest: np.ndarray, eps_alt: Callable[[np.ndarray], np.ndarray]) -> None:
+    def __init__(self, nests: Nests, eps_nest: np.ndarray, eps_alt: NestErrors) -> None:
         self.nests, self.eps_nest, self.eps_alt = nests, eps_nest, eps_alt
         self.kind: np.ndarray | None = None  # the last call's kind array, utilities (None: not kept) and choices
         self.V: np.ndarray | None = None
         self.choice = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros((0, len(nests.scale)), dtype=np.float32)  # each kind's inclusive values, as last drawn
 
     def __call__(self, V: np.ndarray, kind: np.ndarray) -> np.ndarray:
         """Each decider's choice, int[n]; ``V`` float[kind, alt], ``kind[n]`` the row of ``V`` of each decider."""
         if self.kind is kind and self.V is not None:
             return self.redraw(V, kind, np.flatnonzero((self.V != V).any(axis=1)))  # the kinds whose utilities changed
-        choice = self._pick(V, kind)
+        choice, self.values = self._pick(V, kind)
         self.kind, self.V, self.choice = kind, V, choice.copy()
         return choice
 
-    def redraw(self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    def redraw(
+        self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray, alternatives: np.ndarray | None = None
+    ) -> np.ndarray:
         """The choices again, for the same ``kind`` array as the last call, whose utilities have changed only for
-        the kinds ``changed`` (int[k]; more is allowed): the same choices as a call, without comparing.
+        the kinds ``changed`` (int[k]; more is allowed) and, if given, only at the ``alternatives`` (bool[alt];
+        more is allowed): the same choices as a call, without comparing.
 
         ``V`` may be the last call's array, changed in place: the utilities are not kept for a later call to
         compare with (it then draws everyone).
@@ -206,45 +249,72 @@ class NestedDraw:
             is_changed[changed] = True
             rows = np.flatnonzero(is_changed[kind])
             if len(rows):  # their nests' values computed for the changed kinds alone (few: the same numbers)
+                kinds = np.flatnonzero(is_changed)
                 position = np.cumsum(is_changed) - 1  # each changed kind's row among them
-                choice[rows] = self._pick(_rows(V, np.flatnonzero(is_changed)), position[kind[rows]], rows)
+                known = None if alternatives is None else _rows(self.values, kinds)
+                choice[rows], values = self._pick(_rows(V, kinds), position[kind[rows]], rows, known, alternatives)
+                self.values[kinds] = values
         self.kind, self.V, self.choice = kind, None, choice.copy()
         return choice
 
-    def _pick(self, V: np.ndarray, of: np.ndarray, deciders: np.ndarray | None = None) -> np.ndarray:
-        """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them."""
+    def _pick(
+        self,
+        V: np.ndarray,
+        of: np.ndarray,
+        deciders: np.ndarray | None = None,
+        known: np.ndarray | None = None,
+        alternatives: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The choices of ``deciders`` (all if None), ``of[i]`` the row of ``V`` (kinds) of the i-th of them, and
+        the inclusive values of the rows of ``V`` (``known`` and ``alternatives``: as :meth:`Nests._values`)."""
         nests = self.nests
-        inner, values = nests._values(V)
-        eps = self.eps_nest if deciders is None else _rows(self.eps_nest, deciders)
-        scores = _rows(values, of)  # a new array: the errors added in place
-        scores += eps
-        nest = np.argmax(scores, axis=1)
+        inner, values = nests._values(V, known, alternatives)
+        eps = self.eps_nest if deciders is None else np.take(self.eps_nest, deciders, axis=1)
+        nest = _best_nest(values, of, eps)
         choice = nests.single[nest]
-        rows = np.flatnonzero(choice < 0)
-        if len(rows) == 0:
-            return choice
-        errors = self.eps_alt(rows if deciders is None else deciders[rows])
-        for (k, members, columns), nest_inner in zip(nests.larger, inner, strict=True):  # on its own columns
-            mine = np.flatnonzero(nest[rows] == k)
+        for (k, members, _), nest_inner in zip(nests.larger, inner, strict=True):  # on its own columns
+            mine = np.flatnonzero(nest == k)
             if len(mine) == 0:
                 continue
-            within = _rows(nest_inner, of[rows[mine]])  # a new array: the errors added in place
-            within += _gathered(errors, mine, columns)
+            within = _rows(nest_inner, of[mine])  # a new array: the errors added in place
+            within += self.eps_alt(k, mine if deciders is None else deciders[mine])
             best = np.argmax(within, axis=1)
             # as an argmax over all columns with the other nests' at -inf: column 0 when all are -inf
-            top = np.take_along_axis(within, best[:, None], axis=1)[:, 0]
-            choice[rows[mine]] = np.where(top == -np.inf, 0, members[best])
-        return choice
+            top = within[np.arange(len(best)), best]
+            choice[mine] = np.where(top == -np.inf, 0, members[best])
+        return choice, values
+
+
+_FEW_FOR_ARGMAX = 1 << 14  # deciders whose best nest _best_nest finds by argmax alone
+
+
+def _best_nest(values: np.ndarray, of: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """``argmax(values[of] + eps.T, axis=1)`` (``values`` float[kind, nest], ``eps`` float[nest, decider]): nest by
+    nest, each decider's best so far kept, a later nest taking over only if strictly better (so the first of equal
+    scores, as argmax); numpy's argmax is slow on many rows of a few nests. Rows with a NaN score are argmax's; few
+    rows are all argmax's (the loop's fixed costs would outweigh it)."""
+    if len(of) < _FEW_FOR_ARGMAX:
+        scores = _rows(values, of)  # a new array: the errors added in place
+        scores += eps.T
+        return np.argmax(scores, axis=1)
+    best = np.take(values[:, 0], of)
+    best += eps[0]
+    nest = np.zeros(len(of), dtype=np.intp)
+    score = np.empty_like(best)
+    for k in range(1, values.shape[1]):
+        np.take(values[:, k], of, out=score, mode="wrap")  # ("wrap": no buffered copy; the rows are valid)
+        score += eps[k]
+        np.copyto(nest, k, where=score > best)
+        np.maximum(best, score, out=best)
+    unsure = np.flatnonzero(np.isnan(best))  # (a NaN makes the maximum NaN)
+    if len(unsure):
+        nest[unsure] = np.argmax(_rows(values, of[unsure]) + eps[:, unsure].T, axis=1)
+    return nest
 
 
 def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``a[rows]`` (a new array), by ``np.take``: several times faster than indexing for rows of a 2-D array."""
     return np.take(a, rows, axis=0)
-
-
-def _gathered(a: np.ndarray, rows: np.ndarray, columns: slice | np.ndarray) -> np.ndarray:
-    """``a[rows][:, columns]`` in one gather (a new array)."""
-    return a[rows, columns] if isinstance(columns, slice) else a[rows[:, None], columns]
 
 
 Moves = tuple[np.ndarray, np.ndarray, np.ndarray]  # the deciders who move, where to and where from
@@ -285,6 +355,7 @@ class Capacity:
     def demand_from(self, current: np.ndarray) -> Demand:
         """``net_demand(·, current, ·)``, for many choices from the same ``current``.
 
+        When few deciders need room here (school seats), only their moves are looked at: the others' add nothing.
         When every decider starts at the same unlimited alternative (job seekers, nearly all of whom move), each
         decider's use is counted at its choice's resource in one pass, with that alternative and the other
         unlimited ones in a spare count past the last (the same sums, in the same order, as the movers' alone).
@@ -292,6 +363,10 @@ class Capacity:
         n = len(self.room)
         count_of_alt = np.where(self.of_alt >= 0, self.of_alt, n)
         if len(current) == 0 or count_of_alt[current[0]] < n or not (current == current[0]).all():
+            if 2 * np.count_nonzero(self.use) < len(current):
+                users = np.flatnonzero(self.use)
+                own, current_of_users = Capacity(self.of_alt, self.use[users], self.room), current[users]
+                return lambda choice, moves=None: own.net_demand(choice[users], current_of_users)
             return lambda choice, moves=None: self.net_demand(choice, current, moves)
         counted_at = count_of_alt.copy()
         counted_at[current[0]] = n  # staying there frees and takes nothing
@@ -307,7 +382,7 @@ class ShadowPrice:
         self.price = np.zeros(len(room))
         self.full = room + 1e-9  # demand above this is over the room
         self.idle = room * (1.0 - IDLE_TOLERANCE) - 1e-9  # demand below this leaves room idle
-        self.room_plus_one = room + 1.0
+        self.room_plus_one = np.where(np.isfinite(room), room + 1.0, 1.0)  # (unlimited: any finite number, never used)
         self.limited, self.resource = capacity.of_alt >= 0, np.maximum(capacity.of_alt, 0)
 
     def update(self, demand: np.ndarray) -> bool:
@@ -317,8 +392,7 @@ class ShadowPrice:
         idle &= self.price > 0  # priced too high
         if not (over.any() or idle.any()):
             return False  # every price stays as it is (a change of 0)
-        with np.errstate(divide="ignore"):  # unlimited room gives -inf, never used
-            step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)
+        step = np.log((np.maximum(demand, 0.0) + 1.0) / self.room_plus_one)  # (no log of 0: no errstate to set)
         change = np.where(over, step + PRICE_STEP_OVER, np.where(idle, PRICE_STEP_IDLE * step, 0.0))
         self.price = np.maximum(self.price + change, 0.0)
         return True
@@ -377,7 +451,7 @@ def choose(
                 shown = shown.copy()
             shown[rows] = (_rows(base, rows) - cost).astype(V.dtype)
         shown_cost = cost_of_combo
-        choice = draw(shown, sub) if redraw is None else redraw(shown, sub, rows)
+        choice = draw(shown, sub) if redraw is None else redraw(shown, sub, rows, moved.any(axis=0))
     _log_rounds(capacities, rounds, settled=False)
     return _lottery(choice, current, capacities, priority, demands)
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.choice import Nests
+from agents.choice import NestedDraw, Nests
 from agents.constants import ADULT_AGE, HAIMEN_CITY
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.payments import recipients, takes_up_payments
@@ -51,7 +51,7 @@ from agents.rows import (
     row_codes,
     rows_by_appearance,
 )
-from agents.streams import Channel, uniform, uniform_slots
+from agents.streams import Channel, LazyRows, gumbel, uniform, uniform_slots
 from environment.inputs import constant
 from environment.jobs import income_index
 from environment.places import clusters, place_values, places
@@ -139,10 +139,14 @@ class Deciders(Columns):
 def rural_origin(seed: int, key: np.ndarray, origin: np.ndarray, hukou_city: np.ndarray) -> np.ndarray:
     """Whether each household holds a rural hukou (a trait drawn once from its origin's ``pool_rural_share``), bool[n].
 
-    Households with a Haimen hukou count as not rural here: the choice of hukou concerns newcomers.
+    Households with a Haimen hukou count as not rural here: the choice of hukou concerns newcomers (their draws
+    are not hashed).
     """
-    share = place_values("pool_rural_share", outside_only=True)[origin]
-    return (uniform(seed, Channel.RURAL_ORIGIN, 0, key) < share) & (hukou_city != HAIMEN_CITY)
+    rural = hukou_city != HAIMEN_CITY
+    others = np.flatnonzero(rural)
+    share = place_values("pool_rural_share", outside_only=True)[origin[others]]
+    rural[others] = uniform(seed, Channel.RURAL_ORIGIN, 0, key[others]) < share
+    return rural
 
 
 def hukou_share_on_arrival(rural: np.ndarray, world: World, year: int) -> np.ndarray:
@@ -172,15 +176,17 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
     age, college = _joined([m.age for m, _ in members_of]), _joined([m.college for m, _ in members_of])
     labours = [in_labour_force(m, s, year) for m, _ in members_of]
     labour = _joined(labours)
-    by_cluster = i * n_clusters
-    by_cluster += np.where(labour, _joined([m.cluster for m, _ in members_of]), 0)
+    working = np.flatnonzero(labour)  # (the others add nothing to the sums by cluster: left out)
+    by_cluster = i[working] * n_clusters
+    by_cluster += _joined([m.cluster for m, _ in members_of])[working]
 
     def count(values: np.ndarray) -> np.ndarray:
         return np.bincount(i, weights=values, minlength=n)
 
-    workers = np.bincount(by_cluster, weights=labour, minlength=n * n_clusters).reshape(n, n_clusters)
-    wages = _joined([works * wage_factor(m, s) for works, (m, _) in zip(labours, members_of, strict=True)])
-    earnings = np.bincount(by_cluster, weights=wages, minlength=n * n_clusters).reshape(n, n_clusters)
+    cells = n * n_clusters
+    workers = np.bincount(by_cluster, minlength=cells).astype(float).reshape(n, n_clusters)  # counts: whole numbers
+    wages = _joined([wage_factor(m, s) for m, _ in members_of])[working]
+    earnings = np.bincount(by_cluster, weights=wages, minlength=cells).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
     graduates = np.flatnonzero(college)  # the college-educated members (few): their counts from them alone
     graduates_in = i[graduates]
@@ -344,26 +350,21 @@ def _per_group(
     return term(taken_lazily(d, first)), group
 
 
-def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``values[group]``, written into ``out`` (scratch space reused term after term: no new large array each)."""
-    return np.take(values, group, axis=0, out=out, mode="wrap")  # as values[group]; "wrap" avoids a buffered copy
+_UTILITY_BLOCK_ROWS = 2048  # kinds whose utilities are summed at once: the block's arrays stay in the CPU's cache
 
 
 def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> np.ndarray:
-    """The terms of the utility added in a fixed order into one array, in place (the same operations, each
-    value's in the same order, as adding whole arrays term by term); grouped terms are spread into scratch space."""
+    """The terms of the utility added in a fixed order, in place (the same operations, each value's in the same
+    order, as adding whole arrays term by term); each term is computed per group of the few features it reads,
+    then spread to the rows and added block of rows by block (in the CPU's cache, not passes over all rows)."""
     s, pl = world.settings, places()
     haimen = pl.alt_in_haimen
     # income net of housing cost
-    first, group = rows_by_appearance(d.earnings)  # few distinct rows: each row's product is its own (see dot)
-    income = dot(d.earnings[first], prospects.expected_wage)[group]
-    scratch = np.empty_like(income)
+    income_of, income_group = rows_by_appearance(d.earnings)  # few distinct rows: each row's product is its own
+    income_of = dot(d.earnings[income_of], prospects.expected_wage)  # (see dot)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
     pension = _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
-    income += _spread(*pension, scratch)
-
     housing = _per_group(d, lambda g: housing_cost(g, world), d.members, d.current)
-    V = np.subtract(income, _spread(*housing, scratch))  # net income
     payments = _per_group(  # by the features payment_features reads
         d,
         lambda g: subsidies(g, world, year),
@@ -375,34 +376,63 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         d.graduate_eligible,
         d.college_workers.astype(np.int64),
     )
-    V += _spread(*payments, scratch)
-    floor = np.multiply(income, constant("income_floor_share"), out=scratch)
-    floor += constant("income_floor_yuan")
-    np.maximum(V, floor, out=V)
-    np.log(V, out=V)
-    V *= s.beta_income
+    floor_share, floor_yuan = constant("income_floor_share"), constant("income_floor_yuan")
     # jobs: accessibility of openings for each worker's trade
     jobs = _per_group(d, lambda g: s.beta_access * dot(g.workers, prospects.accessibility), *d.workers.T)
-    V += _spread(*jobs, scratch)
-
     # hukou-linked access to schools and services
     access = (d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
-    terms, group = _per_group(d, lambda g: access_terms(g, world, year), *access)
-    V += _spread(terms[:, 0], group, scratch)
-    V += _spread(terms[:, 1], group, scratch)
+    access_of, access_group = _per_group(d, lambda g: access_terms(g, world, year), *access)
     # amenity (with the youth bonus for young graduates) and ties
     youth = world.policy.year(year).youth_amenity
-    amenity = world.amenity(year)[None, :] + np.array([False, True])[:, None] * youth[None, :]
-    V += _spread(s.beta_amenity * amenity, d.youth_eligible.astype(np.intp), scratch)
+    amenity = s.beta_amenity * (world.amenity(year)[None, :] + np.array([False, True])[:, None] * youth[None, :])
     ties = s.beta_ties * np.log1p(world.ties.matrix()[:, pl.alt_place] / constant("ties_unit"))
-    V += _spread(ties, d.origin, scratch)
     stock = world.housing.stock
     size = np.log(stock / stock[haimen].mean(), where=haimen, out=np.zeros_like(stock)) * s.nest_scale_haimen
-    V += size[None, :]
-    V[np.arange(len(d)), d.current] -= size[d.current]
-    V -= _spread(*_per_group(d, lambda g: moving_cost(g, world), d.current, d.owner), scratch)
-    V += s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
-    return V.astype(np.float32)
+    moving = _per_group(d, lambda g: moving_cost(g, world), d.current, d.owner)
+    constants = s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
+    added = [  # the terms after the income's, in order: (values per group, each row's group)
+        jobs,
+        (access_of[:, 0], access_group),
+        (access_of[:, 1], access_group),
+        (amenity, d.youth_eligible.astype(np.intp)),
+        (ties, d.origin),
+    ]
+    out = np.empty((len(d), pl.n_alt), dtype=np.float32)
+    m = min(len(d), _UTILITY_BLOCK_ROWS)
+    income_rows, V_rows, scratch_rows = (np.empty((m, pl.n_alt)) for _ in range(3))
+    for start in range(0, len(d), _UTILITY_BLOCK_ROWS):
+        rows = slice(start, min(start + _UTILITY_BLOCK_ROWS, len(d)))
+        n = rows.stop - start
+        income, V, scratch = income_rows[:n], V_rows[:n], scratch_rows[:n]
+        _spread(income_of, income_group[rows], income)
+        income += _spread(*_of_rows(pension, rows), scratch)
+        np.subtract(income, _spread(*_of_rows(housing, rows), scratch), out=V)  # net income
+        V += _spread(*_of_rows(payments, rows), scratch)
+        floor = np.multiply(income, floor_share, out=scratch)
+        floor += floor_yuan
+        np.maximum(V, floor, out=V)
+        np.log(V, out=V)
+        V *= s.beta_income
+        for term in added:
+            V += _spread(*_of_rows(term, rows), scratch)
+        V += size[None, :]
+        current = d.current[rows]
+        V[np.arange(n), current] -= size[current]
+        V -= _spread(*_of_rows(moving, rows), scratch)
+        V += constants
+        out[rows] = V
+    return out
+
+
+def _of_rows(term: tuple[np.ndarray, np.ndarray], rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """A term given per group (values per group, each row's group), for the rows ``rows`` only."""
+    values, group = term
+    return values, group[rows]
+
+
+def _spread(values: np.ndarray, group: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``values[group]``, written into ``out`` (scratch space reused term after term: no new large array each)."""
+    return np.take(values, group, axis=0, out=out, mode="wrap")  # as values[group]; "wrap" avoids a buffered copy
 
 
 def housing_cost(d: Deciders, world: World) -> np.ndarray:
@@ -439,6 +469,23 @@ def residence_nests(world: World) -> Nests:
     return Nests(of_alt=of_alt, scale=scale)
 
 
+def residence_draw(nests: Nests, seed: int, year: int, key: np.ndarray) -> NestedDraw:
+    """The residence choice's draw for deciders with keys ``key``: keyed Gumbel errors for the nest stage, and for
+    the alternative stage on each larger nest's own alternatives, hashed only for deciders who choose that nest
+    (each once, however often they are asked for)."""
+    eps_nest = gumbel(seed, Channel.RESIDENCE_NEST, year, key, len(nests.scale), by_slot=True)
+    within = {
+        k: LazyRows(len(key), len(members), _alt_errors(seed, year, key, tuple(members.tolist())))
+        for k, members, _ in nests.larger
+    }
+    return nests.drawer(eps_nest, lambda k, rows: within[k](rows))
+
+
+def _alt_errors(seed: int, year: int, key: np.ndarray, slots: tuple[int, ...]) -> Callable[[np.ndarray], np.ndarray]:
+    """The alternative-stage errors of the deciders ``rows`` on the alternatives ``slots``, float32[rows, slots]."""
+    return lambda rows: gumbel(seed, Channel.RESIDENCE, year, key[rows], slots)
+
+
 def dwelling_use(d: Deciders, world: World) -> np.ndarray:
     """Dwellings each decider occupies (weight; a share of one in a dormitory), float[n]."""
     return d.weight * np.where(d.collective, world.settings.collective_space, 1.0)
@@ -446,8 +493,11 @@ def dwelling_use(d: Deciders, world: World) -> np.ndarray:
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:
     """Whether each decider would take a Haimen hukou on arriving (allowed, and willing; keyed draw), bool[n]."""
-    granted = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key) < hukou_share_on_arrival(d.rural_origin, world, year)
-    return (d.hukou_city == HAIMEN_CITY) | (granted & d.from_pool)
+    gets = d.hukou_city == HAIMEN_CITY
+    pool = np.flatnonzero(d.from_pool & ~gets)  # (only their draws hashed)
+    share = hukou_share_on_arrival(d.rural_origin[pool], world, year)
+    gets[pool] = uniform(seed, Channel.HUKOU_ON_ARRIVAL, year, d.key[pool]) < share
+    return gets
 
 
 def newcomers_from_pool(

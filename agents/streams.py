@@ -9,7 +9,7 @@ evaluated on whole arrays at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from enum import IntEnum
 
 import numpy as np
@@ -68,13 +68,31 @@ def _mix_int(x: int) -> int:
     return x ^ (x >> 31)
 
 
+_SHIFTS = np.uint64(30), np.uint64(27), np.uint64(31)
+_MULTIPLIERS = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser on a uint64 array (wrap-around arithmetic); ``x`` itself is left unchanged."""
-    x = x ^ (x >> np.uint64(30))  # a new array; the rest works in place on it
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
+    return _mix_in_place(x.copy(), np.empty_like(x))
+
+
+def _mix_in_place(x: np.ndarray, scratch: np.ndarray, low_bits: bool = True) -> np.ndarray:
+    """SplitMix64 finaliser on the uint64 array ``x``, in place; ``scratch`` (uint64, ``x``'s shape) is written over.
+
+    ``low_bits=False`` skips the last step, ``x ^= x >> 31``, which changes only the lowest 33 bits: for draws
+    that read only higher ones (the same bits there). Working in place on arrays already allocated is faster than
+    on new ones.
+    """
+    np.right_shift(x, _SHIFTS[0], out=scratch)
+    x ^= scratch
+    x *= _MULTIPLIERS[0]
+    np.right_shift(x, _SHIFTS[1], out=scratch)
+    x ^= scratch
+    x *= _MULTIPLIERS[1]
+    if low_bits:
+        np.right_shift(x, _SHIFTS[2], out=scratch)
+        x ^= scratch
     return x
 
 
@@ -96,10 +114,33 @@ def _slot_offsets(slots: Iterable[int]) -> np.ndarray:
     return np.array([(slot + 1) * _GOLDEN & _MASK for slot in slots], dtype=np.uint64)
 
 
-def _hashed(keys: np.ndarray, base: np.uint64, offsets: np.ndarray | None) -> np.ndarray:
-    """The keyed 64-bit hashes of ``keys``: uint64[n], or uint64[n, len(offsets)] for those slots (a new array)."""
-    h = _mix(keys ^ base)
-    return h if offsets is None else _mix(h[:, None] + offsets)
+def _hashed_blocks(
+    keys: np.ndarray, base: np.uint64, offsets: np.ndarray | None, low_bits: bool = True
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """The keyed 64-bit hashes of ``keys`` block by block (:func:`_blocks`): each block's rows and their hashes,
+    uint64[m], or uint64[len(offsets), m] for those slots (few slots: laid out slot by slot, so that the rows'
+    hashes plus a slot's offset take one pass, not a short pass per row; many: a view of rows of slots);
+    ``low_bits=False``: only the bits above the lowest 33 are right (:func:`_mix_in_place`). The hashes are
+    scratch space, written over by the next block."""
+    width = 1 if offsets is None else len(offsets)
+    m = min(len(keys), max(1, _BLOCK_CELLS // width))  # rows in a block
+    row_hash, row_scratch = np.empty(m, dtype=np.uint64), np.empty(m, dtype=np.uint64)
+    by_slot = width < 16  # few slots: laid out slot by slot (many: row by row, where one row's pass is long enough)
+    if offsets is not None:
+        shape = (width, m) if by_slot else (m, width)
+        cell_hash, cell_scratch = np.empty(shape, dtype=np.uint64), np.empty(shape, dtype=np.uint64)
+    for rows in _blocks(len(keys), width):
+        size = min(rows.stop, len(keys)) - rows.start
+        h = np.bitwise_xor(keys[rows], base, out=row_hash[:size])
+        _mix_in_place(h, row_scratch[:size], low_bits or offsets is not None)
+        if offsets is not None:
+            cells, scratch = (
+                (cell_hash[:, :size], cell_scratch[:, :size])
+                if by_slot
+                else (cell_hash[:size].T, cell_scratch[:size].T)
+            )
+            h = _mix_in_place(np.add(offsets[:, None], h, out=cells), scratch, low_bits)
+        yield rows, h
 
 
 def uniform(seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int | None = None) -> np.ndarray:
@@ -119,33 +160,36 @@ def _uniforms(seed: int, channel: Channel, year: int, keys: np.ndarray, offsets:
     base = np.uint64(_base(seed, int(channel), year))
     out = np.empty(len(keys) if offsets is None else (len(keys), len(offsets)))
     with np.errstate(over="ignore"):
-        for rows in _blocks(len(keys), 1 if offsets is None else len(offsets)):
-            h = _hashed(keys[rows], base, offsets)
-            h >>= np.uint64(11)  # h is the block's own array: worked on in place, as below
-            u = out[rows]
-            u[...] = h  # exact: fewer than 53 bits
+        for rows, h in _hashed_blocks(keys, base, offsets):
+            h >>= np.uint64(11)
+            u = h.view(np.float64)  # the hashes' own memory, written over
+            np.copyto(u, h.view(np.int64), casting="unsafe")  # exact: fewer than 53 bits (from int64: faster)
             u += 0.5
-            u *= 1.0 / (1 << 53)
+            np.multiply(u, 1.0 / (1 << 53), out=out[rows].T)
     return out
 
 
-def gumbel(seed: int, channel: Channel, year: int, keys: np.ndarray, n_alt: int) -> np.ndarray:
-    """Standard Gumbel draws float32[len(keys), n_alt]: the random-utility errors (23-bit uniforms)."""
+def gumbel(
+    seed: int, channel: Channel, year: int, keys: np.ndarray, slots: int | Sequence[int], by_slot: bool = False
+) -> np.ndarray:
+    """Standard Gumbel draws, the random-utility errors (23-bit uniforms): float32[len(keys), slots] for
+    ``slots`` alternatives; for a sequence of slots, those columns of a draw over more (only they hashed).
+    ``by_slot``: laid out slot by slot instead, float32[slots, len(keys)] (the transpose, the same numbers)."""
     keys = np.asarray(keys, dtype=np.uint64)
     base = np.uint64(_base(seed, int(channel), year))
-    out, offsets = np.empty((len(keys), n_alt), dtype=np.float32), _slot_offsets(range(n_alt))
+    offsets = _slot_offsets(range(slots) if isinstance(slots, int) else slots)
+    out = np.empty((len(offsets), len(keys)) if by_slot else (len(keys), len(offsets)), dtype=np.float32)
     with np.errstate(over="ignore"):
-        for rows in _blocks(len(keys), n_alt):
-            h = _hashed(keys[rows], base, offsets)
+        for rows, h in _hashed_blocks(keys, base, offsets, low_bits=False):  # the top 23 bits only
             h >>= np.uint64(41)
-            u = out[rows]
-            u[...] = h  # exact: fewer than 24 bits
-            u += np.float32(0.5)
-            u *= np.float32(1.0 / (1 << 23))
+            b = h.astype(np.uint32)  # (laid out as h)
+            b |= np.uint32(0x3F800000)  # as float32: 1 + b / 2**23
+            u = b.view(np.float32)
+            u -= np.float32(1.0 - 2.0**-24)  # (b + 0.5) / 2**23, exactly: the uniform
             np.log(u, out=u)
             np.negative(u, out=u)
             np.log(u, out=u)
-            np.negative(u, out=u)
+            np.negative(u, out=out[:, rows] if by_slot else out[rows].T)
     return out
 
 

@@ -31,8 +31,8 @@ from scipy import stats
 import abm.model as model_module
 from abm import MigrationModel
 from agents.choice import Capacity, Nests, choose
-from agents.residence import residence_nests
-from agents.streams import Channel, LazyRows, derive_keys, gumbel, uniform
+from agents.residence import residence_draw, residence_nests
+from agents.streams import Channel, derive_keys, uniform
 
 _TINY = 1e-300  # stands in for a uniform draw of exactly 0
 
@@ -106,12 +106,10 @@ def resample(problem: ChoiceProblem, n: int, seed: int = 0) -> ChoiceProblem:
 
 def vectorized(problem: ChoiceProblem, capacities: bool = True) -> np.ndarray:
     """The project's choice, exactly as ``MigrationModel.choose_residences`` calls it (keyed draws included)."""
-    p, n_alt = problem, problem.V.shape[1]
-    eps_nest = gumbel(p.seed, Channel.RESIDENCE_NEST, p.year, p.key, len(p.nests.scale))
-    eps_alt = LazyRows(len(p), n_alt, lambda rows: gumbel(p.seed, Channel.RESIDENCE, p.year, p.key[rows], n_alt))
+    p = problem
     priority = uniform(p.seed, Channel.LOTTERY, p.year, p.key)
     limits = p.capacities if capacities else []
-    return choose(p.V, p.kind, p.current, limits, priority, draw=p.nests.drawer(eps_nest, eps_alt))
+    return choose(p.V, p.kind, p.current, limits, priority, draw=residence_draw(p.nests, p.seed, p.year, p.key))
 
 
 class NaiveHousehold(mesa.Agent):

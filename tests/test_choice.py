@@ -20,6 +20,7 @@ from agents.choice import (
     Capacity,
     Nests,
     RoundsLog,
+    _best_nest,
     choose,
     fits_in_order,
     inverse_cdf_draw,
@@ -27,9 +28,9 @@ from agents.choice import (
     logit_probabilities,
     logsum,
 )
-from agents.residence import residence_nests
+from agents.residence import residence_draw, residence_nests
 from agents.rows import group_codes
-from agents.streams import Channel, LazyRows, gumbel, uniform
+from agents.streams import Channel, gumbel, uniform
 from environment.places import places
 
 N = 200_000
@@ -117,9 +118,8 @@ NEST_STRUCTURES = {
 
 
 def nested_draw(nests: Nests, keys: np.ndarray):
-    eps_nest = gumbel(SEED, Channel.RESIDENCE_NEST, YEAR, keys, len(nests.scale))
-    eps_alt = LazyRows(len(keys), len(nests.of_alt), lambda rows: gumbel(SEED, Channel.RESIDENCE, YEAR, keys[rows], 6))
-    return nests.drawer(eps_nest, eps_alt)
+    """The residence choice's keyed draw (``residence_draw``): each larger nest's errors hashed on its own columns."""
+    return residence_draw(nests, SEED, YEAR, keys)
 
 
 @pytest.mark.parametrize("structure", NEST_STRUCTURES, ids=list(NEST_STRUCTURES))
@@ -161,10 +161,42 @@ def test_nested_redraw_told_the_changed_kinds_is_exact():
             W[changed] += shift * (of_alt == 0)  # in place: the draw keeps no copy to compare with
             fresh = nested_draw(nests, KEYS)(W.copy(), KIND)
             np.testing.assert_array_equal(draw.redraw(W, KIND, changed), fresh)
+            told = nested_draw(nests, KEYS)  # told the alternatives too: the other nests' values are kept
+            told(W - shift * (of_alt == 0) * np.isin(np.arange(len(V)), changed)[:, None], KIND)
+            np.testing.assert_array_equal(told.redraw(W, KIND, changed, of_alt == 0), fresh)
             superset = np.union1d(changed, [len(V) - 1])
             np.testing.assert_array_equal(draw.redraw(W, KIND, superset), fresh)
         W[0] -= 1.0
         np.testing.assert_array_equal(draw(W, KIND), nested_draw(nests, KEYS)(W.copy(), KIND))
+
+
+def test_logsum_of_two_columns_and_of_short_rows_are_numpy_max_and_sum_bit_for_bit():
+    """``logsum`` finds the maximum by argmax, and for two columns works column by column: the same numbers as
+    numpy's max and sum along the rows, unavailable (-inf) alternatives included."""
+    rng = np.random.default_rng(7)
+    for dtype in (np.float32, np.float64):
+        for width in (2, 3, 24):
+            W = (rng.normal(size=(5000, width)) * rng.choice([1e-3, 1.0, 40.0], size=(5000, width))).astype(dtype)
+            W[:40, 0] = -np.inf
+            W[40:60] = 0.0
+            top = W.max(axis=1, keepdims=True)
+            expected = top[:, 0] + np.log(np.exp(W - top).sum(axis=1))
+            np.testing.assert_array_equal(logsum(W, axis=1), expected)
+            np.testing.assert_array_equal(logsum(W), expected)
+
+
+def test_best_nest_is_argmax_ties_unavailable_and_nan_included():
+    rng = np.random.default_rng(11)
+    values = rng.normal(size=(50, 7)).astype(np.float32)
+    values[3] = -np.inf  # nothing available
+    values[4, 2:] = values[4, 0]  # ties
+    values[5, 4] = np.nan
+    for n in (4000, 40_000):  # found by argmax, and nest by nest
+        of = rng.integers(0, 50, n)
+        eps = gumbel(SEED, Channel.RESIDENCE_NEST, YEAR, KEYS[:n], 7, by_slot=True)
+        eps[:, of == 4] = 0.0  # the ties left as they are
+        expected = np.argmax(values[of] + eps.T, axis=1)
+        np.testing.assert_array_equal(_best_nest(values, of, eps), expected)
 
 
 def test_logit_probabilities_written_over_their_utilities_are_the_same_numbers():

@@ -238,6 +238,16 @@ def test_each_channel_is_drawn_at_exactly_one_place():
     assert {name: sites for name, sites in calls.items() if len(sites) != 1} == {}
 
 
+def test_gumbel_slots_and_layouts_give_the_same_numbers(keys):
+    """Hashing a subset of the slots, or laying the draws out slot by slot, changes no number."""
+    full = gumbel(SEED, Channel.RESIDENCE, YEAR, keys[:5000], 33)
+    for slots in ((4, 9, 20), tuple(range(9, 33)), (32,)):
+        np.testing.assert_array_equal(gumbel(SEED, Channel.RESIDENCE, YEAR, keys[:5000], slots), full[:, slots])
+    for width in (2, 9, 24):  # laid out slot by slot within blocks, and row by row
+        by_slot = gumbel(SEED, Channel.RESIDENCE, YEAR, keys[:5000], width, by_slot=True)
+        np.testing.assert_array_equal(by_slot, full[:, :width].T)
+
+
 def test_repeated_categorical_draws_as_categorical():
     """Sorting the draws once and counting gives categorical's indices exactly, ties and empty rows included."""
     rng = np.random.default_rng(3)
