@@ -462,6 +462,16 @@ def _log_rounds(capacities: list[Capacity], rounds: int, settled: bool) -> None:
         note_rounds(rounds, settled)
 
 
+def _by_target_then_priority(target: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """``np.lexsort((priority, target))``, faster: priorities sorted by quicksort (stably instead only where two are
+    equal, so ties keep their rows' order), then targets stably (by radix for small integer types)."""
+    by_priority = np.argsort(priority)
+    ranked = priority[by_priority]
+    if (ranked[1:] == ranked[:-1]).any():
+        by_priority = np.argsort(priority, kind="stable")
+    return by_priority[np.argsort(target[by_priority], kind="stable")]
+
+
 def fits_in_order(
     target: np.ndarray,
     use: np.ndarray,
@@ -480,7 +490,7 @@ def fits_in_order(
     so a coarse run is not biased towards leaving it unused), as long as the
     target's ``most`` (float[target]) still holds it whole.
     """
-    order = np.lexsort((priority, target))
+    order = _by_target_then_priority(target, priority)
     sorted_target, sorted_use = target[order], use[order]
     cumulative = np.cumsum(sorted_use)
     starts = np.concatenate(([0], np.flatnonzero(sorted_target[1:] != sorted_target[:-1]) + 1))

@@ -21,6 +21,7 @@ from agents.choice import (
     Nests,
     RoundsLog,
     _best_nest,
+    _by_target_then_priority,
     choose,
     fits_in_order,
     inverse_cdf_draw,
@@ -362,3 +363,13 @@ def test_fits_in_order_with_partial_rows_fills_the_room_exactly_on_average():
     assert first.tolist() == [True, True, True, False, False, True, False, False, False, False]
     held = fits_in_order(target, use, priority, room, np.zeros(10), most=np.array([300.0, 99.0]))
     assert held.tolist() == [True, True, True, False, False, False, False, False, False, False]  # never beyond most
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.intp])
+def test_candidates_are_ordered_by_target_then_priority_as_lexsort_ties_included(dtype):
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 7, 5_000):
+        target = rng.integers(0, 40, n).astype(dtype)
+        distinct, tied = rng.random(n), np.round(rng.random(n), 2)  # the second has many equal priorities
+        for priority in (distinct, tied):
+            assert np.array_equal(_by_target_then_priority(target, priority), np.lexsort((priority, target)))
