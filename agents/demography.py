@@ -166,7 +166,7 @@ def give_birth(
     )
 
 
-def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
+def form_unions(pop: Population, settings: Settings, seed: int, year: int, drop_empty: bool = True) -> np.ndarray:
     """Young women living alone in Haimen form couples and move in with their partner.
 
     A woman of ``union_ages`` living alone (a family household of one) finds a partner at yearly rate
@@ -174,13 +174,16 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     (towns or countryside), who lives alone or with his parents (someone ``parent_gap`` years older, and no
     younger adult woman), drawn uniformly in keyed order; a man (or household) drawn twice goes to the first.
     She moves into his household (from 夫居, the common pattern; a household of one fewer). Households left empty
-    (hers, and any an earlier step left so) are dropped.
+    (hers, and any an earlier step left so) are dropped, unless not ``drop_empty`` (then a later step drops them:
+    :func:`agents.emigrants.leave_for_university` does).
 
     Returns the moves between alternatives, float[alt, alt] (people).
     """
     flows = np.zeros((places().n_alt,) * 2)
     women, partner = _couples(pop, settings, seed, year)
     _move_in(pop, women, pop.persons.household[partner], year, flows)
+    if drop_empty:
+        pop.drop_empty()
     return flows
 
 
@@ -238,7 +241,7 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
     Rows stand for different numbers of households (weights), so each move carries the smaller weight: a
     heavier mover's row leaves a copy of its person of the host's weight to move and keeps the rest; a heavier
     host's row gives a copy of itself (all its members) of the mover's weight to take the mover in, and keeps
-    the rest. Moves between alternatives are added to ``flows`` (people). Households left empty are dropped.
+    the rest. Moves between alternatives are added to ``flows`` (people). Households left empty stay (empty).
     """
     h, p, pl = pop.households, pop.persons, places()
     own = p.household[movers]
@@ -272,4 +275,3 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
         h.weight[own[split_mover]] -= weight[split_mover]
         p.extend(copies)
     p.household[movers[~split_mover]] = hosts[~split_mover]
-    pop.drop_empty()  # the movers' rows whose whole weight moved (and any household left empty before)
