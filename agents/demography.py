@@ -191,7 +191,8 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
     """The year's couples of :func:`form_unions`: the women's rows and their partners' rows (in the same order)."""
     h, p, pl = pop.households, pop.persons, places()
     none = np.zeros(0, dtype=np.int64)
-    alone = (pop.members() == 1) & (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # family of one, per household
+    family = (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # Haimen's family households
+    alone = (pop.members() == 1) & family  # family households of one
     women = np.flatnonzero(p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
     women = women[alone[p.household[women]]]
     draw = uniform(seed, Channel.UNION, year, p.key[women], 2)
@@ -199,40 +200,54 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
     women, draw = women[seeking], draw[seeking, 1]
     if len(women) == 0:
         return none, none
-    men = _single_men(pop, alone)
+    age = p.age[women]
+    reach = (int(age.min()) + UNION_AGE_GAP[0], int(age.max()) + UNION_AGE_GAP[1])  # the ages of their partners
+    men, household, men_age = _single_men(pop, family, alone, reach)
     if len(men) == 0:
         return none, none
-    rank = lambda rows, age: h.urban[p.household[rows]] * 1000 + age  # noqa: E731  part, then age
-    by_key = np.argsort(p.key[men], kind="stable")  # by key, then (stably) by rank: as np.lexsort, faster
-    men = men[by_key[np.argsort(rank(men[by_key], p.age[men[by_key]]).astype(np.int16), kind="stable")]]
-    men_rank = rank(men, p.age[men])
-    lo = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[0]), side="left")
-    hi = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[1]), side="right")
+    men_rank = h.urban[household] * 1000 + men_age  # part, then age
+    order = _key_order(p.key[men])  # by key, then (stably) by rank: as np.lexsort, faster
+    order = order[np.argsort(men_rank[order].astype(np.int16), kind="stable")]
+    men, men_rank = men[order], men_rank[order]
+    part = h.urban[p.household[women]] * 1000
+    lo = np.searchsorted(men_rank, part + (age + UNION_AGE_GAP[0]), side="left")
+    hi = np.searchsorted(men_rank, part + (age + UNION_AGE_GAP[1]), side="right")
     found = hi > lo
     women, draw, lo, hi = women[found], draw[found], lo[found], hi[found]
     partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
-    order = np.argsort(p.key[women], kind="stable")  # keyed priority where two women draw the same household
+    order = _key_order(p.key[women])  # keyed priority where two women draw the same household
     _, first = np.unique(p.household[partner[order]], return_index=True)
     return women[order[first]], partner[order[first]]
 
 
-def _single_men(pop: Population, alone: np.ndarray) -> np.ndarray:
-    """Adult men in Haimen's family households who live alone (``alone``: bool[household]) or with their parents
-    (someone ``parent_gap`` years older, and no adult woman less than ``parent_gap`` years older): their rows, in
-    row order."""
-    h, p, pl = pop.households, pop.persons, places()
-    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE))
+def _key_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")``, faster: where the keys are distinct (checked) every sort gives it."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    return order if not (ordered[1:] == ordered[:-1]).any() else np.argsort(keys, kind="stable")
+
+
+def _single_men(
+    pop: Population, family: np.ndarray, alone: np.ndarray, ages: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adult men of ``ages`` (lowest, highest) in Haimen's family households (``family``: bool[household]) who live
+    alone (``alone``: bool[household]) or with their parents (someone ``parent_gap`` years older, and no adult
+    woman less than ``parent_gap`` years older): their rows (in row order), households and ages."""
+    h, p = pop.households, pop.persons
+    men = np.flatnonzero(~p.female & (p.age >= max(ages[0], ADULT_AGE)) & (p.age <= ages[1]))
     household = p.household[men]
-    in_family = (h.tenure[household] != COLLECTIVE) & pl.in_haimen[h.place[household]]
+    in_family = family[household]
     men, household = men[in_family], household[in_family]
+    age = p.age[men]
     oldest = pop.oldest()
     nobody = np.iinfo(np.int16).max  # the youngest adult woman's age where there is none
     youngest_woman = np.full(len(h), nobody, dtype=np.int16)
-    adult_woman = p.female & (p.age >= ADULT_AGE)
-    np.minimum.at(youngest_woman, p.household, np.where(adult_woman, p.age, np.int16(nobody)))  # all rows: faster
-    age = p.age[men]
+    # adult women young enough to be less than parent_gap older than one of these men (older ones make no difference)
+    women = np.flatnonzero(p.female & (p.age >= ADULT_AGE) & (p.age < ages[1] + PARENT_GAP))
+    np.minimum.at(youngest_woman, p.household[women], p.age[women])
     with_parents = (oldest[household] - age >= PARENT_GAP) & (youngest_woman[household] >= age + PARENT_GAP)
-    return men[alone[household] | with_parents]
+    single = alone[household] | with_parents
+    return men[single], household[single], age[single]
 
 
 def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, flows: np.ndarray) -> None:
