@@ -118,8 +118,8 @@ def during_year(by_age: np.ndarray, first: float | None = None) -> np.ndarray:
 
 def _by_sex_and_age(table: np.ndarray, persons: Persons) -> np.ndarray:
     """``table[female, min(age, MAX_AGE)]`` (float[2, MAX_AGE + 1]) for each person, as one flat lookup."""
-    index = np.minimum(persons.age, MAX_AGE).astype(np.intp)
-    index += persons.female * (MAX_AGE + 1)
+    index = np.minimum(persons.age, MAX_AGE)  # int16, as the ages: narrower, so faster, than intp
+    index += persons.female * np.int16(MAX_AGE + 1)
     return np.take(table.ravel(), index)
 
 
@@ -276,7 +276,9 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
         new_row = np.full(len(h), -1)
         new_row[rows] = len(h) + np.arange(len(rows))
         h.extend(copies)
-        members = np.flatnonzero(new_row[p.household] >= 0)
+        divides = np.zeros(len(new_row), dtype=bool)  # (a bool per household: gathered for every person, faster)
+        divides[rows] = True
+        members = np.flatnonzero(divides[p.household])
         people = p.take(members)
         people.key = derive_keys(people.key, tag=tag, year=year)
         people.household = new_row[p.household[members]]
