@@ -145,7 +145,9 @@ def give_birth(
     # women of the fertile ages (once a year older: up to one past the last), the only ones who may give birth
     women = np.flatnonzero(p.female & (p.age >= FERTILE_AGES[0]) & (p.age <= FERTILE_AGES[1] + 1))
     probability = rates.birth_probability(taken_lazily(p, women), year, policy.birth_support)
-    women, probability = women[probability > 0], probability[probability > 0]  # only they draw (never below 0)
+    positive = probability > 0  # only they draw (never below 0)
+    if not positive.all():
+        women, probability = women[positive], probability[positive]
     mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability]
     key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)
     n = len(mothers)
