@@ -196,9 +196,9 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
     family = (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # Haimen's family households
     alone = (pop.members() == 1) & family  # family households of one
     women = np.flatnonzero(p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
-    women = women[alone[p.household[women]]]
+    women = women[np.flatnonzero(alone[p.household[women]])]  # (by index: faster than a mask of random bools)
     draw = uniform(seed, Channel.UNION, year, p.key[women], 2)
-    seeking = draw[:, 0] < settings.union_rate
+    seeking = np.flatnonzero(draw[:, 0] < settings.union_rate)
     women, draw = women[seeking], draw[seeking, 1]
     if len(women) == 0:
         return none, none
@@ -214,7 +214,7 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
     part = h.urban[p.household[women]] * 1000
     lo = np.searchsorted(men_rank, part + (age + UNION_AGE_GAP[0]), side="left")
     hi = np.searchsorted(men_rank, part + (age + UNION_AGE_GAP[1]), side="right")
-    found = hi > lo
+    found = np.flatnonzero(hi > lo)
     women, draw, lo, hi = women[found], draw[found], lo[found], hi[found]
     partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
     order = _key_order(p.key[women])  # keyed priority where two women draw the same household
@@ -238,7 +238,7 @@ def _single_men(
     h, p = pop.households, pop.persons
     men = np.flatnonzero(~p.female & (p.age >= max(ages[0], ADULT_AGE)) & (p.age <= ages[1]))
     household = p.household[men]
-    in_family = family[household]
+    in_family = np.flatnonzero(family[household])  # (by index: faster than a mask of random bools)
     men, household = men[in_family], household[in_family]
     age = p.age[men]
     oldest = pop.oldest()
@@ -248,7 +248,7 @@ def _single_men(
     women = np.flatnonzero(p.female & (p.age >= ADULT_AGE) & (p.age < ages[1] + PARENT_GAP))
     np.minimum.at(youngest_woman, p.household[women], p.age[women])
     with_parents = (oldest[household] - age >= PARENT_GAP) & (youngest_woman[household] >= age + PARENT_GAP)
-    single = alone[household] | with_parents
+    single = np.flatnonzero(alone[household] | with_parents)
     return men[single], household[single], age[single]
 
 
