@@ -61,6 +61,8 @@ class Columns:
     def keep(self, mask: np.ndarray) -> None:
         """Keep the rows where ``mask`` (bool[len]) is true: moved up in their buffer where no one else holds it,
         else as new arrays (the next :meth:`extend` gives them room)."""
+        if mask.dtype != bool or len(mask) != len(self):
+            raise ValueError(f"keep: a bool mask of {len(self)} rows expected, got {mask.dtype}[{len(mask)}]")
         for name in _names(type(self)):
             buffer = self._unshared_buffer(name)
             if buffer is None:

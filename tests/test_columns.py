@@ -108,3 +108,10 @@ def test_keeping_moves_rows_up_in_their_buffer_and_never_changes_a_column_someon
     expected = expected.take(expected.key % 2 == 0)
     expected.place = np.arange(7, dtype=np.int16)[::-1][expected.place]
     assert_same(table, expected)
+
+
+@pytest.mark.parametrize("mask", [np.arange(3), np.ones(4, dtype=bool)], ids=["indices", "wrong length"])
+def test_keeping_needs_a_bool_mask_of_the_table_s_rows(mask):
+    table = households(5)
+    with pytest.raises(ValueError, match="bool mask of 5 rows"):
+        table.keep(mask)
