@@ -99,14 +99,10 @@ class Columns:
 
     def _unshared_buffer(self, name: str) -> np.ndarray | None:
         """The buffer of column ``name`` if nothing outside the table holds it or the column (else None)."""
-        return self._buffer_of(name, getattr(self, name)) if self._references(name) == _TABLE_ONLY else None
-
-    def _references(self, name: str) -> tuple[int, int]:
-        """References to column ``name`` and to its buffer (``sys.getrefcount``; the largest int if it has none)."""
         held = self.__dict__.get("_buffers", {}).get(name)
-        if held is None or held[0] is not getattr(self, name):
-            return (sys.maxsize, sys.maxsize)
-        return sys.getrefcount(held[0]), sys.getrefcount(held[1])
+        if held is None or held[0] is not getattr(self, name) or _references(held) != _TABLE_ONLY:
+            return None
+        return held[1]
 
     def _hold(self, name: str, buffer: np.ndarray, n: int) -> None:
         """Make the column ``name`` the first ``n`` rows of ``buffer``."""
@@ -116,6 +112,11 @@ class Columns:
 
 
 _SPARE_ROWS = 64  # at least this much room in a buffer (small tables)
+
+
+def _references(held: tuple[np.ndarray, np.ndarray]) -> tuple[int, int]:
+    """References to a held column and to its buffer (``held``: both; ``sys.getrefcount``)."""
+    return sys.getrefcount(held[0]), sys.getrefcount(held[1])
 _CHUNK_ROWS = 1 << 15  # rows moved up per step by :meth:`Columns.keep`: each step's copy stays in the CPU's cache
 
 
@@ -133,10 +134,10 @@ class _Probe(Columns):
 
 
 def _table_only_references() -> tuple[int, int]:
-    """What :meth:`Columns._references` counts for a column that nothing outside its table holds."""
+    """What :func:`_references` counts for a column that nothing outside its table holds."""
     probe = _Probe(column=np.zeros(1))
     probe.extend(_Probe(column=np.zeros(1)))
-    return probe._references("column")
+    return _references(probe._buffers["column"])
 
 
 _TABLE_ONLY = _table_only_references()
