@@ -112,12 +112,12 @@ class Columns:
 
 
 _SPARE_ROWS = 64  # at least this much room in a buffer (small tables)
+_CHUNK_ROWS = 1 << 15  # rows moved up per step by :meth:`Columns.keep`: each step's copy stays in the CPU's cache
 
 
 def _references(held: tuple[np.ndarray, np.ndarray]) -> tuple[int, int]:
     """References to a held column and to its buffer (``held``: both; ``sys.getrefcount``)."""
     return sys.getrefcount(held[0]), sys.getrefcount(held[1])
-_CHUNK_ROWS = 1 << 15  # rows moved up per step by :meth:`Columns.keep`: each step's copy stays in the CPU's cache
 
 
 @cache
