@@ -261,13 +261,14 @@ class MigrationModel(mesa.Model):
     def demography(self) -> None:
         """Everyone ages; deaths, births and new couples (young adults living alone moving in together)."""
         pop, n = self.population, places().n
-        deaths = age_and_die(pop, self.rates, self.seed, self.year, n, drop_empty=False)  # the unions drop them
+        deaths = age_and_die(pop, self.rates, self.seed, self.year, n, drop_empty=False)  # young_adults drops them
         births = give_birth(pop, self.rates, self.world.policy.year(self.year), self.seed, self.year, n)
-        unions = form_unions(pop, self.settings, self.seed, self.year)
+        unions = form_unions(pop, self.settings, self.seed, self.year, drop_empty=False)
         self.events = YearEvents(births=births, deaths=deaths, flows=unions)
 
     def young_adults(self) -> np.ndarray:
-        """18-year-olds leave for university; young adults leave their parents' home (returns their new households)."""
+        """18-year-olds leave for university (households left empty by them or by :meth:`demography` are dropped);
+        young adults leave their parents' home (returns their new households)."""
         pop, y = self.population, self.year
         self.events.flows += leave_for_university(pop, self.emigrants, self.settings, self.seed, y)
         return leave_home(pop, self.settings, self.seed, y, self.free_dwellings())

@@ -69,6 +69,37 @@ def templates() -> tuple[Template, ...]:
     )
 
 
+@dataclass(frozen=True)
+class TemplateMembers:
+    """What the member in each slot of each template is, arrays [template * width + slot] (slots: elderly, then
+    adults, then children)."""
+
+    width: int  # slots per template (the largest template's size)
+    lo: np.ndarray  # int64: the youngest age of the member's role
+    hi: np.ndarray  # int64: the oldest age of the member's role
+    in_pair: np.ndarray  # bool: one of a couple (two elderly, or two adults)
+    pair_first: np.ndarray  # bool: the first member of its role (of a couple: the man)
+
+
+@cache
+def template_members() -> TemplateMembers:
+    """The members of :func:`templates` by slot."""
+    tpl = templates()
+    width = max(t.size for t in tpl)
+    lo, hi = np.zeros((len(tpl), width), dtype=np.int64), np.zeros((len(tpl), width), dtype=np.int64)
+    in_pair, pair_first = np.zeros((len(tpl), width), dtype=bool), np.zeros((len(tpl), width), dtype=bool)
+    for k, t in enumerate(tpl):
+        roles = [(t.elderly, ELDERLY_AGES, True), (t.adults, t.adult_ages, True), (t.children, CHILD_AGES, False)]
+        slot = 0
+        for count, (youngest, oldest), couples in roles:
+            if count:
+                lo[k, slot : slot + count], hi[k, slot : slot + count] = youngest, oldest
+                in_pair[k, slot : slot + count] = couples and count == 2
+                pair_first[k, slot] = True
+            slot += count
+    return TemplateMembers(width, lo.ravel(), hi.ravel(), in_pair.ravel(), pair_first.ravel())
+
+
 def age_profile(settings: Settings, census: Margins) -> tuple[np.ndarray, np.ndarray]:
     """Relative size of each single-year cohort, and its college ratio, float[age].
 
@@ -149,26 +180,19 @@ def synthesize(settings: Settings, scale: int, seed: int, year: int = CENSUS_YEA
         choices = np.flatnonzero(collective == flag)
         kind[rows] = choices[categorical(u[rows, 0], freq[choices])]
 
-    # members: elderly, then adults, then children of each template
-    elderly = np.array([t.elderly for t in tpl])[kind]
-    adults = np.array([t.adults for t in tpl])[kind]
-    children = np.array([t.children for t in tpl])[kind]
-    size = elderly + adults + children
+    # members: elderly, then adults, then children of each template (what a member is follows from its slot)
+    size = np.array([t.size for t in tpl])[kind]
     household = np.repeat(np.arange(n_hh), size)
     slot = np.arange(len(household)) - np.repeat(np.cumsum(size) - size, size)
-    role = np.where(slot < elderly[household], 0, np.where(slot < (elderly + adults)[household], 1, 2))
-    adult_lo = np.array([t.adult_ages[0] for t in tpl])[kind][household]
-    adult_hi = np.array([t.adult_ages[1] for t in tpl])[kind][household]
-    lo = np.select([role == 0, role == 1], [ELDERLY_AGES[0], adult_lo], CHILD_AGES[0])
-    hi = np.select([role == 0, role == 1], [ELDERLY_AGES[1], adult_hi], CHILD_AGES[1])
+    members = template_members()
+    entry = kind[household] * members.width + slot  # the member's (template, slot)
+    lo, hi = members.lo[entry], members.hi[entry]
     person_key = (np.uint64(INITIAL_PERSON) << np.uint64(KIND_SHIFT)) + np.arange(len(household), dtype=np.uint64)
     pu = uniform(seed, Channel.SYNTHESIS_PERSON, 0, person_key, 2)
     cohort, college_ratio = age_profile(settings, c)
     age = sample_ages(pu[:, 0], lo, hi, cohort)
-    # couples are a man and a woman; others draw their sex (raking fixes the totals)
-    pair_first = np.r_[True, household[1:] != household[:-1]] | (role != np.r_[-1, role[:-1]])
-    in_pair = np.where(role == 0, elderly[household] == 2, np.where(role == 1, adults[household] == 2, False))
-    female = np.where(in_pair, ~pair_first, pu[:, 1] < 0.5)
+    # couples are a man and a woman (the first of the two a man); others draw their sex (raking fixes the totals)
+    female = np.where(members.in_pair[entry], ~members.pair_first[entry], pu[:, 1] < 0.5)
 
     # rake household weights to the census: persons per alternative, per five-year band and men per band, ...
     n_alts, n_bands = len(alts), len(BAND_STARTS)

@@ -118,8 +118,8 @@ def during_year(by_age: np.ndarray, first: float | None = None) -> np.ndarray:
 
 def _by_sex_and_age(table: np.ndarray, persons: Persons) -> np.ndarray:
     """``table[female, min(age, MAX_AGE)]`` (float[2, MAX_AGE + 1]) for each person, as one flat lookup."""
-    index = np.minimum(persons.age, MAX_AGE).astype(np.intp)
-    index += persons.female * (MAX_AGE + 1)
+    index = np.minimum(persons.age, MAX_AGE)  # int16, as the ages: narrower, so faster, than intp
+    index += persons.female * np.int16(MAX_AGE + 1)
     return np.take(table.ravel(), index)
 
 
@@ -145,7 +145,9 @@ def give_birth(
     # women of the fertile ages (once a year older: up to one past the last), the only ones who may give birth
     women = np.flatnonzero(p.female & (p.age >= FERTILE_AGES[0]) & (p.age <= FERTILE_AGES[1] + 1))
     probability = rates.birth_probability(taken_lazily(p, women), year, policy.birth_support)
-    women, probability = women[probability > 0], probability[probability > 0]  # only they draw (never below 0)
+    positive = probability > 0  # only they draw (never below 0)
+    if not positive.all():
+        women, probability = women[positive], probability[positive]
     mothers = women[uniform(seed, Channel.BIRTH, year, p.key[women]) < probability]
     key = derive_keys(p.key[mothers], tag=int(Channel.BIRTH), year=year)
     n = len(mothers)
@@ -166,7 +168,7 @@ def give_birth(
     )
 
 
-def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
+def form_unions(pop: Population, settings: Settings, seed: int, year: int, drop_empty: bool = True) -> np.ndarray:
     """Young women living alone in Haimen form couples and move in with their partner.
 
     A woman of ``union_ages`` living alone (a family household of one) finds a partner at yearly rate
@@ -174,13 +176,16 @@ def form_unions(pop: Population, settings: Settings, seed: int, year: int) -> np
     (towns or countryside), who lives alone or with his parents (someone ``parent_gap`` years older, and no
     younger adult woman), drawn uniformly in keyed order; a man (or household) drawn twice goes to the first.
     She moves into his household (from 夫居, the common pattern; a household of one fewer). Households left empty
-    (hers, and any an earlier step left so) are dropped.
+    (hers, and any an earlier step left so) are dropped, unless not ``drop_empty`` (then a later step drops them:
+    :func:`agents.emigrants.leave_for_university` does).
 
     Returns the moves between alternatives, float[alt, alt] (people).
     """
     flows = np.zeros((places().n_alt,) * 2)
     women, partner = _couples(pop, settings, seed, year)
     _move_in(pop, women, pop.persons.household[partner], year, flows)
+    if drop_empty:
+        pop.drop_empty()
     return flows
 
 
@@ -188,48 +193,63 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
     """The year's couples of :func:`form_unions`: the women's rows and their partners' rows (in the same order)."""
     h, p, pl = pop.households, pop.persons, places()
     none = np.zeros(0, dtype=np.int64)
-    alone = (pop.members() == 1) & (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # family of one, per household
+    family = (h.tenure != COLLECTIVE) & pl.in_haimen[h.place]  # Haimen's family households
+    alone = (pop.members() == 1) & family  # family households of one
     women = np.flatnonzero(p.female & (p.age >= UNION_AGES[0]) & (p.age <= UNION_AGES[1]))
-    women = women[alone[p.household[women]]]
+    women = women[np.flatnonzero(alone[p.household[women]])]  # (by index: faster than a mask of random bools)
     draw = uniform(seed, Channel.UNION, year, p.key[women], 2)
-    seeking = draw[:, 0] < settings.union_rate
+    seeking = np.flatnonzero(draw[:, 0] < settings.union_rate)
     women, draw = women[seeking], draw[seeking, 1]
     if len(women) == 0:
         return none, none
-    men = _single_men(pop, alone)
+    age = p.age[women]
+    reach = (int(age.min()) + UNION_AGE_GAP[0], int(age.max()) + UNION_AGE_GAP[1])  # the ages of their partners
+    men, household, men_age = _single_men(pop, family, alone, reach)
     if len(men) == 0:
         return none, none
-    rank = lambda rows, age: h.urban[p.household[rows]] * 1000 + age  # noqa: E731  part, then age
-    by_key = np.argsort(p.key[men], kind="stable")  # by key, then (stably) by rank: as np.lexsort, faster
-    men = men[by_key[np.argsort(rank(men[by_key], p.age[men[by_key]]).astype(np.int16), kind="stable")]]
-    men_rank = rank(men, p.age[men])
-    lo = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[0]), side="left")
-    hi = np.searchsorted(men_rank, rank(women, p.age[women] + UNION_AGE_GAP[1]), side="right")
-    found = hi > lo
+    men_rank = h.urban[household] * 1000 + men_age  # part, then age
+    order = _key_order(p.key[men])  # by key, then (stably) by rank: as np.lexsort, faster
+    order = order[np.argsort(men_rank[order].astype(np.int16), kind="stable")]
+    men, men_rank = men[order], men_rank[order]
+    part = h.urban[p.household[women]] * 1000
+    lo = np.searchsorted(men_rank, part + (age + UNION_AGE_GAP[0]), side="left")
+    hi = np.searchsorted(men_rank, part + (age + UNION_AGE_GAP[1]), side="right")
+    found = np.flatnonzero(hi > lo)
     women, draw, lo, hi = women[found], draw[found], lo[found], hi[found]
     partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
-    order = np.argsort(p.key[women], kind="stable")  # keyed priority where two women draw the same household
+    order = _key_order(p.key[women])  # keyed priority where two women draw the same household
     _, first = np.unique(p.household[partner[order]], return_index=True)
     return women[order[first]], partner[order[first]]
 
 
-def _single_men(pop: Population, alone: np.ndarray) -> np.ndarray:
-    """Adult men in Haimen's family households who live alone (``alone``: bool[household]) or with their parents
-    (someone ``parent_gap`` years older, and no adult woman less than ``parent_gap`` years older): their rows, in
-    row order."""
-    h, p, pl = pop.households, pop.persons, places()
-    men = np.flatnonzero(~p.female & (p.age >= ADULT_AGE))
+def _key_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")``, faster: where the keys are distinct (checked) every sort gives it."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    return order if not (ordered[1:] == ordered[:-1]).any() else np.argsort(keys, kind="stable")
+
+
+def _single_men(
+    pop: Population, family: np.ndarray, alone: np.ndarray, ages: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adult men of ``ages`` (lowest, highest) in Haimen's family households (``family``: bool[household]) who live
+    alone (``alone``: bool[household]) or with their parents (someone ``parent_gap`` years older, and no adult
+    woman less than ``parent_gap`` years older): their rows (in row order), households and ages."""
+    h, p = pop.households, pop.persons
+    men = np.flatnonzero(~p.female & (p.age >= max(ages[0], ADULT_AGE)) & (p.age <= ages[1]))
     household = p.household[men]
-    in_family = (h.tenure[household] != COLLECTIVE) & pl.in_haimen[h.place[household]]
+    in_family = np.flatnonzero(family[household])  # (by index: faster than a mask of random bools)
     men, household = men[in_family], household[in_family]
+    age = p.age[men]
     oldest = pop.oldest()
     nobody = np.iinfo(np.int16).max  # the youngest adult woman's age where there is none
     youngest_woman = np.full(len(h), nobody, dtype=np.int16)
-    adult_woman = p.female & (p.age >= ADULT_AGE)
-    np.minimum.at(youngest_woman, p.household, np.where(adult_woman, p.age, np.int16(nobody)))  # all rows: faster
-    age = p.age[men]
+    # adult women young enough to be less than parent_gap older than one of these men (older ones make no difference)
+    women = np.flatnonzero(p.female & (p.age >= ADULT_AGE) & (p.age < ages[1] + PARENT_GAP))
+    np.minimum.at(youngest_woman, p.household[women], p.age[women])
     with_parents = (oldest[household] - age >= PARENT_GAP) & (youngest_woman[household] >= age + PARENT_GAP)
-    return men[alone[household] | with_parents]
+    single = np.flatnonzero(alone[household] | with_parents)
+    return men[single], household[single], age[single]
 
 
 def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, flows: np.ndarray) -> None:
@@ -238,7 +258,7 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
     Rows stand for different numbers of households (weights), so each move carries the smaller weight: a
     heavier mover's row leaves a copy of its person of the host's weight to move and keeps the rest; a heavier
     host's row gives a copy of itself (all its members) of the mover's weight to take the mover in, and keeps
-    the rest. Moves between alternatives are added to ``flows`` (people). Households left empty are dropped.
+    the rest. Moves between alternatives are added to ``flows`` (people). Households left empty stay (empty).
     """
     h, p, pl = pop.households, pop.persons, places()
     own = p.household[movers]
@@ -258,7 +278,9 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
         new_row = np.full(len(h), -1)
         new_row[rows] = len(h) + np.arange(len(rows))
         h.extend(copies)
-        members = np.flatnonzero(new_row[p.household] >= 0)
+        divides = np.zeros(len(new_row), dtype=bool)  # (a bool per household: gathered for every person, faster)
+        divides[rows] = True
+        members = np.flatnonzero(divides[p.household])
         people = p.take(members)
         people.key = derive_keys(people.key, tag=tag, year=year)
         people.household = new_row[p.household[members]]
@@ -272,4 +294,3 @@ def _move_in(pop: Population, movers: np.ndarray, hosts: np.ndarray, year: int, 
         h.weight[own[split_mover]] -= weight[split_mover]
         p.extend(copies)
     p.household[movers[~split_mover]] = hosts[~split_mover]
-    pop.drop_empty()  # the movers' rows whose whole weight moved (and any household left empty before)

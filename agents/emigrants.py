@@ -111,7 +111,8 @@ def leave_home(pop: Population, settings: Settings, seed: int, year: int, room: 
     oldest = pop.oldest()
     candidate = np.flatnonzero((p.age >= ADULT_AGE) & (p.age < constant("young_single_age")) & (p.student_until < year))
     home = p.household[candidate]  # the rest is read for the young adults only
-    candidate = candidate[(oldest[home] - p.age[candidate] >= constant("parent_gap")) & (h.tenure[home] != COLLECTIVE)]
+    at_home = (oldest[home] - p.age[candidate] >= constant("parent_gap")) & (h.tenure[home] != COLLECTIVE)
+    candidate = candidate[np.flatnonzero(at_home)]  # (by index: faster than a mask of random bools)
     draw = uniform(seed, Channel.LEAVE_HOME, year, p.key[candidate])  # drawn for the candidates only
     leaves = draw < settings.leave_home_rate
     leaving, draw = candidate[leaves], draw[leaves]

@@ -7,6 +7,7 @@ objects (``abm.handles``) are thin handles over these rows.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Self
@@ -20,11 +21,14 @@ NO_JOB = -1
 class Columns:
     """Equal-length numpy columns, one row per agent (a struct of arrays).
 
-    Appended rows (:meth:`extend`) are written into spare room after each column's rows: the column is the first
-    ``len`` rows of a buffer (a view), and only a column without room (full, kept anew, or assigned anew) is copied,
-    into a buffer of twice the rows needed. The same values, dtypes and row order as concatenating; a column read
-    before an append keeps its rows, but shares them with the table: write into a column read anew, not into one
-    kept from before an append (the write would reach the table's rows, where a concatenation would not).
+    Each column is the first ``len`` rows of a buffer (a view) with spare room after them: appended rows
+    (:meth:`extend`) are written into that room (a column without room, full or assigned anew, is copied into a
+    buffer of twice the rows needed), and kept rows (:meth:`keep`) are moved up within the buffer. Both only where
+    nothing outside the table holds the column's buffer (a column read from it keeps it referenced): otherwise
+    the column is copied first, so a column read before keeps its rows, as with new arrays, and the table has the
+    same values, dtypes and row order as taking and concatenating would give. A column read before an append
+    shares its rows with the table, though: write into a column read anew, not into one kept from before an
+    append (the write would reach the table's rows, where a concatenation would not).
     """
 
     def __len__(self) -> int:
@@ -55,9 +59,33 @@ class Columns:
             self._hold(name, buffer, n + added)
 
     def keep(self, mask: np.ndarray) -> None:
-        """Keep the rows where ``mask`` is true (as new arrays: the next :meth:`extend` gives them room)."""
+        """Keep the rows where ``mask`` (bool[len]) is true: moved up in their buffer where no one else holds it,
+        else as new arrays (the next :meth:`extend` gives them room)."""
+        if mask.dtype != bool or len(mask) != len(self):
+            raise ValueError(f"keep: a bool mask of {len(self)} rows expected, got {mask.dtype}[{len(mask)}]")
         for name in _names(type(self)):
-            setattr(self, name, getattr(self, name)[mask])
+            buffer = self._unshared_buffer(name)
+            if buffer is None:
+                setattr(self, name, getattr(self, name)[mask])
+                continue
+            n, kept = len(mask), 0
+            for start in range(0, n, _CHUNK_ROWS):  # a chunk's rows move up, never past rows not yet read
+                rows = buffer[start : min(start + _CHUNK_ROWS, n)][mask[start : start + _CHUNK_ROWS]]
+                buffer[kept : kept + len(rows)] = rows
+                kept += len(rows)
+            self._hold(name, buffer, kept)
+
+    def look_up(self, name: str, table: np.ndarray) -> None:
+        """Replace column ``name`` (indices into ``table``, of its dtype) by ``table[column]``: in its buffer where no
+        one else holds it, else as a new array."""
+        buffer = self._unshared_buffer(name)
+        if buffer is None or buffer.dtype != table.dtype:
+            setattr(self, name, table[getattr(self, name)])
+            return
+        n = len(getattr(self, name))
+        for start in range(0, n, _CHUNK_ROWS):
+            rows = buffer[start : min(start + _CHUNK_ROWS, n)]
+            rows[...] = table[rows]
 
     def __getstate__(self) -> dict:
         """The columns without their buffers: a copy or an unpickled table has columns of its own (a copied view
@@ -69,6 +97,13 @@ class Columns:
         held = self.__dict__.get("_buffers", {}).get(name)
         return held[1] if held is not None and held[0] is column else None
 
+    def _unshared_buffer(self, name: str) -> np.ndarray | None:
+        """The buffer of column ``name`` if nothing outside the table holds it or the column (else None)."""
+        held = self.__dict__.get("_buffers", {}).get(name)
+        if held is None or held[0] is not getattr(self, name) or _references(held) != _TABLE_ONLY:
+            return None
+        return held[1]
+
     def _hold(self, name: str, buffer: np.ndarray, n: int) -> None:
         """Make the column ``name`` the first ``n`` rows of ``buffer``."""
         view = buffer[:n]
@@ -77,12 +112,35 @@ class Columns:
 
 
 _SPARE_ROWS = 64  # at least this much room in a buffer (small tables)
+_CHUNK_ROWS = 1 << 15  # rows moved up per step by :meth:`Columns.keep`: each step's copy stays in the CPU's cache
+
+
+def _references(held: tuple[np.ndarray, np.ndarray]) -> tuple[int, int]:
+    """References to a held column and to its buffer (``held``: both; ``sys.getrefcount``)."""
+    return sys.getrefcount(held[0]), sys.getrefcount(held[1])
 
 
 @cache
 def _names(table: type) -> tuple[str, ...]:
     """The column names of a :class:`Columns` class, in order (``dataclasses.fields``, looked up once)."""
     return tuple(f.name for f in fields(table))
+
+
+@dataclass
+class _Probe(Columns):
+    """A one-column table, to count the references a table's own column and buffer have."""
+
+    column: np.ndarray
+
+
+def _table_only_references() -> tuple[int, int]:
+    """What :func:`_references` counts for a column that nothing outside its table holds."""
+    probe = _Probe(column=np.zeros(1))
+    probe.extend(_Probe(column=np.zeros(1)))
+    return _references(probe._buffers["column"])
+
+
+_TABLE_ONLY = _table_only_references()
 
 
 def taken_lazily[T](table: T, index: np.ndarray) -> T:
@@ -210,5 +268,7 @@ class Population:
         """Drop household rows no remaining person lives in; persons' household indices follow."""
         kept = ~gone
         self.households.keep(kept)
-        new_index = np.cumsum(kept) - 1  # each kept row's new index (persons live only in kept rows)
-        self.persons.household = new_index[self.persons.household]
+        new_index = kept.astype(np.intp)  # each kept row's new index (persons live only in kept rows) ...
+        np.cumsum(new_index, out=new_index)  # ... summed in place: faster than np.cumsum(kept) - 1
+        new_index -= 1
+        self.persons.look_up("household", new_index)

@@ -84,3 +84,34 @@ def test_a_copied_or_unpickled_table_appends_after_the_writes_into_its_columns(d
     expected.weight[0] = -1.0
     assert_same(copied, expected)
     assert table.weight[0] == 0.0, "the original is not written"
+
+
+def test_keeping_moves_rows_up_in_their_buffer_and_never_changes_a_column_someone_holds():
+    parts = [households(70_000), households(30, start=70_000)]  # more rows than one step of the move moves
+    table = concatenated(parts[0])
+    table.extend(parts[1])  # now in buffers with room
+    mask = (table.key % 7 != 3) & (table.key != 5)
+    expected = concatenated(*parts).take(mask)
+    first_row = {name: getattr(table, name).__array_interface__["data"][0] for name in ("key", "tenure")}
+    seen, sliced = table.weight, table.place[:100]  # held: these two columns are kept as new arrays
+    seen_before, sliced_before = seen.copy(), sliced.copy()
+    table.keep(mask)
+    assert_same(table, expected)
+    np.testing.assert_array_equal(seen, seen_before)
+    np.testing.assert_array_equal(sliced, sliced_before)
+    for name, address in first_row.items():  # nobody held them: moved up where they were
+        assert getattr(table, name).__array_interface__["data"][0] == address, name
+    table.extend(households(5, start=900_000))
+    table.keep(table.key % 2 == 0)
+    table.look_up("place", np.arange(7, dtype=np.int16)[::-1].copy())
+    expected = concatenated(expected, households(5, start=900_000))
+    expected = expected.take(expected.key % 2 == 0)
+    expected.place = np.arange(7, dtype=np.int16)[::-1][expected.place]
+    assert_same(table, expected)
+
+
+@pytest.mark.parametrize("mask", [np.arange(3), np.ones(4, dtype=bool)], ids=["indices", "wrong length"])
+def test_keeping_needs_a_bool_mask_of_the_table_s_rows(mask):
+    table = households(5)
+    with pytest.raises(ValueError, match="bool mask of 5 rows"):
+        table.keep(mask)
