@@ -148,7 +148,8 @@ def year_counts(model: MigrationModel, counted: Headcounts) -> dict[str, Any]:
     place = h.place.astype(np.intp)  # an index type: no conversion in each lookup and count below
     home = place[p.household]
     people = np.bincount(home, weights=w, minlength=pl.n)
-    urban = np.bincount(home, weights=w * h.urban[p.household], minlength=pl.n)
+    # w * urban, to the bit, from one gather of the households' urban weights (x * 1.0 is x, x * 0.0 is 0.0)
+    urban = np.bincount(home, weights=(h.weight * h.urban).take(p.household), minlength=pl.n)
     labour = counted.labour
     working = np.flatnonzero(labour)  # the others would add zeros
     working_weight = w[working]

@@ -215,7 +215,7 @@ class NestedDraw:
     (``Nests.members[k]``, in that order); they are only needed (and drawn) for deciders who chose that nest. A
     decider's choice depends only on its kind's utilities and its own errors: called again with the same ``kind``
     array (shadow-price rounds), only deciders whose kind's utilities changed are redrawn, found by comparing the
-    utilities, or told (:meth:`redraw`).
+    utilities, or told (:meth:`redraw`). The choices returned are kept for the next call: read them, do not write.
     """
 
     def __init__(self, nests: Nests, eps_nest: np.ndarray, eps_alt: NestErrors) -> None:
@@ -230,7 +230,7 @@ class NestedDraw:
         if self.kind is kind and self.V is not None:
             return self.redraw(V, kind, np.flatnonzero((self.V != V).any(axis=1)))  # the kinds whose utilities changed
         choice, self.values = self._pick(V, kind)
-        self.kind, self.V, self.choice = kind, V, choice.copy()
+        self.kind, self.V, self.choice = kind, V, choice
         return choice
 
     def redraw(
@@ -243,7 +243,7 @@ class NestedDraw:
         ``V`` may be the last call's array, changed in place: the utilities are not kept for a later call to
         compare with (it then draws everyone).
         """
-        choice = self.choice.copy()
+        choice = self.choice
         if len(changed):
             is_changed = np.zeros(len(V), dtype=bool)
             is_changed[changed] = True
@@ -252,9 +252,10 @@ class NestedDraw:
                 kinds = np.flatnonzero(is_changed)
                 position = np.cumsum(is_changed) - 1  # each changed kind's row among them
                 known = None if alternatives is None else _rows(self.values, kinds)
+                choice = choice.copy()  # (the last choices, returned before, are not written over)
                 choice[rows], values = self._pick(_rows(V, kinds), position[kind[rows]], rows, known, alternatives)
                 self.values[kinds] = values
-        self.kind, self.V, self.choice = kind, None, choice.copy()
+        self.kind, self.V, self.choice = kind, None, choice
         return choice
 
     def _pick(
