@@ -524,44 +524,50 @@ def _lottery(
     (in priority order, skipping any who could not fit even alone), and so on
     until nothing changes. ``demands`` are the capacities' ``demand_from(current)``.
     """
-    moving = choice != current
-    admitted = moving.copy()
-    # what depends only on the choices, per capacity: each decider's resource, whether it needs room there (a
-    # mover choosing a limited alternative), and the demand above which that resource is over-full
-    targets = [c.of_alt[choice] for c in capacities]
-    needs_room = [(target >= 0) & (c.use > 0) for c, target in zip(capacities, targets, strict=True)]
+    # only the movers are looked at (indices in row order: the same candidates, in the same order, as over all rows)
+    movers = np.flatnonzero(choice != current)
+    to, use = choice[movers], [c.use[movers] for c in capacities]
+    admitted = np.zeros(len(choice), dtype=bool)  # over all rows, for the demands
+    admitted[movers] = True
+    in_now = np.ones(len(movers), dtype=bool)  # the movers admitted
+    # what depends only on the choices, per capacity: each mover's resource, whether it needs room there (a
+    # limited alternative), and the demand above which that resource is over-full
+    targets = [c.of_alt[to] for c in capacities]
+    needs_room = [(target >= 0) & (u > 0) for target, u in zip(targets, use, strict=True)]
     at = [np.maximum(target, 0) for target in targets]
     full = [c.room[where] + 1e-9 for c, where in zip(capacities, at, strict=True)]
     for _ in range(4 * SHADOW_PRICE_ROUNDS):
         while True:  # turn away until every resource fits
-            turned_away = np.zeros(len(choice), dtype=bool)
+            turned_away = np.zeros(len(movers), dtype=bool)
             now = np.where(admitted, choice, current)
             for i, (c, net_demand) in enumerate(zip(capacities, demands, strict=True)):
                 demand = net_demand(now)
-                candidates = np.flatnonzero(admitted & needs_room[i] & (demand[at[i]] > full[i]))
+                candidates = np.flatnonzero(in_now & needs_room[i] & (demand[at[i]] > full[i]))
                 if len(candidates):
-                    target = targets[i][candidates]
-                    freed = demand - np.bincount(target, weights=c.use[candidates], minlength=len(c.room))
-                    fits = fits_in_order(target, c.use[candidates], priority[candidates], c.room - freed)
+                    target, used = targets[i][candidates], use[i][candidates]
+                    freed = demand - np.bincount(target, weights=used, minlength=len(c.room))
+                    fits = fits_in_order(target, used, priority[movers[candidates]], c.room - freed)
                     turned_away[candidates[~fits]] = True
             if not turned_away.any():
                 break
-            admitted &= ~turned_away
-        waiting = ~admitted & moving
+            in_now &= ~turned_away
+            admitted[movers] = in_now
+        waiting = ~in_now
         now = np.where(admitted, choice, current)
         left = [c.room - net_demand(now) for c, net_demand in zip(capacities, demands, strict=True)]
         welcome = waiting.copy()
         # who could not fit even alone
-        for c, room_left, target, needs in zip(capacities, left, targets, needs_room, strict=True):
+        for u, room_left, target, needs in zip(use, left, targets, needs_room, strict=True):
             uses = waiting & needs
-            welcome[uses] &= c.use[uses] <= room_left[target[uses]] + 1e-9
+            welcome[uses] &= u[uses] <= room_left[target[uses]] + 1e-9
         # then in priority order
-        for c, room_left, target, needs in zip(capacities, left, targets, needs_room, strict=True):
+        for u, room_left, target, needs in zip(use, left, targets, needs_room, strict=True):
             candidates = np.flatnonzero(welcome & needs)
             if len(candidates):
-                fits = fits_in_order(target[candidates], c.use[candidates], priority[candidates], room_left)
+                fits = fits_in_order(target[candidates], u[candidates], priority[movers[candidates]], room_left)
                 welcome[candidates[~fits]] = False
         if not welcome.any():
             break
-        admitted |= welcome
+        in_now |= welcome
+        admitted[movers] = in_now
     return np.where(admitted, choice, current)
