@@ -86,7 +86,8 @@ def leave_for_university(pop: Population, emigrants: Emigrants, settings: Settin
     Returns the departures as float[alt, alt] (people from their home alternative to the university's place).
     """
     p, h, pl = pop.persons, pop.households, places()
-    eighteen = np.flatnonzero((p.age == ADULT_AGE) & (p.student_until == 0))
+    eighteen = np.flatnonzero(p.age == ADULT_AGE)
+    eighteen = eighteen[p.student_until[eighteen] == 0]  # (read for the 18-year-olds only)
     draws = uniform(seed, Channel.UNIVERSITY, year, p.key[eighteen], 2)
     leaving = eighteen[draws[:, 0] < settings.university_share]
     where = categorical(draws[draws[:, 0] < settings.university_share, 1], origin_weights(settings, year))
