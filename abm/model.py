@@ -329,23 +329,25 @@ class MigrationModel(mesa.Model):
         stay_in = residents & pl.alt_in_haimen[choice]
         payments = world.policy.year(self.year).payments
         self.events.paid_at_move = paid_on_moving(lambda: payment_features(d), choice, d.weight * residents, payments)
-        h = pop.households
+        h, p = pop.households, pop.persons
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
-        h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]
-        h.urban[d.rows[stay_in]] = pl.alt_urban[choice[stay_in]]
-        relocating = np.zeros(len(h), dtype=bool)
-        relocating[relocated] = True
-        pop.persons.job[relocating[pop.persons.household]] = NO_JOB
-        leaving = np.zeros(len(h), dtype=bool)
+        stay_rows = d.rows[stay_in]
+        h.place[stay_rows] = pl.alt_place[choice[stay_in]]
+        h.urban[stay_rows] = pl.alt_urban[choice[stay_in]]
         gone = residents & ~pl.alt_in_haimen[choice]
-        leaving[d.rows[gone]] = True
-        registered = np.zeros(len(h), dtype=bool)
-        registered[d.rows[gone]] = haimen_registered(pop, d.rows[gone])
+        gone_rows = d.rows[gone]
+        leaving = np.zeros(len(h), dtype=bool)
+        leaving[gone_rows] = True
         destination = np.full(len(h), -1)
-        destination[d.rows[gone]] = pl.alt_place[choice[gone]]
-        emigrant = np.flatnonzero(registered[pop.persons.household])  # few: by index, not by mask
-        household = pop.persons.household[emigrant]
-        self.emigrants.add(destination[household], pop.persons.age[emigrant], pop.households.weight[household])
+        destination[gone_rows] = pl.alt_place[choice[gone]]
+        moving = np.zeros(len(h), dtype=np.int8)  # 1: relocating within Haimen; 2: leaving with a Haimen hukou
+        moving[relocated] = 1
+        moving[gone_rows[haimen_registered(pop, gone_rows)]] = 2
+        of_person = moving[p.household]  # (one gather for both: the few persons concerned then by index)
+        p.job[np.flatnonzero(of_person == 1)] = NO_JOB  # relocating persons leave their jobs
+        emigrant = np.flatnonzero(of_person == 2)
+        household = p.household[emigrant]
+        self.emigrants.add(destination[household], p.age[emigrant], h.weight[household])
         pop.remove_households(leaving)
         newcomers = newcomers_from_pool(choices.pool, d, choice, choices.gets_hukou, self.seed, self.year, world)
         back = is_returner(newcomers.households.key)[newcomers.persons.household]
