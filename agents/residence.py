@@ -184,8 +184,7 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
         return np.bincount(i, weights=values, minlength=n)
 
     cells = n * n_clusters
-    ones = np.ones(len(working))  # (counted as sums of ones, whole numbers: faster than counts made floats)
-    workers = np.bincount(by_cluster, weights=ones, minlength=cells).reshape(n, n_clusters)
+    workers = np.bincount(by_cluster, minlength=cells).astype(float).reshape(n, n_clusters)  # counts: whole numbers
     wages = _joined([wage_factor(m, s) for m, _ in members_of])[working]
     earnings = np.bincount(by_cluster, weights=wages, minlength=cells).reshape(n, n_clusters)
     adult = age >= ADULT_AGE
