@@ -281,8 +281,10 @@ def households_weighing_a_move(pop: Population, world: World, seed: int, year: i
         ]
     )
     rate = rates[(h.tenure << 1) | young_single.view(np.int8)]
-    rate[p.household[p.student_until == year - 1]] = 1.0  # graduated last year
-    rate[p.household[p.student_until >= year]] = 0.0  # studying
+    student = np.flatnonzero(p.student_until >= year - 1)  # students and last year's graduates (few: by index)
+    until, home = p.student_until[student], p.household[student]
+    rate[home[until == year - 1]] = 1.0  # graduated last year
+    rate[home[until >= year]] = 0.0  # studying
     return np.flatnonzero(uniform(seed, Channel.CONSIDER_MOVE, year, h.key) < rate)
 
 
