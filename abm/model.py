@@ -472,10 +472,6 @@ class MigrationModel(mesa.Model):
         np.add.at(occupied, alt, use)
         return occupied
 
-    def free_dwellings(self) -> np.ndarray:
-        """Free dwellings per alternative (inf outside Haimen), float[alt]."""
-        return self.world.housing.stock - self.occupied_dwellings()
-
     def school_children(self) -> np.ndarray:
         """Children of compulsory-school age per place, float[place]."""
         pop = self.population
