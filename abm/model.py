@@ -338,16 +338,15 @@ class MigrationModel(mesa.Model):
         gone_rows = d.rows[gone]
         leaving = np.zeros(len(h), dtype=bool)
         leaving[gone_rows] = True
-        destination = np.full(len(h), -1)
-        destination[gone_rows] = pl.alt_place[choice[gone]]
-        moving = np.zeros(len(h), dtype=np.int8)  # 1: relocating within Haimen; 2: leaving with a Haimen hukou
-        moving[relocated] = 1
-        moving[gone_rows[haimen_registered(pop, gone_rows)]] = 2
+        moving = np.zeros(len(h), dtype=np.int16)  # -1: relocating within Haimen; 1 + destination: leaving with a
+        moving[relocated] = -1  # Haimen hukou (an emigrant household)
+        registered = haimen_registered(pop, gone_rows)
+        moving[gone_rows[registered]] = 1 + pl.alt_place[choice[gone][registered]]
         of_person = moving[p.household]  # (one gather for both: the few persons concerned then by index)
-        p.job[np.flatnonzero(of_person == 1)] = NO_JOB  # relocating persons leave their jobs
-        emigrant = np.flatnonzero(of_person == 2)
-        household = p.household[emigrant]
-        self.emigrants.add(destination[household], p.age[emigrant], h.weight[household])
+        p.job[np.flatnonzero(of_person == -1)] = NO_JOB  # relocating persons leave their jobs
+        emigrant = np.flatnonzero(of_person > 0)
+        destination = of_person[emigrant] - 1
+        self.emigrants.add(destination, p.age[emigrant], h.weight[p.household[emigrant]])
         pop.remove_households(leaving)
         newcomers = newcomers_from_pool(choices.pool, d, choice, choices.gets_hukou, self.seed, self.year, world)
         back = is_returner(newcomers.households.key)[newcomers.persons.household]
