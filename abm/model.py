@@ -86,6 +86,13 @@ class Headcounts:
     occupied: np.ndarray  # float[alt]: dwellings occupied
 
 
+class Leavers(NamedTuple):
+    """The young adults who left home this year, and the dwellings occupied once they did."""
+
+    rows: np.ndarray  # their new households' rows
+    occupied: np.ndarray  # float[alt]: dwellings occupied, theirs included (counted once, read by the choice)
+
+
 @dataclass
 class ResidenceChoices:
     """The year's residence decisions, before they are applied."""
@@ -140,7 +147,7 @@ class MigrationModel(mesa.Model):
 
     STAGES: tuple[Stage, ...] = (  # the year, in order (step() runs them; benchmarks time them)
         Stage("demography"),
-        Stage("young_adults", gives="leavers"),
+        Stage("young_adults", gives="leavers"),  # (a Leavers)
         Stage("labour", gives="prospects"),
         Stage("choose_residences", takes=("prospects", "leavers"), gives="choices"),
         Stage("apply_moves", takes=("choices",)),
@@ -266,12 +273,15 @@ class MigrationModel(mesa.Model):
         unions = form_unions(pop, self.settings, self.seed, self.year, drop_empty=False)
         self.events = YearEvents(births=births, deaths=deaths, flows=unions)
 
-    def young_adults(self) -> np.ndarray:
+    def young_adults(self) -> Leavers:
         """18-year-olds leave for university (households left empty by them or by :meth:`demography` are dropped);
-        young adults leave their parents' home (returns their new households)."""
+        young adults leave their parents' home (returns their new households and the dwellings then occupied: the
+        households stay as they are until the residence choice)."""
         pop, y = self.population, self.year
         self.events.flows += leave_for_university(pop, self.emigrants, self.settings, self.seed, y)
-        return leave_home(pop, self.settings, self.seed, y, self.free_dwellings())
+        occupied = self.occupied_dwellings()
+        rows = leave_home(pop, self.settings, self.seed, y, self.world.housing.stock - occupied)
+        return Leavers(rows, self._occupied_by(pop.households.take(rows), occupied))
 
     def labour(self) -> JobProspects:
         """New adults get a trade, retirements, the levers' new jobs, quits and layoffs; returns the job prospects."""
@@ -280,7 +290,7 @@ class MigrationModel(mesa.Model):
         employed = end_jobs(self.population, self.world, labour, self.seed, self.year)
         return job_prospects(self.world, self.year, employed)
 
-    def choose_residences(self, prospects: JobProspects, leavers: np.ndarray) -> ResidenceChoices:
+    def choose_residences(self, prospects: JobProspects, leavers: Leavers) -> ResidenceChoices:
         """Residents weighing a move (young adults who left home among them), the outside pools and Haimen's
         emigrants weighing a return choose where to live (nothing is moved yet)."""
         pop, world, y = self.population, self.world, self.year
@@ -290,7 +300,7 @@ class MigrationModel(mesa.Model):
         pool.add(returners.households, returners.persons)
         residents = np.zeros(len(pop.households), dtype=bool)  # those weighing a move and the leavers, in row order
         residents[households_weighing_a_move(pop, world, self.seed, y)] = True
-        residents[leavers] = True
+        residents[leavers.rows] = True
         residents = np.flatnonzero(residents)
         d = describe_all(
             [(pop, residents, False), (pool, np.arange(len(pool.households)), True)], world, y, seed=self.seed
@@ -301,7 +311,7 @@ class MigrationModel(mesa.Model):
             V,
             kind,
             d.current,
-            self._capacities(d, gets_hukou),
+            self._capacities(d, gets_hukou, leavers.occupied),
             uniform(self.seed, Channel.LOTTERY, y, d.key),
             draw=residence_draw(residence_nests(world), self.seed, y, d.key),
         )
@@ -319,23 +329,24 @@ class MigrationModel(mesa.Model):
         stay_in = residents & pl.alt_in_haimen[choice]
         payments = world.policy.year(self.year).payments
         self.events.paid_at_move = paid_on_moving(lambda: payment_features(d), choice, d.weight * residents, payments)
-        h = pop.households
+        h, p = pop.households, pop.persons
         relocated = d.rows[stay_in & (pl.alt_place[choice] != pl.alt_place[d.current])]
-        h.place[d.rows[stay_in]] = pl.alt_place[choice[stay_in]]
-        h.urban[d.rows[stay_in]] = pl.alt_urban[choice[stay_in]]
-        relocating = np.zeros(len(h), dtype=bool)
-        relocating[relocated] = True
-        pop.persons.job[relocating[pop.persons.household]] = NO_JOB
-        leaving = np.zeros(len(h), dtype=bool)
+        stay_rows = d.rows[stay_in]
+        h.place[stay_rows] = pl.alt_place[choice[stay_in]]
+        h.urban[stay_rows] = pl.alt_urban[choice[stay_in]]
         gone = residents & ~pl.alt_in_haimen[choice]
-        leaving[d.rows[gone]] = True
-        registered = np.zeros(len(h), dtype=bool)
-        registered[d.rows[gone]] = haimen_registered(pop, d.rows[gone])
-        destination = np.full(len(h), -1)
-        destination[d.rows[gone]] = pl.alt_place[choice[gone]]
-        emigrant = np.flatnonzero(registered[pop.persons.household])  # few: by index, not by mask
-        household = pop.persons.household[emigrant]
-        self.emigrants.add(destination[household], pop.persons.age[emigrant], pop.households.weight[household])
+        gone_rows = d.rows[gone]
+        leaving = np.zeros(len(h), dtype=bool)
+        leaving[gone_rows] = True
+        moving = np.zeros(len(h), dtype=np.int16)  # -1: relocating within Haimen; 1 + destination: leaving with a
+        moving[relocated] = -1  # Haimen hukou (an emigrant household)
+        registered = haimen_registered(pop, gone_rows)
+        moving[gone_rows[registered]] = 1 + pl.alt_place[choice[gone][registered]]
+        of_person = moving[p.household]  # (one gather for both: the few persons concerned then by index)
+        p.job[np.flatnonzero(of_person == -1)] = NO_JOB  # relocating persons leave their jobs
+        emigrant = np.flatnonzero(of_person > 0)
+        destination = of_person[emigrant] - 1
+        self.emigrants.add(destination, p.age[emigrant], h.weight[p.household[emigrant]])
         pop.remove_households(leaving)
         newcomers = newcomers_from_pool(choices.pool, d, choice, choices.gets_hukou, self.seed, self.year, world)
         back = is_returner(newcomers.households.key)[newcomers.persons.household]
@@ -450,17 +461,15 @@ class MigrationModel(mesa.Model):
     def _occupied_by(self, h: Households, counted: np.ndarray | None = None) -> np.ndarray:
         """Dwellings the households ``h`` occupy per alternative, float[alt]; with ``counted`` (those of households
         before them), added to it row by row as a count of all would add them (the same numbers, to the bit)."""
-        use = h.weight * np.where(h.tenure == COLLECTIVE, self.settings.collective_space, 1.0)
+        space = np.array([1.0, 1.0, 1.0])  # dwellings per household by tenure (RENTER, OWNER, COLLECTIVE)
+        space[COLLECTIVE] = self.settings.collective_space
+        use = h.weight * np.take(space, h.tenure)  # (a lookup of int8 codes: cheaper than np.where)
         alt = places().alt(h.place, h.urban)
         if counted is None:
             return np.bincount(alt, weights=use, minlength=places().n_alt)
         occupied = counted.copy()
         np.add.at(occupied, alt, use)
         return occupied
-
-    def free_dwellings(self) -> np.ndarray:
-        """Free dwellings per alternative (inf outside Haimen), float[alt]."""
-        return self.world.housing.stock - self.occupied_dwellings()
 
     def school_children(self) -> np.ndarray:
         """Children of compulsory-school age per place, float[place]."""
@@ -477,14 +486,15 @@ class MigrationModel(mesa.Model):
         np.add.at(out, (pl.alt_place[:, None], pl.alt_place[None, :]), self.events.flows)
         return out
 
-    def _capacities(self, d: Deciders, gets_hukou: np.ndarray) -> list[Capacity]:
-        """Dwellings per Haimen alternative, and spare school seats for children without a Haimen hukou."""
+    def _capacities(self, d: Deciders, gets_hukou: np.ndarray, occupied: np.ndarray) -> list[Capacity]:
+        """Dwellings per Haimen alternative (``occupied``: those occupied now, float[alt]), and spare school seats for
+        children without a Haimen hukou."""
         pl, world = places(), self.world
         haimen_alt = pl.alt_in_haimen
         dwellings = Capacity(
             of_alt=np.where(haimen_alt, np.arange(pl.n_alt), -1),
             use=dwelling_use(d, world),
-            room=np.where(haimen_alt, self.free_dwellings(), np.inf),
+            room=np.where(haimen_alt, world.housing.stock - occupied, np.inf),
         )
         admitted = world.policy.year(self.year).school_access
         seat_use = d.weight * d.school_children * admitted * ~gets_hukou

@@ -144,7 +144,7 @@ def _households_from_kinds(
     kinds = np.full(len(hh_key), kind) if isinstance(kind, int) else kind
     household, slot, is_adult, couple = _person_rows(kind, kinds)
     parent_key = derive_keys(hh_key, tag=key_tag)[household]
-    parent_key += slot.astype(np.uint64)
+    parent_key += slot.view(np.uint64)  # (slots are not negative: the same numbers, not copied)
     person_key = derive_keys(parent_key, tag=0)
     drawn = np.flatnonzero(~couple)  # couples are a man and a woman; others draw their sex
     u_age, u_sex = _mover_person_draws(seed, year, person_key, drawn)

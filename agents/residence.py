@@ -194,8 +194,12 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
     def count_graduates(values: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(graduates_in, weights=values, minlength=n)
 
+    deciding = [  # each part's households (a pool's as they are: all its rows, in order)
+        pop.households if _all_rows(pop, rows) else taken_lazily(pop.households, rows) for pop, rows, _ in parts
+    ]
+
     def of_households(column: str) -> np.ndarray:
-        return _joined([getattr(pop.households, column)[rows] for pop, rows, _ in parts])
+        return _joined([getattr(households, column) for households in deciding])
 
     key, tenure, origin, hukou_city = (of_households(c) for c in ("key", "tenure", "origin", "hukou_city"))
     members = np.bincount(i, minlength=n).astype(float)  # counted, not summed: the same whole numbers
@@ -240,7 +244,7 @@ def _joined(arrays: list[np.ndarray]) -> np.ndarray:
 def _members(pop: Population, rows: np.ndarray) -> tuple[Persons, np.ndarray]:
     """The persons of the households ``rows`` of ``pop``, and each one's position in ``rows``."""
     h, p = pop.households, pop.persons
-    if len(rows) == len(h) and np.array_equal(rows, np.arange(len(h))):  # all households, in order (the pool)
+    if _all_rows(pop, rows):  # (the pool)
         return p, p.household
     index = np.full(len(h), -1)
     index[rows] = np.arange(len(rows))
@@ -249,6 +253,11 @@ def _members(pop: Population, rows: np.ndarray) -> tuple[Persons, np.ndarray]:
     mine = deciding[p.household]  # (a gather of flags: cheaper than of the indices)
     members_of = p if mine.all() else taken_lazily(p, np.flatnonzero(mine))  # the deciders' persons (few): as read
     return members_of, index[members_of.household]
+
+
+def _all_rows(pop: Population, rows: np.ndarray) -> bool:
+    """Whether ``rows`` are all households of ``pop``, in order."""
+    return len(rows) == len(pop.households) and np.array_equal(rows, np.arange(len(rows)))
 
 
 def households_weighing_a_move(pop: Population, world: World, seed: int, year: int) -> np.ndarray:
@@ -272,8 +281,10 @@ def households_weighing_a_move(pop: Population, world: World, seed: int, year: i
         ]
     )
     rate = rates[(h.tenure << 1) | young_single.view(np.int8)]
-    rate[p.household[p.student_until == year - 1]] = 1.0  # graduated last year
-    rate[p.household[p.student_until >= year]] = 0.0  # studying
+    student = np.flatnonzero(p.student_until >= year - 1)  # students and last year's graduates (few: by index)
+    until, home = p.student_until[student], p.household[student]
+    rate[home[until == year - 1]] = 1.0  # graduated last year
+    rate[home[until >= year]] = 0.0  # studying
     return np.flatnonzero(uniform(seed, Channel.CONSIDER_MOVE, year, h.key) < rate)
 
 

@@ -61,8 +61,10 @@ class Places:
 
     def alt(self, place: int | np.ndarray, urban: bool | np.ndarray) -> np.ndarray:
         """Alternative index of (place, urban part); external places have one alternative."""
-        rural = ~np.asarray(urban, dtype=bool)
-        return self.alt_of.ravel()[2 * np.asarray(place, dtype=np.intp) + rural]  # one flat lookup
+        code = np.array(place, dtype=np.intp)  # (a copy: 2·place + rural, computed in place)
+        code <<= 1
+        code += ~np.asarray(urban, dtype=bool)
+        return np.take(self.alt_of.ravel(), code)  # one flat lookup
 
     def alt_label(self, a: int) -> str:
         part = "" if not self.in_haimen[self.alt_place[a]] else (":urban" if self.alt_urban[a] else ":rural")
