@@ -47,6 +47,7 @@ from agents.rows import (
     distinct_rows,
     dot,
     group_codes,
+    groups_by_appearance,
     packed,
     row_codes,
     rows_by_appearance,
@@ -132,7 +133,7 @@ class Deciders(Columns):
         width = self.workers.shape[1]
         row = at // width
         column = at - row * width
-        workers, earnings = workers[at], earnings[at]
+        workers, earnings = workers.take(at), earnings.take(at)  # (take: faster than indexing)
         return Entries(row, column, [workers, np.round(earnings - workers, 6)], width)
 
 
@@ -361,6 +362,7 @@ def _per_group(
     return term(taken_lazily(d, first)), group
 
 
+Term = tuple[np.ndarray, np.ndarray]  # a term's values per group, and each row's group
 _UTILITY_BLOCK_ROWS = 2048  # kinds whose utilities are summed at once: the block's arrays stay in the CPU's cache
 
 
@@ -387,9 +389,9 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
         d.graduate_eligible,
         d.college_workers.astype(np.int64),
     )
-    floor_share, floor_yuan = constant("income_floor_share"), constant("income_floor_yuan")
     # jobs: accessibility of openings for each worker's trade
-    jobs = _per_group(d, lambda g: s.beta_access * dot(g.workers, prospects.accessibility), *d.workers.T)
+    workers_by_cluster = np.ascontiguousarray(d.workers.T)  # (each cluster's column contiguous: packed twice as fast)
+    jobs = _per_group(d, lambda g: s.beta_access * dot(g.workers, prospects.accessibility), *workers_by_cluster)
     # hukou-linked access to schools and services
     access = (d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
     access_of, access_group = _per_group(d, lambda g: access_terms(g, world, year), *access)
@@ -403,27 +405,26 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     constants = s.asc_haimen * haimen + s.asc_rural * ~pl.alt_urban
     added = [  # the terms after the income's, in order: (values per group, each row's group)
         jobs,
-        (access_of[:, 0], access_group),
-        (access_of[:, 1], access_group),
+        *((np.ascontiguousarray(access_of[:, i]), access_group) for i in range(2)),  # (contiguous: faster takes)
         (amenity, d.youth_eligible.astype(np.intp)),
         (ties, d.origin),
     ]
+    # the income term reads four groups only: computed once per combination of them (fewer than the kinds)
+    income_terms = ((income_of, income_group), pension, housing, payments)
+    if len(d) > _UTILITY_BLOCK_ROWS:
+        combination_of, combination = groups_by_appearance(*(group for _, group in income_terms))
+        income_terms = tuple((values, group[combination_of]) for values, group in income_terms)
+    else:  # (few rows: not worth grouping)
+        combination = np.arange(len(d))
+    income_utility = _income_utility(*income_terms, s.beta_income)
     out = np.empty((len(d), pl.n_alt), dtype=np.float32)
     m = min(len(d), _UTILITY_BLOCK_ROWS)
-    income_rows, V_rows, scratch_rows = (np.empty((m, pl.n_alt)) for _ in range(3))
+    V_rows, scratch_rows = (np.empty((m, pl.n_alt)) for _ in range(2))
     for start in range(0, len(d), _UTILITY_BLOCK_ROWS):
         rows = slice(start, min(start + _UTILITY_BLOCK_ROWS, len(d)))
         n = rows.stop - start
-        income, V, scratch = income_rows[:n], V_rows[:n], scratch_rows[:n]
-        _spread(income_of, income_group[rows], income)
-        income += _spread(*_of_rows(pension, rows), scratch)
-        np.subtract(income, _spread(*_of_rows(housing, rows), scratch), out=V)  # net income
-        V += _spread(*_of_rows(payments, rows), scratch)
-        floor = np.multiply(income, floor_share, out=scratch)
-        floor += floor_yuan
-        np.maximum(V, floor, out=V)
-        np.log(V, out=V)
-        V *= s.beta_income
+        V, scratch = V_rows[:n], scratch_rows[:n]
+        _spread(income_utility, combination[rows], V)
         for term in added:
             V += _spread(*_of_rows(term, rows), scratch)
         V += size[None, :]
@@ -435,7 +436,31 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     return out
 
 
-def _of_rows(term: tuple[np.ndarray, np.ndarray], rows: slice) -> tuple[np.ndarray, np.ndarray]:
+def _income_utility(income: Term, pension: Term, housing: Term, payments: Term, beta_income: float) -> np.ndarray:
+    """``β_inc·log(max(income + pension − housing + payments, floor))`` with the income floor a share of income
+    plus a sum, for each row of the terms (values per group, each row's group), float[n, alt]; block by block."""
+    floor_share, floor_yuan = constant("income_floor_share"), constant("income_floor_yuan")
+    n_rows, n_alt = len(income[1]), income[0].shape[1]
+    out = np.empty((n_rows, n_alt))
+    m = min(n_rows, _UTILITY_BLOCK_ROWS)
+    income_scratch, scratch_rows = np.empty((m, n_alt)), np.empty((m, n_alt))
+    for start in range(0, n_rows, _UTILITY_BLOCK_ROWS):
+        rows = slice(start, min(start + _UTILITY_BLOCK_ROWS, n_rows))
+        n = rows.stop - start
+        V, scratch = out[rows], scratch_rows[:n]
+        income_rows = _spread(*_of_rows(income, rows), income_scratch[:n])
+        income_rows += _spread(*_of_rows(pension, rows), scratch)
+        np.subtract(income_rows, _spread(*_of_rows(housing, rows), scratch), out=V)  # net income
+        V += _spread(*_of_rows(payments, rows), scratch)
+        floor = np.multiply(income_rows, floor_share, out=scratch)
+        floor += floor_yuan
+        np.maximum(V, floor, out=V)
+        np.log(V, out=V)
+        V *= beta_income
+    return out
+
+
+def _of_rows(term: Term, rows: slice) -> Term:
     """A term given per group (values per group, each row's group), for the rows ``rows`` only."""
     values, group = term
     return values, group[rows]

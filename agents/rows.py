@@ -92,10 +92,23 @@ def rows_by_appearance(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def codes_by_appearance(code: np.ndarray, check: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Each distinct ``code``'s first row and each row's group, groups numbered in order of first appearance;
     None if ``check`` disagrees within a group (a floating-point coincidence: the caller then groups exactly)."""
-    inverse, _ = pd.factorize((code + 0.0).view(np.int64))  # equal codes, equal bits (once -0.0 is 0.0): faster
+    first, inverse = _factorized((code + 0.0).view(np.int64))  # equal codes, equal bits (once -0.0 is 0.0): faster
+    return (first, inverse) if np.array_equal(check[first][inverse], check) else None
+
+
+def _factorized(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct whole number ``code``'s first row and each row's group, groups numbered as they first appear."""
+    inverse, _ = pd.factorize(code)
     seen = np.maximum.accumulate(inverse)  # groups are numbered as they first appear: a new one raises the maximum
     first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]) if len(inverse) else np.zeros(0, dtype=np.int64)
-    return (first, inverse) if np.array_equal(check[first][inverse], check) else None
+    return first, inverse
+
+
+def groups_by_appearance(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`rows_by_appearance`, for columns of whole numbers or bools (1-D): grouped exactly, by hashing
+    their rows packed into one whole number each (:func:`packed`)."""
+    code = packed(*columns)
+    return _factorized(code) if code is not None else rows_by_appearance(*columns)
 
 
 def group_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

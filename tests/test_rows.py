@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import sparse
 
-from agents.rows import distinct_rows, distinct_sparse_rows, rows_by_appearance
+from agents.rows import distinct_rows, distinct_sparse_rows, groups_by_appearance, rows_by_appearance
 
 
 def test_rows_by_appearance_same_groups_as_distinct_rows():
@@ -29,6 +29,16 @@ def test_rows_by_appearance_same_groups_as_distinct_rows():
     np.testing.assert_array_equal(group[first], np.arange(len(first)))
     assert (np.diff(first) > 0).all()
     np.testing.assert_array_equal(np.sort(first), np.sort(sorted_first))
+
+
+@given(st.lists(st.tuples(st.integers(-3, 3), st.booleans(), st.integers(0, 2**20)), min_size=1, max_size=60))
+def test_groups_by_appearance_as_rows_by_appearance(rows):
+    # whole numbers packed exactly: the same groups, numbered alike, as the float row codes
+    columns = [np.array(column) for column in zip(*rows, strict=True)]
+    first, group = groups_by_appearance(*columns)
+    expected_first, expected_group = rows_by_appearance(*columns)
+    np.testing.assert_array_equal(first, expected_first)
+    np.testing.assert_array_equal(group, expected_group)
 
 
 @given(arrays(np.int8, st.tuples(st.integers(1, 40), st.integers(1, 6)), elements=st.integers(0, 3)))
