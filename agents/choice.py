@@ -298,15 +298,17 @@ def _best_nest(values: np.ndarray, of: np.ndarray, eps: np.ndarray) -> np.ndarra
         scores = _rows(values, of)  # a new array: the errors added in place
         scores += eps.T
         return np.argmax(scores, axis=1)
-    best = np.take(values[:, 0], of)
+    by_nest = np.ascontiguousarray(values.T)  # each nest's values contiguous (a take from a column copies it)
+    best = np.take(by_nest[0], of)
     best += eps[0]
-    nest = np.zeros(len(of), dtype=np.intp)
-    score = np.empty_like(best)
+    nest = np.zeros(len(of), dtype=np.min_scalar_type(values.shape[1]))  # (small: less memory written)
+    score, better = np.empty_like(best), np.empty(len(of), dtype=bool)
     for k in range(1, values.shape[1]):
-        np.take(values[:, k], of, out=score, mode="wrap")  # ("wrap": no buffered copy; the rows are valid)
+        np.take(by_nest[k], of, out=score, mode="wrap")  # ("wrap": no buffered copy; the rows are valid)
         score += eps[k]
-        np.copyto(nest, k, where=score > best)
+        np.copyto(nest, k, where=np.greater(score, best, out=better))
         np.maximum(best, score, out=best)
+    nest = nest.astype(np.intp)
     unsure = np.flatnonzero(np.isnan(best))  # (a NaN makes the maximum NaN)
     if len(unsure):
         nest[unsure] = np.argmax(_rows(values, of[unsure]) + eps[:, unsure].T, axis=1)
