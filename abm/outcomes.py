@@ -107,6 +107,11 @@ class Outcome:
 
 def _total(values: np.ndarray) -> float:
     """Sum ignoring NaN; NaN when there is no number at all (as pandas' ``sum(min_count=1)``)."""
+    if len(values) == 1:  # one value (a summary figure): itself (plus 0, as a sum gives it: -0 is 0), or NaN
+        return float(values[0] + 0.0)
+    total = values.sum()
+    if len(values) and not np.isnan(total):  # no NaN among them: those present are all, summed alike
+        return float(total)
     present = values[~np.isnan(values)]
     return float(present.sum()) if len(present) else float("nan")
 
