@@ -326,7 +326,14 @@ class Commuters:
         applying = logit_probabilities(self.utility + log_rate, overwrite=True)[:, :-1] * haimen_jobs
         applying *= (share * self.workers)[:, None]
         applicants = np.zeros((pl.n, len(haimen_jobs)))
-        np.add.at(applicants, self.home, applying)
+        homes = self.home[::n_clusters]
+        laid_out = len(self.home) == len(homes) * n_clusters and (np.diff(homes) > 0).all()
+        if laid_out and (self.home == np.repeat(homes, n_clusters)).all():
+            # each home's kinds in a run (as commuters() lays them out): summed over them in order from 0, the same
+            # sums as adding them row by row
+            applicants[homes] = applying.reshape(len(homes), n_clusters, -1).sum(axis=1, initial=0.0)
+        else:
+            np.add.at(applicants, self.home, applying)
         return applicants, applicants * np.exp(log_rate[:-1])  # closed pools (log rate −inf): none hired
 
 
