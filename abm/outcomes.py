@@ -119,9 +119,12 @@ def _total(values: np.ndarray) -> float:
 def _totals_by(values: np.ndarray, groups: np.ndarray) -> dict:
     """:func:`_total` of the values of each group, in the groups' sorted order: each group's values gathered in row
     order (a stable sort, not a comparison per group), the same numbers summed alike."""
-    labels, code = np.unique(groups, return_inverse=True)
+    listed = groups.tolist()  # few labels (places, measures): sorted and numbered in Python, as np.unique would
+    labels = sorted(set(listed))
+    number = {label: i for i, label in enumerate(labels)}
+    code = np.fromiter(map(number.__getitem__, listed), dtype=np.intp, count=len(listed))
     present = ~np.isnan(values)
-    values, code = values[present], code.ravel()[present]
+    values, code = values[present], code[present]
     ordered = values[np.argsort(code, kind="stable")]
     ends = np.cumsum(np.bincount(code, minlength=len(labels))).tolist()
     return {
