@@ -377,6 +377,8 @@ class MigrationModel(mesa.Model):
         """The year's new vocational-college students from outside Haimen move into their colleges' dormitories."""
         pl = places()
         policy = self.world.policy.year(self.year)
+        if not (policy.vocational_students > 0).any():  # none this year (as without the levers): nothing to draw
+            return
         students = draw_students(
             self.settings, self.seed, self.year, self.scale, policy.vocational_students, policy.course_years
         )
