@@ -9,6 +9,7 @@ same household in every scenario.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -101,6 +102,16 @@ class ResidenceChoices:
     choice: np.ndarray  # alternative chosen by each decider
     pool: Population  # the outside pools the newcomers come from
     gets_hukou: np.ndarray  # bool per decider: granted a Haimen hukou on arrival
+
+
+@cache
+def _place_pairs() -> np.ndarray:
+    """The flat index ``origin place * n + destination place`` of each pair of alternatives, int[alt * alt] (row
+    order, read-only)."""
+    pl = places()
+    pairs = (pl.alt_place[:, None] * pl.n + pl.alt_place[None, :]).ravel()
+    pairs.flags.writeable = False
+    return pairs
 
 
 class OutsidePlaces:
@@ -366,6 +377,8 @@ class MigrationModel(mesa.Model):
         """The year's new vocational-college students from outside Haimen move into their colleges' dormitories."""
         pl = places()
         policy = self.world.policy.year(self.year)
+        if not (policy.vocational_students > 0).any():  # none this year (as without the levers): nothing to draw
+            return
         students = draw_students(
             self.settings, self.seed, self.year, self.scale, policy.vocational_students, policy.course_years
         )
@@ -481,10 +494,9 @@ class MigrationModel(mesa.Model):
 
     def place_flows(self) -> np.ndarray:
         """This year's moves between places (alternatives summed to places), float[place, place]."""
-        pl = places()
-        out = np.zeros((pl.n, pl.n))
-        np.add.at(out, (pl.alt_place[:, None], pl.alt_place[None, :]), self.events.flows)
-        return out
+        n = places().n
+        # each alternative pair's flow added to its places' in row order, as np.add.at would: the same sums to the bit
+        return np.bincount(_place_pairs(), weights=self.events.flows.ravel(), minlength=n * n).reshape(n, n)
 
     def _capacities(self, d: Deciders, gets_hukou: np.ndarray, occupied: np.ndarray) -> list[Capacity]:
         """Dwellings per Haimen alternative (``occupied``: those occupied now, float[alt]), and spare school seats for

@@ -107,6 +107,11 @@ class Outcome:
 
 def _total(values: np.ndarray) -> float:
     """Sum ignoring NaN; NaN when there is no number at all (as pandas' ``sum(min_count=1)``)."""
+    if len(values) == 1:  # one value (a summary figure): itself (plus 0, as a sum gives it: -0 is 0), or NaN
+        return float(values[0] + 0.0)
+    total = values.sum()
+    if len(values) and not np.isnan(total):  # no NaN among them: those present are all, summed alike
+        return float(total)
     present = values[~np.isnan(values)]
     return float(present.sum()) if len(present) else float("nan")
 
@@ -114,9 +119,12 @@ def _total(values: np.ndarray) -> float:
 def _totals_by(values: np.ndarray, groups: np.ndarray) -> dict:
     """:func:`_total` of the values of each group, in the groups' sorted order: each group's values gathered in row
     order (a stable sort, not a comparison per group), the same numbers summed alike."""
-    labels, code = np.unique(groups, return_inverse=True)
+    listed = groups.tolist()  # few labels (places, measures): sorted and numbered in Python, as np.unique would
+    labels = sorted(set(listed))
+    number = {label: i for i, label in enumerate(labels)}
+    code = np.fromiter(map(number.__getitem__, listed), dtype=np.intp, count=len(listed))
     present = ~np.isnan(values)
-    values, code = values[present], code.ravel()[present]
+    values, code = values[present], code[present]
     ordered = values[np.argsort(code, kind="stable")]
     ends = np.cumsum(np.bincount(code, minlength=len(labels))).tolist()
     return {

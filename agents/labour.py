@@ -82,20 +82,13 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     """Job utilities, expected wages and accessibility given who is employed where."""
     s, pl = world.settings, places()
     n_clusters = clusters().n
-    minutes = world.transport.commute_minutes(year)  # [alt, place]
-    cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
-    minutes = np.where(np.isfinite(minutes), minutes, NO_CONNECTION_MINUTES)
-    extra = np.maximum(minutes - constant("long_commute"), 0.0)
-    commute = s.beta_commute * minutes + s.beta_long_commute * extra
-    place_part = -commute + s.cross_city_job * cross_city
+    place_part = _place_utility(world.transport.commute_minutes(year), s)  # [alt, place]
     openings = world.jobs.openings(employed)  # [place, cluster]
     switch = -s.cluster_switch_cost * (1.0 - np.eye(n_clusters))  # [worker's cluster, job's cluster]
-    # access[worker's cluster, alt, place, job's cluster]
-    access = (
-        place_part[None, :, :, None]
-        + s.job_size_coefficient * np.log(openings)[None, None, :, :]
-        + switch[:, None, None, :]
-    )
+    # access[worker's cluster, alt, place, job's cluster]: place and openings added once for all clusters (the same
+    # sums as adding them for each), then the switch
+    access = place_part[:, :, None] + s.job_size_coefficient * np.log(openings)[None, :, :]
+    access = access[None] + switch[:, None, None, :]
     access = access.reshape(n_clusters, pl.n_alt, pl.n * n_clusters)
     wage = world.jobs.wage.ravel()  # [place * cluster]
     utility = access + s.beta_wage * np.log(wage)[None, None, :]
@@ -103,6 +96,29 @@ def job_prospects(world: World, year: int, employed: np.ndarray) -> JobProspects
     weighted *= wage  # in place on the new array, and then written over by the logsum
     expected = weighted.sum(axis=2)
     return JobProspects(utility=utility, expected_wage=expected, accessibility=logsum(access, 2, scratch=weighted))
+
+
+def _place_utility(minutes: np.ndarray, s: Settings) -> np.ndarray:
+    """The commute's and the other city's part of a job's utility from each alternative to each place of work,
+    float[alt, place] (read-only), given the commute ``minutes`` (float[alt, place], read-only): computed again only
+    when the minutes (another array: other projects open, another run) or the settings' values change."""
+    values = (s.beta_commute, s.beta_long_commute, s.cross_city_job, constant("long_commute"))
+    kept = _place_utilities.get("kept")
+    if kept is not None and kept[0] is minutes and kept[1] == values:
+        return kept[2]
+    pl = places()
+    cross_city = pl.city[pl.alt_place][:, None] != pl.city[None, :]
+    connected = np.where(np.isfinite(minutes), minutes, NO_CONNECTION_MINUTES)
+    extra = np.maximum(connected - values[3], 0.0)
+    commute = values[0] * connected + values[1] * extra
+    utility = -commute + values[2] * cross_city
+    utility.flags.writeable = False
+    if not minutes.flags.writeable:  # kept only for minutes no one can change (held: no other array takes their id)
+        _place_utilities["kept"] = minutes, values, utility
+    return utility
+
+
+_place_utilities: dict[str, tuple[np.ndarray, tuple[float, ...], np.ndarray]] = {}  # the last minutes' utilities
 
 
 def employment(pop: Population, labour: np.ndarray) -> np.ndarray:
@@ -310,7 +326,14 @@ class Commuters:
         applying = logit_probabilities(self.utility + log_rate, overwrite=True)[:, :-1] * haimen_jobs
         applying *= (share * self.workers)[:, None]
         applicants = np.zeros((pl.n, len(haimen_jobs)))
-        np.add.at(applicants, self.home, applying)
+        homes = self.home[::n_clusters]
+        laid_out = len(self.home) == len(homes) * n_clusters and (np.diff(homes) > 0).all()
+        if laid_out and (self.home == np.repeat(homes, n_clusters)).all():
+            # each home's kinds in a run (as commuters() lays them out): summed over them in order from 0, the same
+            # sums as adding them row by row
+            applicants[homes] = applying.reshape(len(homes), n_clusters, -1).sum(axis=1, initial=0.0)
+        else:
+            np.add.at(applicants, self.home, applying)
         return applicants, applicants * np.exp(log_rate[:-1])  # closed pools (log rate −inf): none hired
 
 

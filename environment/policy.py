@@ -69,8 +69,19 @@ class PolicyYear:
 
 
 def acting_on(action: str) -> tuple[Lever, ...]:
-    """The modelled levers that act on ``action``, in declaration order."""
-    return tuple(lv for lv in levers().values() if action in lv.acts_on)
+    """The modelled levers that act on ``action``, in declaration order (found once per action and registry: read
+    many times a year)."""
+    global _acting
+    registry = levers()
+    if _acting[0] is not registry:  # a new registry (levers() read anew): nothing found before holds
+        _acting = registry, {}
+    found = _acting[1].get(action)
+    if found is None:
+        found = _acting[1][action] = tuple(lv for lv in registry.values() if action in lv.acts_on)
+    return found
+
+
+_acting: tuple[dict[str, Lever] | None, dict[str, tuple[Lever, ...]]] = (None, {})  # registry, action -> levers
 
 
 @cache
@@ -82,6 +93,13 @@ def allocation() -> dict[str, list[tuple[int, int, float]]]:
         cluster = keys.index(r["cluster"]) if r["cluster"] else -1
         out[r["lever"]].append((pl.index(r["place"]), cluster, float(r["share"])))
     return dict(out)
+
+
+@cache
+def _urban_allocation(key: str) -> tuple[tuple[int, float], ...]:
+    """Where lever ``key`` acts (:func:`allocation`) as the urban alternative of each place and its share."""
+    pl = places()
+    return tuple((int(pl.alt_of[place, 0]), share) for place, _, share in allocation()[key])
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -245,10 +263,9 @@ class Policy:
 
     def _per_alt(self, key: str, amount: float) -> np.ndarray:
         """``amount`` spread over the urban parts of the places where lever ``key`` acts, float[alt]."""
-        pl = places()
-        out = np.zeros(pl.n_alt)
-        for place, _, share in allocation()[key]:
-            out[pl.alt(place, True)] += amount * share
+        out = np.zeros(places().n_alt)
+        for alt, share in _urban_allocation(key):
+            out[alt] += amount * share
         return out
 
     def _new_dwellings(self, year: int) -> tuple[np.ndarray, np.ndarray]:

@@ -81,6 +81,7 @@ class Transport:
         self.settings = settings
         self.policy = policy
         self.graph = network(settings.travel_time_factor)  # shared by runs with the same factor: read-only
+        self._commutes: dict[frozenset[str], np.ndarray] = {}  # commute_minutes by the projects open (read-only)
 
     @property
     def opening_year(self) -> dict[str, int | None]:
@@ -105,11 +106,21 @@ class Transport:
         return place_values("commute_local")
 
     def commute_minutes(self, year: int) -> np.ndarray:
-        """One-way commute from each residence alternative to each work place, float[alt, place].
+        """One-way commute from each residence alternative to each work place, float[alt, place] (read-only: computed
+        once per set of projects open, the run's settings being fixed).
 
         Inside a place it is the local commute; between places, the network path
         plus half of each end's local commute. Rural parts add an access time.
         """
+        projects = self.open_projects(year)
+        if projects not in self._commutes:
+            minutes = self._commute_minutes(year)
+            minutes.flags.writeable = False
+            self._commutes[projects] = minutes
+        return self._commutes[projects]
+
+    def _commute_minutes(self, year: int) -> np.ndarray:
+        """:meth:`commute_minutes` computed anew."""
         pl = places()
         local = self.local_minutes
         between = self.place_minutes(year) + 0.5 * (local[:, None] + local[None, :])

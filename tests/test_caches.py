@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents import labour
 from environment import jobs, life_table, transport
 from environment.policy import Policy
 from environment.settings import resolve
@@ -93,3 +94,34 @@ def test_income_index_follows_the_income_growth():
         np.testing.assert_array_equal(index, jobs._income_index.__wrapped__(g))
         assert not index.flags.writeable  # shared by runs: nobody may change it
     assert not np.array_equal(indices[0], indices[1])  # a change of value changes the index
+
+
+def test_job_place_utilities_follow_the_minutes_and_the_settings():
+    """The commute part of a job's utility (kept for the last minutes and settings) is that of the minutes and
+    settings given, back and forth: another run's values or a change of the projects open are never read stale."""
+    runs = [resolve({}), resolve({"beta_commute": 0.06})]
+    minutes = [
+        transport.Transport(s, Policy(s)).commute_minutes(2030) for s in (resolve({"travel_time_factor": 0.8}), runs[0])
+    ]
+    anew = {}
+    for m, s in [(m, s) for m in range(2) for s in range(2)]:
+        labour._place_utilities.clear()
+        anew[m, s] = labour._place_utility(minutes[m], runs[s])
+    assert len({v.tobytes() for v in anew.values()}) == 4  # each change of value its own utilities
+    for _ in range(2):
+        for m in range(2):
+            for s in (0, 1, 0):
+                kept = labour._place_utility(minutes[m], runs[s])
+                np.testing.assert_array_equal(kept, anew[m, s])
+                assert not kept.flags.writeable
+
+
+def test_commute_minutes_follow_the_projects_open():
+    """A run's commute minutes (kept per set of projects open) change when a project opens, and are read-only."""
+    settings = resolve({})
+    t = transport.Transport(settings, Policy(settings))
+    for year in (2012, 2021, 2030, 2035, 2012):
+        kept = t.commute_minutes(year)
+        np.testing.assert_array_equal(kept, t._commute_minutes(year))
+        assert not kept.flags.writeable
+    assert not np.array_equal(t.commute_minutes(2012), t.commute_minutes(2030))

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import environment.policy as policy_module
 import environment.settings as registry
 from abm.model import MigrationModel
 from environment.inputs import fact
@@ -616,3 +617,15 @@ def test_delivery_ceiling_is_what_haimens_reported_urban_new_jobs_allow():
     trend, plan = sum(lv.baseline for lv in jobs), sum(lv.plan for lv in jobs)
     ceiling = (fact("jobs_urban_new", "Haimen", 2022) - trend) / (plan - trend)
     assert parameters()["delivery_share"].high == pytest.approx(ceiling, abs=0.005)
+
+
+def test_levers_acting_on_an_action_follow_a_new_registry(monkeypatch):
+    """``acting_on`` (found once per action) reads the registry in force: a registry read anew is not answered from
+    the one before."""
+    before = acting_on("payment")
+    assert before and acting_on("payment") is before  # found once
+    fewer = {lv.key: lv for lv in before[1:]}  # a registry without the first payment lever
+    monkeypatch.setattr(policy_module, "levers", lambda: fewer)
+    assert acting_on("payment") == before[1:]
+    monkeypatch.undo()
+    assert acting_on("payment") == before

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abm.outcomes import OUTCOMES, describe
+from abm.outcomes import OUTCOMES, _total, _totals_by, describe
 from environment.scenario import load
 from environment.targets import targets
 from experiments.attainment import attainment
@@ -431,3 +431,42 @@ def test_collected_outcomes_add_up_from_the_tables_and_are_the_reporters(scenari
     for row in collected.itertuples():
         if row.outcome in reported.columns:
             assert reported.loc[row.year - 2020, row.outcome] == pytest.approx(row.value, nan_ok=True), row
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [np.nan],
+        [1.5],
+        [-0.0],
+        [0.0],
+        [np.nan, np.nan],
+        [1.0, np.nan, 2.0],
+        [0.1] * 13,
+        [-0.0, -0.0],
+        [1e308, 1e308],
+    ],
+)
+def test_an_outcomes_total_is_the_sum_of_the_numbers_present(values):
+    """``_total`` (a sum of all where none is NaN) gives the sum of the numbers present, to the bit (a lone -0 as 0,
+    as a sum gives it), and NaN where there is none."""
+    array = np.asarray(values, dtype=float)
+    present = array[~np.isnan(array)]
+    expected = float(present.sum()) if len(present) else float("nan")
+    assert np.asarray(_total(array)).tobytes() == np.asarray(expected).tobytes()
+
+
+@pytest.mark.parametrize(
+    "groups", [["b", "a", "b", "c", "a"], [3, 1, 3, 10, 1], ["haimen", "haimen", "nantong", "haimen", "nantong"]]
+)
+def test_an_outcomes_totals_by_group_are_those_of_each_groups_values(groups):
+    """``_totals_by`` gives each group (in sorted order, as np.unique sorts them) the total of its values in row
+    order, NaN skipped, NaN where a group has none."""
+    values = np.array([0.1, np.nan, 0.7, np.nan, 0.2])
+    array = np.asarray(groups)
+    totals = _totals_by(values, array)
+    labels = np.unique(array)
+    assert list(totals) == labels.tolist()
+    for label in labels:
+        assert np.asarray(totals[label]).tobytes() == np.asarray(_total(values[array == label])).tobytes()
