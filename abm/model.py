@@ -406,7 +406,7 @@ class MigrationModel(mesa.Model):
         occupied = self.occupied_dwellings()
         free = np.zeros(pl.n)
         free[pl.haimen] = (self.world.housing.stock - occupied)[pl.alt(pl.haimen, True)]
-        wanted = recruits_wanted(self.world, workforce.employed + self.world.jobs.in_commuting(), other_arrivals, free)
+        wanted = recruits_wanted(self.world, workforce.filled(self.world), other_arrivals, free)
         recruits = draw_recruits(self.settings, self.seed, y, self.scale, wanted)
         if len(recruits.households):
             h = recruits.households
@@ -414,7 +414,7 @@ class MigrationModel(mesa.Model):
             workforce = workforce.joined_by(recruits, self.settings, y)
             occupied = self._occupied_by(h, occupied)
             pop.add(recruits.households, recruits.persons)
-        filled = workforce.employed + self.world.jobs.in_commuting()
+        filled = workforce.filled(self.world)
         return Headcounts(labour=workforce.labour, filled=filled, children=self.school_children(), occupied=occupied)
 
     def markets(self, counted: Headcounts) -> None:
@@ -463,7 +463,7 @@ class MigrationModel(mesa.Model):
         """The labour force, the jobs filled (by it and the in-commuters), the children of school age and the
         dwellings occupied, as the persons and households are now."""
         workforce = Workforce.counted(self.population, self.settings, self.year)
-        filled = workforce.employed + self.world.jobs.in_commuting()
+        filled = workforce.filled(self.world)
         children, occupied = self.school_children(), self.occupied_dwellings()
         return Headcounts(labour=workforce.labour, filled=filled, children=children, occupied=occupied)
 

@@ -166,11 +166,15 @@ class Workforce:
         np.add.at(employed.reshape(-1), pool, weight)
         return Workforce(np.concatenate([self.labour, labour]), employed)
 
+    def filled(self, world: World) -> np.ndarray:
+        """Jobs filled by place and cluster: the residents employed and the in-commuters, float[place, cluster]
+        (people)."""
+        return self.employed + world.jobs.in_commuting()
+
 
 def filled_jobs(pop: Population, world: World, labour: np.ndarray) -> np.ndarray:
-    """Jobs filled by place and cluster: the residents employed (:func:`employment`) and the in-commuters,
-    float[place, cluster] (people)."""
-    return employment(pop, labour) + world.jobs.in_commuting()
+    """Jobs filled by place and cluster, as the persons are now (:meth:`Workforce.filled`)."""
+    return Workforce(labour, employment(pop, labour)).filled(world)
 
 
 def start_and_stop_work(pop: Population, settings: Settings, seed: int, year: int) -> np.ndarray:
