@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
@@ -35,7 +36,38 @@ IDLE_TOLERANCE = 0.02  # share of room that may stay unused while its shadow pri
 PRICE_STEP_OVER = 0.05  # added to the log over-demand ratio, so a price rises even when demand barely exceeds room
 PRICE_STEP_IDLE = 0.5  # share of the log ratio by which an idle resource's price falls (damped, to avoid oscillation)
 
-Draw = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (V per kind, kind per decider) -> choices
+
+class Draw(Protocol):
+    """How :func:`choose` draws each decider's choice from utilities per kind: once, then again in each
+    shadow-price round, told what changed since the last draw (a draw that keeps nothing draws afresh)."""
+
+    def __call__(self, V: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Each decider's choice, int[n]; ``V`` float[kind, alt], ``kind[n]`` the row of ``V`` of each decider."""
+        ...
+
+    def redraw(
+        self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray, alternatives: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The choices again, for the same ``kind`` as the last call, the utilities ``V`` (perhaps the last call's
+        array, changed in place) having changed only for the kinds ``changed`` (int[k]) and, if given, only at the
+        ``alternatives`` (bool[alt]); more of either is allowed."""
+        ...
+
+
+class PlainDraw:
+    """A :class:`Draw` by a function of the utilities and kinds that keeps nothing between calls: a redraw is a
+    fresh call."""
+
+    def __init__(self, pick: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+        self.pick = pick
+
+    def __call__(self, V: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        return self.pick(V, kind)
+
+    def redraw(
+        self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray, alternatives: np.ndarray | None = None
+    ) -> np.ndarray:
+        return self.pick(V, kind)
 
 
 @dataclass
@@ -123,7 +155,7 @@ def inverse_cdf_draw(u: np.ndarray) -> Draw:
             prepared[:] = [(kind, RepeatedCategorical(u, kind))]
         return prepared[0][1](logit_probabilities(np.asarray(V, dtype=float)), not_negative=True)
 
-    return draw
+    return PlainDraw(draw)
 
 
 @dataclass(frozen=True)
@@ -207,7 +239,7 @@ NestErrors = Callable[[int, np.ndarray], np.ndarray]  # (nest, deciders) -> erro
 
 
 class NestedDraw:
-    """A nested-logit draw (a :data:`Draw`) with Gumbel errors for the nest stage and, inside larger nests, the
+    """A nested-logit draw (a :class:`Draw`) with Gumbel errors for the nest stage and, inside larger nests, the
     alternative stage.
 
     ``eps_nest`` are the nest stage's errors laid out nest by nest, float32[nest, decider]. ``eps_alt(k, deciders)``
@@ -412,8 +444,8 @@ def choose(
 
     ``V`` is per kind (float[kind, alt]); ``current[n]`` must be the same for
     deciders of one kind. Staying at ``current`` never needs room. ``priority``
-    (uniforms) orders the final lottery, lower values first. A ``draw`` with a ``redraw`` method
-    (:meth:`NestedDraw.redraw`) is told each round which kinds' utilities changed.
+    (uniforms) orders the final lottery, lower values first. The ``draw`` is told each round which kinds'
+    utilities changed (:meth:`Draw.redraw`).
     """
     # a kind for each combination of decider kind and which capacities it uses (its code: kind, then a bit each)
     uses = np.column_stack([c.use > 0 for c in capacities]) if capacities else np.zeros((len(kind), 0), bool)
@@ -429,7 +461,6 @@ def choose(
     combo_uses = (np.arange(2 ** len(capacities))[:, None] >> np.arange(len(capacities))) & 1 > 0
     shown, shown_cost = base, np.zeros((len(combo_uses), base.shape[1]))  # utilities drawn on, costs per combination
     choice = draw(base, sub)
-    redraw = getattr(draw, "redraw", None)  # told which kinds changed (NestedDraw), a draw need not compare them
     rounds = rounds_allowed(SHADOW_PRICE_ROUNDS)
     for done in range(rounds):
         unsettled = False
@@ -450,11 +481,11 @@ def choose(
         if len(rows) == len(first):  # all of them (job choices): no copy of the others
             shown = (base - cost).astype(V.dtype, copy=False)
         else:
-            if redraw is None or shown is base:  # a plain draw compares with the last round's utilities: a copy
+            if shown is base:  # (changed in place from then on: the draws are told what changed)
                 shown = shown.copy()
             shown[rows] = (_rows(base, rows) - cost).astype(V.dtype)
         shown_cost = cost_of_combo
-        choice = draw(shown, sub) if redraw is None else redraw(shown, sub, rows, moved.any(axis=0))
+        choice = draw.redraw(shown, sub, rows, moved.any(axis=0))
     _log_rounds(capacities, rounds, settled=False)
     return _lottery(choice, current, capacities, priority, demands)
 
