@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from agents.rows import group_codes
+from agents.rows import group_codes, stable_order
 from agents.streams import RepeatedCategorical
 
 SHADOW_PRICE_ROUNDS = 12
@@ -497,12 +497,9 @@ def _log_rounds(capacities: list[Capacity], rounds: int, settled: bool) -> None:
 
 
 def _by_target_then_priority(target: np.ndarray, priority: np.ndarray) -> np.ndarray:
-    """``np.lexsort((priority, target))``, faster: priorities sorted by quicksort (stably instead only where two are
-    equal, so ties keep their rows' order), then targets stably (by radix for small integer types)."""
-    by_priority = np.argsort(priority)
-    ranked = priority[by_priority]
-    if (ranked[1:] == ranked[:-1]).any():
-        by_priority = np.argsort(priority, kind="stable")
+    """``np.lexsort((priority, target))``, faster: priorities sorted (:func:`agents.rows.stable_order`), then targets
+    stably (by radix for small integer types)."""
+    by_priority = stable_order(priority)
     return by_priority[np.argsort(target[by_priority], kind="stable")]
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from agents.constants import ADULT_AGE, MAX_AGE
 from agents.person_draws import draw_participation
 from agents.population import COLLECTIVE, NO_JOB, Persons, Population, taken_lazily
+from agents.rows import stable_order
 from agents.streams import Channel, derive_keys, uniform
 from environment.demography_inputs import asfr_by_age, total_fertility
 from environment.inputs import CENSUS_YEAR, constant, fact
@@ -208,7 +209,7 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
     if len(men) == 0:
         return none, none
     men_rank = h.urban[household] * 1000 + men_age  # part, then age
-    order = _key_order(p.key[men])  # by key, then (stably) by rank: as np.lexsort, faster
+    order = stable_order(p.key[men])  # by key, then (stably) by rank: as np.lexsort, faster
     order = order[np.argsort(men_rank[order].astype(np.int16), kind="stable")]
     men, men_rank = men[order], men_rank[order]
     part = h.urban[p.household[women]] * 1000
@@ -217,16 +218,9 @@ def _couples(pop: Population, settings: Settings, seed: int, year: int) -> tuple
     found = np.flatnonzero(hi > lo)
     women, draw, lo, hi = women[found], draw[found], lo[found], hi[found]
     partner = men[lo + np.minimum((draw * (hi - lo)).astype(np.int64), hi - lo - 1)]
-    order = _key_order(p.key[women])  # keyed priority where two women draw the same household
+    order = stable_order(p.key[women])  # keyed priority where two women draw the same household
     _, first = np.unique(p.household[partner[order]], return_index=True)
     return women[order[first]], partner[order[first]]
-
-
-def _key_order(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")``, faster: where the keys are distinct (checked) every sort gives it."""
-    order = np.argsort(keys)
-    ordered = keys[order]
-    return order if not (ordered[1:] == ordered[:-1]).any() else np.argsort(keys, kind="stable")
 
 
 def _single_men(

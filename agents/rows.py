@@ -23,6 +23,14 @@ def _weights(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sqrt(p), np.cbrt(p)
 
 
+def stable_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``, faster: a quicksort, which gives the same order where no two values are
+    equal (checked: else the stable sort)."""
+    order = np.argsort(values)
+    ordered = values[order]
+    return order if not (ordered[1:] == ordered[:-1]).any() else np.argsort(values, kind="stable")
+
+
 _BLOCK_ROWS = 1 << 15  # rows coded per block: the block's columns and sums stay in the CPU's cache
 
 
