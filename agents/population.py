@@ -18,6 +18,12 @@ RENTER, OWNER, COLLECTIVE = 0, 1, 2
 NO_JOB = -1
 
 
+def dwellings_occupied(weight: np.ndarray, in_dormitory: np.ndarray, collective_space: float) -> np.ndarray:
+    """Dwellings households occupy: one each, or ``collective_space`` of one in a dormitory (times their
+    ``weight``), float[n]."""
+    return weight * np.take(np.array([1.0, collective_space]), in_dormitory.view(np.int8))
+
+
 class Columns:
     """Equal-length numpy columns, one row per agent (a struct of arrays).
 

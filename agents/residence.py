@@ -40,7 +40,17 @@ from agents.choice import NestedDraw, Nests
 from agents.constants import ADULT_AGE, HAIMEN_CITY
 from agents.labour import JobProspects, in_labour_force, wage_factor
 from agents.payments import recipients, takes_up_payments
-from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Columns, Persons, Population, taken_lazily
+from agents.population import (
+    COLLECTIVE,
+    NO_JOB,
+    OWNER,
+    RENTER,
+    Columns,
+    Persons,
+    Population,
+    dwellings_occupied,
+    taken_lazily,
+)
 from agents.rows import (
     Entries,
     codes_by_appearance,
@@ -523,8 +533,8 @@ def _alt_errors(seed: int, year: int, key: np.ndarray, slots: tuple[int, ...]) -
 
 
 def dwelling_use(d: Deciders, world: World) -> np.ndarray:
-    """Dwellings each decider occupies (weight; a share of one in a dormitory), float[n]."""
-    return d.weight * np.where(d.collective, world.settings.collective_space, 1.0)
+    """Dwellings each decider occupies where it lives now (weight; a share of one in a dormitory), float[n]."""
+    return dwellings_occupied(d.weight, d.collective, world.settings.collective_space)
 
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:

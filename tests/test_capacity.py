@@ -15,6 +15,8 @@ from reference_draws import flat_draw
 from abm import MigrationModel
 from agents.choice import SHADOW_PRICE_ROUNDS, Capacity, choose
 from agents.labour import filled_jobs, in_labour_force
+from agents.population import COLLECTIVE
+from agents.residence import describe_all, dwelling_use
 from agents.streams import Channel, gumbel, uniform
 from environment.places import places
 from environment.scenario import load
@@ -231,3 +233,14 @@ def test_net_demand_adds_the_movers_uses_in_decider_order():
             )
             assert np.array_equal(capacity.net_demand(choice, current), expected)
             assert np.array_equal(capacity.demand_from(current)(choice), expected)
+
+
+def test_choice_counts_dwellings_as_the_market_does(plan_run):
+    """The dwellings the residence choice counts for residents where they live now (its room) are those the
+    housing market counts as occupied: one rule for both (a dormitory household occupies a share of one)."""
+    model, _ = plan_run
+    h = model.population.households
+    assert (h.tenure == COLLECTIVE).any()  # dormitories present, so the share is exercised
+    d = describe_all([(model.population, np.arange(len(h)), False)], model.world, model.year, seed=model.seed)
+    counted = np.bincount(d.current, weights=dwelling_use(d, model.world), minlength=places().n_alt)
+    np.testing.assert_allclose(counted, model.occupied_dwellings(), rtol=1e-12)
