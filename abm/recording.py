@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -231,7 +231,7 @@ def summarize(model: MigrationModel, counts: dict[str, Any]) -> dict[str, float]
         "departures": departures,
         "net_migration": arrivals - departures,
         "rural_to_urban": rural_to_urban,
-        "working_in_shanghai": working_weight[np.take(_in_shanghai(), job)].sum(),
+        "working_in_shanghai": working_weight[np.take(_works_in("shanghai"), job)].sum(),
         "workers": working_weight.sum(),
         "unemployed": working_weight[job < 0].sum(),
         "households": households,
@@ -249,11 +249,12 @@ def _working_in_haimen(counts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 
 
 @cache
-def _in_shanghai() -> np.ndarray:
-    """Whether a place of work is in Shanghai (Chongming included), bool[place + 1], indexed by place (the last
-    entry, read for -1: no job, false)."""
+def _works_in(area: Literal["shanghai", "outside_haimen"]) -> np.ndarray:
+    """Whether a place of work is in Shanghai (Chongming included) or outside Haimen, bool[place + 1], indexed by
+    place (the last entry, read for -1: no job, false)."""
     pl = places()
-    return np.append(pl.city == pl.city[pl.index("shanghai")], False)
+    in_area = {"shanghai": pl.city == pl.city[pl.index("shanghai")], "outside_haimen": ~pl.in_haimen}[area]
+    return np.append(in_area, False)
 
 
 def record_tables(model: MigrationModel, counts: dict[str, Any]) -> None:
@@ -379,7 +380,7 @@ def _commuting_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[st
     pl = places()
     across = model.world.jobs.in_commuters.sum(axis=2)  # [home, work]: homes outside, jobs in Haimen
     working, job = counts["working"], counts["working_job"]
-    outside = np.take(_job_outside_haimen(), job)
+    outside = np.take(_works_in("outside_haimen"), job)
     if not counts["household_in_haimen"].all():
         outside &= counts["in_haimen"][working]
     out = np.flatnonzero(outside)  # residents working outside Haimen
@@ -391,13 +392,6 @@ def _commuting_columns(model: MigrationModel, counts: dict[str, Any]) -> dict[st
         "work": [pl.keys[i] for i in work],
         "people": across[home, work].tolist(),
     }
-
-
-@cache
-def _job_outside_haimen() -> np.ndarray:
-    """Whether a place of work is outside Haimen, bool[place + 1], indexed by place (the last entry, read for -1: no
-    job, false)."""
-    return np.append(~places().in_haimen, False)
 
 
 @cache
