@@ -8,6 +8,7 @@ and their adults' ages a Rogers–Castro schedule. All draws come from keyed str
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 
 import numpy as np
@@ -126,9 +127,9 @@ def _pool_people(year: int) -> tuple[np.ndarray, np.ndarray, float]:
 def _households_from_kinds(
     settings: Settings,
     seed: int,
-    key_tag: int,
     year: int,
     hh_key: np.ndarray,
+    tagged_key: np.ndarray,
     origin: np.ndarray,
     weight: np.ndarray,
     kind: np.ndarray | int,
@@ -137,13 +138,14 @@ def _households_from_kinds(
 ) -> Population:
     """Movers' households and persons at their origin, drawn from the pool kinds (an int: every household's).
 
-    Adults' ages follow the movers' age schedule within the kind's range, or
-    within ``adult_ages`` (lowest and highest age per household) if given.
+    ``tagged_key`` are the households' keys derived with their kind of draw's tag (``derive_keys``): their persons'
+    keys derive from them. Adults' ages follow the movers' age schedule within the kind's range, or within
+    ``adult_ages`` (lowest and highest age per household) if given.
     """
     pl = places()
     kinds = np.full(len(hh_key), kind) if isinstance(kind, int) else kind
     household, slot, is_adult, couple = _person_rows(kind, kinds)
-    parent_key = derive_keys(hh_key, tag=key_tag)[household]
+    parent_key = tagged_key[household]
     parent_key += slot.view(np.uint64)  # (slots are not negative: the same numbers, not copied)
     person_key = derive_keys(parent_key, tag=0)
     drawn = np.flatnonzero(~couple)  # couples are a man and a woman; others draw their sex
@@ -239,13 +241,87 @@ def _rows_per_group(people: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndar
     return group, index, weight
 
 
-def draw_pool(settings: Settings, seed: int, year: int, scale: int) -> Population:
-    """This year's potential movers in every outside origin, as households at their origin."""
+@dataclass
+class _Movers:
+    """Potential movers' households before their persons are drawn (:func:`_drawn`), one entry each: keys and those
+    keys derived with their draw's tag (their persons' keys derive from them), origins, weights, pool kinds, adults'
+    lowest and highest ages, whether they hold a Haimen hukou (returners) and whether they are new graduates."""
+
+    key: np.ndarray
+    tagged_key: np.ndarray
+    origin: np.ndarray
+    weight: np.ndarray
+    kind: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    haimen_hukou: np.ndarray
+    graduate: np.ndarray
+
+
+def _pool_movers(settings: Settings, seed: int, year: int, scale: int) -> _Movers:
+    """This year's potential movers in every outside origin (:func:`draw_pool`)."""
     origin, index, weight = _rows_per_group(pool_households_per_year(settings, year), scale)
     key = _group_keys(POOL_HOUSEHOLD, origin, year, index)
     shares = np.array([k["share"] for k in pool_kinds()])
     kind = categorical(uniform(seed, Channel.POOL_KIND, year, key), shares)
-    return _households_from_kinds(settings, seed, POOL_KEY_TAG, year, key, origin, weight, kind, arrived=year)
+    lo, hi = _kind_column("lo")[kind], _kind_column("hi")[kind]
+    no = np.zeros(len(key), dtype=bool)
+    return _Movers(key, derive_keys(key, tag=POOL_KEY_TAG), origin, weight, kind, lo, hi, no, no)
+
+
+def _returning_movers(year: int, scale: int, stock: np.ndarray, graduates: np.ndarray, bands: np.ndarray) -> _Movers:
+    """Haimen's emigrants weighing a return this year (:func:`draw_returners`)."""
+    n_bands = stock.shape[1]
+    people = np.concatenate([stock, graduates[:, None]], axis=1)  # the last column: graduates
+    group, index, weight = _rows_per_group(people.ravel(), scale)
+    key = _group_keys(RETURN_HOUSEHOLD, group, year, index)
+    place, band = group // (n_bands + 1), group % (n_bands + 1)
+    graduate = band == n_bands
+    course_end = ADULT_AGE + constant("university_years")
+    lo = np.where(graduate, course_end, bands[np.minimum(band, n_bands - 1)])
+    hi = np.where(graduate, course_end, np.minimum(bands[np.minimum(band, n_bands - 1) + 1] - 1, MAX_AGE))
+    kind = np.full(len(key), _single_kind())
+    yes = np.ones(len(key), dtype=bool)
+    return _Movers(key, derive_keys(key, tag=RETURN_KEY_TAG), place, weight, kind, lo, hi, yes, graduate)
+
+
+def _drawn(settings: Settings, seed: int, year: int, movers: list[_Movers]) -> Population:
+    """The households and persons of ``movers``, one part after the other, drawn at once (the same rows as each part
+    drawn alone, then appended: every draw is keyed, and each part's fields are its own)."""
+    joined = (
+        movers[0]
+        if len(movers) == 1
+        else _Movers(*(np.concatenate([getattr(m, f.name) for m in movers]) for f in fields(_Movers)))
+    )
+    pop = _households_from_kinds(
+        settings,
+        seed,
+        year,
+        joined.key,
+        joined.tagged_key,
+        joined.origin,
+        joined.weight,
+        joined.kind,
+        arrived=year,
+        adult_ages=(joined.lo, joined.hi),
+    )
+    pop.households.hukou_city[joined.haimen_hukou] = HAIMEN_CITY
+    pop.persons.college |= joined.graduate[pop.persons.household]
+    return pop
+
+
+def draw_pool(settings: Settings, seed: int, year: int, scale: int) -> Population:
+    """This year's potential movers in every outside origin, as households at their origin."""
+    return _drawn(settings, seed, year, [_pool_movers(settings, seed, year, scale)])
+
+
+def draw_movers(
+    settings: Settings, seed: int, year: int, scale: int, stock: np.ndarray, graduates: np.ndarray, bands: np.ndarray
+) -> Population:
+    """This year's potential movers: the outside pools (:func:`draw_pool`), then Haimen's emigrants weighing a return
+    (:func:`draw_returners`), drawn at once (the same rows as the returners appended to the pool)."""
+    pool = _pool_movers(settings, seed, year, scale)
+    return _drawn(settings, seed, year, [pool, _returning_movers(year, scale, stock, graduates, bands)])
 
 
 def draw_students(
@@ -257,7 +333,9 @@ def draw_students(
     key = _group_keys(STUDENT_HOUSEHOLD, college_place, year, index)
     origin = categorical(uniform(seed, Channel.STUDENT_ORIGIN, year, key), origin_weights(settings, year))
     single = _single_kind()
-    pop = _households_from_kinds(settings, seed, STUDENT_KEY_TAG, year, key, origin, weight, single, arrived=year)
+    pop = _households_from_kinds(
+        settings, seed, year, key, derive_keys(key, tag=STUDENT_KEY_TAG), origin, weight, single, arrived=year
+    )
     pop.households.place = college_place.astype(np.int16)
     pop.households.tenure[:] = COLLECTIVE
     pop.persons.age[:] = ADULT_AGE
@@ -279,7 +357,9 @@ def draw_recruits(settings: Settings, seed: int, year: int, scale: int, recruits
     key = _group_keys(RECRUIT_HOUSEHOLD, group, year, index)
     origin = categorical(uniform(seed, Channel.RECRUIT_ORIGIN, year, key), origin_weights(settings, year))
     single = _single_kind()
-    pop = _households_from_kinds(settings, seed, RECRUIT_KEY_TAG, year, key, origin, weight, single, arrived=year)
+    pop = _households_from_kinds(
+        settings, seed, year, key, derive_keys(key, tag=RECRUIT_KEY_TAG), origin, weight, single, arrived=year
+    )
     place, cluster = group // n_clusters, group % n_clusters
     dorm = uniform(seed, Channel.RECRUIT_DORM, year, key) < settings.recruit_dorm_share
     pop.households.place = place.astype(np.int16)
@@ -299,17 +379,4 @@ def draw_returners(
     with the end last), ``graduates`` float[place]: new graduates, aged 18 plus
     their course, all college-educated.
     """
-    n_bands = stock.shape[1]
-    people = np.concatenate([stock, graduates[:, None]], axis=1)  # the last column: graduates
-    group, index, weight = _rows_per_group(people.ravel(), scale)
-    key = _group_keys(RETURN_HOUSEHOLD, group, year, index)
-    place, band = group // (n_bands + 1), group % (n_bands + 1)
-    graduate = band == n_bands
-    course_end = ADULT_AGE + constant("university_years")
-    lo = np.where(graduate, course_end, bands[np.minimum(band, n_bands - 1)])
-    hi = np.where(graduate, course_end, np.minimum(bands[np.minimum(band, n_bands - 1) + 1] - 1, MAX_AGE))
-    single = _single_kind()
-    pop = _households_from_kinds(settings, seed, RETURN_KEY_TAG, year, key, place, weight, single, year, (lo, hi))
-    pop.households.hukou_city[:] = HAIMEN_CITY
-    pop.persons.college |= graduate[pop.persons.household]
-    return pop
+    return _drawn(settings, seed, year, [_returning_movers(year, scale, stock, graduates, bands)])

@@ -387,11 +387,15 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     income_of = dot(d.earnings[income_of], prospects.expected_wage)  # (see dot)
     local_wage = s.base_wage * income_index(s)[pl.alt_place]
     pension = _per_group(d, lambda g: g.other_adults[:, None] * s.pension_share * local_wage[None, :], d.other_adults)
-    housing = _per_group(d, lambda g: housing_cost(g, world), d.members, d.current)
+    # housing costs, payments and access read where a decider lives now only as whether in Haimen (a newcomer if
+    # not) and, the payments, whether in a rural part of it: grouped by these (fewer groups than by alternative)
+    in_haimen = haimen[d.current]
+    housing = _per_group(d, lambda g: housing_cost(g, world), d.members, in_haimen)
     payments = _per_group(  # by the features payment_features reads
         d,
         lambda g: subsidies(g, world, year),
-        d.current,
+        in_haimen,
+        in_haimen & ~pl.alt_urban[d.current],
         d.takes_up,
         d.dorm,
         d.buys,
@@ -403,7 +407,7 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     workers_by_cluster = np.ascontiguousarray(d.workers.T)  # (each cluster's column contiguous: packed twice as fast)
     jobs = _per_group(d, lambda g: s.beta_access * dot(g.workers, prospects.accessibility), *workers_by_cluster)
     # hukou-linked access to schools and services
-    access = (d.hukou_city, d.current, d.rural_origin, d.school_children > 0)
+    access = (d.hukou_city, in_haimen, d.rural_origin, d.school_children > 0)
     access_of, access_group = _per_group(d, lambda g: access_terms(g, world, year), *access)
     # amenity (with the youth bonus for young graduates) and ties
     youth = world.policy.year(year).youth_amenity

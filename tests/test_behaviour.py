@@ -304,6 +304,26 @@ def test_returners_come_from_the_emigrant_stock():
     assert np.all(pop.households.hukou_city == HAIMEN_CITY) and np.all(is_returner(pop.households.key))
 
 
+def test_movers_are_the_pool_then_the_returners_drawn_alone():
+    from dataclasses import fields
+
+    from agents.emigrants import BANDS
+    from agents.pools import draw_movers, draw_returners
+
+    model = MigrationModel(scale=SCALE, end=YEAR, rng=SEED)
+    stock, graduates = model.emigrants.weighing_return(model.settings, YEAR)
+    graduates = graduates + 300.0  # (some graduates among the returners, whose degree is set apart)
+    movers = draw_movers(model.settings, SEED, YEAR, 100, stock, graduates, BANDS)
+    expected = draw_pool(model.settings, SEED, YEAR, 100)
+    returners = draw_returners(model.settings, SEED, YEAR, 100, stock, graduates, BANDS)
+    assert len(returners.households) and returners.persons.college.any() and len(expected.households)
+    expected.add(returners.households, returners.persons)
+    for table in ("households", "persons"):
+        for column in fields(getattr(expected, table)):
+            got, want = getattr(getattr(movers, table), column.name), getattr(getattr(expected, table), column.name)
+            assert got.dtype == want.dtype and np.array_equal(got, want), (table, column.name)
+
+
 def test_higher_return_rate_brings_more_arrivals():
     assert _arrivals(return_rate=0.2) > _arrivals(return_rate=0.04)
 
