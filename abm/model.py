@@ -39,7 +39,7 @@ from agents.labour import (
     start_and_stop_work,
 )
 from agents.payments import paid_on_moving
-from agents.pools import draw_pool, draw_recruits, draw_returners, draw_students, pool_households_per_year
+from agents.pools import draw_movers, draw_recruits, draw_students, pool_households_per_year
 from agents.population import COLLECTIVE, NO_JOB, OWNER, RENTER, Households, Population, dwellings_occupied
 from agents.residence import (
     Deciders,
@@ -305,10 +305,8 @@ class MigrationModel(mesa.Model):
         """Residents weighing a move (young adults who left home among them), the outside pools and Haimen's
         emigrants weighing a return choose where to live (nothing is moved yet)."""
         pop, world, y = self.population, self.world, self.year
-        pool = draw_pool(self.settings, self.seed, y, self.scale)
         stock, graduates = self.emigrants.weighing_return(self.settings, y)
-        returners = draw_returners(self.settings, self.seed, y, self.scale, stock, graduates, BANDS)
-        pool.add(returners.households, returners.persons)
+        pool = draw_movers(self.settings, self.seed, y, self.scale, stock, graduates, BANDS)
         residents = np.zeros(len(pop.households), dtype=bool)  # those weighing a move and the leavers, in row order
         residents[households_weighing_a_move(pop, world, self.seed, y)] = True
         residents[leavers.rows] = True
