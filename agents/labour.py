@@ -428,16 +428,23 @@ def directed_search(V: np.ndarray, seekers: np.ndarray, jobs: JobMarket, employe
     applicants by a share of at most 1 (1 − α, or 1 where it fills all its vacancies), so the half step has row
     sums of absolute derivatives at most ½ and each round at least halves the largest distance to the rest point
     (6–7 rounds a year at a tolerance of 0.01). Pools without vacancies are closed (rate 0) from the start.
+
+    A round needs no softmax over kinds × jobs: the probabilities at rates ``f`` are those at the start (``P``,
+    where the open pools' rates are 1) weighted by the rates, ``P[k, j]·f[j] / Σ_j' P[k, j']·f[j']``, so the
+    expected applicants are ``((seekers / (P @ f)) @ P)·f``: two products with ``P`` (the same numbers but for
+    rounding; a kind's best open job keeps ``P`` of at least 1/jobs, so no row's sum underflows).
     """
     n_jobs = V.shape[1] - 1
     pl, n_clusters = places(), clusters().n
     log_rate = np.zeros(n_jobs + 1)
     room = jobs.open_vacancies(employed)
     log_rate[:n_jobs][room.ravel() == 0] = -np.inf
+    start = logit_probabilities(V + log_rate, overwrite=True)  # [kind, job]: closed pools (and no job) 0
     most = rounds_allowed(SEARCH_ROUNDS)
     with np.errstate(divide="ignore", invalid="ignore"):  # closed pools: log 0, and −inf less −inf (set to 0)
         for rounds in range(1, most + 1):
-            applicants = seekers @ logit_probabilities(V + log_rate, overwrite=True)
+            rate = np.exp(log_rate)
+            applicants = (seekers / (start @ rate)) @ start * rate
             target = np.log(jobs.finding_rates_at(applicants[:n_jobs].reshape(pl.n, n_clusters), room).ravel())
             change = np.where(np.isfinite(target), target - log_rate[:n_jobs], 0.0)
             log_rate[:n_jobs] += SEARCH_DAMPING * change

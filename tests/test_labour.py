@@ -93,6 +93,32 @@ def test_directed_search_rests_where_applications_and_the_matching_function_agre
     assert rate[crowded] < market.settings.job_finding_rate  # seekers still crowd some pools
 
 
+def test_directed_search_with_closed_pools_matches_the_softmax_of_utility_plus_log_rate():
+    """Pools without a vacancy are closed (rate 0) though some kinds like them best; the rounds, which reweight the
+    starting probabilities by the rates, give the applications of the softmax of ``V + log f`` itself."""
+    market, employed = _market()
+    employed = employed.copy()
+    closed = (places().haimen[0], 2), (places().haimen[-1], 5)
+    for pool in closed:
+        employed[pool] = 1000.0  # no vacancy
+    n_jobs = places().n * clusters().n
+    rng = np.random.default_rng(5)
+    V = np.append(rng.normal(0.0, 1.5, (30, n_jobs)), np.full((30, 1), -np.inf), axis=1)
+    for place, cluster in closed:
+        V[:10, place * clusters().n + cluster] = 40.0  # far the best job for ten kinds, but closed
+    seekers = rng.uniform(50.0, 400.0, 30)
+    search = directed_search(V, seekers, market, employed)
+    assert search.settled
+    applicants = seekers @ logit_probabilities(V + search.log_rate)
+    assert np.isfinite(applicants).all()
+    for place, cluster in closed:
+        assert search.log_rate[place * clusters().n + cluster] == -np.inf
+        assert applicants[place * clusters().n + cluster] == 0.0
+    rate = market.finding_rates(applicants[:n_jobs].reshape(places().n, clusters().n), employed).ravel()
+    open_ = rate > 0
+    assert np.allclose(np.log(rate[open_]), search.log_rate[:n_jobs][open_], atol=SEARCH_TOLERANCE)
+
+
 # ------------------------------------------------------------------ a baseline run
 @pytest.fixture(scope="module")
 def baseline():
