@@ -49,6 +49,19 @@ def test_quick_benchmark_runs_and_shares_agree(tmp_path):
     assert all(row.speedup > 1 for row in results["speed"])
 
 
+def test_pool_kinds_what_if_counts_and_times_both_ways():
+    """``benchmarks/pool_kinds.py``: the pools' kinds are at most their deciders, both cases are timed, and the
+    model's own step is left as it was."""
+    import abm.model
+    from benchmarks import pool_kinds
+
+    described = abm.model.describe_all
+    model, per_kind = (pool_kinds.measure(1000, per_kind=case) for case in (False, True))
+    assert abm.model.describe_all is described
+    assert 0 < model["pool_kinds"] <= model["pool"] < model["deciders"]
+    assert model["ms"] > 0 and per_kind["ms"] > 0
+
+
 @pytest.mark.slow
 def test_sweep_benchmark_runs_and_reports_medians_load_and_identical_results(tmp_path):
     from benchmarks import sweeps
