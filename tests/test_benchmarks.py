@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,3 +96,20 @@ def test_child_times_every_declared_stage_and_step_runs_them_in_order():
     assert {(year, which) for year, which, _, _ in run["rounds"]} == {
         (y, w) for y in (2021, 2022) for w in ("residence", "jobs")
     }
+
+
+def test_same_results_tells_rounding_from_a_changed_draw():
+    """``benchmarks/same_results.py``: equal tables compare equal, a float moved at rounding level counts only as
+    a difference, and a changed count or row counts as a changed result."""
+    from benchmarks.same_results import compare
+
+    frame = pd.DataFrame({"year": [2021, 2022], "people": [1.0e6, 1.1e6]})
+    run = {("baseline", 1): {"yearly": frame}}
+    assert compare(run, run) == (0.0, [])
+    rounded = frame.assign(people=frame.people * (1 + 1e-12))
+    worst, differ = compare(run, {("baseline", 1): {"yearly": rounded}})
+    assert 0 < worst < 1e-11 and differ == []
+    _, differ = compare(run, {("baseline", 1): {"yearly": frame.assign(year=[2021, 2023])}})
+    assert differ == ["('baseline', 1) yearly.year: values"]
+    _, differ = compare(run, {("baseline", 1): {"yearly": frame.head(1)}})
+    assert differ == ["('baseline', 1) yearly: rows or columns"]
