@@ -291,7 +291,7 @@ class MigrationModel(mesa.Model):
         pop, y = self.population, self.year
         self.events.flows += leave_for_university(pop, self.emigrants, self.settings, self.seed, y)
         occupied = self.occupied_dwellings()
-        rows = leave_home(pop, self.settings, self.seed, y, self.world.housing.stock - occupied)
+        rows = leave_home(pop, self.settings, self.seed, y, self.world.housing.free(occupied))
         return Leavers(rows, self._occupied_by(pop.households.take(rows), occupied))
 
     def labour(self) -> JobProspects:
@@ -331,8 +331,8 @@ class MigrationModel(mesa.Model):
         pop, pl, world = self.population, places(), self.world
         d, choice = choices.deciders, choices.choice
         moved = choice != d.current
-        flows = self.events.flows.reshape(-1)  # (a view: one flat index per move, numpy's fast add.at; the same sums)
-        assert np.shares_memory(flows, self.events.flows)
+        flows = np.reshape(self.events.flows, -1, copy=False)  # a view (never a copy): one flat index per move, numpy's
+        # fast add.at; the same sums
         np.add.at(flows, d.current[moved] * pl.n_alt + choice[moved], (d.weight * d.members)[moved])
         residents = ~d.from_pool & moved
         stay_in = residents & pl.alt_in_haimen[choice]
@@ -403,7 +403,7 @@ class MigrationModel(mesa.Model):
         other_arrivals = float(flows[np.ix_(~pl.alt_in_haimen, pl.alt_in_haimen)].sum())
         occupied = self.occupied_dwellings()
         free = np.zeros(pl.n)
-        free[pl.haimen] = (self.world.housing.stock - occupied)[pl.alt(pl.haimen, True)]
+        free[pl.haimen] = self.world.housing.free(occupied)[pl.alt(pl.haimen, True)]
         wanted = recruits_wanted(self.world, workforce.filled(self.world), other_arrivals, free)
         recruits = draw_recruits(self.settings, self.seed, y, self.scale, wanted)
         if len(recruits.households):
@@ -502,7 +502,7 @@ class MigrationModel(mesa.Model):
         dwellings = Capacity(
             of_alt=np.where(haimen_alt, np.arange(pl.n_alt), -1),
             use=dwelling_use(d, world),
-            room=np.where(haimen_alt, world.housing.stock - occupied, np.inf),
+            room=world.housing.free(occupied),  # (inf outside Haimen)
         )
         admitted = world.policy.year(self.year).school_access
         seat_use = d.weight * d.school_children * admitted * ~gets_hukou

@@ -33,6 +33,10 @@ class Housing:
         self.stock = np.where(pl.alt_in_haimen, occupied / (1.0 - settings.dwelling_vacancy), np.inf)
         self.public_new = np.zeros(pl.n_alt)  # public rental dwellings added in the latest year
 
+    def free(self, occupied: np.ndarray) -> np.ndarray:
+        """Free dwellings per alternative given those ``occupied`` (float[alt]; inf outside Haimen), float[alt]."""
+        return self.stock - occupied
+
     def floor_area(self, members: np.ndarray) -> np.ndarray:
         """Floor area a household of ``members`` people occupies (m²)."""
         return np.minimum(members * self.settings.floor_area_per_person, constant("max_floor_area"))
