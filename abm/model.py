@@ -55,6 +55,7 @@ from agents.residence import (
     residence_utility,
     rural_origin,
 )
+from agents.rows import counted_on
 from agents.streams import Channel, uniform
 from environment.census import census_years, outside_population
 from environment.jobs import JobMarket
@@ -476,9 +477,7 @@ class MigrationModel(mesa.Model):
         alt = places().alt(h.place, h.urban)
         if counted is None:
             return np.bincount(alt, weights=use, minlength=places().n_alt)
-        occupied = counted.copy()
-        np.add.at(occupied, alt, use)
-        return occupied
+        return counted_on(counted, alt, use)
 
     def school_children(self) -> np.ndarray:
         """Children of compulsory-school age per place, float[place]."""

@@ -32,6 +32,7 @@ from agents.choice import fits_in_order, inverse_cdf_draw, logit_probabilities, 
 from agents.constants import ADULT_AGE
 from agents.person_draws import draw_clusters
 from agents.population import NO_JOB, Persons, Population
+from agents.rows import counted_on
 from agents.streams import Channel, uniform, uniform_slots
 from environment.inputs import constant
 from environment.jobs import JobMarket, outside_workers
@@ -162,9 +163,7 @@ class Workforce:
         the bit, as counting every row again)."""
         labour = in_labour_force(newcomers.persons, settings, year)
         pool, weight = _pools_held(newcomers, np.flatnonzero(labour & (newcomers.persons.job >= 0)))
-        employed = self.employed.copy()
-        np.add.at(employed.reshape(-1), pool, weight)
-        return Workforce(np.concatenate([self.labour, labour]), employed)
+        return Workforce(np.concatenate([self.labour, labour]), counted_on(self.employed, pool, weight))
 
     def filled(self, world: World) -> np.ndarray:
         """Jobs filled by place and cluster: the residents employed and the in-commuters, float[place, cluster]

@@ -31,6 +31,15 @@ def stable_order(values: np.ndarray) -> np.ndarray:
     return order if not (ordered[1:] == ordered[:-1]).any() else np.argsort(values, kind="stable")
 
 
+def counted_on(counts: np.ndarray, at: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``counts`` (a count of earlier rows, by flat cell) with ``weights`` added at the flat cells ``at`` one row at a
+    time, in row order, as a new array: the same numbers, to the bit, as counting all the rows again with
+    ``np.bincount`` (which adds in row order too)."""
+    out = counts.copy()
+    np.add.at(out.reshape(-1), at, weights)
+    return out
+
+
 _BLOCK_ROWS = 1 << 15  # rows coded per block: the block's columns and sums stay in the CPU's cache
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import sparse
 
-from agents.rows import distinct_rows, distinct_sparse_rows, groups_by_appearance, rows_by_appearance
+from agents.rows import counted_on, distinct_rows, distinct_sparse_rows, groups_by_appearance, rows_by_appearance
 
 
 def test_rows_by_appearance_same_groups_as_distinct_rows():
@@ -49,3 +49,17 @@ def test_sparse_and_dense_rows_are_grouped_alike(X):
     np.testing.assert_array_equal(sparse_first, first)
     np.testing.assert_array_equal(sparse_inverse, inverse)
     np.testing.assert_array_equal(X[first][inverse], X)
+
+
+def test_a_count_continued_equals_a_recount_to_the_bit():
+    """``counted_on``: the later rows added to a count of the earlier ones give the count of all rows, bit for bit,
+    and the earlier count is left as it was."""
+    rng = np.random.default_rng(3)
+    cells, weights = rng.integers(0, 7, 5000), rng.random(5000) * 1e3
+    earlier = np.bincount(cells[:3000], weights=weights[:3000], minlength=7)
+    before = earlier.copy()
+    continued = counted_on(earlier, cells[3000:], weights[3000:])
+    assert np.array_equal(continued, np.bincount(cells, weights=weights, minlength=7))
+    assert np.array_equal(earlier, before)
+    grid = counted_on(earlier.reshape(7, 1), cells[3000:], weights[3000:])  # flat cells of a 2-D count
+    assert grid.shape == (7, 1) and np.array_equal(grid.ravel(), continued)
