@@ -425,11 +425,8 @@ def _utility(d: Deciders, world: World, prospects: JobProspects, year: int) -> n
     ]
     # the income term reads four groups only: computed once per combination of them (fewer than the kinds)
     income_terms = ((income_of, income_group), pension, housing, payments)
-    if len(d) > 8 * _UTILITY_BLOCK_ROWS:
-        combination_of, combination = groups_by_appearance(*(group for _, group in income_terms))
-        income_terms = tuple((values, group[combination_of]) for values, group in income_terms)
-    else:  # (few rows: not worth grouping)
-        combination = np.arange(len(d))
+    combination_of, combination = groups_by_appearance(*(group for _, group in income_terms))
+    income_terms = tuple((values, group[combination_of]) for values, group in income_terms)
     income_utility = _income_utility(*income_terms, s.beta_income)
     out = np.empty((len(d), pl.n_alt), dtype=np.float32)
     m = min(len(d), _UTILITY_BLOCK_ROWS)
