@@ -99,7 +99,7 @@ def allocation() -> dict[str, list[tuple[int, int, float]]]:
 def _urban_allocation(key: str) -> tuple[tuple[int, float], ...]:
     """Where lever ``key`` acts (:func:`allocation`) as the urban alternative of each place and its share."""
     pl = places()
-    return tuple((int(pl.alt_of[place, 0]), share) for place, _, share in allocation()[key])
+    return tuple((int(pl.alt(place, True)), share) for place, _, share in allocation()[key])
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
