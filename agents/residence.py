@@ -534,8 +534,9 @@ def _alt_errors(seed: int, year: int, key: np.ndarray, slots: tuple[int, ...]) -
 
 
 def dwelling_use(d: Deciders, world: World) -> np.ndarray:
-    """Dwellings each decider occupies where it lives now (weight; a share of one in a dormitory), float[n]."""
-    return dwellings_occupied(d.weight, d.collective, world.settings.collective_space)
+    """Dwellings each decider occupies (weight; a share of one in a dormitory): where it lives now, or, for a pool
+    household, on arriving in Haimen (a dormitory drawn before the choice, ``Deciders.dorm``), float[n]."""
+    return dwellings_occupied(d.weight, d.dorm, world.settings.collective_space)
 
 
 def hukou_on_arrival(d: Deciders, world: World, seed: int, year: int) -> np.ndarray:

@@ -15,8 +15,8 @@ from reference_draws import flat_draw
 from abm import MigrationModel
 from agents.choice import SHADOW_PRICE_ROUNDS, Capacity, choose
 from agents.labour import filled_jobs, in_labour_force
-from agents.population import COLLECTIVE
-from agents.residence import describe_all, dwelling_use
+from agents.population import COLLECTIVE, dwellings_occupied
+from agents.residence import describe_all, dwelling_use, newcomers_from_pool
 from agents.streams import Channel, gumbel, uniform
 from environment.places import places
 from environment.scenario import load
@@ -244,3 +244,26 @@ def test_choice_counts_dwellings_as_the_market_does(plan_run):
     d = describe_all([(model.population, np.arange(len(h)), False)], model.world, model.year, seed=model.seed)
     counted = np.bincount(d.current, weights=dwelling_use(d, model.world), minlength=places().n_alt)
     np.testing.assert_allclose(counted, model.occupied_dwellings(), rtol=1e-12)
+
+
+def test_choice_charges_newcomers_the_dwellings_the_market_counts():
+    """A pool household choosing Haimen is charged, in the choice's room, the dwellings the housing market counts
+    once it has arrived: a share of one for those who take a dormitory on arriving, one for the others."""
+    model = MigrationModel(scale=100, end=2022, rng=1, **load("plan").settings)
+    model.step()
+    kept = {}
+    choose_residences = model.choose_residences
+
+    def keeping(*args):
+        kept["choices"] = choose_residences(*args)
+        return kept["choices"]
+
+    model.choose_residences = keeping
+    model.step()
+    c = kept["choices"]
+    d, pl = c.deciders, places()
+    come = d.from_pool & pl.alt_in_haimen[c.choice]
+    assert (d.dorm & come).any() and (~d.dorm & come).any()  # both kinds of newcomer, so the share is exercised
+    h = newcomers_from_pool(c.pool, d, c.choice, c.gets_hukou, model.seed, model.year, model.world).households
+    counted = dwellings_occupied(h.weight, h.tenure == COLLECTIVE, model.settings.collective_space)
+    np.testing.assert_array_equal(dwelling_use(d, model.world)[come], counted)
