@@ -314,9 +314,10 @@ def find_jobs(
 
 @dataclass
 class Commuters:
-    """The outside places' workers weighing Haimen's jobs, as aggregates: one kind per home place and trade."""
+    """The outside places' workers weighing Haimen's jobs, as aggregates: one kind per home place and trade, home by
+    home (kind ``i * n_clusters + trade`` lives in ``homes[i]``)."""
 
-    home: np.ndarray  # int[kind]: the outside place they live in
+    homes: np.ndarray  # int[home]: the outside places they live in, in increasing order
     utility: np.ndarray  # float[kind, job + 1]: the job utility from home, Haimen's jobs with in_commuting_constant
     workers: np.ndarray  # float[kind]: people
 
@@ -329,14 +330,8 @@ class Commuters:
         applying = logit_probabilities(self.utility + log_rate, overwrite=True)[:, :-1] * haimen_jobs
         applying *= (share * self.workers)[:, None]
         applicants = np.zeros((pl.n, len(haimen_jobs)))
-        homes = self.home[::n_clusters]
-        laid_out = len(self.home) == len(homes) * n_clusters and (np.diff(homes) > 0).all()
-        if laid_out and (self.home == np.repeat(homes, n_clusters)).all():
-            # each home's kinds in a run (as commuters() lays them out): summed over them in order from 0, the same
-            # sums as adding them row by row
-            applicants[homes] = applying.reshape(len(homes), n_clusters, -1).sum(axis=1, initial=0.0)
-        else:
-            np.add.at(applicants, self.home, applying)
+        # each home's kinds summed in order from 0: the same sums as adding them row by row
+        applicants[self.homes] = applying.reshape(len(self.homes), n_clusters, -1).sum(axis=1, initial=0.0)
         return applicants, applicants * np.exp(log_rate[:-1])  # closed pools (log rate −inf): none hired
 
 
@@ -345,14 +340,14 @@ def commuters(world: World, prospects: JobProspects, year: int) -> Commuters:
     utility from where they live (``prospects``), the same as a resident's there, with ``in_commuting_constant``
     on each of Haimen's jobs: the declared propensity of a neighbour's worker to look for work across the border."""
     s, pl, n_clusters = world.settings, places(), clusters().n
-    linked = np.isfinite(world.transport.place_minutes(year)[:, pl.haimen]).any(axis=1) & ~pl.in_haimen
-    home = np.repeat(np.flatnonzero(linked), n_clusters)
-    trade = np.tile(np.arange(n_clusters), linked.sum())
+    homes = np.flatnonzero(np.isfinite(world.transport.place_minutes(year)[:, pl.haimen]).any(axis=1) & ~pl.in_haimen)
+    home = np.repeat(homes, n_clusters)
+    trade = np.tile(np.arange(n_clusters), len(homes))
     utility = prospects.utility[trade, pl.alt(home, True), :] + s.in_commuting_constant * np.repeat(
         pl.in_haimen, n_clusters
     )
     utility = np.append(utility, np.full((len(home), 1), -np.inf), axis=1)
-    return Commuters(home=home, utility=utility, workers=outside_workers(s)[home] * cluster_mix()[home, trade])
+    return Commuters(homes=homes, utility=utility, workers=outside_workers(s)[home] * cluster_mix()[home, trade])
 
 
 def initial_in_commuters(world: World, prospects: JobProspects, year: int) -> np.ndarray:
