@@ -91,7 +91,6 @@ class Deciders(Columns):
     college_workers: np.ndarray
     hukou_city: np.ndarray
     owner: np.ndarray
-    collective: np.ndarray
     origin: np.ndarray
     rural_origin: np.ndarray  # bool: a rural hukou (non-Haimen households only)
     buys: np.ndarray  # bool: would buy on arriving in Haimen (pool); owns now (residents)
@@ -122,7 +121,6 @@ class Deciders(Columns):
             self.origin,
             self.hukou_city,
             self.owner,
-            self.collective,
             self.rural_origin,
             self.buys,
             self.dorm,
@@ -214,8 +212,8 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
 
     key, tenure, origin, hukou_city = (of_households(c) for c in ("key", "tenure", "origin", "hukou_city"))
     members = np.bincount(i, minlength=n).astype(float)  # counted, not summed: the same whole numbers
-    owner, collective = tenure == OWNER, tenure == COLLECTIVE
-    buys, dorm = owner.copy(), collective.copy()  # residents: owns now, lives in a dormitory now
+    owner = tenure == OWNER
+    buys, dorm = owner.copy(), tenure == COLLECTIVE  # residents: owns now, lives in a dormitory now
     for (_, _, from_pool), start, end in zip(parts, starts, starts[1:], strict=False):
         if from_pool:
             draws = uniform_slots(seed, Channel.TENURE, year, key[start:end], (1, 2))
@@ -238,7 +236,6 @@ def describe_all(parts: list[tuple[Population, np.ndarray, bool]], world: World,
         college_workers=count_graduates(labour[graduates]),
         hukou_city=hukou_city,
         owner=owner,
-        collective=collective,
         origin=origin,
         rural_origin=rural_origin(seed, key, origin, hukou_city),
         buys=buys,
