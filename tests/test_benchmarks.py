@@ -63,6 +63,44 @@ def test_pool_kinds_what_if_counts_and_times_both_ways():
     assert model["ms"] > 0 and per_kind["ms"] > 0
 
 
+def test_pool_coupling_what_if_unshares_only_the_pools_dice():
+    """``benchmarks/pool_coupling.py``: only the pools' and returners' keys are salted; a shared run gives the
+    model's own outcomes, an unshared one other outcomes; the model's functions are restored after both."""
+    import numpy as np
+
+    import abm.model
+    from abm.model import MigrationModel
+    from agents.keys import INITIAL_HOUSEHOLD, KIND_SHIFT, POOL_HOUSEHOLD, RECRUIT_HOUSEHOLD, RETURN_HOUSEHOLD
+    from benchmarks import pool_coupling
+
+    drawn_as = (INITIAL_HOUSEHOLD, RECRUIT_HOUSEHOLD, POOL_HOUSEHOLD, RETURN_HOUSEHOLD)
+    keys = np.array([(kind << KIND_SHIFT) | 7 for kind in drawn_as], dtype=np.uint64)
+    salted = pool_coupling._salted(keys, np.uint64(1 << 20 | 1))
+    assert (salted[:2] == keys[:2]).all() and (salted[2:] != keys[2:]).all()
+    functions = abm.model.residence_draw, abm.model.uniform
+    shared, unshared = (pool_coupling.run("plan", 1, 100, 2025, shared=case) for case in (True, False))
+    assert (abm.model.residence_draw, abm.model.uniform) == functions
+    model = MigrationModel(scale=100, end=2025, rng=1, scenario="plan")
+    while model.running:
+        model.step()
+    log = model.outcomes().set_index(["year", "outcome"])["value"]
+    assert shared == {key: float(log[key]) for key in shared}
+    assert shared.keys() == unshared.keys() and shared != unshared
+
+
+def test_compiled_draws_what_if_says_when_numba_is_missing():
+    """``benchmarks/compiled_draws.py`` needs numba, not a dependency: without it, it says so and exits 2."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("numba") is not None:
+        pytest.skip("numba is installed here: the what-if runs instead")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "compiled_draws.py")], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "numba is not installed" in result.stderr
+
+
 @pytest.mark.slow
 def test_sweep_benchmark_runs_and_reports_medians_load_and_identical_results(tmp_path):
     from benchmarks import sweeps
