@@ -64,8 +64,8 @@ def test_pool_kinds_what_if_counts_and_times_both_ways():
 
 
 def test_pool_coupling_what_if_unshares_only_the_pools_dice():
-    """``benchmarks/pool_coupling.py``: only the pools' and returners' keys are salted; a shared run gives the
-    model's own outcomes, an unshared one other outcomes; the model's functions are restored after both."""
+    """``benchmarks/pool_coupling.py``: only the pools' and returners' keys are salted; its ``model`` run gives the
+    model's own outcomes, the two what-ifs other outcomes; the model's functions are restored after each."""
     import numpy as np
 
     import abm.model
@@ -78,14 +78,15 @@ def test_pool_coupling_what_if_unshares_only_the_pools_dice():
     salted = pool_coupling._salted(keys, np.uint64(1 << 20 | 1))
     assert (salted[:2] == keys[:2]).all() and (salted[2:] != keys[2:]).all()
     functions = abm.model.residence_draw, abm.model.uniform
-    shared, unshared = (pool_coupling.run("plan", 1, 100, 2025, shared=case) for case in (True, False))
+    runs = {mode: pool_coupling.run("plan", 1, 100, 2025, mode) for mode in pool_coupling.MODES}
     assert (abm.model.residence_draw, abm.model.uniform) == functions
     model = MigrationModel(scale=100, end=2025, rng=1, scenario="plan")
     while model.running:
         model.step()
     log = model.outcomes().set_index(["year", "outcome"])["value"]
-    assert shared == {key: float(log[key]) for key in shared}
-    assert shared.keys() == unshared.keys() and shared != unshared
+    assert runs["model"] == {key: float(log[key]) for key in runs["model"]}
+    for mode in ("inverse_cdf", "unshared"):
+        assert runs[mode].keys() == runs["model"].keys() and runs[mode] != runs["model"]
 
 
 def test_compiled_draws_what_if_says_when_numba_is_missing():
