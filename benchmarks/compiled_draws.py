@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.streams import Channel, _base, _slot_offsets, gumbel
+from agents.streams import _MULTIPLIERS, _SHIFTS, Channel, _base, _slot_offsets, gumbel
 
 try:
     import numba
@@ -31,11 +31,13 @@ except ImportError:
     sys.exit(2)
 
 
-@numba.njit(cache=False, nogil=True)
-def _uniform_bits(keys, base, offsets, out):  # pragma: no cover - compiled
-    """The uniforms (b + 0.5) / 2**23 of the hashes' top 23 bits, float32[key, slot]: gumbel's, to the bit."""
-    m1, m2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-    s30, s27, s31, s41 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(41)
+@numba.njit(nogil=True)
+def _uniforms_compiled(keys, base, offsets, out):
+    """The uniforms (b + 0.5) / 2**23 of the hashes' top 23 bits, float32[key, slot]: gumbel's, to the bit (the
+    SplitMix64 finaliser with ``agents.streams``' constants, fused in one loop)."""
+    m1, m2 = _MULTIPLIERS
+    s30, s27, s31 = _SHIFTS
+    s41 = np.uint64(41)
     for i in range(keys.shape[0]):
         h = keys[i] ^ base
         h ^= h >> s30
@@ -53,10 +55,10 @@ def _uniform_bits(keys, base, offsets, out):  # pragma: no cover - compiled
     return out
 
 
-@numba.njit(cache=False, nogil=True)
-def _gumbel_compiled(keys, base, offsets, out):  # pragma: no cover - compiled
-    """:func:`_uniform_bits` then -log(-log(u)), all compiled."""
-    _uniform_bits(keys, base, offsets, out)
+@numba.njit(nogil=True)
+def _gumbel_compiled(keys, base, offsets, out):
+    """:func:`_uniforms_compiled` then -log(-log(u)), all compiled."""
+    _uniforms_compiled(keys, base, offsets, out)
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
             out[i, j] = -np.log(-np.log(out[i, j]))
@@ -96,7 +98,7 @@ def main() -> None:
         return gumbel(seed, Channel.RESIDENCE_NEST, year, keys, args.slots)
 
     def hashes_compiled() -> np.ndarray:
-        u = _uniform_bits(keys, base, offsets, out)
+        u = _uniforms_compiled(keys, base, offsets, out)
         np.log(u, out=u)
         np.negative(u, out=u)
         np.log(u, out=u)

@@ -24,7 +24,10 @@ from __future__ import annotations
 import argparse
 import sys
 import zlib
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -70,38 +73,44 @@ class PoolsByInverseCdf:
     def __call__(self, V: np.ndarray, kind: np.ndarray) -> np.ndarray:
         return self._with_pools(self.nested(V, kind), V, kind)
 
-    def redraw(self, V, kind, changed, alternatives=None) -> np.ndarray:
+    def redraw(
+        self, V: np.ndarray, kind: np.ndarray, changed: np.ndarray, alternatives: np.ndarray | None = None
+    ) -> np.ndarray:
         return self._with_pools(self.nested.redraw(V, kind, changed, alternatives), V, kind)
 
 
-def run(scenario: str, seed: int, scale: int, end: int, mode: str = "model") -> dict[tuple[int, str], float]:
-    """The outcomes of one run in :data:`YEARS`, drawn the way ``mode`` says (the module's docstring)."""
+def _replaced(mode: str, scenario: str) -> dict[str, Callable]:
+    """The functions of ``abm.model`` that ``mode`` replaces in ``scenario``'s run (none for the model)."""
     draw, uniform = abm.model.residence_draw, abm.model.uniform
     if mode == "unshared":
         salt = np.uint64(zlib.crc32(scenario.encode()) << 20 | 1)  # a different salt per scenario
 
-        def residence_draw(nests, seed, year, key):
+        def unshared_draw(nests, seed, year, key):
             return draw(nests, seed, year, _salted(key, salt))
 
         def lottery_uniform(seed, channel, year, keys, slots=None):
             keys = _salted(keys, salt) if channel == Channel.LOTTERY else keys
             return uniform(seed, channel, year, keys, slots)
 
-        abm.model.residence_draw, abm.model.uniform = residence_draw, lottery_uniform
-    elif mode == "inverse_cdf":
+        return {"residence_draw": unshared_draw, "uniform": lottery_uniform}
+    if mode == "inverse_cdf":
 
-        def residence_draw(nests, seed, year, key):
+        def pools_by_inverse_cdf(nests, seed, year, key):
             pooled = _pooled(key)
             u = uniform(seed, Channel.RESIDENCE_NEST, year, np.asarray(key)[pooled])  # (no slot: not a Gumbel's)
             return PoolsByInverseCdf(nests, draw(nests, seed, year, key), pooled, u)
 
-        abm.model.residence_draw = residence_draw
-    try:
+        return {"residence_draw": pools_by_inverse_cdf}
+    return {}
+
+
+def run(scenario: str, seed: int, scale: int, end: int, mode: str = "model") -> dict[tuple[int, str], float]:
+    """The outcomes of one run in :data:`YEARS`, drawn the way ``mode`` says (the module's docstring)."""
+    replaced = _replaced(mode, scenario)
+    with mock.patch.multiple(abm.model, **replaced) if replaced else nullcontext():
         model = MigrationModel(scale=scale, end=end, rng=seed, scenario=None if scenario == "baseline" else scenario)
         while model.running:
             model.step()
-    finally:
-        abm.model.residence_draw, abm.model.uniform = draw, uniform
     log = model.outcomes().set_index(["year", "outcome"])["value"]
     return {(year, name): float(log[(year, name)]) for year in YEARS if year <= end for name in OUTCOMES}
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -43,11 +44,8 @@ def measure(scale: int, per_kind: bool) -> dict[str, float]:
         first[np.unique(kind, return_index=True)[1]] = True
         return d.take(np.flatnonzero(~d.from_pool | first))
 
-    abm.model.describe_all = describe
-    try:
+    with mock.patch.object(abm.model, "describe_all", describe):
         spent = _choice_time(MigrationModel(scale=scale, end=2021 + YEARS, rng=1))
-    finally:
-        abm.model.describe_all = described
     deciders, pool, kinds = np.mean(counts[1:], axis=0)
     return {"ms": 1000 * spent / YEARS, "deciders": deciders, "pool": pool, "pool_kinds": kinds}
 
